@@ -1,0 +1,367 @@
+//! Recurring shifts: an RFC 5545 RRULE expanded in floating (local wall-clock) time, each local
+//! occurrence then converted to instants by the one DST rule of [`super::time`].
+//!
+//! Expansion is always bounded: the rule must be dense enough to be a shift pattern and no
+//! denser ([`MAX_OCCURRENCES_PER_YEAR`]), its COUNT is capped ([`MAX_COUNT`]), and every expansion
+//! counts its steps against a budget ([`MAX_EXPANSION_STEPS`]) instead of trusting the iterator.
+
+use std::collections::BTreeSet;
+
+use chrono::{NaiveDate, NaiveDateTime, TimeZone as _};
+use jiff::civil::{Date, DateTime, Time};
+use jiff::ToSpan;
+use rrule::{RRule, RRuleSet, Unvalidated};
+
+use super::interval::Interval;
+use super::time::{Instant, Zone};
+
+/// A rule may produce at most this many occurrences in the 366 days from its first one: four a
+/// day on average. Anything denser is not a shift pattern (and HOURLY or finer rules are).
+pub const MAX_OCCURRENCES_PER_YEAR: usize = 1_500;
+/// The largest COUNT a rule may carry.
+pub const MAX_COUNT: u32 = 100_000;
+/// Occurrences one expansion may step through before it gives up; a daily rule reaches about
+/// 2,700 years past its start.
+pub const MAX_EXPANSION_STEPS: u64 = 1_000_000;
+
+/// Local start date-times (or whole local dates) whose occurrences are skipped.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum ExDate {
+    At(DateTime),
+    Day(Date),
+}
+
+impl ExDate {
+    pub fn parse(text: &str) -> Option<ExDate> {
+        text.parse::<DateTime>()
+            .ok()
+            .filter(|_| text.contains('T'))
+            .map(ExDate::At)
+            .or_else(|| text.parse::<Date>().ok().map(ExDate::Day))
+    }
+
+    fn excludes(&self, occurrence_start: DateTime) -> bool {
+        match self {
+            ExDate::At(local) => *local == occurrence_start,
+            ExDate::Day(day) => *day == occurrence_start.date(),
+        }
+    }
+}
+
+impl std::fmt::Display for ExDate {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ExDate::At(local) => write!(f, "{}", local.strftime("%Y-%m-%dT%H:%M:%S")),
+            ExDate::Day(day) => write!(f, "{day}"),
+        }
+    }
+}
+
+/// Why a recurrence cannot be accepted.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RecurrenceError {
+    #[error("the rule does not parse: {0}")]
+    Unparsable(String),
+    #[error("FREQ={0} recurs without bound for a shift pattern; use DAILY, WEEKLY, MONTHLY or YEARLY")]
+    FrequencyTooFine(String),
+    #[error("COUNT={count} exceeds the limit of {MAX_COUNT}")]
+    CountTooLarge { count: u64 },
+    #[error("the rule carries {0}, which belongs in its own field")]
+    ForeignProperty(String),
+    #[error("the rule yields more than {MAX_OCCURRENCES_PER_YEAR} occurrences in its first 366 days")]
+    TooDense,
+    #[error("UNTIL value {0:?} is neither a date nor a date-time")]
+    BadUntil(String),
+}
+
+/// Expansion stopped at its step budget.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("recurrence expansion exceeded {MAX_EXPANSION_STEPS} steps")]
+pub struct ExpansionBudgetExceeded;
+
+/// A validated recurring schedule.
+#[derive(Clone, Debug)]
+pub struct RecurringSchedule {
+    pub zone: Zone,
+    pub start_local: DateTime,
+    pub end_time: Time,
+    /// The rule as given, without an `RRULE:` prefix.
+    pub rrule: String,
+    pub exdates: Vec<ExDate>,
+    rule_set: RRuleSet,
+}
+
+impl PartialEq for RecurringSchedule {
+    fn eq(&self, other: &Self) -> bool {
+        self.zone == other.zone
+            && self.start_local == other.start_local
+            && self.end_time == other.end_time
+            && self.rrule == other.rrule
+            && self.exdates == other.exdates
+    }
+}
+
+fn to_naive(local: DateTime) -> NaiveDateTime {
+    NaiveDate::from_ymd_opt(i32::from(local.year()), local.month() as u32, local.day() as u32)
+        .and_then(|day| day.and_hms_opt(local.hour() as u32, local.minute() as u32, local.second() as u32))
+        .expect("a jiff civil date-time is a valid chrono one")
+}
+
+fn from_naive(naive: NaiveDateTime) -> Option<DateTime> {
+    use chrono::{Datelike, Timelike};
+    DateTime::new(
+        i16::try_from(naive.year()).ok()?,
+        naive.month() as i8,
+        naive.day() as i8,
+        naive.hour() as i8,
+        naive.minute() as i8,
+        naive.second() as i8,
+        0,
+    )
+    .ok()
+}
+
+/// Floating time is expanded in the rrule crate's UTC zone, which has no DST to get wrong.
+fn floating(local: DateTime) -> chrono::DateTime<rrule::Tz> {
+    rrule::Tz::UTC.from_utc_datetime(&to_naive(local))
+}
+
+/// Rewrites UNTIL as a floating local date-time: a UTC `...Z` value is an instant and becomes the
+/// zone's wall time; a local value stays; a date means the end of that local day.
+fn floating_rule_text(rule: &str, zone: &Zone) -> Result<String, RecurrenceError> {
+    let mut parts = Vec::new();
+    for part in rule.split(';').filter(|part| !part.trim().is_empty()) {
+        let (key, value) = part.split_once('=').unwrap_or((part, ""));
+        let key = key.trim().to_ascii_uppercase();
+        let value = value.trim();
+        match key.as_str() {
+            "FREQ" => {
+                let frequency = value.to_ascii_uppercase();
+                if matches!(frequency.as_str(), "SECONDLY" | "MINUTELY" | "HOURLY") {
+                    return Err(RecurrenceError::FrequencyTooFine(frequency));
+                }
+                parts.push(format!("FREQ={frequency}"));
+            }
+            "COUNT" => {
+                if let Ok(count) = value.parse::<u64>() {
+                    if count > u64::from(MAX_COUNT) {
+                        return Err(RecurrenceError::CountTooLarge { count });
+                    }
+                }
+                parts.push(format!("COUNT={value}"));
+            }
+            "UNTIL" => {
+                let local = parse_until(value, zone).ok_or_else(|| RecurrenceError::BadUntil(value.to_owned()))?;
+                parts.push(format!("UNTIL={}Z", local.strftime("%Y%m%dT%H%M%S")));
+            }
+            "DTSTART" | "EXDATE" | "RDATE" | "TZID" => return Err(RecurrenceError::ForeignProperty(key)),
+            _ => parts.push(format!("{key}={value}")),
+        }
+    }
+    Ok(parts.join(";"))
+}
+
+fn parse_until(value: &str, zone: &Zone) -> Option<DateTime> {
+    let compact = |text: &str, format: &str| DateTime::strptime(format, text).ok();
+    if let Some(utc_text) = value.strip_suffix('Z').or_else(|| value.strip_suffix('z')) {
+        let utc = compact(utc_text, "%Y%m%dT%H%M%S")?;
+        let instant = Zone::named("UTC").ok()?.to_instant(utc);
+        return Some(zone.to_local(instant));
+    }
+    if let Some(local) = compact(value, "%Y%m%dT%H%M%S") {
+        return Some(local);
+    }
+    let day = Date::strptime("%Y%m%d", value).ok()?;
+    Some(day.to_datetime(Time::constant(23, 59, 59, 0)))
+}
+
+impl RecurringSchedule {
+    /// Checks a recurrence: the rule parses, is bounded, and its first year is not absurd.
+    pub fn new(
+        zone: Zone,
+        start_local: DateTime,
+        end_time: Time,
+        rrule_text: &str,
+        exdates: Vec<ExDate>,
+    ) -> Result<RecurringSchedule, RecurrenceError> {
+        let trimmed = rrule_text.trim();
+        let rule_text = trimmed
+            .strip_prefix("RRULE:")
+            .or_else(|| trimmed.strip_prefix("rrule:"))
+            .unwrap_or(trimmed)
+            .to_owned();
+        if rule_text.contains('\n') || rule_text.contains(':') {
+            return Err(RecurrenceError::Unparsable("expected a single RRULE value such as FREQ=DAILY".into()));
+        }
+        let floating_text = floating_rule_text(&rule_text, &zone)?;
+        let rule: RRule<Unvalidated> =
+            floating_text.parse().map_err(|error: rrule::RRuleError| RecurrenceError::Unparsable(error.to_string()))?;
+        let rule_set = rule
+            .build(floating(start_local))
+            .map_err(|error| RecurrenceError::Unparsable(error.to_string()))?;
+        let exdates: Vec<ExDate> = exdates.into_iter().collect::<BTreeSet<_>>().into_iter().collect();
+        let schedule = RecurringSchedule {
+            zone,
+            start_local,
+            end_time,
+            rrule: rule_text,
+            exdates,
+            rule_set,
+        };
+        schedule.check_density()?;
+        Ok(schedule)
+    }
+
+    fn check_density(&self) -> Result<(), RecurrenceError> {
+        let year_later = floating(self.start_local.saturating_add(366.days()));
+        let first_year = (&self.rule_set)
+            .into_iter()
+            .take(MAX_OCCURRENCES_PER_YEAR + 1)
+            .take_while(|occurrence| *occurrence < year_later)
+            .count();
+        if first_year > MAX_OCCURRENCES_PER_YEAR {
+            return Err(RecurrenceError::TooDense);
+        }
+        Ok(())
+    }
+
+    /// The local end of an occurrence: `end_time` on its day, or the next day when not after
+    /// the start time.
+    fn local_end(&self, occurrence_start: DateTime) -> DateTime {
+        let day = occurrence_start.date();
+        let end_day = if self.end_time <= occurrence_start.time() { day.tomorrow().unwrap_or(day) } else { day };
+        end_day.to_datetime(self.end_time)
+    }
+
+    /// The occurrences overlapping `window`, as instants, in order. An occurrence that DST makes
+    /// empty (a short shift inside the spring gap) is skipped.
+    pub fn occurrences_within(&self, window: Interval) -> Result<Vec<Interval>, ExpansionBudgetExceeded> {
+        // The local bounds are widened by two days, more than any UTC offset and shift length.
+        let last_local_start = self.zone.to_local(window.end).saturating_add(2.days());
+        let stop_after = floating(last_local_start);
+        let mut occurrences = Vec::new();
+        let mut n_steps: u64 = 0;
+        for occurrence in &self.rule_set {
+            n_steps += 1;
+            if n_steps > MAX_EXPANSION_STEPS {
+                return Err(ExpansionBudgetExceeded);
+            }
+            if occurrence > stop_after {
+                break;
+            }
+            let Some(local_start) = from_naive(occurrence.naive_utc()) else { break };
+            if self.exdates.iter().any(|exdate| exdate.excludes(local_start)) {
+                continue;
+            }
+            let start = self.zone.to_instant(local_start);
+            let end = self.zone.to_instant(self.local_end(local_start));
+            if let Some(interval) = Interval::new(start, end).filter(|interval| interval.overlaps(&window)) {
+                occurrences.push(interval);
+            }
+        }
+        Ok(occurrences)
+    }
+
+    /// The instant of the first occurrence's start (for listing and sorting).
+    pub fn first_start(&self) -> Instant {
+        self.zone.to_instant(self.start_local)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use jiff::civil::date;
+
+    use super::*;
+
+    fn brussels_daily(start: DateTime, end: Time) -> RecurringSchedule {
+        RecurringSchedule::new(Zone::brussels(), start, end, "FREQ=DAILY", vec![]).unwrap()
+    }
+
+    fn window(start: &str, end: &str) -> Interval {
+        Interval::new(start.parse().unwrap(), end.parse().unwrap()).unwrap()
+    }
+
+    fn rejects(rule: &str) -> RecurrenceError {
+        RecurringSchedule::new(Zone::brussels(), date(2026, 1, 5).at(9, 0, 0, 0), Time::constant(17, 0, 0, 0), rule, vec![])
+            .unwrap_err()
+    }
+
+    #[test]
+    fn a_night_shift_ends_the_next_morning() {
+        let schedule = brussels_daily(date(2026, 1, 5).at(22, 0, 0, 0), Time::constant(6, 0, 0, 0));
+        let occurrences = schedule.occurrences_within(window("2026-01-05T00:00:00Z", "2026-01-06T12:00:00Z")).unwrap();
+        assert_eq!(occurrences, vec![window("2026-01-05T21:00:00Z", "2026-01-06T05:00:00Z")]);
+    }
+
+    #[test]
+    fn a_0230_hand_over_on_the_spring_night_meets_at_one_instant() {
+        let evening = brussels_daily(date(2026, 3, 1).at(22, 0, 0, 0), Time::constant(2, 30, 0, 0));
+        let morning = brussels_daily(date(2026, 3, 1).at(2, 30, 0, 0), Time::constant(10, 0, 0, 0));
+        let night = window("2026-03-28T12:00:00Z", "2026-03-29T12:00:00Z");
+        let evening_shift = evening.occurrences_within(night).unwrap()[0];
+        let morning_shift = morning.occurrences_within(night).unwrap()[0];
+        assert_eq!(evening_shift.end, morning_shift.start);
+        assert_eq!(morning_shift.start, "2026-03-29T01:30:00Z".parse::<Instant>().unwrap());
+    }
+
+    #[test]
+    fn a_0230_hand_over_on_the_autumn_night_takes_the_first_0230() {
+        let evening = brussels_daily(date(2026, 3, 1).at(22, 0, 0, 0), Time::constant(2, 30, 0, 0));
+        let morning = brussels_daily(date(2026, 3, 1).at(2, 30, 0, 0), Time::constant(10, 0, 0, 0));
+        let night = window("2026-10-24T12:00:00Z", "2026-10-25T12:00:00Z");
+        let evening_shift = evening.occurrences_within(night).unwrap()[0];
+        let morning_shift = morning.occurrences_within(night).unwrap()[0];
+        assert_eq!(evening_shift.end, "2026-10-25T00:30:00Z".parse::<Instant>().unwrap());
+        assert_eq!(evening_shift.end, morning_shift.start);
+    }
+
+    #[test]
+    fn a_utc_until_is_converted_to_local_wall_time() {
+        // 2026-01-07T08:00:00Z is 09:00 in Brussels, so the 09:00 occurrence on the 7th is included.
+        let schedule = RecurringSchedule::new(
+            Zone::brussels(),
+            date(2026, 1, 5).at(9, 0, 0, 0),
+            Time::constant(17, 0, 0, 0),
+            "RRULE:FREQ=DAILY;UNTIL=20260107T080000Z",
+            vec![],
+        )
+        .unwrap();
+        let occurrences = schedule.occurrences_within(window("2026-01-01T00:00:00Z", "2026-02-01T00:00:00Z")).unwrap();
+        assert_eq!(occurrences.len(), 3);
+    }
+
+    #[test]
+    fn excluded_dates_are_skipped() {
+        let schedule = RecurringSchedule::new(
+            Zone::brussels(),
+            date(2026, 1, 5).at(9, 0, 0, 0),
+            Time::constant(17, 0, 0, 0),
+            "FREQ=WEEKLY;BYDAY=MO,TU,WE,TH,FR",
+            vec![ExDate::At(date(2026, 1, 6).at(9, 0, 0, 0)), ExDate::Day(date(2026, 1, 8))],
+        )
+        .unwrap();
+        let occurrences = schedule.occurrences_within(window("2026-01-05T00:00:00Z", "2026-01-12T00:00:00Z")).unwrap();
+        assert_eq!(occurrences.len(), 3);
+    }
+
+    #[test]
+    fn unbounded_or_absurd_rules_are_rejected() {
+        assert!(matches!(rejects("FREQ=SECONDLY"), RecurrenceError::FrequencyTooFine(_)));
+        assert!(matches!(rejects("FREQ=MINUTELY;INTERVAL=5"), RecurrenceError::FrequencyTooFine(_)));
+        assert!(matches!(rejects("FREQ=HOURLY"), RecurrenceError::FrequencyTooFine(_)));
+        assert!(matches!(rejects("FREQ=DAILY;COUNT=1000000"), RecurrenceError::CountTooLarge { .. }));
+        assert!(matches!(rejects("FREQ=DAILY;BYHOUR=0,1,2,3,4,5,6,7"), RecurrenceError::TooDense));
+        assert!(matches!(rejects("FREQ=FORTNIGHTLY"), RecurrenceError::Unparsable(_)));
+        assert!(matches!(rejects("BYDAY=MO"), RecurrenceError::Unparsable(_)));
+        assert!(matches!(rejects("FREQ=DAILY;UNTIL=tomorrow"), RecurrenceError::BadUntil(_)));
+        assert!(matches!(rejects("DTSTART=20260101T000000;FREQ=DAILY"), RecurrenceError::ForeignProperty(_)));
+    }
+
+    #[test]
+    fn expansion_far_from_the_start_stays_within_budget() {
+        let schedule = brussels_daily(date(2026, 1, 5).at(9, 0, 0, 0), Time::constant(17, 0, 0, 0));
+        let occurrences = schedule.occurrences_within(window("2099-06-01T00:00:00Z", "2099-06-02T00:00:00Z")).unwrap();
+        assert_eq!(occurrences, vec![window("2099-06-01T07:00:00Z", "2099-06-01T15:00:00Z")]);
+    }
+}
