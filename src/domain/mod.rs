@@ -7,3 +7,6 @@ pub mod interval;
 pub mod policy;
 pub mod recurrence;
 pub mod time;
+pub mod decision;
+pub mod roster;
+pub mod snapshot;

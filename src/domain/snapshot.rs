@@ -1,0 +1,138 @@
+//! An immutable picture of the roster and the policy at one moment. Every read (decisions,
+//! lists) is answered from one of these; a write builds the next one and swaps it in.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+
+use super::interval::{merge, Interval};
+use super::policy::Policy;
+use super::roster::{Agent, Consent, Org, Shift, TimeOff};
+
+/// One agent with everything scheduled for it.
+#[derive(Clone, Debug)]
+pub struct AgentRoster {
+    pub agent: Agent,
+    /// Sorted by `shift_id`.
+    pub shifts: Vec<Shift>,
+    /// Sorted by `time_off_id`.
+    pub time_off: Vec<TimeOff>,
+    /// The time off periods, sorted and merged.
+    pub time_off_merged: Vec<Interval>,
+}
+
+/// The roster and policy in force, as of one committed write.
+#[derive(Clone, Debug)]
+pub struct Snapshot {
+    pub policy: Arc<Policy>,
+    orgs: BTreeMap<String, Org>,
+    agents: BTreeMap<String, AgentRoster>,
+    /// Keyed by (org, ticket, agent).
+    consents: BTreeMap<(String, String, String), Consent>,
+    shift_owner: HashMap<String, String>,
+    time_off_owner: HashMap<String, String>,
+}
+
+impl Snapshot {
+    /// Builds a snapshot; shifts and time off of unknown agents are dropped (storage keeps them
+    /// consistent through foreign keys, so there are none).
+    pub fn build(policy: Arc<Policy>, orgs: Vec<Org>, agents: Vec<Agent>, shifts: Vec<Shift>, time_off: Vec<TimeOff>, consents: Vec<Consent>) -> Snapshot {
+        let mut rosters: BTreeMap<String, AgentRoster> = agents
+            .into_iter()
+            .map(|agent| {
+                let roster = AgentRoster {
+                    agent,
+                    shifts: Vec::new(),
+                    time_off: Vec::new(),
+                    time_off_merged: Vec::new(),
+                };
+                (roster.agent.agent_id.clone(), roster)
+            })
+            .collect();
+        let mut shift_owner = HashMap::with_capacity(shifts.len());
+        for shift in shifts {
+            if let Some(roster) = rosters.get_mut(&shift.agent_id) {
+                shift_owner.insert(shift.shift_id.clone(), shift.agent_id.clone());
+                roster.shifts.push(shift);
+            }
+        }
+        let mut time_off_owner = HashMap::with_capacity(time_off.len());
+        for entry in time_off {
+            if let Some(roster) = rosters.get_mut(&entry.agent_id) {
+                time_off_owner.insert(entry.time_off_id.clone(), entry.agent_id.clone());
+                roster.time_off.push(entry);
+            }
+        }
+        for roster in rosters.values_mut() {
+            roster.shifts.sort_by(|left, right| left.shift_id.cmp(&right.shift_id));
+            roster.time_off.sort_by(|left, right| left.time_off_id.cmp(&right.time_off_id));
+            roster.time_off_merged = merge(roster.time_off.iter().map(|entry| entry.period).collect());
+        }
+        Snapshot {
+            policy,
+            orgs: orgs.into_iter().map(|org| (org.org_id.clone(), org)).collect(),
+            agents: rosters,
+            consents: consents
+                .into_iter()
+                .map(|consent| ((consent.org_id.clone(), consent.ticket_id.clone(), consent.agent_id.clone()), consent))
+                .collect(),
+            shift_owner,
+            time_off_owner,
+        }
+    }
+
+    /// A snapshot with the policy and nothing else.
+    pub fn empty(policy: Arc<Policy>) -> Snapshot {
+        Snapshot::build(policy, Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new())
+    }
+
+    pub fn org(&self, org_id: &str) -> Option<&Org> {
+        self.orgs.get(org_id)
+    }
+
+    /// Orgs in `org_id` order, starting after `after`.
+    pub fn orgs_after<'a>(&'a self, after: Option<&'a str>) -> impl Iterator<Item = &'a Org> + 'a {
+        let lower = after.map_or(std::ops::Bound::Unbounded, |id| std::ops::Bound::Excluded(id.to_owned()));
+        self.orgs.range((lower, std::ops::Bound::Unbounded)).map(|(_, org)| org)
+    }
+
+    pub fn agent(&self, agent_id: &str) -> Option<&AgentRoster> {
+        self.agents.get(agent_id)
+    }
+
+    pub fn agents(&self) -> impl Iterator<Item = &AgentRoster> {
+        self.agents.values()
+    }
+
+    /// Agents in `agent_id` order, starting after `after`.
+    pub fn agents_after<'a>(&'a self, after: Option<&'a str>) -> impl Iterator<Item = &'a AgentRoster> + 'a {
+        let lower = after.map_or(std::ops::Bound::Unbounded, |id| std::ops::Bound::Excluded(id.to_owned()));
+        self.agents.range((lower, std::ops::Bound::Unbounded)).map(|(_, roster)| roster)
+    }
+
+    pub fn n_agents(&self) -> usize {
+        self.agents.len()
+    }
+
+    pub fn n_shifts(&self) -> usize {
+        self.shift_owner.len()
+    }
+
+    pub fn shift(&self, shift_id: &str) -> Option<&Shift> {
+        let owner = self.shift_owner.get(shift_id)?;
+        self.agents.get(owner)?.shifts.iter().find(|shift| shift.shift_id == shift_id)
+    }
+
+    pub fn time_off(&self, time_off_id: &str) -> Option<&TimeOff> {
+        let owner = self.time_off_owner.get(time_off_id)?;
+        self.agents.get(owner)?.time_off.iter().find(|entry| entry.time_off_id == time_off_id)
+    }
+
+    pub fn consent(&self, org_id: &str, ticket_id: &str, agent_id: &str) -> Option<&Consent> {
+        self.consents.get(&(org_id.to_owned(), ticket_id.to_owned(), agent_id.to_owned()))
+    }
+
+    /// Consents of one org, in (ticket, agent) order.
+    pub fn consents_of<'a>(&'a self, org_id: &'a str) -> impl Iterator<Item = &'a Consent> + 'a {
+        self.consents.values().filter(move |consent| consent.org_id == org_id)
+    }
+}
