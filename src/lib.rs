@@ -1,2 +1,13 @@
+//! eea-coverage: proves a support organisation keeps its EEA data-residency promises.
+//!
+//! Layers (see ARCHITECTURE.md): `transport` (gRPC) -> `app` (use cases) -> `domain` (pure);
+//! `storage` -> `domain`; `startup` wires them together.
+
+pub mod app;
+pub mod clock;
+pub mod config;
 pub mod domain;
 pub mod pb;
+pub mod startup;
+pub mod storage;
+pub mod transport;

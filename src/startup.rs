@@ -1,0 +1,108 @@
+//! The one place that wires everything: configuration, policy, storage, use cases, transport.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use tokio::net::TcpListener;
+
+use crate::app::{App, AppError};
+use crate::config::Settings;
+use crate::domain::policy::{Policy, PolicyFacts, PolicyFactsError, DEFAULT_POLICY_FACTS};
+use crate::domain::time::tz_database_version;
+use crate::storage::{StorageError, Store};
+use crate::transport::{self, TransportError};
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    #[error("setting policy_file: cannot read {path}: {error}")]
+    PolicyFile { path: String, error: std::io::Error },
+    #[error(transparent)]
+    PolicyFacts(#[from] PolicyFactsError),
+    #[error("database {url}: {error}")]
+    Storage { url: String, error: StorageError },
+    #[error("loading the roster: {0}")]
+    Load(AppError),
+    #[error("cannot listen on {address}: {error}")]
+    Bind { address: SocketAddr, error: std::io::Error },
+    #[error(transparent)]
+    Transport(#[from] TransportError),
+}
+
+/// Reads the policy facts (shipped, or the configured file) and applies the plan settings.
+pub fn load_policy(settings: &Settings) -> Result<Policy, StartupError> {
+    let facts_text = match &settings.policy_file {
+        Some(path) => std::fs::read_to_string(path).map_err(|error| StartupError::PolicyFile {
+            path: path.display().to_string(),
+            error,
+        })?,
+        None => DEFAULT_POLICY_FACTS.to_owned(),
+    };
+    Ok(Policy::new(PolicyFacts::parse(&facts_text)?, settings.plans))
+}
+
+/// A server bound to its address, with its data loaded, not yet serving.
+pub struct Server {
+    listener: TcpListener,
+    app: Arc<App>,
+}
+
+impl Server {
+    /// Opens the database (applying migrations), loads the snapshot and binds the listener.
+    pub async fn build(settings: &Settings) -> Result<Server, StartupError> {
+        let policy = Arc::new(load_policy(settings)?);
+        let url = settings.database_url.clone();
+        let store = tokio::task::spawn_blocking(move || Store::open(&url))
+            .await
+            .expect("the database opening task does not panic")
+            .map_err(|error| StartupError::Storage {
+                url: settings.database_url.redacted(),
+                error,
+            })?;
+        let app = Arc::new(App::start(store, policy.clone()).await.map_err(StartupError::Load)?);
+        let listener = TcpListener::bind(settings.listen).await.map_err(|error| StartupError::Bind {
+            address: settings.listen,
+            error,
+        })?;
+        let snapshot = app.snapshot();
+        tracing::info!(
+            listen.address = %listener.local_addr().map_or(settings.listen, |address| address),
+            database.backend = settings.database_url.backend_name(),
+            database.url = %settings.database_url.redacted(),
+            tzdb.version = tz_database_version(),
+            policy.version = %policy.facts.version,
+            roster.agents = snapshot.n_agents(),
+            roster.shifts = snapshot.n_shifts(),
+            "eea-coverage ready"
+        );
+        Ok(Server { listener, app })
+    }
+
+    pub fn local_addr(&self) -> SocketAddr {
+        self.listener.local_addr().expect("a bound listener has an address")
+    }
+
+    /// Serves until `shutdown` completes.
+    pub async fn run_until(self, shutdown: impl std::future::Future<Output = ()> + Send) -> Result<(), StartupError> {
+        transport::serve(self.listener, self.app, shutdown).await?;
+        tracing::info!("eea-coverage stopped");
+        Ok(())
+    }
+}
+
+/// Completes on SIGINT or SIGTERM.
+pub async fn shutdown_signal() {
+    let interrupt = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).expect("installing a SIGTERM handler");
+        tokio::select! {
+            _ = interrupt => {}
+            _ = terminate.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = interrupt.await;
+    }
+    tracing::info!("shutdown requested; draining in-flight calls");
+}

@@ -1,0 +1,426 @@
+//! Persistence with diesel over SQLite (the embedded default) or PostgreSQL, picked by URL.
+//! Only this module knows diesel. Every write runs in one transaction; instants are stored as
+//! BIGINT microseconds since the epoch, UTC.
+
+mod rows;
+mod schema;
+
+use std::collections::HashSet;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use diesel::connection::SimpleConnection;
+use diesel::prelude::*;
+use diesel::r2d2::{ManageConnection, Pool, PooledConnection};
+use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
+
+use crate::domain::roster::{Agent, Consent, Org, Shift, TimeOff};
+use rows::{AgentRow, ConsentRow, LocationChangeRow, OrgRow, ShiftRow, TimeOffRow};
+use schema::{agents, consents, location_changes, orgs, shifts, time_off};
+
+const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
+const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
+
+/// Multi-row INSERT is not available through the multi-backend connection, so it runs on the
+/// inner connection, inside the same transaction.
+macro_rules! insert_rows {
+    ($connection:expr, $table:expr, $rows:expr) => {
+        match $connection {
+            AnyConnection::Sqlite(inner) => diesel::insert_into($table).values($rows).execute(inner),
+            AnyConnection::Postgresql(inner) => diesel::insert_into($table).values($rows).execute(inner),
+        }
+    };
+}
+
+/// Rows per statement in batched writes, well under both backends' bind-parameter limits.
+const CHUNK_ROWS: usize = 500;
+
+#[derive(diesel::MultiConnection)]
+pub enum AnyConnection {
+    Postgresql(diesel::PgConnection),
+    Sqlite(diesel::SqliteConnection),
+}
+
+/// Where the data lives: a SQLite file or a PostgreSQL database.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum DatabaseUrl {
+    Sqlite(PathBuf),
+    Postgres(String),
+}
+
+impl DatabaseUrl {
+    /// `postgres://` or `postgresql://` is PostgreSQL; `sqlite://PATH` or a plain path is SQLite.
+    pub fn parse(text: &str) -> Result<DatabaseUrl, StorageError> {
+        let text = text.trim();
+        if text.starts_with("postgres://") || text.starts_with("postgresql://") {
+            Ok(DatabaseUrl::Postgres(text.to_owned()))
+        } else if let Some(path) = text.strip_prefix("sqlite://").or_else(|| text.strip_prefix("sqlite:")) {
+            if path.is_empty() {
+                return Err(StorageError::BadUrl("sqlite:// needs a file path".into()));
+            }
+            Ok(DatabaseUrl::Sqlite(PathBuf::from(path)))
+        } else if text.is_empty() {
+            Err(StorageError::BadUrl("the database URL is empty".into()))
+        } else if text.contains("://") {
+            Err(StorageError::BadUrl(format!("unsupported scheme in {:?}; use postgres:// or sqlite://", redact(text))))
+        } else {
+            Ok(DatabaseUrl::Sqlite(PathBuf::from(text)))
+        }
+    }
+
+    pub fn backend_name(&self) -> &'static str {
+        match self {
+            DatabaseUrl::Sqlite(_) => "sqlite",
+            DatabaseUrl::Postgres(_) => "postgres",
+        }
+    }
+
+    /// The URL with any password replaced, fit for logs.
+    pub fn redacted(&self) -> String {
+        match self {
+            DatabaseUrl::Sqlite(path) => format!("sqlite://{}", path.display()),
+            DatabaseUrl::Postgres(url) => redact(url),
+        }
+    }
+}
+
+fn redact(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else { return url.to_owned() };
+    match rest.split_once('@') {
+        Some((credentials, host)) => {
+            let user = credentials.split(':').next().unwrap_or("");
+            format!("{scheme}://{user}:***@{host}")
+        }
+        None => url.to_owned(),
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StorageError {
+    #[error("invalid database URL: {0}")]
+    BadUrl(String),
+    #[error("database unavailable: {0}")]
+    Unavailable(String),
+    #[error("database query failed: {0}")]
+    Query(#[from] diesel::result::Error),
+    #[error("migration failed: {0}")]
+    Migration(String),
+    #[error("stored data is invalid: {0}")]
+    Corrupt(String),
+    #[error("{entity} {id:?} not found")]
+    NotFound { entity: &'static str, id: String },
+    /// Entry `index` of a batch names an agent that does not exist.
+    #[error("agent {agent_id:?} not found")]
+    MissingAgent { index: usize, agent_id: String },
+}
+
+struct ConnectionManager {
+    url: DatabaseUrl,
+}
+
+impl ManageConnection for ConnectionManager {
+    type Connection = AnyConnection;
+    type Error = StorageError;
+
+    fn connect(&self) -> Result<AnyConnection, StorageError> {
+        match &self.url {
+            DatabaseUrl::Sqlite(path) => {
+                let mut connection = diesel::SqliteConnection::establish(&path.to_string_lossy())
+                    .map_err(|error| StorageError::Unavailable(format!("cannot open {}: {error}", path.display())))?;
+                connection
+                    .batch_execute("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = ON;")
+                    .map_err(|error| StorageError::Unavailable(format!("cannot configure {}: {error}", path.display())))?;
+                Ok(AnyConnection::Sqlite(connection))
+            }
+            DatabaseUrl::Postgres(url) => diesel::PgConnection::establish(url)
+                .map(AnyConnection::Postgresql)
+                .map_err(|error| StorageError::Unavailable(format!("cannot connect to {}: {error}", redact(url)))),
+        }
+    }
+
+    fn is_valid(&self, connection: &mut AnyConnection) -> Result<(), StorageError> {
+        connection.batch_execute("SELECT 1").map_err(StorageError::Query)
+    }
+
+    fn has_broken(&self, _connection: &mut AnyConnection) -> bool {
+        false
+    }
+}
+
+/// A pool of connections to one database, with migrations applied.
+#[derive(Clone)]
+pub struct Store {
+    pool: Pool<ConnectionManager>,
+    url: DatabaseUrl,
+}
+
+/// Everything stored, loaded at once to build a snapshot.
+pub struct StoredRoster {
+    pub orgs: Vec<Org>,
+    pub agents: Vec<Agent>,
+    pub shifts: Vec<Shift>,
+    pub time_off: Vec<TimeOff>,
+    pub consents: Vec<Consent>,
+}
+
+/// What a batch upsert did.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct UpsertCounts {
+    pub created: usize,
+    pub updated: usize,
+}
+
+impl Store {
+    /// Opens the database (creating a SQLite file and its directory on first start) and applies
+    /// pending migrations.
+    pub fn open(url: &DatabaseUrl) -> Result<Store, StorageError> {
+        if let DatabaseUrl::Sqlite(path) = url {
+            if let Some(parent) = path.parent().filter(|parent| !parent.as_os_str().is_empty()) {
+                std::fs::create_dir_all(parent)
+                    .map_err(|error| StorageError::Unavailable(format!("cannot create {}: {error}", parent.display())))?;
+            }
+        }
+        let max_size = match url {
+            DatabaseUrl::Sqlite(_) => 4,
+            DatabaseUrl::Postgres(_) => 8,
+        };
+        let manager = ConnectionManager { url: url.clone() };
+        // Connect once up front so a bad URL fails with the driver's own message.
+        let mut first = manager.connect()?;
+        run_migrations(&mut first)?;
+        drop(first);
+        let pool = Pool::builder()
+            .max_size(max_size)
+            .min_idle(Some(1))
+            .connection_timeout(Duration::from_secs(10))
+            .build(manager)
+            .map_err(|error| StorageError::Unavailable(error.to_string()))?;
+        Ok(Store { pool, url: url.clone() })
+    }
+
+    pub fn url(&self) -> &DatabaseUrl {
+        &self.url
+    }
+
+    fn connection(&self) -> Result<PooledConnection<ConnectionManager>, StorageError> {
+        self.pool.get().map_err(|error| StorageError::Unavailable(error.to_string()))
+    }
+
+    /// Runs `work` on a pooled connection off the async runtime.
+    pub async fn read<T, F>(&self, work: F) -> Result<T, StorageError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut AnyConnection) -> Result<T, StorageError> + Send + 'static,
+    {
+        let store = self.clone();
+        tokio::task::spawn_blocking(move || work(&mut *store.connection()?))
+            .await
+            .map_err(|error| StorageError::Unavailable(format!("database task failed: {error}")))?
+    }
+
+    /// Runs `work` in one transaction: it commits only if `work` succeeds.
+    pub async fn write<T, F>(&self, work: F) -> Result<T, StorageError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut AnyConnection) -> Result<T, StorageError> + Send + 'static,
+    {
+        self.read(move |connection| connection.transaction(work)).await
+    }
+}
+
+fn run_migrations(connection: &mut AnyConnection) -> Result<(), StorageError> {
+    let applied = match connection {
+        AnyConnection::Sqlite(sqlite) => sqlite.run_pending_migrations(SQLITE_MIGRATIONS).map(|versions| versions.len()),
+        AnyConnection::Postgresql(postgres) => postgres.run_pending_migrations(POSTGRES_MIGRATIONS).map(|versions| versions.len()),
+    }
+    .map_err(|error| StorageError::Migration(error.to_string()))?;
+    if applied > 0 {
+        tracing::info!(migrations.applied = applied, "database migrations applied");
+    }
+    Ok(())
+}
+
+/// Loads every stored entity.
+pub fn load_all(connection: &mut AnyConnection) -> Result<StoredRoster, StorageError> {
+    let orgs = orgs::table.order(orgs::org_id).load::<OrgRow>(connection)?.into_iter().map(OrgRow::into_domain).collect::<Result<_, _>>()?;
+    let consents =
+        consents::table.load::<ConsentRow>(connection)?.into_iter().map(ConsentRow::into_domain).collect::<Result<_, _>>()?;
+    let mut changes_by_agent: std::collections::HashMap<String, Vec<LocationChangeRow>> = std::collections::HashMap::new();
+    for change in location_changes::table.load::<LocationChangeRow>(connection)? {
+        changes_by_agent.entry(change.agent_id.clone()).or_default().push(change);
+    }
+    let agents = agents::table
+        .order(agents::agent_id)
+        .load::<AgentRow>(connection)?
+        .into_iter()
+        .map(|row| {
+            let changes = changes_by_agent.remove(&row.agent_id).unwrap_or_default();
+            row.into_domain(changes)
+        })
+        .collect::<Result<_, _>>()?;
+    let shifts = shifts::table.load::<ShiftRow>(connection)?.into_iter().map(ShiftRow::into_domain).collect::<Result<_, _>>()?;
+    let time_off = time_off::table.load::<TimeOffRow>(connection)?.into_iter().map(TimeOffRow::into_domain).collect::<Result<_, _>>()?;
+    Ok(StoredRoster {
+        orgs,
+        agents,
+        shifts,
+        time_off,
+        consents,
+    })
+}
+
+/// Creates or replaces an org; `true` when it was created.
+pub fn upsert_org(connection: &mut AnyConnection, org: &Org) -> Result<bool, StorageError> {
+    let row = OrgRow::from_domain(org);
+    let n_updated = diesel::update(orgs::table.find(&row.org_id)).set(&row).execute(connection)?;
+    if n_updated == 0 {
+        diesel::insert_into(orgs::table).values(&row).execute(connection)?;
+    }
+    Ok(n_updated == 0)
+}
+
+/// Deletes an org and its consents.
+pub fn delete_org(connection: &mut AnyConnection, org_id: &str) -> Result<(), StorageError> {
+    diesel::delete(consents::table.filter(consents::org_id.eq(org_id))).execute(connection)?;
+    let n_deleted = diesel::delete(orgs::table.find(org_id)).execute(connection)?;
+    not_found_unless(n_deleted, "org", org_id)
+}
+
+fn not_found_unless(n_rows: usize, entity: &'static str, id: &str) -> Result<(), StorageError> {
+    if n_rows == 0 {
+        Err(StorageError::NotFound { entity, id: id.to_owned() })
+    } else {
+        Ok(())
+    }
+}
+
+/// Records or replaces a consent. The org must exist.
+pub fn upsert_consent(connection: &mut AnyConnection, consent: &Consent) -> Result<(), StorageError> {
+    let org_exists = orgs::table.find(&consent.org_id).select(orgs::org_id).first::<String>(connection).optional()?.is_some();
+    if !org_exists {
+        return Err(StorageError::NotFound { entity: "org", id: consent.org_id.clone() });
+    }
+    let row = ConsentRow::from_domain(consent);
+    let key = consents::table.find((&row.org_id, &row.ticket_id, &row.agent_id));
+    let n_updated = diesel::update(key).set(consents::expires_at.eq(row.expires_at)).execute(connection)?;
+    if n_updated == 0 {
+        diesel::insert_into(consents::table).values(&row).execute(connection)?;
+    }
+    Ok(())
+}
+
+pub fn delete_consent(connection: &mut AnyConnection, org_id: &str, ticket_id: &str, agent_id: &str) -> Result<(), StorageError> {
+    let n_deleted = diesel::delete(consents::table.find((org_id, ticket_id, agent_id))).execute(connection)?;
+    not_found_unless(n_deleted, "consent", &format!("{org_id}/{ticket_id}/{agent_id}"))
+}
+
+fn existing_ids<F>(ids: &[&str], mut lookup: F) -> Result<HashSet<String>, StorageError>
+where
+    F: FnMut(Vec<String>) -> Result<Vec<String>, StorageError>,
+{
+    let mut existing = HashSet::with_capacity(ids.len());
+    for chunk in ids.chunks(CHUNK_ROWS) {
+        existing.extend(lookup(chunk.iter().map(|id| (*id).to_owned()).collect())?);
+    }
+    Ok(existing)
+}
+
+fn existing_agent_ids(connection: &mut AnyConnection, ids: &[&str]) -> Result<HashSet<String>, StorageError> {
+    existing_ids(ids, |chunk| Ok(agents::table.select(agents::agent_id).filter(agents::agent_id.eq_any(chunk)).load(connection)?))
+}
+
+/// Creates or replaces agents, with their location changes.
+pub fn upsert_agents(connection: &mut AnyConnection, batch: &[Agent]) -> Result<UpsertCounts, StorageError> {
+    let ids: Vec<&str> = batch.iter().map(|agent| agent.agent_id.as_str()).collect();
+    let existing = existing_agent_ids(connection, &ids)?;
+    let mut new_rows = Vec::new();
+    let mut change_rows = Vec::new();
+    for agent in batch {
+        let (row, changes) = AgentRow::from_domain(agent);
+        if existing.contains(&agent.agent_id) {
+            diesel::update(agents::table.find(&row.agent_id)).set(&row).execute(connection)?;
+        } else {
+            new_rows.push(row);
+        }
+        change_rows.extend(changes);
+    }
+    for chunk in ids.chunks(CHUNK_ROWS) {
+        diesel::delete(location_changes::table.filter(location_changes::agent_id.eq_any(chunk))).execute(connection)?;
+    }
+    for chunk in new_rows.chunks(CHUNK_ROWS) {
+        insert_rows!(connection, agents::table, chunk)?;
+    }
+    for chunk in change_rows.chunks(CHUNK_ROWS) {
+        insert_rows!(connection, location_changes::table, chunk)?;
+    }
+    Ok(UpsertCounts {
+        created: new_rows.len(),
+        updated: existing.len(),
+    })
+}
+
+/// Deletes an agent with its location changes, shifts and time off.
+pub fn delete_agent(connection: &mut AnyConnection, agent_id: &str) -> Result<(), StorageError> {
+    diesel::delete(time_off::table.filter(time_off::agent_id.eq(agent_id))).execute(connection)?;
+    diesel::delete(shifts::table.filter(shifts::agent_id.eq(agent_id))).execute(connection)?;
+    diesel::delete(location_changes::table.filter(location_changes::agent_id.eq(agent_id))).execute(connection)?;
+    let n_deleted = diesel::delete(agents::table.find(agent_id)).execute(connection)?;
+    not_found_unless(n_deleted, "agent", agent_id)
+}
+
+/// Fails with the first entry of a batch whose agent does not exist.
+fn require_agents<'a>(connection: &mut AnyConnection, agent_ids: impl Iterator<Item = &'a str> + Clone) -> Result<(), StorageError> {
+    let wanted: Vec<&str> = agent_ids.clone().collect::<HashSet<_>>().into_iter().collect();
+    let existing = existing_agent_ids(connection, &wanted)?;
+    match agent_ids.enumerate().find(|(_, agent_id)| !existing.contains(*agent_id)) {
+        Some((index, agent_id)) => Err(StorageError::MissingAgent { index, agent_id: agent_id.to_owned() }),
+        None => Ok(()),
+    }
+}
+
+/// Creates or replaces shifts; every shift's agent must exist.
+pub fn upsert_shifts(connection: &mut AnyConnection, batch: &[Shift]) -> Result<UpsertCounts, StorageError> {
+    require_agents(connection, batch.iter().map(|shift| shift.agent_id.as_str()))?;
+    let ids: Vec<&str> = batch.iter().map(|shift| shift.shift_id.as_str()).collect();
+    let existing = existing_ids(&ids, |chunk| Ok(shifts::table.select(shifts::shift_id).filter(shifts::shift_id.eq_any(chunk)).load(connection)?))?;
+    let rows: Vec<ShiftRow> = batch.iter().map(ShiftRow::from_domain).collect();
+    for chunk in ids.chunks(CHUNK_ROWS) {
+        diesel::delete(shifts::table.filter(shifts::shift_id.eq_any(chunk))).execute(connection)?;
+    }
+    for chunk in rows.chunks(CHUNK_ROWS) {
+        insert_rows!(connection, shifts::table, chunk)?;
+    }
+    Ok(UpsertCounts {
+        created: batch.len() - existing.len(),
+        updated: existing.len(),
+    })
+}
+
+pub fn delete_shift(connection: &mut AnyConnection, shift_id: &str) -> Result<(), StorageError> {
+    let n_deleted = diesel::delete(shifts::table.find(shift_id)).execute(connection)?;
+    not_found_unless(n_deleted, "shift", shift_id)
+}
+
+/// Creates or replaces time off entries; every entry's agent must exist.
+pub fn upsert_time_off(connection: &mut AnyConnection, batch: &[TimeOff]) -> Result<UpsertCounts, StorageError> {
+    require_agents(connection, batch.iter().map(|entry| entry.agent_id.as_str()))?;
+    let ids: Vec<&str> = batch.iter().map(|entry| entry.time_off_id.as_str()).collect();
+    let existing =
+        existing_ids(&ids, |chunk| Ok(time_off::table.select(time_off::time_off_id).filter(time_off::time_off_id.eq_any(chunk)).load(connection)?))?;
+    let rows: Vec<TimeOffRow> = batch.iter().map(TimeOffRow::from_domain).collect();
+    for chunk in ids.chunks(CHUNK_ROWS) {
+        diesel::delete(time_off::table.filter(time_off::time_off_id.eq_any(chunk))).execute(connection)?;
+    }
+    for chunk in rows.chunks(CHUNK_ROWS) {
+        insert_rows!(connection, time_off::table, chunk)?;
+    }
+    Ok(UpsertCounts {
+        created: batch.len() - existing.len(),
+        updated: existing.len(),
+    })
+}
+
+pub fn delete_time_off(connection: &mut AnyConnection, time_off_id: &str) -> Result<(), StorageError> {
+    let n_deleted = diesel::delete(time_off::table.find(time_off_id)).execute(connection)?;
+    not_found_unless(n_deleted, "time off", time_off_id)
+}

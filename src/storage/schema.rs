@@ -1,0 +1,69 @@
+//! Table definitions, matching `migrations/{sqlite,postgres}`.
+
+diesel::table! {
+    orgs (org_id) {
+        org_id -> Text,
+        cloud_region -> Text,
+        plan -> Text,
+    }
+}
+
+diesel::table! {
+    consents (org_id, ticket_id, agent_id) {
+        org_id -> Text,
+        ticket_id -> Text,
+        agent_id -> Text,
+        expires_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    agents (agent_id) {
+        agent_id -> Text,
+        display_name -> Text,
+        country -> Text,
+        time_zone -> Text,
+        severities -> Text,
+        source -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    location_changes (agent_id, effective_at) {
+        agent_id -> Text,
+        effective_at -> BigInt,
+        country -> Text,
+    }
+}
+
+diesel::table! {
+    shifts (shift_id) {
+        shift_id -> Text,
+        agent_id -> Text,
+        severities -> Text,
+        country -> Nullable<Text>,
+        starts_at -> Nullable<BigInt>,
+        ends_at -> Nullable<BigInt>,
+        time_zone -> Nullable<Text>,
+        start_local -> Nullable<Text>,
+        end_time -> Nullable<Text>,
+        rrule -> Nullable<Text>,
+        exdates -> Nullable<Text>,
+        source -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    time_off (time_off_id) {
+        time_off_id -> Text,
+        agent_id -> Text,
+        starts_at -> BigInt,
+        ends_at -> BigInt,
+        source -> Nullable<Text>,
+    }
+}
+
+diesel::joinable!(location_changes -> agents (agent_id));
+diesel::joinable!(shifts -> agents (agent_id));
+diesel::joinable!(time_off -> agents (agent_id));
+diesel::allow_tables_to_appear_in_same_query!(orgs, consents, agents, location_changes, shifts, time_off);

@@ -1,0 +1,60 @@
+//! The gRPC transport: services, conversions, status mapping. Only this module knows tonic.
+
+mod convert;
+mod pagination;
+mod policy_service;
+mod roster_service;
+mod status;
+mod ticket_service;
+
+use std::future::Future;
+use std::sync::Arc;
+
+use tokio::net::TcpListener;
+use tokio_stream::wrappers::TcpListenerStream;
+use tonic::transport::Server;
+
+use crate::app::App;
+use crate::pb;
+use crate::pb::policy_service_server::PolicyServiceServer;
+use crate::pb::roster_service_server::RosterServiceServer;
+use crate::pb::ticket_service_server::TicketServiceServer;
+use policy_service::PolicyApi;
+use roster_service::RosterApi;
+use ticket_service::TicketApi;
+
+#[derive(Debug, thiserror::Error)]
+pub enum TransportError {
+    #[error("cannot build the reflection service: {0}")]
+    Reflection(#[from] tonic_reflection::server::Error),
+    #[error("gRPC server failed: {0}")]
+    Server(#[from] tonic::transport::Error),
+}
+
+/// Serves every service on `listener` until `shutdown` completes, then drains in-flight calls.
+pub async fn serve(listener: TcpListener, app: Arc<App>, shutdown: impl Future<Output = ()> + Send) -> Result<(), TransportError> {
+    let (health_reporter, health_service) = tonic_health::server::health_reporter();
+    health_reporter.set_serving::<PolicyServiceServer<PolicyApi>>().await;
+    health_reporter.set_serving::<RosterServiceServer<RosterApi>>().await;
+    health_reporter.set_serving::<TicketServiceServer<TicketApi>>().await;
+
+    let reflection_v1 = tonic_reflection::server::Builder::configure()
+        .register_encoded_file_descriptor_set(pb::FILE_DESCRIPTOR_SET)
+        .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+        .build_v1()?;
+    let reflection_v1alpha = tonic_reflection::server::Builder::configure()
+        .register_encoded_file_descriptor_set(pb::FILE_DESCRIPTOR_SET)
+        .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+        .build_v1alpha()?;
+
+    Server::builder()
+        .add_service(health_service)
+        .add_service(reflection_v1)
+        .add_service(reflection_v1alpha)
+        .add_service(PolicyServiceServer::new(PolicyApi { app: app.clone() }))
+        .add_service(RosterServiceServer::new(RosterApi { app: app.clone() }))
+        .add_service(TicketServiceServer::new(TicketApi { app }))
+        .serve_with_incoming_shutdown(TcpListenerStream::new(listener), shutdown)
+        .await?;
+    Ok(())
+}

@@ -1,0 +1,130 @@
+//! `eeacoverage.v1.PolicyService`: orgs, consents and the policy in force.
+
+use std::sync::Arc;
+
+use tonic::{Request, Response, Status};
+
+use super::convert::{consent_from_pb, consent_to_pb, instant_field, org_from_pb, org_to_pb, policy_to_pb};
+use super::pagination::{page_request, take_page};
+use super::status::{invalid, invalid_field, to_status};
+use crate::app::{App, AppError};
+use crate::clock;
+use crate::domain::roster::FieldViolation;
+use crate::pb;
+use crate::pb::policy_service_server::PolicyService;
+
+pub struct PolicyApi {
+    pub app: Arc<App>,
+}
+
+fn required_id(field: &str, value: &str) -> Result<(), Status> {
+    if value.is_empty() {
+        Err(invalid_field(field, "is required"))
+    } else {
+        Ok(())
+    }
+}
+
+fn within(prefix: &str, violations: Vec<FieldViolation>) -> Status {
+    invalid(violations.into_iter().map(|violation| violation.within(prefix)).collect())
+}
+
+#[tonic::async_trait]
+impl PolicyService for PolicyApi {
+    async fn upsert_org(&self, request: Request<pb::UpsertOrgRequest>) -> Result<Response<pb::Org>, Status> {
+        let pb::UpsertOrgRequest { org } = request.into_inner();
+        let org = org.ok_or_else(|| invalid_field("org", "is required"))?;
+        let org = org_from_pb(org, self.app.policy()).map_err(|violations| within("org", violations))?;
+        let org = self.app.upsert_org(org).await.map_err(to_status)?;
+        tracing::info!(org.id = %org.org_id, "org upserted");
+        Ok(Response::new(org_to_pb(&org, self.app.policy(), clock::now())))
+    }
+
+    async fn get_org(&self, request: Request<pb::GetOrgRequest>) -> Result<Response<pb::Org>, Status> {
+        let pb::GetOrgRequest { org_id } = request.into_inner();
+        required_id("org_id", &org_id)?;
+        let snapshot = self.app.snapshot();
+        let org = snapshot
+            .org(&org_id)
+            .ok_or_else(|| to_status(AppError::NotFound { entity: "org", id: org_id.clone(), field: "org_id".into() }))?;
+        Ok(Response::new(org_to_pb(org, self.app.policy(), clock::now())))
+    }
+
+    async fn list_orgs(&self, request: Request<pb::ListOrgsRequest>) -> Result<Response<pb::ListOrgsResponse>, Status> {
+        let pb::ListOrgsRequest { page_size, page_token } = request.into_inner();
+        let page = page_request(page_size, &page_token)?;
+        let snapshot = self.app.snapshot();
+        let now = clock::now();
+        let (orgs, next_page_token) = take_page(snapshot.orgs_after(page.after.as_deref()), page.size, |org| org.org_id.clone());
+        Ok(Response::new(pb::ListOrgsResponse {
+            orgs: orgs.into_iter().map(|org| org_to_pb(org, self.app.policy(), now)).collect(),
+            next_page_token,
+        }))
+    }
+
+    async fn delete_org(&self, request: Request<pb::DeleteOrgRequest>) -> Result<Response<()>, Status> {
+        let pb::DeleteOrgRequest { org_id } = request.into_inner();
+        required_id("org_id", &org_id)?;
+        self.app.delete_org(org_id.clone()).await.map_err(to_status)?;
+        tracing::info!(org.id = %org_id, "org deleted");
+        Ok(Response::new(()))
+    }
+
+    async fn grant_consent(&self, request: Request<pb::GrantConsentRequest>) -> Result<Response<pb::Consent>, Status> {
+        let pb::GrantConsentRequest { consent } = request.into_inner();
+        let consent = consent.ok_or_else(|| invalid_field("consent", "is required"))?;
+        let consent = consent_from_pb(consent).map_err(|violations| within("consent", violations))?;
+        if self.app.snapshot().agent(&consent.agent_id).is_none() {
+            return Err(to_status(AppError::NotFound { entity: "agent", id: consent.agent_id.clone(), field: "consent.agent_id".into() }));
+        }
+        let consent = self.app.grant_consent(consent).await.map_err(to_status)?;
+        tracing::info!(org.id = %consent.org_id, ticket.id = %consent.ticket_id, agent.id = %consent.agent_id, "consent granted");
+        Ok(Response::new(consent_to_pb(&consent)))
+    }
+
+    async fn revoke_consent(&self, request: Request<pb::RevokeConsentRequest>) -> Result<Response<()>, Status> {
+        let pb::RevokeConsentRequest { org_id, ticket_id, agent_id } = request.into_inner();
+        required_id("org_id", &org_id)?;
+        required_id("ticket_id", &ticket_id)?;
+        required_id("agent_id", &agent_id)?;
+        self.app.revoke_consent(org_id.clone(), ticket_id.clone(), agent_id.clone()).await.map_err(to_status)?;
+        tracing::info!(org.id = %org_id, ticket.id = %ticket_id, agent.id = %agent_id, "consent revoked");
+        Ok(Response::new(()))
+    }
+
+    async fn list_consents(&self, request: Request<pb::ListConsentsRequest>) -> Result<Response<pb::ListConsentsResponse>, Status> {
+        let pb::ListConsentsRequest {
+            org_id,
+            ticket_id,
+            page_size,
+            page_token,
+        } = request.into_inner();
+        required_id("org_id", &org_id)?;
+        let page = page_request(page_size, &page_token)?;
+        let snapshot = self.app.snapshot();
+        if snapshot.org(&org_id).is_none() {
+            return Err(to_status(AppError::NotFound { entity: "org", id: org_id, field: "org_id".into() }));
+        }
+        let key = |consent: &&crate::domain::roster::Consent| format!("{}\u{0}{}", consent.ticket_id, consent.agent_id);
+        let after = page.after.clone();
+        let matching = snapshot
+            .consents_of(&org_id)
+            .filter(|consent| ticket_id.is_empty() || consent.ticket_id == ticket_id)
+            .filter(|consent| after.as_ref().is_none_or(|after| key(consent) > *after));
+        let (consents, next_page_token) = take_page(matching, page.size, key);
+        Ok(Response::new(pb::ListConsentsResponse {
+            consents: consents.into_iter().map(consent_to_pb).collect(),
+            next_page_token,
+        }))
+    }
+
+    async fn get_policy(&self, request: Request<pb::GetPolicyRequest>) -> Result<Response<pb::Policy>, Status> {
+        let pb::GetPolicyRequest { at } = request.into_inner();
+        let mut violations = Vec::new();
+        let at = instant_field("at", at, &mut violations);
+        if !violations.is_empty() {
+            return Err(invalid(violations));
+        }
+        Ok(Response::new(policy_to_pb(self.app.policy(), at.unwrap_or_else(clock::now))))
+    }
+}

@@ -1,0 +1,41 @@
+//! The one place use-case errors become gRPC statuses.
+
+use tonic::{Code, Status};
+use tonic_types::{ErrorDetails, StatusExt};
+
+use crate::app::AppError;
+use crate::domain::roster::FieldViolation;
+
+pub fn invalid(violations: Vec<FieldViolation>) -> Status {
+    let summary: Vec<String> = violations.iter().map(|violation| format!("{}: {}", violation.field, violation.description)).collect();
+    let details = ErrorDetails::with_bad_request(
+        violations
+            .into_iter()
+            .map(|violation| tonic_types::FieldViolation::new(violation.field, violation.description))
+            .collect::<Vec<_>>(),
+    );
+    Status::with_error_details(Code::InvalidArgument, summary.join("; "), details)
+}
+
+pub fn invalid_field(field: &str, description: &str) -> Status {
+    invalid(vec![FieldViolation::new(field, description)])
+}
+
+/// Maps a use-case error. Internal errors are logged here, once, and the client sees no detail.
+pub fn to_status(error: AppError) -> Status {
+    match error {
+        AppError::Invalid(violations) => invalid(violations),
+        AppError::NotFound { entity, id, field } => {
+            let details = ErrorDetails::with_resource_info(entity, id.clone(), "", format!("no {entity} with this ID ({field})"));
+            Status::with_error_details(Code::NotFound, format!("{field}: {entity} {id:?} not found"), details)
+        }
+        AppError::Unavailable(message) => {
+            tracing::warn!(error = %message, "database unavailable");
+            Status::unavailable("the database is unavailable; retry later")
+        }
+        AppError::Internal(message) => {
+            tracing::error!(error = %message, "internal error");
+            Status::internal("internal error")
+        }
+    }
+}

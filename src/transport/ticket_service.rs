@@ -1,0 +1,106 @@
+//! `eeacoverage.v1.TicketService`: the hot path, answered from the in-memory snapshot.
+
+use std::sync::Arc;
+
+use tonic::{Request, Response, Status};
+
+use super::convert::{access_to_pb, category_from_pb, decision_to_pb, instant_field, severity_from_pb};
+use super::status::{invalid, to_status};
+use crate::app::App;
+use crate::clock;
+use crate::domain::decision::TicketQuestion;
+use crate::domain::policy::{Severity, TicketCategory};
+use crate::domain::roster::{check_id, FieldViolation, Violations};
+use crate::domain::time::Instant;
+use crate::pb;
+use crate::pb::ticket_service_server::TicketService;
+
+pub struct TicketApi {
+    pub app: Arc<App>,
+}
+
+struct TicketFields {
+    severity: Severity,
+    category: TicketCategory,
+    at: Instant,
+}
+
+/// Checks the fields both calls share and names each bad one.
+fn ticket_fields(org_id: &str, ticket_id: &str, severity: i32, category: i32, at: Option<prost_types::Timestamp>) -> Result<TicketFields, Status> {
+    let mut violations = Violations::default();
+    check_id(&mut violations, "org_id", org_id);
+    if !ticket_id.is_empty() {
+        check_id(&mut violations, "ticket_id", ticket_id);
+    }
+    let severity_value = severity_from_pb(severity);
+    if severity_value.is_none() {
+        violations.add("severity", format!("{severity} is not SEVERITY_1 to SEVERITY_4"));
+    }
+    let category_value = category_from_pb(category);
+    if category_value.is_none() {
+        violations.add("category", format!("{category} is not a TicketCategory"));
+    }
+    let mut timestamp_violations: Vec<FieldViolation> = Vec::new();
+    let at = instant_field("at", at, &mut timestamp_violations);
+    violations.0.extend(timestamp_violations);
+    if !violations.0.is_empty() {
+        return Err(invalid(violations.0));
+    }
+    Ok(TicketFields {
+        severity: severity_value.expect("checked above"),
+        category: category_value.expect("checked above"),
+        at: at.unwrap_or_else(clock::now),
+    })
+}
+
+#[tonic::async_trait]
+impl TicketService for TicketApi {
+    async fn decide_ticket(&self, request: Request<pb::DecideTicketRequest>) -> Result<Response<pb::DecideTicketResponse>, Status> {
+        let pb::DecideTicketRequest {
+            org_id,
+            severity,
+            category,
+            ticket_id,
+            at,
+        } = request.into_inner();
+        let fields = ticket_fields(&org_id, &ticket_id, severity, category, at)?;
+        let question = TicketQuestion {
+            org_id: &org_id,
+            ticket_id: &ticket_id,
+            severity: fields.severity,
+            category: fields.category,
+            at: fields.at,
+        };
+        let decision = self.app.decide_ticket(&question).map_err(to_status)?;
+        Ok(Response::new(decision_to_pb(&decision, fields.at)))
+    }
+
+    async fn check_agent_access(&self, request: Request<pb::CheckAgentAccessRequest>) -> Result<Response<pb::CheckAgentAccessResponse>, Status> {
+        let pb::CheckAgentAccessRequest {
+            org_id,
+            ticket_id,
+            severity,
+            category,
+            agent_id,
+            at,
+        } = request.into_inner();
+        let mut fields = ticket_fields(&org_id, &ticket_id, severity, category, at);
+        if agent_id.is_empty() {
+            let agent_violation = FieldViolation::new("agent_id", "is required");
+            fields = match fields {
+                Ok(_) => Err(invalid(vec![agent_violation])),
+                Err(status) => Err(status),
+            };
+        }
+        let fields = fields?;
+        let question = TicketQuestion {
+            org_id: &org_id,
+            ticket_id: &ticket_id,
+            severity: fields.severity,
+            category: fields.category,
+            at: fields.at,
+        };
+        let access = self.app.check_agent_access(&question, &agent_id).map_err(to_status)?;
+        Ok(Response::new(access_to_pb(&access)))
+    }
+}
