@@ -20,10 +20,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     let file_descriptors = protox::compile(&proto_files, [&proto_dir])?;
     let out_dir = PathBuf::from(std::env::var("OUT_DIR")?);
-    std::fs::write(
-        out_dir.join("eeacoverage_descriptor.bin"),
-        file_descriptors.encode_to_vec(),
-    )?;
+    std::fs::write(out_dir.join("eeacoverage_descriptor.bin"), file_descriptors.encode_to_vec())?;
 
     tonic_prost_build::configure()
         .build_client(true)

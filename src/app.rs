@@ -38,18 +38,16 @@ impl AppError {
 /// Maps storage failures; `batch_field` names the batch (`shifts`) for errors about one entry.
 fn storage_error(error: StorageError, batch_field: &str) -> AppError {
     match error {
-        StorageError::NotFound { entity, id } => AppError::NotFound {
-            entity,
-            field: format!("{}_id", entity.replace(' ', "_")),
-            id,
-        },
-        StorageError::MissingAgent { index, agent_id } => AppError::NotFound {
-            entity: "agent",
-            id: agent_id,
-            field: format!("{batch_field}[{index}].agent_id"),
-        },
+        StorageError::NotFound { entity, id } => {
+            AppError::NotFound { entity, field: format!("{}_id", entity.replace(' ', "_")), id }
+        }
+        StorageError::MissingAgent { index, agent_id } => {
+            AppError::NotFound { entity: "agent", id: agent_id, field: format!("{batch_field}[{index}].agent_id") }
+        }
         StorageError::Unavailable(message) => AppError::Unavailable(message),
-        StorageError::BadUrl(message) | StorageError::Migration(message) | StorageError::Corrupt(message) => AppError::Internal(message),
+        StorageError::BadUrl(message) | StorageError::Migration(message) | StorageError::Corrupt(message) => {
+            AppError::Internal(message)
+        }
         StorageError::Query(error) => AppError::Internal(error.to_string()),
     }
 }
@@ -120,8 +118,19 @@ impl App {
     /// Rebuilds the snapshot from the database.
     pub async fn refresh(&self) -> Result<(), AppError> {
         let stored = self.store.read(storage::load_all).await.map_err(|error| storage_error(error, ""))?;
-        let snapshot = Snapshot::build(self.policy.clone(), stored.orgs, stored.agents, stored.shifts, stored.time_off, stored.consents);
-        tracing::debug!(snapshot.agents = snapshot.n_agents(), snapshot.shifts = snapshot.n_shifts(), "snapshot rebuilt");
+        let snapshot = Snapshot::build(
+            self.policy.clone(),
+            stored.orgs,
+            stored.agents,
+            stored.shifts,
+            stored.time_off,
+            stored.consents,
+        );
+        tracing::debug!(
+            snapshot.agents = snapshot.n_agents(),
+            snapshot.shifts = snapshot.n_shifts(),
+            "snapshot rebuilt"
+        );
         self.snapshot.store(Arc::new(snapshot));
         Ok(())
     }

@@ -42,10 +42,7 @@ pub struct ConfigError {
 }
 
 fn config_error(setting: &str, problem: impl Into<String>) -> ConfigError {
-    ConfigError {
-        setting: setting.to_owned(),
-        problem: problem.into(),
-    }
+    ConfigError { setting: setting.to_owned(), problem: problem.into() }
 }
 
 /// The raw layers, all optional; later layers override earlier ones field by field.
@@ -90,7 +87,8 @@ pub const ENVIRONMENT_VARIABLES: [(&str, &str); 8] = [
 
 impl RawSettings {
     pub fn from_file(path: &Path) -> Result<RawSettings, ConfigError> {
-        let text = std::fs::read_to_string(path).map_err(|error| config_error("--config", format!("cannot read {}: {error}", path.display())))?;
+        let text = std::fs::read_to_string(path)
+            .map_err(|error| config_error("--config", format!("cannot read {}: {error}", path.display())))?;
         toml::from_str(&text).map_err(|error| config_error("--config", format!("{}: {error}", path.display())))
     }
 
@@ -121,10 +119,7 @@ impl RawSettings {
             listen: over.listen.or(self.listen),
             database_url: over.database_url.or(self.database_url),
             policy_file: over.policy_file.or(self.policy_file),
-            log: RawLog {
-                format: over.log.format.or(self.log.format),
-                filter: over.log.filter.or(self.log.filter),
-            },
+            log: RawLog { format: over.log.format.or(self.log.format), filter: over.log.filter.or(self.log.filter) },
             plans: RawPlans {
                 eea_only_holidays: over.plans.eea_only_holidays.or(self.plans.eea_only_holidays),
                 standard_hours: over.plans.standard_hours.or(self.plans.standard_hours),
@@ -136,9 +131,9 @@ impl RawSettings {
     /// Applies defaults and checks every setting.
     pub fn validate(self) -> Result<Settings, ConfigError> {
         let listen_text = self.listen.unwrap_or_else(|| DEFAULT_LISTEN.to_owned());
-        let listen = listen_text
-            .parse()
-            .map_err(|_| config_error("listen", format!("{listen_text:?} is not an address such as 127.0.0.1:50051")))?;
+        let listen = listen_text.parse().map_err(|_| {
+            config_error("listen", format!("{listen_text:?} is not an address such as 127.0.0.1:50051"))
+        })?;
         let database_url = DatabaseUrl::parse(self.database_url.as_deref().unwrap_or(DEFAULT_DATABASE_PATH))
             .map_err(|error| config_error("database_url", error.to_string()))?;
         let policy_file = self.policy_file.filter(|path| !path.is_empty()).map(PathBuf::from);
@@ -148,7 +143,8 @@ impl RawSettings {
             other => return Err(config_error("log.format", format!("{other:?} is neither \"human\" nor \"json\""))),
         };
         let calendar = |setting: &str, value: Option<String>| {
-            HolidayCalendar::named(value.as_deref().unwrap_or("none")).map_err(|error| config_error(setting, error.to_string()))
+            HolidayCalendar::named(value.as_deref().unwrap_or("none"))
+                .map_err(|error| config_error(setting, error.to_string()))
         };
         let standard_hours = match self.plans.standard_hours.as_deref().unwrap_or("24x7") {
             "24x7" => StandardHours::AroundTheClock,
@@ -184,7 +180,8 @@ mod tests {
 
     #[test]
     fn later_layers_override_earlier_ones_field_by_field() {
-        let file: RawSettings = toml::from_str("listen = \"127.0.0.1:6000\"\n[plans]\neea_only_holidays = \"target2\"\n").unwrap();
+        let file: RawSettings =
+            toml::from_str("listen = \"127.0.0.1:6000\"\n[plans]\neea_only_holidays = \"target2\"\n").unwrap();
         let environment = HashMap::from([("EEA_COVERAGE_LISTEN", "127.0.0.1:7000")]);
         let env = RawSettings::from_environment(|name| environment.get(name).map(|value| (*value).to_owned()));
         let settings = file.overridden_by(env).validate().unwrap();

@@ -4,11 +4,15 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use eea_coverage::config::{LogFormat, RawSettings, Settings};
+use eea_coverage::config::{LogFormat, RawLog, RawSettings, Settings};
 use eea_coverage::startup::{shutdown_signal, Server};
 
 #[derive(Parser)]
-#[command(name = "eea-coverage", version, about = "Proves a support organisation keeps its EEA data-residency promises")]
+#[command(
+    name = "eea-coverage",
+    version,
+    about = "Proves a support organisation keeps its EEA data-residency promises"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -17,11 +21,13 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Run the gRPC server (embedded SQLite by default; PostgreSQL with a postgres:// URL).
-    #[command(after_help = "Settings are layered: defaults, then --config FILE, then environment variables, then flags.\n\
+    #[command(
+        after_help = "Settings are layered: defaults, then --config FILE, then environment variables, then flags.\n\
 Environment variables: EEA_COVERAGE_LISTEN, EEA_COVERAGE_DATABASE_URL, EEA_COVERAGE_POLICY_FILE,\n\
 EEA_COVERAGE_LOG_FORMAT (human|json), EEA_COVERAGE_LOG_FILTER (e.g. info,eea_coverage=debug),\n\
 EEA_COVERAGE_EEA_ONLY_HOLIDAYS (none|target2), EEA_COVERAGE_STANDARD_HOURS (24x7|business_sev2_to_4|business),\n\
-EEA_COVERAGE_STANDARD_HOLIDAYS (none|target2).")]
+EEA_COVERAGE_STANDARD_HOLIDAYS (none|target2)."
+    )]
     Serve {
         /// Address to listen on [default: 127.0.0.1:50051].
         #[arg(long, value_name = "ADDR")]
@@ -39,7 +45,8 @@ EEA_COVERAGE_STANDARD_HOLIDAYS (none|target2).")]
 }
 
 fn init_logging(settings: &Settings) {
-    let filter = tracing_subscriber::EnvFilter::try_new(&settings.log_filter).unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let filter = tracing_subscriber::EnvFilter::try_new(&settings.log_filter)
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
     match settings.log_format {
         LogFormat::Human => builder.init(),
@@ -47,28 +54,30 @@ fn init_logging(settings: &Settings) {
     }
 }
 
-fn settings_for_serve(listen: Option<String>, database_url: Option<String>, config: Option<PathBuf>, log_format: Option<String>) -> Result<Settings, String> {
+fn settings_for_serve(
+    listen: Option<String>,
+    database_url: Option<String>,
+    config: Option<PathBuf>,
+    log_format: Option<String>,
+) -> Result<Settings, String> {
     let file = match config {
         Some(path) => RawSettings::from_file(&path).map_err(|error| error.to_string())?,
         None => RawSettings::default(),
     };
     let environment = RawSettings::from_environment(|name| std::env::var(name).ok());
-    let mut flags = RawSettings::default();
-    flags.listen = listen;
-    flags.database_url = database_url;
-    flags.log.format = log_format;
+    let flags = RawSettings {
+        listen,
+        database_url,
+        log: RawLog { format: log_format, filter: None },
+        ..RawSettings::default()
+    };
     file.overridden_by(environment).overridden_by(flags).validate().map_err(|error| error.to_string())
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
-        Command::Serve {
-            listen,
-            database_url,
-            config,
-            log_format,
-        } => {
+        Command::Serve { listen, database_url, config, log_format } => {
             let settings = match settings_for_serve(listen, database_url, config, log_format) {
                 Ok(settings) => settings,
                 Err(error) => {
@@ -77,7 +86,8 @@ fn main() -> ExitCode {
                 }
             };
             init_logging(&settings);
-            let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("building the tokio runtime");
+            let runtime =
+                tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("building the tokio runtime");
             let outcome = runtime.block_on(async {
                 let server = Server::build(&settings).await?;
                 server.run_until(shutdown_signal()).await

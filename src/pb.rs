@@ -5,5 +5,4 @@
 tonic::include_proto!("eeacoverage.v1");
 
 /// The encoded file descriptor set of the `eeacoverage.v1` package, for server reflection.
-pub const FILE_DESCRIPTOR_SET: &[u8] =
-    include_bytes!(concat!(env!("OUT_DIR"), "/eeacoverage_descriptor.bin"));
+pub const FILE_DESCRIPTOR_SET: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/eeacoverage_descriptor.bin"));

@@ -31,10 +31,8 @@ pub enum StartupError {
 /// Reads the policy facts (shipped, or the configured file) and applies the plan settings.
 pub fn load_policy(settings: &Settings) -> Result<Policy, StartupError> {
     let facts_text = match &settings.policy_file {
-        Some(path) => std::fs::read_to_string(path).map_err(|error| StartupError::PolicyFile {
-            path: path.display().to_string(),
-            error,
-        })?,
+        Some(path) => std::fs::read_to_string(path)
+            .map_err(|error| StartupError::PolicyFile { path: path.display().to_string(), error })?,
         None => DEFAULT_POLICY_FACTS.to_owned(),
     };
     Ok(Policy::new(PolicyFacts::parse(&facts_text)?, settings.plans))
@@ -54,15 +52,11 @@ impl Server {
         let store = tokio::task::spawn_blocking(move || Store::open(&url))
             .await
             .expect("the database opening task does not panic")
-            .map_err(|error| StartupError::Storage {
-                url: settings.database_url.redacted(),
-                error,
-            })?;
+            .map_err(|error| StartupError::Storage { url: settings.database_url.redacted(), error })?;
         let app = Arc::new(App::start(store, policy.clone()).await.map_err(StartupError::Load)?);
-        let listener = TcpListener::bind(settings.listen).await.map_err(|error| StartupError::Bind {
-            address: settings.listen,
-            error,
-        })?;
+        let listener = TcpListener::bind(settings.listen)
+            .await
+            .map_err(|error| StartupError::Bind { address: settings.listen, error })?;
         let snapshot = app.snapshot();
         tracing::info!(
             listen.address = %listener.local_addr().map_or(settings.listen, |address| address),
@@ -94,7 +88,8 @@ pub async fn shutdown_signal() {
     let interrupt = tokio::signal::ctrl_c();
     #[cfg(unix)]
     {
-        let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).expect("installing a SIGTERM handler");
+        let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+            .expect("installing a SIGTERM handler");
         tokio::select! {
             _ = interrupt => {}
             _ = terminate.recv() => {}

@@ -30,9 +30,7 @@ impl HolidayCalendar {
         match name {
             "none" => Ok(HolidayCalendar::None),
             "target2" => Ok(HolidayCalendar::Target2),
-            _ => Err(UnknownCalendar {
-                name: name.to_owned(),
-            }),
+            _ => Err(UnknownCalendar { name: name.to_owned() }),
         }
     }
 
@@ -188,7 +186,9 @@ mod tests {
 
     #[test]
     fn easter_falls_on_the_known_sundays() {
-        for (year, month, day) in [(2024, 3, 31), (2025, 4, 20), (2026, 4, 5), (2027, 3, 28), (2028, 4, 16), (2038, 4, 25), (2285, 3, 22)] {
+        for (year, month, day) in
+            [(2024, 3, 31), (2025, 4, 20), (2026, 4, 5), (2027, 3, 28), (2028, 4, 16), (2038, 4, 25), (2285, 3, 22)]
+        {
             assert_eq!(easter_sunday(year), date(year, month, day), "Easter {year}");
         }
     }
@@ -201,7 +201,8 @@ mod tests {
             (2028, ["2028-01-01", "2028-04-14", "2028-04-17", "2028-05-01", "2028-12-25", "2028-12-26"]),
         ];
         for (year, days) in expected {
-            let actual: Vec<String> = HolidayCalendar::Target2.holidays_in(year).iter().map(ToString::to_string).collect();
+            let actual: Vec<String> =
+                HolidayCalendar::Target2.holidays_in(year).iter().map(ToString::to_string).collect();
             assert_eq!(actual, days, "target2 {year}");
         }
     }

@@ -29,14 +29,10 @@ pub struct UnknownCountry {
 impl Country {
     /// Parses a code case-insensitively; `EL` and `UK` become `GR` and `GB`.
     pub fn parse(code: &str) -> Result<Country, UnknownCountry> {
-        let unknown = || UnknownCountry {
-            code: code.to_owned(),
-        };
+        let unknown = || UnknownCountry { code: code.to_owned() };
         let upper = code.trim().to_ascii_uppercase();
-        let canonical = COUNTRY_ALIASES
-            .iter()
-            .find(|(alias, _)| *alias == upper)
-            .map_or(upper.as_str(), |(_, iso)| iso);
+        let canonical =
+            COUNTRY_ALIASES.iter().find(|(alias, _)| *alias == upper).map_or(upper.as_str(), |(_, iso)| iso);
         let bytes = canonical.as_bytes();
         if bytes.len() != 2 || !ASSIGNED_CODES.split(' ').any(|assigned| assigned == canonical) {
             return Err(unknown());

@@ -36,7 +36,11 @@ impl AccessReason {
     pub fn allows(self) -> bool {
         matches!(
             self,
-            AccessReason::NotEeaTagged | AccessReason::EeaStaff | AccessReason::Adequacy | AccessReason::Contractual | AccessReason::ConsentOnFile
+            AccessReason::NotEeaTagged
+                | AccessReason::EeaStaff
+                | AccessReason::Adequacy
+                | AccessReason::Contractual
+                | AccessReason::ConsentOnFile
         )
     }
 }
@@ -100,13 +104,15 @@ struct TicketContext<'a> {
     eea_tagged: bool,
 }
 
-fn ticket_context<'a>(snapshot: &'a Snapshot, question: &TicketQuestion<'a>) -> Result<TicketContext<'a>, DecisionError> {
+fn ticket_context<'a>(
+    snapshot: &'a Snapshot,
+    question: &TicketQuestion<'a>,
+) -> Result<TicketContext<'a>, DecisionError> {
     let org = snapshot.org(question.org_id).ok_or_else(|| DecisionError::UnknownOrg(question.org_id.to_owned()))?;
     let facts = &snapshot.policy.facts;
-    let region = facts.region(&org.cloud_region).ok_or_else(|| DecisionError::UnknownRegion {
-        org_id: org.org_id.clone(),
-        region: org.cloud_region.clone(),
-    })?;
+    let region = facts
+        .region(&org.cloud_region)
+        .ok_or_else(|| DecisionError::UnknownRegion { org_id: org.org_id.clone(), region: org.cloud_region.clone() })?;
     Ok(TicketContext {
         org_id: question.org_id,
         ticket_id: question.ticket_id,
@@ -118,7 +124,13 @@ fn ticket_context<'a>(snapshot: &'a Snapshot, question: &TicketQuestion<'a>) -> 
 }
 
 /// May staff working from `country` handle the ticket at `at`?
-fn access_reason(snapshot: &Snapshot, context: &TicketContext, agent_id: &str, country: Country, at: Instant) -> AccessReason {
+fn access_reason(
+    snapshot: &Snapshot,
+    context: &TicketContext,
+    agent_id: &str,
+    country: Country,
+    at: Instant,
+) -> AccessReason {
     let facts = &snapshot.policy.facts;
     if context.plan == PlanKind::EeaOnly {
         return if facts.is_eea_at(country, at) { AccessReason::EeaStaff } else { AccessReason::OutsideEeaOnEeaOnly };
@@ -146,16 +158,17 @@ fn access_reason(snapshot: &Snapshot, context: &TicketContext, agent_id: &str, c
 
 /// Instants inside `interval` where the agent's eligibility may change: relocations (unless the
 /// shift carries its own country), the ticket's consent expiry, and policy basis boundaries.
-fn eligibility_breakpoints(snapshot: &Snapshot, context: &TicketContext, roster: &AgentRoster, shift_has_country: bool, interval: Interval) -> Vec<Instant> {
-    let relocations = roster
-        .agent
-        .location_changes
-        .iter()
-        .filter(|_| !shift_has_country)
-        .map(|change| change.effective_at);
-    let consent_expiry = snapshot
-        .consent(context.org_id, context.ticket_id, &roster.agent.agent_id)
-        .map(|consent| consent.expires_at);
+fn eligibility_breakpoints(
+    snapshot: &Snapshot,
+    context: &TicketContext,
+    roster: &AgentRoster,
+    shift_has_country: bool,
+    interval: Interval,
+) -> Vec<Instant> {
+    let relocations =
+        roster.agent.location_changes.iter().filter(|_| !shift_has_country).map(|change| change.effective_at);
+    let consent_expiry =
+        snapshot.consent(context.org_id, context.ticket_id, &roster.agent.agent_id).map(|consent| consent.expires_at);
     let mut breakpoints: Vec<Instant> = relocations
         .chain(consent_expiry)
         .chain(snapshot.policy.facts.basis_change_instants())
@@ -168,7 +181,12 @@ fn eligibility_breakpoints(snapshot: &Snapshot, context: &TicketContext, roster:
 
 /// The parts of `range` in which the agent is on shift for the ticket's severity, not on time
 /// off, and allowed to handle the ticket. Sorted and merged.
-fn eligible_on_shift_within(snapshot: &Snapshot, context: &TicketContext, roster: &AgentRoster, range: Interval) -> Vec<Interval> {
+fn eligible_on_shift_within(
+    snapshot: &Snapshot,
+    context: &TicketContext,
+    roster: &AgentRoster,
+    range: Interval,
+) -> Vec<Interval> {
     if !roster.agent.severities.allows(context.severity) {
         return Vec::new();
     }
@@ -263,13 +281,24 @@ fn plan_name(plan: PlanKind) -> &'static str {
     }
 }
 
-fn describe_decision(context: &TicketContext, reason: DecisionReason, in_service_hours: bool, eligible_on_shift: u32) -> String {
+fn describe_decision(
+    context: &TicketContext,
+    reason: DecisionReason,
+    in_service_hours: bool,
+    eligible_on_shift: u32,
+) -> String {
     let plan = plan_name(context.plan);
     let severity = context.severity.number();
     match reason {
-        DecisionReason::HandleNow => format!("{plan} Sev{severity}: in service hours with {eligible_on_shift} eligible agent(s) on shift"),
-        DecisionReason::OutsideServiceHours => format!("{plan} Sev{severity}: outside service hours; waits for the window to open"),
-        DecisionReason::NoEligibleStaffOnShift => format!("{plan} Sev{severity}: in service hours but no eligible agent is on shift"),
+        DecisionReason::HandleNow => {
+            format!("{plan} Sev{severity}: in service hours with {eligible_on_shift} eligible agent(s) on shift")
+        }
+        DecisionReason::OutsideServiceHours => {
+            format!("{plan} Sev{severity}: outside service hours; waits for the window to open")
+        }
+        DecisionReason::NoEligibleStaffOnShift => {
+            format!("{plan} Sev{severity}: in service hours but no eligible agent is on shift")
+        }
         DecisionReason::NoEligibleStaffWithinHorizon => {
             let when = if in_service_hours { "in service hours" } else { "outside service hours" };
             format!("{plan} Sev{severity}: {when}, and no eligible agent is on shift in service hours within the next 14 days")
@@ -278,22 +307,22 @@ fn describe_decision(context: &TicketContext, reason: DecisionReason, in_service
 }
 
 /// May this agent handle this ticket at `question.at`?
-pub fn check_agent_access(snapshot: &Snapshot, question: &TicketQuestion, agent_id: &str) -> Result<AccessDecision, DecisionError> {
+pub fn check_agent_access(
+    snapshot: &Snapshot,
+    question: &TicketQuestion,
+    agent_id: &str,
+) -> Result<AccessDecision, DecisionError> {
     let context = ticket_context(snapshot, question)?;
     let roster = snapshot.agent(agent_id).ok_or_else(|| DecisionError::UnknownAgent(agent_id.to_owned()))?;
     let at = question.at;
-    let instant_range = Interval {
-        start: at,
-        end: at.saturating_add(SignedDuration::from_secs(1)).expect("saturates"),
-    };
+    let instant_range =
+        Interval { start: at, end: at.saturating_add(SignedDuration::from_secs(1)).expect("saturates") };
     let on_time_off = roster.time_off_merged.iter().any(|period| period.contains(at));
     let shift_now = roster
         .shifts
         .iter()
         .find(|shift| shift.occurrences_within(instant_range).is_ok_and(|occurrences| !occurrences.is_empty()));
-    let agent_country = shift_now
-        .and_then(|shift| shift.country)
-        .unwrap_or_else(|| roster.agent.country_at(at));
+    let agent_country = shift_now.and_then(|shift| shift.country).unwrap_or_else(|| roster.agent.country_at(at));
     let reason = access_reason(snapshot, &context, agent_id, agent_country, at);
     let handles_severity = roster.agent.severities.allows(context.severity);
     Ok(AccessDecision {

@@ -3,10 +3,10 @@
 
 pub mod calendar;
 pub mod country;
+pub mod decision;
 pub mod interval;
 pub mod policy;
 pub mod recurrence;
-pub mod time;
-pub mod decision;
 pub mod roster;
 pub mod snapshot;
+pub mod time;

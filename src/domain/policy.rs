@@ -165,15 +165,11 @@ struct RegionDocument {
 impl PolicyFacts {
     /// Parses and checks a facts document (the format of `policy_facts.toml`).
     pub fn parse(text: &str) -> Result<PolicyFacts, PolicyFactsError> {
-        let document: FactsDocument = toml::from_str(text).map_err(|error| PolicyFactsError {
-            location: "document".into(),
-            problem: error.to_string(),
-        })?;
+        let document: FactsDocument = toml::from_str(text)
+            .map_err(|error| PolicyFactsError { location: "document".into(), problem: error.to_string() })?;
         let problem = |location: String, problem: String| PolicyFactsError { location, problem };
-        let effective_at: Instant = document
-            .effective_at
-            .parse()
-            .map_err(|error| problem("effective_at".into(), format!("{error}")))?;
+        let effective_at: Instant =
+            document.effective_at.parse().map_err(|error| problem("effective_at".into(), format!("{error}")))?;
         let mut countries = Vec::with_capacity(document.countries.len());
         for (entry_idx, entry) in document.countries.into_iter().enumerate() {
             let location = |field: &str| format!("countries[{entry_idx}].{field}");
@@ -182,8 +178,12 @@ impl PolicyFacts {
                 value
                     .map(|text| {
                         text.parse::<Date>()
-                            .map(|day| Zone::named("UTC").expect("UTC exists").to_instant(day.to_datetime(Time::midnight())))
-                            .map_err(|error| problem(location(field), format!("{text:?} is not a YYYY-MM-DD date: {error}")))
+                            .map(|day| {
+                                Zone::named("UTC").expect("UTC exists").to_instant(day.to_datetime(Time::midnight()))
+                            })
+                            .map_err(|error| {
+                                problem(location(field), format!("{text:?} is not a YYYY-MM-DD date: {error}"))
+                            })
                     })
                     .transpose()
             };
@@ -209,13 +209,12 @@ impl PolicyFacts {
             let country = Country::parse(&entry.country)
                 .map_err(|error| problem(format!("regions[{entry_idx}].country"), error.to_string()))?;
             if regions.iter().any(|known| known.region == entry.region) {
-                return Err(problem(format!("regions[{entry_idx}].region"), format!("{:?} is listed twice", entry.region)));
+                return Err(problem(
+                    format!("regions[{entry_idx}].region"),
+                    format!("{:?} is listed twice", entry.region),
+                ));
             }
-            regions.push(CloudRegion {
-                region: entry.region,
-                place: entry.place,
-                country,
-            });
+            regions.push(CloudRegion { region: entry.region, place: entry.place, country });
         }
         let mut bases_by_country: BTreeMap<Country, Vec<usize>> = BTreeMap::new();
         for (basis_idx, basis) in countries.iter().enumerate() {
@@ -333,7 +332,9 @@ impl Policy {
         let (standard_sev1, standard_rest) = match settings.standard_hours {
             StandardHours::AroundTheClock => (ServiceHours::AroundTheClock, ServiceHours::AroundTheClock),
             StandardHours::BusinessForSev2To4 => (ServiceHours::AroundTheClock, business(settings.standard_holidays)),
-            StandardHours::BusinessForAll => (business(settings.standard_holidays), business(settings.standard_holidays)),
+            StandardHours::BusinessForAll => {
+                (business(settings.standard_holidays), business(settings.standard_holidays))
+            }
         };
         Policy {
             facts,
@@ -407,7 +408,14 @@ mod tests {
     fn regions_are_tagged_by_country_not_by_prefix() {
         let facts = PolicyFacts::parse(DEFAULT_POLICY_FACTS).unwrap();
         let at = instant("2026-06-01T00:00:00Z");
-        for (region, eea) in [("eu-central-1", true), ("eu-south-2", true), ("eu-west-2", false), ("eu-central-2", false), ("us-east-1", false), ("ap-south-1", false)] {
+        for (region, eea) in [
+            ("eu-central-1", true),
+            ("eu-south-2", true),
+            ("eu-west-2", false),
+            ("eu-central-2", false),
+            ("us-east-1", false),
+            ("ap-south-1", false),
+        ] {
             assert_eq!(facts.region_is_eea(facts.region(region).unwrap(), at), eea, "{region}");
         }
     }
@@ -444,7 +452,10 @@ mod tests {
     #[test]
     fn excluded_categories_fall_back_to_the_standard_plan() {
         let policy = Policy::default_policy();
-        assert_eq!(policy.effective_plan(PlanKind::EeaOnly, TicketCategory::CustomApplicationSupport), PlanKind::Standard);
+        assert_eq!(
+            policy.effective_plan(PlanKind::EeaOnly, TicketCategory::CustomApplicationSupport),
+            PlanKind::Standard
+        );
         assert_eq!(policy.effective_plan(PlanKind::EeaOnly, TicketCategory::ProductSupport), PlanKind::EeaOnly);
         assert_eq!(policy.effective_plan(PlanKind::Standard, TicketCategory::ThirdParty), PlanKind::Standard);
     }

@@ -185,29 +185,18 @@ impl RecurringSchedule {
         exdates: Vec<ExDate>,
     ) -> Result<RecurringSchedule, RecurrenceError> {
         let trimmed = rrule_text.trim();
-        let rule_text = trimmed
-            .strip_prefix("RRULE:")
-            .or_else(|| trimmed.strip_prefix("rrule:"))
-            .unwrap_or(trimmed)
-            .to_owned();
+        let rule_text =
+            trimmed.strip_prefix("RRULE:").or_else(|| trimmed.strip_prefix("rrule:")).unwrap_or(trimmed).to_owned();
         if rule_text.contains('\n') || rule_text.contains(':') {
             return Err(RecurrenceError::Unparsable("expected a single RRULE value such as FREQ=DAILY".into()));
         }
         let floating_text = floating_rule_text(&rule_text, &zone)?;
         let rule: RRule<Unvalidated> =
             floating_text.parse().map_err(|error: rrule::RRuleError| RecurrenceError::Unparsable(error.to_string()))?;
-        let rule_set = rule
-            .build(floating(start_local))
-            .map_err(|error| RecurrenceError::Unparsable(error.to_string()))?;
+        let rule_set =
+            rule.build(floating(start_local)).map_err(|error| RecurrenceError::Unparsable(error.to_string()))?;
         let exdates: Vec<ExDate> = exdates.into_iter().collect::<BTreeSet<_>>().into_iter().collect();
-        let schedule = RecurringSchedule {
-            zone,
-            start_local,
-            end_time,
-            rrule: rule_text,
-            exdates,
-            rule_set,
-        };
+        let schedule = RecurringSchedule { zone, start_local, end_time, rrule: rule_text, exdates, rule_set };
         schedule.check_density()?;
         Ok(schedule)
     }
@@ -283,8 +272,14 @@ mod tests {
     }
 
     fn rejects(rule: &str) -> RecurrenceError {
-        RecurringSchedule::new(Zone::brussels(), date(2026, 1, 5).at(9, 0, 0, 0), Time::constant(17, 0, 0, 0), rule, vec![])
-            .unwrap_err()
+        RecurringSchedule::new(
+            Zone::brussels(),
+            date(2026, 1, 5).at(9, 0, 0, 0),
+            Time::constant(17, 0, 0, 0),
+            rule,
+            vec![],
+        )
+        .unwrap_err()
     }
 
     #[test]

@@ -25,18 +25,12 @@ pub struct FieldViolation {
 
 impl FieldViolation {
     pub fn new(field: impl Into<String>, description: impl Into<String>) -> FieldViolation {
-        FieldViolation {
-            field: field.into(),
-            description: description.into(),
-        }
+        FieldViolation { field: field.into(), description: description.into() }
     }
 
     /// The same violation, seen from an enclosing message (`agents[3]` + `.country`).
     pub fn within(self, prefix: &str) -> FieldViolation {
-        FieldViolation {
-            field: format!("{prefix}.{}", self.field),
-            description: self.description,
-        }
+        FieldViolation { field: format!("{prefix}.{}", self.field), description: self.description }
     }
 }
 
@@ -79,7 +73,9 @@ fn check_severities(violations: &mut Violations, field: &str, numbers: &[i32]) -
     for (severity_idx, number) in numbers.iter().enumerate() {
         match Severity::from_number(i64::from(*number)) {
             Some(severity) => severities.push(severity),
-            None => violations.add(format!("{field}[{severity_idx}]"), format!("{number} is not a severity from 1 to 4")),
+            None => {
+                violations.add(format!("{field}[{severity_idx}]"), format!("{number} is not a severity from 1 to 4"))
+            }
         }
     }
     SeveritySet::from_severities(severities)
@@ -89,7 +85,13 @@ fn check_country(violations: &mut Violations, field: &str, code: &str) -> Option
     violations.check(field, Country::parse(code))
 }
 
-fn check_interval(violations: &mut Violations, start_field: &str, end_field: &str, start: Option<Instant>, end: Option<Instant>) -> Option<Interval> {
+fn check_interval(
+    violations: &mut Violations,
+    start_field: &str,
+    end_field: &str,
+    start: Option<Instant>,
+    end: Option<Instant>,
+) -> Option<Interval> {
     if start.is_none() {
         violations.add(start_field, "is required");
     }
@@ -112,21 +114,23 @@ pub struct Org {
 }
 
 impl Org {
-    pub fn new(org_id: String, cloud_region: String, plan: Option<PlanKind>, facts: &PolicyFacts) -> Result<Org, Vec<FieldViolation>> {
+    pub fn new(
+        org_id: String,
+        cloud_region: String,
+        plan: Option<PlanKind>,
+        facts: &PolicyFacts,
+    ) -> Result<Org, Vec<FieldViolation>> {
         let mut violations = Violations::default();
         check_id(&mut violations, "org_id", &org_id);
         if facts.region(&cloud_region).is_none() {
             let known: Vec<&str> = facts.regions.iter().map(|region| region.region.as_str()).collect();
-            violations.add("cloud_region", format!("unknown cloud region {cloud_region:?}; known: {}", known.join(", ")));
+            violations
+                .add("cloud_region", format!("unknown cloud region {cloud_region:?}; known: {}", known.join(", ")));
         }
         if plan.is_none() {
             violations.add("plan", "must be PLAN_STANDARD or PLAN_EEA_ONLY");
         }
-        violations.finish(|| Org {
-            org_id,
-            cloud_region,
-            plan: plan.expect("checked above"),
-        })
+        violations.finish(|| Org { org_id, cloud_region, plan: plan.expect("checked above") })
     }
 }
 
@@ -140,7 +144,12 @@ pub struct Consent {
 }
 
 impl Consent {
-    pub fn new(org_id: String, ticket_id: String, agent_id: String, expires_at: Option<Instant>) -> Result<Consent, Vec<FieldViolation>> {
+    pub fn new(
+        org_id: String,
+        ticket_id: String,
+        agent_id: String,
+        expires_at: Option<Instant>,
+    ) -> Result<Consent, Vec<FieldViolation>> {
         let mut violations = Violations::default();
         check_id(&mut violations, "org_id", &org_id);
         check_id(&mut violations, "ticket_id", &ticket_id);
@@ -148,12 +157,7 @@ impl Consent {
         if expires_at.is_none() {
             violations.add("expires_at", "is required");
         }
-        violations.finish(|| Consent {
-            org_id,
-            ticket_id,
-            agent_id,
-            expires_at: expires_at.expect("checked above"),
-        })
+        violations.finish(|| Consent { org_id, ticket_id, agent_id, expires_at: expires_at.expect("checked above") })
     }
 
     pub fn holds_at(&self, at: Instant) -> bool {
@@ -194,15 +198,7 @@ pub struct AgentDraft {
 
 impl Agent {
     pub fn new(draft: AgentDraft) -> Result<Agent, Vec<FieldViolation>> {
-        let AgentDraft {
-            agent_id,
-            display_name,
-            country,
-            time_zone,
-            severities,
-            location_changes,
-            source,
-        } = draft;
+        let AgentDraft { agent_id, display_name, country, time_zone, severities, location_changes, source } = draft;
         let mut violations = Violations::default();
         check_id(&mut violations, "agent_id", &agent_id);
         if display_name.chars().count() > MAX_DISPLAY_NAME_CHARS {
@@ -256,7 +252,7 @@ impl Agent {
 #[derive(Clone, Debug, PartialEq)]
 pub enum Schedule {
     OneOff(Interval),
-    Recurring(RecurringSchedule),
+    Recurring(Box<RecurringSchedule>),
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -274,17 +270,8 @@ pub struct Shift {
 /// The schedule of a shift as a caller sent it.
 pub enum ScheduleDraft {
     Missing,
-    OneOff {
-        starts_at: Option<Instant>,
-        ends_at: Option<Instant>,
-    },
-    Recurring {
-        time_zone: String,
-        start_local: String,
-        end_time: String,
-        rrule: String,
-        exdates: Vec<String>,
-    },
+    OneOff { starts_at: Option<Instant>, ends_at: Option<Instant> },
+    Recurring { time_zone: String, start_local: String, end_time: String, rrule: String, exdates: Vec<String> },
 }
 
 /// A shift as a caller sent it, before any check.
@@ -299,7 +286,9 @@ pub struct ShiftDraft {
 
 fn parse_local_date_time(text: &str) -> Result<DateTime, String> {
     if text.contains(['Z', 'z', '+']) || text.rfind('-').is_some_and(|idx| idx > 10) {
-        return Err(format!("{text:?} carries an offset; give a local date-time such as 2026-03-02T22:00:00 and the zone in time_zone"));
+        return Err(format!(
+            "{text:?} carries an offset; give a local date-time such as 2026-03-02T22:00:00 and the zone in time_zone"
+        ));
     }
     text.parse::<DateTime>()
         .ok()
@@ -317,14 +306,7 @@ fn parse_local_time(text: &str) -> Result<Time, String> {
 
 impl Shift {
     pub fn new(draft: ShiftDraft) -> Result<Shift, Vec<FieldViolation>> {
-        let ShiftDraft {
-            shift_id,
-            agent_id,
-            severities,
-            country,
-            schedule,
-            source,
-        } = draft;
+        let ShiftDraft { shift_id, agent_id, severities, country, schedule, source } = draft;
         let mut violations = Violations::default();
         check_id(&mut violations, "shift_id", &shift_id);
         check_id(&mut violations, "agent_id", &agent_id);
@@ -336,15 +318,13 @@ impl Shift {
                 None
             }
             ScheduleDraft::OneOff { starts_at, ends_at } => {
-                check_interval(&mut violations, "one_off.starts_at", "one_off.ends_at", starts_at, ends_at).map(Schedule::OneOff)
+                check_interval(&mut violations, "one_off.starts_at", "one_off.ends_at", starts_at, ends_at)
+                    .map(Schedule::OneOff)
             }
-            ScheduleDraft::Recurring {
-                time_zone,
-                start_local,
-                end_time,
-                rrule,
-                exdates,
-            } => check_recurring(&mut violations, &time_zone, &start_local, &end_time, &rrule, &exdates).map(Schedule::Recurring),
+            ScheduleDraft::Recurring { time_zone, start_local, end_time, rrule, exdates } => {
+                check_recurring(&mut violations, &time_zone, &start_local, &end_time, &rrule, &exdates)
+                    .map(|recurring| Schedule::Recurring(Box::new(recurring)))
+            }
         };
         if let Some(source) = &source {
             check_id(&mut violations, "source", source);
@@ -417,7 +397,13 @@ pub struct TimeOff {
 }
 
 impl TimeOff {
-    pub fn new(time_off_id: String, agent_id: String, starts_at: Option<Instant>, ends_at: Option<Instant>, source: Option<String>) -> Result<TimeOff, Vec<FieldViolation>> {
+    pub fn new(
+        time_off_id: String,
+        agent_id: String,
+        starts_at: Option<Instant>,
+        ends_at: Option<Instant>,
+        source: Option<String>,
+    ) -> Result<TimeOff, Vec<FieldViolation>> {
         let mut violations = Violations::default();
         check_id(&mut violations, "time_off_id", &time_off_id);
         check_id(&mut violations, "agent_id", &agent_id);
@@ -425,12 +411,7 @@ impl TimeOff {
         if let Some(source) = &source {
             check_id(&mut violations, "source", source);
         }
-        violations.finish(|| TimeOff {
-            time_off_id,
-            agent_id,
-            period: period.expect("checked above"),
-            source,
-        })
+        violations.finish(|| TimeOff { time_off_id, agent_id, period: period.expect("checked above"), source })
     }
 }
 
@@ -461,15 +442,30 @@ mod tests {
 
     #[test]
     fn a_floating_local_time_without_a_zone_is_rejected() {
-        assert_eq!(fields(Shift::new(recurring_draft("", "2026-01-05T09:00:00", "17:00", "FREQ=DAILY"))), ["recurring.time_zone"]);
+        assert_eq!(
+            fields(Shift::new(recurring_draft("", "2026-01-05T09:00:00", "17:00", "FREQ=DAILY"))),
+            ["recurring.time_zone"]
+        );
     }
 
     #[test]
     fn each_bad_field_of_a_recurring_shift_is_named() {
-        assert_eq!(fields(Shift::new(recurring_draft("Europe/Nowhere", "2026-01-05T09:00:00", "17:00", "FREQ=DAILY"))), ["recurring.time_zone"]);
-        assert_eq!(fields(Shift::new(recurring_draft("Europe/Paris", "2026-01-05T09:00:00Z", "17:00", "FREQ=DAILY"))), ["recurring.start_local"]);
-        assert_eq!(fields(Shift::new(recurring_draft("Europe/Paris", "2026-01-05T09:00:00", "25:00", "FREQ=DAILY"))), ["recurring.end_time"]);
-        assert_eq!(fields(Shift::new(recurring_draft("Europe/Paris", "2026-01-05T09:00:00", "17:00", "FREQ=SECONDLY"))), ["recurring.rrule"]);
+        assert_eq!(
+            fields(Shift::new(recurring_draft("Europe/Nowhere", "2026-01-05T09:00:00", "17:00", "FREQ=DAILY"))),
+            ["recurring.time_zone"]
+        );
+        assert_eq!(
+            fields(Shift::new(recurring_draft("Europe/Paris", "2026-01-05T09:00:00Z", "17:00", "FREQ=DAILY"))),
+            ["recurring.start_local"]
+        );
+        assert_eq!(
+            fields(Shift::new(recurring_draft("Europe/Paris", "2026-01-05T09:00:00", "25:00", "FREQ=DAILY"))),
+            ["recurring.end_time"]
+        );
+        assert_eq!(
+            fields(Shift::new(recurring_draft("Europe/Paris", "2026-01-05T09:00:00", "17:00", "FREQ=SECONDLY"))),
+            ["recurring.rrule"]
+        );
     }
 
     #[test]

@@ -35,16 +35,19 @@ pub struct Snapshot {
 impl Snapshot {
     /// Builds a snapshot; shifts and time off of unknown agents are dropped (storage keeps them
     /// consistent through foreign keys, so there are none).
-    pub fn build(policy: Arc<Policy>, orgs: Vec<Org>, agents: Vec<Agent>, shifts: Vec<Shift>, time_off: Vec<TimeOff>, consents: Vec<Consent>) -> Snapshot {
+    pub fn build(
+        policy: Arc<Policy>,
+        orgs: Vec<Org>,
+        agents: Vec<Agent>,
+        shifts: Vec<Shift>,
+        time_off: Vec<TimeOff>,
+        consents: Vec<Consent>,
+    ) -> Snapshot {
         let mut rosters: BTreeMap<String, AgentRoster> = agents
             .into_iter()
             .map(|agent| {
-                let roster = AgentRoster {
-                    agent,
-                    shifts: Vec::new(),
-                    time_off: Vec::new(),
-                    time_off_merged: Vec::new(),
-                };
+                let roster =
+                    AgentRoster { agent, shifts: Vec::new(), time_off: Vec::new(), time_off_merged: Vec::new() };
                 (roster.agent.agent_id.clone(), roster)
             })
             .collect();

@@ -53,17 +53,12 @@ impl Zone {
     /// Looks a zone up by its IANA name, for example `Europe/Brussels`.
     pub fn named(name: &str) -> Result<Zone, UnknownTimeZone> {
         // Fixed offsets and POSIX strings are not IANA zones: a schedule needs the zone's rules.
-        let unknown = || UnknownTimeZone {
-            name: name.to_owned(),
-        };
+        let unknown = || UnknownTimeZone { name: name.to_owned() };
         if name.is_empty() || name.contains(',') {
             return Err(unknown());
         }
         let time_zone = bundled_database().get(name).map_err(|_| unknown())?;
-        Ok(Zone {
-            name: name.to_owned(),
-            time_zone,
-        })
+        Ok(Zone { name: name.to_owned(), time_zone })
     }
 
     /// `Europe/Brussels`, the zone of "CET" in the policy.

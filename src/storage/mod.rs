@@ -176,8 +176,9 @@ impl Store {
     pub fn open(url: &DatabaseUrl) -> Result<Store, StorageError> {
         if let DatabaseUrl::Sqlite(path) = url {
             if let Some(parent) = path.parent().filter(|parent| !parent.as_os_str().is_empty()) {
-                std::fs::create_dir_all(parent)
-                    .map_err(|error| StorageError::Unavailable(format!("cannot create {}: {error}", parent.display())))?;
+                std::fs::create_dir_all(parent).map_err(|error| {
+                    StorageError::Unavailable(format!("cannot create {}: {error}", parent.display()))
+                })?;
             }
         }
         let max_size = match url {
@@ -230,8 +231,12 @@ impl Store {
 
 fn run_migrations(connection: &mut AnyConnection) -> Result<(), StorageError> {
     let applied = match connection {
-        AnyConnection::Sqlite(sqlite) => sqlite.run_pending_migrations(SQLITE_MIGRATIONS).map(|versions| versions.len()),
-        AnyConnection::Postgresql(postgres) => postgres.run_pending_migrations(POSTGRES_MIGRATIONS).map(|versions| versions.len()),
+        AnyConnection::Sqlite(sqlite) => {
+            sqlite.run_pending_migrations(SQLITE_MIGRATIONS).map(|versions| versions.len())
+        }
+        AnyConnection::Postgresql(postgres) => {
+            postgres.run_pending_migrations(POSTGRES_MIGRATIONS).map(|versions| versions.len())
+        }
     }
     .map_err(|error| StorageError::Migration(error.to_string()))?;
     if applied > 0 {
@@ -242,10 +247,19 @@ fn run_migrations(connection: &mut AnyConnection) -> Result<(), StorageError> {
 
 /// Loads every stored entity.
 pub fn load_all(connection: &mut AnyConnection) -> Result<StoredRoster, StorageError> {
-    let orgs = orgs::table.order(orgs::org_id).load::<OrgRow>(connection)?.into_iter().map(OrgRow::into_domain).collect::<Result<_, _>>()?;
-    let consents =
-        consents::table.load::<ConsentRow>(connection)?.into_iter().map(ConsentRow::into_domain).collect::<Result<_, _>>()?;
-    let mut changes_by_agent: std::collections::HashMap<String, Vec<LocationChangeRow>> = std::collections::HashMap::new();
+    let orgs = orgs::table
+        .order(orgs::org_id)
+        .load::<OrgRow>(connection)?
+        .into_iter()
+        .map(OrgRow::into_domain)
+        .collect::<Result<_, _>>()?;
+    let consents = consents::table
+        .load::<ConsentRow>(connection)?
+        .into_iter()
+        .map(ConsentRow::into_domain)
+        .collect::<Result<_, _>>()?;
+    let mut changes_by_agent: std::collections::HashMap<String, Vec<LocationChangeRow>> =
+        std::collections::HashMap::new();
     for change in location_changes::table.load::<LocationChangeRow>(connection)? {
         changes_by_agent.entry(change.agent_id.clone()).or_default().push(change);
     }
@@ -258,15 +272,14 @@ pub fn load_all(connection: &mut AnyConnection) -> Result<StoredRoster, StorageE
             row.into_domain(changes)
         })
         .collect::<Result<_, _>>()?;
-    let shifts = shifts::table.load::<ShiftRow>(connection)?.into_iter().map(ShiftRow::into_domain).collect::<Result<_, _>>()?;
-    let time_off = time_off::table.load::<TimeOffRow>(connection)?.into_iter().map(TimeOffRow::into_domain).collect::<Result<_, _>>()?;
-    Ok(StoredRoster {
-        orgs,
-        agents,
-        shifts,
-        time_off,
-        consents,
-    })
+    let shifts =
+        shifts::table.load::<ShiftRow>(connection)?.into_iter().map(ShiftRow::into_domain).collect::<Result<_, _>>()?;
+    let time_off = time_off::table
+        .load::<TimeOffRow>(connection)?
+        .into_iter()
+        .map(TimeOffRow::into_domain)
+        .collect::<Result<_, _>>()?;
+    Ok(StoredRoster { orgs, agents, shifts, time_off, consents })
 }
 
 /// Creates or replaces an org; `true` when it was created.
@@ -296,7 +309,8 @@ fn not_found_unless(n_rows: usize, entity: &'static str, id: &str) -> Result<(),
 
 /// Records or replaces a consent. The org must exist.
 pub fn upsert_consent(connection: &mut AnyConnection, consent: &Consent) -> Result<(), StorageError> {
-    let org_exists = orgs::table.find(&consent.org_id).select(orgs::org_id).first::<String>(connection).optional()?.is_some();
+    let org_exists =
+        orgs::table.find(&consent.org_id).select(orgs::org_id).first::<String>(connection).optional()?.is_some();
     if !org_exists {
         return Err(StorageError::NotFound { entity: "org", id: consent.org_id.clone() });
     }
@@ -309,7 +323,12 @@ pub fn upsert_consent(connection: &mut AnyConnection, consent: &Consent) -> Resu
     Ok(())
 }
 
-pub fn delete_consent(connection: &mut AnyConnection, org_id: &str, ticket_id: &str, agent_id: &str) -> Result<(), StorageError> {
+pub fn delete_consent(
+    connection: &mut AnyConnection,
+    org_id: &str,
+    ticket_id: &str,
+    agent_id: &str,
+) -> Result<(), StorageError> {
     let n_deleted = diesel::delete(consents::table.find((org_id, ticket_id, agent_id))).execute(connection)?;
     not_found_unless(n_deleted, "consent", &format!("{org_id}/{ticket_id}/{agent_id}"))
 }
@@ -326,7 +345,9 @@ where
 }
 
 fn existing_agent_ids(connection: &mut AnyConnection, ids: &[&str]) -> Result<HashSet<String>, StorageError> {
-    existing_ids(ids, |chunk| Ok(agents::table.select(agents::agent_id).filter(agents::agent_id.eq_any(chunk)).load(connection)?))
+    existing_ids(ids, |chunk| {
+        Ok(agents::table.select(agents::agent_id).filter(agents::agent_id.eq_any(chunk)).load(connection)?)
+    })
 }
 
 /// Creates or replaces agents, with their location changes.
@@ -353,10 +374,7 @@ pub fn upsert_agents(connection: &mut AnyConnection, batch: &[Agent]) -> Result<
     for chunk in change_rows.chunks(CHUNK_ROWS) {
         insert_rows!(connection, location_changes::table, chunk)?;
     }
-    Ok(UpsertCounts {
-        created: new_rows.len(),
-        updated: existing.len(),
-    })
+    Ok(UpsertCounts { created: new_rows.len(), updated: existing.len() })
 }
 
 /// Deletes an agent with its location changes, shifts and time off.
@@ -369,7 +387,10 @@ pub fn delete_agent(connection: &mut AnyConnection, agent_id: &str) -> Result<()
 }
 
 /// Fails with the first entry of a batch whose agent does not exist.
-fn require_agents<'a>(connection: &mut AnyConnection, agent_ids: impl Iterator<Item = &'a str> + Clone) -> Result<(), StorageError> {
+fn require_agents<'a>(
+    connection: &mut AnyConnection,
+    agent_ids: impl Iterator<Item = &'a str> + Clone,
+) -> Result<(), StorageError> {
     let wanted: Vec<&str> = agent_ids.clone().collect::<HashSet<_>>().into_iter().collect();
     let existing = existing_agent_ids(connection, &wanted)?;
     match agent_ids.enumerate().find(|(_, agent_id)| !existing.contains(*agent_id)) {
@@ -382,7 +403,9 @@ fn require_agents<'a>(connection: &mut AnyConnection, agent_ids: impl Iterator<I
 pub fn upsert_shifts(connection: &mut AnyConnection, batch: &[Shift]) -> Result<UpsertCounts, StorageError> {
     require_agents(connection, batch.iter().map(|shift| shift.agent_id.as_str()))?;
     let ids: Vec<&str> = batch.iter().map(|shift| shift.shift_id.as_str()).collect();
-    let existing = existing_ids(&ids, |chunk| Ok(shifts::table.select(shifts::shift_id).filter(shifts::shift_id.eq_any(chunk)).load(connection)?))?;
+    let existing = existing_ids(&ids, |chunk| {
+        Ok(shifts::table.select(shifts::shift_id).filter(shifts::shift_id.eq_any(chunk)).load(connection)?)
+    })?;
     let rows: Vec<ShiftRow> = batch.iter().map(ShiftRow::from_domain).collect();
     for chunk in ids.chunks(CHUNK_ROWS) {
         diesel::delete(shifts::table.filter(shifts::shift_id.eq_any(chunk))).execute(connection)?;
@@ -390,10 +413,7 @@ pub fn upsert_shifts(connection: &mut AnyConnection, batch: &[Shift]) -> Result<
     for chunk in rows.chunks(CHUNK_ROWS) {
         insert_rows!(connection, shifts::table, chunk)?;
     }
-    Ok(UpsertCounts {
-        created: batch.len() - existing.len(),
-        updated: existing.len(),
-    })
+    Ok(UpsertCounts { created: batch.len() - existing.len(), updated: existing.len() })
 }
 
 pub fn delete_shift(connection: &mut AnyConnection, shift_id: &str) -> Result<(), StorageError> {
@@ -405,8 +425,12 @@ pub fn delete_shift(connection: &mut AnyConnection, shift_id: &str) -> Result<()
 pub fn upsert_time_off(connection: &mut AnyConnection, batch: &[TimeOff]) -> Result<UpsertCounts, StorageError> {
     require_agents(connection, batch.iter().map(|entry| entry.agent_id.as_str()))?;
     let ids: Vec<&str> = batch.iter().map(|entry| entry.time_off_id.as_str()).collect();
-    let existing =
-        existing_ids(&ids, |chunk| Ok(time_off::table.select(time_off::time_off_id).filter(time_off::time_off_id.eq_any(chunk)).load(connection)?))?;
+    let existing = existing_ids(&ids, |chunk| {
+        Ok(time_off::table
+            .select(time_off::time_off_id)
+            .filter(time_off::time_off_id.eq_any(chunk))
+            .load(connection)?)
+    })?;
     let rows: Vec<TimeOffRow> = batch.iter().map(TimeOffRow::from_domain).collect();
     for chunk in ids.chunks(CHUNK_ROWS) {
         diesel::delete(time_off::table.filter(time_off::time_off_id.eq_any(chunk))).execute(connection)?;
@@ -414,10 +438,7 @@ pub fn upsert_time_off(connection: &mut AnyConnection, batch: &[TimeOff]) -> Res
     for chunk in rows.chunks(CHUNK_ROWS) {
         insert_rows!(connection, time_off::table, chunk)?;
     }
-    Ok(UpsertCounts {
-        created: batch.len() - existing.len(),
-        updated: existing.len(),
-    })
+    Ok(UpsertCounts { created: batch.len() - existing.len(), updated: existing.len() })
 }
 
 pub fn delete_time_off(connection: &mut AnyConnection, time_off_id: &str) -> Result<(), StorageError> {

@@ -8,7 +8,9 @@ use jiff::civil::DateTime;
 use super::schema::{agents, consents, location_changes, orgs, shifts, time_off};
 use super::StorageError;
 use crate::domain::policy::{PlanKind, SeveritySet};
-use crate::domain::roster::{Agent, AgentDraft, Consent, FieldViolation, Org, Schedule, ScheduleDraft, Shift, ShiftDraft, TimeOff};
+use crate::domain::roster::{
+    Agent, AgentDraft, Consent, FieldViolation, Org, Schedule, ScheduleDraft, Shift, ShiftDraft, TimeOff,
+};
 use crate::domain::time::Instant;
 
 pub fn to_micros(instant: Instant) -> i64 {
@@ -35,7 +37,8 @@ fn plan_text(plan: PlanKind) -> &'static str {
 }
 
 fn corrupt(what: &str, id: &str, violations: Vec<FieldViolation>) -> StorageError {
-    let details: Vec<String> = violations.into_iter().map(|violation| format!("{}: {}", violation.field, violation.description)).collect();
+    let details: Vec<String> =
+        violations.into_iter().map(|violation| format!("{}: {}", violation.field, violation.description)).collect();
     StorageError::Corrupt(format!("stored {what} {id:?} is no longer valid: {}", details.join("; ")))
 }
 
@@ -64,11 +67,7 @@ impl OrgRow {
             "EEA_ONLY" => PlanKind::EeaOnly,
             other => return Err(StorageError::Corrupt(format!("org {:?} has unknown plan {other:?}", self.org_id))),
         };
-        Ok(Org {
-            org_id: self.org_id,
-            cloud_region: self.cloud_region,
-            plan,
-        })
+        Ok(Org { org_id: self.org_id, cloud_region: self.cloud_region, plan })
     }
 }
 
@@ -217,10 +216,9 @@ impl ShiftRow {
     pub fn into_domain(self) -> Result<Shift, StorageError> {
         let shift_id = self.shift_id.clone();
         let schedule = match (self.starts_at, self.ends_at, self.time_zone) {
-            (Some(starts_at), Some(ends_at), None) => ScheduleDraft::OneOff {
-                starts_at: Some(from_micros(starts_at)?),
-                ends_at: Some(from_micros(ends_at)?),
-            },
+            (Some(starts_at), Some(ends_at), None) => {
+                ScheduleDraft::OneOff { starts_at: Some(from_micros(starts_at)?), ends_at: Some(from_micros(ends_at)?) }
+            }
             (None, None, Some(time_zone)) => ScheduleDraft::Recurring {
                 time_zone,
                 start_local: self.start_local.unwrap_or_default(),
@@ -265,7 +263,13 @@ impl TimeOffRow {
 
     pub fn into_domain(self) -> Result<TimeOff, StorageError> {
         let time_off_id = self.time_off_id.clone();
-        TimeOff::new(self.time_off_id, self.agent_id, Some(from_micros(self.starts_at)?), Some(from_micros(self.ends_at)?), self.source)
-            .map_err(|violations| corrupt("time off", &time_off_id, violations))
+        TimeOff::new(
+            self.time_off_id,
+            self.agent_id,
+            Some(from_micros(self.starts_at)?),
+            Some(from_micros(self.ends_at)?),
+            self.source,
+        )
+        .map_err(|violations| corrupt("time off", &time_off_id, violations))
     }
 }

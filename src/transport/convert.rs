@@ -4,27 +4,31 @@
 use crate::domain::calendar::HolidayCalendar;
 use crate::domain::decision::{AccessDecision, AccessReason, DecisionReason, TicketDecision};
 use crate::domain::policy::{PlanKind, Policy, ServiceHours, Severity, SeveritySet, TicketCategory, TransferBasis};
-use crate::domain::roster::{Agent, AgentDraft, Consent, FieldViolation, Org, Schedule, ScheduleDraft, Shift, ShiftDraft, TimeOff};
+use crate::domain::roster::{
+    Agent, AgentDraft, Consent, FieldViolation, Org, Schedule, ScheduleDraft, Shift, ShiftDraft, TimeOff,
+};
 use crate::domain::time::{tz_database_version, Instant};
 use crate::pb;
 
 /// Converts a wire timestamp; `None` stays `None`, an unrepresentable one is a violation.
-pub fn instant_field(field: &str, timestamp: Option<prost_types::Timestamp>, violations: &mut Vec<FieldViolation>) -> Option<Instant> {
+pub fn instant_field(
+    field: &str,
+    timestamp: Option<prost_types::Timestamp>,
+    violations: &mut Vec<FieldViolation>,
+) -> Option<Instant> {
     let timestamp = timestamp?;
     match Instant::new(timestamp.seconds, timestamp.nanos) {
         Ok(instant) => Some(instant),
         Err(_) => {
-            violations.push(FieldViolation::new(field, "timestamp is out of range (years -9999 to 9999, nanos 0..1e9)"));
+            violations
+                .push(FieldViolation::new(field, "timestamp is out of range (years -9999 to 9999, nanos 0..1e9)"));
             None
         }
     }
 }
 
 pub fn timestamp(instant: Instant) -> prost_types::Timestamp {
-    prost_types::Timestamp {
-        seconds: instant.as_second(),
-        nanos: instant.subsec_nanosecond(),
-    }
+    prost_types::Timestamp { seconds: instant.as_second(), nanos: instant.subsec_nanosecond() }
 }
 
 pub fn severity_from_pb(value: i32) -> Option<Severity> {
@@ -53,7 +57,10 @@ fn severities_to_pb(severities: SeveritySet) -> Vec<i32> {
 /// Wire severities become numbers 1-4 for the domain's checks; anything else stays out of
 /// range so the domain names it.
 fn severities_from_pb(values: &[i32]) -> Vec<i32> {
-    values.iter().map(|value| severity_from_pb(*value).map_or(*value, |severity| i32::from(severity.number()))).collect()
+    values
+        .iter()
+        .map(|value| severity_from_pb(*value).map_or(*value, |severity| i32::from(severity.number())))
+        .collect()
 }
 
 pub fn plan_from_pb(value: i32) -> Option<PlanKind> {
@@ -104,13 +111,7 @@ pub fn org_to_pb(org: &Org, policy: &Policy, now: Instant) -> pb::Org {
 
 pub fn org_from_pb(org: pb::Org, policy: &Policy) -> Result<Org, Vec<FieldViolation>> {
     // eea_tagged and region_country are output only.
-    let pb::Org {
-        org_id,
-        cloud_region,
-        plan,
-        eea_tagged: _,
-        region_country: _,
-    } = org;
+    let pb::Org { org_id, cloud_region, plan, eea_tagged: _, region_country: _ } = org;
     Org::new(org_id, cloud_region, plan_from_pb(plan), &policy.facts)
 }
 
@@ -124,12 +125,7 @@ pub fn consent_to_pb(consent: &Consent) -> pb::Consent {
 }
 
 pub fn consent_from_pb(consent: pb::Consent) -> Result<Consent, Vec<FieldViolation>> {
-    let pb::Consent {
-        org_id,
-        ticket_id,
-        agent_id,
-        expires_at,
-    } = consent;
+    let pb::Consent { org_id, ticket_id, agent_id, expires_at } = consent;
     let mut violations = Vec::new();
     let expires_at_instant = instant_field("expires_at", expires_at, &mut violations);
     let result = Consent::new(org_id, ticket_id, agent_id, expires_at_instant);
@@ -138,7 +134,10 @@ pub fn consent_from_pb(consent: pb::Consent) -> Result<Consent, Vec<FieldViolati
 
 /// Combines conversion violations with the domain's; a present-but-invalid timestamp is not
 /// also reported as missing.
-fn merge_violations<T>(mut violations: Vec<FieldViolation>, result: Result<T, Vec<FieldViolation>>) -> Result<T, Vec<FieldViolation>> {
+fn merge_violations<T>(
+    mut violations: Vec<FieldViolation>,
+    result: Result<T, Vec<FieldViolation>>,
+) -> Result<T, Vec<FieldViolation>> {
     match result {
         Ok(value) if violations.is_empty() => Ok(value),
         Ok(_) => Err(violations),
@@ -172,21 +171,17 @@ pub fn agent_to_pb(agent: &Agent) -> pb::Agent {
 }
 
 pub fn agent_from_pb(agent: pb::Agent, source: Option<String>) -> Result<Agent, Vec<FieldViolation>> {
-    let pb::Agent {
-        agent_id,
-        display_name,
-        country,
-        time_zone,
-        severities,
-        location_changes,
-    } = agent;
+    let pb::Agent { agent_id, display_name, country, time_zone, severities, location_changes } = agent;
     let mut violations = Vec::new();
     let location_changes = location_changes
         .into_iter()
         .enumerate()
         .map(|(change_idx, change)| {
             let pb::LocationChange { effective_at, country } = change;
-            (instant_field(&format!("location_changes[{change_idx}].effective_at"), effective_at, &mut violations), country)
+            (
+                instant_field(&format!("location_changes[{change_idx}].effective_at"), effective_at, &mut violations),
+                country,
+            )
         })
         .collect();
     let result = Agent::new(AgentDraft {
@@ -225,13 +220,7 @@ pub fn shift_to_pb(shift: &Shift) -> pb::Shift {
 }
 
 pub fn shift_from_pb(shift: pb::Shift, source: Option<String>) -> Result<Shift, Vec<FieldViolation>> {
-    let pb::Shift {
-        shift_id,
-        agent_id,
-        severities,
-        country,
-        schedule,
-    } = shift;
+    let pb::Shift { shift_id, agent_id, severities, country, schedule } = shift;
     let mut violations = Vec::new();
     let schedule = match schedule {
         None => ScheduleDraft::Missing,
@@ -245,13 +234,7 @@ pub fn shift_from_pb(shift: pb::Shift, source: Option<String>) -> Result<Shift, 
             end_time,
             rrule,
             exdates,
-        })) => ScheduleDraft::Recurring {
-            time_zone,
-            start_local,
-            end_time,
-            rrule,
-            exdates,
-        },
+        })) => ScheduleDraft::Recurring { time_zone, start_local, end_time, rrule, exdates },
     };
     let result = Shift::new(ShiftDraft {
         shift_id,
@@ -274,12 +257,7 @@ pub fn time_off_to_pb(entry: &TimeOff) -> pb::TimeOff {
 }
 
 pub fn time_off_from_pb(entry: pb::TimeOff, source: Option<String>) -> Result<TimeOff, Vec<FieldViolation>> {
-    let pb::TimeOff {
-        time_off_id,
-        agent_id,
-        starts_at,
-        ends_at,
-    } = entry;
+    let pb::TimeOff { time_off_id, agent_id, starts_at, ends_at } = entry;
     let mut violations = Vec::new();
     let starts_at = instant_field("starts_at", starts_at, &mut violations);
     let ends_at = instant_field("ends_at", ends_at, &mut violations);
@@ -288,14 +266,22 @@ pub fn time_off_from_pb(entry: pb::TimeOff, source: Option<String>) -> Result<Ti
 }
 
 /// Converts every entry of a batch, naming each violation by its position (`shifts[3].rrule`).
-pub fn batch_from_pb<P, T>(batch_field: &str, entries: Vec<P>, mut convert: impl FnMut(P) -> Result<T, Vec<FieldViolation>>) -> Result<Vec<T>, Vec<FieldViolation>> {
+pub fn batch_from_pb<P, T>(
+    batch_field: &str,
+    entries: Vec<P>,
+    mut convert: impl FnMut(P) -> Result<T, Vec<FieldViolation>>,
+) -> Result<Vec<T>, Vec<FieldViolation>> {
     let mut converted = Vec::with_capacity(entries.len());
     let mut violations = Vec::new();
     for (entry_idx, entry) in entries.into_iter().enumerate() {
         match convert(entry) {
             Ok(value) => converted.push(value),
             Err(entry_violations) => {
-                violations.extend(entry_violations.into_iter().map(|violation| violation.within(&format!("{batch_field}[{entry_idx}]"))));
+                violations.extend(
+                    entry_violations
+                        .into_iter()
+                        .map(|violation| violation.within(&format!("{batch_field}[{entry_idx}]"))),
+                );
             }
         }
     }
@@ -345,24 +331,28 @@ pub fn decision_to_pb(decision: &TicketDecision, at: Instant) -> pb::DecideTicke
 }
 
 pub fn access_to_pb(access: &AccessDecision) -> pb::CheckAgentAccessResponse {
-    let AccessDecision {
-        allowed,
-        reason,
-        agent_country,
-        eea_tagged,
-        plan,
-        handles_severity,
-        on_shift,
-    } = access;
+    let AccessDecision { allowed, reason, agent_country, eea_tagged, plan, handles_severity, on_shift } = access;
     let (reason, detail) = match reason {
-        AccessReason::NotEeaTagged => (pb::AccessReason::NotEeaTagged, "the ticket is not EEA-tagged; STANDARD rules allow any location"),
+        AccessReason::NotEeaTagged => {
+            (pb::AccessReason::NotEeaTagged, "the ticket is not EEA-tagged; STANDARD rules allow any location")
+        }
         AccessReason::EeaStaff => (pb::AccessReason::EeaStaff, "the agent works from the EEA"),
-        AccessReason::Adequacy => (pb::AccessReason::Adequacy, "the agent's country has an EU adequacy decision in force"),
+        AccessReason::Adequacy => {
+            (pb::AccessReason::Adequacy, "the agent's country has an EU adequacy decision in force")
+        }
         AccessReason::Contractual => (pb::AccessReason::Contractual, "the agent's country is permitted by contract"),
-        AccessReason::ConsentOnFile => (pb::AccessReason::ConsentOnFile, "the customer consented to this agent handling this ticket"),
-        AccessReason::OutsideEeaOnEeaOnly => (pb::AccessReason::OutsideEeaOnEeaOnly, "EEA_ONLY plan: the agent works from outside the EEA"),
-        AccessReason::UsWithoutConsent => (pb::AccessReason::UsWithoutConsent, "US staff need the customer's consent for this ticket"),
-        AccessReason::CountryNotPermitted => (pb::AccessReason::CountryNotPermitted, "the agent's country is not permitted for EEA-tagged tickets"),
+        AccessReason::ConsentOnFile => {
+            (pb::AccessReason::ConsentOnFile, "the customer consented to this agent handling this ticket")
+        }
+        AccessReason::OutsideEeaOnEeaOnly => {
+            (pb::AccessReason::OutsideEeaOnEeaOnly, "EEA_ONLY plan: the agent works from outside the EEA")
+        }
+        AccessReason::UsWithoutConsent => {
+            (pb::AccessReason::UsWithoutConsent, "US staff need the customer's consent for this ticket")
+        }
+        AccessReason::CountryNotPermitted => {
+            (pb::AccessReason::CountryNotPermitted, "the agent's country is not permitted for EEA-tagged tickets")
+        }
     };
     pb::CheckAgentAccessResponse {
         allowed: *allowed,
@@ -388,11 +378,9 @@ fn basis_to_pb(basis: TransferBasis) -> pb::TransferBasis {
 
 fn hours_to_pb(severity: Severity, hours: &ServiceHours) -> pb::ServiceHours {
     match hours {
-        ServiceHours::AroundTheClock => pb::ServiceHours {
-            severity: severity_to_pb(severity) as i32,
-            hours: "24x7".into(),
-            ..Default::default()
-        },
+        ServiceHours::AroundTheClock => {
+            pb::ServiceHours { severity: severity_to_pb(severity) as i32, hours: "24x7".into(), ..Default::default() }
+        }
         ServiceHours::Business(window) => pb::ServiceHours {
             severity: severity_to_pb(severity) as i32,
             hours: "business".into(),
@@ -439,18 +427,32 @@ pub fn policy_to_pb(policy: &Policy, at: Instant) -> pb::Policy {
             .map(|calendar| pb::HolidayCalendar {
                 name: calendar.name().to_owned(),
                 description: format!("{} (rules version {})", calendar.description(), calendar.version()),
-                sample_dates: [year, year + 1].iter().flat_map(|year| calendar.holidays_in(*year)).map(|day| day.to_string()).collect(),
+                sample_dates: [year, year + 1]
+                    .iter()
+                    .flat_map(|year| calendar.holidays_in(*year))
+                    .map(|day| day.to_string())
+                    .collect(),
             })
             .collect(),
         plans: [&policy.standard, &policy.eea_only]
             .iter()
             .map(|rules| pb::PlanRules {
                 plan: plan_to_pb(rules.plan) as i32,
-                service_hours: Severity::ALL.iter().map(|severity| hours_to_pb(*severity, rules.hours_for(*severity))).collect(),
-                excluded_categories: rules.excluded_categories.iter().map(|category| category_to_pb(*category) as i32).collect(),
+                service_hours: Severity::ALL
+                    .iter()
+                    .map(|severity| hours_to_pb(*severity, rules.hours_for(*severity)))
+                    .collect(),
+                excluded_categories: rules
+                    .excluded_categories
+                    .iter()
+                    .map(|category| category_to_pb(*category) as i32)
+                    .collect(),
             })
             .collect(),
         tz_database_version: tz_database_version().to_owned(),
-        country_aliases: crate::domain::country::COUNTRY_ALIASES.iter().map(|(alias, iso)| format!("{alias}={iso}")).collect(),
+        country_aliases: crate::domain::country::COUNTRY_ALIASES
+            .iter()
+            .map(|(alias, iso)| format!("{alias}={iso}"))
+            .collect(),
     }
 }

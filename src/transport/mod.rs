@@ -32,7 +32,11 @@ pub enum TransportError {
 }
 
 /// Serves every service on `listener` until `shutdown` completes, then drains in-flight calls.
-pub async fn serve(listener: TcpListener, app: Arc<App>, shutdown: impl Future<Output = ()> + Send) -> Result<(), TransportError> {
+pub async fn serve(
+    listener: TcpListener,
+    app: Arc<App>,
+    shutdown: impl Future<Output = ()> + Send,
+) -> Result<(), TransportError> {
     let (health_reporter, health_service) = tonic_health::server::health_reporter();
     health_reporter.set_serving::<PolicyServiceServer<PolicyApi>>().await;
     health_reporter.set_serving::<RosterServiceServer<RosterApi>>().await;

@@ -20,7 +20,11 @@ pub fn page_request(page_size: i32, page_token: &str) -> Result<PageRequest, Sta
         negative if negative < 0 => return Err(invalid_field("page_size", "must not be negative")),
         positive => (positive as usize).min(MAX_PAGE_SIZE),
     };
-    let after = if page_token.is_empty() { None } else { Some(decode(page_token).ok_or_else(|| invalid_field("page_token", "is not a token this service issued"))?) };
+    let after = if page_token.is_empty() {
+        None
+    } else {
+        Some(decode(page_token).ok_or_else(|| invalid_field("page_token", "is not a token this service issued"))?)
+    };
     Ok(PageRequest { size, after })
 }
 
@@ -51,7 +55,8 @@ fn decode(token: &str) -> Option<String> {
     if hex.len() % 2 != 0 {
         return None;
     }
-    let bytes: Option<Vec<u8>> = (0..hex.len()).step_by(2).map(|idx| u8::from_str_radix(hex.get(idx..idx + 2)?, 16).ok()).collect();
+    let bytes: Option<Vec<u8>> =
+        (0..hex.len()).step_by(2).map(|idx| u8::from_str_radix(hex.get(idx..idx + 2)?, 16).ok()).collect();
     String::from_utf8(bytes?).ok()
 }
 

@@ -44,9 +44,9 @@ impl PolicyService for PolicyApi {
         let pb::GetOrgRequest { org_id } = request.into_inner();
         required_id("org_id", &org_id)?;
         let snapshot = self.app.snapshot();
-        let org = snapshot
-            .org(&org_id)
-            .ok_or_else(|| to_status(AppError::NotFound { entity: "org", id: org_id.clone(), field: "org_id".into() }))?;
+        let org = snapshot.org(&org_id).ok_or_else(|| {
+            to_status(AppError::NotFound { entity: "org", id: org_id.clone(), field: "org_id".into() })
+        })?;
         Ok(Response::new(org_to_pb(org, self.app.policy(), clock::now())))
     }
 
@@ -55,7 +55,8 @@ impl PolicyService for PolicyApi {
         let page = page_request(page_size, &page_token)?;
         let snapshot = self.app.snapshot();
         let now = clock::now();
-        let (orgs, next_page_token) = take_page(snapshot.orgs_after(page.after.as_deref()), page.size, |org| org.org_id.clone());
+        let (orgs, next_page_token) =
+            take_page(snapshot.orgs_after(page.after.as_deref()), page.size, |org| org.org_id.clone());
         Ok(Response::new(pb::ListOrgsResponse {
             orgs: orgs.into_iter().map(|org| org_to_pb(org, self.app.policy(), now)).collect(),
             next_page_token,
@@ -75,7 +76,11 @@ impl PolicyService for PolicyApi {
         let consent = consent.ok_or_else(|| invalid_field("consent", "is required"))?;
         let consent = consent_from_pb(consent).map_err(|violations| within("consent", violations))?;
         if self.app.snapshot().agent(&consent.agent_id).is_none() {
-            return Err(to_status(AppError::NotFound { entity: "agent", id: consent.agent_id.clone(), field: "consent.agent_id".into() }));
+            return Err(to_status(AppError::NotFound {
+                entity: "agent",
+                id: consent.agent_id.clone(),
+                field: "consent.agent_id".into(),
+            }));
         }
         let consent = self.app.grant_consent(consent).await.map_err(to_status)?;
         tracing::info!(org.id = %consent.org_id, ticket.id = %consent.ticket_id, agent.id = %consent.agent_id, "consent granted");
@@ -92,13 +97,11 @@ impl PolicyService for PolicyApi {
         Ok(Response::new(()))
     }
 
-    async fn list_consents(&self, request: Request<pb::ListConsentsRequest>) -> Result<Response<pb::ListConsentsResponse>, Status> {
-        let pb::ListConsentsRequest {
-            org_id,
-            ticket_id,
-            page_size,
-            page_token,
-        } = request.into_inner();
+    async fn list_consents(
+        &self,
+        request: Request<pb::ListConsentsRequest>,
+    ) -> Result<Response<pb::ListConsentsResponse>, Status> {
+        let pb::ListConsentsRequest { org_id, ticket_id, page_size, page_token } = request.into_inner();
         required_id("org_id", &org_id)?;
         let page = page_request(page_size, &page_token)?;
         let snapshot = self.app.snapshot();

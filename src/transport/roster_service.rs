@@ -4,7 +4,10 @@ use std::sync::Arc;
 
 use tonic::{Request, Response, Status};
 
-use super::convert::{agent_from_pb, agent_to_pb, batch_from_pb, instant_field, shift_from_pb, shift_to_pb, time_off_from_pb, time_off_to_pb};
+use super::convert::{
+    agent_from_pb, agent_to_pb, batch_from_pb, instant_field, shift_from_pb, shift_to_pb, time_off_from_pb,
+    time_off_to_pb,
+};
 use super::pagination::{page_request, take_page};
 use super::status::{invalid, invalid_field, to_status};
 use crate::app::{App, AppError};
@@ -39,7 +42,9 @@ fn window_filter(window: Option<pb::TimeWindow>) -> Result<Option<Interval>, Sta
         return Err(invalid(violations));
     }
     match (start, end) {
-        (Some(start), Some(end)) => Interval::new(start, end).map(Some).ok_or_else(|| invalid_field("window.end_at", "must be after window.start_at")),
+        (Some(start), Some(end)) => Interval::new(start, end)
+            .map(Some)
+            .ok_or_else(|| invalid_field("window.end_at", "must be after window.start_at")),
         (None, _) => Err(invalid_field("window.start_at", "is required when a window is given")),
         (_, None) => Err(invalid_field("window.end_at", "is required when a window is given")),
     }
@@ -51,7 +56,10 @@ fn unknown_agent(agent_id: &str) -> Status {
 
 #[tonic::async_trait]
 impl RosterService for RosterApi {
-    async fn upsert_agents(&self, request: Request<pb::UpsertAgentsRequest>) -> Result<Response<pb::UpsertAgentsResponse>, Status> {
+    async fn upsert_agents(
+        &self,
+        request: Request<pb::UpsertAgentsRequest>,
+    ) -> Result<Response<pb::UpsertAgentsResponse>, Status> {
         let pb::UpsertAgentsRequest { agents } = request.into_inner();
         let agents = batch_from_pb("agents", agents, |agent| agent_from_pb(agent, None)).map_err(invalid)?;
         let (agents, counts) = self.app.upsert_agents(agents).await.map_err(to_status)?;
@@ -71,11 +79,15 @@ impl RosterService for RosterApi {
         Ok(Response::new(agent_to_pb(&roster.agent)))
     }
 
-    async fn list_agents(&self, request: Request<pb::ListAgentsRequest>) -> Result<Response<pb::ListAgentsResponse>, Status> {
+    async fn list_agents(
+        &self,
+        request: Request<pb::ListAgentsRequest>,
+    ) -> Result<Response<pb::ListAgentsResponse>, Status> {
         let pb::ListAgentsRequest { page_size, page_token } = request.into_inner();
         let page = page_request(page_size, &page_token)?;
         let snapshot = self.app.snapshot();
-        let (rosters, next_page_token) = take_page(snapshot.agents_after(page.after.as_deref()), page.size, |roster| roster.agent.agent_id.clone());
+        let (rosters, next_page_token) =
+            take_page(snapshot.agents_after(page.after.as_deref()), page.size, |roster| roster.agent.agent_id.clone());
         Ok(Response::new(pb::ListAgentsResponse {
             agents: rosters.into_iter().map(|roster| agent_to_pb(&roster.agent)).collect(),
             next_page_token,
@@ -90,7 +102,10 @@ impl RosterService for RosterApi {
         Ok(Response::new(()))
     }
 
-    async fn upsert_shifts(&self, request: Request<pb::UpsertShiftsRequest>) -> Result<Response<pb::UpsertShiftsResponse>, Status> {
+    async fn upsert_shifts(
+        &self,
+        request: Request<pb::UpsertShiftsRequest>,
+    ) -> Result<Response<pb::UpsertShiftsResponse>, Status> {
         let pb::UpsertShiftsRequest { shifts } = request.into_inner();
         let shifts = batch_from_pb("shifts", shifts, |shift| shift_from_pb(shift, None)).map_err(invalid)?;
         let (shifts, counts) = self.app.upsert_shifts(shifts).await.map_err(to_status)?;
@@ -102,13 +117,11 @@ impl RosterService for RosterApi {
         }))
     }
 
-    async fn list_shifts(&self, request: Request<pb::ListShiftsRequest>) -> Result<Response<pb::ListShiftsResponse>, Status> {
-        let pb::ListShiftsRequest {
-            agent_id,
-            window,
-            page_size,
-            page_token,
-        } = request.into_inner();
+    async fn list_shifts(
+        &self,
+        request: Request<pb::ListShiftsRequest>,
+    ) -> Result<Response<pb::ListShiftsResponse>, Status> {
+        let pb::ListShiftsRequest { agent_id, window, page_size, page_token } = request.into_inner();
         let window = window_filter(window)?;
         let page = page_request(page_size, &page_token)?;
         let snapshot = self.app.snapshot();
@@ -121,7 +134,11 @@ impl RosterService for RosterApi {
             .into_iter()
             .flat_map(|roster| roster.shifts.iter())
             .filter(|shift| page.after.as_ref().is_none_or(|after| shift.shift_id > *after))
-            .filter(|shift| window.is_none_or(|window| shift.occurrences_within(window).is_ok_and(|occurrences| !occurrences.is_empty())))
+            .filter(|shift| {
+                window.is_none_or(|window| {
+                    shift.occurrences_within(window).is_ok_and(|occurrences| !occurrences.is_empty())
+                })
+            })
             .collect();
         shifts.sort_by(|left, right| left.shift_id.cmp(&right.shift_id));
         let (shifts, next_page_token) = take_page(shifts.into_iter(), page.size, |shift| shift.shift_id.clone());
@@ -139,7 +156,10 @@ impl RosterService for RosterApi {
         Ok(Response::new(()))
     }
 
-    async fn upsert_time_off(&self, request: Request<pb::UpsertTimeOffRequest>) -> Result<Response<pb::UpsertTimeOffResponse>, Status> {
+    async fn upsert_time_off(
+        &self,
+        request: Request<pb::UpsertTimeOffRequest>,
+    ) -> Result<Response<pb::UpsertTimeOffResponse>, Status> {
         let pb::UpsertTimeOffRequest { time_off } = request.into_inner();
         let entries = batch_from_pb("time_off", time_off, |entry| time_off_from_pb(entry, None)).map_err(invalid)?;
         let (entries, counts) = self.app.upsert_time_off(entries).await.map_err(to_status)?;
@@ -151,13 +171,11 @@ impl RosterService for RosterApi {
         }))
     }
 
-    async fn list_time_off(&self, request: Request<pb::ListTimeOffRequest>) -> Result<Response<pb::ListTimeOffResponse>, Status> {
-        let pb::ListTimeOffRequest {
-            agent_id,
-            window,
-            page_size,
-            page_token,
-        } = request.into_inner();
+    async fn list_time_off(
+        &self,
+        request: Request<pb::ListTimeOffRequest>,
+    ) -> Result<Response<pb::ListTimeOffResponse>, Status> {
+        let pb::ListTimeOffRequest { agent_id, window, page_size, page_token } = request.into_inner();
         let window = window_filter(window)?;
         let page = page_request(page_size, &page_token)?;
         let snapshot = self.app.snapshot();

@@ -7,7 +7,8 @@ use crate::app::AppError;
 use crate::domain::roster::FieldViolation;
 
 pub fn invalid(violations: Vec<FieldViolation>) -> Status {
-    let summary: Vec<String> = violations.iter().map(|violation| format!("{}: {}", violation.field, violation.description)).collect();
+    let summary: Vec<String> =
+        violations.iter().map(|violation| format!("{}: {}", violation.field, violation.description)).collect();
     let details = ErrorDetails::with_bad_request(
         violations
             .into_iter()
@@ -26,7 +27,8 @@ pub fn to_status(error: AppError) -> Status {
     match error {
         AppError::Invalid(violations) => invalid(violations),
         AppError::NotFound { entity, id, field } => {
-            let details = ErrorDetails::with_resource_info(entity, id.clone(), "", format!("no {entity} with this ID ({field})"));
+            let details =
+                ErrorDetails::with_resource_info(entity, id.clone(), "", format!("no {entity} with this ID ({field})"));
             Status::with_error_details(Code::NotFound, format!("{field}: {entity} {id:?} not found"), details)
         }
         AppError::Unavailable(message) => {

@@ -26,7 +26,13 @@ struct TicketFields {
 }
 
 /// Checks the fields both calls share and names each bad one.
-fn ticket_fields(org_id: &str, ticket_id: &str, severity: i32, category: i32, at: Option<prost_types::Timestamp>) -> Result<TicketFields, Status> {
+fn ticket_fields(
+    org_id: &str,
+    ticket_id: &str,
+    severity: i32,
+    category: i32,
+    at: Option<prost_types::Timestamp>,
+) -> Result<TicketFields, Status> {
     let mut violations = Violations::default();
     check_id(&mut violations, "org_id", org_id);
     if !ticket_id.is_empty() {
@@ -55,14 +61,11 @@ fn ticket_fields(org_id: &str, ticket_id: &str, severity: i32, category: i32, at
 
 #[tonic::async_trait]
 impl TicketService for TicketApi {
-    async fn decide_ticket(&self, request: Request<pb::DecideTicketRequest>) -> Result<Response<pb::DecideTicketResponse>, Status> {
-        let pb::DecideTicketRequest {
-            org_id,
-            severity,
-            category,
-            ticket_id,
-            at,
-        } = request.into_inner();
+    async fn decide_ticket(
+        &self,
+        request: Request<pb::DecideTicketRequest>,
+    ) -> Result<Response<pb::DecideTicketResponse>, Status> {
+        let pb::DecideTicketRequest { org_id, severity, category, ticket_id, at } = request.into_inner();
         let fields = ticket_fields(&org_id, &ticket_id, severity, category, at)?;
         let question = TicketQuestion {
             org_id: &org_id,
@@ -75,15 +78,11 @@ impl TicketService for TicketApi {
         Ok(Response::new(decision_to_pb(&decision, fields.at)))
     }
 
-    async fn check_agent_access(&self, request: Request<pb::CheckAgentAccessRequest>) -> Result<Response<pb::CheckAgentAccessResponse>, Status> {
-        let pb::CheckAgentAccessRequest {
-            org_id,
-            ticket_id,
-            severity,
-            category,
-            agent_id,
-            at,
-        } = request.into_inner();
+    async fn check_agent_access(
+        &self,
+        request: Request<pb::CheckAgentAccessRequest>,
+    ) -> Result<Response<pb::CheckAgentAccessResponse>, Status> {
+        let pb::CheckAgentAccessRequest { org_id, ticket_id, severity, category, agent_id, at } = request.into_inner();
         let mut fields = ticket_fields(&org_id, &ticket_id, severity, category, at);
         if agent_id.is_empty() {
             let agent_violation = FieldViolation::new("agent_id", "is required");

@@ -17,19 +17,12 @@ fn instant(text: &str) -> Instant {
 }
 
 fn policy(eea_only_holidays: HolidayCalendar) -> Arc<Policy> {
-    let settings = PlanSettings {
-        eea_only_holidays,
-        ..PlanSettings::default()
-    };
+    let settings = PlanSettings { eea_only_holidays, ..PlanSettings::default() };
     Arc::new(Policy::new(PolicyFacts::parse(DEFAULT_POLICY_FACTS).unwrap(), settings))
 }
 
 fn org(org_id: &str, region: &str, plan: PlanKind) -> Org {
-    Org {
-        org_id: org_id.into(),
-        cloud_region: region.into(),
-        plan,
-    }
+    Org { org_id: org_id.into(), cloud_region: region.into(), plan }
 }
 
 fn agent(agent_id: &str, country: &str, relocations: &[(&str, &str)]) -> Agent {
@@ -62,7 +55,9 @@ fn daily(shift_id: &str, agent_id: &str, start: jiff::civil::DateTime, end: Time
         agent_id: agent_id.into(),
         severities: Default::default(),
         country: None,
-        schedule: Schedule::Recurring(RecurringSchedule::new(Zone::brussels(), start, end, "FREQ=DAILY", vec![]).unwrap()),
+        schedule: Schedule::Recurring(Box::new(
+            RecurringSchedule::new(Zone::brussels(), start, end, "FREQ=DAILY", vec![]).unwrap(),
+        )),
         source: None,
     }
 }
@@ -81,13 +76,7 @@ fn always_staffed(holidays: HolidayCalendar) -> Snapshot {
 }
 
 fn decide(snapshot: &Snapshot, org_id: &str, severity: Severity, category: TicketCategory, at: &str) -> TicketDecision {
-    let question = TicketQuestion {
-        org_id,
-        ticket_id: "t-1",
-        severity,
-        category,
-        at: instant(at),
-    };
+    let question = TicketQuestion { org_id, ticket_id: "t-1", severity, category, at: instant(at) };
     decide_ticket(snapshot, &question).unwrap()
 }
 
@@ -169,7 +158,10 @@ fn access_snapshot() -> Snapshot {
             org("lon-std", "eu-west-2", PlanKind::Standard),
             org("dub-eea", "eu-west-1", PlanKind::EeaOnly),
         ],
-        ["IN", "US", "BR", "AU", "GB", "IE", "CA", "PH", "CH"].iter().map(|country| agent(&country.to_lowercase(), country, &[])).collect(),
+        ["IN", "US", "BR", "AU", "GB", "IE", "CA", "PH", "CH"]
+            .iter()
+            .map(|country| agent(&country.to_lowercase(), country, &[]))
+            .collect(),
         vec![],
         vec![],
         vec![Consent {
@@ -204,15 +196,13 @@ fn the_reference_tagging_and_access_cases_hold() {
         ("dub-eea", ProfessionalServices, "us", "t-1", "2026-06-01T12:00:00Z", false, UsWithoutConsent),
     ];
     for (org_id, category, agent_id, ticket_id, at, allowed, reason) in cases {
-        let question = TicketQuestion {
-            org_id,
-            ticket_id,
-            severity: Severity::Sev3,
-            category,
-            at: instant(at),
-        };
+        let question = TicketQuestion { org_id, ticket_id, severity: Severity::Sev3, category, at: instant(at) };
         let decision = check_agent_access(&snapshot, &question, agent_id).unwrap();
-        assert_eq!((decision.allowed, decision.reason), (allowed, reason), "{org_id} {category:?} {agent_id} {ticket_id} {at}");
+        assert_eq!(
+            (decision.allowed, decision.reason),
+            (allowed, reason),
+            "{org_id} {category:?} {agent_id} {ticket_id} {at}"
+        );
     }
 }
 
@@ -228,7 +218,10 @@ fn unknown_orgs_and_agents_are_reported() {
     };
     assert_eq!(decide_ticket(&snapshot, &question).unwrap_err(), DecisionError::UnknownOrg("nobody".into()));
     let question = TicketQuestion { org_id: "fra-std", ..question };
-    assert_eq!(check_agent_access(&snapshot, &question, "ghost").unwrap_err(), DecisionError::UnknownAgent("ghost".into()));
+    assert_eq!(
+        check_agent_access(&snapshot, &question, "ghost").unwrap_err(),
+        DecisionError::UnknownAgent("ghost".into())
+    );
 }
 
 /// A works 22:00-02:30 and B 02:30-10:00 in Brussels, every night.
@@ -253,7 +246,8 @@ fn a_0230_hand_over_leaves_neither_gap_nor_overlap_on_either_dst_night() {
     for hand_over in ["2026-03-29T01:30:00Z", "2026-10-25T00:30:00Z"] {
         let at = instant(hand_over);
         for probe in [at - SignedDuration::from_secs(1), at, at + SignedDuration::from_secs(1)] {
-            let decision = decide(&snapshot, "acme", Severity::Sev1, TicketCategory::ProductSupport, &probe.to_string());
+            let decision =
+                decide(&snapshot, "acme", Severity::Sev1, TicketCategory::ProductSupport, &probe.to_string());
             assert_eq!(decision.eligible_on_shift, 1, "{probe}");
         }
     }
@@ -346,8 +340,12 @@ fn a_sev1_pager_shift_does_not_staff_sev3() {
         vec![],
         vec![],
     );
-    assert!(decide(&snapshot, "acme", Severity::Sev1, TicketCategory::ProductSupport, "2026-06-01T09:00:00Z").handle_now);
-    assert!(!decide(&snapshot, "acme", Severity::Sev3, TicketCategory::ProductSupport, "2026-06-01T09:00:00Z").staffed_now);
+    assert!(
+        decide(&snapshot, "acme", Severity::Sev1, TicketCategory::ProductSupport, "2026-06-01T09:00:00Z").handle_now
+    );
+    assert!(
+        !decide(&snapshot, "acme", Severity::Sev3, TicketCategory::ProductSupport, "2026-06-01T09:00:00Z").staffed_now
+    );
 }
 
 #[test]
@@ -368,7 +366,10 @@ fn standard_hours_can_be_configured_as_business_hours() {
     let saturday = decide(&snapshot, "acme", Severity::Sev2, TicketCategory::ProductSupport, "2026-06-06T12:00:00Z");
     assert!(!saturday.in_service_hours);
     assert_eq!(saturday.window_opens_at, Some(instant("2026-06-08T07:00:00Z")));
-    assert!(decide(&snapshot, "acme", Severity::Sev1, TicketCategory::ProductSupport, "2026-06-06T12:00:00Z").in_service_hours);
+    assert!(
+        decide(&snapshot, "acme", Severity::Sev1, TicketCategory::ProductSupport, "2026-06-06T12:00:00Z")
+            .in_service_hours
+    );
 }
 
 mod properties {
@@ -377,7 +378,14 @@ mod properties {
     use super::*;
     use crate::domain::interval::merge;
 
-    const ZONES: [&str; 6] = ["Europe/Brussels", "Europe/London", "America/New_York", "Australia/Sydney", "America/Edmonton", "Asia/Kolkata"];
+    const ZONES: [&str; 6] = [
+        "Europe/Brussels",
+        "Europe/London",
+        "America/New_York",
+        "Australia/Sydney",
+        "America/Edmonton",
+        "Asia/Kolkata",
+    ];
 
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(48))]

@@ -1,0 +1,269 @@
+//! `spawn_app()`: a real server on 127.0.0.1:0 over a throw-away database, SQLite or PostgreSQL.
+
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use diesel::connection::SimpleConnection;
+use diesel::Connection;
+use eea_coverage::config::RawSettings;
+use eea_coverage::pb;
+use eea_coverage::startup::Server;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+use tonic::transport::Channel;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// A database that disappears with the test.
+pub enum TestDatabase {
+    Sqlite { _directory: tempfile::TempDir, url: String },
+    Postgres { admin_url: String, name: String, url: String },
+}
+
+impl TestDatabase {
+    pub fn url(&self) -> &str {
+        match self {
+            TestDatabase::Sqlite { url, .. } | TestDatabase::Postgres { url, .. } => url,
+        }
+    }
+}
+
+impl Drop for TestDatabase {
+    fn drop(&mut self) {
+        if let TestDatabase::Postgres { admin_url, name, .. } = self {
+            if let Ok(mut admin) = diesel::PgConnection::establish(admin_url) {
+                let _ = admin.batch_execute(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"));
+            }
+        }
+    }
+}
+
+/// The PostgreSQL server for tests, or `None` with a printed notice. Under `CI=true` a missing
+/// PostgreSQL fails the test instead of skipping it.
+fn postgres_admin_url() -> Option<String> {
+    match std::env::var("TEST_DATABASE_URL") {
+        Ok(url) if !url.is_empty() => Some(url),
+        _ => {
+            assert!(
+                std::env::var("CI").as_deref() != Ok("true"),
+                "CI=true but TEST_DATABASE_URL is not set: the PostgreSQL tests must run in CI"
+            );
+            eprintln!("skipping a PostgreSQL test: TEST_DATABASE_URL is not set");
+            None
+        }
+    }
+}
+
+fn with_database(admin_url: &str, name: &str) -> String {
+    // Replace the path of postgres://user@host:port/db?params with the new database's name.
+    let (base, query) = admin_url.split_once('?').map_or((admin_url, None), |(base, query)| (base, Some(query)));
+    let scheme_end = base.find("://").map_or(0, |idx| idx + 3);
+    let host_end = base[scheme_end..].find('/').map_or(base.len(), |idx| scheme_end + idx);
+    let mut url = format!("{}/{name}", &base[..host_end]);
+    if let Some(query) = query {
+        url.push('?');
+        url.push_str(query);
+    }
+    url
+}
+
+pub fn create_database(backend: Backend) -> Option<TestDatabase> {
+    static COUNTER: AtomicU32 = AtomicU32::new(0);
+    match backend {
+        Backend::Sqlite => {
+            let directory = tempfile::tempdir().expect("a temporary directory");
+            let url = format!("sqlite://{}", directory.path().join("test.db").display());
+            Some(TestDatabase::Sqlite { _directory: directory, url })
+        }
+        Backend::Postgres => {
+            let admin_url = postgres_admin_url()?;
+            let nanos = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |elapsed| elapsed.subsec_nanos());
+            let name = format!("eea_test_{}_{}_{nanos}", std::process::id(), COUNTER.fetch_add(1, Ordering::Relaxed));
+            let mut admin = diesel::PgConnection::establish(&admin_url)
+                .unwrap_or_else(|error| panic!("TEST_DATABASE_URL is set but unreachable: {error}"));
+            admin.batch_execute(&format!("CREATE DATABASE \"{name}\"")).expect("creating a throw-away database");
+            let url = with_database(&admin_url, &name);
+            Some(TestDatabase::Postgres { admin_url, name, url })
+        }
+    }
+}
+
+/// A running server and clients for it. Dropping it stops the server.
+pub struct TestApp {
+    pub roster: pb::roster_service_client::RosterServiceClient<Channel>,
+    pub policy: pb::policy_service_client::PolicyServiceClient<Channel>,
+    pub tickets: pb::ticket_service_client::TicketServiceClient<Channel>,
+    pub channel: Channel,
+    stop: Option<oneshot::Sender<()>>,
+    handle: Option<JoinHandle<()>>,
+}
+
+impl TestApp {
+    /// Stops the server and waits until it has released the database.
+    pub async fn stop(mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(handle) = self.handle.take() {
+            handle.await.expect("the server task ends cleanly");
+        }
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
+}
+
+/// Starts a server on `database` with extra settings as TOML (for example plan settings).
+pub async fn spawn_app_on(database: &TestDatabase, extra_toml: &str) -> TestApp {
+    let raw: RawSettings = toml::from_str(extra_toml).expect("test settings parse");
+    let overrides = RawSettings {
+        listen: Some("127.0.0.1:0".into()),
+        database_url: Some(database.url().to_owned()),
+        ..RawSettings::default()
+    };
+    let settings = raw.overridden_by(overrides).validate().expect("test settings are valid");
+    let server = Server::build(&settings).await.expect("the server starts");
+    let address = server.local_addr();
+    let (stop, stopped) = oneshot::channel::<()>();
+    let handle = tokio::spawn(async move {
+        server
+            .run_until(async {
+                let _ = stopped.await;
+            })
+            .await
+            .expect("the server runs");
+    });
+    let channel = Channel::from_shared(format!("http://{address}"))
+        .expect("a valid URI")
+        .connect()
+        .await
+        .expect("connecting to the server");
+    TestApp {
+        roster: pb::roster_service_client::RosterServiceClient::new(channel.clone()),
+        policy: pb::policy_service_client::PolicyServiceClient::new(channel.clone()),
+        tickets: pb::ticket_service_client::TicketServiceClient::new(channel.clone()),
+        channel,
+        stop: Some(stop),
+        handle: Some(handle),
+    }
+}
+
+/// Generates one `#[tokio::test]` per backend for each listed `async fn(Backend)`.
+#[macro_export]
+macro_rules! on_both_backends {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    super::$name($crate::helpers::Backend::Sqlite).await;
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    super::$name($crate::helpers::Backend::Postgres).await;
+                }
+            )*
+        }
+    };
+}
+
+pub fn timestamp(text: &str) -> prost_types::Timestamp {
+    let instant: jiff::Timestamp = text.parse().expect("a valid RFC 3339 instant");
+    prost_types::Timestamp { seconds: instant.as_second(), nanos: instant.subsec_nanosecond() }
+}
+
+pub fn agent(agent_id: &str, country: &str, time_zone: &str) -> pb::Agent {
+    pb::Agent {
+        agent_id: agent_id.into(),
+        display_name: format!("Display Name {agent_id}"),
+        country: country.into(),
+        time_zone: time_zone.into(),
+        severities: vec![],
+        location_changes: vec![],
+    }
+}
+
+pub fn one_off(shift_id: &str, agent_id: &str, starts_at: &str, ends_at: &str) -> pb::Shift {
+    pb::Shift {
+        shift_id: shift_id.into(),
+        agent_id: agent_id.into(),
+        severities: vec![],
+        country: String::new(),
+        schedule: Some(pb::shift::Schedule::OneOff(pb::OneOffShift {
+            starts_at: Some(timestamp(starts_at)),
+            ends_at: Some(timestamp(ends_at)),
+        })),
+    }
+}
+
+pub fn recurring(
+    shift_id: &str,
+    agent_id: &str,
+    time_zone: &str,
+    start_local: &str,
+    end_time: &str,
+    rrule: &str,
+) -> pb::Shift {
+    pb::Shift {
+        shift_id: shift_id.into(),
+        agent_id: agent_id.into(),
+        severities: vec![],
+        country: String::new(),
+        schedule: Some(pb::shift::Schedule::Recurring(pb::RecurringShift {
+            time_zone: time_zone.into(),
+            start_local: start_local.into(),
+            end_time: end_time.into(),
+            rrule: rrule.into(),
+            exdates: vec![],
+        })),
+    }
+}
+
+pub fn org(org_id: &str, region: &str, plan: pb::Plan) -> pb::Org {
+    pb::Org { org_id: org_id.into(), cloud_region: region.into(), plan: plan as i32, ..Default::default() }
+}
+
+/// The field paths of an INVALID_ARGUMENT status's BadRequest details.
+pub fn violated_fields(status: &tonic::Status) -> Vec<String> {
+    use tonic_types::StatusExt;
+    assert_eq!(status.code(), tonic::Code::InvalidArgument, "{status:?}");
+    status
+        .get_details_bad_request()
+        .expect("INVALID_ARGUMENT carries BadRequest details")
+        .field_violations
+        .into_iter()
+        .map(|violation| violation.field)
+        .collect()
+}
+
+/// A server with its database; the server is declared first so it stops before the database
+/// is dropped.
+pub struct Spawned {
+    pub app: TestApp,
+    pub _database: TestDatabase,
+}
+
+/// A server over a fresh database, or `None` when the backend is not available here.
+pub async fn spawn_app(backend: Backend) -> Option<Spawned> {
+    spawn_app_with(backend, "").await
+}
+
+pub async fn spawn_app_with(backend: Backend, extra_toml: &str) -> Option<Spawned> {
+    let database = create_database(backend)?;
+    let app = spawn_app_on(&database, extra_toml).await;
+    Some(Spawned { app, _database: database })
+}

@@ -1,0 +1,10 @@
+//! One integration-test binary: gRPC against a real server, on SQLite and on PostgreSQL.
+
+mod helpers;
+
+mod policy;
+mod restart;
+mod roster;
+mod service;
+mod tickets;
+mod validation;

@@ -1,0 +1,136 @@
+//! RosterService round trips: agents, shifts, time off.
+
+use eea_coverage::pb;
+use tonic::Code;
+
+use crate::helpers::{agent, one_off, recurring, spawn_app, timestamp, Backend};
+
+async fn agents_round_trip_with_pagination(backend: Backend) {
+    let Some(spawned) = spawn_app(backend).await else { return };
+    let mut roster = spawned.app.roster.clone();
+    let mut mover = agent("agent-2", "FR", "Europe/Paris");
+    mover.severities = vec![pb::Severity::Severity1 as i32, pb::Severity::Severity2 as i32];
+    mover.location_changes =
+        vec![pb::LocationChange { effective_at: Some(timestamp("2026-07-01T00:00:00Z")), country: "EL".into() }];
+    let batch = vec![agent("agent-1", "IE", "Europe/Dublin"), mover, agent("agent-3", "IN", "Asia/Kolkata")];
+    let response = roster.upsert_agents(pb::UpsertAgentsRequest { agents: batch }).await.unwrap().into_inner();
+    assert_eq!((response.created, response.updated), (3, 0));
+
+    let stored = roster.get_agent(pb::GetAgentRequest { agent_id: "agent-2".into() }).await.unwrap().into_inner();
+    assert_eq!(stored.display_name, "Display Name agent-2");
+    assert_eq!(stored.severities, vec![1, 2]);
+    assert_eq!(stored.location_changes[0].country, "GR", "EL is stored as its ISO code");
+
+    let response = roster
+        .upsert_agents(pb::UpsertAgentsRequest { agents: vec![agent("agent-1", "PT", "Europe/Lisbon")] })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!((response.created, response.updated), (0, 1));
+    let moved = roster.get_agent(pb::GetAgentRequest { agent_id: "agent-1".into() }).await.unwrap().into_inner();
+    assert_eq!((moved.country.as_str(), moved.time_zone.as_str()), ("PT", "Europe/Lisbon"));
+
+    let mut seen = Vec::new();
+    let mut page_token = String::new();
+    loop {
+        let page = roster.list_agents(pb::ListAgentsRequest { page_size: 2, page_token }).await.unwrap().into_inner();
+        seen.extend(page.agents.into_iter().map(|agent| agent.agent_id));
+        if page.next_page_token.is_empty() {
+            break;
+        }
+        page_token = page.next_page_token;
+    }
+    assert_eq!(seen, ["agent-1", "agent-2", "agent-3"]);
+
+    roster.delete_agent(pb::DeleteAgentRequest { agent_id: "agent-3".into() }).await.unwrap();
+    let error = roster.get_agent(pb::GetAgentRequest { agent_id: "agent-3".into() }).await.unwrap_err();
+    assert_eq!(error.code(), Code::NotFound);
+}
+
+async fn shifts_and_time_off_round_trip(backend: Backend) {
+    let Some(spawned) = spawn_app(backend).await else { return };
+    let mut roster = spawned.app.roster.clone();
+    roster
+        .upsert_agents(pb::UpsertAgentsRequest {
+            agents: vec![agent("a", "DE", "Europe/Berlin"), agent("b", "NL", "Europe/Amsterdam")],
+        })
+        .await
+        .unwrap();
+    let mut pager = recurring(
+        "a-weekdays",
+        "a",
+        "Europe/Berlin",
+        "2026-11-02T09:00:00",
+        "17:00",
+        "FREQ=WEEKLY;BYDAY=MO,TU,WE,TH,FR",
+    );
+    pager.severities = vec![pb::Severity::Severity1 as i32];
+    if let Some(pb::shift::Schedule::Recurring(recurrence)) = pager.schedule.as_mut() {
+        recurrence.exdates = vec!["2026-12-25T09:00:00".into()];
+    }
+    let shifts = vec![pager.clone(), one_off("b-once", "b", "2026-12-01T08:00:00Z", "2026-12-01T16:00:00Z")];
+    let response = roster.upsert_shifts(pb::UpsertShiftsRequest { shifts }).await.unwrap().into_inner();
+    assert_eq!((response.created, response.updated), (2, 0));
+
+    let listed = roster
+        .list_shifts(pb::ListShiftsRequest { agent_id: "a".into(), ..Default::default() })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(listed.shifts, vec![pager]);
+
+    // Only shifts with an occurrence in the window: b's one-off is on 1 December.
+    let window = pb::TimeWindow {
+        start_at: Some(timestamp("2026-12-05T00:00:00Z")),
+        end_at: Some(timestamp("2026-12-06T00:00:00Z")),
+    };
+    let listed = roster
+        .list_shifts(pb::ListShiftsRequest { window: Some(window), ..Default::default() })
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(listed.shifts.is_empty(), "a Saturday has no occurrence: {:?}", listed.shifts);
+    let window = pb::TimeWindow {
+        start_at: Some(timestamp("2026-12-01T00:00:00Z")),
+        end_at: Some(timestamp("2026-12-02T00:00:00Z")),
+    };
+    let listed = roster
+        .list_shifts(pb::ListShiftsRequest { window: Some(window), ..Default::default() })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(listed.shifts.iter().map(|shift| shift.shift_id.as_str()).collect::<Vec<_>>(), ["a-weekdays", "b-once"]);
+
+    let time_off = pb::TimeOff {
+        time_off_id: "leave-1".into(),
+        agent_id: "b".into(),
+        starts_at: Some(timestamp("2026-12-01T10:00:00Z")),
+        ends_at: Some(timestamp("2026-12-01T12:00:00Z")),
+    };
+    let response = roster
+        .upsert_time_off(pb::UpsertTimeOffRequest { time_off: vec![time_off.clone()] })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(response.created, 1);
+    let listed = roster
+        .list_time_off(pb::ListTimeOffRequest { agent_id: "b".into(), ..Default::default() })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(listed.time_off, vec![time_off]);
+
+    roster.delete_time_off(pb::DeleteTimeOffRequest { time_off_id: "leave-1".into() }).await.unwrap();
+    roster.delete_shift(pb::DeleteShiftRequest { shift_id: "b-once".into() }).await.unwrap();
+    let error = roster.delete_shift(pb::DeleteShiftRequest { shift_id: "b-once".into() }).await.unwrap_err();
+    assert_eq!(error.code(), Code::NotFound);
+    let listed = roster.list_time_off(pb::ListTimeOffRequest::default()).await.unwrap().into_inner();
+    assert!(listed.time_off.is_empty());
+
+    // Deleting an agent takes its shifts with it.
+    roster.delete_agent(pb::DeleteAgentRequest { agent_id: "a".into() }).await.unwrap();
+    let listed = roster.list_shifts(pb::ListShiftsRequest::default()).await.unwrap().into_inner();
+    assert!(listed.shifts.is_empty());
+}
+
+crate::on_both_backends!(agents_round_trip_with_pagination, shifts_and_time_off_round_trip);

@@ -1,0 +1,201 @@
+//! TicketService over gRPC with a small roster.
+
+use eea_coverage::pb;
+
+use crate::helpers::{agent, one_off, org, recurring, spawn_app, spawn_app_with, timestamp, Backend};
+
+fn question(org_id: &str, severity: pb::Severity, at: &str) -> pb::DecideTicketRequest {
+    pb::DecideTicketRequest {
+        org_id: org_id.into(),
+        severity: severity as i32,
+        category: pb::TicketCategory::Unspecified as i32,
+        ticket_id: "T-1".into(),
+        at: Some(timestamp(at)),
+    }
+}
+
+async fn decisions_follow_the_roster(backend: Backend) {
+    let Some(spawned) = spawn_app(backend).await else { return };
+    let (mut policy, mut roster, mut tickets) =
+        (spawned.app.policy.clone(), spawned.app.roster.clone(), spawned.app.tickets.clone());
+    policy.upsert_org(pb::UpsertOrgRequest { org: Some(org("acme", "eu-west-1", pb::Plan::EeaOnly)) }).await.unwrap();
+    let mut mover = agent("mover", "FR", "Europe/Paris");
+    mover.location_changes =
+        vec![pb::LocationChange { effective_at: Some(timestamp("2026-12-02T12:00:00Z")), country: "GB".into() }];
+    roster
+        .upsert_agents(pb::UpsertAgentsRequest { agents: vec![agent("ie-1", "IE", "Europe/Dublin"), mover] })
+        .await
+        .unwrap();
+    // ie-1 works weekdays 09:00-13:00 Dublin time; mover works a long day on 2 December.
+    let shifts = vec![
+        recurring(
+            "ie-mornings",
+            "ie-1",
+            "Europe/Dublin",
+            "2026-11-30T09:00:00",
+            "13:00",
+            "FREQ=WEEKLY;BYDAY=MO,TU,WE,TH,FR",
+        ),
+        one_off("mover-day", "mover", "2026-12-02T08:00:00Z", "2026-12-02T17:00:00Z"),
+    ];
+    roster.upsert_shifts(pb::UpsertShiftsRequest { shifts }).await.unwrap();
+
+    // Tuesday 1 December 10:00Z: in hours, ie-1 on shift.
+    let staffed = tickets
+        .decide_ticket(question("acme", pb::Severity::Severity3, "2026-12-01T10:00:00Z"))
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(staffed.handle_now && staffed.in_service_hours && staffed.staffed_now);
+    assert_eq!(staffed.eligible_on_shift, 1);
+    assert_eq!(staffed.reason(), pb::DecisionReason::HandleNow);
+    assert_eq!(staffed.window_closes_at, Some(timestamp("2026-12-01T17:00:00Z")));
+    assert_eq!(staffed.next_staffed_at, Some(timestamp("2026-12-01T10:00:00Z")));
+
+    // 14:00Z: in hours, nobody on shift until Wednesday 08:00Z (mover).
+    let gap = tickets
+        .decide_ticket(question("acme", pb::Severity::Severity3, "2026-12-01T14:00:00Z"))
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(gap.in_service_hours && !gap.staffed_now && !gap.handle_now);
+    assert_eq!(gap.reason(), pb::DecisionReason::NoEligibleStaffOnShift);
+    assert_eq!(gap.next_staffed_at, Some(timestamp("2026-12-02T08:00:00Z")));
+
+    // Wednesday 12:30Z: mover relocated to GB at 12:00Z, ie-1 is on until 13:00.
+    let relocated = tickets
+        .decide_ticket(question("acme", pb::Severity::Severity3, "2026-12-02T12:30:00Z"))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(relocated.eligible_on_shift, 1);
+    let before = tickets
+        .decide_ticket(question("acme", pb::Severity::Severity3, "2026-12-02T11:30:00Z"))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(before.eligible_on_shift, 2);
+
+    // Time off removes ie-1 on Thursday morning.
+    let leave = pb::TimeOff {
+        time_off_id: "leave".into(),
+        agent_id: "ie-1".into(),
+        starts_at: Some(timestamp("2026-12-03T00:00:00Z")),
+        ends_at: Some(timestamp("2026-12-04T00:00:00Z")),
+    };
+    roster.upsert_time_off(pb::UpsertTimeOffRequest { time_off: vec![leave] }).await.unwrap();
+    let away = tickets
+        .decide_ticket(question("acme", pb::Severity::Severity3, "2026-12-03T10:00:00Z"))
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(!away.staffed_now);
+    assert_eq!(away.next_staffed_at, Some(timestamp("2026-12-04T09:00:00Z")));
+
+    // Saturday: outside the window; it opens Monday 08:00Z and ie-1 is on from 09:00Z.
+    let weekend = tickets
+        .decide_ticket(question("acme", pb::Severity::Severity2, "2026-12-05T10:00:00Z"))
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(!weekend.in_service_hours && !weekend.handle_now);
+    assert_eq!(weekend.window_opens_at, Some(timestamp("2026-12-07T08:00:00Z")));
+    assert_eq!(weekend.next_staffed_at, Some(timestamp("2026-12-07T09:00:00Z")));
+    assert_eq!(weekend.reason(), pb::DecisionReason::OutsideServiceHours);
+
+    // Sev1 is in hours at the weekend, but nobody works weekends.
+    let sev1 = tickets
+        .decide_ticket(question("acme", pb::Severity::Severity1, "2026-12-05T10:00:00Z"))
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(sev1.in_service_hours && !sev1.staffed_now);
+    assert_eq!(sev1.next_staffed_at, Some(timestamp("2026-12-07T09:00:00Z")));
+
+    // Beyond the 14-day horizon: absent, and the reason says so.
+    let later = tickets
+        .decide_ticket(question("acme", pb::Severity::Severity1, "2027-06-01T10:00:00Z"))
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(later.next_staffed_at.is_some(), "the recurring shift still runs in June");
+    roster.delete_shift(pb::DeleteShiftRequest { shift_id: "ie-mornings".into() }).await.unwrap();
+    let empty = tickets
+        .decide_ticket(question("acme", pb::Severity::Severity1, "2027-06-01T10:00:00Z"))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(empty.next_staffed_at, None);
+    assert_eq!(empty.reason(), pb::DecisionReason::NoEligibleStaffWithinHorizon);
+}
+
+async fn access_checks_follow_the_plan_and_consent(backend: Backend) {
+    let Some(spawned) = spawn_app(backend).await else { return };
+    let (mut policy, mut roster, mut tickets) =
+        (spawned.app.policy.clone(), spawned.app.roster.clone(), spawned.app.tickets.clone());
+    policy
+        .upsert_org(pb::UpsertOrgRequest { org: Some(org("std", "eu-central-1", pb::Plan::Standard)) })
+        .await
+        .unwrap();
+    policy.upsert_org(pb::UpsertOrgRequest { org: Some(org("eea", "eu-west-1", pb::Plan::EeaOnly)) }).await.unwrap();
+    roster
+        .upsert_agents(pb::UpsertAgentsRequest {
+            agents: vec![
+                agent("us", "US", "America/Chicago"),
+                agent("in", "IN", "Asia/Kolkata"),
+                agent("gb", "GB", "Europe/London"),
+            ],
+        })
+        .await
+        .unwrap();
+    let check = |org_id: &str, agent_id: &str, category: pb::TicketCategory| pb::CheckAgentAccessRequest {
+        org_id: org_id.into(),
+        ticket_id: "T-9".into(),
+        severity: pb::Severity::Severity2 as i32,
+        category: category as i32,
+        agent_id: agent_id.into(),
+        at: Some(timestamp("2026-12-01T10:00:00Z")),
+    };
+    let product = pb::TicketCategory::ProductSupport;
+    let us = tickets.check_agent_access(check("std", "us", product)).await.unwrap().into_inner();
+    assert_eq!((us.allowed, us.reason()), (false, pb::AccessReason::UsWithoutConsent));
+    let consent = pb::Consent {
+        org_id: "std".into(),
+        ticket_id: "T-9".into(),
+        agent_id: "us".into(),
+        expires_at: Some(timestamp("2026-12-31T00:00:00Z")),
+    };
+    policy.grant_consent(pb::GrantConsentRequest { consent: Some(consent) }).await.unwrap();
+    let us = tickets.check_agent_access(check("std", "us", product)).await.unwrap().into_inner();
+    assert_eq!((us.allowed, us.reason()), (true, pb::AccessReason::ConsentOnFile));
+    let india = tickets
+        .check_agent_access(check("eea", "in", pb::TicketCategory::CustomApplicationSupport))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(
+        (india.allowed, india.reason(), india.plan()),
+        (true, pb::AccessReason::Contractual, pb::Plan::Standard)
+    );
+    let britain = tickets.check_agent_access(check("eea", "gb", product)).await.unwrap().into_inner();
+    assert_eq!((britain.allowed, britain.reason()), (false, pb::AccessReason::OutsideEeaOnEeaOnly));
+}
+
+async fn the_holiday_calendar_is_chosen_in_the_configuration(backend: Backend) {
+    let Some(spawned) = spawn_app_with(backend, "[plans]\neea_only_holidays = \"target2\"\n").await else { return };
+    let (mut policy, mut tickets) = (spawned.app.policy.clone(), spawned.app.tickets.clone());
+    policy.upsert_org(pb::UpsertOrgRequest { org: Some(org("acme", "eu-west-1", pb::Plan::EeaOnly)) }).await.unwrap();
+    // Thursday 31 December 18:00 CET; 1 January is a target2 closing day.
+    let decision = tickets
+        .decide_ticket(question("acme", pb::Severity::Severity3, "2026-12-31T17:00:00Z"))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(decision.window_opens_at, Some(timestamp("2027-01-04T08:00:00Z")));
+}
+
+crate::on_both_backends!(
+    decisions_follow_the_roster,
+    access_checks_follow_the_plan_and_consent,
+    the_holiday_calendar_is_chosen_in_the_configuration
+);

@@ -1,0 +1,130 @@
+//! Bad input: the right status, the offending field named, and nothing stored.
+
+use eea_coverage::pb;
+use tonic::Code;
+
+use crate::helpers::{agent, one_off, org, recurring, spawn_app, timestamp, violated_fields, Backend};
+
+async fn a_bad_agent_anywhere_in_a_batch_rejects_the_whole_batch(backend: Backend) {
+    let Some(spawned) = spawn_app(backend).await else { return };
+    let mut roster = spawned.app.roster.clone();
+    let mut bad = agent("agent-3", "XX", "Mars/Olympus");
+    bad.severities = vec![9];
+    let batch = vec![agent("agent-1", "IE", "Europe/Dublin"), agent("agent-2", "DE", "Europe/Berlin"), bad];
+    let error = roster.upsert_agents(pb::UpsertAgentsRequest { agents: batch }).await.unwrap_err();
+    assert_eq!(violated_fields(&error), ["agents[2].country", "agents[2].time_zone", "agents[2].severities[0]"]);
+    let listed = roster.list_agents(pb::ListAgentsRequest::default()).await.unwrap().into_inner();
+    assert!(listed.agents.is_empty(), "nothing of a rejected batch is stored");
+
+    let duplicate = vec![agent("same", "IE", "Europe/Dublin"), agent("same", "IE", "Europe/Dublin")];
+    let error = roster.upsert_agents(pb::UpsertAgentsRequest { agents: duplicate }).await.unwrap_err();
+    assert_eq!(violated_fields(&error), ["agents[1].agent_id"]);
+    let error = roster.upsert_agents(pb::UpsertAgentsRequest { agents: vec![] }).await.unwrap_err();
+    assert_eq!(violated_fields(&error), ["agents"]);
+}
+
+async fn bad_shifts_are_named_by_position_and_field(backend: Backend) {
+    let Some(spawned) = spawn_app(backend).await else { return };
+    let mut roster = spawned.app.roster.clone();
+    roster.upsert_agents(pb::UpsertAgentsRequest { agents: vec![agent("a", "IE", "Europe/Dublin")] }).await.unwrap();
+    let good = recurring("ok", "a", "Europe/Dublin", "2026-12-01T09:00:00", "17:00", "FREQ=DAILY");
+    let cases: Vec<(pb::Shift, &str)> = vec![
+        (
+            recurring("s", "a", "Europe/Nowhere", "2026-12-01T09:00:00", "17:00", "FREQ=DAILY"),
+            "shifts[1].recurring.time_zone",
+        ),
+        (recurring("s", "a", "", "2026-12-01T09:00:00", "17:00", "FREQ=DAILY"), "shifts[1].recurring.time_zone"),
+        (
+            recurring("s", "a", "Europe/Dublin", "2026-12-01T09:00:00", "17:00", "FREQ=SECONDLY"),
+            "shifts[1].recurring.rrule",
+        ),
+        (
+            recurring("s", "a", "Europe/Dublin", "2026-12-01T09:00:00", "17:00", "FREQ=MINUTELY"),
+            "shifts[1].recurring.rrule",
+        ),
+        (
+            recurring("s", "a", "Europe/Dublin", "2026-12-01T09:00:00", "17:00", "FREQ=DAILY;COUNT=5000000"),
+            "shifts[1].recurring.rrule",
+        ),
+        (
+            recurring("s", "a", "Europe/Dublin", "2026-12-01T09:00:00", "17:00", "NOT A RULE"),
+            "shifts[1].recurring.rrule",
+        ),
+        (recurring("s", "a", "Europe/Dublin", "tomorrow", "17:00", "FREQ=DAILY"), "shifts[1].recurring.start_local"),
+        (
+            recurring("s", "a", "Europe/Dublin", "2026-12-01T09:00:00", "5pm", "FREQ=DAILY"),
+            "shifts[1].recurring.end_time",
+        ),
+        (one_off("s", "a", "2026-12-01T10:00:00Z", "2026-12-01T10:00:00Z"), "shifts[1].one_off.ends_at"),
+        (
+            pb::Shift { severities: vec![5], ..one_off("s", "a", "2026-12-01T08:00:00Z", "2026-12-01T10:00:00Z") },
+            "shifts[1].severities[0]",
+        ),
+        (
+            pb::Shift { schedule: None, ..one_off("s", "a", "2026-12-01T08:00:00Z", "2026-12-01T10:00:00Z") },
+            "shifts[1].schedule",
+        ),
+    ];
+    for (bad, field) in cases {
+        let error =
+            roster.upsert_shifts(pb::UpsertShiftsRequest { shifts: vec![good.clone(), bad] }).await.unwrap_err();
+        assert_eq!(violated_fields(&error), [field]);
+    }
+    let unknown_agent = one_off("s", "ghost", "2026-12-01T08:00:00Z", "2026-12-01T10:00:00Z");
+    let error =
+        roster.upsert_shifts(pb::UpsertShiftsRequest { shifts: vec![good.clone(), unknown_agent] }).await.unwrap_err();
+    assert_eq!(error.code(), Code::NotFound);
+    assert!(error.message().contains("shifts[1].agent_id"), "{}", error.message());
+    let listed = roster.list_shifts(pb::ListShiftsRequest::default()).await.unwrap().into_inner();
+    assert!(listed.shifts.is_empty(), "no shift of a rejected batch is stored");
+}
+
+async fn bad_ticket_questions_are_named(backend: Backend) {
+    let Some(spawned) = spawn_app(backend).await else { return };
+    let (mut policy, mut tickets) = (spawned.app.policy.clone(), spawned.app.tickets.clone());
+    let error = policy
+        .upsert_org(pb::UpsertOrgRequest { org: Some(org("acme", "eu-mars-1", pb::Plan::Unspecified)) })
+        .await
+        .unwrap_err();
+    assert_eq!(violated_fields(&error), ["org.cloud_region", "org.plan"]);
+    let error = tickets
+        .decide_ticket(pb::DecideTicketRequest {
+            org_id: String::new(),
+            severity: 0,
+            category: 99,
+            ticket_id: String::new(),
+            at: None,
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(violated_fields(&error), ["org_id", "severity", "category"]);
+    let out_of_range = prost_types::Timestamp { seconds: i64::MAX, nanos: 0 };
+    let error = tickets
+        .decide_ticket(pb::DecideTicketRequest {
+            org_id: "acme".into(),
+            severity: 1,
+            category: 0,
+            ticket_id: String::new(),
+            at: Some(out_of_range),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(violated_fields(&error), ["at"]);
+    let error = tickets
+        .decide_ticket(pb::DecideTicketRequest {
+            org_id: "nobody".into(),
+            severity: 1,
+            category: 0,
+            ticket_id: String::new(),
+            at: Some(timestamp("2026-06-01T00:00:00Z")),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(error.code(), Code::NotFound);
+}
+
+crate::on_both_backends!(
+    a_bad_agent_anywhere_in_a_batch_rejects_the_whole_batch,
+    bad_shifts_are_named_by_position_and_field,
+    bad_ticket_questions_are_named
+);
