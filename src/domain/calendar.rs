@@ -211,4 +211,87 @@ mod tests {
     fn christmas_eve_is_not_a_target2_closing_day() {
         assert!(!HolidayCalendar::Target2.is_holiday(date(2026, 12, 24)));
     }
+
+    /// Published Easter Sundays, independent of the computus above.
+    const KNOWN_EASTER_SUNDAYS: [(i16, i8, i8); 17] = [
+        (2024, 3, 31),
+        (2025, 4, 20),
+        (2026, 4, 5),
+        (2027, 3, 28),
+        (2028, 4, 16),
+        (2029, 4, 1),
+        (2030, 4, 21),
+        (2031, 4, 13),
+        (2032, 3, 28),
+        (2033, 4, 17),
+        (2034, 4, 9),
+        (2035, 3, 25),
+        (2036, 4, 13),
+        (2037, 4, 5),
+        (2038, 4, 25),
+        (2039, 4, 10),
+        (2040, 4, 1),
+    ];
+
+    /// An independent model of the window: local wall time read off each instant, holidays from
+    /// the published Easter table.
+    fn model_is_open(at: Instant, holidays: HolidayCalendar) -> bool {
+        let local = Zone::brussels().to_local(at);
+        let day = local.date();
+        let easter = KNOWN_EASTER_SUNDAYS
+            .iter()
+            .find(|(year, _, _)| *year == day.year())
+            .map(|(year, month, day)| date(*year, *month, *day))
+            .expect("the model covers 2024-2040");
+        let is_holiday = holidays == HolidayCalendar::Target2
+            && ([(1, 1), (5, 1), (12, 25), (12, 26)].contains(&(day.month(), day.day()))
+                || day == easter.checked_sub(2.days()).unwrap()
+                || day == easter.checked_add(1.days()).unwrap());
+        let weekday = !matches!(day.weekday(), Weekday::Saturday | Weekday::Sunday);
+        weekday && !is_holiday && local.hour() >= 9 && local.hour() < 18
+    }
+
+    /// Whether the model is open anywhere in `[from, to)`, probing every five minutes (open
+    /// stretches last hours, so none fits between two probes) and just before `to`.
+    fn model_open_somewhere(from: Instant, to: Instant, holidays: HolidayCalendar) -> bool {
+        let step = jiff::SignedDuration::from_mins(5);
+        let mut probe = from;
+        while probe < to {
+            if model_is_open(probe, holidays) {
+                return true;
+            }
+            probe += step;
+        }
+        to > from && model_is_open(to - jiff::SignedDuration::from_secs(1), holidays)
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(400))]
+
+        #[test]
+        fn the_window_agrees_with_an_independent_model(
+            second in 1_704_067_200i64..2_239_000_000i64,
+            target2 in proptest::prelude::any::<bool>(),
+        ) {
+            let holidays = if target2 { HolidayCalendar::Target2 } else { HolidayCalendar::None };
+            let window = BusinessWindow::central_european(holidays);
+            let at = Instant::from_second(second).unwrap();
+            let one_second = jiff::SignedDuration::from_secs(1);
+            match window.window_containing(at) {
+                Some(current) => {
+                    proptest::prop_assert!(model_is_open(at, holidays));
+                    proptest::prop_assert!(model_is_open(current.end - one_second, holidays));
+                    proptest::prop_assert!(!model_is_open(current.end, holidays));
+                    proptest::prop_assert!(!model_is_open(current.start - one_second, holidays));
+                }
+                None => {
+                    proptest::prop_assert!(!model_is_open(at, holidays));
+                    let opening = window.next_opening(at).unwrap();
+                    proptest::prop_assert!(model_is_open(opening.start, holidays));
+                    proptest::prop_assert!(!model_is_open(opening.start - one_second, holidays));
+                    proptest::prop_assert!(!model_open_somewhere(at, opening.start, holidays));
+                }
+            }
+        }
+    }
 }

@@ -171,7 +171,7 @@ fn eligibility_breakpoints(
         snapshot.consent(context.org_id, context.ticket_id, &roster.agent.agent_id).map(|consent| consent.expires_at);
     let mut breakpoints: Vec<Instant> = relocations
         .chain(consent_expiry)
-        .chain(snapshot.policy.facts.basis_change_instants())
+        .chain(snapshot.policy.facts.basis_change_instants().iter().copied())
         .filter(|instant| interval.start < *instant && *instant < interval.end)
         .collect();
     breakpoints.sort_unstable();

@@ -121,6 +121,8 @@ pub struct PolicyFacts {
     pub countries: Vec<CountryBasis>,
     pub regions: Vec<CloudRegion>,
     bases_by_country: BTreeMap<Country, Vec<usize>>,
+    /// Every instant at which some basis starts or ends, sorted.
+    basis_changes: Vec<Instant>,
 }
 
 /// A policy document that cannot be used; names the entry and the field.
@@ -220,7 +222,12 @@ impl PolicyFacts {
         for (basis_idx, basis) in countries.iter().enumerate() {
             bases_by_country.entry(basis.country).or_default().push(basis_idx);
         }
+        let mut basis_changes: Vec<Instant> =
+            countries.iter().flat_map(|basis| [basis.valid_from, basis.valid_until]).flatten().collect();
+        basis_changes.sort_unstable();
+        basis_changes.dedup();
         Ok(PolicyFacts {
+            basis_changes,
             version: document.version,
             effective_at,
             source: document.source,
@@ -253,12 +260,8 @@ impl PolicyFacts {
     }
 
     /// Every instant at which some basis starts or ends: eligibility is constant between them.
-    pub fn basis_change_instants(&self) -> Vec<Instant> {
-        let mut instants: Vec<Instant> =
-            self.countries.iter().flat_map(|basis| [basis.valid_from, basis.valid_until]).flatten().collect();
-        instants.sort_unstable();
-        instants.dedup();
-        instants
+    pub fn basis_change_instants(&self) -> &[Instant] {
+        &self.basis_changes
     }
 }
 

@@ -96,6 +96,15 @@ impl Zone {
     }
 }
 
+/// The instants questions may be asked about: 1970-01-01 up to (not including) 2200-01-01.
+/// Recurrences are expanded from their first occurrence, so a bound on the question bounds the
+/// work of every answer.
+pub fn is_within_supported_range(instant: Instant) -> bool {
+    const FIRST_SECOND: i64 = 0;
+    const END_SECOND: i64 = 7_258_118_400;
+    (FIRST_SECOND..END_SECOND).contains(&instant.as_second())
+}
+
 #[cfg(test)]
 mod tests {
     use jiff::civil::date;
@@ -138,6 +147,13 @@ mod tests {
         check("Europe/Brussels", date(2026, 10, 26).at(9, 0, 0, 0), "2026-10-26T08:00:00Z");
         check("Europe/Brussels", date(2026, 3, 30).at(9, 0, 0, 0), "2026-03-30T07:00:00Z");
         check("Asia/Kolkata", date(2026, 6, 1).at(9, 0, 0, 0), "2026-06-01T03:30:00Z");
+    }
+
+    #[test]
+    fn the_supported_range_ends_before_2200() {
+        assert!(is_within_supported_range(instant("2199-12-31T23:59:59Z")));
+        assert!(!is_within_supported_range(instant("2200-01-01T00:00:00Z")));
+        assert!(!is_within_supported_range(instant("1969-12-31T23:59:59Z")));
     }
 
     #[test]

@@ -7,7 +7,7 @@ use crate::domain::policy::{PlanKind, Policy, ServiceHours, Severity, SeveritySe
 use crate::domain::roster::{
     Agent, AgentDraft, Consent, FieldViolation, Org, Schedule, ScheduleDraft, Shift, ShiftDraft, TimeOff,
 };
-use crate::domain::time::{tz_database_version, Instant};
+use crate::domain::time::{is_within_supported_range, tz_database_version, Instant};
 use crate::pb;
 
 /// Converts a wire timestamp; `None` stays `None`, an unrepresentable one is a violation.
@@ -25,6 +25,20 @@ pub fn instant_field(
             None
         }
     }
+}
+
+/// Converts the instant a question is about; it must lie in the supported range.
+pub fn question_instant_field(
+    field: &str,
+    timestamp: Option<prost_types::Timestamp>,
+    violations: &mut Vec<FieldViolation>,
+) -> Option<Instant> {
+    let instant = instant_field(field, timestamp, violations)?;
+    if !is_within_supported_range(instant) {
+        violations.push(FieldViolation::new(field, "must be from 1970-01-01 up to 2200-01-01"));
+        return None;
+    }
+    Some(instant)
 }
 
 pub fn timestamp(instant: Instant) -> prost_types::Timestamp {

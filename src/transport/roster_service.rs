@@ -5,7 +5,7 @@ use std::sync::Arc;
 use tonic::{Request, Response, Status};
 
 use super::convert::{
-    agent_from_pb, agent_to_pb, batch_from_pb, instant_field, shift_from_pb, shift_to_pb, time_off_from_pb,
+    agent_from_pb, agent_to_pb, batch_from_pb, question_instant_field, shift_from_pb, shift_to_pb, time_off_from_pb,
     time_off_to_pb,
 };
 use super::pagination::{page_request, take_page};
@@ -36,8 +36,8 @@ fn count(value: usize) -> i32 {
 fn window_filter(window: Option<pb::TimeWindow>) -> Result<Option<Interval>, Status> {
     let Some(pb::TimeWindow { start_at, end_at }) = window else { return Ok(None) };
     let mut violations: Vec<FieldViolation> = Vec::new();
-    let start = instant_field("window.start_at", start_at, &mut violations);
-    let end = instant_field("window.end_at", end_at, &mut violations);
+    let start = question_instant_field("window.start_at", start_at, &mut violations);
+    let end = question_instant_field("window.end_at", end_at, &mut violations);
     if !violations.is_empty() {
         return Err(invalid(violations));
     }

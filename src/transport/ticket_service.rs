@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use tonic::{Request, Response, Status};
 
-use super::convert::{access_to_pb, category_from_pb, decision_to_pb, instant_field, severity_from_pb};
+use super::convert::{access_to_pb, category_from_pb, decision_to_pb, question_instant_field, severity_from_pb};
 use super::status::{invalid, to_status};
 use crate::app::App;
 use crate::clock;
@@ -47,7 +47,7 @@ fn ticket_fields(
         violations.add("category", format!("{category} is not a TicketCategory"));
     }
     let mut timestamp_violations: Vec<FieldViolation> = Vec::new();
-    let at = instant_field("at", at, &mut timestamp_violations);
+    let at = question_instant_field("at", at, &mut timestamp_violations);
     violations.0.extend(timestamp_violations);
     if !violations.0.is_empty() {
         return Err(invalid(violations.0));

@@ -110,6 +110,15 @@ async fn bad_ticket_questions_are_named(backend: Backend) {
         .await
         .unwrap_err();
     assert_eq!(violated_fields(&error), ["at"]);
+    let far_future = pb::DecideTicketRequest {
+        org_id: "acme".into(),
+        severity: 1,
+        category: 0,
+        ticket_id: String::new(),
+        at: Some(timestamp("2300-01-01T00:00:00Z")),
+    };
+    let error = tickets.decide_ticket(far_future).await.unwrap_err();
+    assert_eq!(violated_fields(&error), ["at"], "questions are bounded to a supported range");
     let error = tickets
         .decide_ticket(pb::DecideTicketRequest {
             org_id: "nobody".into(),
