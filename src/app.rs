@@ -136,13 +136,13 @@ impl App {
     }
 
     /// Runs one write transaction, then swaps in the snapshot of what it committed.
-    async fn write<T, F>(&self, batch_field: &str, work: F) -> Result<T, AppError>
+    async fn write<T, F>(&self, field: &str, work: F) -> Result<T, AppError>
     where
         T: Send + 'static,
         F: FnOnce(&mut storage::AnyConnection) -> Result<T, StorageError> + Send + 'static,
     {
         let _writer = self.write_lock.lock().await;
-        let outcome = self.store.write(work).await.map_err(|error| storage_error(error, batch_field))?;
+        let outcome = self.store.write(work).await.map_err(|error| storage_error(error, field))?;
         if let Err(error) = self.refresh().await {
             // The write is committed; the next successful refresh will show it.
             tracing::error!(error = %error, "snapshot refresh after a committed write failed");
@@ -157,17 +157,18 @@ impl App {
     }
 
     pub async fn delete_org(&self, org_id: String) -> Result<(), AppError> {
-        self.write("", move |connection| storage::delete_org(connection, &org_id)).await
+        self.write("org_id", move |connection| storage::delete_org(connection, &org_id)).await
     }
 
     pub async fn grant_consent(&self, consent: Consent) -> Result<Consent, AppError> {
         let stored = consent.clone();
-        self.write("consent", move |connection| storage::upsert_consent(connection, &stored)).await?;
+        self.write("consent.org_id", move |connection| storage::upsert_consent(connection, &stored)).await?;
         Ok(consent)
     }
 
     pub async fn revoke_consent(&self, org_id: String, ticket_id: String, agent_id: String) -> Result<(), AppError> {
-        self.write("", move |connection| storage::delete_consent(connection, &org_id, &ticket_id, &agent_id)).await
+        self.write("ticket_id", move |connection| storage::delete_consent(connection, &org_id, &ticket_id, &agent_id))
+            .await
     }
 
     pub async fn upsert_agents(&self, agents: Vec<Agent>) -> Result<(Vec<Agent>, UpsertCounts), AppError> {
@@ -179,7 +180,7 @@ impl App {
     }
 
     pub async fn delete_agent(&self, agent_id: String) -> Result<(), AppError> {
-        self.write("", move |connection| storage::delete_agent(connection, &agent_id)).await
+        self.write("agent_id", move |connection| storage::delete_agent(connection, &agent_id)).await
     }
 
     pub async fn upsert_shifts(&self, shifts: Vec<Shift>) -> Result<(Vec<Shift>, UpsertCounts), AppError> {
@@ -191,7 +192,7 @@ impl App {
     }
 
     pub async fn delete_shift(&self, shift_id: String) -> Result<(), AppError> {
-        self.write("", move |connection| storage::delete_shift(connection, &shift_id)).await
+        self.write("shift_id", move |connection| storage::delete_shift(connection, &shift_id)).await
     }
 
     pub async fn upsert_time_off(&self, entries: Vec<TimeOff>) -> Result<(Vec<TimeOff>, UpsertCounts), AppError> {
@@ -203,7 +204,7 @@ impl App {
     }
 
     pub async fn delete_time_off(&self, time_off_id: String) -> Result<(), AppError> {
-        self.write("", move |connection| storage::delete_time_off(connection, &time_off_id)).await
+        self.write("time_off_id", move |connection| storage::delete_time_off(connection, &time_off_id)).await
     }
 
     pub fn decide_ticket(&self, question: &TicketQuestion) -> Result<TicketDecision, AppError> {

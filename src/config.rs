@@ -95,22 +95,17 @@ impl RawSettings {
     /// Reads the `EEA_COVERAGE_*` variables through `lookup` (the process environment in
     /// production, a map in tests).
     pub fn from_environment(lookup: impl Fn(&str) -> Option<String>) -> RawSettings {
-        let mut raw = RawSettings::default();
-        for (variable, setting) in ENVIRONMENT_VARIABLES {
-            let Some(value) = lookup(variable) else { continue };
-            let slot = match setting {
-                "listen" => &mut raw.listen,
-                "database_url" => &mut raw.database_url,
-                "policy_file" => &mut raw.policy_file,
-                "log.format" => &mut raw.log.format,
-                "log.filter" => &mut raw.log.filter,
-                "plans.eea_only_holidays" => &mut raw.plans.eea_only_holidays,
-                "plans.standard_hours" => &mut raw.plans.standard_hours,
-                _ => &mut raw.plans.standard_holidays,
-            };
-            *slot = Some(value);
+        RawSettings {
+            listen: lookup("EEA_COVERAGE_LISTEN"),
+            database_url: lookup("EEA_COVERAGE_DATABASE_URL"),
+            policy_file: lookup("EEA_COVERAGE_POLICY_FILE"),
+            log: RawLog { format: lookup("EEA_COVERAGE_LOG_FORMAT"), filter: lookup("EEA_COVERAGE_LOG_FILTER") },
+            plans: RawPlans {
+                eea_only_holidays: lookup("EEA_COVERAGE_EEA_ONLY_HOLIDAYS"),
+                standard_hours: lookup("EEA_COVERAGE_STANDARD_HOURS"),
+                standard_holidays: lookup("EEA_COVERAGE_STANDARD_HOLIDAYS"),
+            },
         }
-        raw
     }
 
     /// `self` with every field that `over` sets replaced.
@@ -167,7 +162,14 @@ impl RawSettings {
                 standard_holidays: calendar("plans.standard_holidays", self.plans.standard_holidays)?,
             },
             log_format,
-            log_filter: self.log.filter.unwrap_or_else(|| "info".to_owned()),
+            log_filter: match self.log.filter {
+                Some(filter) => {
+                    tracing_subscriber::EnvFilter::try_new(&filter)
+                        .map_err(|error| config_error("log.filter", format!("{filter:?}: {error}")))?;
+                    filter
+                }
+                None => "info".to_owned(),
+            },
         })
     }
 }
@@ -188,6 +190,24 @@ mod tests {
         assert_eq!(settings.listen.port(), 7000);
         assert_eq!(settings.plans.eea_only_holidays, HolidayCalendar::Target2);
         assert_eq!(settings.database_url, DatabaseUrl::Sqlite(PathBuf::from(DEFAULT_DATABASE_PATH)));
+    }
+
+    #[test]
+    fn every_documented_environment_variable_is_read() {
+        for (variable, setting) in ENVIRONMENT_VARIABLES {
+            let raw = RawSettings::from_environment(|name| (name == variable).then(|| "x".to_owned()));
+            let set = [
+                &raw.listen,
+                &raw.database_url,
+                &raw.policy_file,
+                &raw.log.format,
+                &raw.log.filter,
+                &raw.plans.eea_only_holidays,
+                &raw.plans.standard_hours,
+                &raw.plans.standard_holidays,
+            ];
+            assert_eq!(set.iter().filter(|value| value.is_some()).count(), 1, "{variable} sets {setting}");
+        }
     }
 
     #[test]

@@ -6,6 +6,7 @@ use jiff::SignedDuration;
 use super::country::Country;
 use super::interval::{intersect, merge, subtract, Interval};
 use super::policy::{PlanKind, ServiceHours, Severity, TicketCategory, TransferBasis};
+use super::roster::Shift;
 use super::snapshot::{AgentRoster, Snapshot};
 use super::time::Instant;
 
@@ -318,13 +319,18 @@ pub fn check_agent_access(
     let instant_range =
         Interval { start: at, end: at.saturating_add(SignedDuration::from_secs(1)).expect("saturates") };
     let on_time_off = roster.time_off_merged.iter().any(|period| period.contains(at));
-    let shift_now = roster
+    let shifts_now: Vec<&Shift> = roster
         .shifts
         .iter()
-        .find(|shift| shift.occurrences_within(instant_range).is_ok_and(|occurrences| !occurrences.is_empty()));
-    let agent_country = shift_now.and_then(|shift| shift.country).unwrap_or_else(|| roster.agent.country_at(at));
-    let reason = access_reason(snapshot, &context, agent_id, agent_country, at);
+        .filter(|shift| shift.occurrences_within(instant_range).is_ok_and(|occurrences| !occurrences.is_empty()))
+        .collect();
+    // Any shift running now that carries its own country says where the agent works from.
+    let agent_country =
+        shifts_now.iter().find_map(|shift| shift.country).unwrap_or_else(|| roster.agent.country_at(at));
     let handles_severity = roster.agent.severities.allows(context.severity);
+    let on_shift =
+        handles_severity && !on_time_off && shifts_now.iter().any(|shift| shift.severities.allows(context.severity));
+    let reason = access_reason(snapshot, &context, agent_id, agent_country, at);
     Ok(AccessDecision {
         allowed: reason.allows(),
         reason,
@@ -332,7 +338,7 @@ pub fn check_agent_access(
         eea_tagged: context.eea_tagged,
         plan: context.plan,
         handles_severity,
-        on_shift: shift_now.is_some() && !on_time_off,
+        on_shift,
     })
 }
 

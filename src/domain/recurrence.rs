@@ -70,6 +70,8 @@ pub enum RecurrenceError {
     ForeignProperty(String),
     #[error("the rule yields more than {MAX_OCCURRENCES_PER_YEAR} occurrences in its first 366 days")]
     TooDense,
+    #[error("the rule never produces an occurrence")]
+    NeverOccurs,
     #[error("UNTIL value {0:?} is neither a date nor a date-time")]
     BadUntil(String),
 }
@@ -193,8 +195,9 @@ impl RecurringSchedule {
         let floating_text = floating_rule_text(&rule_text, &zone)?;
         let rule: RRule<Unvalidated> =
             floating_text.parse().map_err(|error: rrule::RRuleError| RecurrenceError::Unparsable(error.to_string()))?;
+        // `limit` turns on the iterator's own guard against rules that never match again.
         let rule_set =
-            rule.build(floating(start_local)).map_err(|error| RecurrenceError::Unparsable(error.to_string()))?;
+            rule.build(floating(start_local)).map_err(|error| RecurrenceError::Unparsable(error.to_string()))?.limit();
         let exdates: Vec<ExDate> = exdates.into_iter().collect::<BTreeSet<_>>().into_iter().collect();
         let schedule = RecurringSchedule { zone, start_local, end_time, rrule: rule_text, exdates, rule_set };
         schedule.check_density()?;
@@ -202,6 +205,9 @@ impl RecurringSchedule {
     }
 
     fn check_density(&self) -> Result<(), RecurrenceError> {
+        if (&self.rule_set).into_iter().next().is_none() {
+            return Err(RecurrenceError::NeverOccurs);
+        }
         let year_later = floating(self.start_local.saturating_add(366.days()));
         let first_year = (&self.rule_set)
             .into_iter()
@@ -223,7 +229,7 @@ impl RecurringSchedule {
     }
 
     /// The occurrences overlapping `window`, as instants, in order. An occurrence that DST makes
-    /// empty (a short shift inside the spring gap) is skipped.
+    /// empty (02:30-03:30 on the spring night: both ends become 03:30) is skipped.
     pub fn occurrences_within(&self, window: Interval) -> Result<Vec<Interval>, ExpansionBudgetExceeded> {
         // The local bounds are widened by two days, more than any UTC offset and shift length.
         let last_local_start = self.zone.to_local(window.end).saturating_add(2.days());
@@ -350,7 +356,28 @@ mod tests {
         assert!(matches!(rejects("FREQ=FORTNIGHTLY"), RecurrenceError::Unparsable(_)));
         assert!(matches!(rejects("BYDAY=MO"), RecurrenceError::Unparsable(_)));
         assert!(matches!(rejects("FREQ=DAILY;UNTIL=tomorrow"), RecurrenceError::BadUntil(_)));
+        assert!(matches!(rejects("FREQ=DAILY;BYMONTH=2;BYMONTHDAY=30"), RecurrenceError::NeverOccurs));
         assert!(matches!(rejects("DTSTART=20260101T000000;FREQ=DAILY"), RecurrenceError::ForeignProperty(_)));
+    }
+
+    #[test]
+    fn a_rare_but_possible_rule_is_accepted() {
+        let leap_days = RecurringSchedule::new(
+            Zone::brussels(),
+            date(2027, 1, 1).at(9, 0, 0, 0),
+            Time::constant(17, 0, 0, 0),
+            "FREQ=YEARLY;BYMONTH=2;BYMONTHDAY=29",
+            vec![],
+        )
+        .unwrap();
+        let occurrences = leap_days.occurrences_within(window("2027-01-01T00:00:00Z", "2033-01-01T00:00:00Z")).unwrap();
+        assert_eq!(
+            occurrences,
+            vec![
+                window("2028-02-29T08:00:00Z", "2028-02-29T16:00:00Z"),
+                window("2032-02-29T08:00:00Z", "2032-02-29T16:00:00Z")
+            ]
+        );
     }
 
     #[test]

@@ -290,10 +290,17 @@ fn parse_local_date_time(text: &str) -> Result<DateTime, String> {
             "{text:?} carries an offset; give a local date-time such as 2026-03-02T22:00:00 and the zone in time_zone"
         ));
     }
-    text.parse::<DateTime>()
+    let local = text
+        .parse::<DateTime>()
         .ok()
         .filter(|_| text.contains('T'))
-        .ok_or_else(|| format!("{text:?} is not an ISO 8601 local date-time such as 2026-03-02T22:00:00"))
+        .ok_or_else(|| format!("{text:?} is not an ISO 8601 local date-time such as 2026-03-02T22:00:00"))?;
+    // Recurrences expand from their first occurrence, so the start is held to the years in
+    // which questions may be asked.
+    if !(1970..2200).contains(&local.year()) {
+        return Err(format!("{text:?} is outside the supported years 1970-2199"));
+    }
+    Ok(local)
 }
 
 fn parse_local_time(text: &str) -> Result<Time, String> {
@@ -456,6 +463,10 @@ mod tests {
         );
         assert_eq!(
             fields(Shift::new(recurring_draft("Europe/Paris", "2026-01-05T09:00:00Z", "17:00", "FREQ=DAILY"))),
+            ["recurring.start_local"]
+        );
+        assert_eq!(
+            fields(Shift::new(recurring_draft("Europe/Paris", "0001-01-05T09:00:00", "17:00", "FREQ=DAILY"))),
             ["recurring.start_local"]
         );
         assert_eq!(

@@ -86,13 +86,26 @@ impl DatabaseUrl {
 
 fn redact(url: &str) -> String {
     let Some((scheme, rest)) = url.split_once("://") else { return url.to_owned() };
-    match rest.split_once('@') {
+    let (location, query) = rest.split_once('?').map_or((rest, None), |(location, query)| (location, Some(query)));
+    let location = match location.split_once('@') {
         Some((credentials, host)) => {
             let user = credentials.split(':').next().unwrap_or("");
-            format!("{scheme}://{user}:***@{host}")
+            format!("{user}:***@{host}")
         }
-        None => url.to_owned(),
-    }
+        None => location.to_owned(),
+    };
+    // A password can also travel as a query parameter.
+    let query = query.map(|query| {
+        let parameters: Vec<String> = query
+            .split('&')
+            .map(|parameter| match parameter.split_once('=') {
+                Some((key, _)) if key.eq_ignore_ascii_case("password") => format!("{key}=***"),
+                _ => parameter.to_owned(),
+            })
+            .collect();
+        format!("?{}", parameters.join("&"))
+    });
+    format!("{scheme}://{location}{}", query.unwrap_or_default())
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -377,8 +390,10 @@ pub fn upsert_agents(connection: &mut AnyConnection, batch: &[Agent]) -> Result<
     Ok(UpsertCounts { created: new_rows.len(), updated: existing.len() })
 }
 
-/// Deletes an agent with its location changes, shifts and time off.
+/// Deletes an agent with its location changes, shifts, time off and consents (a reused ID must
+/// not inherit a consent given for someone else).
 pub fn delete_agent(connection: &mut AnyConnection, agent_id: &str) -> Result<(), StorageError> {
+    diesel::delete(consents::table.filter(consents::agent_id.eq(agent_id))).execute(connection)?;
     diesel::delete(time_off::table.filter(time_off::agent_id.eq(agent_id))).execute(connection)?;
     diesel::delete(shifts::table.filter(shifts::agent_id.eq(agent_id))).execute(connection)?;
     diesel::delete(location_changes::table.filter(location_changes::agent_id.eq(agent_id))).execute(connection)?;
@@ -444,4 +459,28 @@ pub fn upsert_time_off(connection: &mut AnyConnection, batch: &[TimeOff]) -> Res
 pub fn delete_time_off(connection: &mut AnyConnection, time_off_id: &str) -> Result<(), StorageError> {
     let n_deleted = diesel::delete(time_off::table.find(time_off_id)).execute(connection)?;
     not_found_unless(n_deleted, "time off", time_off_id)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_never_reach_a_redacted_url() {
+        assert_eq!(redact("postgres://app:secret@db:5432/roster"), "postgres://app:***@db:5432/roster");
+        assert_eq!(
+            redact("postgres://db/roster?user=app&password=secret"),
+            "postgres://db/roster?user=app&password=***"
+        );
+        assert_eq!(redact("postgres://db/roster"), "postgres://db/roster");
+    }
+
+    #[test]
+    fn the_backend_is_picked_by_scheme() {
+        assert_eq!(DatabaseUrl::parse("postgresql://db/x").unwrap().backend_name(), "postgres");
+        assert_eq!(DatabaseUrl::parse("sqlite://data/x.db").unwrap(), DatabaseUrl::Sqlite(PathBuf::from("data/x.db")));
+        assert_eq!(DatabaseUrl::parse("x.db").unwrap(), DatabaseUrl::Sqlite(PathBuf::from("x.db")));
+        assert!(DatabaseUrl::parse("mysql://db/x").is_err());
+        assert!(DatabaseUrl::parse("").is_err());
+    }
 }

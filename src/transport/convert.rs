@@ -1,6 +1,7 @@
 //! Proto <-> domain conversions. Proto messages are destructured field by field, so a new proto
 //! field fails to compile here until someone decides what it means.
 
+use crate::app::MAX_BATCH_ENTRIES;
 use crate::domain::calendar::HolidayCalendar;
 use crate::domain::decision::{AccessDecision, AccessReason, DecisionReason, TicketDecision};
 use crate::domain::policy::{PlanKind, Policy, ServiceHours, Severity, SeveritySet, TicketCategory, TransferBasis};
@@ -11,13 +12,16 @@ use crate::domain::time::{is_within_supported_range, tz_database_version, Instan
 use crate::pb;
 
 /// Converts a wire timestamp; `None` stays `None`, an unrepresentable one is a violation.
+/// Instants are kept to whole microseconds, the precision they are stored with, so what a caller
+/// reads back is what every later answer uses.
 pub fn instant_field(
     field: &str,
     timestamp: Option<prost_types::Timestamp>,
     violations: &mut Vec<FieldViolation>,
 ) -> Option<Instant> {
     let timestamp = timestamp?;
-    match Instant::new(timestamp.seconds, timestamp.nanos) {
+    let whole_micros = timestamp.nanos - timestamp.nanos.rem_euclid(1_000);
+    match Instant::new(timestamp.seconds, whole_micros) {
         Ok(instant) => Some(instant),
         Err(_) => {
             violations
@@ -279,12 +283,16 @@ pub fn time_off_from_pb(entry: pb::TimeOff, source: Option<String>) -> Result<Ti
     merge_violations(violations, result)
 }
 
-/// Converts every entry of a batch, naming each violation by its position (`shifts[3].rrule`).
+/// Converts every entry of a batch, naming each violation by its position
+/// (`shifts[3].recurring.rrule`). An oversized batch is refused before any conversion.
 pub fn batch_from_pb<P, T>(
     batch_field: &str,
     entries: Vec<P>,
     mut convert: impl FnMut(P) -> Result<T, Vec<FieldViolation>>,
 ) -> Result<Vec<T>, Vec<FieldViolation>> {
+    if entries.len() > MAX_BATCH_ENTRIES {
+        return Err(vec![FieldViolation::new(batch_field, format!("at most {MAX_BATCH_ENTRIES} entries per batch"))]);
+    }
     let mut converted = Vec::with_capacity(entries.len());
     let mut violations = Vec::new();
     for (entry_idx, entry) in entries.into_iter().enumerate() {

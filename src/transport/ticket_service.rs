@@ -25,16 +25,20 @@ struct TicketFields {
     at: Instant,
 }
 
-/// Checks the fields both calls share and names each bad one.
+/// Checks the fields both calls share (and the agent, for access checks) and names each bad one.
 fn ticket_fields(
     org_id: &str,
     ticket_id: &str,
     severity: i32,
     category: i32,
     at: Option<prost_types::Timestamp>,
+    agent_id: Option<&str>,
 ) -> Result<TicketFields, Status> {
     let mut violations = Violations::default();
     check_id(&mut violations, "org_id", org_id);
+    if let Some(agent_id) = agent_id {
+        check_id(&mut violations, "agent_id", agent_id);
+    }
     if !ticket_id.is_empty() {
         check_id(&mut violations, "ticket_id", ticket_id);
     }
@@ -66,7 +70,7 @@ impl TicketService for TicketApi {
         request: Request<pb::DecideTicketRequest>,
     ) -> Result<Response<pb::DecideTicketResponse>, Status> {
         let pb::DecideTicketRequest { org_id, severity, category, ticket_id, at } = request.into_inner();
-        let fields = ticket_fields(&org_id, &ticket_id, severity, category, at)?;
+        let fields = ticket_fields(&org_id, &ticket_id, severity, category, at, None)?;
         let question = TicketQuestion {
             org_id: &org_id,
             ticket_id: &ticket_id,
@@ -83,15 +87,7 @@ impl TicketService for TicketApi {
         request: Request<pb::CheckAgentAccessRequest>,
     ) -> Result<Response<pb::CheckAgentAccessResponse>, Status> {
         let pb::CheckAgentAccessRequest { org_id, ticket_id, severity, category, agent_id, at } = request.into_inner();
-        let mut fields = ticket_fields(&org_id, &ticket_id, severity, category, at);
-        if agent_id.is_empty() {
-            let agent_violation = FieldViolation::new("agent_id", "is required");
-            fields = match fields {
-                Ok(_) => Err(invalid(vec![agent_violation])),
-                Err(status) => Err(status),
-            };
-        }
-        let fields = fields?;
+        let fields = ticket_fields(&org_id, &ticket_id, severity, category, at, Some(&agent_id))?;
         let question = TicketQuestion {
             org_id: &org_id,
             ticket_id: &ticket_id,

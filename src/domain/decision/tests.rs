@@ -346,6 +346,15 @@ fn a_sev1_pager_shift_does_not_staff_sev3() {
     assert!(
         !decide(&snapshot, "acme", Severity::Sev3, TicketCategory::ProductSupport, "2026-06-01T09:00:00Z").staffed_now
     );
+    let question = |severity| TicketQuestion {
+        org_id: "acme",
+        ticket_id: "t-1",
+        severity,
+        category: TicketCategory::ProductSupport,
+        at: instant("2026-06-01T09:00:00Z"),
+    };
+    assert!(check_agent_access(&snapshot, &question(Severity::Sev1), "nl-1").unwrap().on_shift);
+    assert!(!check_agent_access(&snapshot, &question(Severity::Sev3), "nl-1").unwrap().on_shift);
 }
 
 #[test]
