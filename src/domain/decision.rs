@@ -4,10 +4,12 @@
 use jiff::SignedDuration;
 
 use super::country::Country;
-use super::interval::{intersect, merge, subtract, Interval};
-use super::policy::{PlanKind, ServiceHours, Severity, TicketCategory, TransferBasis};
+pub use super::eligibility::AccessReason;
+use super::eligibility::{self, access_reason, service_hours_within, EligibilityContext};
+use super::interval::{intersect, merge, Interval};
+use super::policy::{PlanKind, ServiceHours, Severity, TicketCategory};
 use super::roster::Shift;
-use super::snapshot::{AgentRoster, Snapshot};
+use super::snapshot::Snapshot;
 use super::time::Instant;
 
 /// How far ahead `next_staffed_at` is searched.
@@ -19,31 +21,6 @@ pub enum DecisionReason {
     OutsideServiceHours,
     NoEligibleStaffOnShift,
     NoEligibleStaffWithinHorizon,
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum AccessReason {
-    NotEeaTagged,
-    EeaStaff,
-    Adequacy,
-    Contractual,
-    ConsentOnFile,
-    OutsideEeaOnEeaOnly,
-    UsWithoutConsent,
-    CountryNotPermitted,
-}
-
-impl AccessReason {
-    pub fn allows(self) -> bool {
-        matches!(
-            self,
-            AccessReason::NotEeaTagged
-                | AccessReason::EeaStaff
-                | AccessReason::Adequacy
-                | AccessReason::Contractual
-                | AccessReason::ConsentOnFile
-        )
-    }
 }
 
 /// The question a ticket system asks about one ticket.
@@ -97,8 +74,7 @@ pub enum DecisionError {
 /// What the rules need to know about one ticket.
 #[derive(Clone, Copy, Debug)]
 struct TicketContext<'a> {
-    org_id: &'a str,
-    ticket_id: &'a str,
+    eligibility: EligibilityContext<'a>,
     severity: Severity,
     org_plan: PlanKind,
     plan: PlanKind,
@@ -114,108 +90,15 @@ fn ticket_context<'a>(
     let region = facts
         .region(&org.cloud_region)
         .ok_or_else(|| DecisionError::UnknownRegion { org_id: org.org_id.clone(), region: org.cloud_region.clone() })?;
+    let plan = snapshot.policy.effective_plan(org.plan, question.category);
+    let eea_tagged = facts.region_is_eea(region, question.at);
     Ok(TicketContext {
-        org_id: question.org_id,
-        ticket_id: question.ticket_id,
+        eligibility: EligibilityContext { plan, eea_tagged, ticket: Some((question.org_id, question.ticket_id)) },
         severity: question.severity,
         org_plan: org.plan,
-        plan: snapshot.policy.effective_plan(org.plan, question.category),
-        eea_tagged: facts.region_is_eea(region, question.at),
+        plan,
+        eea_tagged,
     })
-}
-
-/// May staff working from `country` handle the ticket at `at`?
-fn access_reason(
-    snapshot: &Snapshot,
-    context: &TicketContext,
-    agent_id: &str,
-    country: Country,
-    at: Instant,
-) -> AccessReason {
-    let facts = &snapshot.policy.facts;
-    if context.plan == PlanKind::EeaOnly {
-        return if facts.is_eea_at(country, at) { AccessReason::EeaStaff } else { AccessReason::OutsideEeaOnEeaOnly };
-    }
-    if !context.eea_tagged {
-        return AccessReason::NotEeaTagged;
-    }
-    match facts.basis_at(country, at).map(|basis| basis.basis) {
-        Some(TransferBasis::Eea) => AccessReason::EeaStaff,
-        Some(TransferBasis::AdequacyFull | TransferBasis::AdequacyPartial) => AccessReason::Adequacy,
-        Some(TransferBasis::Contractual) => AccessReason::Contractual,
-        Some(TransferBasis::ConsentOnly) => {
-            let consented = snapshot
-                .consent(context.org_id, context.ticket_id, agent_id)
-                .is_some_and(|consent| consent.holds_at(at));
-            if consented {
-                AccessReason::ConsentOnFile
-            } else {
-                AccessReason::UsWithoutConsent
-            }
-        }
-        None => AccessReason::CountryNotPermitted,
-    }
-}
-
-/// Instants inside `interval` where the agent's eligibility may change: relocations (unless the
-/// shift carries its own country), the ticket's consent expiry, and policy basis boundaries.
-fn eligibility_breakpoints(
-    snapshot: &Snapshot,
-    context: &TicketContext,
-    roster: &AgentRoster,
-    shift_has_country: bool,
-    interval: Interval,
-) -> Vec<Instant> {
-    let relocations =
-        roster.agent.location_changes.iter().filter(|_| !shift_has_country).map(|change| change.effective_at);
-    let consent_expiry =
-        snapshot.consent(context.org_id, context.ticket_id, &roster.agent.agent_id).map(|consent| consent.expires_at);
-    let mut breakpoints: Vec<Instant> = relocations
-        .chain(consent_expiry)
-        .chain(snapshot.policy.facts.basis_change_instants().iter().copied())
-        .filter(|instant| interval.start < *instant && *instant < interval.end)
-        .collect();
-    breakpoints.sort_unstable();
-    breakpoints.dedup();
-    breakpoints
-}
-
-/// The parts of `range` in which the agent is on shift for the ticket's severity, not on time
-/// off, and allowed to handle the ticket. Sorted and merged.
-fn eligible_on_shift_within(
-    snapshot: &Snapshot,
-    context: &TicketContext,
-    roster: &AgentRoster,
-    range: Interval,
-) -> Vec<Interval> {
-    if !roster.agent.severities.allows(context.severity) {
-        return Vec::new();
-    }
-    let mut eligible = Vec::new();
-    for shift in roster.shifts.iter().filter(|shift| shift.severities.allows(context.severity)) {
-        // A shift whose expansion exceeds its budget contributes nothing rather than a guess.
-        let occurrences = shift.occurrences_within(range).unwrap_or_default();
-        for occurrence in occurrences {
-            let breakpoints = eligibility_breakpoints(snapshot, context, roster, shift.country.is_some(), occurrence);
-            let bounds = std::iter::once(occurrence.start).chain(breakpoints).chain(std::iter::once(occurrence.end));
-            let pieces: Vec<Instant> = bounds.collect();
-            for piece in pieces.windows(2).filter_map(|pair| Interval::new(pair[0], pair[1])) {
-                let country = shift.country.unwrap_or_else(|| roster.agent.country_at(piece.start));
-                if access_reason(snapshot, context, &roster.agent.agent_id, country, piece.start).allows() {
-                    eligible.push(piece);
-                }
-            }
-        }
-    }
-    subtract(&merge(eligible), &roster.time_off_merged)
-}
-
-/// The service-hours intervals of the ticket's plan and severity within `range`.
-fn service_hours_within(hours: &ServiceHours, range: Interval) -> Vec<Interval> {
-    match hours {
-        ServiceHours::AroundTheClock => vec![range],
-        ServiceHours::Business(window) => window.windows_within(range),
-    }
 }
 
 /// Can the ticket be handled now, and if not, when?
@@ -238,7 +121,8 @@ pub fn decide_ticket(snapshot: &Snapshot, question: &TicketQuestion) -> Result<T
     let mut eligible_on_shift: u32 = 0;
     let mut staffed = Vec::new();
     for roster in snapshot.agents() {
-        let intervals = eligible_on_shift_within(snapshot, &context, roster, horizon);
+        let intervals =
+            eligibility::eligible_on_shift(snapshot, &context.eligibility, roster, context.severity, horizon);
         if intervals.first().is_some_and(|first| first.contains(at)) {
             eligible_on_shift += 1;
         }
@@ -330,7 +214,7 @@ pub fn check_agent_access(
     let handles_severity = roster.agent.severities.allows(context.severity);
     let on_shift =
         handles_severity && !on_time_off && shifts_now.iter().any(|shift| shift.severities.allows(context.severity));
-    let reason = access_reason(snapshot, &context, agent_id, agent_country, at);
+    let reason = access_reason(snapshot, &context.eligibility, agent_id, agent_country, at);
     Ok(AccessDecision {
         allowed: reason.allows(),
         reason,

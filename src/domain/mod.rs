@@ -4,6 +4,7 @@
 pub mod calendar;
 pub mod country;
 pub mod decision;
+pub mod eligibility;
 pub mod interval;
 pub mod policy;
 pub mod recurrence;

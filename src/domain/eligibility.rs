@@ -1,0 +1,172 @@
+//! Who may handle which tickets, and when an agent is on shift and eligible: shared by ticket
+//! decisions and coverage reports.
+
+use super::country::Country;
+use super::interval::{merge, subtract, Interval};
+use super::policy::{PlanKind, ServiceHours, Severity, SeveritySet, TransferBasis};
+use super::snapshot::{AgentRoster, Snapshot};
+use super::time::Instant;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AccessReason {
+    NotEeaTagged,
+    EeaStaff,
+    Adequacy,
+    Contractual,
+    ConsentOnFile,
+    OutsideEeaOnEeaOnly,
+    UsWithoutConsent,
+    CountryNotPermitted,
+}
+
+impl AccessReason {
+    pub fn allows(self) -> bool {
+        matches!(
+            self,
+            AccessReason::NotEeaTagged
+                | AccessReason::EeaStaff
+                | AccessReason::Adequacy
+                | AccessReason::Contractual
+                | AccessReason::ConsentOnFile
+        )
+    }
+}
+
+/// The rules a set of tickets is held to: the plan whose rules apply, whether the tickets are
+/// EEA-tagged, and, for one ticket, the (org, ticket) whose consents count.
+#[derive(Clone, Copy, Debug)]
+pub struct EligibilityContext<'a> {
+    pub plan: PlanKind,
+    pub eea_tagged: bool,
+    pub ticket: Option<(&'a str, &'a str)>,
+}
+
+/// A stretch of one shift occurrence within which the agent's eligibility does not change.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ShiftPiece {
+    pub interval: Interval,
+    pub shift_idx: usize,
+    /// The shift's own severity limit (empty = the agent's).
+    pub severities: SeveritySet,
+    pub eligible: bool,
+}
+
+/// May staff working from `country` handle the tickets at `at`?
+pub fn access_reason(
+    snapshot: &Snapshot,
+    context: &EligibilityContext,
+    agent_id: &str,
+    country: Country,
+    at: Instant,
+) -> AccessReason {
+    let facts = &snapshot.policy.facts;
+    if context.plan == PlanKind::EeaOnly {
+        return if facts.is_eea_at(country, at) { AccessReason::EeaStaff } else { AccessReason::OutsideEeaOnEeaOnly };
+    }
+    if !context.eea_tagged {
+        return AccessReason::NotEeaTagged;
+    }
+    match facts.basis_at(country, at).map(|basis| basis.basis) {
+        Some(TransferBasis::Eea) => AccessReason::EeaStaff,
+        Some(TransferBasis::AdequacyFull | TransferBasis::AdequacyPartial) => AccessReason::Adequacy,
+        Some(TransferBasis::Contractual) => AccessReason::Contractual,
+        Some(TransferBasis::ConsentOnly) => {
+            let consented = context
+                .ticket
+                .and_then(|(org_id, ticket_id)| snapshot.consent(org_id, ticket_id, agent_id))
+                .is_some_and(|consent| consent.holds_at(at));
+            if consented {
+                AccessReason::ConsentOnFile
+            } else {
+                AccessReason::UsWithoutConsent
+            }
+        }
+        None => AccessReason::CountryNotPermitted,
+    }
+}
+
+/// Instants inside `interval` where the agent's eligibility may change: relocations (unless the
+/// shift carries its own country), the ticket's consent expiry, and policy basis boundaries.
+fn eligibility_breakpoints(
+    snapshot: &Snapshot,
+    context: &EligibilityContext,
+    roster: &AgentRoster,
+    shift_has_country: bool,
+    interval: Interval,
+) -> Vec<Instant> {
+    let inside = |instant: &Instant| interval.start < *instant && *instant < interval.end;
+    let relocations =
+        roster.agent.location_changes.iter().filter(|_| !shift_has_country).map(|change| change.effective_at);
+    let consent_expiry = context
+        .ticket
+        .and_then(|(org_id, ticket_id)| snapshot.consent(org_id, ticket_id, &roster.agent.agent_id))
+        .map(|consent| consent.expires_at);
+    let mut breakpoints: Vec<Instant> = relocations
+        .chain(consent_expiry)
+        .chain(snapshot.policy.facts.basis_change_instants().iter().copied())
+        .filter(inside)
+        .collect();
+    breakpoints.sort_unstable();
+    breakpoints.dedup();
+    breakpoints
+}
+
+/// Every shift occurrence of the agent overlapping `range`, clipped to it and cut where the
+/// agent's eligibility changes. Time off is not applied here.
+pub fn shift_pieces(
+    snapshot: &Snapshot,
+    context: &EligibilityContext,
+    roster: &AgentRoster,
+    range: Interval,
+) -> Vec<ShiftPiece> {
+    let mut pieces = Vec::new();
+    for (shift_idx, shift) in roster.shifts.iter().enumerate() {
+        // A shift whose expansion exceeds its budget contributes nothing rather than a guess.
+        let occurrences = shift.occurrences_within(range).unwrap_or_default();
+        for occurrence in occurrences {
+            let breakpoints = eligibility_breakpoints(snapshot, context, roster, shift.country.is_some(), occurrence);
+            let bounds: Vec<Instant> =
+                std::iter::once(occurrence.start).chain(breakpoints).chain(std::iter::once(occurrence.end)).collect();
+            for interval in bounds.windows(2).filter_map(|pair| Interval::new(pair[0], pair[1])) {
+                let country = shift.country.unwrap_or_else(|| roster.agent.country_at(interval.start));
+                let eligible =
+                    access_reason(snapshot, context, &roster.agent.agent_id, country, interval.start).allows();
+                pieces.push(ShiftPiece { interval, shift_idx, severities: shift.severities, eligible });
+            }
+        }
+    }
+    pieces
+}
+
+/// Whether a piece puts the agent on duty for `severity` (the agent's and the shift's limits).
+pub fn piece_covers(roster: &AgentRoster, piece: &ShiftPiece, severity: Severity) -> bool {
+    roster.agent.severities.allows(severity) && piece.severities.allows(severity)
+}
+
+/// The parts of `range` in which the agent is on shift for `severity`, not on time off, and
+/// eligible. Sorted and merged.
+pub fn eligible_on_shift(
+    snapshot: &Snapshot,
+    context: &EligibilityContext,
+    roster: &AgentRoster,
+    severity: Severity,
+    range: Interval,
+) -> Vec<Interval> {
+    if !roster.agent.severities.allows(severity) {
+        return Vec::new();
+    }
+    let eligible = shift_pieces(snapshot, context, roster, range)
+        .into_iter()
+        .filter(|piece| piece.eligible && piece_covers(roster, piece, severity))
+        .map(|piece| piece.interval)
+        .collect();
+    subtract(&merge(eligible), &roster.time_off_merged)
+}
+
+/// The service-hours intervals of one plan and severity within `range`.
+pub fn service_hours_within(hours: &ServiceHours, range: Interval) -> Vec<Interval> {
+    match hours {
+        ServiceHours::AroundTheClock => vec![range],
+        ServiceHours::Business(window) => window.windows_within(range),
+    }
+}
