@@ -3,8 +3,11 @@
 
 pub mod calendar;
 pub mod country;
+pub mod coverage;
 pub mod decision;
 pub mod eligibility;
+#[cfg(test)]
+pub mod fixtures;
 pub mod interval;
 pub mod policy;
 pub mod recurrence;

@@ -6,61 +6,12 @@ use jiff::civil::{date, Time};
 
 use super::*;
 use crate::domain::calendar::HolidayCalendar;
+use crate::domain::fixtures::{agent, daily, instant, one_off, org, policy};
 use crate::domain::policy::{PlanSettings, Policy, PolicyFacts, StandardHours, DEFAULT_POLICY_FACTS};
 use crate::domain::recurrence::RecurringSchedule;
-use crate::domain::roster::{Agent, AgentDraft, Consent, Org, Schedule, Shift, TimeOff};
+use crate::domain::roster::{Consent, TimeOff};
 use crate::domain::snapshot::Snapshot;
 use crate::domain::time::Zone;
-
-fn instant(text: &str) -> Instant {
-    text.parse().unwrap()
-}
-
-fn policy(eea_only_holidays: HolidayCalendar) -> Arc<Policy> {
-    let settings = PlanSettings { eea_only_holidays, ..PlanSettings::default() };
-    Arc::new(Policy::new(PolicyFacts::parse(DEFAULT_POLICY_FACTS).unwrap(), settings))
-}
-
-fn org(org_id: &str, region: &str, plan: PlanKind) -> Org {
-    Org { org_id: org_id.into(), cloud_region: region.into(), plan }
-}
-
-fn agent(agent_id: &str, country: &str, relocations: &[(&str, &str)]) -> Agent {
-    Agent::new(AgentDraft {
-        agent_id: agent_id.into(),
-        display_name: format!("Agent {agent_id}"),
-        country: country.into(),
-        time_zone: "Europe/Brussels".into(),
-        severities: vec![],
-        location_changes: relocations.iter().map(|(at, country)| (Some(instant(at)), (*country).to_owned())).collect(),
-        source: None,
-    })
-    .unwrap()
-}
-
-fn one_off(shift_id: &str, agent_id: &str, start: &str, end: &str) -> Shift {
-    Shift {
-        shift_id: shift_id.into(),
-        agent_id: agent_id.into(),
-        severities: Default::default(),
-        country: None,
-        schedule: Schedule::OneOff(Interval::new(instant(start), instant(end)).unwrap()),
-        source: None,
-    }
-}
-
-fn daily(shift_id: &str, agent_id: &str, start: jiff::civil::DateTime, end: Time) -> Shift {
-    Shift {
-        shift_id: shift_id.into(),
-        agent_id: agent_id.into(),
-        severities: Default::default(),
-        country: None,
-        schedule: Schedule::Recurring(Box::new(
-            RecurringSchedule::new(Zone::brussels(), start, end, "FREQ=DAILY", vec![]).unwrap(),
-        )),
-        source: None,
-    }
-}
 
 /// An EEA-only org whose roster covers every instant from 2026 to 2034 with one Irish agent, so
 /// only the service window decides.

@@ -1,0 +1,340 @@
+//! Coverage reports: for a plan and a window, per severity, how much of the required time has
+//! at least `min_staff` distinct eligible agents on shift, where it does not and why, and where
+//! it hangs on exactly `min_staff` people.
+//!
+//! Every shift is expanded once into pieces of constant eligibility; then one sweep over the
+//! sorted interval endpoints per severity classifies every stretch of required time. The cost is
+//! O(n log n) in the number of shift occurrences.
+
+use jiff::SignedDuration;
+
+use super::eligibility::{piece_covers, service_hours_within, shift_pieces, EligibilityContext, ShiftPiece};
+use super::interval::{intersect, merge, subtract, Interval};
+use super::policy::{PlanKind, Severity};
+use super::snapshot::{AgentRoster, Snapshot};
+use super::time::{Instant, Zone};
+
+/// The longest window a report may cover.
+pub const MAX_REPORT_DAYS: i64 = 366;
+/// Cells of the hour-of-week grid: 7 weekdays (Monday first) by 24 local hours in Brussels.
+pub const HOURS_PER_WEEK: usize = 7 * 24;
+
+/// What a manager asks.
+#[derive(Clone, Copy, Debug)]
+pub struct CoverageQuestion {
+    pub plan: PlanKind,
+    /// Matters for STANDARD only: EEA-tagged tickets narrow who is eligible.
+    pub eea_tagged: bool,
+    pub window: Interval,
+    pub min_staff: u32,
+}
+
+/// Why there is a gap, the first that applies.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum GapCause {
+    /// Some eligible staff are on shift, but fewer than the minimum.
+    BelowMinimum,
+    /// An eligible agent's shift is cancelled by time off.
+    StaffOnTimeOff,
+    /// Someone who handles the severity is on shift, but nobody eligible.
+    OnlyIneligibleStaff,
+    NoOneScheduled,
+}
+
+/// A maximal stretch of required time with one cause and one headcount below the minimum.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Gap {
+    pub interval: Interval,
+    pub eligible_on_shift: u32,
+    pub cause: GapCause,
+}
+
+/// The lowest eligible headcount seen in one hour-of-week cell, over required time only.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct HourCell {
+    /// `None` when no required time falls in this cell within the window.
+    pub min_eligible: Option<u32>,
+}
+
+/// One requirement (a severity under the plan) over the window.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RequirementCoverage {
+    pub severity: Severity,
+    pub around_the_clock: bool,
+    pub required_micros: i64,
+    pub covered_micros: i64,
+    pub gaps: Vec<Gap>,
+    /// Maximal stretches of required time with exactly `min_staff` eligible agents.
+    pub thin: Vec<Interval>,
+    /// `HOURS_PER_WEEK` cells, Monday 00:00 first, in `Europe/Brussels` wall time.
+    pub hour_of_week: Vec<HourCell>,
+}
+
+impl RequirementCoverage {
+    /// Covered over required time; 1.0 when nothing is required.
+    pub fn coverage_ratio(&self) -> f64 {
+        if self.required_micros == 0 {
+            1.0
+        } else {
+            self.covered_micros as f64 / self.required_micros as f64
+        }
+    }
+}
+
+/// One agent's intervals for one severity, each sorted and merged.
+struct AgentTimeline {
+    eligible: Vec<Interval>,
+    cancelled_by_time_off: Vec<Interval>,
+    ineligible: Vec<Interval>,
+}
+
+fn agent_timeline(roster: &AgentRoster, pieces: &[ShiftPiece], severity: Severity) -> AgentTimeline {
+    let (mut eligible, mut ineligible) = (Vec::new(), Vec::new());
+    for piece in pieces.iter().filter(|piece| piece_covers(roster, piece, severity)) {
+        if piece.eligible {
+            eligible.push(piece.interval);
+        } else {
+            ineligible.push(piece.interval);
+        }
+    }
+    let eligible = merge(eligible);
+    AgentTimeline {
+        cancelled_by_time_off: intersect(&eligible, &roster.time_off_merged),
+        eligible: subtract(&eligible, &roster.time_off_merged),
+        ineligible: subtract(&merge(ineligible), &roster.time_off_merged),
+    }
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Counter {
+    Eligible,
+    Cancelled,
+    Ineligible,
+}
+
+/// An endpoint of some agent's interval: microseconds, which counter, +1 or -1.
+type Event = (i64, Counter, i32);
+
+#[derive(Clone, Copy, Default)]
+struct Counts {
+    eligible: i32,
+    cancelled: i32,
+    ineligible: i32,
+}
+
+fn micros(instant: Instant) -> i64 {
+    instant.as_microsecond()
+}
+
+fn instant_at(micros: i64) -> Instant {
+    Instant::from_microsecond(micros).expect("built from instants in range")
+}
+
+/// Accumulates classified stretches into maximal gaps and thin intervals.
+struct ReportBuilder {
+    min_staff: u32,
+    covered_micros: i64,
+    gaps: Vec<Gap>,
+    thin: Vec<Interval>,
+}
+
+impl ReportBuilder {
+    fn add(&mut self, stretch: Interval, counts: Counts) {
+        let eligible = counts.eligible.max(0) as u32;
+        if eligible >= self.min_staff {
+            self.covered_micros += micros(stretch.end) - micros(stretch.start);
+            if eligible == self.min_staff {
+                match self.thin.last_mut() {
+                    Some(last) if last.end == stretch.start => last.end = stretch.end,
+                    _ => self.thin.push(stretch),
+                }
+            }
+            return;
+        }
+        let cause = if eligible > 0 {
+            GapCause::BelowMinimum
+        } else if counts.cancelled > 0 {
+            GapCause::StaffOnTimeOff
+        } else if counts.ineligible > 0 {
+            GapCause::OnlyIneligibleStaff
+        } else {
+            GapCause::NoOneScheduled
+        };
+        match self.gaps.last_mut() {
+            Some(last)
+                if last.interval.end == stretch.start && last.cause == cause && last.eligible_on_shift == eligible =>
+            {
+                last.interval.end = stretch.end;
+            }
+            _ => self.gaps.push(Gap { interval: stretch, eligible_on_shift: eligible, cause }),
+        }
+    }
+}
+
+/// The hour-of-week grid: each UTC hour of the window labelled by its Brussels weekday and hour.
+/// Brussels offsets are whole hours, so UTC hours and local hours share their boundaries.
+struct HourGrid {
+    first_hour_micros: i64,
+    cell_of_hour: Vec<usize>,
+}
+
+const MICROS_PER_HOUR: i64 = 3_600_000_000;
+
+impl HourGrid {
+    fn new(window: Interval) -> HourGrid {
+        let zone = Zone::brussels();
+        let first_hour_micros = micros(window.start).div_euclid(MICROS_PER_HOUR) * MICROS_PER_HOUR;
+        let n_hours = (micros(window.end) - first_hour_micros + MICROS_PER_HOUR - 1) / MICROS_PER_HOUR;
+        let cell_of_hour = (0..n_hours)
+            .map(|hour_idx| {
+                let local = zone.to_local(instant_at(first_hour_micros + hour_idx * MICROS_PER_HOUR));
+                let weekday = usize::from(local.weekday().to_monday_zero_offset() as u8);
+                weekday * 24 + local.hour() as usize
+            })
+            .collect();
+        HourGrid { first_hour_micros, cell_of_hour }
+    }
+
+    /// Lowers every cell that `stretch` touches to at most `eligible`.
+    fn record(&self, cells: &mut [HourCell], stretch: Interval, eligible: u32) {
+        let first = (micros(stretch.start) - self.first_hour_micros).div_euclid(MICROS_PER_HOUR);
+        let last = (micros(stretch.end) - 1 - self.first_hour_micros).div_euclid(MICROS_PER_HOUR);
+        for hour_idx in first..=last {
+            let cell = &mut cells[self.cell_of_hour[hour_idx as usize]];
+            cell.min_eligible = Some(cell.min_eligible.map_or(eligible, |known| known.min(eligible)));
+        }
+    }
+}
+
+fn sweep(
+    required: &[Interval],
+    mut events: Vec<Event>,
+    min_staff: u32,
+    grid: &HourGrid,
+) -> (ReportBuilder, Vec<HourCell>) {
+    events.sort_unstable_by_key(|event| event.0);
+    let mut builder = ReportBuilder { min_staff, covered_micros: 0, gaps: Vec::new(), thin: Vec::new() };
+    let mut cells = vec![HourCell::default(); HOURS_PER_WEEK];
+    let mut counts = Counts::default();
+    let mut event_idx = 0;
+    for window in required {
+        // Apply every event up to the start of this required interval.
+        while event_idx < events.len() && events[event_idx].0 <= micros(window.start) {
+            apply(&mut counts, events[event_idx]);
+            event_idx += 1;
+        }
+        let mut cursor = micros(window.start);
+        while cursor < micros(window.end) {
+            let next = events.get(event_idx).map_or(i64::MAX, |event| event.0).min(micros(window.end));
+            if next > cursor {
+                let stretch = Interval { start: instant_at(cursor), end: instant_at(next) };
+                builder.add(stretch, counts);
+                grid.record(&mut cells, stretch, counts.eligible.max(0) as u32);
+            }
+            cursor = next;
+            while event_idx < events.len() && events[event_idx].0 <= cursor {
+                apply(&mut counts, events[event_idx]);
+                event_idx += 1;
+            }
+        }
+    }
+    (builder, cells)
+}
+
+fn apply(counts: &mut Counts, (_, counter, delta): Event) {
+    match counter {
+        Counter::Eligible => counts.eligible += delta,
+        Counter::Cancelled => counts.cancelled += delta,
+        Counter::Ineligible => counts.ineligible += delta,
+    }
+}
+
+fn push_events(events: &mut Vec<Event>, intervals: &[Interval], counter: Counter) {
+    for interval in intervals {
+        events.push((micros(interval.start), counter, 1));
+        events.push((micros(interval.end), counter, -1));
+    }
+}
+
+/// The report: one entry per severity, Sev1 first.
+pub fn coverage_report(snapshot: &Snapshot, question: &CoverageQuestion) -> Vec<RequirementCoverage> {
+    let context = EligibilityContext { plan: question.plan, eea_tagged: question.eea_tagged, ticket: None };
+    let rules = snapshot.policy.rules(question.plan);
+    // Shifts are expanded once, for all severities.
+    let expanded: Vec<(&AgentRoster, Vec<ShiftPiece>)> = snapshot
+        .agents()
+        .map(|roster| (roster, shift_pieces(snapshot, &context, roster, question.window)))
+        .filter(|(_, pieces)| !pieces.is_empty())
+        .collect();
+    let grid = HourGrid::new(question.window);
+    Severity::ALL
+        .iter()
+        .map(|&severity| {
+            let hours = rules.hours_for(severity);
+            let required = merge(service_hours_within(hours, question.window));
+            let mut events = Vec::new();
+            for (roster, pieces) in &expanded {
+                let timeline = agent_timeline(roster, pieces, severity);
+                push_events(&mut events, &timeline.eligible, Counter::Eligible);
+                push_events(&mut events, &timeline.cancelled_by_time_off, Counter::Cancelled);
+                push_events(&mut events, &timeline.ineligible, Counter::Ineligible);
+            }
+            let (builder, hour_of_week) = sweep(&required, events, question.min_staff, &grid);
+            RequirementCoverage {
+                severity,
+                around_the_clock: matches!(hours, super::policy::ServiceHours::AroundTheClock),
+                required_micros: required.iter().map(|interval| micros(interval.end) - micros(interval.start)).sum(),
+                covered_micros: builder.covered_micros,
+                gaps: builder.gaps,
+                thin: builder.thin,
+                hour_of_week,
+            }
+        })
+        .collect()
+}
+
+/// One eligible agent on shift at an instant, and the shift that puts them there.
+#[derive(Clone, Debug, PartialEq)]
+pub struct OnShift {
+    pub agent_id: String,
+    pub country: super::country::Country,
+    pub shift_id: String,
+    /// When this stretch of eligible duty ends (the shift's end, a relocation or time off).
+    pub until: Instant,
+}
+
+/// The eligible agents on shift for `severity` at `at`, in agent order.
+pub fn on_shift(
+    snapshot: &Snapshot,
+    plan: PlanKind,
+    eea_tagged: bool,
+    severity: Severity,
+    at: Instant,
+) -> Vec<OnShift> {
+    let context = EligibilityContext { plan, eea_tagged, ticket: None };
+    let probe = Interval { start: at, end: at.saturating_add(SignedDuration::from_hours(48)).expect("saturates") };
+    let mut found = Vec::new();
+    for roster in snapshot.agents() {
+        if roster.time_off_merged.iter().any(|period| period.contains(at)) {
+            continue;
+        }
+        let pieces = shift_pieces(snapshot, &context, roster, probe);
+        let current = pieces
+            .iter()
+            .find(|piece| piece.eligible && piece.interval.contains(at) && piece_covers(roster, piece, severity));
+        if let Some(piece) = current {
+            let shift = &roster.shifts[piece.shift_idx];
+            let next_time_off = roster.time_off_merged.iter().map(|period| period.start).find(|start| *start > at);
+            found.push(OnShift {
+                agent_id: roster.agent.agent_id.clone(),
+                country: shift.country.unwrap_or_else(|| roster.agent.country_at(at)),
+                shift_id: shift.shift_id.clone(),
+                until: next_time_off.map_or(piece.interval.end, |start| start.min(piece.interval.end)),
+            });
+        }
+    }
+    found
+}
+
+#[cfg(test)]
+mod tests;
