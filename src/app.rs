@@ -8,8 +8,10 @@ use std::sync::Arc;
 use arc_swap::ArcSwap;
 use tokio::sync::Mutex;
 
+use crate::domain::coverage::{self, CoverageQuestion, OnShift, RequirementCoverage};
 use crate::domain::decision::{self, AccessDecision, DecisionError, TicketDecision, TicketQuestion};
-use crate::domain::policy::Policy;
+use crate::domain::policy::{PlanKind, Policy, Severity};
+use crate::domain::time::Instant;
 use crate::domain::roster::{Agent, Consent, FieldViolation, Org, Shift, TimeOff};
 use crate::domain::snapshot::Snapshot;
 use crate::storage::{self, StorageError, Store, UpsertCounts};
@@ -205,6 +207,18 @@ impl App {
 
     pub async fn delete_time_off(&self, time_off_id: String) -> Result<(), AppError> {
         self.write("time_off_id", move |connection| storage::delete_time_off(connection, &time_off_id)).await
+    }
+
+    /// Builds a coverage report off the async runtime: it is CPU work over the whole roster.
+    pub async fn coverage_report(&self, question: CoverageQuestion) -> Result<Vec<RequirementCoverage>, AppError> {
+        let snapshot = self.snapshot();
+        tokio::task::spawn_blocking(move || coverage::coverage_report(&snapshot, &question))
+            .await
+            .map_err(|error| AppError::Internal(format!("coverage report task failed: {error}")))
+    }
+
+    pub fn on_shift(&self, plan: PlanKind, eea_tagged: bool, severity: Severity, at: Instant) -> Vec<OnShift> {
+        coverage::on_shift(&self.snapshot(), plan, eea_tagged, severity, at)
     }
 
     pub fn decide_ticket(&self, question: &TicketQuestion) -> Result<TicketDecision, AppError> {

@@ -11,3 +11,4 @@ pub mod pb;
 pub mod startup;
 pub mod storage;
 pub mod transport;
+pub mod report;

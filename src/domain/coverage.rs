@@ -293,6 +293,24 @@ pub fn coverage_report(snapshot: &Snapshot, question: &CoverageQuestion) -> Vec<
         .collect()
 }
 
+/// The interval endpoints the report's sweeps sort, all severities together, unsorted: the
+/// baseline a benchmark compares the whole report with.
+pub fn sweep_endpoints(snapshot: &Snapshot, question: &CoverageQuestion) -> Vec<i64> {
+    let context = EligibilityContext { plan: question.plan, eea_tagged: question.eea_tagged, ticket: None };
+    let mut endpoints = Vec::new();
+    for roster in snapshot.agents() {
+        let pieces = shift_pieces(snapshot, &context, roster, question.window);
+        for severity in Severity::ALL {
+            let timeline = agent_timeline(roster, &pieces, severity);
+            for interval in timeline.eligible.iter().chain(&timeline.cancelled_by_time_off).chain(&timeline.ineligible) {
+                endpoints.push(micros(interval.start));
+                endpoints.push(micros(interval.end));
+            }
+        }
+    }
+    endpoints
+}
+
 /// One eligible agent on shift at an instant, and the shift that puts them there.
 #[derive(Clone, Debug, PartialEq)]
 pub struct OnShift {

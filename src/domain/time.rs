@@ -90,6 +90,12 @@ impl Zone {
         self.time_zone.to_datetime(instant)
     }
 
+    /// An instant in this zone's wall time, formatted with `strftime` directives (`%Z` gives the
+    /// abbreviation in force, such as CET or CEST).
+    pub fn format(&self, instant: Instant, pattern: &str) -> String {
+        instant.to_zoned_datetime(self.time_zone.clone()).strftime(pattern).to_string()
+    }
+
     /// The UTC offset in force at an instant, in seconds.
     pub fn offset_seconds_at(&self, instant: Instant) -> i32 {
         self.time_zone.to_offset(instant).seconds()
@@ -154,6 +160,13 @@ mod tests {
         assert!(is_within_supported_range(instant("2199-12-31T23:59:59Z")));
         assert!(!is_within_supported_range(instant("2200-01-01T00:00:00Z")));
         assert!(!is_within_supported_range(instant("1969-12-31T23:59:59Z")));
+    }
+
+    #[test]
+    fn local_formatting_names_the_abbreviation_in_force() {
+        let brussels = Zone::brussels();
+        assert_eq!(brussels.format(instant("2026-10-23T16:00:00Z"), "%a %H:%M %Z"), "Fri 18:00 CEST");
+        assert_eq!(brussels.format(instant("2026-10-26T08:00:00Z"), "%a %H:%M %Z"), "Mon 09:00 CET");
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! The gRPC transport: services, conversions, status mapping. Only this module knows tonic.
 
 mod convert;
+mod coverage_service;
 mod pagination;
 mod policy_service;
 mod roster_service;
@@ -16,9 +17,11 @@ use tonic::transport::Server;
 
 use crate::app::App;
 use crate::pb;
+use crate::pb::coverage_service_server::CoverageServiceServer;
 use crate::pb::policy_service_server::PolicyServiceServer;
 use crate::pb::roster_service_server::RosterServiceServer;
 use crate::pb::ticket_service_server::TicketServiceServer;
+use coverage_service::CoverageApi;
 use policy_service::PolicyApi;
 use roster_service::RosterApi;
 use ticket_service::TicketApi;
@@ -41,6 +44,7 @@ pub async fn serve(
     health_reporter.set_serving::<PolicyServiceServer<PolicyApi>>().await;
     health_reporter.set_serving::<RosterServiceServer<RosterApi>>().await;
     health_reporter.set_serving::<TicketServiceServer<TicketApi>>().await;
+    health_reporter.set_serving::<CoverageServiceServer<CoverageApi>>().await;
 
     let reflection_v1 = tonic_reflection::server::Builder::configure()
         .register_encoded_file_descriptor_set(pb::FILE_DESCRIPTOR_SET)
@@ -57,7 +61,8 @@ pub async fn serve(
         .add_service(reflection_v1alpha)
         .add_service(PolicyServiceServer::new(PolicyApi { app: app.clone() }))
         .add_service(RosterServiceServer::new(RosterApi { app: app.clone() }))
-        .add_service(TicketServiceServer::new(TicketApi { app }))
+        .add_service(TicketServiceServer::new(TicketApi { app: app.clone() }))
+        .add_service(CoverageServiceServer::new(CoverageApi { app }))
         .serve_with_incoming_shutdown(TcpListenerStream::new(listener), shutdown)
         .await?;
     Ok(())

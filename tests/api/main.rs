@@ -2,6 +2,7 @@
 
 mod helpers;
 
+mod coverage;
 mod policy;
 mod restart;
 mod roster;

@@ -1,0 +1,193 @@
+//! `eeacoverage.v1.CoverageService`: coverage reports and who is on shift, from the snapshot.
+
+use std::sync::Arc;
+
+use jiff::SignedDuration;
+use tonic::{Request, Response, Status};
+
+use super::convert::{plan_from_pb, plan_to_pb, question_instant_field, severity_from_pb, severity_to_pb, timestamp};
+use super::status::{invalid, to_status};
+use crate::app::App;
+use crate::clock;
+use crate::domain::coverage::{CoverageQuestion, GapCause, RequirementCoverage, HOURS_PER_WEEK, MAX_REPORT_DAYS};
+use crate::domain::interval::Interval;
+use crate::domain::policy::{PlanKind, ServiceHours};
+use crate::domain::roster::{FieldViolation, Violations};
+use crate::domain::time::tz_database_version;
+use crate::pb;
+use crate::pb::coverage_service_server::CoverageService;
+
+/// The largest `min_staff` a report accepts.
+pub const MAX_MIN_STAFF: i32 = 10_000;
+
+pub struct CoverageApi {
+    pub app: Arc<App>,
+}
+
+fn plan_field(violations: &mut Violations, plan: i32) -> Option<PlanKind> {
+    let plan_kind = plan_from_pb(plan);
+    if plan_kind.is_none() {
+        violations.add("plan", format!("{plan} is not PLAN_STANDARD or PLAN_EEA_ONLY"));
+    }
+    plan_kind
+}
+
+fn seconds(micros: i64) -> i64 {
+    micros.div_euclid(1_000_000)
+}
+
+fn gap_cause_to_pb(cause: GapCause) -> pb::GapCause {
+    match cause {
+        GapCause::BelowMinimum => pb::GapCause::BelowMinimum,
+        GapCause::StaffOnTimeOff => pb::GapCause::StaffOnTimeOff,
+        GapCause::OnlyIneligibleStaff => pb::GapCause::OnlyIneligibleStaff,
+        GapCause::NoOneScheduled => pb::GapCause::NoOneScheduled,
+    }
+}
+
+fn requirement_to_pb(requirement: &RequirementCoverage) -> pb::RequirementCoverage {
+    let RequirementCoverage { severity, around_the_clock, required_micros, covered_micros, gaps, thin, hour_of_week } =
+        requirement;
+    pb::RequirementCoverage {
+        severity: severity_to_pb(*severity) as i32,
+        hours: if *around_the_clock { "24x7" } else { "business" }.to_owned(),
+        required_seconds: seconds(*required_micros),
+        covered_seconds: seconds(*covered_micros),
+        coverage_ratio: requirement.coverage_ratio(),
+        gaps: gaps
+            .iter()
+            .map(|gap| pb::Gap {
+                starts_at: Some(timestamp(gap.interval.start)),
+                ends_at: Some(timestamp(gap.interval.end)),
+                eligible_on_shift: i32::try_from(gap.eligible_on_shift).unwrap_or(i32::MAX),
+                cause: gap_cause_to_pb(gap.cause) as i32,
+            })
+            .collect(),
+        thin: thin
+            .iter()
+            .map(|interval| pb::ThinInterval {
+                starts_at: Some(timestamp(interval.start)),
+                ends_at: Some(timestamp(interval.end)),
+            })
+            .collect(),
+        hour_of_week: (0..HOURS_PER_WEEK)
+            .map(|cell_idx| {
+                let cell = hour_of_week[cell_idx];
+                pb::HourOfWeekCell {
+                    weekday: (cell_idx / 24) as i32 + 1,
+                    hour: (cell_idx % 24) as i32,
+                    required: cell.min_eligible.is_some(),
+                    min_eligible: cell.min_eligible.map_or(0, |count| i32::try_from(count).unwrap_or(i32::MAX)),
+                }
+            })
+            .collect(),
+    }
+}
+
+#[tonic::async_trait]
+impl CoverageService for CoverageApi {
+    async fn get_coverage_report(
+        &self,
+        request: Request<pb::GetCoverageReportRequest>,
+    ) -> Result<Response<pb::CoverageReport>, Status> {
+        let pb::GetCoverageReportRequest { plan, eea_tagged, window_start, window_end, min_staff } =
+            request.into_inner();
+        let mut violations = Violations::default();
+        let plan_kind = plan_field(&mut violations, plan);
+        let mut timestamp_violations: Vec<FieldViolation> = Vec::new();
+        let start = question_instant_field("window_start", window_start, &mut timestamp_violations);
+        let end = question_instant_field("window_end", window_end, &mut timestamp_violations);
+        violations.0.extend(timestamp_violations);
+        if window_start.is_none() {
+            violations.add("window_start", "is required");
+        }
+        if window_end.is_none() {
+            violations.add("window_end", "is required");
+        }
+        let window = match (start, end) {
+            (Some(start), Some(end)) => match Interval::new(start, end) {
+                None => {
+                    violations.add("window_end", "must be after window_start");
+                    None
+                }
+                Some(window) if window.end.duration_since(window.start) > SignedDuration::from_hours(24 * MAX_REPORT_DAYS) => {
+                    violations.add("window_end", format!("the window may span at most {MAX_REPORT_DAYS} days"));
+                    None
+                }
+                Some(window) => Some(window),
+            },
+            _ => None,
+        };
+        if !(0..=MAX_MIN_STAFF).contains(&min_staff) {
+            violations.add("min_staff", format!("must be from 0 (meaning 1) to {MAX_MIN_STAFF}"));
+        }
+        if !violations.0.is_empty() {
+            return Err(invalid(violations.0));
+        }
+        let (plan_kind, window) = (plan_kind.expect("checked above"), window.expect("checked above"));
+        let min_staff = min_staff.max(1) as u32;
+        let question = CoverageQuestion { plan: plan_kind, eea_tagged, window, min_staff };
+        let started = std::time::Instant::now();
+        let requirements = self.app.coverage_report(question).await.map_err(to_status)?;
+        let rules = self.app.policy().rules(plan_kind);
+        let holiday_calendar = match rules.hours_for(crate::domain::policy::Severity::Sev2) {
+            ServiceHours::Business(window) => window.holidays.name(),
+            ServiceHours::AroundTheClock => "none",
+        };
+        tracing::info!(
+            report.plan = ?plan_kind,
+            report.days = window.end.duration_since(window.start).as_hours() / 24,
+            elapsed_ms = started.elapsed().as_millis() as u64,
+            "coverage report built"
+        );
+        Ok(Response::new(pb::CoverageReport {
+            plan: plan_to_pb(plan_kind) as i32,
+            eea_tagged,
+            window_start: Some(timestamp(window.start)),
+            window_end: Some(timestamp(window.end)),
+            min_staff: min_staff as i32,
+            requirements: requirements.iter().map(requirement_to_pb).collect(),
+            tz_database_version: tz_database_version().to_owned(),
+            policy_version: self.app.policy().facts.version.clone(),
+            holiday_calendar: holiday_calendar.to_owned(),
+        }))
+    }
+
+    async fn list_on_shift(
+        &self,
+        request: Request<pb::ListOnShiftRequest>,
+    ) -> Result<Response<pb::ListOnShiftResponse>, Status> {
+        let pb::ListOnShiftRequest { plan, eea_tagged, severity, at } = request.into_inner();
+        let mut violations = Violations::default();
+        let plan_kind = plan_field(&mut violations, plan);
+        let severity_value = severity_from_pb(severity);
+        if severity_value.is_none() {
+            violations.add("severity", format!("{severity} is not SEVERITY_1 to SEVERITY_4"));
+        }
+        let mut timestamp_violations: Vec<FieldViolation> = Vec::new();
+        let at = question_instant_field("at", at, &mut timestamp_violations);
+        violations.0.extend(timestamp_violations);
+        if !violations.0.is_empty() {
+            return Err(invalid(violations.0));
+        }
+        let at = at.unwrap_or_else(clock::now);
+        let found = self.app.on_shift(
+            plan_kind.expect("checked above"),
+            eea_tagged,
+            severity_value.expect("checked above"),
+            at,
+        );
+        Ok(Response::new(pb::ListOnShiftResponse {
+            agents: found
+                .into_iter()
+                .map(|entry| pb::OnShiftAgent {
+                    agent_id: entry.agent_id,
+                    country: entry.country.to_string(),
+                    shift_id: entry.shift_id,
+                    until: Some(timestamp(entry.until)),
+                })
+                .collect(),
+            at: Some(timestamp(at)),
+        }))
+    }
+}
