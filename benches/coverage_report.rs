@@ -50,7 +50,15 @@ fn instant(text: &str) -> Instant {
     text.parse().expect("a valid instant")
 }
 
-fn recurring(shift_id: String, agent_id: &str, zone: &str, start_local: String, end_time: &str, rrule: &str, severities: Vec<i32>) -> Shift {
+fn recurring(
+    shift_id: String,
+    agent_id: &str,
+    zone: &str,
+    start_local: String,
+    end_time: &str,
+    rrule: &str,
+    severities: Vec<i32>,
+) -> Shift {
     Shift::new(ShiftDraft {
         shift_id,
         agent_id: agent_id.to_owned(),

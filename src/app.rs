@@ -11,9 +11,9 @@ use tokio::sync::Mutex;
 use crate::domain::coverage::{self, CoverageQuestion, OnShift, RequirementCoverage};
 use crate::domain::decision::{self, AccessDecision, DecisionError, TicketDecision, TicketQuestion};
 use crate::domain::policy::{PlanKind, Policy, Severity};
-use crate::domain::time::Instant;
 use crate::domain::roster::{Agent, Consent, FieldViolation, Org, Shift, TimeOff};
 use crate::domain::snapshot::Snapshot;
+use crate::domain::time::Instant;
 use crate::storage::{self, StorageError, Store, UpsertCounts};
 
 /// The most entries one batch upsert may carry.

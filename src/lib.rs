@@ -8,7 +8,7 @@ pub mod clock;
 pub mod config;
 pub mod domain;
 pub mod pb;
+pub mod report;
 pub mod startup;
 pub mod storage;
 pub mod transport;
-pub mod report;

@@ -86,9 +86,9 @@ struct ReportArgs {
 fn parse_when(flag: &str, text: &str) -> Result<prost_types::Timestamp, String> {
     let instant = match text.parse::<jiff::civil::Date>() {
         Ok(day) => Zone::brussels().to_instant(day.to_datetime(jiff::civil::Time::midnight())),
-        Err(_) => text
-            .parse::<jiff::Timestamp>()
-            .map_err(|_| format!("{flag} {text:?} is neither a date (2026-12-01) nor an instant (2026-12-01T08:00:00Z)"))?,
+        Err(_) => text.parse::<jiff::Timestamp>().map_err(|_| {
+            format!("{flag} {text:?} is neither a date (2026-12-01) nor an instant (2026-12-01T08:00:00Z)")
+        })?,
     };
     Ok(prost_types::Timestamp { seconds: instant.as_second(), nanos: instant.subsec_nanosecond() })
 }
@@ -136,7 +136,9 @@ async fn run_report(args: ReportArgs) -> Result<(), String> {
     let report = outcome.map_err(|status| format!("{:?}: {}", status.code(), status.message()))?.into_inner();
     let text = render(&report, args.format);
     match &args.output {
-        Some(path) => std::fs::write(path, text).map_err(|error| format!("cannot write {}: {error}", path.display()))?,
+        Some(path) => {
+            std::fs::write(path, text).map_err(|error| format!("cannot write {}: {error}", path.display()))?
+        }
         None => std::io::stdout().write_all(text.as_bytes()).map_err(|error| error.to_string())?,
     }
     Ok(())
@@ -200,7 +202,8 @@ fn main() -> ExitCode {
             }
         }
         Command::Report(args) => {
-            let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("building the tokio runtime");
+            let runtime =
+                tokio::runtime::Builder::new_current_thread().enable_all().build().expect("building the tokio runtime");
             match runtime.block_on(run_report(args)) {
                 Ok(()) => ExitCode::SUCCESS,
                 Err(error) => {

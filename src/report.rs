@@ -224,9 +224,7 @@ pub fn csv(report: &pb::CoverageReport) -> String {
 
 /// The report as JSON, with instants in RFC 3339 UTC and enum names as in the proto.
 pub fn json(report: &pb::CoverageReport) -> String {
-    let span = |starts_at: &Option<prost_types::Timestamp>, ends_at: &Option<prost_types::Timestamp>| {
-        serde_json::json!({ "starts_at": utc(starts_at), "ends_at": utc(ends_at), "seconds": seconds_between(starts_at, ends_at) })
-    };
+    let span = |starts_at: &Option<prost_types::Timestamp>, ends_at: &Option<prost_types::Timestamp>| serde_json::json!({ "starts_at": utc(starts_at), "ends_at": utc(ends_at), "seconds": seconds_between(starts_at, ends_at) });
     let requirements: Vec<serde_json::Value> = report
         .requirements
         .iter()
@@ -307,7 +305,8 @@ pub fn svg(report: &pb::CoverageReport) -> String {
         r#"<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" viewBox="0 0 {width} {height}" font-family="Helvetica, Arial, sans-serif">"#
     );
     let _ = writeln!(out, r#"<rect width="{width}" height="{height}" fill="white"/>"#);
-    let _ = writeln!(out, r#"<text x="16" y="26" font-size="16" font-weight="bold">{}</text>"#, escape(&headline(report)));
+    let _ =
+        writeln!(out, r#"<text x="16" y="26" font-size="16" font-weight="bold">{}</text>"#, escape(&headline(report)));
     let _ = writeln!(out, r#"<text x="16" y="46" font-size="13">{}</text>"#, escape(&window_text(report)));
     let _ = writeln!(
         out,
@@ -352,7 +351,11 @@ pub fn svg(report: &pb::CoverageReport) -> String {
                 r#"<rect x="{x}" y="{y}" width="{CELL_WIDTH}" height="{CELL_HEIGHT}" fill="{colour}" stroke="white"><title>{} {:02}:00 {}</title></rect>"#,
                 WEEKDAYS[(cell.weekday - 1).clamp(0, 6) as usize],
                 cell.hour,
-                if cell.required { format!("lowest eligible headcount {}", cell.min_eligible) } else { "not required".to_owned() }
+                if cell.required {
+                    format!("lowest eligible headcount {}", cell.min_eligible)
+                } else {
+                    "not required".to_owned()
+                }
             );
             if !label.is_empty() {
                 let text_colour = if colour == GAP_RED { "white" } else { "#222" };
@@ -376,8 +379,10 @@ pub fn svg(report: &pb::CoverageReport) -> String {
     ];
     let mut x = 16;
     for (colour, text) in legend {
-        let _ = writeln!(out, r##"<rect x="{x}" y="{legend_top}" width="18" height="14" fill="{colour}" stroke="#999"/>"##);
-        let _ = writeln!(out, r#"<text x="{}" y="{}" font-size="12">{}</text>"#, x + 24, legend_top + 12, escape(&text));
+        let _ =
+            writeln!(out, r##"<rect x="{x}" y="{legend_top}" width="18" height="14" fill="{colour}" stroke="#999"/>"##);
+        let _ =
+            writeln!(out, r#"<text x="{}" y="{}" font-size="12">{}</text>"#, x + 24, legend_top + 12, escape(&text));
         x += 34 + 8 * text.len() as i32;
     }
     out.push_str("</svg>\n");

@@ -302,7 +302,8 @@ pub fn sweep_endpoints(snapshot: &Snapshot, question: &CoverageQuestion) -> Vec<
         let pieces = shift_pieces(snapshot, &context, roster, question.window);
         for severity in Severity::ALL {
             let timeline = agent_timeline(roster, &pieces, severity);
-            for interval in timeline.eligible.iter().chain(&timeline.cancelled_by_time_off).chain(&timeline.ineligible) {
+            for interval in timeline.eligible.iter().chain(&timeline.cancelled_by_time_off).chain(&timeline.ineligible)
+            {
                 endpoints.push(micros(interval.start));
                 endpoints.push(micros(interval.end));
             }

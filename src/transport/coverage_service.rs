@@ -110,7 +110,9 @@ impl CoverageService for CoverageApi {
                     violations.add("window_end", "must be after window_start");
                     None
                 }
-                Some(window) if window.end.duration_since(window.start) > SignedDuration::from_hours(24 * MAX_REPORT_DAYS) => {
+                Some(window)
+                    if window.end.duration_since(window.start) > SignedDuration::from_hours(24 * MAX_REPORT_DAYS) =>
+                {
                     violations.add("window_end", format!("the window may span at most {MAX_REPORT_DAYS} days"));
                     None
                 }

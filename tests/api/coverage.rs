@@ -11,10 +11,18 @@ use crate::helpers::{agent, one_off, recurring, spawn_app, timestamp, violated_f
 async fn seed_roster(roster: &mut pb::roster_service_client::RosterServiceClient<tonic::transport::Channel>) {
     let mut pager_holder = agent("de-nights", "DE", "Europe/Berlin");
     pager_holder.severities = vec![pb::Severity::Severity1 as i32];
-    let agents = vec![agent("ie-days", "IE", "Europe/Dublin"), pager_holder, agent("us-days", "US", "America/New_York")];
+    let agents =
+        vec![agent("ie-days", "IE", "Europe/Dublin"), pager_holder, agent("us-days", "US", "America/New_York")];
     roster.upsert_agents(pb::UpsertAgentsRequest { agents }).await.unwrap();
     let shifts = vec![
-        recurring("ie-weekdays", "ie-days", "Europe/Dublin", "2026-11-30T08:00:00", "17:00", "FREQ=WEEKLY;BYDAY=MO,TU,WE,TH,FR"),
+        recurring(
+            "ie-weekdays",
+            "ie-days",
+            "Europe/Dublin",
+            "2026-11-30T08:00:00",
+            "17:00",
+            "FREQ=WEEKLY;BYDAY=MO,TU,WE,TH,FR",
+        ),
         recurring("de-pager", "de-nights", "Europe/Berlin", "2026-11-30T17:00:00", "09:00", "FREQ=DAILY"),
         one_off("us-wednesday", "us-days", "2026-12-02T13:00:00Z", "2026-12-02T22:00:00Z"),
     ];
@@ -47,13 +55,23 @@ async fn a_week_of_coverage_is_reported_per_severity(backend: Backend) {
     assert_eq!(report.min_staff, 1);
     assert_eq!(report.requirements.len(), 4);
     let sev1 = &report.requirements[0];
-    assert_eq!((sev1.severity(), sev1.hours.as_str(), sev1.required_seconds), (pb::Severity::Severity1, "24x7", 7 * 86_400));
+    assert_eq!(
+        (sev1.severity(), sev1.hours.as_str(), sev1.required_seconds),
+        (pb::Severity::Severity1, "24x7", 7 * 86_400)
+    );
     let sev3 = &report.requirements[2];
     assert_eq!((sev3.hours.as_str(), sev3.required_seconds), ("business", 5 * 9 * 3_600));
     // Sev3: the Irish agent covers 08:00-17:00Z of the 08:00-17:00Z window, except Thursday.
     assert_eq!(sev3.covered_seconds, 4 * 9 * 3_600);
     let thursday: Vec<_> = sev3.gaps.iter().map(|gap| (gap.starts_at, gap.ends_at, gap.cause())).collect();
-    assert_eq!(thursday, vec![(Some(timestamp("2026-12-03T08:00:00Z")), Some(timestamp("2026-12-03T17:00:00Z")), pb::GapCause::StaffOnTimeOff)]);
+    assert_eq!(
+        thursday,
+        vec![(
+            Some(timestamp("2026-12-03T08:00:00Z")),
+            Some(timestamp("2026-12-03T17:00:00Z")),
+            pb::GapCause::StaffOnTimeOff
+        )]
+    );
     assert_eq!(sev3.hour_of_week.len(), 168);
     // Sev1: the pager covers 16:00Z-08:00Z from Monday evening on and the Irish agent weekdays;
     // nobody covers Monday before 08:00Z or weekend days, and Thursday the Irish agent is away.
@@ -61,10 +79,26 @@ async fn a_week_of_coverage_is_reported_per_severity(backend: Backend) {
     assert_eq!(
         sev1_gaps,
         vec![
-            (Some(timestamp("2026-11-30T00:00:00Z")), Some(timestamp("2026-11-30T08:00:00Z")), pb::GapCause::NoOneScheduled),
-            (Some(timestamp("2026-12-03T08:00:00Z")), Some(timestamp("2026-12-03T16:00:00Z")), pb::GapCause::StaffOnTimeOff),
-            (Some(timestamp("2026-12-05T08:00:00Z")), Some(timestamp("2026-12-05T16:00:00Z")), pb::GapCause::NoOneScheduled),
-            (Some(timestamp("2026-12-06T08:00:00Z")), Some(timestamp("2026-12-06T16:00:00Z")), pb::GapCause::NoOneScheduled),
+            (
+                Some(timestamp("2026-11-30T00:00:00Z")),
+                Some(timestamp("2026-11-30T08:00:00Z")),
+                pb::GapCause::NoOneScheduled
+            ),
+            (
+                Some(timestamp("2026-12-03T08:00:00Z")),
+                Some(timestamp("2026-12-03T16:00:00Z")),
+                pb::GapCause::StaffOnTimeOff
+            ),
+            (
+                Some(timestamp("2026-12-05T08:00:00Z")),
+                Some(timestamp("2026-12-05T16:00:00Z")),
+                pb::GapCause::NoOneScheduled
+            ),
+            (
+                Some(timestamp("2026-12-06T08:00:00Z")),
+                Some(timestamp("2026-12-06T16:00:00Z")),
+                pb::GapCause::NoOneScheduled
+            ),
         ]
     );
     assert!((sev1.coverage_ratio - (sev1.covered_seconds as f64 / sev1.required_seconds as f64)).abs() < 1e-12);
@@ -110,8 +144,11 @@ async fn list_on_shift_names_eligible_agents(backend: Backend) {
         at: Some(timestamp("2026-12-02T16:30:00Z")),
     };
     let found = coverage.list_on_shift(request).await.unwrap().into_inner();
-    let names: Vec<(&str, &str, &str)> =
-        found.agents.iter().map(|entry| (entry.agent_id.as_str(), entry.country.as_str(), entry.shift_id.as_str())).collect();
+    let names: Vec<(&str, &str, &str)> = found
+        .agents
+        .iter()
+        .map(|entry| (entry.agent_id.as_str(), entry.country.as_str(), entry.shift_id.as_str()))
+        .collect();
     assert_eq!(names, vec![("de-nights", "DE", "de-pager"), ("ie-days", "IE", "ie-weekdays")]);
     assert_eq!(found.agents[1].until, Some(timestamp("2026-12-02T17:00:00Z")));
 }

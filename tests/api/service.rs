@@ -14,8 +14,13 @@ use crate::helpers::{spawn_app, Backend};
 async fn health_reports_serving_for_every_service(backend: Backend) {
     let Some(spawned) = spawn_app(backend).await else { return };
     let mut health = HealthClient::new(spawned.app.channel.clone());
-    for service in ["", "eeacoverage.v1.PolicyService", "eeacoverage.v1.RosterService", "eeacoverage.v1.TicketService", "eeacoverage.v1.CoverageService"]
-    {
+    for service in [
+        "",
+        "eeacoverage.v1.PolicyService",
+        "eeacoverage.v1.RosterService",
+        "eeacoverage.v1.TicketService",
+        "eeacoverage.v1.CoverageService",
+    ] {
         let response = health.check(HealthCheckRequest { service: service.into() }).await.unwrap().into_inner();
         assert_eq!(response.status(), ServingStatus::Serving, "{service:?}");
     }

@@ -12,6 +12,10 @@ use jiff::civil::{Date, DateTime, Time};
 use jiff::ToSpan;
 use rrule::{RRule, RRuleSet, Unvalidated};
 
+mod periodic;
+
+use periodic::PeriodicRule;
+
 use super::interval::Interval;
 use super::time::{Instant, Zone};
 
@@ -91,6 +95,8 @@ pub struct RecurringSchedule {
     pub rrule: String,
     pub exdates: Vec<ExDate>,
     rule_set: RRuleSet,
+    /// The same rule in the arithmetic subset, when it is in it.
+    periodic: Option<PeriodicRule>,
 }
 
 impl PartialEq for RecurringSchedule {
@@ -130,7 +136,7 @@ fn floating(local: DateTime) -> chrono::DateTime<rrule::Tz> {
 
 /// Rewrites UNTIL as a floating local date-time: a UTC `...Z` value is an instant and becomes the
 /// zone's wall time; a local value stays; a date means the end of that local day.
-fn floating_rule_text(rule: &str, zone: &Zone) -> Result<String, RecurrenceError> {
+fn floating_rule_parts(rule: &str, zone: &Zone) -> Result<Vec<(String, String)>, RecurrenceError> {
     let mut parts = Vec::new();
     for part in rule.split(';').filter(|part| !part.trim().is_empty()) {
         let (key, value) = part.split_once('=').unwrap_or((part, ""));
@@ -142,7 +148,7 @@ fn floating_rule_text(rule: &str, zone: &Zone) -> Result<String, RecurrenceError
                 if matches!(frequency.as_str(), "SECONDLY" | "MINUTELY" | "HOURLY") {
                     return Err(RecurrenceError::FrequencyTooFine(frequency));
                 }
-                parts.push(format!("FREQ={frequency}"));
+                parts.push(("FREQ".to_owned(), frequency));
             }
             "COUNT" => {
                 if let Ok(count) = value.parse::<u64>() {
@@ -150,17 +156,17 @@ fn floating_rule_text(rule: &str, zone: &Zone) -> Result<String, RecurrenceError
                         return Err(RecurrenceError::CountTooLarge { count });
                     }
                 }
-                parts.push(format!("COUNT={value}"));
+                parts.push(("COUNT".to_owned(), value.to_owned()));
             }
             "UNTIL" => {
                 let local = parse_until(value, zone).ok_or_else(|| RecurrenceError::BadUntil(value.to_owned()))?;
-                parts.push(format!("UNTIL={}Z", local.strftime("%Y%m%dT%H%M%S")));
+                parts.push(("UNTIL".to_owned(), format!("{}Z", local.strftime("%Y%m%dT%H%M%S"))));
             }
             "DTSTART" | "EXDATE" | "RDATE" | "TZID" => return Err(RecurrenceError::ForeignProperty(key)),
-            _ => parts.push(format!("{key}={value}")),
+            _ => parts.push((key, value.to_ascii_uppercase())),
         }
     }
-    Ok(parts.join(";"))
+    Ok(parts)
 }
 
 fn parse_until(value: &str, zone: &Zone) -> Option<DateTime> {
@@ -192,14 +198,16 @@ impl RecurringSchedule {
         if rule_text.contains('\n') || rule_text.contains(':') {
             return Err(RecurrenceError::Unparsable("expected a single RRULE value such as FREQ=DAILY".into()));
         }
-        let floating_text = floating_rule_text(&rule_text, &zone)?;
+        let parts = floating_rule_parts(&rule_text, &zone)?;
+        let floating_text = parts.iter().map(|(key, value)| format!("{key}={value}")).collect::<Vec<_>>().join(";");
+        let periodic = PeriodicRule::from_parts(&parts, start_local);
         let rule: RRule<Unvalidated> =
             floating_text.parse().map_err(|error: rrule::RRuleError| RecurrenceError::Unparsable(error.to_string()))?;
         // `limit` turns on the iterator's own guard against rules that never match again.
         let rule_set =
             rule.build(floating(start_local)).map_err(|error| RecurrenceError::Unparsable(error.to_string()))?.limit();
         let exdates: Vec<ExDate> = exdates.into_iter().collect::<BTreeSet<_>>().into_iter().collect();
-        let schedule = RecurringSchedule { zone, start_local, end_time, rrule: rule_text, exdates, rule_set };
+        let schedule = RecurringSchedule { zone, start_local, end_time, rrule: rule_text, exdates, rule_set, periodic };
         schedule.check_density()?;
         Ok(schedule)
     }
@@ -231,20 +239,35 @@ impl RecurringSchedule {
     /// The occurrences overlapping `window`, as instants, in order. An occurrence that DST makes
     /// empty (02:30-03:30 on the spring night: both ends become 03:30) is skipped.
     pub fn occurrences_within(&self, window: Interval) -> Result<Vec<Interval>, ExpansionBudgetExceeded> {
-        // The local bounds are widened by two days, more than any UTC offset and shift length.
-        let last_local_start = self.zone.to_local(window.end).saturating_add(2.days());
-        let stop_after = floating(last_local_start);
+        self.occurrences_from(self.local_starts_near(window), window)
+    }
+
+    /// Local occurrence starts from about two days before `window` on (the margin covers any
+    /// UTC offset and shift length); rules of the arithmetic subset jump straight there.
+    fn local_starts_near(&self, window: Interval) -> Box<dyn Iterator<Item = DateTime> + '_> {
+        match &self.periodic {
+            Some(periodic) => {
+                let from_day = self.zone.to_local(window.start).date().saturating_sub(2.days());
+                periodic.starts_from(from_day)
+            }
+            None => Box::new((&self.rule_set).into_iter().map_while(|occurrence| from_naive(occurrence.naive_utc()))),
+        }
+    }
+
+    fn occurrences_from(
+        &self,
+        local_starts: impl Iterator<Item = DateTime>,
+        window: Interval,
+    ) -> Result<Vec<Interval>, ExpansionBudgetExceeded> {
+        let stop_after = self.zone.to_local(window.end).saturating_add(2.days());
         let mut occurrences = Vec::new();
-        let mut n_steps: u64 = 0;
-        for occurrence in &self.rule_set {
-            n_steps += 1;
-            if n_steps > MAX_EXPANSION_STEPS {
+        for (step_idx, local_start) in local_starts.enumerate() {
+            if step_idx as u64 >= MAX_EXPANSION_STEPS {
                 return Err(ExpansionBudgetExceeded);
             }
-            if occurrence > stop_after {
+            if local_start > stop_after {
                 break;
             }
-            let Some(local_start) = from_naive(occurrence.naive_utc()) else { break };
             if self.exdates.iter().any(|exdate| exdate.excludes(local_start)) {
                 continue;
             }
@@ -385,5 +408,73 @@ mod tests {
         let schedule = brussels_daily(date(2026, 1, 5).at(9, 0, 0, 0), Time::constant(17, 0, 0, 0));
         let occurrences = schedule.occurrences_within(window("2099-06-01T00:00:00Z", "2099-06-02T00:00:00Z")).unwrap();
         assert_eq!(occurrences, vec![window("2099-06-01T07:00:00Z", "2099-06-01T15:00:00Z")]);
+    }
+
+    const WEEKDAY_CODES: [&str; 7] = ["MO", "TU", "WE", "TH", "FR", "SA", "SU"];
+
+    fn rule_text(
+        daily: bool,
+        interval: u8,
+        weekdays: u8,
+        count: Option<u16>,
+        until_days: Option<u16>,
+        week_start: usize,
+        start: DateTime,
+    ) -> String {
+        let mut parts = vec![format!("FREQ={}", if daily { "DAILY" } else { "WEEKLY" })];
+        if interval > 1 {
+            parts.push(format!("INTERVAL={interval}"));
+        }
+        let days: Vec<&str> = (0..7).filter(|bit| weekdays & (1 << bit) != 0).map(|bit| WEEKDAY_CODES[bit]).collect();
+        if !days.is_empty() {
+            parts.push(format!("BYDAY={}", days.join(",")));
+        }
+        if let Some(count) = count {
+            parts.push(format!("COUNT={count}"));
+        }
+        if let Some(days) = until_days {
+            let until = start.saturating_add(i64::from(days).days()).saturating_add(3.hours());
+            parts.push(format!("UNTIL={}", until.strftime("%Y%m%dT%H%M%S")));
+        }
+        parts.push(format!("WKST={}", WEEKDAY_CODES[week_start]));
+        parts.join(";")
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(400))]
+
+        /// The arithmetic path and the rrule crate agree on every rule of the subset.
+        #[test]
+        fn the_arithmetic_expansion_agrees_with_the_rrule_crate(
+            daily in proptest::prelude::any::<bool>(),
+            interval in 1u8..6,
+            weekdays in 0u8..128,
+            count in proptest::option::of(1u16..80),
+            until_days in proptest::option::of(0u16..400),
+            week_start in 0usize..7,
+            start_day in 0i64..365,
+            start_minute in 0i64..1440,
+            window_offset_days in -30i64..500,
+            window_days in 1i64..60,
+            zone_idx in 0usize..3,
+        ) {
+            let zone = Zone::named(["Europe/Brussels", "America/New_York", "Asia/Kolkata"][zone_idx]).unwrap();
+            let start = date(2026, 1, 1).to_datetime(Time::midnight()).saturating_add(start_day.days()).saturating_add(start_minute.minutes());
+            let text = rule_text(daily, interval, weekdays, count, until_days, week_start, start);
+            let schedule = match RecurringSchedule::new(zone.clone(), start, Time::constant(17, 30, 0, 0), &text, vec![]) {
+                Ok(schedule) => schedule,
+                // An UNTIL before the first matching day: rejected, whichever path expands.
+                Err(RecurrenceError::NeverOccurs) => return Ok(()),
+                Err(error) => panic!("{text}: {error}"),
+            };
+            proptest::prop_assert!(schedule.periodic.is_some(), "{text} should take the arithmetic path");
+            let window_start = zone.to_instant(start.saturating_add(window_offset_days.days()));
+            let window = Interval::new(window_start, window_start + jiff::SignedDuration::from_hours(24 * window_days)).unwrap();
+            let arithmetic = schedule.occurrences_within(window).unwrap();
+            let crate_path = schedule
+                .occurrences_from((&schedule.rule_set).into_iter().map_while(|occurrence| from_naive(occurrence.naive_utc())), window)
+                .unwrap();
+            proptest::prop_assert_eq!(arithmetic, crate_path, "{}", text);
+        }
     }
 }
