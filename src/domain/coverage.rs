@@ -10,7 +10,7 @@ use jiff::SignedDuration;
 
 use super::eligibility::{piece_covers, service_hours_within, shift_pieces, EligibilityContext, ShiftPiece};
 use super::interval::{intersect, merge, subtract, Interval};
-use super::policy::{PlanKind, Severity};
+use super::policy::{PlanKind, PlanRules, ServiceHours, Severity};
 use super::snapshot::{AgentRoster, Snapshot};
 use super::time::{Instant, Zone};
 
@@ -98,6 +98,9 @@ fn agent_timeline(roster: &AgentRoster, pieces: &[ShiftPiece], severity: Severit
         }
     }
     let eligible = merge(eligible);
+    if roster.time_off_merged.is_empty() {
+        return AgentTimeline { eligible, cancelled_by_time_off: Vec::new(), ineligible: merge(ineligible) };
+    }
     AgentTimeline {
         cancelled_by_time_off: intersect(&eligible, &roster.time_off_merged),
         eligible: subtract(&eligible, &roster.time_off_merged),
@@ -107,13 +110,23 @@ fn agent_timeline(roster: &AgentRoster, pieces: &[ShiftPiece], severity: Severit
 
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Counter {
-    Eligible,
-    Cancelled,
-    Ineligible,
+    Eligible = 0,
+    Cancelled = 1,
+    Ineligible = 2,
 }
 
-/// An endpoint of some agent's interval: microseconds, which counter, +1 or -1.
-type Event = (i64, Counter, i32);
+/// An endpoint of some agent's interval, packed into one integer so the sweep sorts plain
+/// integers: microseconds in the high bits, then the counter (2 bits) and the sign (1 bit).
+/// Microseconds of 1970..2200 need 53 bits, so the packing cannot overflow.
+type Event = i64;
+
+fn event(at_micros: i64, counter: Counter, opens: bool) -> Event {
+    (at_micros << 3) | ((counter as i64) << 1) | i64::from(opens)
+}
+
+fn event_micros(event: Event) -> i64 {
+    event >> 3
+}
 
 #[derive(Clone, Copy, Default)]
 struct Counts {
@@ -212,27 +225,27 @@ fn sweep(
     min_staff: u32,
     grid: &HourGrid,
 ) -> (ReportBuilder, Vec<HourCell>) {
-    events.sort_unstable_by_key(|event| event.0);
+    events.sort_unstable();
     let mut builder = ReportBuilder { min_staff, covered_micros: 0, gaps: Vec::new(), thin: Vec::new() };
     let mut cells = vec![HourCell::default(); HOURS_PER_WEEK];
     let mut counts = Counts::default();
     let mut event_idx = 0;
     for window in required {
         // Apply every event up to the start of this required interval.
-        while event_idx < events.len() && events[event_idx].0 <= micros(window.start) {
+        while event_idx < events.len() && event_micros(events[event_idx]) <= micros(window.start) {
             apply(&mut counts, events[event_idx]);
             event_idx += 1;
         }
         let mut cursor = micros(window.start);
         while cursor < micros(window.end) {
-            let next = events.get(event_idx).map_or(i64::MAX, |event| event.0).min(micros(window.end));
+            let next = events.get(event_idx).map_or(i64::MAX, |event| event_micros(*event)).min(micros(window.end));
             if next > cursor {
                 let stretch = Interval { start: instant_at(cursor), end: instant_at(next) };
                 builder.add(stretch, counts);
                 grid.record(&mut cells, stretch, counts.eligible.max(0) as u32);
             }
             cursor = next;
-            while event_idx < events.len() && events[event_idx].0 <= cursor {
+            while event_idx < events.len() && event_micros(events[event_idx]) <= cursor {
                 apply(&mut counts, events[event_idx]);
                 event_idx += 1;
             }
@@ -241,19 +254,52 @@ fn sweep(
     (builder, cells)
 }
 
-fn apply(counts: &mut Counts, (_, counter, delta): Event) {
-    match counter {
-        Counter::Eligible => counts.eligible += delta,
-        Counter::Cancelled => counts.cancelled += delta,
-        Counter::Ineligible => counts.ineligible += delta,
+fn apply(counts: &mut Counts, event: Event) {
+    let delta = if event & 1 == 1 { 1 } else { -1 };
+    match (event >> 1) & 0b11 {
+        0 => counts.eligible += delta,
+        1 => counts.cancelled += delta,
+        _ => counts.ineligible += delta,
     }
 }
 
 fn push_events(events: &mut Vec<Event>, intervals: &[Interval], counter: Counter) {
     for interval in intervals {
-        events.push((micros(interval.start), counter, 1));
-        events.push((micros(interval.end), counter, -1));
+        events.push(event(micros(interval.start), counter, true));
+        events.push(event(micros(interval.end), counter, false));
     }
+}
+
+/// One agent's expanded shifts, and whether any severity limit applies to it.
+struct ExpandedAgent<'a> {
+    roster: &'a AgentRoster,
+    pieces: Vec<ShiftPiece>,
+    /// Neither the agent nor any of its shifts limits severities: one timeline serves all.
+    unrestricted: bool,
+}
+
+/// Severities whose reports are necessarily identical: same service hours, and no agent or
+/// shift that handles one but not the other. Each class is computed once.
+fn severity_classes(expanded: &[ExpandedAgent], rules: &PlanRules) -> Vec<Vec<Severity>> {
+    let same = |left: Severity, right: Severity| {
+        std::ptr::eq(rules.hours_for(left), rules.hours_for(right))
+            && expanded.iter().all(|agent| {
+                agent.unrestricted
+                    || (agent.roster.agent.severities.allows(left) == agent.roster.agent.severities.allows(right)
+                        && agent
+                            .pieces
+                            .iter()
+                            .all(|piece| piece.severities.allows(left) == piece.severities.allows(right)))
+            })
+    };
+    let mut classes: Vec<Vec<Severity>> = Vec::new();
+    for severity in Severity::ALL {
+        match classes.iter_mut().find(|class| same(class[0], severity)) {
+            Some(class) => class.push(severity),
+            None => classes.push(vec![severity]),
+        }
+    }
+    classes
 }
 
 /// The report: one entry per severity, Sev1 first.
@@ -261,36 +307,54 @@ pub fn coverage_report(snapshot: &Snapshot, question: &CoverageQuestion) -> Vec<
     let context = EligibilityContext { plan: question.plan, eea_tagged: question.eea_tagged, ticket: None };
     let rules = snapshot.policy.rules(question.plan);
     // Shifts are expanded once, for all severities.
-    let expanded: Vec<(&AgentRoster, Vec<ShiftPiece>)> = snapshot
+    let expanded: Vec<ExpandedAgent> = snapshot
         .agents()
-        .map(|roster| (roster, shift_pieces(snapshot, &context, roster, question.window)))
-        .filter(|(_, pieces)| !pieces.is_empty())
+        .map(|roster| {
+            let pieces = shift_pieces(snapshot, &context, roster, question.window);
+            let unrestricted =
+                roster.agent.severities.is_empty() && pieces.iter().all(|piece| piece.severities.is_empty());
+            ExpandedAgent { roster, pieces, unrestricted }
+        })
+        .filter(|agent| !agent.pieces.is_empty())
         .collect();
     let grid = HourGrid::new(question.window);
-    Severity::ALL
-        .iter()
-        .map(|&severity| {
-            let hours = rules.hours_for(severity);
-            let required = merge(service_hours_within(hours, question.window));
-            let mut events = Vec::new();
-            for (roster, pieces) in &expanded {
-                let timeline = agent_timeline(roster, pieces, severity);
-                push_events(&mut events, &timeline.eligible, Counter::Eligible);
-                push_events(&mut events, &timeline.cancelled_by_time_off, Counter::Cancelled);
-                push_events(&mut events, &timeline.ineligible, Counter::Ineligible);
-            }
-            let (builder, hour_of_week) = sweep(&required, events, question.min_staff, &grid);
-            RequirementCoverage {
-                severity,
-                around_the_clock: matches!(hours, super::policy::ServiceHours::AroundTheClock),
-                required_micros: required.iter().map(|interval| micros(interval.end) - micros(interval.start)).sum(),
-                covered_micros: builder.covered_micros,
-                gaps: builder.gaps,
-                thin: builder.thin,
-                hour_of_week,
-            }
-        })
-        .collect()
+    // Timelines of unrestricted agents are the same for every severity: built once.
+    let mut shared_timelines: Vec<Option<AgentTimeline>> = expanded.iter().map(|_| None).collect();
+    let mut reports: Vec<RequirementCoverage> = Vec::with_capacity(Severity::ALL.len());
+    for class in severity_classes(&expanded, rules) {
+        let severity = class[0];
+        let hours = rules.hours_for(severity);
+        let required = merge(service_hours_within(hours, question.window));
+        let mut events = Vec::new();
+        for (agent, shared) in expanded.iter().zip(shared_timelines.iter_mut()) {
+            let own;
+            let timeline = if agent.unrestricted {
+                &*shared.get_or_insert_with(|| agent_timeline(agent.roster, &agent.pieces, severity))
+            } else {
+                own = agent_timeline(agent.roster, &agent.pieces, severity);
+                &own
+            };
+            push_events(&mut events, &timeline.eligible, Counter::Eligible);
+            push_events(&mut events, &timeline.cancelled_by_time_off, Counter::Cancelled);
+            push_events(&mut events, &timeline.ineligible, Counter::Ineligible);
+        }
+        let (builder, hour_of_week) = sweep(&required, events, question.min_staff, &grid);
+        let report = RequirementCoverage {
+            severity,
+            around_the_clock: matches!(hours, ServiceHours::AroundTheClock),
+            required_micros: required.iter().map(|interval| micros(interval.end) - micros(interval.start)).sum(),
+            covered_micros: builder.covered_micros,
+            gaps: builder.gaps,
+            thin: builder.thin,
+            hour_of_week,
+        };
+        for member in &class[1..] {
+            reports.push(RequirementCoverage { severity: *member, ..report.clone() });
+        }
+        reports.push(report);
+    }
+    reports.sort_by_key(|report| report.severity);
+    reports
 }
 
 /// The interval endpoints the report's sweeps sort, all severities together, unsorted: the

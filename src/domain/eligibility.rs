@@ -85,53 +85,73 @@ pub fn access_reason(
     }
 }
 
-/// Instants inside `interval` where the agent's eligibility may change: relocations (unless the
-/// shift carries its own country), the ticket's consent expiry, and policy basis boundaries.
-fn eligibility_breakpoints(
-    snapshot: &Snapshot,
-    context: &EligibilityContext,
-    roster: &AgentRoster,
-    shift_has_country: bool,
-    interval: Interval,
-) -> Vec<Instant> {
-    let inside = |instant: &Instant| interval.start < *instant && *instant < interval.end;
-    let relocations =
-        roster.agent.location_changes.iter().filter(|_| !shift_has_country).map(|change| change.effective_at);
-    let consent_expiry = context
-        .ticket
-        .and_then(|(org_id, ticket_id)| snapshot.consent(org_id, ticket_id, &roster.agent.agent_id))
-        .map(|consent| consent.expires_at);
-    let mut breakpoints: Vec<Instant> = relocations
-        .chain(consent_expiry)
-        .chain(snapshot.policy.facts.basis_change_instants().iter().copied())
-        .filter(inside)
-        .collect();
-    breakpoints.sort_unstable();
-    breakpoints.dedup();
-    breakpoints
+/// Where an agent works from at each instant of a range: a shift carrying its own country (a
+/// trip) says where the agent is for as long as it runs, whatever other shift overlaps it;
+/// otherwise the agent's effective-dated location.
+struct Whereabouts<'a> {
+    roster: &'a AgentRoster,
+    trips: Vec<(Interval, Country)>,
+}
+
+impl Whereabouts<'_> {
+    fn country_at(&self, at: Instant) -> Country {
+        self.trips
+            .iter()
+            .find(|(trip, _)| trip.contains(at))
+            .map_or_else(|| self.roster.agent.country_at(at), |(_, country)| *country)
+    }
 }
 
 /// Every shift occurrence of the agent overlapping `range`, clipped to it and cut where the
-/// agent's eligibility changes. Time off is not applied here.
+/// agent's eligibility may change (relocations, trips, the ticket's consent expiry, policy basis
+/// boundaries). Time off is not applied here.
 pub fn shift_pieces(
     snapshot: &Snapshot,
     context: &EligibilityContext,
     roster: &AgentRoster,
     range: Interval,
 ) -> Vec<ShiftPiece> {
+    // A shift whose expansion exceeds its budget contributes nothing rather than a guess.
+    let occurrences: Vec<Vec<Interval>> =
+        roster.shifts.iter().map(|shift| shift.occurrences_within(range).unwrap_or_default()).collect();
+    let trips: Vec<(Interval, Country)> = roster
+        .shifts
+        .iter()
+        .zip(&occurrences)
+        .filter_map(|(shift, occurrences)| shift.country.map(|country| (occurrences, country)))
+        .flat_map(|(occurrences, country)| occurrences.iter().map(move |occurrence| (*occurrence, country)))
+        .collect();
+    let consent_expiry = context
+        .ticket
+        .and_then(|(org_id, ticket_id)| snapshot.consent(org_id, ticket_id, &roster.agent.agent_id))
+        .map(|consent| consent.expires_at);
+    let mut breakpoints: Vec<Instant> = roster
+        .agent
+        .location_changes
+        .iter()
+        .map(|change| change.effective_at)
+        .chain(consent_expiry)
+        .chain(trips.iter().flat_map(|(trip, _)| [trip.start, trip.end]))
+        .chain(snapshot.policy.facts.basis_change_instants().iter().copied())
+        .filter(|instant| range.start < *instant && *instant < range.end)
+        .collect();
+    breakpoints.sort_unstable();
+    breakpoints.dedup();
+    let whereabouts = Whereabouts { roster, trips };
+
     let mut pieces = Vec::new();
-    for (shift_idx, shift) in roster.shifts.iter().enumerate() {
-        // A shift whose expansion exceeds its budget contributes nothing rather than a guess.
-        let occurrences = shift.occurrences_within(range).unwrap_or_default();
+    for (shift_idx, (shift, occurrences)) in roster.shifts.iter().zip(&occurrences).enumerate() {
         for occurrence in occurrences {
-            let breakpoints = eligibility_breakpoints(snapshot, context, roster, shift.country.is_some(), occurrence);
-            let bounds: Vec<Instant> =
-                std::iter::once(occurrence.start).chain(breakpoints).chain(std::iter::once(occurrence.end)).collect();
-            for interval in bounds.windows(2).filter_map(|pair| Interval::new(pair[0], pair[1])) {
-                let country = shift.country.unwrap_or_else(|| roster.agent.country_at(interval.start));
+            let first_inside = breakpoints.partition_point(|instant| *instant <= occurrence.start);
+            let end_inside = breakpoints.partition_point(|instant| *instant < occurrence.end);
+            let mut piece_start = occurrence.start;
+            for piece_end in breakpoints[first_inside..end_inside].iter().copied().chain([occurrence.end]) {
+                let interval = Interval { start: piece_start, end: piece_end };
+                let country = whereabouts.country_at(interval.start);
                 let eligible =
                     access_reason(snapshot, context, &roster.agent.agent_id, country, interval.start).allows();
                 pieces.push(ShiftPiece { interval, shift_idx, severities: shift.severities, eligible });
+                piece_start = piece_end;
             }
         }
     }

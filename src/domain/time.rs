@@ -102,6 +102,47 @@ impl Zone {
     }
 }
 
+/// Converts many local times of one zone by the same rule as [`Zone::to_instant`], faster: where
+/// the zone's offset is known not to change within a day either side, it subtracts the offset
+/// instead of searching the zone's transitions. A local time that close to a transition takes
+/// the full conversion, so gaps and folds resolve exactly as there.
+pub struct LocalTimeConverter<'z> {
+    zone: &'z Zone,
+    /// The offset in force, and the instants between which the shortcut is safe.
+    steady: Option<(jiff::tz::Offset, Instant, Instant)>,
+}
+
+/// Clearance kept from a transition: more than any offset change, so a candidate instant inside
+/// the steady stretch cannot belong to a neighbouring offset.
+const TRANSITION_CLEARANCE: jiff::SignedDuration = jiff::SignedDuration::from_hours(24);
+
+impl<'z> LocalTimeConverter<'z> {
+    pub fn new(zone: &'z Zone) -> LocalTimeConverter<'z> {
+        LocalTimeConverter { zone, steady: None }
+    }
+
+    pub fn to_instant(&mut self, local: DateTime) -> Instant {
+        if let Some((offset, from, until)) = self.steady {
+            if let Ok(candidate) = offset.to_timestamp(local) {
+                if from <= candidate && candidate < until {
+                    return candidate;
+                }
+            }
+        }
+        let instant = self.zone.to_instant(local);
+        let time_zone = &self.zone.time_zone;
+        // `preceding` is strict, and a local time in a spring gap lands exactly on its transition.
+        let just_after = instant.saturating_add(jiff::SignedDuration::from_secs(1)).unwrap_or(instant);
+        let previous = time_zone.preceding(just_after).next().map(|transition| transition.timestamp());
+        let next = time_zone.following(instant).next().map(|transition| transition.timestamp());
+        let from =
+            previous.map_or(Timestamp::MIN, |at| at.saturating_add(TRANSITION_CLEARANCE).unwrap_or(Timestamp::MAX));
+        let until = next.map_or(Timestamp::MAX, |at| at.saturating_sub(TRANSITION_CLEARANCE).unwrap_or(Timestamp::MIN));
+        self.steady = Some((time_zone.to_offset(instant), from, until));
+        instant
+    }
+}
+
 /// The instants questions may be asked about: 1970-01-01 up to (not including) 2200-01-01.
 /// Recurrences are expanded from their first occurrence, so a bound on the question bounds the
 /// work of every answer.
@@ -167,6 +208,43 @@ mod tests {
         let brussels = Zone::brussels();
         assert_eq!(brussels.format(instant("2026-10-23T16:00:00Z"), "%a %H:%M %Z"), "Fri 18:00 CEST");
         assert_eq!(brussels.format(instant("2026-10-26T08:00:00Z"), "%a %H:%M %Z"), "Mon 09:00 CET");
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(200))]
+
+        /// The batch converter gives the one rule's answer for runs of local times that cross
+        /// DST changes, in any order.
+        #[test]
+        fn the_batch_converter_agrees_with_the_one_rule(
+            zone_idx in 0usize..5,
+            minutes in proptest::collection::vec(0i64..(3 * 366 * 1440), 1..60),
+        ) {
+            let zone = Zone::named(["Europe/Brussels", "America/New_York", "Australia/Lord_Howe", "Asia/Kolkata", "America/Edmonton"][zone_idx]).unwrap();
+            let mut converter = LocalTimeConverter::new(&zone);
+            for minute in minutes {
+                let local = date(2026, 1, 1).at(0, 0, 0, 0).saturating_add(jiff::SignedDuration::from_mins(minute));
+                proptest::prop_assert_eq!(converter.to_instant(local), zone.to_instant(local), "{}", local);
+            }
+        }
+    }
+
+    /// Local times around every transition of four years, every seven minutes.
+    #[test]
+    fn the_batch_converter_agrees_around_transitions() {
+        for zone_name in ["Europe/Brussels", "America/New_York", "Australia/Lord_Howe"] {
+            let zone = Zone::named(zone_name).unwrap();
+            let mut converter = LocalTimeConverter::new(&zone);
+            for year in 2026..2030 {
+                for (month, day) in [(3, 1), (4, 1), (9, 25), (10, 20)] {
+                    let start = date(year, month, day).at(0, 0, 0, 0);
+                    for minute in (0..(14 * 1440)).step_by(7) {
+                        let local = start.saturating_add(jiff::SignedDuration::from_mins(minute));
+                        assert_eq!(converter.to_instant(local), zone.to_instant(local), "{local} in {zone_name}");
+                    }
+                }
+            }
+        }
     }
 
     #[test]

@@ -122,7 +122,7 @@ async fn only_ineligible_staff_is_named_on_the_standard_plan(backend: Backend) {
     let mut request = week_request(pb::Plan::Standard);
     request.window_start = Some(timestamp("2026-12-02T17:00:00Z"));
     request.window_end = Some(timestamp("2026-12-02T22:00:00Z"));
-    let report = coverage.get_coverage_report(request.clone()).await.unwrap().into_inner();
+    let report = coverage.get_coverage_report(request).await.unwrap().into_inner();
     // Sev2 on Wednesday evening: only the US agent is on shift (17:00-22:00Z), without consent.
     let sev2 = &report.requirements[1];
     assert_eq!(sev2.gaps.len(), 1);

@@ -375,3 +375,32 @@ mod properties {
         }
     }
 }
+
+#[test]
+fn a_trip_shift_decides_where_the_agent_is_for_every_overlapping_shift() {
+    // A DE agent on a US trip (00:00-10:00Z) with a second, overlapping shift (05:00-15:00Z).
+    let mut trip = one_off("trip", "de-1", "2026-08-01T00:00:00Z", "2026-08-01T10:00:00Z");
+    trip.country = Some(Country::parse("US").unwrap());
+    let snapshot = Snapshot::build(
+        policy(HolidayCalendar::None),
+        vec![org("acme", "eu-west-1", PlanKind::EeaOnly)],
+        vec![agent("de-1", "DE", &[])],
+        vec![trip, one_off("home", "de-1", "2026-08-01T05:00:00Z", "2026-08-01T15:00:00Z")],
+        vec![],
+        vec![],
+    );
+    let during_trip = decide(&snapshot, "acme", Severity::Sev1, TicketCategory::ProductSupport, "2026-08-01T07:00:00Z");
+    assert_eq!(during_trip.eligible_on_shift, 0);
+    assert_eq!(during_trip.next_staffed_at, Some(instant("2026-08-01T10:00:00Z")));
+    let question = TicketQuestion {
+        org_id: "acme",
+        ticket_id: "t-1",
+        severity: Severity::Sev1,
+        category: TicketCategory::ProductSupport,
+        at: instant("2026-08-01T07:00:00Z"),
+    };
+    let access = check_agent_access(&snapshot, &question, "de-1").unwrap();
+    assert_eq!((access.allowed, access.agent_country.as_str()), (false, "US"));
+    let back_home = decide(&snapshot, "acme", Severity::Sev1, TicketCategory::ProductSupport, "2026-08-01T11:00:00Z");
+    assert_eq!(back_home.eligible_on_shift, 1);
+}

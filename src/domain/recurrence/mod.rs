@@ -17,7 +17,7 @@ mod periodic;
 use periodic::PeriodicRule;
 
 use super::interval::Interval;
-use super::time::{Instant, Zone};
+use super::time::{Instant, LocalTimeConverter, Zone};
 
 /// A rule may produce at most this many occurrences in the 366 days from its first one: four a
 /// day on average. Anything denser is not a shift pattern (and HOURLY or finer rules are).
@@ -260,6 +260,7 @@ impl RecurringSchedule {
         window: Interval,
     ) -> Result<Vec<Interval>, ExpansionBudgetExceeded> {
         let stop_after = self.zone.to_local(window.end).saturating_add(2.days());
+        let mut converter = LocalTimeConverter::new(&self.zone);
         let mut occurrences = Vec::new();
         for (step_idx, local_start) in local_starts.enumerate() {
             if step_idx as u64 >= MAX_EXPANSION_STEPS {
@@ -271,8 +272,8 @@ impl RecurringSchedule {
             if self.exdates.iter().any(|exdate| exdate.excludes(local_start)) {
                 continue;
             }
-            let start = self.zone.to_instant(local_start);
-            let end = self.zone.to_instant(self.local_end(local_start));
+            let start = converter.to_instant(local_start);
+            let end = converter.to_instant(self.local_end(local_start));
             if let Some(interval) = Interval::new(start, end).filter(|interval| interval.overlaps(&window)) {
                 occurrences.push(interval);
             }
