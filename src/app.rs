@@ -2,17 +2,20 @@
 //! snapshot; writes run in one database transaction, then the next snapshot is built from the
 //! committed data and swapped in, in commit order.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use arc_swap::ArcSwap;
 use tokio::sync::Mutex;
 
-use crate::domain::coverage::{self, CoverageQuestion, OnShift, RequirementCoverage};
+use crate::domain::coverage::{self, CoverageQuestion, Gap, OnShift, RequirementCoverage};
 use crate::domain::decision::{self, AccessDecision, DecisionError, TicketDecision, TicketQuestion};
+use crate::domain::interval::Interval;
 use crate::domain::policy::{PlanKind, Policy, Severity};
-use crate::domain::roster::{Agent, Consent, FieldViolation, Org, Shift, TimeOff};
+use crate::domain::roster::{Agent, Consent, FieldViolation, Org, Schedule, Shift, TimeOff};
 use crate::domain::snapshot::Snapshot;
+use crate::domain::sync::SyncChanges;
+use crate::domain::sync::SyncEntry;
 use crate::domain::time::Instant;
 use crate::storage::{self, StorageError, Store, UpsertCounts};
 
@@ -37,15 +40,18 @@ impl AppError {
     }
 }
 
-/// Maps storage failures; `batch_field` names the batch (`shifts`) for errors about one entry.
-fn storage_error(error: StorageError, batch_field: &str) -> AppError {
+/// Maps storage failures. `field` is the request field an unknown ID came in, for
+/// single-entity calls (`shift_id`); errors about one entry of a batch name it themselves.
+fn storage_error(error: StorageError, field: &str) -> AppError {
     match error {
-        StorageError::NotFound { entity, id } => {
-            AppError::NotFound { entity, field: format!("{}_id", entity.replace(' ', "_")), id }
+        StorageError::NotFound { entity, id } => AppError::NotFound { entity, id, field: field.to_owned() },
+        StorageError::MissingAgent { kind, index, agent_id } => {
+            AppError::NotFound { entity: "agent", id: agent_id, field: format!("{kind}[{index}].agent_id") }
         }
-        StorageError::MissingAgent { index, agent_id } => {
-            AppError::NotFound { entity: "agent", id: agent_id, field: format!("{batch_field}[{index}].agent_id") }
-        }
+        StorageError::ForeignEntry { kind, index, id } => AppError::Invalid(vec![FieldViolation::new(
+            format!("{kind}[{index}].{}", if kind == "shifts" { "shift_id" } else { "time_off_id" }),
+            format!("{id:?} is an entry of another source, or starts outside this sync's window"),
+        )]),
         StorageError::Unavailable(message) => AppError::Unavailable(message),
         StorageError::BadUrl(message) | StorageError::Migration(message) | StorageError::Corrupt(message) => {
             AppError::Internal(message)
@@ -60,6 +66,109 @@ fn decision_error(error: DecisionError) -> AppError {
         DecisionError::UnknownAgent(id) => AppError::NotFound { entity: "agent", id, field: "agent_id".into() },
         DecisionError::UnknownRegion { .. } => AppError::Internal(error.to_string()),
     }
+}
+
+/// What a manager or WFM tool asks a sync to do.
+pub struct SyncRequest {
+    pub source: String,
+    pub window: Interval,
+    pub dry_run: bool,
+    pub shifts: Vec<Shift>,
+    pub time_off: Vec<TimeOff>,
+}
+
+/// The gaps one requirement gains and loses through a sync.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RequirementGapChanges {
+    pub plan: PlanKind,
+    pub eea_tagged: bool,
+    pub severity: Severity,
+    pub opened: Vec<Gap>,
+    pub closed: Vec<Gap>,
+}
+
+/// What a sync did, or would do.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SyncReport {
+    pub dry_run: bool,
+    pub shifts: SyncChanges,
+    pub time_off: SyncChanges,
+    pub gap_changes: Vec<RequirementGapChanges>,
+}
+
+/// The most shifts and time off entries one sync may carry together.
+pub const MAX_SYNC_ENTRIES: usize = 500_000;
+
+/// Rejects a sync whose entries repeat an ID or start outside its window; names each entry by
+/// its position in the stream and its ID.
+fn check_sync_entries(request: &SyncRequest) -> Result<(), AppError> {
+    let mut violations = Vec::new();
+    let mut check =
+        |kind: &str, id_field: &str, start_field: &dyn Fn(usize) -> String, entries: Vec<(&str, Instant)>| {
+            let mut first_seen: HashMap<&str, usize> = HashMap::new();
+            for (entry_idx, (id, starts_at)) in entries.into_iter().enumerate() {
+                if let Some(first_idx) = first_seen.insert(id, entry_idx) {
+                    violations.push(FieldViolation::new(
+                        format!("{kind}[{entry_idx}].{id_field}"),
+                        format!("{id:?} appears twice in the sync (first at {kind}[{first_idx}])"),
+                    ));
+                }
+                if !request.window.contains(starts_at) {
+                    violations.push(FieldViolation::new(
+                        start_field(entry_idx),
+                        format!(
+                            "{id:?} starts at {starts_at}, outside the sync window [{}, {})",
+                            request.window.start, request.window.end
+                        ),
+                    ));
+                }
+            }
+        };
+    let shift_start_field = |entry_idx: usize| match &request.shifts[entry_idx].schedule {
+        Schedule::OneOff(_) => format!("shifts[{entry_idx}].one_off.starts_at"),
+        Schedule::Recurring(_) => format!("shifts[{entry_idx}].recurring.start_local"),
+    };
+    check(
+        "shifts",
+        "shift_id",
+        &shift_start_field,
+        request.shifts.iter().map(|shift| (shift.shift_id.as_str(), shift.starts_at())).collect(),
+    );
+    check(
+        "time_off",
+        "time_off_id",
+        &|entry_idx| format!("time_off[{entry_idx}].starts_at"),
+        request.time_off.iter().map(|entry| (entry.time_off_id.as_str(), entry.starts_at())).collect(),
+    );
+    if request.shifts.len() + request.time_off.len() > MAX_SYNC_ENTRIES {
+        violations.push(FieldViolation::new("batch", format!("at most {MAX_SYNC_ENTRIES} entries per sync")));
+    }
+    if violations.is_empty() {
+        Ok(())
+    } else {
+        Err(AppError::Invalid(violations))
+    }
+}
+
+/// The gaps each requirement of each plan gains and loses between two snapshots.
+fn compare_gaps(before: &Snapshot, after: &Snapshot, window: Interval) -> Vec<RequirementGapChanges> {
+    let mut changes = Vec::new();
+    for (plan, eea_tagged) in [(PlanKind::EeaOnly, true), (PlanKind::Standard, true)] {
+        let question = CoverageQuestion { plan, eea_tagged, window, min_staff: 1 };
+        let old = coverage::coverage_report(before, &question);
+        let new = coverage::coverage_report(after, &question);
+        for (old_requirement, new_requirement) in old.iter().zip(&new) {
+            let (opened, closed) = coverage::gap_changes(&old_requirement.gaps, &new_requirement.gaps);
+            changes.push(RequirementGapChanges {
+                plan,
+                eea_tagged,
+                severity: new_requirement.severity,
+                opened,
+                closed,
+            });
+        }
+    }
+    changes
 }
 
 /// Rejects a batch that is empty, too large, or names one ID twice.
@@ -219,6 +328,85 @@ impl App {
 
     pub fn on_shift(&self, plan: PlanKind, eea_tagged: bool, severity: Severity, at: Instant) -> Vec<OnShift> {
         coverage::on_shift(&self.snapshot(), plan, eea_tagged, severity, at)
+    }
+
+    /// Replaces a source's entries in a window, all or nothing, and reports the gaps the change
+    /// opens and closes. A dry run reports the same without writing.
+    pub async fn sync_shifts(&self, mut request: SyncRequest) -> Result<SyncReport, AppError> {
+        check_sync_entries(&request)?;
+        for shift in &mut request.shifts {
+            shift.source = Some(request.source.clone());
+        }
+        for entry in &mut request.time_off {
+            entry.source = Some(request.source.clone());
+        }
+        let request = Arc::new(request);
+        let _writer = self.write_lock.lock().await;
+        let stored = request.clone();
+        let (shift_changes, time_off_changes) = self
+            .store
+            .write(move |connection| {
+                storage::sync_source(
+                    connection,
+                    &stored.source,
+                    stored.window,
+                    &stored.shifts,
+                    &stored.time_off,
+                    stored.dry_run,
+                )
+            })
+            .await
+            .map_err(|error| match error {
+                // In a sync an unknown agent makes the entry invalid, like any other bad field.
+                StorageError::MissingAgent { kind, index, agent_id } => {
+                    let entry_id = match kind {
+                        "shifts" => request.shifts.get(index).map(|shift| shift.shift_id.as_str()),
+                        _ => request.time_off.get(index).map(|entry| entry.time_off_id.as_str()),
+                    };
+                    AppError::Invalid(vec![FieldViolation::new(
+                        format!("{kind}[{index}].agent_id"),
+                        format!("entry {:?}: agent {agent_id:?} not found", entry_id.unwrap_or_default()),
+                    )])
+                }
+                other => storage_error(other, "shifts"),
+            })?;
+
+        let before = self.snapshot();
+        let after = {
+            let removed_shifts: HashSet<&str> =
+                shift_changes.updated.iter().chain(&shift_changes.deleted).map(String::as_str).collect();
+            let removed_time_off: HashSet<&str> =
+                time_off_changes.updated.iter().chain(&time_off_changes.deleted).map(String::as_str).collect();
+            let changed_shift_ids: HashSet<&str> =
+                shift_changes.created.iter().chain(&shift_changes.updated).map(String::as_str).collect();
+            let changed_time_off_ids: HashSet<&str> =
+                time_off_changes.created.iter().chain(&time_off_changes.updated).map(String::as_str).collect();
+            let added_shifts: Vec<Shift> = request
+                .shifts
+                .iter()
+                .filter(|shift| changed_shift_ids.contains(shift.shift_id.as_str()))
+                .cloned()
+                .collect();
+            let added_time_off: Vec<TimeOff> = request
+                .time_off
+                .iter()
+                .filter(|entry| changed_time_off_ids.contains(entry.time_off_id.as_str()))
+                .cloned()
+                .collect();
+            Arc::new(before.with_entries_replaced(&removed_shifts, &added_shifts, &removed_time_off, &added_time_off))
+        };
+        let window = request.window;
+        let (gap_before, gap_after) = (before.clone(), after.clone());
+        let gap_changes = tokio::task::spawn_blocking(move || compare_gaps(&gap_before, &gap_after, window))
+            .await
+            .map_err(|error| AppError::Internal(format!("gap comparison failed: {error}")))?;
+        if !request.dry_run {
+            // The committed state is the snapshot just computed, when nothing else changed since.
+            if let Err(error) = self.refresh().await {
+                tracing::error!(error = %error, "snapshot refresh after a committed sync failed");
+            }
+        }
+        Ok(SyncReport { dry_run: request.dry_run, shifts: shift_changes, time_off: time_off_changes, gap_changes })
     }
 
     pub fn decide_ticket(&self, question: &TicketQuestion) -> Result<TicketDecision, AppError> {

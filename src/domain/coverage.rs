@@ -357,6 +357,24 @@ pub fn coverage_report(snapshot: &Snapshot, question: &CoverageQuestion) -> Vec<
     reports
 }
 
+/// What changed between two gap lists of one requirement: the stretches that are gaps only in
+/// `after` (with their cause after) and those that were gaps only in `before` (cause before).
+pub fn gap_changes(before: &[Gap], after: &[Gap]) -> (Vec<Gap>, Vec<Gap>) {
+    let only_in = |gaps: &[Gap], other: &[Gap]| -> Vec<Gap> {
+        let other_intervals = merge(other.iter().map(|gap| gap.interval).collect());
+        gaps.iter()
+            .flat_map(|gap| {
+                subtract(&[gap.interval], &other_intervals).into_iter().map(move |interval| Gap {
+                    interval,
+                    eligible_on_shift: gap.eligible_on_shift,
+                    cause: gap.cause,
+                })
+            })
+            .collect()
+    };
+    (only_in(after, before), only_in(before, after))
+}
+
 /// The interval endpoints the report's sweeps sort, all severities together, unsorted: the
 /// baseline a benchmark compares the whole report with.
 pub fn sweep_endpoints(snapshot: &Snapshot, question: &CoverageQuestion) -> Vec<i64> {

@@ -13,4 +13,5 @@ pub mod policy;
 pub mod recurrence;
 pub mod roster;
 pub mod snapshot;
+pub mod sync;
 pub mod time;

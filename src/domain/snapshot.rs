@@ -1,7 +1,7 @@
 //! An immutable picture of the roster and the policy at one moment. Every read (decisions,
 //! lists) is answered from one of these; a write builds the next one and swaps it in.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
 
 use super::interval::{merge, Interval};
@@ -81,6 +81,42 @@ impl Snapshot {
             shift_owner,
             time_off_owner,
         }
+    }
+
+    /// This snapshot with shifts and time off replaced: entries named in `removed_*` go, the
+    /// `added_*` ones come in (an update is a removal plus an addition). Agents, orgs and
+    /// consents stay as they are.
+    pub fn with_entries_replaced(
+        &self,
+        removed_shift_ids: &HashSet<&str>,
+        added_shifts: &[Shift],
+        removed_time_off_ids: &HashSet<&str>,
+        added_time_off: &[TimeOff],
+    ) -> Snapshot {
+        let mut shifts: Vec<Shift> = Vec::with_capacity(self.shift_owner.len() + added_shifts.len());
+        let mut time_off: Vec<TimeOff> = Vec::with_capacity(self.time_off_owner.len() + added_time_off.len());
+        for roster in self.agents.values() {
+            shifts.extend(
+                roster.shifts.iter().filter(|shift| !removed_shift_ids.contains(shift.shift_id.as_str())).cloned(),
+            );
+            time_off.extend(
+                roster
+                    .time_off
+                    .iter()
+                    .filter(|entry| !removed_time_off_ids.contains(entry.time_off_id.as_str()))
+                    .cloned(),
+            );
+        }
+        shifts.extend(added_shifts.iter().cloned());
+        time_off.extend(added_time_off.iter().cloned());
+        Snapshot::build(
+            self.policy.clone(),
+            self.orgs.values().cloned().collect(),
+            self.agents.values().map(|roster| roster.agent.clone()).collect(),
+            shifts,
+            time_off,
+            self.consents.values().cloned().collect(),
+        )
     }
 
     /// A snapshot with the policy and nothing else.

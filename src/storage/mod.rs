@@ -14,7 +14,9 @@ use diesel::prelude::*;
 use diesel::r2d2::{ManageConnection, Pool, PooledConnection};
 use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
 
+use crate::domain::interval::Interval;
 use crate::domain::roster::{Agent, Consent, Org, Shift, TimeOff};
+use crate::domain::sync::{diff_entries, EntryChanges, SyncChanges, SyncEntry};
 use rows::{AgentRow, ConsentRow, LocationChangeRow, OrgRow, ShiftRow, TimeOffRow};
 use schema::{agents, consents, location_changes, orgs, shifts, time_off};
 
@@ -122,9 +124,14 @@ pub enum StorageError {
     Corrupt(String),
     #[error("{entity} {id:?} not found")]
     NotFound { entity: &'static str, id: String },
-    /// Entry `index` of a batch names an agent that does not exist.
-    #[error("agent {agent_id:?} not found")]
-    MissingAgent { index: usize, agent_id: String },
+    /// Entry `index` of a batch of `kind` ("shifts", "time_off") names an agent that does not
+    /// exist.
+    #[error("{kind}[{index}].agent_id: agent {agent_id:?} not found")]
+    MissingAgent { kind: &'static str, index: usize, agent_id: String },
+    /// Entry `index` of a sync reuses the ID of an entry that another source owns, or that starts
+    /// outside the sync's window.
+    #[error("{kind}[{index}]: {id:?} belongs to an entry outside this source's window")]
+    ForeignEntry { kind: &'static str, index: usize, id: String },
 }
 
 struct ConnectionManager {
@@ -404,19 +411,20 @@ pub fn delete_agent(connection: &mut AnyConnection, agent_id: &str) -> Result<()
 /// Fails with the first entry of a batch whose agent does not exist.
 fn require_agents<'a>(
     connection: &mut AnyConnection,
+    kind: &'static str,
     agent_ids: impl Iterator<Item = &'a str> + Clone,
 ) -> Result<(), StorageError> {
     let wanted: Vec<&str> = agent_ids.clone().collect::<HashSet<_>>().into_iter().collect();
     let existing = existing_agent_ids(connection, &wanted)?;
     match agent_ids.enumerate().find(|(_, agent_id)| !existing.contains(*agent_id)) {
-        Some((index, agent_id)) => Err(StorageError::MissingAgent { index, agent_id: agent_id.to_owned() }),
+        Some((index, agent_id)) => Err(StorageError::MissingAgent { kind, index, agent_id: agent_id.to_owned() }),
         None => Ok(()),
     }
 }
 
 /// Creates or replaces shifts; every shift's agent must exist.
 pub fn upsert_shifts(connection: &mut AnyConnection, batch: &[Shift]) -> Result<UpsertCounts, StorageError> {
-    require_agents(connection, batch.iter().map(|shift| shift.agent_id.as_str()))?;
+    require_agents(connection, "shifts", batch.iter().map(|shift| shift.agent_id.as_str()))?;
     let ids: Vec<&str> = batch.iter().map(|shift| shift.shift_id.as_str()).collect();
     let existing = existing_ids(&ids, |chunk| {
         Ok(shifts::table.select(shifts::shift_id).filter(shifts::shift_id.eq_any(chunk)).load(connection)?)
@@ -438,7 +446,7 @@ pub fn delete_shift(connection: &mut AnyConnection, shift_id: &str) -> Result<()
 
 /// Creates or replaces time off entries; every entry's agent must exist.
 pub fn upsert_time_off(connection: &mut AnyConnection, batch: &[TimeOff]) -> Result<UpsertCounts, StorageError> {
-    require_agents(connection, batch.iter().map(|entry| entry.agent_id.as_str()))?;
+    require_agents(connection, "time_off", batch.iter().map(|entry| entry.agent_id.as_str()))?;
     let ids: Vec<&str> = batch.iter().map(|entry| entry.time_off_id.as_str()).collect();
     let existing = existing_ids(&ids, |chunk| {
         Ok(time_off::table
@@ -459,6 +467,120 @@ pub fn upsert_time_off(connection: &mut AnyConnection, batch: &[TimeOff]) -> Res
 pub fn delete_time_off(connection: &mut AnyConnection, time_off_id: &str) -> Result<(), StorageError> {
     let n_deleted = diesel::delete(time_off::table.find(time_off_id)).execute(connection)?;
     not_found_unless(n_deleted, "time off", time_off_id)
+}
+
+fn ids_of<T: SyncEntry>(changes: &EntryChanges<T>) -> SyncChanges {
+    SyncChanges {
+        created: changes.created.iter().map(|entry| entry.id().to_owned()).collect(),
+        updated: changes.updated.iter().map(|entry| entry.id().to_owned()).collect(),
+        deleted: changes.deleted.clone(),
+        n_unchanged: changes.n_unchanged,
+    }
+}
+
+/// Serialises syncs of one source across every replica sharing a PostgreSQL database; SQLite
+/// has one writer at a time anyway.
+fn lock_source(connection: &mut AnyConnection, source: &str) -> Result<(), StorageError> {
+    if let AnyConnection::Postgresql(postgres) = connection {
+        diesel::sql_query("SELECT pg_advisory_xact_lock(hashtext($1))")
+            .bind::<diesel::sql_types::Text, _>(source)
+            .execute(postgres)?;
+    }
+    Ok(())
+}
+
+/// Fails with the first sent entry whose ID exists but is not among `stored` (the source's
+/// entries inside the window): another source's, or outside the window.
+fn reject_foreign_ids(
+    kind: &'static str,
+    sent_ids: &[&str],
+    stored_ids: &HashSet<&str>,
+    existing: &HashSet<String>,
+) -> Result<(), StorageError> {
+    match sent_ids.iter().enumerate().find(|(_, id)| existing.contains(**id) && !stored_ids.contains(**id)) {
+        Some((index, id)) => Err(StorageError::ForeignEntry { kind, index, id: (*id).to_owned() }),
+        None => Ok(()),
+    }
+}
+
+/// Makes `source`'s shifts and time off that start inside `window` exactly `shifts` and
+/// `time_off` (which the caller has checked: unique IDs, inside the window, tagged with the
+/// source). With `dry_run` it only reports. Runs inside the caller's transaction.
+pub fn sync_source(
+    connection: &mut AnyConnection,
+    source: &str,
+    window: Interval,
+    shifts: &[Shift],
+    time_off: &[TimeOff],
+    dry_run: bool,
+) -> Result<(SyncChanges, SyncChanges), StorageError> {
+    lock_source(connection, source)?;
+    require_agents(connection, "shifts", shifts.iter().map(|shift| shift.agent_id.as_str()))?;
+    require_agents(connection, "time_off", time_off.iter().map(|entry| entry.agent_id.as_str()))?;
+    let (window_start, window_end) = (rows::to_micros(window.start), rows::to_micros(window.end));
+
+    let stored_shifts: Vec<ShiftRow> = shifts::table
+        .filter(shifts::source.eq(source))
+        .filter(shifts::first_start_at.ge(window_start))
+        .filter(shifts::first_start_at.lt(window_end))
+        .load(connection)?;
+    let sent_shift_ids: Vec<&str> = shifts.iter().map(|shift| shift.shift_id.as_str()).collect();
+    let existing_shift_ids = existing_ids(&sent_shift_ids, |chunk| {
+        Ok(shifts::table.select(shifts::shift_id).filter(shifts::shift_id.eq_any(chunk)).load(connection)?)
+    })?;
+    let stored_shift_ids: HashSet<&str> = stored_shifts.iter().map(|row| row.shift_id.as_str()).collect();
+    reject_foreign_ids("shifts", &sent_shift_ids, &stored_shift_ids, &existing_shift_ids)?;
+
+    let stored_time_off: Vec<TimeOffRow> = time_off::table
+        .filter(time_off::source.eq(source))
+        .filter(time_off::starts_at.ge(window_start))
+        .filter(time_off::starts_at.lt(window_end))
+        .load(connection)?;
+    let sent_time_off_ids: Vec<&str> = time_off.iter().map(|entry| entry.time_off_id.as_str()).collect();
+    let existing_time_off_ids = existing_ids(&sent_time_off_ids, |chunk| {
+        Ok(time_off::table
+            .select(time_off::time_off_id)
+            .filter(time_off::time_off_id.eq_any(chunk))
+            .load(connection)?)
+    })?;
+    let stored_time_off_ids: HashSet<&str> = stored_time_off.iter().map(|row| row.time_off_id.as_str()).collect();
+    reject_foreign_ids("time_off", &sent_time_off_ids, &stored_time_off_ids, &existing_time_off_ids)?;
+
+    let shift_changes = diff_entries(stored_shifts, shifts.iter().map(ShiftRow::from_domain).collect());
+    let time_off_changes = diff_entries(stored_time_off, time_off.iter().map(TimeOffRow::from_domain).collect());
+    let outcome = (ids_of(&shift_changes), ids_of(&time_off_changes));
+    if dry_run {
+        return Ok(outcome);
+    }
+
+    let replaced_shifts: Vec<&str> = shift_changes
+        .updated
+        .iter()
+        .map(|row| row.shift_id.as_str())
+        .chain(shift_changes.deleted.iter().map(String::as_str))
+        .collect();
+    for chunk in replaced_shifts.chunks(CHUNK_ROWS) {
+        diesel::delete(shifts::table.filter(shifts::shift_id.eq_any(chunk))).execute(connection)?;
+    }
+    let new_shift_rows: Vec<ShiftRow> = shift_changes.created.into_iter().chain(shift_changes.updated).collect();
+    for chunk in new_shift_rows.chunks(CHUNK_ROWS) {
+        insert_rows!(connection, shifts::table, chunk)?;
+    }
+    let replaced_time_off: Vec<&str> = time_off_changes
+        .updated
+        .iter()
+        .map(|row| row.time_off_id.as_str())
+        .chain(time_off_changes.deleted.iter().map(String::as_str))
+        .collect();
+    for chunk in replaced_time_off.chunks(CHUNK_ROWS) {
+        diesel::delete(time_off::table.filter(time_off::time_off_id.eq_any(chunk))).execute(connection)?;
+    }
+    let new_time_off_rows: Vec<TimeOffRow> =
+        time_off_changes.created.into_iter().chain(time_off_changes.updated).collect();
+    for chunk in new_time_off_rows.chunks(CHUNK_ROWS) {
+        insert_rows!(connection, time_off::table, chunk)?;
+    }
+    Ok(outcome)
 }
 
 #[cfg(test)]

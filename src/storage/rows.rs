@@ -11,6 +11,7 @@ use crate::domain::policy::{PlanKind, SeveritySet};
 use crate::domain::roster::{
     Agent, AgentDraft, Consent, FieldViolation, Org, Schedule, ScheduleDraft, Shift, ShiftDraft, TimeOff,
 };
+use crate::domain::sync::SyncEntry;
 use crate::domain::time::Instant;
 
 pub fn to_micros(instant: Instant) -> i64 {
@@ -175,6 +176,7 @@ pub struct ShiftRow {
     pub rrule: Option<String>,
     pub exdates: Option<String>,
     pub source: Option<String>,
+    pub first_start_at: Option<i64>,
 }
 
 fn local_text(local: DateTime) -> String {
@@ -196,6 +198,7 @@ impl ShiftRow {
             rrule: None,
             exdates: None,
             source: shift.source.clone(),
+            first_start_at: Some(to_micros(shift.starts_at())),
         };
         match &shift.schedule {
             Schedule::OneOff(interval) => {
@@ -240,7 +243,7 @@ impl ShiftRow {
     }
 }
 
-#[derive(Queryable, Insertable, AsChangeset, Clone)]
+#[derive(Queryable, Insertable, AsChangeset, Clone, PartialEq, Debug)]
 #[diesel(table_name = time_off, treat_none_as_null = true)]
 pub struct TimeOffRow {
     pub time_off_id: String,
@@ -271,5 +274,25 @@ impl TimeOffRow {
             self.source,
         )
         .map_err(|violations| corrupt("time off", &time_off_id, violations))
+    }
+}
+
+impl SyncEntry for ShiftRow {
+    fn id(&self) -> &str {
+        &self.shift_id
+    }
+
+    fn starts_at(&self) -> Instant {
+        Instant::from_microsecond(self.first_start_at.unwrap_or_default()).unwrap_or(Instant::UNIX_EPOCH)
+    }
+}
+
+impl SyncEntry for TimeOffRow {
+    fn id(&self) -> &str {
+        &self.time_off_id
+    }
+
+    fn starts_at(&self) -> Instant {
+        Instant::from_microsecond(self.starts_at).unwrap_or(Instant::UNIX_EPOCH)
     }
 }

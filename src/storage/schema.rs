@@ -50,6 +50,7 @@ diesel::table! {
         rrule -> Nullable<Text>,
         exdates -> Nullable<Text>,
         source -> Nullable<Text>,
+        first_start_at -> Nullable<BigInt>,
     }
 }
 

@@ -3,6 +3,7 @@
 
 use crate::app::MAX_BATCH_ENTRIES;
 use crate::domain::calendar::HolidayCalendar;
+use crate::domain::coverage::{Gap, GapCause};
 use crate::domain::decision::{AccessDecision, AccessReason, DecisionReason, TicketDecision};
 use crate::domain::policy::{PlanKind, Policy, ServiceHours, Severity, SeveritySet, TicketCategory, TransferBasis};
 use crate::domain::roster::{
@@ -311,6 +312,22 @@ pub fn batch_from_pb<P, T>(
         Ok(converted)
     } else {
         Err(violations)
+    }
+}
+
+pub fn gap_to_pb(gap: &Gap) -> pb::Gap {
+    let Gap { interval, eligible_on_shift, cause } = gap;
+    let cause = match cause {
+        GapCause::BelowMinimum => pb::GapCause::BelowMinimum,
+        GapCause::StaffOnTimeOff => pb::GapCause::StaffOnTimeOff,
+        GapCause::OnlyIneligibleStaff => pb::GapCause::OnlyIneligibleStaff,
+        GapCause::NoOneScheduled => pb::GapCause::NoOneScheduled,
+    };
+    pb::Gap {
+        starts_at: Some(timestamp(interval.start)),
+        ends_at: Some(timestamp(interval.end)),
+        eligible_on_shift: i32::try_from(*eligible_on_shift).unwrap_or(i32::MAX),
+        cause: cause as i32,
     }
 }
 

@@ -5,11 +5,13 @@ use std::sync::Arc;
 use jiff::SignedDuration;
 use tonic::{Request, Response, Status};
 
-use super::convert::{plan_from_pb, plan_to_pb, question_instant_field, severity_from_pb, severity_to_pb, timestamp};
+use super::convert::{
+    gap_to_pb, plan_from_pb, plan_to_pb, question_instant_field, severity_from_pb, severity_to_pb, timestamp,
+};
 use super::status::{invalid, to_status};
 use crate::app::App;
 use crate::clock;
-use crate::domain::coverage::{CoverageQuestion, GapCause, RequirementCoverage, HOURS_PER_WEEK, MAX_REPORT_DAYS};
+use crate::domain::coverage::{CoverageQuestion, RequirementCoverage, HOURS_PER_WEEK, MAX_REPORT_DAYS};
 use crate::domain::interval::Interval;
 use crate::domain::policy::{PlanKind, ServiceHours};
 use crate::domain::roster::{FieldViolation, Violations};
@@ -36,15 +38,6 @@ fn seconds(micros: i64) -> i64 {
     micros.div_euclid(1_000_000)
 }
 
-fn gap_cause_to_pb(cause: GapCause) -> pb::GapCause {
-    match cause {
-        GapCause::BelowMinimum => pb::GapCause::BelowMinimum,
-        GapCause::StaffOnTimeOff => pb::GapCause::StaffOnTimeOff,
-        GapCause::OnlyIneligibleStaff => pb::GapCause::OnlyIneligibleStaff,
-        GapCause::NoOneScheduled => pb::GapCause::NoOneScheduled,
-    }
-}
-
 fn requirement_to_pb(requirement: &RequirementCoverage) -> pb::RequirementCoverage {
     let RequirementCoverage { severity, around_the_clock, required_micros, covered_micros, gaps, thin, hour_of_week } =
         requirement;
@@ -54,15 +47,7 @@ fn requirement_to_pb(requirement: &RequirementCoverage) -> pb::RequirementCovera
         required_seconds: seconds(*required_micros),
         covered_seconds: seconds(*covered_micros),
         coverage_ratio: requirement.coverage_ratio(),
-        gaps: gaps
-            .iter()
-            .map(|gap| pb::Gap {
-                starts_at: Some(timestamp(gap.interval.start)),
-                ends_at: Some(timestamp(gap.interval.end)),
-                eligible_on_shift: i32::try_from(gap.eligible_on_shift).unwrap_or(i32::MAX),
-                cause: gap_cause_to_pb(gap.cause) as i32,
-            })
-            .collect(),
+        gaps: gaps.iter().map(gap_to_pb).collect(),
         thin: thin
             .iter()
             .map(|interval| pb::ThinInterval {

@@ -2,17 +2,20 @@
 
 use std::sync::Arc;
 
-use tonic::{Request, Response, Status};
+use jiff::SignedDuration;
+use tonic::{Request, Response, Status, Streaming};
 
 use super::convert::{
-    agent_from_pb, agent_to_pb, batch_from_pb, question_instant_field, shift_from_pb, shift_to_pb, time_off_from_pb,
-    time_off_to_pb,
+    agent_from_pb, agent_to_pb, batch_from_pb, gap_to_pb, plan_to_pb, question_instant_field, severity_to_pb,
+    shift_from_pb, shift_to_pb, time_off_from_pb, time_off_to_pb,
 };
 use super::pagination::{page_request, take_page};
 use super::status::{invalid, invalid_field, to_status};
-use crate::app::{App, AppError};
+use crate::app::{App, AppError, SyncRequest, MAX_SYNC_ENTRIES};
 use crate::domain::interval::Interval;
 use crate::domain::roster::FieldViolation;
+use crate::domain::roster::{check_id, Schedule, Shift, TimeOff, Violations};
+use crate::domain::sync::{SyncChanges, MAX_SYNC_DAYS};
 use crate::pb;
 use crate::pb::roster_service_server::RosterService;
 
@@ -54,14 +57,188 @@ fn unknown_agent(agent_id: &str) -> Status {
     to_status(AppError::NotFound { entity: "agent", id: agent_id.to_owned(), field: "agent_id".into() })
 }
 
+/// Reads a sync stream: a header, then batches. Every entry is converted; the violations of all
+/// of them are reported together (up to a limit), each naming the entry's position and ID.
+async fn read_sync_stream(mut stream: Streaming<pb::SyncShiftsRequest>) -> Result<SyncRequest, Status> {
+    let first =
+        stream.message().await?.ok_or_else(|| invalid_field("header", "the stream is empty; send a header first"))?;
+    let Some(pb::sync_shifts_request::Message::Header(pb::SyncHeader { source, window_start, window_end, dry_run })) =
+        first.message
+    else {
+        return Err(invalid_field("header", "the first message must be a header"));
+    };
+    let mut violations = Violations::default();
+    check_id(&mut violations, "header.source", &source);
+    let mut timestamp_violations: Vec<FieldViolation> = Vec::new();
+    let start = question_instant_field("header.window_start", window_start, &mut timestamp_violations);
+    let end = question_instant_field("header.window_end", window_end, &mut timestamp_violations);
+    violations.0.extend(timestamp_violations);
+    let window = match (start, end) {
+        (Some(start), Some(end)) => match Interval::new(start, end) {
+            Some(window)
+                if window.end.duration_since(window.start) <= SignedDuration::from_hours(24 * MAX_SYNC_DAYS) =>
+            {
+                Some(window)
+            }
+            Some(_) => {
+                violations.add("header.window_end", format!("a sync window spans at most {MAX_SYNC_DAYS} days"));
+                None
+            }
+            None => {
+                violations.add("header.window_end", "must be after header.window_start");
+                None
+            }
+        },
+        _ => {
+            if window_start.is_none() {
+                violations.add("header.window_start", "is required");
+            }
+            if window_end.is_none() {
+                violations.add("header.window_end", "is required");
+            }
+            None
+        }
+    };
+    if !violations.0.is_empty() {
+        return Err(invalid(violations.0));
+    }
+    let mut shifts = Vec::new();
+    let mut time_off = Vec::new();
+    let mut entry_violations: Vec<FieldViolation> = Vec::new();
+    while let Some(message) = stream.message().await? {
+        let batch = match message.message {
+            Some(pb::sync_shifts_request::Message::Batch(batch)) => batch,
+            Some(pb::sync_shifts_request::Message::Header(_)) => {
+                return Err(invalid_field("header", "only the first message may be a header"));
+            }
+            None => continue,
+        };
+        let pb::SyncBatch { shifts: batch_shifts, time_off: batch_time_off } = batch;
+        if shifts.len() + time_off.len() + batch_shifts.len() + batch_time_off.len() > MAX_SYNC_ENTRIES {
+            return Err(invalid_field("batch", &format!("a sync carries at most {MAX_SYNC_ENTRIES} entries")));
+        }
+        for entry in batch_shifts {
+            let (entry_idx, shift_id) = (shifts.len(), entry.shift_id.clone());
+            match shift_from_pb(entry, Some(source.clone())) {
+                Ok(shift) => shifts.push(shift),
+                Err(found) => {
+                    // Keep counting positions so later entries are still named correctly.
+                    shifts.push(placeholder_shift());
+                    entry_violations.extend(found.into_iter().map(|violation| FieldViolation {
+                        field: format!("shifts[{entry_idx}].{}", violation.field),
+                        description: format!("entry {shift_id:?}: {}", violation.description),
+                    }));
+                }
+            }
+        }
+        for entry in batch_time_off {
+            let (entry_idx, time_off_id) = (time_off.len(), entry.time_off_id.clone());
+            match time_off_from_pb(entry, Some(source.clone())) {
+                Ok(converted) => time_off.push(converted),
+                Err(found) => {
+                    time_off.push(placeholder_time_off());
+                    entry_violations.extend(found.into_iter().map(|violation| FieldViolation {
+                        field: format!("time_off[{entry_idx}].{}", violation.field),
+                        description: format!("entry {time_off_id:?}: {}", violation.description),
+                    }));
+                }
+            }
+        }
+    }
+    if !entry_violations.is_empty() {
+        entry_violations.truncate(MAX_REPORTED_VIOLATIONS);
+        return Err(invalid(entry_violations));
+    }
+    Ok(SyncRequest { source, window: window.expect("checked above"), dry_run, shifts, time_off })
+}
+
+/// The most violations one rejected sync reports.
+const MAX_REPORTED_VIOLATIONS: usize = 100;
+
+/// Stand-ins that keep positions counted after an invalid entry; a sync with any is rejected.
+fn placeholder_shift() -> Shift {
+    let epoch = crate::domain::time::Instant::UNIX_EPOCH;
+    Shift {
+        shift_id: String::new(),
+        agent_id: String::new(),
+        severities: Default::default(),
+        country: None,
+        schedule: Schedule::OneOff(Interval { start: epoch, end: epoch }),
+        source: None,
+    }
+}
+
+fn placeholder_time_off() -> TimeOff {
+    let epoch = crate::domain::time::Instant::UNIX_EPOCH;
+    TimeOff {
+        time_off_id: String::new(),
+        agent_id: String::new(),
+        period: Interval { start: epoch, end: epoch },
+        source: None,
+    }
+}
+
+fn sync_counts(changes: &SyncChanges) -> pb::SyncCounts {
+    pb::SyncCounts {
+        created: count(changes.created.len()),
+        updated: count(changes.updated.len()),
+        deleted: count(changes.deleted.len()),
+        unchanged: count(changes.n_unchanged),
+    }
+}
+
 #[tonic::async_trait]
 impl RosterService for RosterApi {
+    async fn sync_shifts(
+        &self,
+        request: Request<Streaming<pb::SyncShiftsRequest>>,
+    ) -> Result<Response<pb::SyncShiftsResponse>, Status> {
+        let started = std::time::Instant::now();
+        let sync = read_sync_stream(request.into_inner()).await?;
+        let source = sync.source.clone();
+        let n_received = sync.shifts.len() + sync.time_off.len();
+        let report = self.app.sync_shifts(sync).await.map_err(to_status)?;
+        let (shifts, time_off) = (sync_counts(&report.shifts), sync_counts(&report.time_off));
+        tracing::info!(
+            sync.source = %source,
+            sync.dry_run = report.dry_run,
+            sync.entries = n_received,
+            shifts.created = shifts.created,
+            shifts.updated = shifts.updated,
+            shifts.deleted = shifts.deleted,
+            shifts.unchanged = shifts.unchanged,
+            elapsed_ms = started.elapsed().as_millis() as u64,
+            "shifts synced"
+        );
+        Ok(Response::new(pb::SyncShiftsResponse {
+            dry_run: report.dry_run,
+            created: shifts.created + time_off.created,
+            updated: shifts.updated + time_off.updated,
+            deleted: shifts.deleted + time_off.deleted,
+            unchanged: shifts.unchanged + time_off.unchanged,
+            shifts: Some(shifts),
+            time_off: Some(time_off),
+            gap_changes: report
+                .gap_changes
+                .iter()
+                .map(|change| pb::RequirementGapChanges {
+                    plan: plan_to_pb(change.plan) as i32,
+                    eea_tagged: change.eea_tagged,
+                    severity: severity_to_pb(change.severity) as i32,
+                    opened: change.opened.iter().map(gap_to_pb).collect(),
+                    closed: change.closed.iter().map(gap_to_pb).collect(),
+                })
+                .collect(),
+        }))
+    }
+
     async fn upsert_agents(
         &self,
         request: Request<pb::UpsertAgentsRequest>,
     ) -> Result<Response<pb::UpsertAgentsResponse>, Status> {
-        let pb::UpsertAgentsRequest { agents } = request.into_inner();
-        let agents = batch_from_pb("agents", agents, |agent| agent_from_pb(agent, None)).map_err(invalid)?;
+        let pb::UpsertAgentsRequest { agents, source } = request.into_inner();
+        let source = if source.is_empty() { None } else { Some(source) };
+        let agents = batch_from_pb("agents", agents, |agent| agent_from_pb(agent, source.clone())).map_err(invalid)?;
         let (agents, counts) = self.app.upsert_agents(agents).await.map_err(to_status)?;
         tracing::info!(agents.created = counts.created, agents.updated = counts.updated, "agents upserted");
         Ok(Response::new(pb::UpsertAgentsResponse {

@@ -13,7 +13,7 @@ async fn seed_roster(roster: &mut pb::roster_service_client::RosterServiceClient
     pager_holder.severities = vec![pb::Severity::Severity1 as i32];
     let agents =
         vec![agent("ie-days", "IE", "Europe/Dublin"), pager_holder, agent("us-days", "US", "America/New_York")];
-    roster.upsert_agents(pb::UpsertAgentsRequest { agents }).await.unwrap();
+    roster.upsert_agents(pb::UpsertAgentsRequest { agents, ..Default::default() }).await.unwrap();
     let shifts = vec![
         recurring(
             "ie-weekdays",

@@ -7,5 +7,6 @@ mod policy;
 mod restart;
 mod roster;
 mod service;
+mod sync;
 mod tickets;
 mod validation;

@@ -57,7 +57,10 @@ async fn consents_round_trip(backend: Backend) {
         .await
         .unwrap();
     roster
-        .upsert_agents(pb::UpsertAgentsRequest { agents: vec![agent("us-1", "US", "America/New_York")] })
+        .upsert_agents(pb::UpsertAgentsRequest {
+            agents: vec![agent("us-1", "US", "America/New_York")],
+            ..Default::default()
+        })
         .await
         .unwrap();
     let consent = pb::Consent {

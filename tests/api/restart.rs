@@ -10,7 +10,10 @@ async fn data_survives_a_restart(backend: Backend) {
     let (mut policy, mut roster) = (first.policy.clone(), first.roster.clone());
     policy.upsert_org(pb::UpsertOrgRequest { org: Some(org("acme", "eu-north-1", pb::Plan::EeaOnly)) }).await.unwrap();
     roster
-        .upsert_agents(pb::UpsertAgentsRequest { agents: vec![agent("se-1", "SE", "Europe/Stockholm")] })
+        .upsert_agents(pb::UpsertAgentsRequest {
+            agents: vec![agent("se-1", "SE", "Europe/Stockholm")],
+            ..Default::default()
+        })
         .await
         .unwrap();
     let shift = recurring(

@@ -13,7 +13,11 @@ async fn agents_round_trip_with_pagination(backend: Backend) {
     mover.location_changes =
         vec![pb::LocationChange { effective_at: Some(timestamp("2026-07-01T00:00:00Z")), country: "EL".into() }];
     let batch = vec![agent("agent-1", "IE", "Europe/Dublin"), mover, agent("agent-3", "IN", "Asia/Kolkata")];
-    let response = roster.upsert_agents(pb::UpsertAgentsRequest { agents: batch }).await.unwrap().into_inner();
+    let response = roster
+        .upsert_agents(pb::UpsertAgentsRequest { agents: batch, source: String::new() })
+        .await
+        .unwrap()
+        .into_inner();
     assert_eq!((response.created, response.updated), (3, 0));
 
     let stored = roster.get_agent(pb::GetAgentRequest { agent_id: "agent-2".into() }).await.unwrap().into_inner();
@@ -22,7 +26,10 @@ async fn agents_round_trip_with_pagination(backend: Backend) {
     assert_eq!(stored.location_changes[0].country, "GR", "EL is stored as its ISO code");
 
     let response = roster
-        .upsert_agents(pb::UpsertAgentsRequest { agents: vec![agent("agent-1", "PT", "Europe/Lisbon")] })
+        .upsert_agents(pb::UpsertAgentsRequest {
+            agents: vec![agent("agent-1", "PT", "Europe/Lisbon")],
+            ..Default::default()
+        })
         .await
         .unwrap()
         .into_inner();
@@ -53,6 +60,7 @@ async fn shifts_and_time_off_round_trip(backend: Backend) {
     roster
         .upsert_agents(pb::UpsertAgentsRequest {
             agents: vec![agent("a", "DE", "Europe/Berlin"), agent("b", "NL", "Europe/Amsterdam")],
+            ..Default::default()
         })
         .await
         .unwrap();

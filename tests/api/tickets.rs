@@ -23,7 +23,10 @@ async fn decisions_follow_the_roster(backend: Backend) {
     mover.location_changes =
         vec![pb::LocationChange { effective_at: Some(timestamp("2026-12-02T12:00:00Z")), country: "GB".into() }];
     roster
-        .upsert_agents(pb::UpsertAgentsRequest { agents: vec![agent("ie-1", "IE", "Europe/Dublin"), mover] })
+        .upsert_agents(pb::UpsertAgentsRequest {
+            agents: vec![agent("ie-1", "IE", "Europe/Dublin"), mover],
+            ..Default::default()
+        })
         .await
         .unwrap();
     // ie-1 works weekdays 09:00-13:00 Dublin time; mover works a long day on 2 December.
@@ -145,6 +148,7 @@ async fn access_checks_follow_the_plan_and_consent(backend: Backend) {
                 agent("in", "IN", "Asia/Kolkata"),
                 agent("gb", "GB", "Europe/London"),
             ],
+            ..Default::default()
         })
         .await
         .unwrap();

@@ -11,22 +11,31 @@ async fn a_bad_agent_anywhere_in_a_batch_rejects_the_whole_batch(backend: Backen
     let mut bad = agent("agent-3", "XX", "Mars/Olympus");
     bad.severities = vec![9];
     let batch = vec![agent("agent-1", "IE", "Europe/Dublin"), agent("agent-2", "DE", "Europe/Berlin"), bad];
-    let error = roster.upsert_agents(pb::UpsertAgentsRequest { agents: batch }).await.unwrap_err();
+    let error =
+        roster.upsert_agents(pb::UpsertAgentsRequest { agents: batch, source: String::new() }).await.unwrap_err();
     assert_eq!(violated_fields(&error), ["agents[2].country", "agents[2].time_zone", "agents[2].severities[0]"]);
     let listed = roster.list_agents(pb::ListAgentsRequest::default()).await.unwrap().into_inner();
     assert!(listed.agents.is_empty(), "nothing of a rejected batch is stored");
 
     let duplicate = vec![agent("same", "IE", "Europe/Dublin"), agent("same", "IE", "Europe/Dublin")];
-    let error = roster.upsert_agents(pb::UpsertAgentsRequest { agents: duplicate }).await.unwrap_err();
+    let error =
+        roster.upsert_agents(pb::UpsertAgentsRequest { agents: duplicate, source: String::new() }).await.unwrap_err();
     assert_eq!(violated_fields(&error), ["agents[1].agent_id"]);
-    let error = roster.upsert_agents(pb::UpsertAgentsRequest { agents: vec![] }).await.unwrap_err();
+    let error =
+        roster.upsert_agents(pb::UpsertAgentsRequest { agents: vec![], source: String::new() }).await.unwrap_err();
     assert_eq!(violated_fields(&error), ["agents"]);
 }
 
 async fn bad_shifts_are_named_by_position_and_field(backend: Backend) {
     let Some(spawned) = spawn_app(backend).await else { return };
     let mut roster = spawned.app.roster.clone();
-    roster.upsert_agents(pb::UpsertAgentsRequest { agents: vec![agent("a", "IE", "Europe/Dublin")] }).await.unwrap();
+    roster
+        .upsert_agents(pb::UpsertAgentsRequest {
+            agents: vec![agent("a", "IE", "Europe/Dublin")],
+            source: String::new(),
+        })
+        .await
+        .unwrap();
     let good = recurring("ok", "a", "Europe/Dublin", "2026-12-01T09:00:00", "17:00", "FREQ=DAILY");
     let cases: Vec<(pb::Shift, &str)> = vec![
         (

@@ -368,3 +368,18 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn gap_changes_report_what_opened_and_what_closed() {
+    let before = vec![
+        gap("2026-06-01T00:00:00Z", "2026-06-01T06:00:00Z", 0, GapCause::NoOneScheduled),
+        gap("2026-06-01T12:00:00Z", "2026-06-01T14:00:00Z", 0, GapCause::StaffOnTimeOff),
+    ];
+    let after = vec![
+        gap("2026-06-01T04:00:00Z", "2026-06-01T08:00:00Z", 0, GapCause::OnlyIneligibleStaff),
+        gap("2026-06-01T12:00:00Z", "2026-06-01T14:00:00Z", 0, GapCause::StaffOnTimeOff),
+    ];
+    let (opened, closed) = gap_changes(&before, &after);
+    assert_eq!(opened, vec![gap("2026-06-01T06:00:00Z", "2026-06-01T08:00:00Z", 0, GapCause::OnlyIneligibleStaff)]);
+    assert_eq!(closed, vec![gap("2026-06-01T00:00:00Z", "2026-06-01T04:00:00Z", 0, GapCause::NoOneScheduled)]);
+}

@@ -1,0 +1,121 @@
+//! Workforce-management sync: the difference between what a source has stored in a window and
+//! what it sends now, decided by ID and full equality. Pure: storage loads the stored side and
+//! writes the outcome inside one transaction.
+
+use std::collections::HashMap;
+
+use super::interval::Interval;
+use super::roster::{Schedule, Shift, TimeOff};
+use super::time::Instant;
+
+/// The longest window one sync may replace.
+pub const MAX_SYNC_DAYS: i64 = 366;
+
+/// An entry a source owns: it has an ID and an instant it starts at.
+pub trait SyncEntry: Clone + PartialEq {
+    fn id(&self) -> &str;
+    /// The instant that places the entry inside or outside a window.
+    fn starts_at(&self) -> Instant;
+}
+
+impl SyncEntry for Shift {
+    fn id(&self) -> &str {
+        &self.shift_id
+    }
+
+    fn starts_at(&self) -> Instant {
+        match &self.schedule {
+            Schedule::OneOff(interval) => interval.start,
+            Schedule::Recurring(recurring) => recurring.first_start(),
+        }
+    }
+}
+
+impl SyncEntry for TimeOff {
+    fn id(&self) -> &str {
+        &self.time_off_id
+    }
+
+    fn starts_at(&self) -> Instant {
+        self.period.start
+    }
+}
+
+/// What a sync does to one kind of entry.
+#[derive(Clone, Debug, PartialEq)]
+pub struct EntryChanges<T> {
+    pub created: Vec<T>,
+    pub updated: Vec<T>,
+    pub deleted: Vec<String>,
+    pub n_unchanged: usize,
+}
+
+impl<T> EntryChanges<T> {
+    pub fn is_empty(&self) -> bool {
+        self.created.is_empty() && self.updated.is_empty() && self.deleted.is_empty()
+    }
+}
+
+/// What a sync did (or, for a dry run, would do), by ID.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct SyncChanges {
+    pub created: Vec<String>,
+    pub updated: Vec<String>,
+    pub deleted: Vec<String>,
+    pub n_unchanged: usize,
+}
+
+/// `stored`: the source's entries that start inside the window. `sent`: the new set (already
+/// checked: unique IDs, inside the window, tagged with the source).
+pub fn diff_entries<T: SyncEntry>(stored: Vec<T>, sent: Vec<T>) -> EntryChanges<T> {
+    let mut stored_by_id: HashMap<String, T> = stored.into_iter().map(|entry| (entry.id().to_owned(), entry)).collect();
+    let mut changes = EntryChanges { created: Vec::new(), updated: Vec::new(), deleted: Vec::new(), n_unchanged: 0 };
+    for entry in sent {
+        match stored_by_id.remove(entry.id()) {
+            None => changes.created.push(entry),
+            Some(previous) if previous == entry => changes.n_unchanged += 1,
+            Some(_) => changes.updated.push(entry),
+        }
+    }
+    changes.deleted = stored_by_id.into_keys().collect();
+    changes.deleted.sort_unstable();
+    changes
+}
+
+/// Whether an entry starts inside the window.
+pub fn starts_within<T: SyncEntry>(entry: &T, window: Interval) -> bool {
+    window.contains(entry.starts_at())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::fixtures::{one_off, time_off};
+
+    #[test]
+    fn entries_are_created_updated_deleted_or_left_alone_by_id_and_content() {
+        let stored = vec![
+            one_off("same", "a", "2026-12-01T08:00:00Z", "2026-12-01T16:00:00Z"),
+            one_off("moved", "a", "2026-12-02T08:00:00Z", "2026-12-02T16:00:00Z"),
+            one_off("gone", "a", "2026-12-03T08:00:00Z", "2026-12-03T16:00:00Z"),
+        ];
+        let sent = vec![
+            one_off("same", "a", "2026-12-01T08:00:00Z", "2026-12-01T16:00:00Z"),
+            one_off("moved", "a", "2026-12-02T09:00:00Z", "2026-12-02T17:00:00Z"),
+            one_off("new", "a", "2026-12-04T08:00:00Z", "2026-12-04T16:00:00Z"),
+        ];
+        let changes = diff_entries(stored, sent);
+        assert_eq!(changes.created.iter().map(|shift| shift.shift_id.as_str()).collect::<Vec<_>>(), ["new"]);
+        assert_eq!(changes.updated.iter().map(|shift| shift.shift_id.as_str()).collect::<Vec<_>>(), ["moved"]);
+        assert_eq!(changes.deleted, ["gone"]);
+        assert_eq!(changes.n_unchanged, 1);
+    }
+
+    #[test]
+    fn the_same_sync_twice_changes_nothing() {
+        let entries = vec![time_off("leave", "a", "2026-12-01T00:00:00Z", "2026-12-02T00:00:00Z")];
+        let changes = diff_entries(entries.clone(), entries);
+        assert!(changes.is_empty());
+        assert_eq!(changes.n_unchanged, 1);
+    }
+}
