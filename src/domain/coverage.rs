@@ -422,15 +422,25 @@ pub fn on_shift(
         let pieces = shift_pieces(snapshot, &context, roster, probe);
         let current = pieces
             .iter()
-            .find(|piece| piece.eligible && piece.interval.contains(at) && piece_covers(roster, piece, severity));
-        if let Some(piece) = current {
-            let shift = &roster.shifts[piece.shift_idx];
+            .position(|piece| piece.eligible && piece.interval.contains(at) && piece_covers(roster, piece, severity));
+        if let Some(piece_idx) = current {
+            let piece = &pieces[piece_idx];
+            // Pieces of one occurrence follow each other; a cut where eligibility did not change
+            // (a policy date that does not concern this agent) does not end the stretch.
+            let mut stretch_end = piece.interval.end;
+            for next in &pieces[piece_idx + 1..] {
+                if next.shift_idx != piece.shift_idx || next.interval.start != stretch_end || !next.eligible {
+                    break;
+                }
+                stretch_end = next.interval.end;
+            }
             let next_time_off = roster.time_off_merged.iter().map(|period| period.start).find(|start| *start > at);
+            let shift = &roster.shifts[piece.shift_idx];
             found.push(OnShift {
                 agent_id: roster.agent.agent_id.clone(),
-                country: shift.country.unwrap_or_else(|| roster.agent.country_at(at)),
+                country: piece.country,
                 shift_id: shift.shift_id.clone(),
-                until: next_time_off.map_or(piece.interval.end, |start| start.min(piece.interval.end)),
+                until: next_time_off.map_or(stretch_end, |start| start.min(stretch_end)),
             });
         }
     }

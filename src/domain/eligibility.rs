@@ -48,6 +48,8 @@ pub struct ShiftPiece {
     pub shift_idx: usize,
     /// The shift's own severity limit (empty = the agent's).
     pub severities: SeveritySet,
+    /// Where the agent works from during the piece (a trip's country wins).
+    pub country: Country,
     pub eligible: bool,
 }
 
@@ -150,7 +152,7 @@ pub fn shift_pieces(
                 let country = whereabouts.country_at(interval.start);
                 let eligible =
                     access_reason(snapshot, context, &roster.agent.agent_id, country, interval.start).allows();
-                pieces.push(ShiftPiece { interval, shift_idx, severities: shift.severities, eligible });
+                pieces.push(ShiftPiece { interval, shift_idx, severities: shift.severities, country, eligible });
                 piece_start = piece_end;
             }
         }

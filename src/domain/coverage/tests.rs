@@ -383,3 +383,23 @@ fn gap_changes_report_what_opened_and_what_closed() {
     assert_eq!(opened, vec![gap("2026-06-01T06:00:00Z", "2026-06-01T08:00:00Z", 0, GapCause::OnlyIneligibleStaff)]);
     assert_eq!(closed, vec![gap("2026-06-01T00:00:00Z", "2026-06-01T04:00:00Z", 0, GapCause::NoOneScheduled)]);
 }
+
+#[test]
+fn list_on_shift_reports_the_trip_country_and_ignores_policy_dates_that_change_nothing() {
+    let mut trip = one_off("trip", "u1", "2027-02-05T00:00:00Z", "2027-02-05T06:00:00Z");
+    trip.country = Some(crate::domain::country::Country::parse("FR").unwrap());
+    trip.severities = SeveritySet::from_severities([Severity::Sev4]);
+    let roster = snapshot(
+        vec![agent("u1", "US", &[]), agent("p1", "PL", &[])],
+        vec![
+            trip,
+            one_off("main", "u1", "2027-02-05T00:00:00Z", "2027-02-05T06:00:00Z"),
+            one_off("across-brazil-date", "p1", "2026-01-25T12:00:00Z", "2026-01-26T12:00:00Z"),
+        ],
+        vec![],
+    );
+    let found = on_shift(&roster, PlanKind::EeaOnly, true, Severity::Sev3, instant("2027-02-05T03:00:00Z"));
+    assert_eq!((found[0].country.as_str(), found[0].shift_id.as_str()), ("FR", "main"));
+    let found = on_shift(&roster, PlanKind::EeaOnly, true, Severity::Sev1, instant("2026-01-25T18:00:00Z"));
+    assert_eq!(found[0].until, instant("2026-01-26T12:00:00Z"));
+}
