@@ -7,6 +7,7 @@ pub mod app;
 pub mod clock;
 pub mod config;
 pub mod domain;
+pub mod import;
 pub mod pb;
 pub mod report;
 pub mod startup;

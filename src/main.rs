@@ -84,9 +84,12 @@ struct ReportArgs {
 
 /// A date is midnight in Brussels; anything else must be an RFC 3339 instant.
 fn parse_when(flag: &str, text: &str) -> Result<prost_types::Timestamp, String> {
+    // Only a bare YYYY-MM-DD is a date: the date parser would also accept a date-time and drop
+    // its time.
+    let bare_date = text.len() == 10 && !text.contains('T');
     let instant = match text.parse::<jiff::civil::Date>() {
-        Ok(day) => Zone::brussels().to_instant(day.to_datetime(jiff::civil::Time::midnight())),
-        Err(_) => text.parse::<jiff::Timestamp>().map_err(|_| {
+        Ok(day) if bare_date => Zone::brussels().to_instant(day.to_datetime(jiff::civil::Time::midnight())),
+        _ => text.parse::<jiff::Timestamp>().map_err(|_| {
             format!("{flag} {text:?} is neither a date (2026-12-01) nor an instant (2026-12-01T08:00:00Z)")
         })?,
     };

@@ -102,7 +102,7 @@ pub fn easter_sunday(year: i16) -> Date {
 }
 
 /// Monday-Friday `[opens, closes)` local time in one zone, closed on the calendar's holidays.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct BusinessWindow {
     pub zone: Zone,
     pub opens: Time,

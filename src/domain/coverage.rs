@@ -282,7 +282,7 @@ struct ExpandedAgent<'a> {
 /// shift that handles one but not the other. Each class is computed once.
 fn severity_classes(expanded: &[ExpandedAgent], rules: &PlanRules) -> Vec<Vec<Severity>> {
     let same = |left: Severity, right: Severity| {
-        std::ptr::eq(rules.hours_for(left), rules.hours_for(right))
+        rules.hours_for(left) == rules.hours_for(right)
             && expanded.iter().all(|agent| {
                 agent.unrestricted
                     || (agent.roster.agent.severities.allows(left) == agent.roster.agent.severities.allows(right)
@@ -375,8 +375,10 @@ pub fn gap_changes(before: &[Gap], after: &[Gap]) -> (Vec<Gap>, Vec<Gap>) {
     (only_in(after, before), only_in(before, after))
 }
 
-/// The interval endpoints the report's sweeps sort, all severities together, unsorted: the
-/// baseline a benchmark compares the whole report with.
+/// The interval endpoints of the four requirements' timelines (eligible, cancelled by time off,
+/// ineligible), all severities together, unsorted: what a sweep per requirement has to order,
+/// the baseline a benchmark compares the whole report with. The report itself sweeps severities
+/// with identical timelines once.
 pub fn sweep_endpoints(snapshot: &Snapshot, question: &CoverageQuestion) -> Vec<i64> {
     let context = EligibilityContext { plan: question.plan, eea_tagged: question.eea_tagged, ticket: None };
     let mut endpoints = Vec::new();

@@ -5,7 +5,7 @@ use jiff::SignedDuration;
 
 use super::country::Country;
 pub use super::eligibility::AccessReason;
-use super::eligibility::{self, access_reason, service_hours_within, EligibilityContext};
+use super::eligibility::{self, access_reason, location_at, service_hours_within, EligibilityContext};
 use super::interval::{intersect, merge, Interval};
 use super::policy::{PlanKind, ServiceHours, Severity, TicketCategory};
 use super::roster::Shift;
@@ -208,9 +208,7 @@ pub fn check_agent_access(
         .iter()
         .filter(|shift| shift.occurrences_within(instant_range).is_ok_and(|occurrences| !occurrences.is_empty()))
         .collect();
-    // Any shift running now that carries its own country says where the agent works from.
-    let agent_country =
-        shifts_now.iter().find_map(|shift| shift.country).unwrap_or_else(|| roster.agent.country_at(at));
+    let agent_country = location_at(roster, at);
     let handles_severity = roster.agent.severities.allows(context.severity);
     let on_shift =
         handles_severity && !on_time_off && shifts_now.iter().any(|shift| shift.severities.allows(context.severity));

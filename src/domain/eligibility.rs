@@ -104,6 +104,18 @@ impl Whereabouts<'_> {
     }
 }
 
+/// Where the agent works from at one instant, by the same rule as [`shift_pieces`]: the first
+/// running trip shift (in shift ID order), else the effective-dated location.
+pub fn location_at(roster: &AgentRoster, at: Instant) -> Country {
+    let probe = Interval { start: at, end: at.saturating_add(jiff::SignedDuration::from_secs(1)).unwrap_or(at) };
+    roster
+        .shifts
+        .iter()
+        .filter_map(|shift| shift.country.map(|country| (shift, country)))
+        .find(|(shift, _)| shift.occurrences_within(probe).is_ok_and(|occurrences| !occurrences.is_empty()))
+        .map_or_else(|| roster.agent.country_at(at), |(_, country)| country)
+}
+
 /// Every shift occurrence of the agent overlapping `range`, clipped to it and cut where the
 /// agent's eligibility may change (relocations, trips, the ticket's consent expiry, policy basis
 /// boundaries). Time off is not applied here.

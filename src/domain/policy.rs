@@ -266,7 +266,7 @@ impl PolicyFacts {
 }
 
 /// When a severity is served.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum ServiceHours {
     AroundTheClock,
     Business(BusinessWindow),

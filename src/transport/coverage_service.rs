@@ -13,7 +13,7 @@ use crate::app::App;
 use crate::clock;
 use crate::domain::coverage::{CoverageQuestion, RequirementCoverage, HOURS_PER_WEEK, MAX_REPORT_DAYS};
 use crate::domain::interval::Interval;
-use crate::domain::policy::{PlanKind, ServiceHours};
+use crate::domain::policy::{PlanKind, ServiceHours, Severity};
 use crate::domain::roster::{FieldViolation, Violations};
 use crate::domain::time::tz_database_version;
 use crate::pb;
@@ -117,10 +117,13 @@ impl CoverageService for CoverageApi {
         let started = std::time::Instant::now();
         let requirements = self.app.coverage_report(question).await.map_err(to_status)?;
         let rules = self.app.policy().rules(plan_kind);
-        let holiday_calendar = match rules.hours_for(crate::domain::policy::Severity::Sev2) {
-            ServiceHours::Business(window) => window.holidays.name(),
-            ServiceHours::AroundTheClock => "none",
-        };
+        let holiday_calendar = Severity::ALL
+            .iter()
+            .find_map(|severity| match rules.hours_for(*severity) {
+                ServiceHours::Business(window) => Some(window.holidays.name()),
+                ServiceHours::AroundTheClock => None,
+            })
+            .unwrap_or("none");
         tracing::info!(
             report.plan = ?plan_kind,
             report.days = window.end.duration_since(window.start).as_hours() / 24,

@@ -349,6 +349,7 @@ proptest! {
         }
     }
 
+    /// The added shift carries no country of its own: a trip abroad can rightly open a gap.
     #[test]
     fn adding_a_shift_never_opens_a_gap(
         (countries, shifts, time_off, eea_only, eea_tagged, min_staff) in roster_strategy(),

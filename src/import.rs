@@ -1,0 +1,425 @@
+//! Reading shift files for `eea-coverage import`: CSV and iCalendar into the wire messages of a
+//! `SyncShifts` stream. Every problem names its line; a file with any problem is not sent.
+//!
+//! CSV columns (a header row names them, in any order; empty cells are absent values):
+//! `kind` (`shift` or `time_off`), `id`, `agent_id`, `starts_at`, `ends_at` (RFC 3339 instants,
+//! one-off shifts and time off), `time_zone`, `start_local`, `end_time`, `rrule`, `exdates`
+//! (recurring shifts; exdates separated by spaces or `;`), `severities` (`1;2`), `country`.
+//!
+//! iCalendar: each `VEVENT` is a shift, or time off when its `CATEGORIES` include `TIME-OFF`.
+//! `UID` is the ID. `DTSTART`/`DTEND` carry a `TZID` or end in `Z`; with an `RRULE` the event is a
+//! recurring shift in that zone, with `EXDATE`s. The agent is `--agent`, or the event's first
+//! `ATTENDEE` (`mailto:ID@...` gives `ID`), or `X-EEA-AGENT-ID`. Optional `X-EEA-SEVERITIES`
+//! (`1,2`) and `X-EEA-COUNTRY`.
+
+use std::collections::HashMap;
+
+use jiff::civil::DateTime;
+
+use crate::domain::time::{Instant, Zone};
+use crate::pb;
+
+/// One problem with one line of a file.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LineError {
+    pub line: usize,
+    pub message: String,
+}
+
+impl std::fmt::Display for LineError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "line {}: {}", self.line, self.message)
+    }
+}
+
+/// The entries of a file, each with the line it starts on.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ImportedEntries {
+    pub shifts: Vec<pb::Shift>,
+    pub shift_lines: Vec<usize>,
+    pub time_off: Vec<pb::TimeOff>,
+    pub time_off_lines: Vec<usize>,
+}
+
+impl ImportedEntries {
+    pub fn len(&self) -> usize {
+        self.shifts.len() + self.time_off.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The file line of an entry the server names as `shifts[12]...` or `time_off[3]...`.
+    pub fn line_of(&self, field: &str) -> Option<usize> {
+        let (kind, rest) = field.split_once('[')?;
+        let index: usize = rest.split_once(']')?.0.parse().ok()?;
+        match kind {
+            "shifts" => self.shift_lines.get(index).copied(),
+            "time_off" => self.time_off_lines.get(index).copied(),
+            _ => None,
+        }
+    }
+}
+
+fn timestamp(instant: Instant) -> prost_types::Timestamp {
+    prost_types::Timestamp { seconds: instant.as_second(), nanos: instant.subsec_nanosecond() }
+}
+
+fn parse_instant(text: &str) -> Result<prost_types::Timestamp, String> {
+    text.parse::<Instant>()
+        .map(timestamp)
+        .map_err(|_| format!("{text:?} is not an RFC 3339 instant such as 2026-12-07T08:00:00Z"))
+}
+
+fn parse_severities(text: &str) -> Result<Vec<i32>, String> {
+    text.split([';', ',', ' '])
+        .filter(|part| !part.is_empty())
+        .map(|part| part.trim().parse::<i32>().map_err(|_| format!("severity {part:?} is not a number from 1 to 4")))
+        .collect()
+}
+
+/// Parses the CSV format described in the module documentation.
+pub fn parse_csv(text: &str) -> Result<ImportedEntries, Vec<LineError>> {
+    let mut reader = csv::ReaderBuilder::new().flexible(false).trim(csv::Trim::All).from_reader(text.as_bytes());
+    let headers = match reader.headers() {
+        Ok(headers) => headers.clone(),
+        Err(error) => return Err(vec![LineError { line: 1, message: format!("cannot read the header row: {error}") }]),
+    };
+    let known = [
+        "kind",
+        "id",
+        "agent_id",
+        "starts_at",
+        "ends_at",
+        "time_zone",
+        "start_local",
+        "end_time",
+        "rrule",
+        "exdates",
+        "severities",
+        "country",
+    ];
+    let mut errors = Vec::new();
+    for header in headers.iter() {
+        if !known.contains(&header) {
+            errors.push(LineError {
+                line: 1,
+                message: format!("unknown column {header:?}; the columns are {}", known.join(", ")),
+            });
+        }
+    }
+    for required in ["kind", "id", "agent_id"] {
+        if !headers.iter().any(|header| header == required) {
+            errors.push(LineError { line: 1, message: format!("the column {required:?} is missing") });
+        }
+    }
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    let mut entries = ImportedEntries::default();
+    for record in reader.records() {
+        let record = match record {
+            Ok(record) => record,
+            Err(error) => {
+                let line = error.position().map_or(0, |position| position.line() as usize);
+                errors.push(LineError { line, message: error.to_string() });
+                continue;
+            }
+        };
+        let line = record.position().map_or(0, |position| position.line() as usize);
+        match csv_entry(&CsvRow { headers: &headers, record: &record }) {
+            Ok(CsvEntry::Shift(shift)) => {
+                entries.shifts.push(shift);
+                entries.shift_lines.push(line);
+            }
+            Ok(CsvEntry::TimeOff(time_off)) => {
+                entries.time_off.push(time_off);
+                entries.time_off_lines.push(line);
+            }
+            Err(message) => errors.push(LineError { line, message }),
+        }
+    }
+    if errors.is_empty() {
+        Ok(entries)
+    } else {
+        Err(errors)
+    }
+}
+
+/// One data row, read by column name.
+struct CsvRow<'a> {
+    headers: &'a csv::StringRecord,
+    record: &'a csv::StringRecord,
+}
+
+impl<'a> CsvRow<'a> {
+    fn cell(&self, name: &str) -> &'a str {
+        self.headers.iter().position(|header| header == name).and_then(|idx| self.record.get(idx)).unwrap_or("")
+    }
+}
+
+enum CsvEntry {
+    Shift(pb::Shift),
+    TimeOff(pb::TimeOff),
+}
+
+fn csv_entry(row: &CsvRow) -> Result<CsvEntry, String> {
+    let cell = |name: &str| row.cell(name);
+    let (id, agent_id) = (cell("id").to_owned(), cell("agent_id").to_owned());
+    if id.is_empty() {
+        return Err("id is empty".into());
+    }
+    if agent_id.is_empty() {
+        return Err(format!("{id}: agent_id is empty"));
+    }
+    let optional_instant = |name: &str| -> Result<Option<prost_types::Timestamp>, String> {
+        let text = cell(name);
+        if text.is_empty() {
+            Ok(None)
+        } else {
+            parse_instant(text).map(Some).map_err(|error| format!("{id}: {name}: {error}"))
+        }
+    };
+    match cell("kind") {
+        "time_off" => Ok(CsvEntry::TimeOff(pb::TimeOff {
+            time_off_id: id.clone(),
+            agent_id,
+            starts_at: optional_instant("starts_at")?,
+            ends_at: optional_instant("ends_at")?,
+        })),
+        "shift" => {
+            let schedule = if cell("rrule").is_empty() {
+                pb::shift::Schedule::OneOff(pb::OneOffShift {
+                    starts_at: optional_instant("starts_at")?,
+                    ends_at: optional_instant("ends_at")?,
+                })
+            } else {
+                pb::shift::Schedule::Recurring(pb::RecurringShift {
+                    time_zone: cell("time_zone").to_owned(),
+                    start_local: cell("start_local").to_owned(),
+                    end_time: cell("end_time").to_owned(),
+                    rrule: cell("rrule").to_owned(),
+                    exdates: cell("exdates")
+                        .split([';', ' '])
+                        .filter(|part| !part.is_empty())
+                        .map(str::to_owned)
+                        .collect(),
+                })
+            };
+            Ok(CsvEntry::Shift(pb::Shift {
+                shift_id: id.clone(),
+                agent_id,
+                severities: parse_severities(cell("severities"))
+                    .map_err(|error| format!("{id}: severities: {error}"))?,
+                country: cell("country").to_owned(),
+                schedule: Some(schedule),
+            }))
+        }
+        other => Err(format!("{id}: kind {other:?} is neither \"shift\" nor \"time_off\"")),
+    }
+}
+
+/// A content line of an iCalendar file, unfolded, with the line it started on.
+struct ContentLine {
+    line: usize,
+    name: String,
+    parameters: HashMap<String, String>,
+    value: String,
+}
+
+fn content_lines(text: &str) -> Vec<ContentLine> {
+    let mut unfolded: Vec<(usize, String)> = Vec::new();
+    for (line_idx, raw) in text.lines().enumerate() {
+        let raw = raw.trim_end_matches('\r');
+        match (raw.strip_prefix(' ').or_else(|| raw.strip_prefix('\t')), unfolded.last_mut()) {
+            (Some(continuation), Some((_, previous))) => previous.push_str(continuation),
+            _ => unfolded.push((line_idx + 1, raw.to_owned())),
+        }
+    }
+    unfolded
+        .into_iter()
+        .filter(|(_, line)| !line.trim().is_empty())
+        .map(|(line, text)| {
+            let (head, value) = text.split_once(':').unwrap_or((text.as_str(), ""));
+            let mut parts = head.split(';');
+            let name = parts.next().unwrap_or("").trim().to_ascii_uppercase();
+            let parameters = parts
+                .filter_map(|parameter| parameter.split_once('='))
+                .map(|(key, value)| (key.trim().to_ascii_uppercase(), value.trim().trim_matches('"').to_owned()))
+                .collect();
+            ContentLine { line, name, parameters, value: value.trim().to_owned() }
+        })
+        .collect()
+}
+
+/// A DTSTART/DTEND/EXDATE value: an instant (`...Z`), or a local date-time with its zone.
+enum IcalTime {
+    Instant(Instant),
+    Local(DateTime, String),
+}
+
+fn ical_time(line: &ContentLine, default_zone: Option<&str>) -> Result<IcalTime, String> {
+    let value = line.value.as_str();
+    if let Some(utc) = value.strip_suffix('Z') {
+        let local = DateTime::strptime("%Y%m%dT%H%M%S", utc)
+            .map_err(|_| format!("{}: {value:?} is not a date-time", line.name))?;
+        return Ok(IcalTime::Instant(Zone::named("UTC").expect("UTC exists").to_instant(local)));
+    }
+    let local = DateTime::strptime("%Y%m%dT%H%M%S", value)
+        .map_err(|_| format!("{}: {value:?} is not a date-time (all-day values are not shifts)", line.name))?;
+    match line.parameters.get("TZID").map(String::as_str).or(default_zone) {
+        Some(zone) => Ok(IcalTime::Local(local, zone.to_owned())),
+        None => {
+            Err(format!("{}: {value:?} is a floating local time without TZID; give TZID or --time-zone", line.name))
+        }
+    }
+}
+
+fn instant_of(time: &IcalTime) -> Result<Instant, String> {
+    match time {
+        IcalTime::Instant(instant) => Ok(*instant),
+        IcalTime::Local(local, zone) => Ok(Zone::named(zone).map_err(|error| error.to_string())?.to_instant(*local)),
+    }
+}
+
+/// The local date-time and zone a recurring shift is written in.
+fn local_of(time: &IcalTime) -> (DateTime, String) {
+    match time {
+        IcalTime::Instant(instant) => (Zone::named("UTC").expect("UTC exists").to_local(*instant), "UTC".to_owned()),
+        IcalTime::Local(local, zone) => (*local, zone.clone()),
+    }
+}
+
+/// Parses VEVENTs as described in the module documentation. `agent` names the agent of every
+/// event (one agent per file); `default_zone` gives floating times a zone.
+pub fn parse_icalendar(
+    text: &str,
+    agent: Option<&str>,
+    default_zone: Option<&str>,
+) -> Result<ImportedEntries, Vec<LineError>> {
+    let mut entries = ImportedEntries::default();
+    let mut errors = Vec::new();
+    let mut event: Option<Vec<ContentLine>> = None;
+    for line in content_lines(text) {
+        match (line.name.as_str(), line.value.to_ascii_uppercase().as_str()) {
+            ("BEGIN", "VEVENT") => event = Some(vec![line]),
+            ("END", "VEVENT") => {
+                if let Some(lines) = event.take() {
+                    let first_line = lines[0].line;
+                    match ical_event(&lines, agent, default_zone) {
+                        Ok(CsvEntry::Shift(shift)) => {
+                            entries.shifts.push(shift);
+                            entries.shift_lines.push(first_line);
+                        }
+                        Ok(CsvEntry::TimeOff(time_off)) => {
+                            entries.time_off.push(time_off);
+                            entries.time_off_lines.push(first_line);
+                        }
+                        Err((line, message)) => errors.push(LineError { line, message }),
+                    }
+                }
+            }
+            _ => {
+                if let Some(lines) = event.as_mut() {
+                    lines.push(line);
+                }
+            }
+        }
+    }
+    if errors.is_empty() {
+        Ok(entries)
+    } else {
+        Err(errors)
+    }
+}
+
+fn ical_event(
+    lines: &[ContentLine],
+    agent: Option<&str>,
+    default_zone: Option<&str>,
+) -> Result<CsvEntry, (usize, String)> {
+    let event_line = lines[0].line;
+    let find = |name: &str| lines.iter().find(|line| line.name == name);
+    let uid = find("UID").map(|line| line.value.clone()).ok_or((event_line, "VEVENT without UID".to_owned()))?;
+    let at = |line: &ContentLine, message: String| (line.line, format!("{uid}: {message}"));
+    let agent_id = match agent {
+        Some(agent) => agent.to_owned(),
+        None => find("X-EEA-AGENT-ID")
+            .map(|line| line.value.clone())
+            .or_else(|| {
+                find("ATTENDEE").map(|line| {
+                    let address = line
+                        .value
+                        .strip_prefix("mailto:")
+                        .or_else(|| line.value.strip_prefix("MAILTO:"))
+                        .unwrap_or(&line.value);
+                    address.split('@').next().unwrap_or("").to_owned()
+                })
+            })
+            .filter(|agent| !agent.is_empty())
+            .ok_or((event_line, format!("{uid}: no agent: give --agent, an ATTENDEE or X-EEA-AGENT-ID")))?,
+    };
+    let start_line = find("DTSTART").ok_or((event_line, format!("{uid}: DTSTART is missing")))?;
+    let end_line = find("DTEND").ok_or((event_line, format!("{uid}: DTEND is missing")))?;
+    let start = ical_time(start_line, default_zone).map_err(|message| at(start_line, message))?;
+    let end = ical_time(end_line, default_zone).map_err(|message| at(end_line, message))?;
+    let is_time_off = find("CATEGORIES")
+        .is_some_and(|line| line.value.to_ascii_uppercase().split(',').any(|category| category.trim() == "TIME-OFF"));
+    if is_time_off {
+        return Ok(CsvEntry::TimeOff(pb::TimeOff {
+            time_off_id: uid.clone(),
+            agent_id,
+            starts_at: Some(timestamp(instant_of(&start).map_err(|message| at(start_line, message))?)),
+            ends_at: Some(timestamp(instant_of(&end).map_err(|message| at(end_line, message))?)),
+        }));
+    }
+    let severities = match find("X-EEA-SEVERITIES") {
+        Some(line) => parse_severities(&line.value).map_err(|message| at(line, message))?,
+        None => vec![],
+    };
+    let country = find("X-EEA-COUNTRY").map(|line| line.value.clone()).unwrap_or_default();
+    let schedule = match find("RRULE") {
+        None => pb::shift::Schedule::OneOff(pb::OneOffShift {
+            starts_at: Some(timestamp(instant_of(&start).map_err(|message| at(start_line, message))?)),
+            ends_at: Some(timestamp(instant_of(&end).map_err(|message| at(end_line, message))?)),
+        }),
+        Some(rule_line) => {
+            let (start_local, zone) = local_of(&start);
+            // DTEND in another zone is read in the start's zone: a shift's end is a wall time there.
+            let end_local = match &end {
+                IcalTime::Local(local, end_zone) if *end_zone == zone => *local,
+                other => Zone::named(&zone)
+                    .map_err(|error| at(end_line, error.to_string()))?
+                    .to_local(instant_of(other).map_err(|message| at(end_line, message))?),
+            };
+            let mut exdates = Vec::new();
+            for line in lines.iter().filter(|line| line.name == "EXDATE") {
+                for value in line.value.split(',') {
+                    let single = ContentLine {
+                        line: line.line,
+                        name: "EXDATE".into(),
+                        parameters: line.parameters.clone(),
+                        value: value.to_owned(),
+                    };
+                    let local = match ical_time(&single, Some(&zone)).map_err(|message| at(line, message))? {
+                        IcalTime::Local(local, _) => local,
+                        instant @ IcalTime::Instant(_) => local_of(&instant).0,
+                    };
+                    exdates.push(local.strftime("%Y-%m-%dT%H:%M:%S").to_string());
+                }
+            }
+            pb::shift::Schedule::Recurring(pb::RecurringShift {
+                time_zone: zone,
+                start_local: start_local.strftime("%Y-%m-%dT%H:%M:%S").to_string(),
+                end_time: end_local.strftime("%H:%M").to_string(),
+                rrule: rule_line.value.clone(),
+                exdates,
+            })
+        }
+    };
+    Ok(CsvEntry::Shift(pb::Shift { shift_id: uid, agent_id, severities, country, schedule: Some(schedule) }))
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,92 @@
+use super::*;
+
+const EXAMPLE_CSV: &str = include_str!("../../docs/examples/shifts.csv");
+const EXAMPLE_ICS: &str = include_str!("../../docs/examples/roster.ics");
+
+#[test]
+fn the_example_csv_reads_into_shifts_and_time_off() {
+    let entries = parse_csv(EXAMPLE_CSV).unwrap();
+    assert_eq!(entries.shifts.len(), 4);
+    assert_eq!(entries.time_off.len(), 1);
+    assert_eq!(entries.shift_lines, [2, 3, 4, 5]);
+    let Some(pb::shift::Schedule::Recurring(weekdays)) = &entries.shifts[0].schedule else {
+        panic!("recurring expected")
+    };
+    assert_eq!(weekdays.rrule, "FREQ=WEEKLY;BYDAY=MO,TU,WE,TH,FR");
+    assert_eq!(weekdays.exdates, ["2026-12-25", "2026-12-28"]);
+    assert_eq!(entries.shifts[1].severities, [1]);
+    assert_eq!((entries.shifts[3].country.as_str(), entries.shifts[3].severities.as_slice()), ("NO", &[2, 3, 4][..]));
+    assert_eq!(entries.line_of("shifts[2].one_off.starts_at"), Some(4));
+    assert_eq!(entries.line_of("time_off[0].ends_at"), Some(6));
+}
+
+#[test]
+fn bad_csv_lines_are_reported_with_their_numbers() {
+    let text = "kind,id,agent_id,starts_at,ends_at\n\
+                shift,a,agent,2026-12-07T08:00:00Z,2026-12-07T16:00:00Z\n\
+                shift,b,agent,yesterday,2026-12-07T16:00:00Z\n\
+                lunch,c,agent,2026-12-07T08:00:00Z,2026-12-07T16:00:00Z\n\
+                shift,,agent,2026-12-07T08:00:00Z,2026-12-07T16:00:00Z\n";
+    let errors = parse_csv(text).unwrap_err();
+    assert_eq!(errors.iter().map(|error| error.line).collect::<Vec<_>>(), [3, 4, 5]);
+    assert!(errors[0].message.contains("starts_at"), "{}", errors[0]);
+    let unknown = parse_csv("kind,id,agent_id,colour\n").unwrap_err();
+    assert_eq!(unknown[0].line, 1);
+}
+
+#[test]
+fn the_example_icalendar_reads_into_shifts_and_time_off() {
+    let entries = parse_icalendar(EXAMPLE_ICS, None, None).unwrap();
+    assert_eq!(
+        entries.shifts.iter().map(|shift| shift.agent_id.as_str()).collect::<Vec<_>>(),
+        ["ie-0042", "de-0007", "pl-0100"]
+    );
+    let Some(pb::shift::Schedule::Recurring(weekdays)) = &entries.shifts[0].schedule else {
+        panic!("recurring expected")
+    };
+    assert_eq!(
+        (weekdays.time_zone.as_str(), weekdays.start_local.as_str(), weekdays.end_time.as_str()),
+        ("Europe/Dublin", "2026-12-07T09:00:00", "17:00")
+    );
+    assert_eq!(weekdays.exdates, ["2026-12-25T09:00:00", "2026-12-28T09:00:00"]);
+    let Some(pb::shift::Schedule::Recurring(nights)) = &entries.shifts[1].schedule else {
+        panic!("recurring expected")
+    };
+    assert_eq!(nights.end_time, "06:00");
+    assert_eq!(entries.shifts[1].severities, [1]);
+    let Some(pb::shift::Schedule::OneOff(saturday)) = &entries.shifts[2].schedule else { panic!("one-off expected") };
+    assert_eq!(saturday.starts_at.unwrap().seconds, "2026-12-12T08:00:00Z".parse::<Instant>().unwrap().as_second());
+    assert_eq!(entries.time_off[0].time_off_id, "ie-0042-dentist");
+    assert_eq!(entries.shift_lines, [4, 13, 22]);
+}
+
+#[test]
+fn icalendar_problems_name_their_lines() {
+    let text = "BEGIN:VCALENDAR\n\
+                BEGIN:VEVENT\n\
+                UID:floating\n\
+                X-EEA-AGENT-ID:ie-0042\n\
+                DTSTART:20261207T090000\n\
+                DTEND:20261207T170000\n\
+                END:VEVENT\n\
+                BEGIN:VEVENT\n\
+                UID:nobody\n\
+                DTSTART:20261207T090000Z\n\
+                DTEND:20261207T170000Z\n\
+                END:VEVENT\n\
+                END:VCALENDAR\n";
+    let errors = parse_icalendar(text, None, None).unwrap_err();
+    // The floating DTSTART (line 5), and the event without an agent (it begins on line 8).
+    assert_eq!(errors.iter().map(|error| error.line).collect::<Vec<_>>(), [5, 8]);
+    assert!(errors[0].message.contains("TZID"), "{}", errors[0]);
+    // One agent per file, and a zone for floating times, make the same file valid.
+    let entries = parse_icalendar(text, Some("ie-0042"), Some("Europe/Dublin")).unwrap();
+    assert_eq!(entries.shifts.len(), 2);
+}
+
+#[test]
+fn folded_icalendar_lines_are_unfolded() {
+    let text = "BEGIN:VEVENT\nUID:long\nX-EEA-AGENT-ID:ie-\n 0042\nDTSTART:20261207T090000Z\nDTEND:20261207T170000Z\nEND:VEVENT\n";
+    let entries = parse_icalendar(text, None, None).unwrap();
+    assert_eq!(entries.shifts[0].agent_id, "ie-0042");
+}
