@@ -274,8 +274,9 @@ fn push_events(events: &mut Vec<Event>, intervals: &[Interval], counter: Counter
 struct ExpandedAgent<'a> {
     roster: &'a AgentRoster,
     pieces: Vec<ShiftPiece>,
-    /// Neither the agent nor any of its shifts limits severities: one timeline serves all.
-    unrestricted: bool,
+    /// When neither the agent nor any of its shifts limits severities, the one timeline that
+    /// serves every severity.
+    shared: Option<AgentTimeline>,
 }
 
 /// Severities whose reports are necessarily identical: same service hours, and no agent or
@@ -284,7 +285,7 @@ fn severity_classes(expanded: &[ExpandedAgent], rules: &PlanRules) -> Vec<Vec<Se
     let same = |left: Severity, right: Severity| {
         rules.hours_for(left) == rules.hours_for(right)
             && expanded.iter().all(|agent| {
-                agent.unrestricted
+                agent.shared.is_some()
                     || (agent.roster.agent.severities.allows(left) == agent.roster.agent.severities.allows(right)
                         && agent
                             .pieces
@@ -302,44 +303,58 @@ fn severity_classes(expanded: &[ExpandedAgent], rules: &PlanRules) -> Vec<Vec<Se
     classes
 }
 
+/// Runs `work` over `items` split across the machine's cores, keeping the order.
+fn on_all_cores<T: Sync, R: Send>(items: &[T], work: impl Fn(&T) -> R + Sync) -> Vec<R> {
+    let n_threads = std::thread::available_parallelism().map_or(1, |cores| cores.get()).clamp(1, 8);
+    let chunk_size = items.len().div_ceil(n_threads).max(1);
+    std::thread::scope(|scope| {
+        let work = &work;
+        let handles: Vec<_> = items
+            .chunks(chunk_size)
+            .map(|chunk| scope.spawn(move || chunk.iter().map(work).collect::<Vec<R>>()))
+            .collect();
+        handles.into_iter().flat_map(|handle| handle.join().expect("report work does not panic")).collect()
+    })
+}
+
 /// The report: one entry per severity, Sev1 first.
 pub fn coverage_report(snapshot: &Snapshot, question: &CoverageQuestion) -> Vec<RequirementCoverage> {
     let context = EligibilityContext { plan: question.plan, eea_tagged: question.eea_tagged, ticket: None };
     let rules = snapshot.policy.rules(question.plan);
-    // Shifts are expanded once, for all severities.
-    let expanded: Vec<ExpandedAgent> = snapshot
-        .agents()
-        .map(|roster| {
-            let pieces = shift_pieces(snapshot, &context, roster, question.window);
-            let unrestricted =
-                roster.agent.severities.is_empty() && pieces.iter().all(|piece| piece.severities.is_empty());
-            ExpandedAgent { roster, pieces, unrestricted }
-        })
-        .filter(|agent| !agent.pieces.is_empty())
-        .collect();
+    // Shifts are expanded once, for all severities; agents are independent, so on all cores.
+    let rosters: Vec<&AgentRoster> = snapshot.agents().collect();
+    let expanded: Vec<ExpandedAgent> = on_all_cores(&rosters, |roster| {
+        let pieces = shift_pieces(snapshot, &context, roster, question.window);
+        let unrestricted = roster.agent.severities.is_empty() && pieces.iter().all(|piece| piece.severities.is_empty());
+        // Such an agent's timeline is the same for every severity: built here, once.
+        let shared = unrestricted.then(|| agent_timeline(roster, &pieces, Severity::Sev1));
+        ExpandedAgent { roster, pieces, shared }
+    })
+    .into_iter()
+    .filter(|agent| !agent.pieces.is_empty())
+    .collect();
     let grid = HourGrid::new(question.window);
-    // Timelines of unrestricted agents are the same for every severity: built once.
-    let mut shared_timelines: Vec<Option<AgentTimeline>> = expanded.iter().map(|_| None).collect();
-    let mut reports: Vec<RequirementCoverage> = Vec::with_capacity(Severity::ALL.len());
-    for class in severity_classes(&expanded, rules) {
+    let classes = severity_classes(&expanded, rules);
+    let class_reports = on_all_cores(&classes, |class| {
         let severity = class[0];
         let hours = rules.hours_for(severity);
         let required = merge(service_hours_within(hours, question.window));
         let mut events = Vec::new();
-        for (agent, shared) in expanded.iter().zip(shared_timelines.iter_mut()) {
+        for agent in &expanded {
             let own;
-            let timeline = if agent.unrestricted {
-                &*shared.get_or_insert_with(|| agent_timeline(agent.roster, &agent.pieces, severity))
-            } else {
-                own = agent_timeline(agent.roster, &agent.pieces, severity);
-                &own
+            let timeline = match &agent.shared {
+                Some(shared) => shared,
+                None => {
+                    own = agent_timeline(agent.roster, &agent.pieces, severity);
+                    &own
+                }
             };
             push_events(&mut events, &timeline.eligible, Counter::Eligible);
             push_events(&mut events, &timeline.cancelled_by_time_off, Counter::Cancelled);
             push_events(&mut events, &timeline.ineligible, Counter::Ineligible);
         }
         let (builder, hour_of_week) = sweep(&required, events, question.min_staff, &grid);
-        let report = RequirementCoverage {
+        RequirementCoverage {
             severity,
             around_the_clock: matches!(hours, ServiceHours::AroundTheClock),
             required_micros: required.iter().map(|interval| micros(interval.end) - micros(interval.start)).sum(),
@@ -347,7 +362,10 @@ pub fn coverage_report(snapshot: &Snapshot, question: &CoverageQuestion) -> Vec<
             gaps: builder.gaps,
             thin: builder.thin,
             hour_of_week,
-        };
+        }
+    });
+    let mut reports: Vec<RequirementCoverage> = Vec::with_capacity(Severity::ALL.len());
+    for (class, report) in classes.iter().zip(class_reports) {
         for member in &class[1..] {
             reports.push(RequirementCoverage { severity: *member, ..report.clone() });
         }
