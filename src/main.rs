@@ -3,13 +3,9 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use std::io::{IsTerminal, Write};
-
 use clap::{Parser, Subcommand};
+use eea_coverage::client::{run_import, run_report, ImportArgs, ReportArgs};
 use eea_coverage::config::{LogFormat, RawLog, RawSettings, Settings};
-use eea_coverage::domain::time::Zone;
-use eea_coverage::pb;
-use eea_coverage::report::{render, ReportFormat};
 use eea_coverage::startup::{shutdown_signal, Server};
 
 #[derive(Parser)]
@@ -52,99 +48,13 @@ EEA_COVERAGE_STANDARD_HOLIDAYS (none|target2)."
 instants are RFC 3339 (2026-12-01T08:00:00Z). The window is [--from, --to), at most 366 days.\n\
 Example: eea-coverage report --plan eea-only --from 2026-12-07 --to 2026-12-14 --format svg --output week.svg")]
     Report(ReportArgs),
-}
-
-#[derive(clap::Args)]
-struct ReportArgs {
-    /// The server's address.
-    #[arg(long, value_name = "URL", default_value = "http://127.0.0.1:50051")]
-    server: String,
-    /// The plan: standard or eea-only.
-    #[arg(long, value_name = "PLAN")]
-    plan: String,
-    /// For the standard plan: report on EEA-tagged tickets (true) or untagged ones (false).
-    #[arg(long, value_name = "BOOL", default_value_t = true, action = clap::ArgAction::Set)]
-    eea_tagged: bool,
-    /// Start of the window: a date or an instant.
-    #[arg(long, value_name = "WHEN")]
-    from: String,
-    /// End of the window (excluded): a date or an instant.
-    #[arg(long, value_name = "WHEN")]
-    to: String,
-    /// Distinct eligible agents required at every moment.
-    #[arg(long, value_name = "N", default_value_t = 1)]
-    min_staff: i32,
-    /// table, csv, json or svg.
-    #[arg(long, value_name = "FORMAT", default_value = "table")]
-    format: ReportFormat,
-    /// Write to this file instead of standard output.
-    #[arg(long, value_name = "FILE")]
-    output: Option<PathBuf>,
-}
-
-/// A date is midnight in Brussels; anything else must be an RFC 3339 instant.
-fn parse_when(flag: &str, text: &str) -> Result<prost_types::Timestamp, String> {
-    // Only a bare YYYY-MM-DD is a date: the date parser would also accept a date-time and drop
-    // its time.
-    let bare_date = text.len() == 10 && !text.contains('T');
-    let instant = match text.parse::<jiff::civil::Date>() {
-        Ok(day) if bare_date => Zone::brussels().to_instant(day.to_datetime(jiff::civil::Time::midnight())),
-        _ => text.parse::<jiff::Timestamp>().map_err(|_| {
-            format!("{flag} {text:?} is neither a date (2026-12-01) nor an instant (2026-12-01T08:00:00Z)")
-        })?,
-    };
-    Ok(prost_types::Timestamp { seconds: instant.as_second(), nanos: instant.subsec_nanosecond() })
-}
-
-/// Shows that the report is being built when it takes more than a moment.
-fn spawn_progress() -> tokio::task::JoinHandle<()> {
-    tokio::spawn(async {
-        let started = std::time::Instant::now();
-        let interactive = std::io::stderr().is_terminal();
-        tokio::time::sleep(std::time::Duration::from_millis(800)).await;
-        loop {
-            let elapsed = started.elapsed().as_secs_f64();
-            if interactive {
-                eprint!("\rbuilding the coverage report... {elapsed:.0}s ");
-            } else {
-                eprintln!("building the coverage report ({elapsed:.0}s so far)");
-            }
-            tokio::time::sleep(std::time::Duration::from_secs(if interactive { 1 } else { 10 })).await;
-        }
-    })
-}
-
-async fn run_report(args: ReportArgs) -> Result<(), String> {
-    let plan = match args.plan.as_str() {
-        "standard" | "STANDARD" | "PLAN_STANDARD" => pb::Plan::Standard,
-        "eea-only" | "eea_only" | "EEA_ONLY" | "PLAN_EEA_ONLY" => pb::Plan::EeaOnly,
-        other => return Err(format!("--plan {other:?}: expected standard or eea-only")),
-    };
-    let request = pb::GetCoverageReportRequest {
-        plan: plan as i32,
-        eea_tagged: args.eea_tagged,
-        window_start: Some(parse_when("--from", &args.from)?),
-        window_end: Some(parse_when("--to", &args.to)?),
-        min_staff: args.min_staff,
-    };
-    let mut client = pb::coverage_service_client::CoverageServiceClient::connect(args.server.clone())
-        .await
-        .map_err(|error| format!("cannot reach {}: {error}", args.server))?;
-    let progress = spawn_progress();
-    let outcome = client.get_coverage_report(request).await;
-    progress.abort();
-    if std::io::stderr().is_terminal() {
-        eprint!("\r\x1b[K");
-    }
-    let report = outcome.map_err(|status| format!("{:?}: {}", status.code(), status.message()))?.into_inner();
-    let text = render(&report, args.format);
-    match &args.output {
-        Some(path) => {
-            std::fs::write(path, text).map_err(|error| format!("cannot write {}: {error}", path.display()))?
-        }
-        None => std::io::stdout().write_all(text.as_bytes()).map_err(|error| error.to_string())?,
-    }
-    Ok(())
+    /// Stream a CSV or iCalendar file of shifts into SyncShifts on a running server.
+    #[command(
+        after_help = "The file's entries become exactly the source's shifts and time off that start in [--from, --to).\n\
+Columns of the CSV format and the iCalendar properties read: see README.md or docs/examples/.\n\
+Example: eea-coverage import --source wfm --from 2026-12-07 --to 2026-12-14 --dry-run docs/examples/shifts.csv"
+    )]
+    Import(ImportArgs),
 }
 
 fn init_logging(settings: &Settings) {
@@ -177,6 +87,19 @@ fn settings_for_serve(
     file.overridden_by(environment).overridden_by(flags).validate().map_err(|error| error.to_string())
 }
 
+/// Runs one of the client commands to completion.
+fn run_client(name: &str, command: impl std::future::Future<Output = Result<(), String>>) -> ExitCode {
+    let runtime =
+        tokio::runtime::Builder::new_current_thread().enable_all().build().expect("building the tokio runtime");
+    match runtime.block_on(command) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("eea-coverage {name}: {error}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
@@ -204,16 +127,7 @@ fn main() -> ExitCode {
                 }
             }
         }
-        Command::Report(args) => {
-            let runtime =
-                tokio::runtime::Builder::new_current_thread().enable_all().build().expect("building the tokio runtime");
-            match runtime.block_on(run_report(args)) {
-                Ok(()) => ExitCode::SUCCESS,
-                Err(error) => {
-                    eprintln!("eea-coverage report: {error}");
-                    ExitCode::FAILURE
-                }
-            }
-        }
+        Command::Report(args) => run_client("report", run_report(args)),
+        Command::Import(args) => run_client("import", run_import(args)),
     }
 }

@@ -1,0 +1,278 @@
+//! The clients in the binary: `report` and `import` talk to a running server over gRPC.
+
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+
+use crate::domain::time::Zone;
+use crate::import::{parse_csv, parse_icalendar, ImportedEntries, LineError};
+use crate::pb;
+use crate::report::{render, ReportFormat};
+
+#[derive(clap::Args)]
+pub struct ReportArgs {
+    /// The server's address.
+    #[arg(long, value_name = "URL", default_value = "http://127.0.0.1:50051")]
+    server: String,
+    /// The plan: standard or eea-only.
+    #[arg(long, value_name = "PLAN")]
+    plan: String,
+    /// For the standard plan: report on EEA-tagged tickets (true) or untagged ones (false).
+    #[arg(long, value_name = "BOOL", default_value_t = true, action = clap::ArgAction::Set)]
+    eea_tagged: bool,
+    /// Start of the window: a date or an instant.
+    #[arg(long, value_name = "WHEN")]
+    from: String,
+    /// End of the window (excluded): a date or an instant.
+    #[arg(long, value_name = "WHEN")]
+    to: String,
+    /// Distinct eligible agents required at every moment.
+    #[arg(long, value_name = "N", default_value_t = 1)]
+    min_staff: i32,
+    /// table, csv, json or svg.
+    #[arg(long, value_name = "FORMAT", default_value = "table")]
+    format: ReportFormat,
+    /// Write to this file instead of standard output.
+    #[arg(long, value_name = "FILE")]
+    output: Option<PathBuf>,
+}
+
+/// A date is midnight in Brussels; anything else must be an RFC 3339 instant.
+fn parse_when(flag: &str, text: &str) -> Result<prost_types::Timestamp, String> {
+    // Only a bare YYYY-MM-DD is a date: the date parser would also accept a date-time and drop
+    // its time.
+    let bare_date = text.len() == 10 && !text.contains('T');
+    let instant = match text.parse::<jiff::civil::Date>() {
+        Ok(day) if bare_date => Zone::brussels().to_instant(day.to_datetime(jiff::civil::Time::midnight())),
+        _ => text.parse::<jiff::Timestamp>().map_err(|_| {
+            format!("{flag} {text:?} is neither a date (2026-12-01) nor an instant (2026-12-01T08:00:00Z)")
+        })?,
+    };
+    Ok(prost_types::Timestamp { seconds: instant.as_second(), nanos: instant.subsec_nanosecond() })
+}
+
+/// Shows that the report is being built when it takes more than a moment.
+fn spawn_progress() -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async {
+        let started = std::time::Instant::now();
+        let interactive = std::io::stderr().is_terminal();
+        tokio::time::sleep(std::time::Duration::from_millis(800)).await;
+        loop {
+            let elapsed = started.elapsed().as_secs_f64();
+            if interactive {
+                eprint!("\rbuilding the coverage report... {elapsed:.0}s ");
+            } else {
+                eprintln!("building the coverage report ({elapsed:.0}s so far)");
+            }
+            tokio::time::sleep(std::time::Duration::from_secs(if interactive { 1 } else { 10 })).await;
+        }
+    })
+}
+
+pub async fn run_report(args: ReportArgs) -> Result<(), String> {
+    let plan = match args.plan.as_str() {
+        "standard" | "STANDARD" | "PLAN_STANDARD" => pb::Plan::Standard,
+        "eea-only" | "eea_only" | "EEA_ONLY" | "PLAN_EEA_ONLY" => pb::Plan::EeaOnly,
+        other => return Err(format!("--plan {other:?}: expected standard or eea-only")),
+    };
+    let request = pb::GetCoverageReportRequest {
+        plan: plan as i32,
+        eea_tagged: args.eea_tagged,
+        window_start: Some(parse_when("--from", &args.from)?),
+        window_end: Some(parse_when("--to", &args.to)?),
+        min_staff: args.min_staff,
+    };
+    let mut client = pb::coverage_service_client::CoverageServiceClient::connect(args.server.clone())
+        .await
+        .map_err(|error| format!("cannot reach {}: {error}", args.server))?;
+    let progress = spawn_progress();
+    let outcome = client.get_coverage_report(request).await;
+    progress.abort();
+    if std::io::stderr().is_terminal() {
+        eprint!("\r\x1b[K");
+    }
+    let report = outcome.map_err(|status| format!("{:?}: {}", status.code(), status.message()))?.into_inner();
+    let text = render(&report, args.format);
+    match &args.output {
+        Some(path) => {
+            std::fs::write(path, text).map_err(|error| format!("cannot write {}: {error}", path.display()))?
+        }
+        None => std::io::stdout().write_all(text.as_bytes()).map_err(|error| error.to_string())?,
+    }
+    Ok(())
+}
+
+#[derive(clap::Args)]
+pub struct ImportArgs {
+    /// The server's address.
+    #[arg(long, value_name = "URL", default_value = "http://127.0.0.1:50051")]
+    server: String,
+    /// The WFM system's name; the sync replaces this source's entries in the window.
+    #[arg(long, value_name = "NAME")]
+    source: String,
+    /// Start of the window: a date (Brussels midnight) or an instant.
+    #[arg(long, value_name = "WHEN")]
+    from: String,
+    /// End of the window (excluded).
+    #[arg(long, value_name = "WHEN")]
+    to: String,
+    /// Report what the sync would change, and the gaps it would open, without writing.
+    #[arg(long)]
+    dry_run: bool,
+    /// csv or ics; by default taken from the file's extension.
+    #[arg(long, value_name = "FORMAT")]
+    format: Option<String>,
+    /// iCalendar: the agent of every event (one agent per file).
+    #[arg(long, value_name = "ID")]
+    agent: Option<String>,
+    /// iCalendar: the zone of date-times that carry no TZID.
+    #[arg(long, value_name = "ZONE")]
+    time_zone: Option<String>,
+    /// Entries per streamed message.
+    #[arg(long, value_name = "N", default_value_t = 1_000)]
+    batch_size: usize,
+    /// The CSV or iCalendar file.
+    file: PathBuf,
+}
+
+fn print_line_errors(errors: &[LineError], file: &std::path::Path) {
+    for error in errors {
+        eprintln!("{}:{}: {}", file.display(), error.line, error.message);
+    }
+}
+
+/// Shows how much of a large file has been sent.
+struct SendProgress {
+    total: usize,
+    interactive: bool,
+    last_quarter: usize,
+}
+
+impl SendProgress {
+    fn update(&mut self, sent: usize) {
+        if self.total < 5_000 {
+            return;
+        }
+        if self.interactive {
+            let width = 30;
+            let filled = sent * width / self.total.max(1);
+            eprint!("\r[{}{}] {sent}/{} entries sent", "#".repeat(filled), " ".repeat(width - filled), self.total);
+            if sent == self.total {
+                eprintln!();
+            }
+        } else {
+            let quarter = sent * 4 / self.total.max(1);
+            if quarter > self.last_quarter {
+                self.last_quarter = quarter;
+                eprintln!("{sent}/{} entries sent", self.total);
+            }
+        }
+    }
+}
+
+fn sync_messages(header: pb::SyncHeader, entries: ImportedEntries, batch_size: usize) -> Vec<pb::SyncShiftsRequest> {
+    let batch_size = batch_size.max(1);
+    let mut messages = vec![pb::SyncShiftsRequest { message: Some(pb::sync_shifts_request::Message::Header(header)) }];
+    let batch = |shifts: Vec<pb::Shift>, time_off: Vec<pb::TimeOff>| pb::SyncShiftsRequest {
+        message: Some(pb::sync_shifts_request::Message::Batch(pb::SyncBatch { shifts, time_off })),
+    };
+    for chunk in entries.shifts.chunks(batch_size) {
+        messages.push(batch(chunk.to_vec(), Vec::new()));
+    }
+    for chunk in entries.time_off.chunks(batch_size) {
+        messages.push(batch(Vec::new(), chunk.to_vec()));
+    }
+    messages
+}
+
+fn summary(response: &pb::SyncShiftsResponse) -> String {
+    let verb = if response.dry_run { "would be" } else { "were" };
+    let mut out = format!(
+        "{}{} created, {} updated, {} deleted, {} unchanged (shifts and time off) {verb} synced\n",
+        if response.dry_run { "dry run: " } else { "" },
+        response.created,
+        response.updated,
+        response.deleted,
+        response.unchanged
+    );
+    for change in response.gap_changes.iter().filter(|change| !change.opened.is_empty() || !change.closed.is_empty()) {
+        let plan = pb::Plan::try_from(change.plan).map_or("?", |plan| plan.as_str_name());
+        let severity = pb::Severity::try_from(change.severity).map_or("?", |severity| severity.as_str_name());
+        let seconds = |gaps: &[pb::Gap]| -> i64 {
+            gaps.iter()
+                .map(|gap| gap.ends_at.map_or(0, |end| end.seconds) - gap.starts_at.map_or(0, |start| start.seconds))
+                .sum()
+        };
+        out.push_str(&format!(
+            "  {plan} {severity}: {} gap(s) opened ({}), {} closed ({})\n",
+            change.opened.len(),
+            crate::report::duration_text(seconds(&change.opened)),
+            change.closed.len(),
+            crate::report::duration_text(seconds(&change.closed))
+        ));
+        for gap in change.opened.iter().take(5) {
+            let when = |timestamp: &Option<prost_types::Timestamp>| {
+                timestamp
+                    .and_then(|timestamp| crate::domain::time::Instant::new(timestamp.seconds, timestamp.nanos).ok())
+                    .map(|instant| Zone::brussels().format(instant, "%a %Y-%m-%d %H:%M %Z"))
+                    .unwrap_or_default()
+            };
+            out.push_str(&format!("    opens {} -> {}\n", when(&gap.starts_at), when(&gap.ends_at)));
+        }
+    }
+    out
+}
+
+/// Streams a CSV or iCalendar file into `SyncShifts`.
+pub async fn run_import(args: ImportArgs) -> Result<(), String> {
+    let text =
+        std::fs::read_to_string(&args.file).map_err(|error| format!("cannot read {}: {error}", args.file.display()))?;
+    let format = args
+        .format
+        .clone()
+        .or_else(|| args.file.extension().map(|extension| extension.to_string_lossy().to_ascii_lowercase()))
+        .unwrap_or_default();
+    let parsed = match format.as_str() {
+        "csv" => parse_csv(&text),
+        "ics" | "ical" | "icalendar" => parse_icalendar(&text, args.agent.as_deref(), args.time_zone.as_deref()),
+        other => return Err(format!("--format {other:?}: expected csv or ics")),
+    };
+    let entries = parsed.map_err(|errors| {
+        print_line_errors(&errors, &args.file);
+        format!("{} bad line(s); nothing was sent", errors.len())
+    })?;
+    let header = pb::SyncHeader {
+        source: args.source.clone(),
+        window_start: Some(parse_when("--from", &args.from)?),
+        window_end: Some(parse_when("--to", &args.to)?),
+        dry_run: args.dry_run,
+    };
+    let mut client = pb::roster_service_client::RosterServiceClient::connect(args.server.clone())
+        .await
+        .map_err(|error| format!("cannot reach {}: {error}", args.server))?;
+    let total = entries.len();
+    let messages = sync_messages(header, entries.clone(), args.batch_size);
+    let mut progress = SendProgress { total, interactive: std::io::stderr().is_terminal(), last_quarter: 0 };
+    let mut sent = 0;
+    let stream = tokio_stream::iter(messages.into_iter().inspect(move |message| {
+        if let Some(pb::sync_shifts_request::Message::Batch(batch)) = &message.message {
+            sent += batch.shifts.len() + batch.time_off.len();
+            progress.update(sent);
+        }
+    }));
+    let response = client.sync_shifts(stream).await.map_err(|status| {
+        use tonic_types::StatusExt;
+        if let Some(bad_request) = status.get_details_bad_request() {
+            for violation in &bad_request.field_violations {
+                match entries.line_of(&violation.field) {
+                    Some(line) => {
+                        eprintln!("{}:{line}: {}: {}", args.file.display(), violation.field, violation.description)
+                    }
+                    None => eprintln!("{}: {}: {}", args.file.display(), violation.field, violation.description),
+                }
+            }
+        }
+        format!("the server refused the sync ({:?}): nothing was changed", status.code())
+    })?;
+    std::io::stdout().write_all(summary(&response.into_inner()).as_bytes()).map_err(|error| error.to_string())?;
+    Ok(())
+}
