@@ -3,6 +3,7 @@
 mod helpers;
 
 mod coverage;
+mod crash;
 mod policy;
 mod restart;
 mod roster;

@@ -1,0 +1,157 @@
+//! A server process killed (SIGKILL) in the middle of a large sync leaves the window entirely
+//! old or entirely new, never a mix.
+
+use eea_coverage::pb;
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+
+use crate::helpers::{agent, create_database, Backend, TestDatabase};
+
+type RosterClient = pb::roster_service_client::RosterServiceClient<tonic::transport::Channel>;
+
+const N_AGENTS: usize = 50;
+const SHIFTS_PER_AGENT: usize = 300;
+const WINDOW_START: i64 = 1_798_934_400; // 2027-01-04T00:00:00Z
+
+/// The real binary, serving on a free port; the address comes from its JSON start-up log.
+struct ServerProcess {
+    child: Child,
+    address: String,
+}
+
+impl ServerProcess {
+    fn start(database: &TestDatabase) -> ServerProcess {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_eea-coverage"))
+            .args(["serve", "--listen", "127.0.0.1:0", "--log-format", "json", "--database-url", database.url()])
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("the server binary starts");
+        let stderr = child.stderr.take().expect("stderr is piped");
+        let mut lines = BufReader::new(stderr).lines();
+        let address = loop {
+            let line = lines.next().expect("the server logs its address before exiting").expect("readable log");
+            let log: serde_json::Value = serde_json::from_str(&line).unwrap_or_default();
+            if let Some(address) = log.get("listen.address").and_then(|value| value.as_str()) {
+                break address.to_owned();
+            }
+        };
+        // Keep draining the log so the server never blocks on a full pipe.
+        std::thread::spawn(move || for _ in lines {});
+        ServerProcess { child, address }
+    }
+
+    async fn client(&self) -> RosterClient {
+        RosterClient::connect(format!("http://{}", self.address)).await.expect("connecting to the server process")
+    }
+
+    fn kill(mut self) {
+        self.child.kill().expect("SIGKILL is delivered");
+        self.child.wait().expect("the killed server is reaped");
+    }
+}
+
+/// Generation `generation` of the roster: the same IDs, each generation an hour later.
+fn shifts(generation: i64) -> Vec<pb::Shift> {
+    (0..N_AGENTS)
+        .flat_map(|agent_idx| {
+            (0..SHIFTS_PER_AGENT).map(move |shift_idx| {
+                let start = WINDOW_START + shift_idx as i64 * 86_400 + generation * 3_600;
+                pb::Shift {
+                    shift_id: format!("crash-{agent_idx:03}-{shift_idx:03}"),
+                    agent_id: format!("agent-{agent_idx:03}"),
+                    severities: vec![],
+                    country: String::new(),
+                    schedule: Some(pb::shift::Schedule::OneOff(pb::OneOffShift {
+                        starts_at: Some(prost_types::Timestamp { seconds: start, nanos: 0 }),
+                        ends_at: Some(prost_types::Timestamp { seconds: start + 8 * 3_600, nanos: 0 }),
+                    })),
+                }
+            })
+        })
+        .collect()
+}
+
+fn sync_messages(generation: i64) -> Vec<pb::SyncShiftsRequest> {
+    let header = pb::SyncShiftsRequest {
+        message: Some(pb::sync_shifts_request::Message::Header(pb::SyncHeader {
+            source: "wfm".into(),
+            window_start: Some(prost_types::Timestamp { seconds: WINDOW_START, nanos: 0 }),
+            window_end: Some(prost_types::Timestamp { seconds: WINDOW_START + 366 * 86_400, nanos: 0 }),
+            dry_run: false,
+        })),
+    };
+    std::iter::once(header)
+        .chain(shifts(generation).chunks(500).map(|chunk| pb::SyncShiftsRequest {
+            message: Some(pb::sync_shifts_request::Message::Batch(pb::SyncBatch {
+                shifts: chunk.to_vec(),
+                time_off: vec![],
+            })),
+        }))
+        .collect()
+}
+
+/// The generation every stored shift belongs to; panics on a mix.
+async fn stored_generation(roster: &mut RosterClient) -> i64 {
+    let mut generations = std::collections::BTreeMap::<i64, usize>::new();
+    let mut page_token = String::new();
+    loop {
+        let page = roster
+            .list_shifts(pb::ListShiftsRequest { page_size: 1000, page_token, ..Default::default() })
+            .await
+            .unwrap()
+            .into_inner();
+        for shift in &page.shifts {
+            let Some(pb::shift::Schedule::OneOff(one_off)) = &shift.schedule else { panic!("one-off shifts only") };
+            let offset = one_off.starts_at.unwrap().seconds - WINDOW_START;
+            *generations.entry((offset % 86_400) / 3_600).or_default() += 1;
+        }
+        if page.next_page_token.is_empty() {
+            break;
+        }
+        page_token = page.next_page_token;
+    }
+    assert_eq!(generations.len(), 1, "the window holds a mix of generations: {generations:?}");
+    let (generation, count) = generations.into_iter().next().unwrap();
+    assert_eq!(count, N_AGENTS * SHIFTS_PER_AGENT, "generation {generation} is incomplete");
+    generation
+}
+
+async fn a_server_killed_mid_sync_leaves_the_window_old_or_new(backend: Backend) {
+    let Some(database) = create_database(backend) else { return };
+    let server = ServerProcess::start(&database);
+    let mut roster = server.client().await;
+    let agents =
+        (0..N_AGENTS).map(|agent_idx| agent(&format!("agent-{agent_idx:03}"), "IE", "Europe/Dublin")).collect();
+    roster.upsert_agents(pb::UpsertAgentsRequest { agents, source: "wfm".into() }).await.unwrap();
+    let started = std::time::Instant::now();
+    roster.sync_shifts(tokio_stream::iter(sync_messages(0))).await.unwrap();
+    let full_sync = started.elapsed();
+    let mut server = server;
+    let mut outcomes = Vec::new();
+    // Kill points spread from early in the stream to well after a sync takes: each attempt syncs
+    // the next generation and kills the process after that fraction of a whole sync's time.
+    for (attempt, percent) in [5u32, 30, 60, 85, 95, 105, 120, 300].into_iter().enumerate() {
+        let delay = full_sync * percent / 100;
+        let before = stored_generation(&mut roster).await;
+        let target = before + 1;
+        let mut client = server.client().await;
+        let sync = tokio::spawn(async move { client.sync_shifts(tokio_stream::iter(sync_messages(target))).await });
+        tokio::time::sleep(delay).await;
+        server.kill();
+        let _ = sync.await;
+        server = ServerProcess::start(&database);
+        roster = server.client().await;
+        let after = stored_generation(&mut roster).await;
+        assert!(
+            after == before || after == target,
+            "attempt {attempt}: generation {after}, expected {before} or {target}"
+        );
+        outcomes.push(after == target);
+    }
+    eprintln!("kill test, whole sync {full_sync:?}: the new window landed {outcomes:?}");
+    assert!(outcomes.last() == Some(&true), "a kill long after a whole sync's time finds the new window");
+    server.kill();
+}
+
+crate::on_both_backends!(a_server_killed_mid_sync_leaves_the_window_old_or_new);
