@@ -3,11 +3,14 @@
 //! committed data and swapped in, in commit order.
 
 use std::collections::{HashMap, HashSet};
+use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 use std::sync::Arc;
+use std::time::Duration;
 
 use arc_swap::ArcSwap;
 use tokio::sync::Mutex;
 
+use crate::clock;
 use crate::domain::coverage::{self, CoverageQuestion, Gap, OnShift, RequirementCoverage};
 use crate::domain::decision::{self, AccessDecision, DecisionError, TicketDecision, TicketQuestion};
 use crate::domain::interval::Interval;
@@ -18,6 +21,13 @@ use crate::domain::sync::SyncChanges;
 use crate::domain::sync::SyncEntry;
 use crate::domain::time::Instant;
 use crate::storage::{self, StorageError, Store, UpsertCounts};
+
+/// How often the snapshot is compared with the database when no notification arrives.
+const CATCH_UP_INTERVAL: Duration = Duration::from_millis(500);
+/// How often the listening connection is read for notifications.
+const LISTENER_POLL_INTERVAL: Duration = Duration::from_millis(50);
+/// How often the precomputed horizon moves forward.
+const HORIZON_ROLL_INTERVAL: Duration = Duration::from_secs(30 * 60);
 
 /// The most entries one batch upsert may carry.
 pub const MAX_BATCH_ENTRIES: usize = 10_000;
@@ -202,6 +212,12 @@ pub struct App {
     policy: Arc<Policy>,
     snapshot: ArcSwap<Snapshot>,
     write_lock: Mutex<()>,
+    /// Serialises snapshot rebuilds, so an older state never replaces a newer one.
+    refresh_lock: Mutex<()>,
+    /// The database's write count that the snapshot in force reflects.
+    loaded_version: AtomicI64,
+    /// Whether the last look at the database succeeded.
+    database_reachable: AtomicBool,
 }
 
 impl App {
@@ -212,6 +228,9 @@ impl App {
             snapshot: ArcSwap::from_pointee(Snapshot::empty(policy.clone())),
             policy,
             write_lock: Mutex::new(()),
+            refresh_lock: Mutex::new(()),
+            loaded_version: AtomicI64::new(-1),
+            database_reachable: AtomicBool::new(true),
         };
         app.refresh().await?;
         Ok(app)
@@ -227,23 +246,128 @@ impl App {
     }
 
     /// Rebuilds the snapshot from the database.
+    /// Rebuilds the snapshot, with its precomputed timelines, from one consistent read of the
+    /// database. The build runs off the async runtime; readers keep the old snapshot meanwhile.
     pub async fn refresh(&self) -> Result<(), AppError> {
-        let stored = self.store.read(storage::load_all).await.map_err(|error| storage_error(error, ""))?;
-        let snapshot = Snapshot::build(
-            self.policy.clone(),
-            stored.orgs,
-            stored.agents,
-            stored.shifts,
-            stored.time_off,
-            stored.consents,
-        );
+        let _refreshing = self.refresh_lock.lock().await;
+        let stored = self.store.read_consistent(storage::load_all).await.map_err(|error| storage_error(error, ""))?;
+        let (policy, version, now) = (self.policy.clone(), stored.version, clock::now());
+        let started = std::time::Instant::now();
+        let snapshot = tokio::task::spawn_blocking(move || {
+            Snapshot::build(policy, stored.orgs, stored.agents, stored.shifts, stored.time_off, stored.consents)
+                .with_timelines(now)
+        })
+        .await
+        .map_err(|error| AppError::Internal(format!("snapshot build failed: {error}")))?;
         tracing::debug!(
             snapshot.agents = snapshot.n_agents(),
             snapshot.shifts = snapshot.n_shifts(),
+            snapshot.version = version,
+            elapsed_ms = started.elapsed().as_millis() as u64,
             "snapshot rebuilt"
         );
         self.snapshot.store(Arc::new(snapshot));
+        self.loaded_version.store(version, Ordering::SeqCst);
         Ok(())
+    }
+
+    /// Catches up with writes committed elsewhere (another replica). `Err` when the database
+    /// cannot be reached; reads go on from the snapshot in force.
+    pub async fn catch_up(&self) -> Result<bool, AppError> {
+        let version = self.store.version(CATCH_UP_INTERVAL).await.map_err(|error| storage_error(error, ""))?;
+        if version == self.loaded_version.load(Ordering::SeqCst) {
+            return Ok(false);
+        }
+        self.refresh().await?;
+        Ok(true)
+    }
+
+    /// Moves the precomputed horizon forward to `now`, from the snapshot in force.
+    pub async fn roll_horizon(&self) -> Result<(), AppError> {
+        let _refreshing = self.refresh_lock.lock().await;
+        let current = self.snapshot();
+        let now = clock::now();
+        let rolled = tokio::task::spawn_blocking(move || current.as_ref().clone().with_timelines(now))
+            .await
+            .map_err(|error| AppError::Internal(format!("horizon roll failed: {error}")))?;
+        self.snapshot.store(Arc::new(rolled));
+        Ok(())
+    }
+
+    pub fn database_reachable(&self) -> bool {
+        self.database_reachable.load(Ordering::SeqCst)
+    }
+
+    /// Keeps the snapshot current until `stop` turns true: catches up with other replicas'
+    /// writes at once when the database notifies them, and at least every half second in any
+    /// case; rolls the precomputed horizon forward every half hour; notes whether the database
+    /// answers. Reads never wait on any of it.
+    pub async fn keep_current(self: Arc<Self>, stop: tokio::sync::watch::Receiver<bool>) {
+        let notified = Arc::new(tokio::sync::Notify::new());
+        self.spawn_change_listener(notified.clone(), stop.clone());
+        let mut stop = stop;
+        let mut horizon_rolled_at = std::time::Instant::now();
+        loop {
+            tokio::select! {
+                _ = notified.notified() => {}
+                _ = tokio::time::sleep(CATCH_UP_INTERVAL) => {}
+                _ = stop.changed() => {}
+            }
+            if *stop.borrow() {
+                break;
+            }
+            match self.catch_up().await {
+                Ok(_) => {
+                    if !self.database_reachable.swap(true, Ordering::SeqCst) {
+                        tracing::info!("database reachable again; snapshot caught up");
+                    }
+                }
+                Err(error) => {
+                    if self.database_reachable.swap(false, Ordering::SeqCst) {
+                        tracing::warn!(error = %error, "database unreachable; answering reads from the last snapshot");
+                    }
+                }
+            }
+            if horizon_rolled_at.elapsed() >= HORIZON_ROLL_INTERVAL {
+                match self.roll_horizon().await {
+                    Ok(()) => horizon_rolled_at = std::time::Instant::now(),
+                    Err(error) => tracing::error!(error = %error, "rolling the precomputed horizon failed"),
+                }
+            }
+        }
+    }
+
+    /// Listens for other replicas' writes on a thread of its own (the listening connection
+    /// blocks), reconnecting after a loss; nothing to do on SQLite.
+    fn spawn_change_listener(
+        self: &Arc<Self>,
+        notified: Arc<tokio::sync::Notify>,
+        stop: tokio::sync::watch::Receiver<bool>,
+    ) {
+        let app = Arc::clone(self);
+        std::thread::spawn(move || {
+            while !*stop.borrow() {
+                match app.change_listener() {
+                    Ok(None) => return,
+                    Ok(Some(mut listener)) => {
+                        while !*stop.borrow() {
+                            match listener.poll() {
+                                Ok(0) => {}
+                                Ok(_) => notified.notify_one(),
+                                Err(_) => break,
+                            }
+                            std::thread::sleep(LISTENER_POLL_INTERVAL);
+                        }
+                    }
+                    Err(_) => std::thread::sleep(CATCH_UP_INTERVAL),
+                }
+            }
+        });
+    }
+
+    /// A listener for other replicas' writes, where the database offers one.
+    pub fn change_listener(&self) -> Result<Option<storage::ChangeListener>, AppError> {
+        self.store.listen_for_changes().map_err(|error| storage_error(error, ""))
     }
 
     /// Runs one write transaction, then swaps in the snapshot of what it committed.
@@ -343,33 +467,33 @@ impl App {
         let request = Arc::new(request);
         let _writer = self.write_lock.lock().await;
         let stored = request.clone();
-        let (shift_changes, time_off_changes) = self
-            .store
-            .write(move |connection| {
-                storage::sync_source(
-                    connection,
-                    &stored.source,
-                    stored.window,
-                    &stored.shifts,
-                    &stored.time_off,
-                    stored.dry_run,
-                )
-            })
-            .await
-            .map_err(|error| match error {
-                // In a sync an unknown agent makes the entry invalid, like any other bad field.
-                StorageError::MissingAgent { kind, index, agent_id } => {
-                    let entry_id = match kind {
-                        "shifts" => request.shifts.get(index).map(|shift| shift.shift_id.as_str()),
-                        _ => request.time_off.get(index).map(|entry| entry.time_off_id.as_str()),
-                    };
-                    AppError::Invalid(vec![FieldViolation::new(
-                        format!("{kind}[{index}].agent_id"),
-                        format!("entry {:?}: agent {agent_id:?} not found", entry_id.unwrap_or_default()),
-                    )])
-                }
-                other => storage_error(other, "shifts"),
-            })?;
+        let work = move |connection: &mut storage::AnyConnection| {
+            storage::sync_source(
+                connection,
+                &stored.source,
+                stored.window,
+                &stored.shifts,
+                &stored.time_off,
+                stored.dry_run,
+            )
+        };
+        // A dry run reads in one consistent transaction and writes nothing, not even a version.
+        let outcome =
+            if request.dry_run { self.store.read_consistent(work).await } else { self.store.write(work).await };
+        let (shift_changes, time_off_changes) = outcome.map_err(|error| match error {
+            // In a sync an unknown agent makes the entry invalid, like any other bad field.
+            StorageError::MissingAgent { kind, index, agent_id } => {
+                let entry_id = match kind {
+                    "shifts" => request.shifts.get(index).map(|shift| shift.shift_id.as_str()),
+                    _ => request.time_off.get(index).map(|entry| entry.time_off_id.as_str()),
+                };
+                AppError::Invalid(vec![FieldViolation::new(
+                    format!("{kind}[{index}].agent_id"),
+                    format!("entry {:?}: agent {agent_id:?} not found", entry_id.unwrap_or_default()),
+                )])
+            }
+            other => storage_error(other, "shifts"),
+        })?;
 
         let before = self.snapshot();
         let after = {

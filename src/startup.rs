@@ -77,7 +77,12 @@ impl Server {
 
     /// Serves until `shutdown` completes.
     pub async fn run_until(self, shutdown: impl std::future::Future<Output = ()> + Send) -> Result<(), StartupError> {
-        transport::serve(self.listener, self.app, shutdown).await?;
+        let (stop, stopped) = tokio::sync::watch::channel(false);
+        let keeper = tokio::spawn(self.app.clone().keep_current(stopped));
+        let served = transport::serve(self.listener, self.app, shutdown).await;
+        let _ = stop.send(true);
+        let _ = keeper.await;
+        served?;
         tracing::info!("eea-coverage stopped");
         Ok(())
     }

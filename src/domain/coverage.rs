@@ -13,6 +13,7 @@ use super::interval::{intersect, merge, subtract, Interval};
 use super::policy::{PlanKind, PlanRules, ServiceHours, Severity};
 use super::snapshot::{AgentRoster, Snapshot};
 use super::time::{Instant, Zone};
+use super::timeline::EligibilityClass;
 
 /// The longest window a report may cover.
 pub const MAX_REPORT_DAYS: i64 = 366;
@@ -106,6 +107,11 @@ fn agent_timeline(roster: &AgentRoster, pieces: &[ShiftPiece], severity: Severit
         eligible: subtract(&eligible, &roster.time_off_merged),
         ineligible: subtract(&merge(ineligible), &roster.time_off_merged),
     }
+}
+
+/// The agent's eligible duty for one severity (time off removed), sorted and merged.
+pub(crate) fn agent_timeline_for(roster: &AgentRoster, pieces: &[ShiftPiece], severity: Severity) -> Vec<Interval> {
+    agent_timeline(roster, pieces, severity).eligible
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -304,7 +310,7 @@ fn severity_classes(expanded: &[ExpandedAgent], rules: &PlanRules) -> Vec<Vec<Se
 }
 
 /// Runs `work` over `items` split across the machine's cores, keeping the order.
-fn on_all_cores<T: Sync, R: Send>(items: &[T], work: impl Fn(&T) -> R + Sync) -> Vec<R> {
+pub(crate) fn on_all_cores<T: Sync, R: Send>(items: &[T], work: impl Fn(&T) -> R + Sync) -> Vec<R> {
     let n_threads = std::thread::available_parallelism().map_or(1, |cores| cores.get()).clamp(1, 8);
     let chunk_size = items.len().div_ceil(n_threads).max(1);
     std::thread::scope(|scope| {
@@ -434,37 +440,61 @@ pub fn on_shift(
 ) -> Vec<OnShift> {
     let context = EligibilityContext { plan, eea_tagged, ticket: None };
     let probe = Interval { start: at, end: at.saturating_add(SignedDuration::from_hours(48)).expect("saturates") };
-    let mut found = Vec::new();
-    for roster in snapshot.agents() {
-        if roster.time_off_merged.iter().any(|period| period.contains(at)) {
-            continue;
-        }
-        let pieces = shift_pieces(snapshot, &context, roster, probe);
-        let current = pieces
-            .iter()
-            .position(|piece| piece.eligible && piece.interval.contains(at) && piece_covers(roster, piece, severity));
-        if let Some(piece_idx) = current {
-            let piece = &pieces[piece_idx];
-            // Pieces of one occurrence follow each other; a cut where eligibility did not change
-            // (a policy date that does not concern this agent) does not end the stretch.
-            let mut stretch_end = piece.interval.end;
-            for next in &pieces[piece_idx + 1..] {
-                if next.shift_idx != piece.shift_idx || next.interval.start != stretch_end || !next.eligible {
-                    break;
-                }
-                stretch_end = next.interval.end;
-            }
-            let next_time_off = roster.time_off_merged.iter().map(|period| period.start).find(|start| *start > at);
-            let shift = &roster.shifts[piece.shift_idx];
-            found.push(OnShift {
-                agent_id: roster.agent.agent_id.clone(),
-                country: piece.country,
-                shift_id: shift.shift_id.clone(),
-                until: next_time_off.map_or(stretch_end, |start| start.min(stretch_end)),
-            });
-        }
+    let timelines = snapshot.timelines();
+    if timelines.covers(probe) {
+        let class = EligibilityClass::of(plan, eea_tagged);
+        let mut agent_indexes: Vec<usize> =
+            timelines.pieces_at(class, at).into_iter().map(|(agent_idx, _)| agent_idx).collect();
+        agent_indexes.sort_unstable();
+        agent_indexes.dedup();
+        return agent_indexes
+            .into_iter()
+            .filter_map(|agent_idx| {
+                let roster = snapshot.agent(timelines.agent_id(agent_idx))?;
+                on_shift_from_pieces(roster, timelines.agent_pieces(class, agent_idx), severity, at)
+            })
+            .collect();
     }
-    found
+    snapshot
+        .agents()
+        .filter_map(|roster| {
+            on_shift_from_pieces(roster, &shift_pieces(snapshot, &context, roster, probe), severity, at)
+        })
+        .collect()
+}
+
+/// Whether the agent is on eligible duty for `severity` at `at`, given its shift pieces around
+/// `at` (in shift, then time order), and until when.
+pub fn on_shift_from_pieces(
+    roster: &AgentRoster,
+    pieces: &[ShiftPiece],
+    severity: Severity,
+    at: Instant,
+) -> Option<OnShift> {
+    if roster.time_off_merged.iter().any(|period| period.contains(at)) {
+        return None;
+    }
+    let piece_idx = pieces
+        .iter()
+        .position(|piece| piece.eligible && piece.interval.contains(at) && piece_covers(roster, piece, severity))?;
+    let piece = &pieces[piece_idx];
+    // Pieces of one occurrence follow each other; a cut where eligibility did not change (a
+    // policy date that does not concern this agent) does not end the stretch.
+    let mut stretch_end = piece.interval.end;
+    for next in &pieces[piece_idx + 1..] {
+        if next.shift_idx != piece.shift_idx || next.interval.start != stretch_end || !next.eligible {
+            break;
+        }
+        stretch_end = next.interval.end;
+    }
+    let next_time_off = roster.time_off_merged.iter().map(|period| period.start).find(|start| *start > at);
+    let shift = &roster.shifts[piece.shift_idx];
+    Some(OnShift {
+        agent_id: roster.agent.agent_id.clone(),
+        country: piece.country,
+        shift_id: shift.shift_id.clone(),
+        until: next_time_off.map_or(stretch_end, |start| start.min(stretch_end)),
+    })
 }
 
 #[cfg(test)]

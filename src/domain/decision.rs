@@ -11,6 +11,7 @@ use super::policy::{PlanKind, ServiceHours, Severity, TicketCategory};
 use super::roster::Shift;
 use super::snapshot::Snapshot;
 use super::time::Instant;
+use super::timeline::EligibilityClass;
 
 /// How far ahead `next_staffed_at` is searched.
 pub const NEXT_STAFFED_HORIZON: SignedDuration = SignedDuration::from_hours(14 * 24);
@@ -101,6 +102,33 @@ fn ticket_context<'a>(
     })
 }
 
+/// How many distinct eligible agents are on shift at `question.at`, and where anyone is, within
+/// `horizon`. From the snapshot's precomputed timelines when they cover the question (and no
+/// consent widens eligibility for this ticket); otherwise computed agent by agent.
+fn staffing(
+    snapshot: &Snapshot,
+    context: &TicketContext,
+    question: &TicketQuestion,
+    horizon: Interval,
+) -> (u32, Vec<Interval>) {
+    let timelines = snapshot.timelines();
+    if timelines.covers(horizon) && !snapshot.has_consents_for(question.org_id, question.ticket_id) {
+        let index = timelines.index(EligibilityClass::of(context.plan, context.eea_tagged), context.severity);
+        return (index.count_at(question.at), index.staffed_within(horizon));
+    }
+    let mut eligible_on_shift: u32 = 0;
+    let mut staffed = Vec::new();
+    for roster in snapshot.agents() {
+        let intervals =
+            eligibility::eligible_on_shift(snapshot, &context.eligibility, roster, context.severity, horizon);
+        if intervals.first().is_some_and(|first| first.contains(question.at)) {
+            eligible_on_shift += 1;
+        }
+        staffed.extend(intervals);
+    }
+    (eligible_on_shift, merge(staffed))
+}
+
 /// Can the ticket be handled now, and if not, when?
 pub fn decide_ticket(snapshot: &Snapshot, question: &TicketQuestion) -> Result<TicketDecision, DecisionError> {
     let context = ticket_context(snapshot, question)?;
@@ -118,17 +146,7 @@ pub fn decide_ticket(snapshot: &Snapshot, question: &TicketQuestion) -> Result<T
         start: at,
         end: at.saturating_add(NEXT_STAFFED_HORIZON).expect("adding a fixed duration saturates"),
     };
-    let mut eligible_on_shift: u32 = 0;
-    let mut staffed = Vec::new();
-    for roster in snapshot.agents() {
-        let intervals =
-            eligibility::eligible_on_shift(snapshot, &context.eligibility, roster, context.severity, horizon);
-        if intervals.first().is_some_and(|first| first.contains(at)) {
-            eligible_on_shift += 1;
-        }
-        staffed.extend(intervals);
-    }
-    let staffed = merge(staffed);
+    let (eligible_on_shift, staffed) = staffing(snapshot, &context, question, horizon);
     let next_staffed_at = intersect(&service_hours_within(hours, horizon), &staffed).first().map(|first| first.start);
 
     let staffed_now = eligible_on_shift > 0;

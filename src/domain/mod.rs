@@ -15,3 +15,4 @@ pub mod roster;
 pub mod snapshot;
 pub mod sync;
 pub mod time;
+pub mod timeline;

@@ -7,6 +7,8 @@ use std::sync::Arc;
 use super::interval::{merge, Interval};
 use super::policy::Policy;
 use super::roster::{Agent, Consent, Org, Shift, TimeOff};
+use super::time::Instant;
+use super::timeline::StaffedTimelines;
 
 /// One agent with everything scheduled for it.
 #[derive(Clone, Debug)]
@@ -30,6 +32,8 @@ pub struct Snapshot {
     consents: BTreeMap<(String, String, String), Consent>,
     shift_owner: HashMap<String, String>,
     time_off_owner: HashMap<String, String>,
+    /// Staffing precomputed over a horizon for the hot path; empty until `with_timelines`.
+    timelines: Arc<StaffedTimelines>,
 }
 
 impl Snapshot {
@@ -80,7 +84,25 @@ impl Snapshot {
                 .collect(),
             shift_owner,
             time_off_owner,
+            timelines: Arc::default(),
         }
+    }
+
+    /// This snapshot with staffing precomputed around `built_at` (see [`StaffedTimelines`]).
+    pub fn with_timelines(mut self, built_at: Instant) -> Snapshot {
+        self.timelines = Arc::new(StaffedTimelines::build(&self, built_at));
+        self
+    }
+
+    pub fn timelines(&self) -> &StaffedTimelines {
+        &self.timelines
+    }
+
+    /// Whether any consent names this org's ticket: such a ticket may have more eligible staff
+    /// than the precomputed timelines know.
+    pub fn has_consents_for(&self, org_id: &str, ticket_id: &str) -> bool {
+        let from = (org_id.to_owned(), ticket_id.to_owned(), String::new());
+        self.consents.range(from..).next().is_some_and(|((org, ticket, _), _)| org == org_id && ticket == ticket_id)
     }
 
     /// This snapshot with shifts and time off replaced: entries named in `removed_*` go, the

@@ -18,7 +18,7 @@ use crate::domain::interval::Interval;
 use crate::domain::roster::{Agent, Consent, Org, Shift, TimeOff};
 use crate::domain::sync::{diff_entries, EntryChanges, SyncChanges, SyncEntry};
 use rows::{AgentRow, ConsentRow, LocationChangeRow, OrgRow, ShiftRow, TimeOffRow};
-use schema::{agents, consents, location_changes, orgs, shifts, time_off};
+use schema::{agents, consents, location_changes, orgs, roster_version, shifts, time_off};
 
 const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
 const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
@@ -33,6 +33,9 @@ macro_rules! insert_rows {
         }
     };
 }
+
+/// How long a call waits for a database connection before it fails with UNAVAILABLE.
+const CONNECTION_TIMEOUT: Duration = Duration::from_secs(3);
 
 /// Rows per statement in batched writes, well under both backends' bind-parameter limits.
 const CHUNK_ROWS: usize = 500;
@@ -148,7 +151,7 @@ impl ManageConnection for ConnectionManager {
                 let mut connection = diesel::SqliteConnection::establish(&path.to_string_lossy())
                     .map_err(|error| StorageError::Unavailable(format!("cannot open {}: {error}", path.display())))?;
                 connection
-                    .batch_execute("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = ON;")
+                    .batch_execute("PRAGMA busy_timeout = 10000; PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;")
                     .map_err(|error| StorageError::Unavailable(format!("cannot configure {}: {error}", path.display())))?;
                 Ok(AnyConnection::Sqlite(connection))
             }
@@ -174,8 +177,13 @@ pub struct Store {
     url: DatabaseUrl,
 }
 
+/// The PostgreSQL channel a committed write notifies replicas on.
+pub const CHANGES_CHANNEL: &str = "eea_coverage_roster";
+
 /// Everything stored, loaded at once to build a snapshot.
 pub struct StoredRoster {
+    /// The count of committed writes this state reflects.
+    pub version: i64,
     pub orgs: Vec<Org>,
     pub agents: Vec<Agent>,
     pub shifts: Vec<Shift>,
@@ -213,7 +221,7 @@ impl Store {
         let pool = Pool::builder()
             .max_size(max_size)
             .min_idle(Some(1))
-            .connection_timeout(Duration::from_secs(10))
+            .connection_timeout(CONNECTION_TIMEOUT)
             .build(manager)
             .map_err(|error| StorageError::Unavailable(error.to_string()))?;
         Ok(Store { pool, url: url.clone() })
@@ -239,14 +247,94 @@ impl Store {
             .map_err(|error| StorageError::Unavailable(format!("database task failed: {error}")))?
     }
 
-    /// Runs `work` in one transaction: it commits only if `work` succeeds.
+    /// Runs `work` in one transaction: it commits only if `work` succeeds. Every write counts
+    /// itself in `roster_version` and, on PostgreSQL, notifies the other replicas at commit.
     pub async fn write<T, F>(&self, work: F) -> Result<T, StorageError>
     where
         T: Send + 'static,
         F: FnOnce(&mut AnyConnection) -> Result<T, StorageError> + Send + 'static,
     {
-        self.read(move |connection| connection.transaction(work)).await
+        self.read(move |connection| {
+            connection.transaction(|connection| {
+                let outcome = work(connection)?;
+                bump_version(connection)?;
+                Ok(outcome)
+            })
+        })
+        .await
     }
+
+    /// Runs `work` in one transaction that sees a single committed state throughout.
+    pub async fn read_consistent<T, F>(&self, work: F) -> Result<T, StorageError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut AnyConnection) -> Result<T, StorageError> + Send + 'static,
+    {
+        self.read(move |connection| {
+            connection.transaction(|connection| {
+                if let AnyConnection::Postgresql(_) = connection {
+                    connection.batch_execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")?;
+                }
+                work(connection)
+            })
+        })
+        .await
+    }
+
+    /// The count of committed writes. Gives up after `timeout` when no connection can be had,
+    /// so a watcher notices a lost database quickly.
+    pub async fn version(&self, timeout: Duration) -> Result<i64, StorageError> {
+        let pool = self.pool.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut connection =
+                pool.get_timeout(timeout).map_err(|error| StorageError::Unavailable(error.to_string()))?;
+            read_version(&mut connection)
+        })
+        .await
+        .map_err(|error| StorageError::Unavailable(format!("database task failed: {error}")))?
+    }
+
+    /// A dedicated PostgreSQL connection listening for other replicas' writes; `None` on SQLite.
+    pub fn listen_for_changes(&self) -> Result<Option<ChangeListener>, StorageError> {
+        let DatabaseUrl::Postgres(url) = &self.url else { return Ok(None) };
+        let mut connection = diesel::PgConnection::establish(url)
+            .map_err(|error| StorageError::Unavailable(format!("cannot connect to {}: {error}", redact(url))))?;
+        connection.batch_execute(&format!("LISTEN {CHANGES_CHANNEL}"))?;
+        Ok(Some(ChangeListener { connection }))
+    }
+}
+
+/// Notifications of other replicas' writes, read without blocking.
+pub struct ChangeListener {
+    connection: diesel::PgConnection,
+}
+
+impl ChangeListener {
+    /// How many notifications arrived since the last call; an error means the connection is lost.
+    pub fn poll(&mut self) -> Result<usize, StorageError> {
+        let mut n_notifications = 0;
+        for notification in self.connection.notifications_iter() {
+            notification?;
+            n_notifications += 1;
+        }
+        // Reading notifications does not notice a dead connection; a trivial query does.
+        self.connection.batch_execute("SELECT 1")?;
+        Ok(n_notifications)
+    }
+}
+
+fn bump_version(connection: &mut AnyConnection) -> Result<(), StorageError> {
+    diesel::update(roster_version::table.find(1))
+        .set(roster_version::version.eq(roster_version::version + 1))
+        .execute(connection)?;
+    if let AnyConnection::Postgresql(_) = connection {
+        connection.batch_execute(&format!("NOTIFY {CHANGES_CHANNEL}"))?;
+    }
+    Ok(())
+}
+
+fn read_version(connection: &mut AnyConnection) -> Result<i64, StorageError> {
+    Ok(roster_version::table.find(1).select(roster_version::version).first(connection)?)
 }
 
 fn run_migrations(connection: &mut AnyConnection) -> Result<(), StorageError> {
@@ -267,6 +355,7 @@ fn run_migrations(connection: &mut AnyConnection) -> Result<(), StorageError> {
 
 /// Loads every stored entity.
 pub fn load_all(connection: &mut AnyConnection) -> Result<StoredRoster, StorageError> {
+    let version = read_version(connection)?;
     let orgs = orgs::table
         .order(orgs::org_id)
         .load::<OrgRow>(connection)?
@@ -299,7 +388,7 @@ pub fn load_all(connection: &mut AnyConnection) -> Result<StoredRoster, StorageE
         .into_iter()
         .map(TimeOffRow::into_domain)
         .collect::<Result<_, _>>()?;
-    Ok(StoredRoster { orgs, agents, shifts, time_off, consents })
+    Ok(StoredRoster { version, orgs, agents, shifts, time_off, consents })
 }
 
 /// Creates or replaces an org; `true` when it was created.

@@ -64,6 +64,13 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    roster_version (id) {
+        id -> Integer,
+        version -> BigInt,
+    }
+}
+
 diesel::joinable!(location_changes -> agents (agent_id));
 diesel::joinable!(shifts -> agents (agent_id));
 diesel::joinable!(time_off -> agents (agent_id));

@@ -14,6 +14,8 @@ use std::sync::Arc;
 use tokio::net::TcpListener;
 use tokio_stream::wrappers::TcpListenerStream;
 use tonic::transport::Server;
+use tonic_health::server::HealthReporter;
+use tonic_health::ServingStatus;
 
 use crate::app::App;
 use crate::pb;
@@ -45,6 +47,8 @@ pub async fn serve(
     health_reporter.set_serving::<RosterServiceServer<RosterApi>>().await;
     health_reporter.set_serving::<TicketServiceServer<TicketApi>>().await;
     health_reporter.set_serving::<CoverageServiceServer<CoverageApi>>().await;
+    health_reporter.set_service_status(DATABASE_HEALTH, ServingStatus::Serving).await;
+    let health_watch = tokio::spawn(report_database_health(app.clone(), health_reporter.clone()));
 
     let reflection_v1 = tonic_reflection::server::Builder::configure()
         .register_encoded_file_descriptor_set(pb::FILE_DESCRIPTOR_SET)
@@ -65,5 +69,31 @@ pub async fn serve(
         .add_service(CoverageServiceServer::new(CoverageApi { app }))
         .serve_with_incoming_shutdown(TcpListenerStream::new(listener), shutdown)
         .await?;
+    health_watch.abort();
     Ok(())
+}
+
+/// The health name that says whether the database answers. While it does not, the writing
+/// services report NOT_SERVING too; ticket decisions, coverage and the overall status stay
+/// SERVING, answered from the last snapshot.
+pub const DATABASE_HEALTH: &str = "eeacoverage.v1.Database";
+
+async fn report_database_health(app: Arc<App>, reporter: HealthReporter) {
+    let mut reported = true;
+    loop {
+        tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+        let reachable = app.database_reachable();
+        if reachable == reported {
+            continue;
+        }
+        reported = reachable;
+        let status = if reachable { ServingStatus::Serving } else { ServingStatus::NotServing };
+        reporter.set_service_status(DATABASE_HEALTH, status).await;
+        for name in [
+            <RosterServiceServer<RosterApi> as tonic::server::NamedService>::NAME,
+            <PolicyServiceServer<PolicyApi> as tonic::server::NamedService>::NAME,
+        ] {
+            reporter.set_service_status(name, status).await;
+        }
+    }
 }

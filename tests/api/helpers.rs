@@ -19,15 +19,32 @@ pub enum Backend {
 
 /// A database that disappears with the test.
 pub enum TestDatabase {
-    Sqlite { _directory: tempfile::TempDir, url: String },
-    Postgres { admin_url: String, name: String, url: String },
+    Sqlite {
+        _directory: tempfile::TempDir,
+        url: String,
+    },
+    Postgres {
+        admin_url: String,
+        name: String,
+        url: String,
+    },
+    /// Another way to reach a database owned elsewhere (through a proxy); dropping it drops nothing.
+    External {
+        url: String,
+    },
 }
 
 impl TestDatabase {
     pub fn url(&self) -> &str {
         match self {
-            TestDatabase::Sqlite { url, .. } | TestDatabase::Postgres { url, .. } => url,
+            TestDatabase::Sqlite { url, .. } | TestDatabase::Postgres { url, .. } | TestDatabase::External { url } => {
+                url
+            }
         }
+    }
+
+    pub fn external(url: String) -> TestDatabase {
+        TestDatabase::External { url }
     }
 }
 

@@ -5,6 +5,7 @@ mod helpers;
 mod coverage;
 mod crash;
 mod policy;
+mod replicas;
 mod restart;
 mod roster;
 mod service;

@@ -1,0 +1,145 @@
+//! The precomputed timelines give exactly the answers of the full computation.
+
+use jiff::civil::{date, Time};
+use proptest::prelude::*;
+
+use super::*;
+use crate::domain::calendar::HolidayCalendar;
+use crate::domain::coverage::on_shift;
+use crate::domain::decision::{decide_ticket, TicketQuestion};
+use crate::domain::fixtures::{agent, daily, instant, org, policy};
+use crate::domain::policy::{SeveritySet, TicketCategory};
+use crate::domain::roster::{Consent, Schedule, Shift, TimeOff};
+
+const COUNTRIES: [&str; 5] = ["IE", "US", "GB", "IN", "DE"];
+/// 2026-03-20T00:00:00Z: the horizon spans the spring DST change.
+const BUILT_AT: i64 = 1_773_964_800;
+
+fn at_minute(minute: i64) -> Instant {
+    Instant::from_second(BUILT_AT + minute * 60).unwrap()
+}
+
+type RandomRoster = (Vec<(usize, bool)>, Vec<(usize, i64, i64, bool)>, Vec<(usize, i64, i64)>);
+
+fn roster_strategy() -> impl Strategy<Value = RandomRoster> {
+    (1usize..6).prop_flat_map(|n_agents| {
+        (
+            prop::collection::vec((0..COUNTRIES.len(), any::<bool>()), n_agents),
+            prop::collection::vec(
+                (0..n_agents, -7 * 1440i64..(21 * 1440), 30i64..(30 * 60), proptest::bool::weighted(0.2)),
+                0..12,
+            ),
+            prop::collection::vec((0..n_agents, -7 * 1440i64..(21 * 1440), 60i64..(3 * 1440)), 0..3),
+        )
+    })
+}
+
+fn build((agents, shifts, time_off): &RandomRoster) -> Snapshot {
+    let agent_list = agents
+        .iter()
+        .enumerate()
+        .map(|(agent_idx, (country_idx, relocates))| {
+            let relocations: &[(&str, &str)] = if *relocates { &[("2026-03-25T12:00:00Z", "GB")] } else { &[] };
+            agent(&format!("agent-{agent_idx}"), COUNTRIES[*country_idx], relocations)
+        })
+        .collect();
+    let mut shift_list: Vec<Shift> = shifts
+        .iter()
+        .enumerate()
+        .map(|(shift_idx, (agent_idx, start, length, sev1_only))| {
+            let mut shift = daily(
+                &format!("shift-{shift_idx}"),
+                &format!("agent-{agent_idx}"),
+                date(2026, 1, 1).at(22, 0, 0, 0),
+                Time::constant(6, 0, 0, 0),
+            );
+            shift.schedule = Schedule::OneOff(Interval::new(at_minute(*start), at_minute(start + length)).unwrap());
+            if *sev1_only {
+                shift.severities = SeveritySet::from_severities([Severity::Sev1]);
+            }
+            shift
+        })
+        .collect();
+    // Every agent also works a nightly shift across the DST change.
+    for agent_idx in 0..agents.len() {
+        shift_list.push(daily(
+            &format!("nights-{agent_idx}"),
+            &format!("agent-{agent_idx}"),
+            date(2026, 1, 1).at(22, 0, 0, 0),
+            Time::constant(2, 30, 0, 0),
+        ));
+    }
+    let time_off_list = time_off
+        .iter()
+        .enumerate()
+        .map(|(entry_idx, (agent_idx, start, length))| TimeOff {
+            time_off_id: format!("off-{entry_idx}"),
+            agent_id: format!("agent-{agent_idx}"),
+            period: Interval::new(at_minute(*start), at_minute(start + length)).unwrap(),
+            source: None,
+        })
+        .collect();
+    let consents = vec![Consent {
+        org_id: "std-eu".into(),
+        ticket_id: "t-consent".into(),
+        agent_id: "agent-1".into(),
+        expires_at: instant("2026-03-30T00:00:00Z"),
+    }];
+    Snapshot::build(
+        policy(HolidayCalendar::Target2),
+        vec![
+            org("eea", "eu-west-1", PlanKind::EeaOnly),
+            org("std-eu", "eu-central-1", PlanKind::Standard),
+            org("std-us", "us-east-1", PlanKind::Standard),
+        ],
+        agent_list,
+        shift_list,
+        time_off_list,
+        consents,
+    )
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(48))]
+
+    #[test]
+    fn precomputed_answers_equal_the_full_computation(
+        roster in roster_strategy(),
+        questions in prop::collection::vec((0usize..3, 0usize..4, -7 * 1440i64..(21 * 1440), any::<bool>(), any::<bool>()), 1..25),
+    ) {
+        let slow = build(&roster);
+        let fast = slow.clone().with_timelines(at_minute(0));
+        prop_assert!(fast.timelines().horizon().is_some());
+        for (org_idx, severity_idx, minute, consented_ticket, excluded_category) in questions {
+            let question = TicketQuestion {
+                org_id: ["eea", "std-eu", "std-us"][org_idx],
+                ticket_id: if consented_ticket { "t-consent" } else { "t-other" },
+                severity: Severity::ALL[severity_idx],
+                category: if excluded_category { TicketCategory::ThirdParty } else { TicketCategory::ProductSupport },
+                at: at_minute(minute) + SignedDuration::from_secs(17),
+            };
+            prop_assert_eq!(decide_ticket(&fast, &question), decide_ticket(&slow, &question));
+            let (plan, tagged) = [(PlanKind::EeaOnly, true), (PlanKind::Standard, true), (PlanKind::Standard, false)][org_idx];
+            prop_assert_eq!(
+                on_shift(&fast, plan, tagged, question.severity, question.at),
+                on_shift(&slow, plan, tagged, question.severity, question.at)
+            );
+        }
+    }
+}
+
+#[test]
+fn questions_outside_the_horizon_fall_back_to_the_full_computation() {
+    let roster: RandomRoster = (vec![(0, false)], vec![], vec![]);
+    let fast = build(&roster).with_timelines(at_minute(0));
+    let far = Interval::new(at_minute(60 * 1440), at_minute(75 * 1440)).unwrap();
+    assert!(!fast.timelines().covers(far));
+    let question = TicketQuestion {
+        org_id: "eea",
+        ticket_id: "t",
+        severity: Severity::Sev1,
+        category: TicketCategory::ProductSupport,
+        at: far.start,
+    };
+    assert_eq!(decide_ticket(&fast, &question), decide_ticket(&build(&roster), &question));
+}

@@ -1,0 +1,186 @@
+//! Several replicas on one PostgreSQL database: writes through one are seen by the others within
+//! a second, and a replica that loses the database keeps answering reads and says so in its
+//! health. PostgreSQL only: SQLite is the single-node default.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use eea_coverage::pb;
+use tokio::net::{TcpListener, TcpStream};
+use tonic_health::pb::health_client::HealthClient;
+use tonic_health::pb::HealthCheckRequest;
+
+use crate::helpers::{agent, create_database, one_off, org, spawn_app_on, timestamp, Backend, TestDatabase};
+
+async fn decide(
+    tickets: &mut pb::ticket_service_client::TicketServiceClient<tonic::transport::Channel>,
+) -> Result<pb::DecideTicketResponse, tonic::Status> {
+    tickets
+        .decide_ticket(pb::DecideTicketRequest {
+            org_id: "acme".into(),
+            severity: pb::Severity::Severity1 as i32,
+            category: 0,
+            ticket_id: "T-1".into(),
+            at: Some(timestamp("2026-12-07T10:00:00Z")),
+        })
+        .await
+        .map(tonic::Response::into_inner)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_write_through_one_replica_is_seen_by_the_other_within_a_second() {
+    let Some(database) = create_database(Backend::Postgres) else { return };
+    let first = spawn_app_on(&database, "").await;
+    let second = spawn_app_on(&database, "").await;
+    let (mut policy, mut roster) = (first.policy.clone(), first.roster.clone());
+    policy.upsert_org(pb::UpsertOrgRequest { org: Some(org("acme", "eu-west-1", pb::Plan::EeaOnly)) }).await.unwrap();
+    roster
+        .upsert_agents(pb::UpsertAgentsRequest {
+            agents: vec![agent("ie-1", "IE", "Europe/Dublin")],
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let mut other_tickets = second.tickets.clone();
+    // Wait until the org has reached the second replica, then time one write.
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while decide(&mut other_tickets).await.is_err() {
+        assert!(Instant::now() < deadline, "the org never reached the second replica");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let written = Instant::now();
+    roster
+        .upsert_shifts(pb::UpsertShiftsRequest {
+            shifts: vec![one_off("day", "ie-1", "2026-12-07T08:00:00Z", "2026-12-07T16:00:00Z")],
+        })
+        .await
+        .unwrap();
+    loop {
+        if decide(&mut other_tickets).await.unwrap().eligible_on_shift == 1 {
+            break;
+        }
+        assert!(written.elapsed() < Duration::from_secs(1), "the second replica did not see the write within a second");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    eprintln!("write seen by the other replica after {:?}", written.elapsed());
+}
+
+/// A TCP proxy in front of PostgreSQL that the test can cut: a database outage without stopping
+/// the shared server.
+struct CuttableProxy {
+    port: u16,
+    cut: Arc<AtomicBool>,
+}
+
+impl CuttableProxy {
+    async fn start(target: String) -> CuttableProxy {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let cut = Arc::new(AtomicBool::new(false));
+        let cut_flag = cut.clone();
+        tokio::spawn(async move {
+            loop {
+                let Ok((mut inbound, _)) = listener.accept().await else { return };
+                if cut_flag.load(Ordering::SeqCst) {
+                    continue; // dropped: the connection is refused in effect
+                }
+                let target = target.clone();
+                let cut_flag = cut_flag.clone();
+                tokio::spawn(async move {
+                    let Ok(mut outbound) = TcpStream::connect(&target).await else { return };
+                    let copy = tokio::io::copy_bidirectional(&mut inbound, &mut outbound);
+                    let watch_cut = async {
+                        while !cut_flag.load(Ordering::SeqCst) {
+                            tokio::time::sleep(Duration::from_millis(20)).await;
+                        }
+                    };
+                    tokio::select! { _ = copy => {}, _ = watch_cut => {} }
+                });
+            }
+        });
+        CuttableProxy { port, cut }
+    }
+}
+
+fn through_proxy(database: &TestDatabase, port: u16) -> String {
+    // postgres://user@host:port/db -> postgres://user@127.0.0.1:PORT/db
+    let url = database.url();
+    let (scheme, rest) = url.split_once("://").unwrap();
+    let (credentials_and_host, path) = rest.split_once('/').unwrap();
+    let credentials =
+        credentials_and_host.rsplit_once('@').map(|(credentials, _)| format!("{credentials}@")).unwrap_or_default();
+    format!("{scheme}://{credentials}127.0.0.1:{port}/{path}")
+}
+
+fn postgres_address(database: &TestDatabase) -> String {
+    let rest = database.url().split_once("://").unwrap().1;
+    let host = rest.split('/').next().unwrap();
+    let host = host.rsplit_once('@').map_or(host, |(_, host)| host);
+    if host.contains(':') {
+        host.to_owned()
+    } else {
+        format!("{host}:5432")
+    }
+}
+
+async fn database_health(channel: tonic::transport::Channel) -> i32 {
+    let mut health = HealthClient::new(channel);
+    health.check(HealthCheckRequest { service: "eeacoverage.v1.Database".into() }).await.unwrap().into_inner().status
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_replica_that_loses_the_database_keeps_answering_and_says_so() {
+    let Some(database) = create_database(Backend::Postgres) else { return };
+    let proxy = CuttableProxy::start(postgres_address(&database)).await;
+    let proxied = crate::helpers::TestDatabase::external(through_proxy(&database, proxy.port));
+    let app = spawn_app_on(&proxied, "").await;
+    let (mut policy, mut roster, mut tickets) = (app.policy.clone(), app.roster.clone(), app.tickets.clone());
+    policy.upsert_org(pb::UpsertOrgRequest { org: Some(org("acme", "eu-west-1", pb::Plan::EeaOnly)) }).await.unwrap();
+    roster
+        .upsert_agents(pb::UpsertAgentsRequest {
+            agents: vec![agent("ie-1", "IE", "Europe/Dublin")],
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    roster
+        .upsert_shifts(pb::UpsertShiftsRequest {
+            shifts: vec![one_off("day", "ie-1", "2026-12-07T08:00:00Z", "2026-12-07T16:00:00Z")],
+        })
+        .await
+        .unwrap();
+    let serving = tonic_health::ServingStatus::Serving as i32;
+    assert_eq!(database_health(app.channel.clone()).await, serving);
+
+    proxy.cut.store(true, Ordering::SeqCst);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while database_health(app.channel.clone()).await == serving {
+        assert!(Instant::now() < deadline, "health never reported the lost database");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(decide(&mut tickets).await.unwrap().eligible_on_shift, 1, "reads go on from the last snapshot");
+    let write = roster
+        .upsert_shifts(pb::UpsertShiftsRequest {
+            shifts: vec![one_off("late", "ie-1", "2026-12-07T16:00:00Z", "2026-12-07T20:00:00Z")],
+        })
+        .await;
+    assert!(write.is_err(), "writes fail while the database is away");
+
+    proxy.cut.store(false, Ordering::SeqCst);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while database_health(app.channel.clone()).await != serving {
+        assert!(Instant::now() < deadline, "the replica never caught up with the returning database");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let mut retried = false;
+    for _ in 0..50 {
+        let shifts = vec![one_off("late", "ie-1", "2026-12-07T16:00:00Z", "2026-12-07T20:00:00Z")];
+        if roster.upsert_shifts(pb::UpsertShiftsRequest { shifts }).await.is_ok() {
+            retried = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert!(retried, "writes work again once the database is back");
+}
