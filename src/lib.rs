@@ -9,6 +9,7 @@ pub mod clock;
 pub mod config;
 pub mod domain;
 pub mod import;
+pub mod loadgen;
 pub mod pb;
 pub mod report;
 pub mod startup;

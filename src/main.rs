@@ -5,6 +5,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use eea_coverage::client::{run_import, run_report, ImportArgs, ReportArgs};
+use eea_coverage::loadgen::{run_load, LoadArgs};
 use eea_coverage::config::{LogFormat, RawLog, RawSettings, Settings};
 use eea_coverage::startup::{shutdown_signal, Server};
 
@@ -55,6 +56,8 @@ Columns of the CSV format and the iCalendar properties read: see README.md or do
 Example: eea-coverage import --source wfm --from 2026-12-07 --to 2026-12-14 --dry-run docs/examples/shifts.csv"
     )]
     Import(ImportArgs),
+    /// Measure a running server: the health check, then DecideTicket, at the same concurrency.
+    Load(LoadArgs),
 }
 
 fn init_logging(settings: &Settings) {
@@ -129,5 +132,15 @@ fn main() -> ExitCode {
         }
         Command::Report(args) => run_client("report", run_report(args)),
         Command::Import(args) => run_client("import", run_import(args)),
+        Command::Load(args) => {
+            let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("building the tokio runtime");
+            match runtime.block_on(run_load(args)) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(error) => {
+                    eprintln!("eea-coverage load: {error}");
+                    ExitCode::FAILURE
+                }
+            }
+        }
     }
 }

@@ -1,0 +1,284 @@
+//! `eea-coverage load`: a load generator built on the project's own client. It can seed a
+//! server with a realistic roster, then measures the health check (the cost of a gRPC round trip
+//! alone) and `DecideTicket` under the same concurrency, counting outcomes by status code.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant as WallClock};
+
+use tonic::transport::Channel;
+use tonic_health::pb::health_client::HealthClient;
+use tonic_health::pb::HealthCheckRequest;
+
+use crate::pb;
+
+#[derive(clap::Args)]
+pub struct LoadArgs {
+    /// The server's address.
+    #[arg(long, value_name = "URL", default_value = "http://127.0.0.1:50051")]
+    server: String,
+    /// HTTP/2 connections to spread the calls over.
+    #[arg(long, value_name = "N", default_value_t = 4)]
+    connections: usize,
+    /// Calls in flight at once.
+    #[arg(long, value_name = "N", default_value_t = 64)]
+    concurrency: usize,
+    /// How long each phase runs, in seconds.
+    #[arg(long, value_name = "SECONDS", default_value_t = 10)]
+    duration: u64,
+    /// First load the server with a roster of this many agents (with orgs, shifts over 90 days
+    /// around now, and time off); 0 loads nothing.
+    #[arg(long, value_name = "AGENTS", default_value_t = 0)]
+    seed_agents: usize,
+}
+
+/// What one phase measured.
+pub struct PhaseResult {
+    pub name: &'static str,
+    pub elapsed: Duration,
+    pub outcomes: BTreeMap<String, u64>,
+    /// Latencies of successful calls, microseconds, sorted.
+    pub latencies_us: Vec<u64>,
+}
+
+impl PhaseResult {
+    pub fn n_calls(&self) -> u64 {
+        self.outcomes.values().sum()
+    }
+
+    pub fn throughput(&self) -> f64 {
+        self.n_calls() as f64 / self.elapsed.as_secs_f64()
+    }
+
+    pub fn percentile_us(&self, fraction: f64) -> u64 {
+        if self.latencies_us.is_empty() {
+            return 0;
+        }
+        let rank = ((self.latencies_us.len() as f64 * fraction).ceil() as usize).clamp(1, self.latencies_us.len());
+        self.latencies_us[rank - 1]
+    }
+
+    pub fn describe(&self) -> String {
+        let outcomes: Vec<String> = self.outcomes.iter().map(|(code, count)| format!("{code}={count}")).collect();
+        format!(
+            "{:<13} {:>9} calls in {:>5.1} s  {:>9.0} calls/s  p50 {:>6.2} ms  p99 {:>6.2} ms  p99.9 {:>6.2} ms  [{}]",
+            self.name,
+            self.n_calls(),
+            self.elapsed.as_secs_f64(),
+            self.throughput(),
+            self.percentile_us(0.50) as f64 / 1e3,
+            self.percentile_us(0.99) as f64 / 1e3,
+            self.percentile_us(0.999) as f64 / 1e3,
+            outcomes.join(" ")
+        )
+    }
+}
+
+/// A small deterministic generator, so runs are comparable.
+struct Lcg(u64);
+
+impl Lcg {
+    fn below(&mut self, bound: u64) -> u64 {
+        self.0 = self.0.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+        (self.0 >> 33) % bound.max(1)
+    }
+}
+
+const PLACES: [(&str, &str); 10] = [
+    ("IE", "Europe/Dublin"),
+    ("DE", "Europe/Berlin"),
+    ("FR", "Europe/Paris"),
+    ("PL", "Europe/Warsaw"),
+    ("NL", "Europe/Amsterdam"),
+    ("ES", "Europe/Madrid"),
+    ("PT", "Europe/Lisbon"),
+    ("GB", "Europe/London"),
+    ("US", "America/New_York"),
+    ("IN", "Asia/Kolkata"),
+];
+
+const ORGS: [(&str, &str, pb::Plan); 4] = [
+    ("load-eea-dublin", "eu-west-1", pb::Plan::EeaOnly),
+    ("load-std-frankfurt", "eu-central-1", pb::Plan::Standard),
+    ("load-std-london", "eu-west-2", pb::Plan::Standard),
+    ("load-std-virginia", "us-east-1", pb::Plan::Standard),
+];
+
+fn timestamp(seconds: i64) -> prost_types::Timestamp {
+    prost_types::Timestamp { seconds, nanos: 0 }
+}
+
+/// Loads orgs, agents, recurring shifts and time off: a 90-day roster around now.
+async fn seed(channel: Channel, n_agents: usize, now: i64) -> Result<(), String> {
+    let mut policy = pb::policy_service_client::PolicyServiceClient::new(channel.clone());
+    for (org_id, region, plan) in ORGS {
+        let org = pb::Org { org_id: org_id.into(), cloud_region: region.into(), plan: plan as i32, ..Default::default() };
+        policy.upsert_org(pb::UpsertOrgRequest { org: Some(org) }).await.map_err(|status| status.message().to_owned())?;
+    }
+    let mut roster = pb::roster_service_client::RosterServiceClient::new(channel);
+    let mut random = Lcg(2026);
+    let mut agents = Vec::new();
+    let mut shifts = Vec::new();
+    let mut time_off = Vec::new();
+    let window_start = now - 45 * 86_400;
+    let first_day = jiff::Timestamp::from_second(window_start).map_err(|error| error.to_string())?.strftime("%Y-%m-%d").to_string();
+    for agent_idx in 0..n_agents {
+        let (country, zone) = PLACES[random.below(PLACES.len() as u64) as usize];
+        let agent_id = format!("load-agent-{agent_idx:05}");
+        agents.push(pb::Agent {
+            agent_id: agent_id.clone(),
+            display_name: format!("Load agent {agent_idx}"),
+            country: country.into(),
+            time_zone: zone.into(),
+            severities: vec![],
+            location_changes: vec![],
+        });
+        let (start_hour, end_time, rrule) = match random.below(10) {
+            0..=3 => (8 + random.below(3), "17:00", "FREQ=WEEKLY;BYDAY=MO,TU,WE,TH,FR"),
+            4..=6 => (6 + random.below(8), "18:00", "FREQ=DAILY"),
+            7..=8 => (22, "06:00", "FREQ=DAILY"),
+            _ => (9, "15:00", "FREQ=WEEKLY;BYDAY=SA,SU"),
+        };
+        shifts.push(pb::Shift {
+            shift_id: format!("{agent_id}-main"),
+            agent_id: agent_id.clone(),
+            severities: if random.below(10) == 0 { vec![pb::Severity::Severity1 as i32] } else { vec![] },
+            country: String::new(),
+            schedule: Some(pb::shift::Schedule::Recurring(pb::RecurringShift {
+                time_zone: zone.into(),
+                start_local: format!("{first_day}T{start_hour:02}:00:00"),
+                end_time: end_time.into(),
+                rrule: format!("{rrule};COUNT=90"),
+                exdates: vec![],
+            })),
+        });
+        if random.below(5) == 0 {
+            let start = window_start + random.below(90) as i64 * 86_400;
+            time_off.push(pb::TimeOff {
+                time_off_id: format!("{agent_id}-leave"),
+                agent_id: agent_id.clone(),
+                starts_at: Some(timestamp(start)),
+                ends_at: Some(timestamp(start + (1 + random.below(5) as i64) * 86_400)),
+            });
+        }
+    }
+    for batch in agents.chunks(1_000) {
+        roster
+            .upsert_agents(pb::UpsertAgentsRequest { agents: batch.to_vec(), source: "load".into() })
+            .await
+            .map_err(|status| status.message().to_owned())?;
+    }
+    let header = pb::SyncShiftsRequest {
+        message: Some(pb::sync_shifts_request::Message::Header(pb::SyncHeader {
+            source: "load".into(),
+            window_start: Some(timestamp(window_start - 86_400)),
+            window_end: Some(timestamp(window_start + 100 * 86_400)),
+            dry_run: false,
+        })),
+    };
+    let batches = shifts.chunks(1_000).map(|chunk| pb::SyncShiftsRequest {
+        message: Some(pb::sync_shifts_request::Message::Batch(pb::SyncBatch { shifts: chunk.to_vec(), time_off: vec![] })),
+    });
+    let leave = pb::SyncShiftsRequest {
+        message: Some(pb::sync_shifts_request::Message::Batch(pb::SyncBatch { shifts: vec![], time_off })),
+    };
+    let messages: Vec<_> = std::iter::once(header).chain(batches).chain(std::iter::once(leave)).collect();
+    roster.sync_shifts(tokio_stream::iter(messages)).await.map_err(|status| status.message().to_owned())?;
+    Ok(())
+}
+
+/// Runs `call` from `concurrency` tasks over `channels` until `duration` has passed.
+async fn run_phase<F, Fut>(name: &'static str, channels: &[Channel], concurrency: usize, duration: Duration, call: F) -> PhaseResult
+where
+    F: Fn(Channel, u64) -> Fut + Send + Sync + 'static,
+    Fut: std::future::Future<Output = Result<(), tonic::Code>> + Send,
+{
+    let call = Arc::new(call);
+    let started = WallClock::now();
+    let deadline = started + duration;
+    let tasks: Vec<_> = (0..concurrency)
+        .map(|task_idx| {
+            let channel = channels[task_idx % channels.len()].clone();
+            let call = call.clone();
+            tokio::spawn(async move {
+                let mut latencies = Vec::new();
+                let mut outcomes: BTreeMap<String, u64> = BTreeMap::new();
+                let mut call_idx = task_idx as u64 * 1_000_003;
+                while WallClock::now() < deadline {
+                    let sent = WallClock::now();
+                    let outcome = call(channel.clone(), call_idx).await;
+                    call_idx += 1;
+                    match outcome {
+                        Ok(()) => {
+                            latencies.push(sent.elapsed().as_micros() as u64);
+                            *outcomes.entry("OK".into()).or_default() += 1;
+                        }
+                        Err(code) => *outcomes.entry(format!("{code:?}")).or_default() += 1,
+                    }
+                }
+                (latencies, outcomes)
+            })
+        })
+        .collect();
+    let mut latencies_us = Vec::new();
+    let mut outcomes: BTreeMap<String, u64> = BTreeMap::new();
+    for task in tasks {
+        let (task_latencies, task_outcomes) = task.await.expect("a load task does not panic");
+        latencies_us.extend(task_latencies);
+        for (code, count) in task_outcomes {
+            *outcomes.entry(code).or_default() += count;
+        }
+    }
+    latencies_us.sort_unstable();
+    PhaseResult { name, elapsed: started.elapsed(), outcomes, latencies_us }
+}
+
+pub async fn run_load(args: LoadArgs) -> Result<(), String> {
+    let mut channels = Vec::new();
+    for _ in 0..args.connections.max(1) {
+        let channel = Channel::from_shared(args.server.clone())
+            .map_err(|error| format!("--server: {error}"))?
+            .connect()
+            .await
+            .map_err(|error| format!("cannot reach {}: {error}", args.server))?;
+        channels.push(channel);
+    }
+    let now = jiff::Timestamp::now().as_second();
+    if args.seed_agents > 0 {
+        let started = WallClock::now();
+        seed(channels[0].clone(), args.seed_agents, now).await?;
+        eprintln!("seeded {} agents in {:.1} s", args.seed_agents, started.elapsed().as_secs_f64());
+    }
+    let duration = Duration::from_secs(args.duration.max(1));
+    println!("{} connections, {} calls in flight, {} s per phase", channels.len(), args.concurrency, duration.as_secs());
+    // A short warm-up, so connection set-up is not measured.
+    let _ = run_phase("warm-up", &channels, args.concurrency, Duration::from_millis(500), health_call).await;
+    let health = run_phase("health Check", &channels, args.concurrency, duration, health_call).await;
+    println!("{}", health.describe());
+    let decide = run_phase("DecideTicket", &channels, args.concurrency, duration, move |channel, call_idx| decide_call(channel, call_idx, now)).await;
+    println!("{}", decide.describe());
+    println!("DecideTicket / health throughput: {:.2}x", decide.throughput() / health.throughput().max(1e-9));
+    Ok(())
+}
+
+async fn health_call(channel: Channel, _call_idx: u64) -> Result<(), tonic::Code> {
+    HealthClient::new(channel).check(HealthCheckRequest { service: String::new() }).await.map(|_| ()).map_err(|status| status.code())
+}
+
+/// Varied orgs, severities, categories and instants within the next two weeks.
+async fn decide_call(channel: Channel, call_idx: u64, now: i64) -> Result<(), tonic::Code> {
+    let mut random = Lcg(call_idx);
+    let (org_id, _, _) = ORGS[random.below(ORGS.len() as u64) as usize];
+    let request = pb::DecideTicketRequest {
+        org_id: org_id.into(),
+        severity: 1 + random.below(4) as i32,
+        category: if random.below(10) == 0 { pb::TicketCategory::ThirdParty as i32 } else { 0 },
+        ticket_id: format!("load-ticket-{}", random.below(1_000_000)),
+        at: Some(timestamp(now - 3 * 86_400 + random.below(17 * 86_400) as i64)),
+    };
+    pb::ticket_service_client::TicketServiceClient::new(channel)
+        .decide_ticket(request)
+        .await
+        .map(|_| ())
+        .map_err(|status| status.code())
+}
