@@ -40,6 +40,9 @@ pub enum AppError {
     NotFound { entity: &'static str, id: String, field: String },
     #[error("service unavailable: {0}")]
     Unavailable(String),
+    /// Another write got there first; the caller may retry.
+    #[error("conflict: {0}")]
+    Conflict(String),
     #[error("internal error: {0}")]
     Internal(String),
 }
@@ -67,6 +70,7 @@ fn storage_error(error: StorageError, field: &str) -> AppError {
             AppError::Internal(message)
         }
         StorageError::Query(error) => AppError::Internal(error.to_string()),
+        StorageError::Conflict(message) => AppError::Conflict(message),
     }
 }
 
@@ -465,7 +469,8 @@ impl App {
             entry.source = Some(request.source.clone());
         }
         let request = Arc::new(request);
-        let _writer = self.write_lock.lock().await;
+        // A dry run writes nothing, so it need not wait for writers.
+        let writer = if request.dry_run { None } else { Some(self.write_lock.lock().await) };
         let stored = request.clone();
         let work = move |connection: &mut storage::AnyConnection| {
             storage::sync_source(
@@ -477,9 +482,9 @@ impl App {
                 stored.dry_run,
             )
         };
-        // A dry run reads in one consistent transaction and writes nothing, not even a version.
+        // A dry run reads in a transaction of its own and writes nothing, not even a version.
         let outcome =
-            if request.dry_run { self.store.read_consistent(work).await } else { self.store.write(work).await };
+            if request.dry_run { self.store.read_in_transaction(work).await } else { self.store.write(work).await };
         let (shift_changes, time_off_changes) = outcome.map_err(|error| match error {
             // In a sync an unknown agent makes the entry invalid, like any other bad field.
             StorageError::MissingAgent { kind, index, agent_id } => {
@@ -496,7 +501,19 @@ impl App {
         })?;
 
         let before = self.snapshot();
-        let after = {
+        if writer.is_some() {
+            if let Err(error) = self.refresh().await {
+                // The sync is committed; the next successful refresh will show it.
+                tracing::error!(error = %error, "snapshot refresh after a committed sync failed");
+            }
+        }
+        drop(writer);
+
+        // The gaps the change opens and closes, computed after the lock is released: the state
+        // before with the change applied in memory, against the state before.
+        let (changes, sent) = ((shift_changes.clone(), time_off_changes.clone()), request.clone());
+        let gap_changes = tokio::task::spawn_blocking(move || {
+            let (shift_changes, time_off_changes) = changes;
             let removed_shifts: HashSet<&str> =
                 shift_changes.updated.iter().chain(&shift_changes.deleted).map(String::as_str).collect();
             let removed_time_off: HashSet<&str> =
@@ -505,31 +522,24 @@ impl App {
                 shift_changes.created.iter().chain(&shift_changes.updated).map(String::as_str).collect();
             let changed_time_off_ids: HashSet<&str> =
                 time_off_changes.created.iter().chain(&time_off_changes.updated).map(String::as_str).collect();
-            let added_shifts: Vec<Shift> = request
+            let added_shifts: Vec<Shift> = sent
                 .shifts
                 .iter()
                 .filter(|shift| changed_shift_ids.contains(shift.shift_id.as_str()))
                 .cloned()
                 .collect();
-            let added_time_off: Vec<TimeOff> = request
+            let added_time_off: Vec<TimeOff> = sent
                 .time_off
                 .iter()
                 .filter(|entry| changed_time_off_ids.contains(entry.time_off_id.as_str()))
                 .cloned()
                 .collect();
-            Arc::new(before.with_entries_replaced(&removed_shifts, &added_shifts, &removed_time_off, &added_time_off))
-        };
-        let window = request.window;
-        let (gap_before, gap_after) = (before.clone(), after.clone());
-        let gap_changes = tokio::task::spawn_blocking(move || compare_gaps(&gap_before, &gap_after, window))
-            .await
-            .map_err(|error| AppError::Internal(format!("gap comparison failed: {error}")))?;
-        if !request.dry_run {
-            // The committed state is the snapshot just computed, when nothing else changed since.
-            if let Err(error) = self.refresh().await {
-                tracing::error!(error = %error, "snapshot refresh after a committed sync failed");
-            }
-        }
+            let after =
+                before.with_entries_replaced(&removed_shifts, &added_shifts, &removed_time_off, &added_time_off);
+            compare_gaps(&before, &after, sent.window)
+        })
+        .await
+        .map_err(|error| AppError::Internal(format!("gap comparison failed: {error}")))?;
         Ok(SyncReport { dry_run: request.dry_run, shifts: shift_changes, time_off: time_off_changes, gap_changes })
     }
 

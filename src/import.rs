@@ -8,9 +8,10 @@
 //!
 //! iCalendar: each `VEVENT` is a shift, or time off when its `CATEGORIES` include `TIME-OFF`.
 //! `UID` is the ID. `DTSTART`/`DTEND` carry a `TZID` or end in `Z`; with an `RRULE` the event is a
-//! recurring shift in that zone, with `EXDATE`s. The agent is `--agent`, or the event's first
-//! `ATTENDEE` (`mailto:ID@...` gives `ID`), or `X-EEA-AGENT-ID`. Optional `X-EEA-SEVERITIES`
-//! (`1,2`) and `X-EEA-COUNTRY`.
+//! recurring shift in that zone (shorter than a day), with `EXDATE`s. The agent is `--agent`, or
+//! `X-EEA-AGENT-ID`, or the event's first `ATTENDEE` (`mailto:ID@...` gives `ID`). Optional
+//! `X-EEA-SEVERITIES` (`1,2`) and `X-EEA-COUNTRY`. Events with `STATUS:CANCELLED` are left out;
+//! edited occurrences (`RECURRENCE-ID`) and recurring time off are refused, naming their line.
 
 use std::collections::HashMap;
 
@@ -307,6 +308,11 @@ pub fn parse_icalendar(
             ("END", "VEVENT") => {
                 if let Some(lines) = event.take() {
                     let first_line = lines[0].line;
+                    let cancelled =
+                        lines.iter().any(|line| line.name == "STATUS" && line.value.eq_ignore_ascii_case("CANCELLED"));
+                    if cancelled {
+                        continue;
+                    }
                     match ical_event(&lines, agent, default_zone) {
                         Ok(CsvEntry::Shift(shift)) => {
                             entries.shifts.push(shift);
@@ -364,9 +370,15 @@ fn ical_event(
     let end_line = find("DTEND").ok_or((event_line, format!("{uid}: DTEND is missing")))?;
     let start = ical_time(start_line, default_zone).map_err(|message| at(start_line, message))?;
     let end = ical_time(end_line, default_zone).map_err(|message| at(end_line, message))?;
+    if let Some(line) = find("RECURRENCE-ID") {
+        return Err(at(line, "edited occurrences (RECURRENCE-ID) are not supported; export the series with EXDATEs and the changed occurrences as events of their own".into()));
+    }
     let is_time_off = find("CATEGORIES")
         .is_some_and(|line| line.value.to_ascii_uppercase().split(',').any(|category| category.trim() == "TIME-OFF"));
     if is_time_off {
+        if let Some(line) = find("RRULE") {
+            return Err(at(line, "recurring time off is not supported; export each absence as an event".into()));
+        }
         return Ok(CsvEntry::TimeOff(pb::TimeOff {
             time_off_id: uid.clone(),
             agent_id,
@@ -393,6 +405,12 @@ fn ical_event(
                     .map_err(|error| at(end_line, error.to_string()))?
                     .to_local(instant_of(other).map_err(|message| at(end_line, message))?),
             };
+            let lasts = instant_of(&end)
+                .map_err(|message| at(end_line, message))?
+                .duration_since(instant_of(&start).map_err(|message| at(start_line, message))?);
+            if lasts >= jiff::SignedDuration::from_hours(24) || lasts <= jiff::SignedDuration::ZERO {
+                return Err(at(end_line, "a recurring shift must end after its start and last less than a day".into()));
+            }
             let mut exdates = Vec::new();
             for line in lines.iter().filter(|line| line.name == "EXDATE") {
                 for value in line.value.split(',') {
@@ -404,7 +422,10 @@ fn ical_event(
                     };
                     let local = match ical_time(&single, Some(&zone)).map_err(|message| at(line, message))? {
                         IcalTime::Local(local, _) => local,
-                        instant @ IcalTime::Instant(_) => local_of(&instant).0,
+                        // An instant names the occurrence's start in the shift's own zone.
+                        IcalTime::Instant(instant) => {
+                            Zone::named(&zone).map_err(|error| at(line, error.to_string()))?.to_local(instant)
+                        }
                     };
                     exdates.push(local.strftime("%Y-%m-%dT%H:%M:%S").to_string());
                 }

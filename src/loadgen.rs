@@ -112,8 +112,12 @@ fn timestamp(seconds: i64) -> prost_types::Timestamp {
 async fn seed(channel: Channel, n_agents: usize, now: i64) -> Result<(), String> {
     let mut policy = pb::policy_service_client::PolicyServiceClient::new(channel.clone());
     for (org_id, region, plan) in ORGS {
-        let org = pb::Org { org_id: org_id.into(), cloud_region: region.into(), plan: plan as i32, ..Default::default() };
-        policy.upsert_org(pb::UpsertOrgRequest { org: Some(org) }).await.map_err(|status| status.message().to_owned())?;
+        let org =
+            pb::Org { org_id: org_id.into(), cloud_region: region.into(), plan: plan as i32, ..Default::default() };
+        policy
+            .upsert_org(pb::UpsertOrgRequest { org: Some(org) })
+            .await
+            .map_err(|status| status.message().to_owned())?;
     }
     let mut roster = pb::roster_service_client::RosterServiceClient::new(channel);
     let mut random = Lcg(2026);
@@ -121,7 +125,8 @@ async fn seed(channel: Channel, n_agents: usize, now: i64) -> Result<(), String>
     let mut shifts = Vec::new();
     let mut time_off = Vec::new();
     let window_start = now - 45 * 86_400;
-    let first_day = jiff::Timestamp::from_second(window_start).map_err(|error| error.to_string())?.strftime("%Y-%m-%d").to_string();
+    let first_day =
+        jiff::Timestamp::from_second(window_start).map_err(|error| error.to_string())?.strftime("%Y-%m-%d").to_string();
     for agent_idx in 0..n_agents {
         let (country, zone) = PLACES[random.below(PLACES.len() as u64) as usize];
         let agent_id = format!("load-agent-{agent_idx:05}");
@@ -177,7 +182,10 @@ async fn seed(channel: Channel, n_agents: usize, now: i64) -> Result<(), String>
         })),
     };
     let batches = shifts.chunks(1_000).map(|chunk| pb::SyncShiftsRequest {
-        message: Some(pb::sync_shifts_request::Message::Batch(pb::SyncBatch { shifts: chunk.to_vec(), time_off: vec![] })),
+        message: Some(pb::sync_shifts_request::Message::Batch(pb::SyncBatch {
+            shifts: chunk.to_vec(),
+            time_off: vec![],
+        })),
     });
     let leave = pb::SyncShiftsRequest {
         message: Some(pb::sync_shifts_request::Message::Batch(pb::SyncBatch { shifts: vec![], time_off })),
@@ -188,7 +196,13 @@ async fn seed(channel: Channel, n_agents: usize, now: i64) -> Result<(), String>
 }
 
 /// Runs `call` from `concurrency` tasks over `channels` until `duration` has passed.
-async fn run_phase<F, Fut>(name: &'static str, channels: &[Channel], concurrency: usize, duration: Duration, call: F) -> PhaseResult
+async fn run_phase<F, Fut>(
+    name: &'static str,
+    channels: &[Channel],
+    concurrency: usize,
+    duration: Duration,
+    call: F,
+) -> PhaseResult
 where
     F: Fn(Channel, u64) -> Fut + Send + Sync + 'static,
     Fut: std::future::Future<Output = Result<(), tonic::Code>> + Send,
@@ -250,19 +264,31 @@ pub async fn run_load(args: LoadArgs) -> Result<(), String> {
         eprintln!("seeded {} agents in {:.1} s", args.seed_agents, started.elapsed().as_secs_f64());
     }
     let duration = Duration::from_secs(args.duration.max(1));
-    println!("{} connections, {} calls in flight, {} s per phase", channels.len(), args.concurrency, duration.as_secs());
+    println!(
+        "{} connections, {} calls in flight, {} s per phase",
+        channels.len(),
+        args.concurrency,
+        duration.as_secs()
+    );
     // A short warm-up, so connection set-up is not measured.
     let _ = run_phase("warm-up", &channels, args.concurrency, Duration::from_millis(500), health_call).await;
     let health = run_phase("health Check", &channels, args.concurrency, duration, health_call).await;
     println!("{}", health.describe());
-    let decide = run_phase("DecideTicket", &channels, args.concurrency, duration, move |channel, call_idx| decide_call(channel, call_idx, now)).await;
+    let decide = run_phase("DecideTicket", &channels, args.concurrency, duration, move |channel, call_idx| {
+        decide_call(channel, call_idx, now)
+    })
+    .await;
     println!("{}", decide.describe());
     println!("DecideTicket / health throughput: {:.2}x", decide.throughput() / health.throughput().max(1e-9));
     Ok(())
 }
 
 async fn health_call(channel: Channel, _call_idx: u64) -> Result<(), tonic::Code> {
-    HealthClient::new(channel).check(HealthCheckRequest { service: String::new() }).await.map(|_| ()).map_err(|status| status.code())
+    HealthClient::new(channel)
+        .check(HealthCheckRequest { service: String::new() })
+        .await
+        .map(|_| ())
+        .map_err(|status| status.code())
 }
 
 /// Varied orgs, severities, categories and instants within the next two weeks.

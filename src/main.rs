@@ -5,8 +5,8 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use eea_coverage::client::{run_import, run_report, ImportArgs, ReportArgs};
-use eea_coverage::loadgen::{run_load, LoadArgs};
 use eea_coverage::config::{LogFormat, RawLog, RawSettings, Settings};
+use eea_coverage::loadgen::{run_load, LoadArgs};
 use eea_coverage::startup::{shutdown_signal, Server};
 
 #[derive(Parser)]
@@ -133,7 +133,8 @@ fn main() -> ExitCode {
         Command::Report(args) => run_client("report", run_report(args)),
         Command::Import(args) => run_client("import", run_import(args)),
         Command::Load(args) => {
-            let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("building the tokio runtime");
+            let runtime =
+                tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("building the tokio runtime");
             match runtime.block_on(run_load(args)) {
                 Ok(()) => ExitCode::SUCCESS,
                 Err(error) => {

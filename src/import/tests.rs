@@ -90,3 +90,25 @@ fn folded_icalendar_lines_are_unfolded() {
     let entries = parse_icalendar(text, None, None).unwrap();
     assert_eq!(entries.shifts[0].agent_id, "ie-0042");
 }
+
+#[test]
+fn utc_exdates_name_the_occurrence_in_the_shifts_zone() {
+    let text = "BEGIN:VEVENT\nUID:daily\nX-EEA-AGENT-ID:be-1\nDTSTART;TZID=Europe/Brussels:20261207T090000\nDTEND;TZID=Europe/Brussels:20261207T170000\nRRULE:FREQ=DAILY\nEXDATE:20261208T080000Z\nEND:VEVENT\n";
+    let entries = parse_icalendar(text, None, None).unwrap();
+    let Some(pb::shift::Schedule::Recurring(daily)) = &entries.shifts[0].schedule else { panic!("recurring expected") };
+    assert_eq!(daily.exdates, ["2026-12-08T09:00:00"]);
+}
+
+#[test]
+fn cancelled_events_are_left_out_and_unsupported_ones_refused() {
+    let event = |extra: &str| {
+        format!("BEGIN:VEVENT\nUID:e\nX-EEA-AGENT-ID:be-1\nDTSTART:20261207T080000Z\nDTEND:20261207T160000Z\n{extra}END:VEVENT\n")
+    };
+    assert!(parse_icalendar(&event("STATUS:CANCELLED\n"), None, None).unwrap().is_empty());
+    let edited = parse_icalendar(&event("RECURRENCE-ID:20261207T080000Z\n"), None, None).unwrap_err();
+    assert_eq!(edited[0].line, 6);
+    let recurring_leave = parse_icalendar(&event("CATEGORIES:TIME-OFF\nRRULE:FREQ=WEEKLY\n"), None, None).unwrap_err();
+    assert_eq!(recurring_leave[0].line, 7);
+    let too_long = "BEGIN:VEVENT\nUID:long\nX-EEA-AGENT-ID:be-1\nDTSTART:20261207T080000Z\nDTEND:20261208T090000Z\nRRULE:FREQ=WEEKLY\nEND:VEVENT\n";
+    assert_eq!(parse_icalendar(too_long, None, None).unwrap_err()[0].line, 5);
+}

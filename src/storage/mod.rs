@@ -120,7 +120,10 @@ pub enum StorageError {
     #[error("database unavailable: {0}")]
     Unavailable(String),
     #[error("database query failed: {0}")]
-    Query(#[from] diesel::result::Error),
+    Query(diesel::result::Error),
+    /// A concurrent write took an ID first (a unique key refused this one); retrying decides.
+    #[error("a concurrent write conflicts: {0}")]
+    Conflict(String),
     #[error("migration failed: {0}")]
     Migration(String),
     #[error("stored data is invalid: {0}")]
@@ -135,6 +138,17 @@ pub enum StorageError {
     /// outside the sync's window.
     #[error("{kind}[{index}]: {id:?} belongs to an entry outside this source's window")]
     ForeignEntry { kind: &'static str, index: usize, id: String },
+}
+
+impl From<diesel::result::Error> for StorageError {
+    fn from(error: diesel::result::Error) -> StorageError {
+        match error {
+            diesel::result::Error::DatabaseError(diesel::result::DatabaseErrorKind::UniqueViolation, info) => {
+                StorageError::Conflict(info.message().to_owned())
+            }
+            other => StorageError::Query(other),
+        }
+    }
 }
 
 struct ConnectionManager {
@@ -262,6 +276,16 @@ impl Store {
             })
         })
         .await
+    }
+
+    /// Runs `work` in one transaction that writes nothing; each statement sees what is committed
+    /// when it starts (so a lock taken first is waited for before anything is read).
+    pub async fn read_in_transaction<T, F>(&self, work: F) -> Result<T, StorageError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut AnyConnection) -> Result<T, StorageError> + Send + 'static,
+    {
+        self.read(move |connection| connection.transaction(work)).await
     }
 
     /// Runs `work` in one transaction that sees a single committed state throughout.

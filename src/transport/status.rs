@@ -31,6 +31,10 @@ pub fn to_status(error: AppError) -> Status {
                 ErrorDetails::with_resource_info(entity, id.clone(), "", format!("no {entity} with this ID ({field})"));
             Status::with_error_details(Code::NotFound, format!("{field}: {entity} {id:?} not found"), details)
         }
+        AppError::Conflict(message) => {
+            tracing::info!(error = %message, "write refused by a concurrent one");
+            Status::aborted("a concurrent write took one of these IDs first; retry to see the current state")
+        }
         AppError::Unavailable(message) => {
             tracing::warn!(error = %message, "database unavailable");
             Status::unavailable("the database is unavailable; retry later")
