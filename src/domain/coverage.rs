@@ -443,15 +443,12 @@ pub fn on_shift(
     let timelines = snapshot.timelines();
     if timelines.covers(probe) {
         let class = EligibilityClass::of(plan, eea_tagged);
-        let mut agent_indexes: Vec<usize> =
-            timelines.pieces_at(class, at).into_iter().map(|(agent_idx, _)| agent_idx).collect();
-        agent_indexes.sort_unstable();
-        agent_indexes.dedup();
-        return agent_indexes
+        return timelines
+            .agents_at(class, at)
             .into_iter()
             .filter_map(|agent_idx| {
                 let roster = snapshot.agent(timelines.agent_id(agent_idx))?;
-                on_shift_from_pieces(roster, timelines.agent_pieces(class, agent_idx), severity, at)
+                on_shift_from_pieces(roster, &timelines.agent_pieces(class, agent_idx), severity, at)
             })
             .collect();
     }

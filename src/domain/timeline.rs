@@ -5,10 +5,12 @@
 //! Built once per snapshot, off the request path; questions outside the horizon (or about a
 //! ticket with consents, which only widen eligibility for that ticket) take the full computation.
 
+use std::sync::Arc;
+
 use jiff::SignedDuration;
 
 use super::coverage::{agent_timeline_for, on_all_cores};
-use super::eligibility::{shift_pieces, EligibilityContext, ShiftPiece};
+use super::eligibility::{access_reason, shift_pieces, EligibilityContext, ShiftPiece};
 use super::interval::{merge, Interval};
 use super::policy::{PlanKind, Severity};
 use super::snapshot::{AgentRoster, Snapshot};
@@ -56,19 +58,34 @@ impl EligibilityClass {
     }
 }
 
-/// One agent's stretch of eligible duty, for listing who is on shift.
+/// One agent's stretch of eligible duty, for listing who is on shift; microseconds, to keep it
+/// small.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Stretch {
-    pub interval: Interval,
+    pub start_us: i64,
+    pub end_us: i64,
     pub agent_idx: u32,
     pub piece_idx: u32,
 }
 
-/// The staffing of one eligibility class and severity.
+/// What one eligibility class adds to the shared pieces.
 #[derive(Clone, Debug, Default)]
+struct ClassTimelines {
+    /// Per severity; severities with equal staffing share one index.
+    indexes: Vec<Arc<StaffingIndex>>,
+    /// `[agent][piece]`: whether the piece is eligible for the class.
+    eligible: Vec<Vec<bool>>,
+    /// The eligible pieces, and per bucket of the horizon the stretches overlapping it.
+    stretches: Vec<Stretch>,
+    buckets: Vec<Vec<u32>>,
+}
+
+/// The staffing of one eligibility class and severity.
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct StaffingIndex {
-    /// A step function: `counts[i]` distinct eligible agents in `[starts[i], starts[i + 1])`.
-    starts: Vec<Instant>,
+    /// A step function: `counts[i]` distinct eligible agents in `[starts[i], starts[i + 1])`;
+    /// instants as microseconds, half the size of `Instant`.
+    starts: Vec<i64>,
     counts: Vec<u32>,
     /// Where the count is above zero, merged.
     staffed: Vec<Interval>,
@@ -91,7 +108,7 @@ impl StaffingIndex {
                 count += events[event_idx].1;
                 event_idx += 1;
             }
-            starts.push(at);
+            starts.push(at.as_microsecond());
             counts.push(count.max(0) as u32);
         }
         let staffed = merge(
@@ -99,7 +116,9 @@ impl StaffingIndex {
                 .windows(2)
                 .zip(&counts)
                 .filter(|(_, count)| **count > 0)
-                .filter_map(|(pair, _)| Interval::new(pair[0], pair[1]))
+                .filter_map(|(pair, _)| {
+                    Interval::new(Instant::from_microsecond(pair[0]).ok()?, Instant::from_microsecond(pair[1]).ok()?)
+                })
                 .collect(),
         );
         StaffingIndex { starts, counts, staffed }
@@ -107,6 +126,7 @@ impl StaffingIndex {
 
     /// Distinct eligible agents on shift at `at`.
     pub fn count_at(&self, at: Instant) -> u32 {
+        let at = at.as_microsecond();
         match self.starts.partition_point(|start| *start <= at) {
             0 => 0,
             after => self.counts[after - 1],
@@ -124,7 +144,8 @@ impl StaffingIndex {
     }
 }
 
-const BUCKET: SignedDuration = SignedDuration::from_hours(1);
+/// Stretches are found through buckets of this length: long enough that a shift spans few.
+const BUCKET: SignedDuration = SignedDuration::from_hours(6);
 
 /// Everything precomputed for one snapshot.
 #[derive(Clone, Debug, Default)]
@@ -134,10 +155,10 @@ pub struct StaffedTimelines {
     /// Agent IDs in snapshot order: the agent indexes below.
     agent_ids: Vec<String>,
     /// `[class][severity]`.
-    indexes: Vec<Vec<StaffingIndex>>,
-    /// `[class]`: every agent's pieces in the horizon, and stretches bucketed by hour.
-    pieces: Vec<Vec<Vec<ShiftPiece>>>,
-    stretches: Vec<Vec<Vec<Stretch>>>,
+    /// `[agent]`: every agent's pieces in the horizon (eligibility as for EEA_ONLY).
+    pieces: Vec<Vec<ShiftPiece>>,
+    /// `[class]`.
+    classes: Vec<ClassTimelines>,
 }
 
 impl StaffedTimelines {
@@ -148,43 +169,72 @@ impl StaffedTimelines {
         )
         .expect("the horizon is not empty");
         let rosters: Vec<&AgentRoster> = snapshot.agents().collect();
-        let mut indexes = Vec::new();
-        let mut all_pieces = Vec::new();
-        let mut all_stretches = Vec::new();
+        // Pieces are cut at the same instants for every class (no ticket, so no consent); only
+        // eligibility differs. They are expanded once and judged once per class.
+        let pieces: Vec<Vec<ShiftPiece>> = on_all_cores(&rosters, |roster| {
+            shift_pieces(snapshot, &EligibilityClass::EeaOnly.context(), roster, horizon)
+        });
         let n_buckets = (horizon.duration_secs() / BUCKET.as_secs()) as usize + 1;
+        let mut classes = Vec::with_capacity(EligibilityClass::ALL.len());
         for class in EligibilityClass::ALL {
             let context = class.context();
-            let pieces: Vec<Vec<ShiftPiece>> =
-                on_all_cores(&rosters, |roster| shift_pieces(snapshot, &context, roster, horizon));
-            let per_severity: Vec<StaffingIndex> = Severity::ALL
+            let eligible: Vec<Vec<bool>> = rosters
                 .iter()
-                .map(|severity| {
-                    StaffingIndex::from_agent_intervals(
-                        rosters
-                            .iter()
-                            .zip(&pieces)
-                            .flat_map(|(roster, agent_pieces)| agent_timeline_for(roster, agent_pieces, *severity)),
-                    )
+                .zip(&pieces)
+                .map(|(roster, agent_pieces)| {
+                    agent_pieces
+                        .iter()
+                        .map(|piece| {
+                            access_reason(
+                                snapshot,
+                                &context,
+                                &roster.agent.agent_id,
+                                piece.country,
+                                piece.interval.start,
+                            )
+                            .allows()
+                        })
+                        .collect()
                 })
                 .collect();
-            let mut buckets: Vec<Vec<Stretch>> = vec![Vec::new(); n_buckets];
+            let class_pieces =
+                |agent_idx: usize| -> Vec<ShiftPiece> { with_eligibility(&pieces[agent_idx], &eligible[agent_idx]) };
+            let mut per_severity: Vec<Arc<StaffingIndex>> = Vec::with_capacity(Severity::ALL.len());
+            for severity in Severity::ALL {
+                let index =
+                    StaffingIndex::from_agent_intervals(rosters.iter().enumerate().flat_map(|(agent_idx, roster)| {
+                        agent_timeline_for(roster, &class_pieces(agent_idx), severity)
+                    }));
+                let shared = per_severity.iter().find(|known| ***known == index).cloned();
+                per_severity.push(shared.unwrap_or_else(|| Arc::new(index)));
+            }
+            let mut stretches: Vec<Stretch> = Vec::new();
+            let mut buckets: Vec<Vec<u32>> = vec![Vec::new(); n_buckets];
             for (agent_idx, agent_pieces) in pieces.iter().enumerate() {
-                for (piece_idx, piece) in agent_pieces.iter().enumerate().filter(|(_, piece)| piece.eligible) {
-                    let stretch =
-                        Stretch { interval: piece.interval, agent_idx: agent_idx as u32, piece_idx: piece_idx as u32 };
+                for (piece_idx, piece) in
+                    agent_pieces.iter().enumerate().filter(|(piece_idx, _)| eligible[agent_idx][*piece_idx])
+                {
+                    let stretch_idx = stretches.len() as u32;
+                    stretches.push(Stretch {
+                        start_us: piece.interval.start.as_microsecond(),
+                        end_us: piece.interval.end.as_microsecond(),
+                        agent_idx: agent_idx as u32,
+                        piece_idx: piece_idx as u32,
+                    });
                     let first = bucket_of(horizon, piece.interval.start);
                     let last = bucket_of(horizon, piece.interval.end - SignedDuration::from_nanos(1));
                     for bucket in buckets.iter_mut().take(last + 1).skip(first) {
-                        bucket.push(stretch);
+                        bucket.push(stretch_idx);
                     }
                 }
             }
-            indexes.push(per_severity);
-            all_pieces.push(pieces);
-            all_stretches.push(buckets);
+            for bucket in &mut buckets {
+                bucket.shrink_to_fit();
+            }
+            classes.push(ClassTimelines { indexes: per_severity, eligible, stretches, buckets });
         }
         let agent_ids = rosters.iter().map(|roster| roster.agent.agent_id.clone()).collect();
-        StaffedTimelines { horizon: Some(horizon), agent_ids, indexes, pieces: all_pieces, stretches: all_stretches }
+        StaffedTimelines { horizon: Some(horizon), agent_ids, pieces, classes }
     }
 
     /// Whether `range` lies inside the precomputed horizon.
@@ -197,30 +247,38 @@ impl StaffedTimelines {
     }
 
     pub fn index(&self, class: EligibilityClass, severity: Severity) -> &StaffingIndex {
-        &self.indexes[class.index()][severity as usize]
+        &self.classes[class.index()].indexes[severity as usize]
     }
 
-    /// The eligible pieces (agent index in snapshot order, piece) containing `at`.
-    pub fn pieces_at(&self, class: EligibilityClass, at: Instant) -> Vec<(usize, &ShiftPiece)> {
+    /// The agents (indexes in snapshot order) with an eligible piece containing `at`.
+    pub fn agents_at(&self, class: EligibilityClass, at: Instant) -> Vec<usize> {
         let Some(horizon) = self.horizon.filter(|horizon| horizon.contains(at)) else { return Vec::new() };
-        let pieces = &self.pieces[class.index()];
-        self.stretches[class.index()][bucket_of(horizon, at)]
+        let timelines = &self.classes[class.index()];
+        let at_us = at.as_microsecond();
+        let mut agents: Vec<usize> = timelines.buckets[bucket_of(horizon, at)]
             .iter()
-            .filter(|stretch| stretch.interval.contains(at))
-            .map(|stretch| {
-                (stretch.agent_idx as usize, &pieces[stretch.agent_idx as usize][stretch.piece_idx as usize])
-            })
-            .collect()
+            .map(|stretch_idx| &timelines.stretches[*stretch_idx as usize])
+            .filter(|stretch| stretch.start_us <= at_us && at_us < stretch.end_us)
+            .map(|stretch| stretch.agent_idx as usize)
+            .collect();
+        agents.sort_unstable();
+        agents.dedup();
+        agents
     }
 
     pub fn agent_id(&self, agent_idx: usize) -> &str {
         &self.agent_ids[agent_idx]
     }
 
-    /// The agent's pieces (eligible or not) within the horizon, for following a stretch on.
-    pub fn agent_pieces(&self, class: EligibilityClass, agent_idx: usize) -> &[ShiftPiece] {
-        &self.pieces[class.index()][agent_idx]
+    /// The agent's pieces within the horizon, judged for the class, for following a stretch on.
+    pub fn agent_pieces(&self, class: EligibilityClass, agent_idx: usize) -> Vec<ShiftPiece> {
+        with_eligibility(&self.pieces[agent_idx], &self.classes[class.index()].eligible[agent_idx])
     }
+}
+
+/// Pieces with the eligibility of one class.
+fn with_eligibility(pieces: &[ShiftPiece], eligible: &[bool]) -> Vec<ShiftPiece> {
+    pieces.iter().zip(eligible).map(|(piece, eligible)| ShiftPiece { eligible: *eligible, ..*piece }).collect()
 }
 
 fn bucket_of(horizon: Interval, at: Instant) -> usize {
