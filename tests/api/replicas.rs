@@ -184,3 +184,65 @@ async fn a_replica_that_loses_the_database_keeps_answering_and_says_so() {
     }
     assert!(retried, "writes work again once the database is back");
 }
+
+/// Readers never see half a sync: while a writer swaps the roster between 10 and 20 agents on
+/// shift, every concurrent DecideTicket sees exactly one of the two.
+async fn snapshot_swaps_never_expose_a_half_built_state(backend: Backend) {
+    let Some(spawned) = crate::helpers::spawn_app(backend).await else { return };
+    let (mut policy, mut roster) = (spawned.app.policy.clone(), spawned.app.roster.clone());
+    policy.upsert_org(pb::UpsertOrgRequest { org: Some(org("acme", "eu-west-1", pb::Plan::EeaOnly)) }).await.unwrap();
+    let agents = (0..20).map(|agent_idx| agent(&format!("a{agent_idx:02}"), "IE", "Europe/Dublin")).collect();
+    roster.upsert_agents(pb::UpsertAgentsRequest { agents, source: "wfm".into() }).await.unwrap();
+    let generation = |n_agents: usize| {
+        let header = pb::SyncShiftsRequest {
+            message: Some(pb::sync_shifts_request::Message::Header(pb::SyncHeader {
+                source: "wfm".into(),
+                window_start: Some(timestamp("2026-12-07T00:00:00Z")),
+                window_end: Some(timestamp("2026-12-08T00:00:00Z")),
+                dry_run: false,
+            })),
+        };
+        let shifts = (0..n_agents)
+            .map(|agent_idx| {
+                one_off(
+                    &format!("s{agent_idx:02}"),
+                    &format!("a{agent_idx:02}"),
+                    "2026-12-07T08:00:00Z",
+                    "2026-12-07T16:00:00Z",
+                )
+            })
+            .collect();
+        vec![
+            header,
+            pb::SyncShiftsRequest {
+                message: Some(pb::sync_shifts_request::Message::Batch(pb::SyncBatch { shifts, time_off: vec![] })),
+            },
+        ]
+    };
+    roster.sync_shifts(tokio_stream::iter(generation(10))).await.unwrap();
+    let stop = Arc::new(AtomicBool::new(false));
+    let readers: Vec<_> = (0..4)
+        .map(|_| {
+            let (mut tickets, stop) = (spawned.app.tickets.clone(), stop.clone());
+            tokio::spawn(async move {
+                let mut seen = std::collections::BTreeSet::new();
+                while !stop.load(Ordering::SeqCst) {
+                    seen.insert(decide(&mut tickets).await.unwrap().eligible_on_shift);
+                }
+                seen
+            })
+        })
+        .collect();
+    for round in 0..12 {
+        roster.sync_shifts(tokio_stream::iter(generation(if round % 2 == 0 { 20 } else { 10 }))).await.unwrap();
+    }
+    stop.store(true, Ordering::SeqCst);
+    let mut seen = std::collections::BTreeSet::new();
+    for reader in readers {
+        seen.extend(reader.await.unwrap());
+    }
+    assert!(seen.iter().all(|count| *count == 10 || *count == 20), "a reader saw a half-applied sync: {seen:?}");
+    assert!(seen.contains(&10) && seen.contains(&20), "readers saw both states: {seen:?}");
+}
+
+crate::on_both_backends!(snapshot_swaps_never_expose_a_half_built_state);
