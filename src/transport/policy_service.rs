@@ -6,7 +6,7 @@ use tonic::{Request, Response, Status};
 
 use super::convert::{consent_from_pb, consent_to_pb, instant_field, org_from_pb, org_to_pb, policy_to_pb};
 use super::pagination::{page_request, take_page};
-use super::status::{invalid, invalid_field, to_status};
+use super::status::{invalid, invalid_field, required_id, to_status};
 use crate::app::{App, AppError};
 use crate::clock;
 use crate::domain::roster::FieldViolation;
@@ -15,14 +15,6 @@ use crate::pb::policy_service_server::PolicyService;
 
 pub struct PolicyApi {
     pub app: Arc<App>,
-}
-
-fn required_id(field: &str, value: &str) -> Result<(), Status> {
-    if value.is_empty() {
-        Err(invalid_field(field, "is required"))
-    } else {
-        Ok(())
-    }
 }
 
 fn within(prefix: &str, violations: Vec<FieldViolation>) -> Status {

@@ -10,25 +10,18 @@ use super::convert::{
     shift_from_pb, shift_to_pb, time_off_from_pb, time_off_to_pb,
 };
 use super::pagination::{page_request, take_page};
-use super::status::{invalid, invalid_field, to_status};
+use super::status::{invalid, invalid_field, required_id, to_status};
 use crate::app::{App, AppError, SyncRequest, MAX_SYNC_ENTRIES};
 use crate::domain::interval::Interval;
 use crate::domain::roster::FieldViolation;
 use crate::domain::roster::{check_id, Schedule, Shift, TimeOff, Violations};
+use crate::domain::snapshot::{AgentRoster, Snapshot};
 use crate::domain::sync::{SyncChanges, MAX_SYNC_DAYS};
 use crate::pb;
 use crate::pb::roster_service_server::RosterService;
 
 pub struct RosterApi {
     pub app: Arc<App>,
-}
-
-fn required_id(field: &str, value: &str) -> Result<(), Status> {
-    if value.is_empty() {
-        Err(invalid_field(field, "is required"))
-    } else {
-        Ok(())
-    }
 }
 
 fn count(value: usize) -> i32 {
@@ -50,6 +43,15 @@ fn window_filter(window: Option<pb::TimeWindow>) -> Result<Option<Interval>, Sta
             .ok_or_else(|| invalid_field("window.end_at", "must be after window.start_at")),
         (None, _) => Err(invalid_field("window.start_at", "is required when a window is given")),
         (_, None) => Err(invalid_field("window.end_at", "is required when a window is given")),
+    }
+}
+
+/// One agent's roster, or every agent's when `agent_id` is empty.
+fn rosters_for<'a>(snapshot: &'a Snapshot, agent_id: &str) -> Result<Vec<&'a AgentRoster>, Status> {
+    if agent_id.is_empty() {
+        Ok(snapshot.agents().collect())
+    } else {
+        Ok(vec![snapshot.agent(agent_id).ok_or_else(|| unknown_agent(agent_id))?])
     }
 }
 
@@ -302,11 +304,7 @@ impl RosterService for RosterApi {
         let window = window_filter(window)?;
         let page = page_request(page_size, &page_token)?;
         let snapshot = self.app.snapshot();
-        let rosters: Vec<_> = if agent_id.is_empty() {
-            snapshot.agents().collect()
-        } else {
-            vec![snapshot.agent(&agent_id).ok_or_else(|| unknown_agent(&agent_id))?]
-        };
+        let rosters = rosters_for(&snapshot, &agent_id)?;
         let mut shifts: Vec<_> = rosters
             .into_iter()
             .flat_map(|roster| roster.shifts.iter())
@@ -356,11 +354,7 @@ impl RosterService for RosterApi {
         let window = window_filter(window)?;
         let page = page_request(page_size, &page_token)?;
         let snapshot = self.app.snapshot();
-        let rosters: Vec<_> = if agent_id.is_empty() {
-            snapshot.agents().collect()
-        } else {
-            vec![snapshot.agent(&agent_id).ok_or_else(|| unknown_agent(&agent_id))?]
-        };
+        let rosters = rosters_for(&snapshot, &agent_id)?;
         let mut entries: Vec<_> = rosters
             .into_iter()
             .flat_map(|roster| roster.time_off.iter())

@@ -18,6 +18,15 @@ pub fn invalid(violations: Vec<FieldViolation>) -> Status {
     Status::with_error_details(Code::InvalidArgument, summary.join("; "), details)
 }
 
+/// An identifier the call cannot do without.
+pub fn required_id(field: &str, value: &str) -> Result<(), Status> {
+    if value.is_empty() {
+        Err(invalid_field(field, "is required"))
+    } else {
+        Ok(())
+    }
+}
+
 pub fn invalid_field(field: &str, description: &str) -> Status {
     invalid(vec![FieldViolation::new(field, description)])
 }
