@@ -24,6 +24,8 @@ use crate::storage::{self, StorageError, Store, UpsertCounts};
 
 /// How often the snapshot is compared with the database when no notification arrives.
 const CATCH_UP_INTERVAL: Duration = Duration::from_millis(500);
+/// How long one look at the database may take before it counts as lost (a rebuild included).
+const CATCH_UP_TIMEOUT: Duration = Duration::from_secs(10);
 /// How often the listening connection is read for notifications.
 const LISTENER_POLL_INTERVAL: Duration = Duration::from_millis(50);
 /// How often the precomputed horizon moves forward.
@@ -249,7 +251,6 @@ impl App {
         self.snapshot.load_full()
     }
 
-    /// Rebuilds the snapshot from the database.
     /// Rebuilds the snapshot, with its precomputed timelines, from one consistent read of the
     /// database. The build runs off the async runtime; readers keep the old snapshot meanwhile.
     pub async fn refresh(&self) -> Result<(), AppError> {
@@ -320,7 +321,10 @@ impl App {
             if *stop.borrow() {
                 break;
             }
-            match self.catch_up().await {
+            // A database that stops answering without closing its connections must not stall
+            // this loop: a look that takes too long counts as a lost database.
+            let looked = tokio::time::timeout(CATCH_UP_TIMEOUT, self.catch_up()).await;
+            match looked.unwrap_or_else(|_| Err(AppError::Unavailable("the database did not answer in time".into()))) {
                 Ok(_) => {
                     if !self.database_reachable.swap(true, Ordering::SeqCst) {
                         tracing::info!("database reachable again; snapshot caught up");
@@ -471,6 +475,9 @@ impl App {
         let request = Arc::new(request);
         // A dry run writes nothing, so it need not wait for writers.
         let writer = if request.dry_run { None } else { Some(self.write_lock.lock().await) };
+        // The state the change is compared against, taken before it is written: a catch-up
+        // after the commit must not make the change look already applied.
+        let before = self.snapshot();
         let stored = request.clone();
         let work = move |connection: &mut storage::AnyConnection| {
             storage::sync_source(
@@ -500,7 +507,6 @@ impl App {
             other => storage_error(other, "shifts"),
         })?;
 
-        let before = self.snapshot();
         if writer.is_some() {
             if let Err(error) = self.refresh().await {
                 // The sync is committed; the next successful refresh will show it.

@@ -450,6 +450,11 @@ pub fn on_shift(
                 let roster = snapshot.agent(timelines.agent_id(agent_idx))?;
                 on_shift_from_pieces(roster, &timelines.agent_pieces(class, agent_idx), severity, at)
             })
+            // The slow path sees 48 hours ahead; so does this one.
+            .map(|mut found| {
+                found.until = found.until.min(probe.end);
+                found
+            })
             .collect();
     }
     snapshot

@@ -150,11 +150,10 @@ const BUCKET: SignedDuration = SignedDuration::from_hours(6);
 /// Everything precomputed for one snapshot.
 #[derive(Clone, Debug, Default)]
 pub struct StaffedTimelines {
-    /// `None` when nothing was precomputed (an empty snapshot).
+    /// `None` until timelines are built (`Snapshot::with_timelines`).
     horizon: Option<Interval>,
     /// Agent IDs in snapshot order: the agent indexes below.
     agent_ids: Vec<String>,
-    /// `[class][severity]`.
     /// `[agent]`: every agent's pieces in the horizon (eligibility as for EEA_ONLY).
     pieces: Vec<Vec<ShiftPiece>>,
     /// `[class]`.

@@ -89,6 +89,16 @@ impl DatabaseUrl {
     }
 }
 
+/// The URL with libpq's `connect_timeout` set, unless it sets one: a database that silently
+/// stopped answering must not hold a connection attempt for minutes.
+fn with_connect_timeout(url: &str) -> String {
+    if url.contains("connect_timeout=") {
+        return url.to_owned();
+    }
+    let separator = if url.contains('?') { '&' } else { '?' };
+    format!("{url}{separator}connect_timeout={}", CONNECTION_TIMEOUT.as_secs())
+}
+
 fn redact(url: &str) -> String {
     let Some((scheme, rest)) = url.split_once("://") else { return url.to_owned() };
     let (location, query) = rest.split_once('?').map_or((rest, None), |(location, query)| (location, Some(query)));
@@ -169,7 +179,7 @@ impl ManageConnection for ConnectionManager {
                     .map_err(|error| StorageError::Unavailable(format!("cannot configure {}: {error}", path.display())))?;
                 Ok(AnyConnection::Sqlite(connection))
             }
-            DatabaseUrl::Postgres(url) => diesel::PgConnection::establish(url)
+            DatabaseUrl::Postgres(url) => diesel::PgConnection::establish(&with_connect_timeout(url))
                 .map(AnyConnection::Postgresql)
                 .map_err(|error| StorageError::Unavailable(format!("cannot connect to {}: {error}", redact(url)))),
         }
@@ -321,7 +331,7 @@ impl Store {
     /// A dedicated PostgreSQL connection listening for other replicas' writes; `None` on SQLite.
     pub fn listen_for_changes(&self) -> Result<Option<ChangeListener>, StorageError> {
         let DatabaseUrl::Postgres(url) = &self.url else { return Ok(None) };
-        let mut connection = diesel::PgConnection::establish(url)
+        let mut connection = diesel::PgConnection::establish(&with_connect_timeout(url))
             .map_err(|error| StorageError::Unavailable(format!("cannot connect to {}: {error}", redact(url))))?;
         connection.batch_execute(&format!("LISTEN {CHANGES_CHANNEL}"))?;
         Ok(Some(ChangeListener { connection }))
@@ -361,13 +371,20 @@ fn read_version(connection: &mut AnyConnection) -> Result<i64, StorageError> {
     Ok(roster_version::table.find(1).select(roster_version::version).first(connection)?)
 }
 
+/// Any number of replicas may start at once; on PostgreSQL one applies the migrations while the
+/// others wait on a session lock, then find nothing pending.
+const MIGRATION_LOCK_KEY: i64 = 0x6565_6163_6f76; // "eeacov"
+
 fn run_migrations(connection: &mut AnyConnection) -> Result<(), StorageError> {
     let applied = match connection {
         AnyConnection::Sqlite(sqlite) => {
             sqlite.run_pending_migrations(SQLITE_MIGRATIONS).map(|versions| versions.len())
         }
         AnyConnection::Postgresql(postgres) => {
-            postgres.run_pending_migrations(POSTGRES_MIGRATIONS).map(|versions| versions.len())
+            postgres.batch_execute(&format!("SELECT pg_advisory_lock({MIGRATION_LOCK_KEY})"))?;
+            let outcome = postgres.run_pending_migrations(POSTGRES_MIGRATIONS).map(|versions| versions.len());
+            postgres.batch_execute(&format!("SELECT pg_advisory_unlock({MIGRATION_LOCK_KEY})"))?;
+            outcome
         }
     }
     .map_err(|error| StorageError::Migration(error.to_string()))?;
