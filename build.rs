@@ -23,6 +23,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     std::fs::write(out_dir.join("eeacoverage_descriptor.bin"), file_descriptors.encode_to_vec())?;
 
     tonic_prost_build::configure()
+        // `pb::Agent` gets a hand-written Debug that leaves the display name out (src/pb.rs).
+        .skip_debug(["eeacoverage.v1.Agent"])
         .build_client(true)
         .build_server(true)
         .emit_rerun_if_changed(false)

@@ -42,6 +42,9 @@ pub enum AppError {
     NotFound { entity: &'static str, id: String, field: String },
     #[error("service unavailable: {0}")]
     Unavailable(String),
+    /// The entry belongs to a WFM source: only that source's syncs change it.
+    #[error("{description}")]
+    OwnedElsewhere { field: String, description: String },
     /// Another write got there first; the caller may retry.
     #[error("conflict: {0}")]
     Conflict(String),
@@ -59,7 +62,11 @@ impl AppError {
 /// single-entity calls (`shift_id`); errors about one entry of a batch name it themselves.
 fn storage_error(error: StorageError, field: &str) -> AppError {
     match error {
-        StorageError::NotFound { entity, id } => AppError::NotFound { entity, id, field: field.to_owned() },
+        // A field ending in "." is the message holding several IDs: the entity names the one.
+        StorageError::NotFound { entity, id } => {
+            let field = if field.ends_with('.') { format!("{field}{entity}_id") } else { field.to_owned() };
+            AppError::NotFound { entity, id, field }
+        }
         StorageError::MissingAgent { kind, index, agent_id } => {
             AppError::NotFound { entity: "agent", id: agent_id, field: format!("{kind}[{index}].agent_id") }
         }
@@ -73,6 +80,15 @@ fn storage_error(error: StorageError, field: &str) -> AppError {
         }
         StorageError::Query(error) => AppError::Internal(error.to_string()),
         StorageError::Conflict(message) => AppError::Conflict(message),
+        StorageError::OwnedBySource { field, index, id, owner } => {
+            let field = if field.ends_with("_id") { field.to_owned() } else { format!("{field}[{index}]") };
+            AppError::OwnedElsewhere {
+                field,
+                description: format!(
+                    "{id:?} was synced by source {owner:?}; change it through that source's SyncShifts"
+                ),
+            }
+        }
     }
 }
 
@@ -123,7 +139,8 @@ fn check_sync_entries(request: &SyncRequest) -> Result<(), AppError> {
         |kind: &str, id_field: &str, start_field: &dyn Fn(usize) -> String, entries: Vec<(&str, Instant)>| {
             let mut first_seen: HashMap<&str, usize> = HashMap::new();
             for (entry_idx, (id, starts_at)) in entries.into_iter().enumerate() {
-                if let Some(first_idx) = first_seen.insert(id, entry_idx) {
+                let first_idx = *first_seen.entry(id).or_insert(entry_idx);
+                if first_idx != entry_idx {
                     violations.push(FieldViolation::new(
                         format!("{kind}[{entry_idx}].{id_field}"),
                         format!("{id:?} appears twice in the sync (first at {kind}[{first_idx}])"),
@@ -194,7 +211,8 @@ pub fn check_batch<'a>(batch_field: &str, id_field: &str, ids: impl Iterator<Ite
     let mut n_entries = 0;
     for (entry_idx, id) in ids.enumerate() {
         n_entries += 1;
-        if let Some(first_idx) = first_seen.insert(id, entry_idx) {
+        let first_idx = *first_seen.entry(id).or_insert(entry_idx);
+        if first_idx != entry_idx {
             violations.push(FieldViolation::new(
                 format!("{batch_field}[{entry_idx}].{id_field}"),
                 format!("{id:?} appears twice in the batch (first at {batch_field}[{first_idx}])"),
@@ -255,6 +273,11 @@ impl App {
     /// database. The build runs off the async runtime; readers keep the old snapshot meanwhile.
     pub async fn refresh(&self) -> Result<(), AppError> {
         let _refreshing = self.refresh_lock.lock().await;
+        self.rebuild().await
+    }
+
+    /// The body of `refresh`, for callers that hold the refresh lock.
+    async fn rebuild(&self) -> Result<(), AppError> {
         let stored = self.store.read_consistent(storage::load_all).await.map_err(|error| storage_error(error, ""))?;
         let (policy, version, now) = (self.policy.clone(), stored.version, clock::now());
         let started = std::time::Instant::now();
@@ -283,7 +306,12 @@ impl App {
         if version == self.loaded_version.load(Ordering::SeqCst) {
             return Ok(false);
         }
-        self.refresh().await?;
+        let _refreshing = self.refresh_lock.lock().await;
+        // A write's own refresh may have loaded this version while we waited.
+        if version <= self.loaded_version.load(Ordering::SeqCst) {
+            return Ok(false);
+        }
+        self.rebuild().await?;
         Ok(true)
     }
 
@@ -405,7 +433,7 @@ impl App {
 
     pub async fn grant_consent(&self, consent: Consent) -> Result<Consent, AppError> {
         let stored = consent.clone();
-        self.write("consent.org_id", move |connection| storage::upsert_consent(connection, &stored)).await?;
+        self.write("consent.", move |connection| storage::upsert_consent(connection, &stored)).await?;
         Ok(consent)
     }
 

@@ -271,7 +271,19 @@ pub async fn run_import(args: ImportArgs) -> Result<(), String> {
                 }
             }
         }
-        format!("the server refused the sync ({:?}): nothing was changed", status.code())
+        match status.code() {
+            tonic::Code::InvalidArgument
+            | tonic::Code::NotFound
+            | tonic::Code::FailedPrecondition
+            | tonic::Code::Aborted => {
+                format!("the server refused the sync ({:?}): nothing was changed", status.code())
+            }
+            // The sync may or may not have committed; sending it again is safe (it is idempotent).
+            code => format!(
+                "the sync failed ({code:?}: {}); run the import again to be sure of the outcome",
+                status.message()
+            ),
+        }
     })?;
     std::io::stdout().write_all(summary(&response.into_inner()).as_bytes()).map_err(|error| error.to_string())?;
     Ok(())

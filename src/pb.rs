@@ -6,3 +6,18 @@ tonic::include_proto!("eeacoverage.v1");
 
 /// The encoded file descriptor set of the `eeacoverage.v1` package, for server reflection.
 pub const FILE_DESCRIPTOR_SET: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/eeacoverage_descriptor.bin"));
+
+/// Personal information never reaches a log line, even through `{:?}`.
+impl std::fmt::Debug for Agent {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let Agent { agent_id, display_name: _, country, time_zone, severities, location_changes } = self;
+        f.debug_struct("Agent")
+            .field("agent_id", agent_id)
+            .field("display_name", &"<personal information>")
+            .field("country", country)
+            .field("time_zone", time_zone)
+            .field("severities", severities)
+            .field("location_changes", location_changes)
+            .finish()
+    }
+}

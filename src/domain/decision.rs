@@ -112,8 +112,12 @@ fn staffing(
     horizon: Interval,
 ) -> (u32, Vec<Interval>) {
     let timelines = snapshot.timelines();
-    if timelines.covers(horizon) && !snapshot.has_consents_for(question.org_id, question.ticket_id) {
-        let index = timelines.index(EligibilityClass::of(context.plan, context.eea_tagged), context.severity);
+    let class = EligibilityClass::of(context.plan, context.eea_tagged);
+    // Consents widen eligibility only for EEA-tagged STANDARD tickets.
+    let consents_matter =
+        class == EligibilityClass::StandardEeaTagged && snapshot.has_consents_for(question.org_id, question.ticket_id);
+    if timelines.covers(horizon) && !consents_matter {
+        let index = timelines.index(class, context.severity);
         return (index.count_at(question.at), index.staffed_within(horizon));
     }
     let mut eligible_on_shift: u32 = 0;
@@ -224,7 +228,11 @@ pub fn check_agent_access(
     let shifts_now: Vec<&Shift> = roster
         .shifts
         .iter()
-        .filter(|shift| shift.occurrences_within(instant_range).is_ok_and(|occurrences| !occurrences.is_empty()))
+        .filter(|shift| {
+            shift
+                .occurrences_within(instant_range)
+                .is_ok_and(|occurrences| occurrences.iter().any(|occurrence| occurrence.contains(at)))
+        })
         .collect();
     let agent_country = location_at(roster, at);
     let handles_severity = roster.agent.severities.allows(context.severity);

@@ -112,7 +112,11 @@ pub fn location_at(roster: &AgentRoster, at: Instant) -> Country {
         .shifts
         .iter()
         .filter_map(|shift| shift.country.map(|country| (shift, country)))
-        .find(|(shift, _)| shift.occurrences_within(probe).is_ok_and(|occurrences| !occurrences.is_empty()))
+        .find(|(shift, _)| {
+            shift
+                .occurrences_within(probe)
+                .is_ok_and(|occurrences| occurrences.iter().any(|occurrence| occurrence.contains(at)))
+        })
         .map_or_else(|| roster.agent.country_at(at), |(_, country)| country)
 }
 

@@ -171,7 +171,8 @@ pub struct LocationChange {
     pub country: Country,
 }
 
-#[derive(Clone, Debug, PartialEq)]
+/// `Debug` leaves the display name out: personal information never reaches a log line.
+#[derive(Clone, PartialEq)]
 pub struct Agent {
     pub agent_id: String,
     /// Personal information: never logged.
@@ -194,6 +195,20 @@ pub struct AgentDraft {
     pub severities: Vec<i32>,
     pub location_changes: Vec<(Option<Instant>, String)>,
     pub source: Option<String>,
+}
+
+impl std::fmt::Debug for Agent {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Agent")
+            .field("agent_id", &self.agent_id)
+            .field("display_name", &"<personal information>")
+            .field("country", &self.country)
+            .field("zone", &self.zone.name())
+            .field("severities", &self.severities)
+            .field("location_changes", &self.location_changes)
+            .field("source", &self.source)
+            .finish()
+    }
 }
 
 impl Agent {
@@ -491,6 +506,27 @@ mod tests {
             source: None,
         };
         assert_eq!(fields(Shift::new(draft)), ["severities[1]", "country", "one_off.ends_at"]);
+    }
+
+    #[test]
+    fn debug_output_leaves_display_names_out() {
+        let agent = Agent::new(AgentDraft {
+            agent_id: "a1".into(),
+            display_name: "Siobhán Ní Bhriain".into(),
+            country: "IE".into(),
+            time_zone: "Europe/Dublin".into(),
+            severities: vec![],
+            location_changes: vec![],
+            source: None,
+        })
+        .unwrap();
+        assert!(!format!("{agent:?}").contains("Siobhán"));
+        let wire =
+            crate::pb::Agent {
+                agent_id: "a1".into(), display_name: "Siobhán Ní Bhriain".into(), ..Default::default()
+            };
+        assert!(!format!("{wire:?}").contains("Siobhán"));
+        assert!(format!("{wire:?}").contains("a1"));
     }
 
     #[test]

@@ -4,7 +4,6 @@
 
 use std::collections::HashMap;
 
-use super::interval::Interval;
 use super::roster::{Schedule, Shift, TimeOff};
 use super::time::Instant;
 
@@ -80,11 +79,6 @@ pub fn diff_entries<T: SyncEntry>(stored: Vec<T>, sent: Vec<T>) -> EntryChanges<
     changes.deleted = stored_by_id.into_keys().collect();
     changes.deleted.sort_unstable();
     changes
-}
-
-/// Whether an entry starts inside the window.
-pub fn starts_within<T: SyncEntry>(entry: &T, window: Interval) -> bool {
-    window.contains(entry.starts_at())
 }
 
 #[cfg(test)]

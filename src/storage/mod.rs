@@ -5,7 +5,7 @@
 mod rows;
 mod schema;
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -46,11 +46,18 @@ pub enum AnyConnection {
     Sqlite(diesel::SqliteConnection),
 }
 
-/// Where the data lives: a SQLite file or a PostgreSQL database.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// Where the data lives: a SQLite file or a PostgreSQL database. `Debug` shows the redacted
+/// URL, never a password.
+#[derive(Clone, PartialEq, Eq)]
 pub enum DatabaseUrl {
     Sqlite(PathBuf),
     Postgres(String),
+}
+
+impl std::fmt::Debug for DatabaseUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "DatabaseUrl({})", self.redacted())
+    }
 }
 
 impl DatabaseUrl {
@@ -148,6 +155,10 @@ pub enum StorageError {
     /// outside the sync's window.
     #[error("{kind}[{index}]: {id:?} belongs to an entry outside this source's window")]
     ForeignEntry { kind: &'static str, index: usize, id: String },
+    /// Entry `index` of a direct upsert or delete (of `field`, a batch or an ID field) names an
+    /// entry that a WFM source owns.
+    #[error("{id:?} is owned by source {owner:?}")]
+    OwnedBySource { field: &'static str, index: usize, id: String, owner: String },
 }
 
 impl From<diesel::result::Error> for StorageError {
@@ -155,6 +166,13 @@ impl From<diesel::result::Error> for StorageError {
         match error {
             diesel::result::Error::DatabaseError(diesel::result::DatabaseErrorKind::UniqueViolation, info) => {
                 StorageError::Conflict(info.message().to_owned())
+            }
+            // A transaction the database gave up on can simply be retried.
+            diesel::result::Error::DatabaseError(diesel::result::DatabaseErrorKind::SerializationFailure, info) => {
+                StorageError::Conflict(info.message().to_owned())
+            }
+            diesel::result::Error::DatabaseError(diesel::result::DatabaseErrorKind::ClosedConnection, info) => {
+                StorageError::Unavailable(info.message().to_owned())
             }
             other => StorageError::Query(other),
         }
@@ -280,6 +298,7 @@ impl Store {
     {
         self.read(move |connection| {
             connection.transaction(|connection| {
+                serialise_writers(connection)?;
                 let outcome = work(connection)?;
                 bump_version(connection)?;
                 Ok(outcome)
@@ -357,6 +376,17 @@ impl ChangeListener {
     }
 }
 
+/// Every write transaction of every replica takes this lock first, so writes never interleave
+/// (two replicas replacing one agent's relocations, say), as on SQLite's single writer.
+const WRITE_LOCK_KEY: i64 = 0x6565_6163_7772; // "eeacwr"
+
+fn serialise_writers(connection: &mut AnyConnection) -> Result<(), StorageError> {
+    if let AnyConnection::Postgresql(postgres) = connection {
+        postgres.batch_execute(&format!("SELECT pg_advisory_xact_lock({WRITE_LOCK_KEY})"))?;
+    }
+    Ok(())
+}
+
 fn bump_version(connection: &mut AnyConnection) -> Result<(), StorageError> {
     diesel::update(roster_version::table.find(1))
         .set(roster_version::version.eq(roster_version::version + 1))
@@ -395,40 +425,55 @@ fn run_migrations(connection: &mut AnyConnection) -> Result<(), StorageError> {
 }
 
 /// Loads every stored entity.
+/// Keeps the rows that still pass today's checks; each one that does not is logged by ID and left
+/// out (a zone dropped by a tz database release, say), so one bad row cannot freeze every
+/// snapshot after it.
+fn keep_valid<T>(results: impl Iterator<Item = Result<T, StorageError>>, n_skipped: &mut usize) -> Vec<T> {
+    results
+        .filter_map(|result| match result {
+            Ok(value) => Some(value),
+            Err(error) => {
+                *n_skipped += 1;
+                tracing::error!(error = %error, "stored row left out of the snapshot");
+                None
+            }
+        })
+        .collect()
+}
+
+/// Loads every stored entity that is still valid.
 pub fn load_all(connection: &mut AnyConnection) -> Result<StoredRoster, StorageError> {
     let version = read_version(connection)?;
-    let orgs = orgs::table
-        .order(orgs::org_id)
-        .load::<OrgRow>(connection)?
-        .into_iter()
-        .map(OrgRow::into_domain)
-        .collect::<Result<_, _>>()?;
-    let consents = consents::table
-        .load::<ConsentRow>(connection)?
-        .into_iter()
-        .map(ConsentRow::into_domain)
-        .collect::<Result<_, _>>()?;
+    let mut n_skipped = 0;
+    let orgs = keep_valid(
+        orgs::table.order(orgs::org_id).load::<OrgRow>(connection)?.into_iter().map(OrgRow::into_domain),
+        &mut n_skipped,
+    );
+    let consents = keep_valid(
+        consents::table.load::<ConsentRow>(connection)?.into_iter().map(ConsentRow::into_domain),
+        &mut n_skipped,
+    );
     let mut changes_by_agent: std::collections::HashMap<String, Vec<LocationChangeRow>> =
         std::collections::HashMap::new();
     for change in location_changes::table.load::<LocationChangeRow>(connection)? {
         changes_by_agent.entry(change.agent_id.clone()).or_default().push(change);
     }
-    let agents = agents::table
-        .order(agents::agent_id)
-        .load::<AgentRow>(connection)?
-        .into_iter()
-        .map(|row| {
+    let agents = keep_valid(
+        agents::table.order(agents::agent_id).load::<AgentRow>(connection)?.into_iter().map(|row| {
             let changes = changes_by_agent.remove(&row.agent_id).unwrap_or_default();
             row.into_domain(changes)
-        })
-        .collect::<Result<_, _>>()?;
+        }),
+        &mut n_skipped,
+    );
     let shifts =
-        shifts::table.load::<ShiftRow>(connection)?.into_iter().map(ShiftRow::into_domain).collect::<Result<_, _>>()?;
-    let time_off = time_off::table
-        .load::<TimeOffRow>(connection)?
-        .into_iter()
-        .map(TimeOffRow::into_domain)
-        .collect::<Result<_, _>>()?;
+        keep_valid(shifts::table.load::<ShiftRow>(connection)?.into_iter().map(ShiftRow::into_domain), &mut n_skipped);
+    let time_off = keep_valid(
+        time_off::table.load::<TimeOffRow>(connection)?.into_iter().map(TimeOffRow::into_domain),
+        &mut n_skipped,
+    );
+    if n_skipped > 0 {
+        tracing::error!(rows.skipped = n_skipped, "stored rows no longer valid were left out of the snapshot");
+    }
     Ok(StoredRoster { version, orgs, agents, shifts, time_off, consents })
 }
 
@@ -457,12 +502,22 @@ fn not_found_unless(n_rows: usize, entity: &'static str, id: &str) -> Result<(),
     }
 }
 
-/// Records or replaces a consent. The org must exist.
+/// Records or replaces a consent. The org and the agent must exist.
 pub fn upsert_consent(connection: &mut AnyConnection, consent: &Consent) -> Result<(), StorageError> {
     let org_exists =
         orgs::table.find(&consent.org_id).select(orgs::org_id).first::<String>(connection).optional()?.is_some();
     if !org_exists {
         return Err(StorageError::NotFound { entity: "org", id: consent.org_id.clone() });
+    }
+    // Checked in the same transaction as the insert: a consent never outlives its agent.
+    let agent_exists = agents::table
+        .find(&consent.agent_id)
+        .select(agents::agent_id)
+        .first::<String>(connection)
+        .optional()?
+        .is_some();
+    if !agent_exists {
+        return Err(StorageError::NotFound { entity: "agent", id: consent.agent_id.clone() });
     }
     let row = ConsentRow::from_domain(consent);
     let key = consents::table.find((&row.org_id, &row.ticket_id, &row.agent_id));
@@ -492,6 +547,33 @@ where
         existing.extend(lookup(chunk.iter().map(|id| (*id).to_owned()).collect())?);
     }
     Ok(existing)
+}
+
+/// The stored entries among `ids`, with the source that owns each (if any).
+fn owned_ids<F>(ids: &[&str], mut lookup: F) -> Result<HashMap<String, Option<String>>, StorageError>
+where
+    F: FnMut(Vec<String>) -> Result<Vec<(String, Option<String>)>, StorageError>,
+{
+    let mut owned = HashMap::with_capacity(ids.len());
+    for chunk in ids.chunks(CHUNK_ROWS) {
+        owned.extend(lookup(chunk.iter().map(|id| (*id).to_owned()).collect())?);
+    }
+    Ok(owned)
+}
+
+/// Entries a WFM source synced are that source's to change: a direct upsert or delete would be
+/// undone, or blocked, by its next sync.
+fn refuse_owned(
+    field: &'static str,
+    ids: &[&str],
+    owned: &HashMap<String, Option<String>>,
+) -> Result<(), StorageError> {
+    for (index, id) in ids.iter().enumerate() {
+        if let Some(Some(source)) = owned.get(*id) {
+            return Err(StorageError::OwnedBySource { field, index, id: (*id).to_owned(), owner: source.clone() });
+        }
+    }
+    Ok(())
 }
 
 fn existing_agent_ids(connection: &mut AnyConnection, ids: &[&str]) -> Result<HashSet<String>, StorageError> {
@@ -556,9 +638,14 @@ fn require_agents<'a>(
 pub fn upsert_shifts(connection: &mut AnyConnection, batch: &[Shift]) -> Result<UpsertCounts, StorageError> {
     require_agents(connection, "shifts", batch.iter().map(|shift| shift.agent_id.as_str()))?;
     let ids: Vec<&str> = batch.iter().map(|shift| shift.shift_id.as_str()).collect();
-    let existing = existing_ids(&ids, |chunk| {
-        Ok(shifts::table.select(shifts::shift_id).filter(shifts::shift_id.eq_any(chunk)).load(connection)?)
+    let owned = owned_ids(&ids, |chunk| {
+        Ok(shifts::table
+            .select((shifts::shift_id, shifts::source))
+            .filter(shifts::shift_id.eq_any(chunk))
+            .load(connection)?)
     })?;
+    refuse_owned("shifts", &ids, &owned)?;
+    let existing: HashSet<String> = owned.into_keys().collect();
     let rows: Vec<ShiftRow> = batch.iter().map(ShiftRow::from_domain).collect();
     for chunk in ids.chunks(CHUNK_ROWS) {
         diesel::delete(shifts::table.filter(shifts::shift_id.eq_any(chunk))).execute(connection)?;
@@ -570,6 +657,13 @@ pub fn upsert_shifts(connection: &mut AnyConnection, batch: &[Shift]) -> Result<
 }
 
 pub fn delete_shift(connection: &mut AnyConnection, shift_id: &str) -> Result<(), StorageError> {
+    let owned = owned_ids(&[shift_id], |chunk| {
+        Ok(shifts::table
+            .select((shifts::shift_id, shifts::source))
+            .filter(shifts::shift_id.eq_any(chunk))
+            .load(connection)?)
+    })?;
+    refuse_owned("shift_id", &[shift_id], &owned)?;
     let n_deleted = diesel::delete(shifts::table.find(shift_id)).execute(connection)?;
     not_found_unless(n_deleted, "shift", shift_id)
 }
@@ -578,12 +672,14 @@ pub fn delete_shift(connection: &mut AnyConnection, shift_id: &str) -> Result<()
 pub fn upsert_time_off(connection: &mut AnyConnection, batch: &[TimeOff]) -> Result<UpsertCounts, StorageError> {
     require_agents(connection, "time_off", batch.iter().map(|entry| entry.agent_id.as_str()))?;
     let ids: Vec<&str> = batch.iter().map(|entry| entry.time_off_id.as_str()).collect();
-    let existing = existing_ids(&ids, |chunk| {
+    let owned = owned_ids(&ids, |chunk| {
         Ok(time_off::table
-            .select(time_off::time_off_id)
+            .select((time_off::time_off_id, time_off::source))
             .filter(time_off::time_off_id.eq_any(chunk))
             .load(connection)?)
     })?;
+    refuse_owned("time_off", &ids, &owned)?;
+    let existing: HashSet<String> = owned.into_keys().collect();
     let rows: Vec<TimeOffRow> = batch.iter().map(TimeOffRow::from_domain).collect();
     for chunk in ids.chunks(CHUNK_ROWS) {
         diesel::delete(time_off::table.filter(time_off::time_off_id.eq_any(chunk))).execute(connection)?;
@@ -595,6 +691,13 @@ pub fn upsert_time_off(connection: &mut AnyConnection, batch: &[TimeOff]) -> Res
 }
 
 pub fn delete_time_off(connection: &mut AnyConnection, time_off_id: &str) -> Result<(), StorageError> {
+    let owned = owned_ids(&[time_off_id], |chunk| {
+        Ok(time_off::table
+            .select((time_off::time_off_id, time_off::source))
+            .filter(time_off::time_off_id.eq_any(chunk))
+            .load(connection)?)
+    })?;
+    refuse_owned("time_off_id", &[time_off_id], &owned)?;
     let n_deleted = diesel::delete(time_off::table.find(time_off_id)).execute(connection)?;
     not_found_unless(n_deleted, "time off", time_off_id)
 }

@@ -67,13 +67,6 @@ impl PolicyService for PolicyApi {
         let pb::GrantConsentRequest { consent } = request.into_inner();
         let consent = consent.ok_or_else(|| invalid_field("consent", "is required"))?;
         let consent = consent_from_pb(consent).map_err(|violations| within("consent", violations))?;
-        if self.app.snapshot().agent(&consent.agent_id).is_none() {
-            return Err(to_status(AppError::NotFound {
-                entity: "agent",
-                id: consent.agent_id.clone(),
-                field: "consent.agent_id".into(),
-            }));
-        }
         let consent = self.app.grant_consent(consent).await.map_err(to_status)?;
         tracing::info!(org.id = %consent.org_id, ticket.id = %consent.ticket_id, agent.id = %consent.agent_id, "consent granted");
         Ok(Response::new(consent_to_pb(&consent)))

@@ -40,6 +40,14 @@ pub fn to_status(error: AppError) -> Status {
                 ErrorDetails::with_resource_info(entity, id.clone(), "", format!("no {entity} with this ID ({field})"));
             Status::with_error_details(Code::NotFound, format!("{field}: {entity} {id:?} not found"), details)
         }
+        AppError::OwnedElsewhere { field, description } => {
+            let details = ErrorDetails::with_precondition_failure(vec![tonic_types::PreconditionViolation::new(
+                "SOURCE_OWNED",
+                field.clone(),
+                description.clone(),
+            )]);
+            Status::with_error_details(Code::FailedPrecondition, format!("{field}: {description}"), details)
+        }
         AppError::Conflict(message) => {
             tracing::info!(error = %message, "write refused by a concurrent one");
             Status::aborted("a concurrent write took one of these IDs first; retry to see the current state")

@@ -156,6 +156,16 @@ async fn a_sync_leaves_other_sources_and_the_outside_of_its_window_alone(backend
     assert_eq!(counts(&emptied), (0, 0, 3, 0));
     assert_eq!(shift_ids(&mut roster).await, ["manual", "rota-mon", "wfm-prev"]);
 
+    // A synced entry is its source's: a direct upsert or delete is refused.
+    let direct = roster
+        .upsert_shifts(pb::UpsertShiftsRequest {
+            shifts: vec![one_off("rota-mon", "de-1", "2026-12-07T07:00:00Z", "2026-12-07T15:00:00Z")],
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(direct.code(), Code::FailedPrecondition);
+    let delete = roster.delete_shift(pb::DeleteShiftRequest { shift_id: "rota-mon".into() }).await.unwrap_err();
+    assert_eq!(delete.code(), Code::FailedPrecondition);
     // Reusing another source's ID, or sending an entry outside the window, is refused.
     let stolen = sync(
         &mut roster,
