@@ -1,6 +1,7 @@
 //! The gRPC transport: services, conversions, status mapping. Only this module knows tonic.
 
 mod convert;
+mod limits;
 mod coverage_service;
 mod pagination;
 mod policy_service;
