@@ -31,6 +31,31 @@ pub struct Settings {
     pub plans: PlanSettings,
     pub log_format: LogFormat,
     pub log_filter: String,
+    pub limits: Limits,
+}
+
+/// What one server takes on at once, and how long it gives a call.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Limits {
+    /// Calls in flight beyond this are refused at once with RESOURCE_EXHAUSTED.
+    pub max_concurrent_calls: usize,
+    /// The largest message a client may send.
+    pub max_message_bytes: usize,
+    /// A call still running after this is cancelled.
+    pub call_timeout: std::time::Duration,
+    /// After SIGTERM, how long in-flight calls may take to finish.
+    pub shutdown_grace: std::time::Duration,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_concurrent_calls: 1_024,
+            max_message_bytes: 16 * 1024 * 1024,
+            call_timeout: std::time::Duration::from_secs(60),
+            shutdown_grace: std::time::Duration::from_secs(20),
+        }
+    }
 }
 
 /// A setting that cannot be used, named as in the file (`plans.standard_hours`).
@@ -56,6 +81,17 @@ pub struct RawSettings {
     pub log: RawLog,
     #[serde(default)]
     pub plans: RawPlans,
+    #[serde(default)]
+    pub limits: RawLimits,
+}
+
+#[derive(Default, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawLimits {
+    pub max_concurrent_calls: Option<usize>,
+    pub max_message_bytes: Option<usize>,
+    pub call_timeout_secs: Option<u64>,
+    pub shutdown_grace_secs: Option<u64>,
 }
 
 #[derive(Default, Debug, Deserialize)]
@@ -105,6 +141,8 @@ impl RawSettings {
                 standard_hours: lookup("EEA_COVERAGE_STANDARD_HOURS"),
                 standard_holidays: lookup("EEA_COVERAGE_STANDARD_HOLIDAYS"),
             },
+            // Limits are set in the file only.
+            limits: RawLimits::default(),
         }
     }
 
@@ -119,6 +157,12 @@ impl RawSettings {
                 eea_only_holidays: over.plans.eea_only_holidays.or(self.plans.eea_only_holidays),
                 standard_hours: over.plans.standard_hours.or(self.plans.standard_hours),
                 standard_holidays: over.plans.standard_holidays.or(self.plans.standard_holidays),
+            },
+            limits: RawLimits {
+                max_concurrent_calls: over.limits.max_concurrent_calls.or(self.limits.max_concurrent_calls),
+                max_message_bytes: over.limits.max_message_bytes.or(self.limits.max_message_bytes),
+                call_timeout_secs: over.limits.call_timeout_secs.or(self.limits.call_timeout_secs),
+                shutdown_grace_secs: over.limits.shutdown_grace_secs.or(self.limits.shutdown_grace_secs),
             },
         }
     }
@@ -170,6 +214,40 @@ impl RawSettings {
                 }
                 None => "info".to_owned(),
             },
+            limits: self.limits.validate()?,
+        })
+    }
+}
+
+impl RawLimits {
+    fn validate(self) -> Result<Limits, ConfigError> {
+        let defaults = Limits::default();
+        let positive = |setting: &str, value: Option<u64>, default: u64| match value {
+            Some(0) => Err(config_error(setting, "must be at least 1")),
+            Some(value) => Ok(value),
+            None => Ok(default),
+        };
+        Ok(Limits {
+            max_concurrent_calls: positive(
+                "limits.max_concurrent_calls",
+                self.max_concurrent_calls.map(|value| value as u64),
+                defaults.max_concurrent_calls as u64,
+            )? as usize,
+            max_message_bytes: positive(
+                "limits.max_message_bytes",
+                self.max_message_bytes.map(|value| value as u64),
+                defaults.max_message_bytes as u64,
+            )? as usize,
+            call_timeout: std::time::Duration::from_secs(positive(
+                "limits.call_timeout_secs",
+                self.call_timeout_secs,
+                defaults.call_timeout.as_secs(),
+            )?),
+            shutdown_grace: std::time::Duration::from_secs(positive(
+                "limits.shutdown_grace_secs",
+                self.shutdown_grace_secs,
+                defaults.shutdown_grace.as_secs(),
+            )?),
         })
     }
 }
@@ -217,5 +295,9 @@ mod tests {
         let raw = RawSettings { listen: Some("localhost".into()), ..RawSettings::default() };
         assert_eq!(raw.validate().unwrap_err().setting, "listen");
         assert!(toml::from_str::<RawSettings>("colour = \"blue\"\n").is_err());
+        let raw: RawSettings = toml::from_str("[limits]\nmax_concurrent_calls = 0\n").unwrap();
+        assert_eq!(raw.validate().unwrap_err().setting, "limits.max_concurrent_calls");
+        let raw: RawSettings = toml::from_str("[limits]\ncall_timeout_secs = 5\n").unwrap();
+        assert_eq!(raw.validate().unwrap().limits.call_timeout, std::time::Duration::from_secs(5));
     }
 }

@@ -6,10 +6,10 @@ use std::sync::Arc;
 use tokio::net::TcpListener;
 
 use crate::app::{App, AppError};
-use crate::config::Settings;
+use crate::config::{Limits, Settings};
 use crate::domain::policy::{Policy, PolicyFacts, PolicyFactsError, DEFAULT_POLICY_FACTS};
 use crate::domain::time::tz_database_version;
-use crate::storage::{StorageError, Store};
+use crate::storage::{DatabaseUrl, StorageError, Store};
 use crate::transport::{self, TransportError};
 
 #[derive(Debug, thiserror::Error)]
@@ -38,21 +38,44 @@ pub fn load_policy(settings: &Settings) -> Result<Policy, StartupError> {
     Ok(Policy::new(PolicyFacts::parse(&facts_text)?, settings.plans))
 }
 
+/// Opens the database. PostgreSQL that cannot be reached is retried with backoff (it may be
+/// starting too), each attempt logged; any other failure, and any SQLite failure, is final.
+async fn open_store(url: &DatabaseUrl) -> Result<Store, StartupError> {
+    let mut backoff = std::time::Duration::from_secs(1);
+    loop {
+        let attempt_url = url.clone();
+        let opened = tokio::task::spawn_blocking(move || Store::open(&attempt_url))
+            .await
+            .expect("the database opening task does not panic");
+        match opened {
+            Ok(store) => return Ok(store),
+            Err(StorageError::Unavailable(message)) if matches!(url, DatabaseUrl::Postgres(_)) => {
+                tracing::error!(
+                    database.url = %url.redacted(),
+                    error = %message,
+                    retry_in_secs = backoff.as_secs(),
+                    "database unreachable at start-up; retrying"
+                );
+                tokio::time::sleep(backoff).await;
+                backoff = (backoff * 2).min(std::time::Duration::from_secs(30));
+            }
+            Err(error) => return Err(StartupError::Storage { url: url.redacted(), error }),
+        }
+    }
+}
+
 /// A server bound to its address, with its data loaded, not yet serving.
 pub struct Server {
     listener: TcpListener,
     app: Arc<App>,
+    limits: Limits,
 }
 
 impl Server {
     /// Opens the database (applying migrations), loads the snapshot and binds the listener.
     pub async fn build(settings: &Settings) -> Result<Server, StartupError> {
         let policy = Arc::new(load_policy(settings)?);
-        let url = settings.database_url.clone();
-        let store = tokio::task::spawn_blocking(move || Store::open(&url))
-            .await
-            .expect("the database opening task does not panic")
-            .map_err(|error| StartupError::Storage { url: settings.database_url.redacted(), error })?;
+        let store = open_store(&settings.database_url).await?;
         let app = Arc::new(App::start(store, policy.clone()).await.map_err(StartupError::Load)?);
         let listener = TcpListener::bind(settings.listen)
             .await
@@ -68,7 +91,7 @@ impl Server {
             roster.shifts = snapshot.n_shifts(),
             "eea-coverage ready"
         );
-        Ok(Server { listener, app })
+        Ok(Server { listener, app, limits: settings.limits })
     }
 
     pub fn local_addr(&self) -> SocketAddr {
@@ -79,7 +102,7 @@ impl Server {
     pub async fn run_until(self, shutdown: impl std::future::Future<Output = ()> + Send) -> Result<(), StartupError> {
         let (stop, stopped) = tokio::sync::watch::channel(false);
         let keeper = tokio::spawn(self.app.clone().keep_current(stopped));
-        let served = transport::serve(self.listener, self.app, shutdown).await;
+        let served = transport::serve(self.listener, self.app, self.limits, shutdown).await;
         let _ = stop.send(true);
         let _ = keeper.await;
         served?;

@@ -61,7 +61,8 @@ where
                 })
             }
             Err(_) => {
-                let shed = Status::resource_exhausted("the server is at its limit of calls in flight; retry with backoff");
+                let shed =
+                    Status::resource_exhausted("the server is at its limit of calls in flight; retry with backoff");
                 Box::pin(async move { Ok(shed.into_http()) })
             }
         }

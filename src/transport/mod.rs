@@ -1,8 +1,8 @@
 //! The gRPC transport: services, conversions, status mapping. Only this module knows tonic.
 
 mod convert;
-mod limits;
 mod coverage_service;
+mod limits;
 mod pagination;
 mod policy_service;
 mod roster_service;
@@ -19,6 +19,7 @@ use tonic_health::server::HealthReporter;
 use tonic_health::ServingStatus;
 
 use crate::app::App;
+use crate::config::Limits;
 use crate::pb;
 use crate::pb::coverage_service_server::CoverageServiceServer;
 use crate::pb::policy_service_server::PolicyServiceServer;
@@ -41,6 +42,7 @@ pub enum TransportError {
 pub async fn serve(
     listener: TcpListener,
     app: Arc<App>,
+    limits: Limits,
     shutdown: impl Future<Output = ()> + Send,
 ) -> Result<(), TransportError> {
     let (health_reporter, health_service) = tonic_health::server::health_reporter();
@@ -60,16 +62,45 @@ pub async fn serve(
         .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
         .build_v1alpha()?;
 
-    Server::builder()
+    // On shutdown every service reports NOT_SERVING first, so balancers stop sending calls;
+    // in-flight calls then get `shutdown_grace` to finish.
+    let (draining, drain_started) = tokio::sync::oneshot::channel::<()>();
+    let shutdown_reporter = health_reporter.clone();
+    let shutdown = async move {
+        shutdown.await;
+        shutdown_reporter.set_service_status("", ServingStatus::NotServing).await;
+        for name in SERVICE_NAMES {
+            shutdown_reporter.set_service_status(name, ServingStatus::NotServing).await;
+        }
+        let _ = draining.send(());
+    };
+    let max_bytes = limits.max_message_bytes;
+    let server = Server::builder()
+        .timeout(limits.call_timeout)
+        .layer(limits::ShedLoadLayer::new(limits.max_concurrent_calls))
         .add_service(health_service)
         .add_service(reflection_v1)
         .add_service(reflection_v1alpha)
-        .add_service(PolicyServiceServer::new(PolicyApi { app: app.clone() }))
-        .add_service(RosterServiceServer::new(RosterApi { app: app.clone() }))
-        .add_service(TicketServiceServer::new(TicketApi { app: app.clone() }))
-        .add_service(CoverageServiceServer::new(CoverageApi { app }))
-        .serve_with_incoming_shutdown(TcpListenerStream::new(listener), shutdown)
-        .await?;
+        .add_service(PolicyServiceServer::new(PolicyApi { app: app.clone() }).max_decoding_message_size(max_bytes))
+        .add_service(RosterServiceServer::new(RosterApi { app: app.clone() }).max_decoding_message_size(max_bytes))
+        .add_service(TicketServiceServer::new(TicketApi { app: app.clone() }).max_decoding_message_size(max_bytes))
+        .add_service(CoverageServiceServer::new(CoverageApi { app }).max_decoding_message_size(max_bytes))
+        .serve_with_incoming_shutdown(TcpListenerStream::new(listener), shutdown);
+    tokio::pin!(server);
+    let grace_over = async {
+        if drain_started.await.is_ok() {
+            tokio::time::sleep(limits.shutdown_grace).await;
+        } else {
+            std::future::pending::<()>().await;
+        }
+    };
+    tokio::select! {
+        served = &mut server => served?,
+        () = grace_over => tracing::warn!(
+            shutdown_grace_secs = limits.shutdown_grace.as_secs(),
+            "in-flight calls did not finish within the shutdown grace; stopping anyway"
+        ),
+    }
     health_watch.abort();
     Ok(())
 }
@@ -78,6 +109,15 @@ pub async fn serve(
 /// services report NOT_SERVING too; ticket decisions, coverage and the overall status stay
 /// SERVING, answered from the last snapshot.
 pub const DATABASE_HEALTH: &str = "eeacoverage.v1.Database";
+
+/// The health names of this package's services.
+const SERVICE_NAMES: [&str; 5] = [
+    "eeacoverage.v1.PolicyService",
+    "eeacoverage.v1.RosterService",
+    "eeacoverage.v1.TicketService",
+    "eeacoverage.v1.CoverageService",
+    DATABASE_HEALTH,
+];
 
 async fn report_database_health(app: Arc<App>, reporter: HealthReporter) {
     let mut reported = true;

@@ -57,4 +57,39 @@ async fn reflection_lists_the_services(backend: Backend) {
     assert!(matches!(response.message_response, Some(MessageResponse::FileDescriptorResponse(_))), "{response:?}");
 }
 
-crate::on_both_backends!(health_reports_serving_for_every_service, reflection_lists_the_services);
+crate::on_both_backends!(
+    health_reports_serving_for_every_service,
+    reflection_lists_the_services,
+    calls_beyond_the_limit_are_shed
+);
+
+/// Beyond the limit of calls in flight, a call is refused at once with RESOURCE_EXHAUSTED, and
+/// served again as soon as a slot frees.
+async fn calls_beyond_the_limit_are_shed(backend: Backend) {
+    let Some(spawned) = crate::helpers::spawn_app_with(backend, "[limits]\nmax_concurrent_calls = 1\n").await else {
+        return;
+    };
+    let mut roster = spawned.app.roster.clone();
+    let mut policy = spawned.app.policy.clone();
+    // A sync whose stream stays open holds the only slot.
+    let (sender, receiver) = tokio::sync::mpsc::channel::<eea_coverage::pb::SyncShiftsRequest>(4);
+    let open_sync =
+        tokio::spawn(async move { roster.sync_shifts(tokio_stream::wrappers::ReceiverStream::new(receiver)).await });
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    let shed = loop {
+        match policy.get_policy(eea_coverage::pb::GetPolicyRequest { at: None }).await {
+            Err(status) if status.code() == tonic::Code::ResourceExhausted => break status,
+            _ => {
+                assert!(std::time::Instant::now() < deadline, "no call was shed while the slot was held");
+                tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+            }
+        }
+    };
+    assert!(shed.message().contains("limit"), "{}", shed.message());
+    drop(sender);
+    let _ = open_sync.await;
+    policy
+        .get_policy(eea_coverage::pb::GetPolicyRequest { at: None })
+        .await
+        .expect("served again once the slot is free");
+}
