@@ -6,12 +6,33 @@ use tonic_types::{ErrorDetails, StatusExt};
 use crate::app::AppError;
 use crate::domain::roster::FieldViolation;
 
+/// Longest description sent for one violation, and most violations sent in one status:
+/// statuses travel in HTTP/2 headers, and a caller's 5,000-character value echoed back would
+/// overflow them.
+const MAX_DESCRIPTION_CHARS: usize = 200;
+const MAX_VIOLATIONS_SENT: usize = 50;
+
+fn shortened(text: &str) -> String {
+    match text.char_indices().nth(MAX_DESCRIPTION_CHARS) {
+        Some((cut, _)) => format!("{}...", &text[..cut]),
+        None => text.to_owned(),
+    }
+}
+
 pub fn invalid(violations: Vec<FieldViolation>) -> Status {
-    let summary: Vec<String> =
-        violations.iter().map(|violation| format!("{}: {}", violation.field, violation.description)).collect();
+    let n_violations = violations.len();
+    let sent: Vec<FieldViolation> = violations
+        .into_iter()
+        .take(MAX_VIOLATIONS_SENT)
+        .map(|violation| FieldViolation::new(shortened(&violation.field), shortened(&violation.description)))
+        .collect();
+    let mut summary: Vec<String> =
+        sent.iter().take(5).map(|violation| format!("{}: {}", violation.field, violation.description)).collect();
+    if n_violations > summary.len() {
+        summary.push(format!("and {} more", n_violations - summary.len()));
+    }
     let details = ErrorDetails::with_bad_request(
-        violations
-            .into_iter()
+        sent.into_iter()
             .map(|violation| tonic_types::FieldViolation::new(violation.field, violation.description))
             .collect::<Vec<_>>(),
     );

@@ -2,6 +2,8 @@
 
 mod helpers;
 
+mod hostile;
+
 mod coverage;
 mod crash;
 mod policy;
