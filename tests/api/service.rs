@@ -71,10 +71,13 @@ async fn calls_beyond_the_limit_are_shed(backend: Backend) {
     };
     let mut roster = spawned.app.roster.clone();
     let mut policy = spawned.app.policy.clone();
-    // A sync whose stream stays open holds the only slot.
+    // A sync whose stream stays open holds the only slot. Nothing else is in flight while it
+    // opens, so it gets the slot; it is still open a moment later.
     let (sender, receiver) = tokio::sync::mpsc::channel::<eea_coverage::pb::SyncShiftsRequest>(4);
     let open_sync =
         tokio::spawn(async move { roster.sync_shifts(tokio_stream::wrappers::ReceiverStream::new(receiver)).await });
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    assert!(!open_sync.is_finished(), "the open sync holds its slot: {:?}", open_sync.is_finished());
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
     let shed = loop {
         match policy.get_policy(eea_coverage::pb::GetPolicyRequest { at: None }).await {
