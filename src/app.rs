@@ -242,6 +242,8 @@ pub struct App {
     loaded_version: AtomicI64,
     /// Whether the last look at the database succeeded.
     database_reachable: AtomicBool,
+    /// When the snapshot in force was swapped in.
+    swapped_at: std::sync::Mutex<std::time::Instant>,
 }
 
 impl App {
@@ -255,6 +257,7 @@ impl App {
             refresh_lock: Mutex::new(()),
             loaded_version: AtomicI64::new(-1),
             database_reachable: AtomicBool::new(true),
+            swapped_at: std::sync::Mutex::new(std::time::Instant::now()),
         };
         app.refresh().await?;
         Ok(app)
@@ -294,7 +297,7 @@ impl App {
             elapsed_ms = started.elapsed().as_millis() as u64,
             "snapshot rebuilt"
         );
-        self.snapshot.store(Arc::new(snapshot));
+        self.swap_in(snapshot);
         self.loaded_version.store(version, Ordering::SeqCst);
         Ok(())
     }
@@ -323,8 +326,18 @@ impl App {
         let rolled = tokio::task::spawn_blocking(move || current.as_ref().clone().with_timelines(now))
             .await
             .map_err(|error| AppError::Internal(format!("horizon roll failed: {error}")))?;
-        self.snapshot.store(Arc::new(rolled));
+        self.swap_in(rolled);
         Ok(())
+    }
+
+    fn swap_in(&self, snapshot: Snapshot) {
+        self.snapshot.store(Arc::new(snapshot));
+        *self.swapped_at.lock().expect("the swap time lock is never poisoned") = std::time::Instant::now();
+    }
+
+    /// How long the snapshot in force has been in force.
+    pub fn snapshot_age(&self) -> Duration {
+        self.swapped_at.lock().expect("the swap time lock is never poisoned").elapsed()
     }
 
     pub fn database_reachable(&self) -> bool {

@@ -32,6 +32,8 @@ pub struct Settings {
     pub log_format: LogFormat,
     pub log_filter: String,
     pub limits: Limits,
+    /// Where Prometheus metrics are served; `None` serves none.
+    pub metrics_listen: Option<SocketAddr>,
 }
 
 /// What one server takes on at once, and how long it gives a call.
@@ -83,6 +85,14 @@ pub struct RawSettings {
     pub plans: RawPlans,
     #[serde(default)]
     pub limits: RawLimits,
+    #[serde(default)]
+    pub metrics: RawMetrics,
+}
+
+#[derive(Default, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawMetrics {
+    pub listen: Option<String>,
 }
 
 #[derive(Default, Debug, Deserialize)]
@@ -110,7 +120,7 @@ pub struct RawPlans {
 }
 
 /// Environment variables and the settings they override.
-pub const ENVIRONMENT_VARIABLES: [(&str, &str); 8] = [
+pub const ENVIRONMENT_VARIABLES: [(&str, &str); 9] = [
     ("EEA_COVERAGE_LISTEN", "listen"),
     ("EEA_COVERAGE_DATABASE_URL", "database_url"),
     ("EEA_COVERAGE_POLICY_FILE", "policy_file"),
@@ -119,6 +129,7 @@ pub const ENVIRONMENT_VARIABLES: [(&str, &str); 8] = [
     ("EEA_COVERAGE_EEA_ONLY_HOLIDAYS", "plans.eea_only_holidays"),
     ("EEA_COVERAGE_STANDARD_HOURS", "plans.standard_hours"),
     ("EEA_COVERAGE_STANDARD_HOLIDAYS", "plans.standard_holidays"),
+    ("EEA_COVERAGE_METRICS_LISTEN", "metrics.listen"),
 ];
 
 impl RawSettings {
@@ -143,6 +154,7 @@ impl RawSettings {
             },
             // Limits are set in the file only.
             limits: RawLimits::default(),
+            metrics: RawMetrics { listen: lookup("EEA_COVERAGE_METRICS_LISTEN") },
         }
     }
 
@@ -164,6 +176,7 @@ impl RawSettings {
                 call_timeout_secs: over.limits.call_timeout_secs.or(self.limits.call_timeout_secs),
                 shutdown_grace_secs: over.limits.shutdown_grace_secs.or(self.limits.shutdown_grace_secs),
             },
+            metrics: RawMetrics { listen: over.metrics.listen.or(self.metrics.listen) },
         }
     }
 
@@ -215,6 +228,12 @@ impl RawSettings {
                 None => "info".to_owned(),
             },
             limits: self.limits.validate()?,
+            metrics_listen: match self.metrics.listen.filter(|text| !text.is_empty()) {
+                None => None,
+                Some(text) => Some(text.parse().map_err(|_| {
+                    config_error("metrics.listen", format!("{text:?} is not an address such as 127.0.0.1:9464"))
+                })?),
+            },
         })
     }
 }
@@ -283,6 +302,7 @@ mod tests {
                 &raw.plans.eea_only_holidays,
                 &raw.plans.standard_hours,
                 &raw.plans.standard_holidays,
+                &raw.metrics.listen,
             ];
             assert_eq!(set.iter().filter(|value| value.is_some()).count(), 1, "{variable} sets {setting}");
         }

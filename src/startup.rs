@@ -67,6 +67,7 @@ async fn open_store(url: &DatabaseUrl) -> Result<Store, StartupError> {
 /// A server bound to its address, with its data loaded, not yet serving.
 pub struct Server {
     listener: TcpListener,
+    metrics_listener: Option<TcpListener>,
     app: Arc<App>,
     limits: Limits,
 }
@@ -91,7 +92,21 @@ impl Server {
             roster.shifts = snapshot.n_shifts(),
             "eea-coverage ready"
         );
-        Ok(Server { listener, app, limits: settings.limits })
+        let metrics_listener = match settings.metrics_listen {
+            Some(address) => {
+                let metrics_listener =
+                    TcpListener::bind(address).await.map_err(|error| StartupError::Bind { address, error })?;
+                tracing::info!(metrics.address = %metrics_listener.local_addr().map_or(address, |bound| bound), "serving Prometheus metrics");
+                Some(metrics_listener)
+            }
+            None => None,
+        };
+        Ok(Server { listener, metrics_listener, app, limits: settings.limits })
+    }
+
+    /// Where metrics are served, when they are.
+    pub fn metrics_addr(&self) -> Option<SocketAddr> {
+        self.metrics_listener.as_ref().and_then(|listener| listener.local_addr().ok())
     }
 
     pub fn local_addr(&self) -> SocketAddr {
@@ -102,7 +117,7 @@ impl Server {
     pub async fn run_until(self, shutdown: impl std::future::Future<Output = ()> + Send) -> Result<(), StartupError> {
         let (stop, stopped) = tokio::sync::watch::channel(false);
         let keeper = tokio::spawn(self.app.clone().keep_current(stopped));
-        let served = transport::serve(self.listener, self.app, self.limits, shutdown).await;
+        let served = transport::serve(self.listener, self.metrics_listener, self.app, self.limits, shutdown).await;
         let _ = stop.send(true);
         let _ = keeper.await;
         served?;

@@ -3,6 +3,7 @@
 mod convert;
 mod coverage_service;
 mod limits;
+mod metrics;
 mod pagination;
 mod policy_service;
 mod roster_service;
@@ -41,10 +42,12 @@ pub enum TransportError {
 /// Serves every service on `listener` until `shutdown` completes, then drains in-flight calls.
 pub async fn serve(
     listener: TcpListener,
+    metrics_listener: Option<TcpListener>,
     app: Arc<App>,
     limits: Limits,
     shutdown: impl Future<Output = ()> + Send,
 ) -> Result<(), TransportError> {
+    let metrics_server = metrics_listener.map(|listener| tokio::spawn(metrics::serve_metrics(listener, app.clone())));
     let (health_reporter, health_service) = tonic_health::server::health_reporter();
     health_reporter.set_serving::<PolicyServiceServer<PolicyApi>>().await;
     health_reporter.set_serving::<RosterServiceServer<RosterApi>>().await;
@@ -77,6 +80,7 @@ pub async fn serve(
     let max_bytes = limits.max_message_bytes;
     let server = Server::builder()
         .timeout(limits.call_timeout)
+        .layer(metrics::CallMetricsLayer)
         .layer(limits::ShedLoadLayer::new(limits.max_concurrent_calls))
         .add_service(health_service)
         .add_service(reflection_v1)
@@ -102,6 +106,9 @@ pub async fn serve(
         ),
     }
     health_watch.abort();
+    if let Some(metrics_server) = metrics_server {
+        metrics_server.abort();
+    }
     Ok(())
 }
 

@@ -116,6 +116,7 @@ pub struct TestApp {
     pub policy: pb::policy_service_client::PolicyServiceClient<Channel>,
     pub tickets: pb::ticket_service_client::TicketServiceClient<Channel>,
     pub channel: Channel,
+    pub metrics_address: Option<std::net::SocketAddr>,
     stop: Option<oneshot::Sender<()>>,
     handle: Option<JoinHandle<()>>,
 }
@@ -151,6 +152,7 @@ pub async fn spawn_app_on(database: &TestDatabase, extra_toml: &str) -> TestApp 
     let settings = raw.overridden_by(overrides).validate().expect("test settings are valid");
     let server = Server::build(&settings).await.expect("the server starts");
     let address = server.local_addr();
+    let metrics_address = server.metrics_addr();
     let (stop, stopped) = oneshot::channel::<()>();
     let handle = tokio::spawn(async move {
         server
@@ -170,6 +172,7 @@ pub async fn spawn_app_on(database: &TestDatabase, extra_toml: &str) -> TestApp 
         policy: pb::policy_service_client::PolicyServiceClient::new(channel.clone()),
         tickets: pb::ticket_service_client::TicketServiceClient::new(channel.clone()),
         channel,
+        metrics_address,
         stop: Some(stop),
         handle: Some(handle),
     }

@@ -60,8 +60,38 @@ async fn reflection_lists_the_services(backend: Backend) {
 crate::on_both_backends!(
     health_reports_serving_for_every_service,
     reflection_lists_the_services,
-    calls_beyond_the_limit_are_shed
+    calls_beyond_the_limit_are_shed,
+    metrics_count_calls_by_method_and_status
 );
+
+/// The Prometheus endpoint counts calls by method and status, and reports the snapshot and the
+/// tz database version.
+async fn metrics_count_calls_by_method_and_status(backend: Backend) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let Some(spawned) = crate::helpers::spawn_app_with(backend, "[metrics]\nlisten = \"127.0.0.1:0\"\n").await else {
+        return;
+    };
+    let mut policy = spawned.app.policy.clone();
+    policy.get_policy(eea_coverage::pb::GetPolicyRequest { at: None }).await.unwrap();
+    let missing = policy.get_org(eea_coverage::pb::GetOrgRequest { org_id: "nobody".into() }).await.unwrap_err();
+    assert_eq!(missing.code(), tonic::Code::NotFound);
+    let address = spawned.app.metrics_address.expect("metrics are served");
+    let mut connection = tokio::net::TcpStream::connect(address).await.unwrap();
+    connection.write_all(b"GET /metrics HTTP/1.1\r\nhost: localhost\r\n\r\n").await.unwrap();
+    let mut page = String::new();
+    connection.read_to_string(&mut page).await.unwrap();
+    assert!(page.starts_with("HTTP/1.1 200 OK"), "{page}");
+    for expected in [
+        r#"eea_coverage_calls_total{method="eeacoverage.v1.PolicyService/GetPolicy",code="Ok"}"#,
+        r#"eea_coverage_calls_total{method="eeacoverage.v1.PolicyService/GetOrg",code="NotFound"}"#,
+        "eea_coverage_call_duration_seconds",
+        "eea_coverage_snapshot_age_seconds",
+        "eea_coverage_snapshot_agents",
+        r#"eea_coverage_tz_database_info{version="2026f"}"#,
+    ] {
+        assert!(page.contains(expected), "{expected} missing from the metrics page:\n{page}");
+    }
+}
 
 /// Beyond the limit of calls in flight, a call is refused at once with RESOURCE_EXHAUSTED, and
 /// served again as soon as a slot frees.
