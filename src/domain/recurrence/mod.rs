@@ -201,15 +201,27 @@ impl RecurringSchedule {
         let parts = floating_rule_parts(&rule_text, &zone)?;
         let floating_text = parts.iter().map(|(key, value)| format!("{key}={value}")).collect::<Vec<_>>().join(";");
         let periodic = PeriodicRule::from_parts(&parts, start_local);
-        let rule: RRule<Unvalidated> =
-            floating_text.parse().map_err(|error: rrule::RRuleError| RecurrenceError::Unparsable(error.to_string()))?;
-        // `limit` turns on the iterator's own guard against rules that never match again.
-        let rule_set =
-            rule.build(floating(start_local)).map_err(|error| RecurrenceError::Unparsable(error.to_string()))?.limit();
-        let exdates: Vec<ExDate> = exdates.into_iter().collect::<BTreeSet<_>>().into_iter().collect();
-        let schedule = RecurringSchedule { zone, start_local, end_time, rrule: rule_text, exdates, rule_set, periodic };
-        schedule.check_density()?;
-        Ok(schedule)
+        // RFC 5545 rules are ASCII; the rrule crate panics slicing some other text (found by fuzzing).
+        if !floating_text.is_ascii() {
+            return Err(RecurrenceError::Unparsable("a rule is ASCII text such as FREQ=DAILY".into()));
+        }
+        // A panic inside the crate on text nobody foresaw is a refused rule, not a crashed call.
+        let built = std::panic::catch_unwind(|| -> Result<RecurringSchedule, RecurrenceError> {
+            let rule: RRule<Unvalidated> = floating_text
+                .parse()
+                .map_err(|error: rrule::RRuleError| RecurrenceError::Unparsable(error.to_string()))?;
+            // `limit` turns on the iterator's own guard against rules that never match again.
+            let rule_set = rule
+                .build(floating(start_local))
+                .map_err(|error| RecurrenceError::Unparsable(error.to_string()))?
+                .limit();
+            let exdates: Vec<ExDate> = exdates.into_iter().collect::<BTreeSet<_>>().into_iter().collect();
+            let schedule =
+                RecurringSchedule { zone, start_local, end_time, rrule: rule_text, exdates, rule_set, periodic };
+            schedule.check_density()?;
+            Ok(schedule)
+        });
+        built.unwrap_or_else(|_| Err(RecurrenceError::Unparsable("the rule could not be read".into())))
     }
 
     fn check_density(&self) -> Result<(), RecurrenceError> {
@@ -381,6 +393,9 @@ mod tests {
         assert!(matches!(rejects("BYDAY=MO"), RecurrenceError::Unparsable(_)));
         assert!(matches!(rejects("FREQ=DAILY;UNTIL=tomorrow"), RecurrenceError::BadUntil(_)));
         assert!(matches!(rejects("FREQ=DAILY;BYMONTH=2;BYMONTHDAY=30"), RecurrenceError::NeverOccurs));
+        // Found by fuzzing: non-ASCII weekday text made the rrule crate panic.
+        assert!(matches!(rejects("FREQ=WEEKLY;BYDAY=MO,FR#INTERV\u{e9}\u{c9}"), RecurrenceError::Unparsable(_)));
+        assert!(matches!(rejects("FREQ=WEEKLY;BYDAY=-05T\u{00f1}2"), RecurrenceError::Unparsable(_)));
         assert!(matches!(rejects("DTSTART=20260101T000000;FREQ=DAILY"), RecurrenceError::ForeignProperty(_)));
     }
 
