@@ -9,7 +9,11 @@ use std::time::{Duration, Instant as WallClock};
 
 use diesel::connection::SimpleConnection;
 use diesel::Connection;
-use eea_coverage::config::RawSettings;
+use eea_coverage::auth::token_hash;
+use eea_coverage::client::with_token;
+use eea_coverage::config::{RawAuth, RawSettings, RawToken};
+
+const BENCH_TOKEN: &str = "bench-admin-token";
 use eea_coverage::domain::roster::{ScheduleDraft, Shift, ShiftDraft};
 use eea_coverage::pb;
 use eea_coverage::startup::Server;
@@ -131,6 +135,10 @@ async fn sync_through_the_service(database: &Database, shifts: &[pb::Shift]) -> 
     let settings = RawSettings {
         listen: Some("127.0.0.1:0".into()),
         database_url: Some(database.url.clone()),
+        auth: RawAuth {
+            tokens: vec![RawToken { name: "bench".into(), role: "admin".into(), sha256: token_hash(BENCH_TOKEN) }],
+            ..RawAuth::default()
+        },
         ..RawSettings::default()
     }
     .validate()
@@ -142,7 +150,7 @@ async fn sync_through_the_service(database: &Database, shifts: &[pb::Shift]) -> 
         let _ = stopped.await;
     }));
     let channel = tonic::transport::Channel::from_shared(format!("http://{address}")).unwrap().connect().await.unwrap();
-    let mut roster = pb::roster_service_client::RosterServiceClient::new(channel);
+    let mut roster = pb::roster_service_client::RosterServiceClient::new(with_token(channel, Some(BENCH_TOKEN)));
     roster.upsert_agents(pb::UpsertAgentsRequest { agents: agents(), source: "wfm".into() }).await.unwrap();
 
     let header = pb::SyncShiftsRequest {

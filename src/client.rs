@@ -1,8 +1,58 @@
 //! The clients in the binary: `report` and `import` talk to a running server over gRPC.
 
+/// Adds `authorization: Bearer <token>` to every call.
+#[derive(Clone)]
+pub struct BearerToken(Option<tonic::metadata::MetadataValue<tonic::metadata::Ascii>>);
+
+impl tonic::service::Interceptor for BearerToken {
+    fn call(&mut self, mut request: tonic::Request<()>) -> Result<tonic::Request<()>, tonic::Status> {
+        if let Some(value) = &self.0 {
+            request.metadata_mut().insert("authorization", value.clone());
+        }
+        Ok(request)
+    }
+}
+
+/// A channel whose calls carry a token.
+pub type AuthChannel = tonic::service::interceptor::InterceptedService<tonic::transport::Channel, BearerToken>;
+
+pub fn with_token(channel: tonic::transport::Channel, token: Option<&str>) -> AuthChannel {
+    let value = token.and_then(|token| format!("Bearer {token}").parse().ok());
+    tonic::service::interceptor::InterceptedService::new(channel, BearerToken(value))
+}
+
+/// How a client command finds its token.
+#[derive(clap::Args, Clone)]
+pub struct TokenArgs {
+    /// The bearer token [env: EEA_COVERAGE_TOKEN; default: the file a local server wrote].
+    #[arg(long, value_name = "TOKEN")]
+    token: Option<String>,
+    /// Where a server on this machine wrote its generated admin token.
+    #[arg(long, value_name = "FILE", default_value = DEFAULT_TOKEN_FILE)]
+    token_file: PathBuf,
+}
+
+impl TokenArgs {
+    pub fn token(&self) -> Option<String> {
+        client_token(self.token.as_deref(), std::env::var("EEA_COVERAGE_TOKEN").ok(), &self.token_file)
+    }
+}
+
+/// Connects to `server` and attaches the token.
+pub async fn connect(server: &str, token: &TokenArgs) -> Result<AuthChannel, String> {
+    let channel = tonic::transport::Channel::from_shared(server.to_owned())
+        .map_err(|error| format!("--server: {error}"))?
+        .connect()
+        .await
+        .map_err(|error| format!("cannot reach {server}: {error}"))?;
+    Ok(with_token(channel, token.token().as_deref()))
+}
+
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 
+use crate::auth::client_token;
+use crate::config::DEFAULT_TOKEN_FILE;
 use crate::domain::time::Zone;
 use crate::import::{parse_csv, parse_icalendar, ImportedEntries, LineError};
 use crate::pb;
@@ -34,6 +84,8 @@ pub struct ReportArgs {
     /// Write to this file instead of standard output.
     #[arg(long, value_name = "FILE")]
     output: Option<PathBuf>,
+    #[command(flatten)]
+    token: TokenArgs,
 }
 
 /// A date is midnight in Brussels; anything else must be an RFC 3339 instant.
@@ -81,9 +133,7 @@ pub async fn run_report(args: ReportArgs) -> Result<(), String> {
         window_end: Some(parse_when("--to", &args.to)?),
         min_staff: args.min_staff,
     };
-    let mut client = pb::coverage_service_client::CoverageServiceClient::connect(args.server.clone())
-        .await
-        .map_err(|error| format!("cannot reach {}: {error}", args.server))?;
+    let mut client = pb::coverage_service_client::CoverageServiceClient::new(connect(&args.server, &args.token).await?);
     let progress = spawn_progress();
     let outcome = client.get_coverage_report(request).await;
     progress.abort();
@@ -132,6 +182,8 @@ pub struct ImportArgs {
     batch_size: usize,
     /// The CSV or iCalendar file.
     file: PathBuf,
+    #[command(flatten)]
+    token: TokenArgs,
 }
 
 fn print_line_errors(errors: &[LineError], file: &std::path::Path) {
@@ -246,9 +298,7 @@ pub async fn run_import(args: ImportArgs) -> Result<(), String> {
         window_end: Some(parse_when("--to", &args.to)?),
         dry_run: args.dry_run,
     };
-    let mut client = pb::roster_service_client::RosterServiceClient::connect(args.server.clone())
-        .await
-        .map_err(|error| format!("cannot reach {}: {error}", args.server))?;
+    let mut client = pb::roster_service_client::RosterServiceClient::new(connect(&args.server, &args.token).await?);
     let total = entries.len();
     let messages = sync_messages(header, entries.clone(), args.batch_size);
     let mut progress = SendProgress { total, interactive: std::io::stderr().is_terminal(), last_quarter: 0 };

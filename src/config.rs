@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
+use crate::auth::{Role, TokenEntry};
 use crate::domain::calendar::HolidayCalendar;
 use crate::domain::policy::{PlanSettings, StandardHours};
 use crate::storage::DatabaseUrl;
@@ -34,7 +35,21 @@ pub struct Settings {
     pub limits: Limits,
     /// Where Prometheus metrics are served; `None` serves none.
     pub metrics_listen: Option<SocketAddr>,
+    pub auth: AuthSettings,
 }
+
+/// Who may call: the accepted tokens (hashes only), and where a generated admin token goes when
+/// none are configured.
+#[derive(Clone, Debug)]
+pub struct AuthSettings {
+    pub tokens: Vec<TokenEntry>,
+    pub token_file: PathBuf,
+    /// Whether server reflection is offered (it is open to all callers, like health).
+    pub reflection: bool,
+}
+
+/// Where a server with no configured tokens keeps the admin token it generates.
+pub const DEFAULT_TOKEN_FILE: &str = "data/admin.token";
 
 /// What one server takes on at once, and how long it gives a call.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -87,6 +102,26 @@ pub struct RawSettings {
     pub limits: RawLimits,
     #[serde(default)]
     pub metrics: RawMetrics,
+    #[serde(default)]
+    pub auth: RawAuth,
+}
+
+#[derive(Default, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawAuth {
+    #[serde(default)]
+    pub tokens: Vec<RawToken>,
+    pub token_file: Option<String>,
+    pub reflection: Option<bool>,
+}
+
+#[derive(Debug, Deserialize, Clone)]
+#[serde(deny_unknown_fields)]
+pub struct RawToken {
+    pub name: String,
+    pub role: String,
+    /// The SHA-256 of the token, hex; the token itself is never stored.
+    pub sha256: String,
 }
 
 #[derive(Default, Debug, Deserialize)]
@@ -120,7 +155,7 @@ pub struct RawPlans {
 }
 
 /// Environment variables and the settings they override.
-pub const ENVIRONMENT_VARIABLES: [(&str, &str); 9] = [
+pub const ENVIRONMENT_VARIABLES: [(&str, &str); 10] = [
     ("EEA_COVERAGE_LISTEN", "listen"),
     ("EEA_COVERAGE_DATABASE_URL", "database_url"),
     ("EEA_COVERAGE_POLICY_FILE", "policy_file"),
@@ -130,6 +165,7 @@ pub const ENVIRONMENT_VARIABLES: [(&str, &str); 9] = [
     ("EEA_COVERAGE_STANDARD_HOURS", "plans.standard_hours"),
     ("EEA_COVERAGE_STANDARD_HOLIDAYS", "plans.standard_holidays"),
     ("EEA_COVERAGE_METRICS_LISTEN", "metrics.listen"),
+    ("EEA_COVERAGE_TOKEN_FILE", "auth.token_file"),
 ];
 
 impl RawSettings {
@@ -155,6 +191,7 @@ impl RawSettings {
             // Limits are set in the file only.
             limits: RawLimits::default(),
             metrics: RawMetrics { listen: lookup("EEA_COVERAGE_METRICS_LISTEN") },
+            auth: RawAuth { tokens: Vec::new(), token_file: lookup("EEA_COVERAGE_TOKEN_FILE"), reflection: None },
         }
     }
 
@@ -177,6 +214,11 @@ impl RawSettings {
                 shutdown_grace_secs: over.limits.shutdown_grace_secs.or(self.limits.shutdown_grace_secs),
             },
             metrics: RawMetrics { listen: over.metrics.listen.or(self.metrics.listen) },
+            auth: RawAuth {
+                tokens: if over.auth.tokens.is_empty() { self.auth.tokens } else { over.auth.tokens },
+                token_file: over.auth.token_file.or(self.auth.token_file),
+                reflection: over.auth.reflection.or(self.auth.reflection),
+            },
         }
     }
 
@@ -234,6 +276,36 @@ impl RawSettings {
                     config_error("metrics.listen", format!("{text:?} is not an address such as 127.0.0.1:9464"))
                 })?),
             },
+            auth: self.auth.validate()?,
+        })
+    }
+}
+
+impl RawAuth {
+    fn validate(self) -> Result<AuthSettings, ConfigError> {
+        let mut tokens = Vec::with_capacity(self.tokens.len());
+        for (token_idx, token) in self.tokens.into_iter().enumerate() {
+            let setting = |field: &str| format!("auth.tokens[{token_idx}].{field}");
+            let role = Role::named(&token.role).ok_or_else(|| {
+                config_error(
+                    &setting("role"),
+                    format!("{:?} is not roster-writer, ticket-reader, manager or admin", token.role),
+                )
+            })?;
+            if token.sha256.len() != 64 || !token.sha256.chars().all(|c| c.is_ascii_hexdigit()) {
+                return Err(config_error(&setting("sha256"), "is not the 64 hex digits of a SHA-256 hash"));
+            }
+            if token.name.is_empty() {
+                return Err(config_error(&setting("name"), "is required: it names the caller in logs"));
+            }
+            tokens.push(TokenEntry { name: token.name, role, sha256: token.sha256.to_ascii_lowercase() });
+        }
+        Ok(AuthSettings {
+            tokens,
+            token_file: PathBuf::from(
+                self.token_file.filter(|path| !path.is_empty()).unwrap_or_else(|| DEFAULT_TOKEN_FILE.to_owned()),
+            ),
+            reflection: self.reflection.unwrap_or(true),
         })
     }
 }
@@ -303,6 +375,7 @@ mod tests {
                 &raw.plans.standard_hours,
                 &raw.plans.standard_holidays,
                 &raw.metrics.listen,
+                &raw.auth.token_file,
             ];
             assert_eq!(set.iter().filter(|value| value.is_some()).count(), 1, "{variable} sets {setting}");
         }

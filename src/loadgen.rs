@@ -10,6 +10,7 @@ use tonic::transport::Channel;
 use tonic_health::pb::health_client::HealthClient;
 use tonic_health::pb::HealthCheckRequest;
 
+use crate::client::{with_token, AuthChannel};
 use crate::pb;
 
 #[derive(clap::Args)]
@@ -30,6 +31,8 @@ pub struct LoadArgs {
     /// around now, and time off); 0 loads nothing.
     #[arg(long, value_name = "AGENTS", default_value_t = 0)]
     seed_agents: usize,
+    #[command(flatten)]
+    token: crate::client::TokenArgs,
 }
 
 /// What one phase measured.
@@ -109,7 +112,7 @@ fn timestamp(seconds: i64) -> prost_types::Timestamp {
 }
 
 /// Loads orgs, agents, recurring shifts and time off: a 90-day roster around now.
-async fn seed(channel: Channel, n_agents: usize, now: i64) -> Result<(), String> {
+async fn seed(channel: AuthChannel, n_agents: usize, now: i64) -> Result<(), String> {
     let mut policy = pb::policy_service_client::PolicyServiceClient::new(channel.clone());
     for (org_id, region, plan) in ORGS {
         let org =
@@ -196,15 +199,16 @@ async fn seed(channel: Channel, n_agents: usize, now: i64) -> Result<(), String>
 }
 
 /// Runs `call` from `concurrency` tasks over `channels` until `duration` has passed.
-async fn run_phase<F, Fut>(
+async fn run_phase<C, F, Fut>(
     name: &'static str,
-    channels: &[Channel],
+    channels: &[C],
     concurrency: usize,
     duration: Duration,
     call: F,
 ) -> PhaseResult
 where
-    F: Fn(Channel, u64) -> Fut + Send + Sync + 'static,
+    C: Clone + Send + 'static,
+    F: Fn(C, u64) -> Fut + Send + Sync + 'static,
     Fut: std::future::Future<Output = Result<(), tonic::Code>> + Send,
 {
     let call = Arc::new(call);
@@ -258,9 +262,10 @@ pub async fn run_load(args: LoadArgs) -> Result<(), String> {
         channels.push(channel);
     }
     let now = jiff::Timestamp::now().as_second();
+    let token = args.token.token();
     if args.seed_agents > 0 {
         let started = WallClock::now();
-        seed(channels[0].clone(), args.seed_agents, now).await?;
+        seed(with_token(channels[0].clone(), token.as_deref()), args.seed_agents, now).await?;
         eprintln!("seeded {} agents in {:.1} s", args.seed_agents, started.elapsed().as_secs_f64());
     }
     let duration = Duration::from_secs(args.duration.max(1));
@@ -274,7 +279,9 @@ pub async fn run_load(args: LoadArgs) -> Result<(), String> {
     let _ = run_phase("warm-up", &channels, args.concurrency, Duration::from_millis(500), health_call).await;
     let health = run_phase("health Check", &channels, args.concurrency, duration, health_call).await;
     println!("{}", health.describe());
-    let decide = run_phase("DecideTicket", &channels, args.concurrency, duration, move |channel, call_idx| {
+    let authenticated: Vec<AuthChannel> =
+        channels.iter().map(|channel| with_token(channel.clone(), token.as_deref())).collect();
+    let decide = run_phase("DecideTicket", &authenticated, args.concurrency, duration, move |channel, call_idx| {
         decide_call(channel, call_idx, now)
     })
     .await;
@@ -292,7 +299,7 @@ async fn health_call(channel: Channel, _call_idx: u64) -> Result<(), tonic::Code
 }
 
 /// Varied orgs, severities, categories and instants within the next two weeks.
-async fn decide_call(channel: Channel, call_idx: u64, now: i64) -> Result<(), tonic::Code> {
+async fn decide_call(channel: AuthChannel, call_idx: u64, now: i64) -> Result<(), tonic::Code> {
     let mut random = Lcg(call_idx);
     let (org_id, _, _) = ORGS[random.below(ORGS.len() as u64) as usize];
     let request = pb::DecideTicketRequest {

@@ -6,7 +6,8 @@ use std::sync::Arc;
 use tokio::net::TcpListener;
 
 use crate::app::{App, AppError};
-use crate::config::{Limits, Settings};
+use crate::auth::{token_hash, Role, TokenEntry, TokenTable};
+use crate::config::{AuthSettings, Limits, Settings};
 use crate::domain::policy::{Policy, PolicyFacts, PolicyFactsError, DEFAULT_POLICY_FACTS};
 use crate::domain::time::tz_database_version;
 use crate::storage::{DatabaseUrl, StorageError, Store};
@@ -22,6 +23,8 @@ pub enum StartupError {
     Storage { url: String, error: StorageError },
     #[error("loading the roster: {0}")]
     Load(AppError),
+    #[error("setting auth.token_file: {path}: {error}")]
+    TokenFile { path: String, error: std::io::Error },
     #[error("cannot listen on {address}: {error}")]
     Bind { address: SocketAddr, error: std::io::Error },
     #[error(transparent)]
@@ -64,8 +67,43 @@ async fn open_store(url: &DatabaseUrl) -> Result<Store, StartupError> {
     }
 }
 
+/// The configured tokens; with none configured, one admin token, read from the token file or
+/// generated into it (readable by the owner only) on the first start.
+fn accepted_tokens(auth: &AuthSettings) -> Result<Vec<TokenEntry>, StartupError> {
+    if !auth.tokens.is_empty() {
+        return Ok(auth.tokens.clone());
+    }
+    let path = &auth.token_file;
+    let token_error = |error: std::io::Error| StartupError::TokenFile { path: path.display().to_string(), error };
+    let token = match std::fs::read_to_string(path) {
+        Ok(text) if !text.trim().is_empty() => text.trim().to_owned(),
+        _ => {
+            let mut random = [0u8; 32];
+            std::io::Read::read_exact(&mut std::fs::File::open("/dev/urandom").map_err(token_error)?, &mut random)
+                .map_err(token_error)?;
+            let token: String = random.iter().map(|byte| format!("{byte:02x}")).collect();
+            if let Some(parent) = path.parent().filter(|parent| !parent.as_os_str().is_empty()) {
+                std::fs::create_dir_all(parent).map_err(token_error)?;
+            }
+            let mut options = std::fs::OpenOptions::new();
+            options.write(true).create(true).truncate(true);
+            #[cfg(unix)]
+            std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+            std::io::Write::write_all(&mut options.open(path).map_err(token_error)?, format!("{token}\n").as_bytes())
+                .map_err(token_error)?;
+            token
+        }
+    };
+    tracing::warn!(
+        token.file = %path.display(),
+        "no tokens are configured: an admin token is in the token file; configure [[auth.tokens]] for real callers"
+    );
+    Ok(vec![TokenEntry { name: "generated-admin".into(), role: Role::Admin, sha256: token_hash(&token) }])
+}
+
 /// A server bound to its address, with its data loaded, not yet serving.
 pub struct Server {
+    access: transport::Access,
     listener: TcpListener,
     metrics_listener: Option<TcpListener>,
     app: Arc<App>,
@@ -75,6 +113,11 @@ pub struct Server {
 impl Server {
     /// Opens the database (applying migrations), loads the snapshot and binds the listener.
     pub async fn build(settings: &Settings) -> Result<Server, StartupError> {
+        // Tokens first: a generated admin token is in its file before the server says it is ready.
+        let access = transport::Access {
+            tokens: TokenTable::new(&accepted_tokens(&settings.auth)?),
+            reflection: settings.auth.reflection,
+        };
         let policy = Arc::new(load_policy(settings)?);
         let store = open_store(&settings.database_url).await?;
         let app = Arc::new(App::start(store, policy.clone()).await.map_err(StartupError::Load)?);
@@ -101,7 +144,7 @@ impl Server {
             }
             None => None,
         };
-        Ok(Server { listener, metrics_listener, app, limits: settings.limits })
+        Ok(Server { access, listener, metrics_listener, app, limits: settings.limits })
     }
 
     /// Where metrics are served, when they are.
@@ -117,7 +160,8 @@ impl Server {
     pub async fn run_until(self, shutdown: impl std::future::Future<Output = ()> + Send) -> Result<(), StartupError> {
         let (stop, stopped) = tokio::sync::watch::channel(false);
         let keeper = tokio::spawn(self.app.clone().keep_current(stopped));
-        let served = transport::serve(self.listener, self.metrics_listener, self.app, self.limits, shutdown).await;
+        let served =
+            transport::serve(self.listener, self.metrics_listener, self.app, self.limits, self.access, shutdown).await;
         let _ = stop.send(true);
         let _ = keeper.await;
         served?;

@@ -7,7 +7,9 @@
 use std::io::Write;
 use std::sync::{Arc, Mutex};
 
-use eea_coverage::config::RawSettings;
+use eea_coverage::auth::token_hash;
+use eea_coverage::client::with_token;
+use eea_coverage::config::{RawAuth, RawSettings, RawToken};
 use eea_coverage::pb;
 use eea_coverage::startup::Server;
 
@@ -46,6 +48,14 @@ async fn no_display_name_reaches_any_log_line() {
     let settings = RawSettings {
         listen: Some("127.0.0.1:0".into()),
         database_url: Some(format!("sqlite://{}", directory.path().join("logs.db").display())),
+        auth: RawAuth {
+            tokens: vec![RawToken {
+                name: "logs-admin".into(),
+                role: "admin".into(),
+                sha256: token_hash("logs-admin-token"),
+            }],
+            ..RawAuth::default()
+        },
         ..RawSettings::default()
     }
     .validate()
@@ -57,6 +67,7 @@ async fn no_display_name_reaches_any_log_line() {
         let _ = stopped.await;
     }));
     let channel = tonic::transport::Channel::from_shared(format!("http://{address}")).unwrap().connect().await.unwrap();
+    let channel = with_token(channel, Some("logs-admin-token"));
     let mut roster = pb::roster_service_client::RosterServiceClient::new(channel.clone());
     let mut policy = pb::policy_service_client::PolicyServiceClient::new(channel.clone());
     let mut tickets = pb::ticket_service_client::TicketServiceClient::new(channel.clone());

@@ -45,6 +45,7 @@ pub async fn serve(
     metrics_listener: Option<TcpListener>,
     app: Arc<App>,
     limits: Limits,
+    access: Access,
     shutdown: impl Future<Output = ()> + Send,
 ) -> Result<(), TransportError> {
     let metrics_server = metrics_listener.map(|listener| tokio::spawn(metrics::serve_metrics(listener, app.clone())));
@@ -82,9 +83,10 @@ pub async fn serve(
         .timeout(limits.call_timeout)
         .layer(metrics::CallMetricsLayer)
         .layer(limits::ShedLoadLayer::new(limits.max_concurrent_calls))
+        .layer(limits::AuthLayer::new(access.tokens))
         .add_service(health_service)
-        .add_service(reflection_v1)
-        .add_service(reflection_v1alpha)
+        .add_optional_service(access.reflection.then_some(reflection_v1))
+        .add_optional_service(access.reflection.then_some(reflection_v1alpha))
         .add_service(PolicyServiceServer::new(PolicyApi { app: app.clone() }).max_decoding_message_size(max_bytes))
         .add_service(RosterServiceServer::new(RosterApi { app: app.clone() }).max_decoding_message_size(max_bytes))
         .add_service(TicketServiceServer::new(TicketApi { app: app.clone() }).max_decoding_message_size(max_bytes))
@@ -110,6 +112,12 @@ pub async fn serve(
         metrics_server.abort();
     }
     Ok(())
+}
+
+/// Who may call: the accepted tokens, and whether reflection is offered.
+pub struct Access {
+    pub tokens: crate::auth::TokenTable,
+    pub reflection: bool,
 }
 
 /// The health name that says whether the database answers. While it does not, the writing

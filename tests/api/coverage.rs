@@ -8,7 +8,7 @@ use crate::helpers::{agent, one_off, recurring, spawn_app, timestamp, violated_f
 
 /// A week in December 2026: an Irish day shift on weekdays, a German night pager for Sev1, a US
 /// agent (never eligible for EEA-only), and a day of time off.
-async fn seed_roster(roster: &mut pb::roster_service_client::RosterServiceClient<tonic::transport::Channel>) {
+async fn seed_roster(roster: &mut pb::roster_service_client::RosterServiceClient<crate::helpers::AuthChannel>) {
     let mut pager_holder = agent("de-nights", "DE", "Europe/Berlin");
     pager_holder.severities = vec![pb::Severity::Severity1 as i32];
     let agents =
@@ -50,7 +50,7 @@ async fn a_week_of_coverage_is_reported_per_severity(backend: Backend) {
     let Some(spawned) = spawn_app(backend).await else { return };
     let mut roster = spawned.app.roster.clone();
     seed_roster(&mut roster).await;
-    let mut coverage = pb::coverage_service_client::CoverageServiceClient::new(spawned.app.channel.clone());
+    let mut coverage = pb::coverage_service_client::CoverageServiceClient::new(spawned.app.authed.clone());
     let report = coverage.get_coverage_report(week_request(pb::Plan::EeaOnly)).await.unwrap().into_inner();
     assert_eq!(report.min_staff, 1);
     assert_eq!(report.requirements.len(), 4);
@@ -118,7 +118,7 @@ async fn only_ineligible_staff_is_named_on_the_standard_plan(backend: Backend) {
     let Some(spawned) = spawn_app(backend).await else { return };
     let mut roster = spawned.app.roster.clone();
     seed_roster(&mut roster).await;
-    let mut coverage = pb::coverage_service_client::CoverageServiceClient::new(spawned.app.channel.clone());
+    let mut coverage = pb::coverage_service_client::CoverageServiceClient::new(spawned.app.authed.clone());
     let mut request = week_request(pb::Plan::Standard);
     request.window_start = Some(timestamp("2026-12-02T17:00:00Z"));
     request.window_end = Some(timestamp("2026-12-02T22:00:00Z"));
@@ -136,7 +136,7 @@ async fn list_on_shift_names_eligible_agents(backend: Backend) {
     let Some(spawned) = spawn_app(backend).await else { return };
     let mut roster = spawned.app.roster.clone();
     seed_roster(&mut roster).await;
-    let mut coverage = pb::coverage_service_client::CoverageServiceClient::new(spawned.app.channel.clone());
+    let mut coverage = pb::coverage_service_client::CoverageServiceClient::new(spawned.app.authed.clone());
     let request = pb::ListOnShiftRequest {
         plan: pb::Plan::EeaOnly as i32,
         eea_tagged: true,
@@ -155,7 +155,7 @@ async fn list_on_shift_names_eligible_agents(backend: Backend) {
 
 async fn bad_report_requests_are_named(backend: Backend) {
     let Some(spawned) = spawn_app(backend).await else { return };
-    let mut coverage = pb::coverage_service_client::CoverageServiceClient::new(spawned.app.channel.clone());
+    let mut coverage = pb::coverage_service_client::CoverageServiceClient::new(spawned.app.authed.clone());
     let mut request = week_request(pb::Plan::Unspecified);
     request.window_end = Some(timestamp("2028-01-01T00:00:00Z"));
     request.min_staff = -1;

@@ -7,7 +7,7 @@ use std::process::{Child, Command, Stdio};
 
 use crate::helpers::{agent, create_database, Backend, TestDatabase};
 
-type RosterClient = pb::roster_service_client::RosterServiceClient<tonic::transport::Channel>;
+type RosterClient = pb::roster_service_client::RosterServiceClient<crate::helpers::AuthChannel>;
 
 const N_AGENTS: usize = 50;
 const SHIFTS_PER_AGENT: usize = 300;
@@ -17,12 +17,15 @@ const WINDOW_START: i64 = 1_798_934_400; // 2027-01-04T00:00:00Z
 struct ServerProcess {
     child: Child,
     address: String,
+    token_file: std::path::PathBuf,
 }
 
 impl ServerProcess {
-    fn start(database: &TestDatabase) -> ServerProcess {
+    fn start(database: &TestDatabase, token_file: &std::path::Path) -> ServerProcess {
+        // With no tokens configured, the server generates an admin token into this file.
         let mut child = Command::new(env!("CARGO_BIN_EXE_eea-coverage"))
             .args(["serve", "--listen", "127.0.0.1:0", "--log-format", "json", "--database-url", database.url()])
+            .env("EEA_COVERAGE_TOKEN_FILE", token_file)
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
             .spawn()
@@ -38,11 +41,17 @@ impl ServerProcess {
         };
         // Keep draining the log so the server never blocks on a full pipe.
         std::thread::spawn(move || for _ in lines {});
-        ServerProcess { child, address }
+        ServerProcess { child, address, token_file: token_file.to_owned() }
     }
 
     async fn client(&self) -> RosterClient {
-        RosterClient::connect(format!("http://{}", self.address)).await.expect("connecting to the server process")
+        let channel = tonic::transport::Channel::from_shared(format!("http://{}", self.address))
+            .unwrap()
+            .connect()
+            .await
+            .expect("connecting to the server process");
+        let token = std::fs::read_to_string(&self.token_file).expect("the server wrote its admin token");
+        RosterClient::new(crate::helpers::with_token(channel, Some(token.trim())))
     }
 
     fn kill(mut self) {
@@ -119,7 +128,9 @@ async fn stored_generation(roster: &mut RosterClient) -> i64 {
 
 async fn a_server_killed_mid_sync_leaves_the_window_old_or_new(backend: Backend) {
     let Some(database) = create_database(backend) else { return };
-    let server = ServerProcess::start(&database);
+    let token_directory = tempfile::tempdir().unwrap();
+    let token_file = token_directory.path().join("admin.token");
+    let server = ServerProcess::start(&database, &token_file);
     let mut roster = server.client().await;
     let agents =
         (0..N_AGENTS).map(|agent_idx| agent(&format!("agent-{agent_idx:03}"), "IE", "Europe/Dublin")).collect();
@@ -140,7 +151,7 @@ async fn a_server_killed_mid_sync_leaves_the_window_old_or_new(backend: Backend)
         tokio::time::sleep(delay).await;
         server.kill();
         let _ = sync.await;
-        server = ServerProcess::start(&database);
+        server = ServerProcess::start(&database, &token_file);
         roster = server.client().await;
         let after = stored_generation(&mut roster).await;
         assert!(

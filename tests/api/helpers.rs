@@ -4,7 +4,9 @@ use std::sync::atomic::{AtomicU32, Ordering};
 
 use diesel::connection::SimpleConnection;
 use diesel::Connection;
-use eea_coverage::config::RawSettings;
+use eea_coverage::auth::token_hash;
+pub use eea_coverage::client::{with_token, AuthChannel};
+use eea_coverage::config::{RawAuth, RawSettings, RawToken};
 use eea_coverage::pb;
 use eea_coverage::startup::Server;
 use tokio::sync::oneshot;
@@ -112,10 +114,13 @@ pub fn create_database(backend: Backend) -> Option<TestDatabase> {
 
 /// A running server and clients for it. Dropping it stops the server.
 pub struct TestApp {
-    pub roster: pb::roster_service_client::RosterServiceClient<Channel>,
-    pub policy: pb::policy_service_client::PolicyServiceClient<Channel>,
-    pub tickets: pb::ticket_service_client::TicketServiceClient<Channel>,
+    pub roster: pb::roster_service_client::RosterServiceClient<AuthChannel>,
+    pub policy: pb::policy_service_client::PolicyServiceClient<AuthChannel>,
+    pub tickets: pb::ticket_service_client::TicketServiceClient<AuthChannel>,
+    /// Without a token: for health and reflection, which are open.
     pub channel: Channel,
+    /// With the test's admin token.
+    pub authed: AuthChannel,
     pub metrics_address: Option<std::net::SocketAddr>,
     stop: Option<oneshot::Sender<()>>,
     handle: Option<JoinHandle<()>>,
@@ -147,6 +152,7 @@ pub async fn spawn_app_on(database: &TestDatabase, extra_toml: &str) -> TestApp 
     let overrides = RawSettings {
         listen: Some("127.0.0.1:0".into()),
         database_url: Some(database.url().to_owned()),
+        auth: test_auth(),
         ..RawSettings::default()
     };
     let settings = raw.overridden_by(overrides).validate().expect("test settings are valid");
@@ -167,11 +173,13 @@ pub async fn spawn_app_on(database: &TestDatabase, extra_toml: &str) -> TestApp 
         .connect()
         .await
         .expect("connecting to the server");
+    let authed = with_token(channel.clone(), Some(TEST_TOKEN));
     TestApp {
-        roster: pb::roster_service_client::RosterServiceClient::new(channel.clone()),
-        policy: pb::policy_service_client::PolicyServiceClient::new(channel.clone()),
-        tickets: pb::ticket_service_client::TicketServiceClient::new(channel.clone()),
+        roster: pb::roster_service_client::RosterServiceClient::new(authed.clone()),
+        policy: pb::policy_service_client::PolicyServiceClient::new(authed.clone()),
+        tickets: pb::ticket_service_client::TicketServiceClient::new(authed.clone()),
         channel,
+        authed,
         metrics_address,
         stop: Some(stop),
         handle: Some(handle),
@@ -286,4 +294,22 @@ pub async fn spawn_app_with(backend: Backend, extra_toml: &str) -> Option<Spawne
     let database = create_database(backend)?;
     let app = spawn_app_on(&database, extra_toml).await;
     Some(Spawned { app, _database: database })
+}
+
+/// The admin token every test server accepts, plus one per role for the access tests.
+pub const TEST_TOKEN: &str = "test-admin-token";
+pub const ROLE_TOKENS: [(&str, &str); 3] = [
+    ("roster-writer", "test-roster-writer-token"),
+    ("ticket-reader", "test-ticket-reader-token"),
+    ("manager", "test-manager-token"),
+];
+
+pub fn test_auth() -> RawAuth {
+    let mut tokens = vec![RawToken { name: "test-admin".into(), role: "admin".into(), sha256: token_hash(TEST_TOKEN) }];
+    tokens.extend(ROLE_TOKENS.iter().map(|(role, token)| RawToken {
+        name: format!("test-{role}"),
+        role: (*role).into(),
+        sha256: token_hash(token),
+    }));
+    RawAuth { tokens, token_file: None, reflection: None }
 }

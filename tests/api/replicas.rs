@@ -14,7 +14,7 @@ use tonic_health::pb::HealthCheckRequest;
 use crate::helpers::{agent, create_database, one_off, org, spawn_app_on, timestamp, Backend, TestDatabase};
 
 async fn decide(
-    tickets: &mut pb::ticket_service_client::TicketServiceClient<tonic::transport::Channel>,
+    tickets: &mut pb::ticket_service_client::TicketServiceClient<crate::helpers::AuthChannel>,
 ) -> Result<pb::DecideTicketResponse, tonic::Status> {
     tickets
         .decide_ticket(pb::DecideTicketRequest {

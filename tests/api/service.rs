@@ -61,8 +61,81 @@ crate::on_both_backends!(
     health_reports_serving_for_every_service,
     reflection_lists_the_services,
     calls_beyond_the_limit_are_shed,
-    metrics_count_calls_by_method_and_status
+    metrics_count_calls_by_method_and_status,
+    every_call_needs_a_token_of_the_right_role
 );
+
+/// No token: UNAUTHENTICATED; the wrong role: PERMISSION_DENIED; health stays open.
+async fn every_call_needs_a_token_of_the_right_role(backend: Backend) {
+    use eea_coverage::pb;
+    use tonic::Code;
+    let Some(spawned) = spawn_app(backend).await else { return };
+    let as_role = |token: Option<&str>| crate::helpers::with_token(spawned.app.channel.clone(), token);
+    let token_of = |role: &str| crate::helpers::ROLE_TOKENS.iter().find(|(name, _)| *name == role).unwrap().1;
+    let question = || pb::DecideTicketRequest {
+        org_id: "nobody".into(),
+        severity: 1,
+        category: 0,
+        ticket_id: String::new(),
+        at: None,
+    };
+    let report = || pb::GetCoverageReportRequest {
+        plan: pb::Plan::EeaOnly as i32,
+        eea_tagged: true,
+        window_start: Some(crate::helpers::timestamp("2026-12-07T00:00:00Z")),
+        window_end: Some(crate::helpers::timestamp("2026-12-08T00:00:00Z")),
+        min_staff: 1,
+    };
+    let agents = || pb::UpsertAgentsRequest {
+        agents: vec![crate::helpers::agent("a1", "IE", "Europe/Dublin")],
+        source: String::new(),
+    };
+
+    let anonymous =
+        pb::ticket_service_client::TicketServiceClient::new(as_role(None)).decide_ticket(question()).await.unwrap_err();
+    assert_eq!(anonymous.code(), Code::Unauthenticated);
+    let guessed = pb::ticket_service_client::TicketServiceClient::new(as_role(Some("guess")))
+        .decide_ticket(question())
+        .await
+        .unwrap_err();
+    assert_eq!(guessed.code(), Code::Unauthenticated);
+
+    let desk = as_role(Some(token_of("ticket-reader")));
+    let answered =
+        pb::ticket_service_client::TicketServiceClient::new(desk.clone()).decide_ticket(question()).await.unwrap_err();
+    assert_eq!(answered.code(), Code::NotFound, "a ticket reader reaches DecideTicket");
+    let denied = pb::roster_service_client::RosterServiceClient::new(desk).upsert_agents(agents()).await.unwrap_err();
+    assert_eq!(denied.code(), Code::PermissionDenied);
+
+    let writer = as_role(Some(token_of("roster-writer")));
+    pb::roster_service_client::RosterServiceClient::new(writer.clone()).upsert_agents(agents()).await.unwrap();
+    let denied = pb::coverage_service_client::CoverageServiceClient::new(writer)
+        .get_coverage_report(report())
+        .await
+        .unwrap_err();
+    assert_eq!(denied.code(), Code::PermissionDenied);
+
+    let manager = as_role(Some(token_of("manager")));
+    pb::coverage_service_client::CoverageServiceClient::new(manager.clone())
+        .get_coverage_report(report())
+        .await
+        .unwrap();
+    pb::roster_service_client::RosterServiceClient::new(manager.clone())
+        .list_agents(pb::ListAgentsRequest::default())
+        .await
+        .unwrap();
+    let denied =
+        pb::roster_service_client::RosterServiceClient::new(manager.clone()).upsert_agents(agents()).await.unwrap_err();
+    assert_eq!(denied.code(), Code::PermissionDenied);
+    let denied = pb::policy_service_client::PolicyServiceClient::new(manager)
+        .upsert_org(pb::UpsertOrgRequest { org: Some(crate::helpers::org("o", "eu-west-1", pb::Plan::EeaOnly)) })
+        .await
+        .unwrap_err();
+    assert_eq!(denied.code(), Code::PermissionDenied);
+
+    let mut health = HealthClient::new(spawned.app.channel.clone());
+    health.check(HealthCheckRequest { service: String::new() }).await.expect("health is open without a token");
+}
 
 /// The Prometheus endpoint counts calls by method and status, and reports the snapshot and the
 /// tz database version.

@@ -5,7 +5,7 @@ use tonic::Code;
 
 use crate::helpers::{agent, one_off, org, spawn_app, timestamp, violated_fields, Backend};
 
-type RosterClient = pb::roster_service_client::RosterServiceClient<tonic::transport::Channel>;
+type RosterClient = pb::roster_service_client::RosterServiceClient<crate::helpers::AuthChannel>;
 
 fn header(source: &str, start: &str, end: &str, dry_run: bool) -> pb::SyncShiftsRequest {
     pb::SyncShiftsRequest {
