@@ -2,7 +2,7 @@
 
 mod convert;
 mod coverage_service;
-mod limits;
+mod layers;
 mod metrics;
 mod pagination;
 mod policy_service;
@@ -82,8 +82,8 @@ pub async fn serve(
     let server = Server::builder()
         .timeout(limits.call_timeout)
         .layer(metrics::CallMetricsLayer)
-        .layer(limits::ShedLoadLayer::new(limits.max_concurrent_calls))
-        .layer(limits::AuthLayer::new(access.tokens))
+        .layer(layers::ShedLoadLayer::new(limits.max_concurrent_calls))
+        .layer(layers::AuthLayer::new(access.tokens))
         .add_service(health_service)
         .add_optional_service(access.reflection.then_some(reflection_v1))
         .add_optional_service(access.reflection.then_some(reflection_v1alpha))

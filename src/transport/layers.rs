@@ -1,5 +1,5 @@
-//! Load shedding: a bounded number of calls in flight, and an immediate RESOURCE_EXHAUSTED for
-//! the rest instead of a queue that grows without bound.
+//! Tower layers in front of every service: authentication (bearer tokens and roles) and load
+//! shedding (a bounded number of calls in flight, RESOURCE_EXHAUSTED for the rest).
 
 use std::future::Future;
 use std::pin::Pin;
