@@ -18,7 +18,6 @@ use crate::domain::policy::{PlanKind, Policy, Severity};
 use crate::domain::roster::{Agent, Consent, FieldViolation, Org, Schedule, Shift, TimeOff};
 use crate::domain::snapshot::Snapshot;
 use crate::domain::sync::SyncChanges;
-use crate::domain::sync::SyncEntry;
 use crate::domain::time::Instant;
 use crate::storage::{self, StorageError, Store, UpsertCounts};
 
@@ -171,7 +170,7 @@ fn check_sync_entries(request: &SyncRequest) -> Result<(), AppError> {
         "time_off",
         "time_off_id",
         &|entry_idx| format!("time_off[{entry_idx}].starts_at"),
-        request.time_off.iter().map(|entry| (entry.time_off_id.as_str(), entry.starts_at())).collect(),
+        request.time_off.iter().map(|entry| (entry.time_off_id.as_str(), entry.period.start)).collect(),
     );
     if request.shifts.len() + request.time_off.len() > MAX_SYNC_ENTRIES {
         violations.push(FieldViolation::new("batch", format!("at most {MAX_SYNC_ENTRIES} entries per sync")));

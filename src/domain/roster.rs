@@ -361,6 +361,15 @@ impl Shift {
         })
     }
 
+    /// The instant that places the shift inside or outside a sync window: a one-off shift's
+    /// start, a recurring shift's `start_local` in its zone.
+    pub fn starts_at(&self) -> Instant {
+        match &self.schedule {
+            Schedule::OneOff(interval) => interval.start,
+            Schedule::Recurring(recurring) => recurring.first_start(),
+        }
+    }
+
     /// The shift's occurrences overlapping `window`, clipped to it.
     pub fn occurrences_within(&self, window: Interval) -> Result<Vec<Interval>, ExpansionBudgetExceeded> {
         let occurrences = match &self.schedule {

@@ -1,7 +1,7 @@
 //! An immutable picture of the roster and the policy at one moment. Every read (decisions,
 //! lists) is answered from one of these; a write builds the next one and swaps it in.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashSet};
 use std::sync::Arc;
 
 use super::interval::{merge, Interval};
@@ -30,8 +30,6 @@ pub struct Snapshot {
     agents: BTreeMap<String, AgentRoster>,
     /// Keyed by (org, ticket, agent).
     consents: BTreeMap<(String, String, String), Consent>,
-    shift_owner: HashMap<String, String>,
-    time_off_owner: HashMap<String, String>,
     /// Staffing precomputed over a horizon for the hot path; empty until `with_timelines`.
     timelines: Arc<StaffedTimelines>,
 }
@@ -55,17 +53,13 @@ impl Snapshot {
                 (roster.agent.agent_id.clone(), roster)
             })
             .collect();
-        let mut shift_owner = HashMap::with_capacity(shifts.len());
         for shift in shifts {
             if let Some(roster) = rosters.get_mut(&shift.agent_id) {
-                shift_owner.insert(shift.shift_id.clone(), shift.agent_id.clone());
                 roster.shifts.push(shift);
             }
         }
-        let mut time_off_owner = HashMap::with_capacity(time_off.len());
         for entry in time_off {
             if let Some(roster) = rosters.get_mut(&entry.agent_id) {
-                time_off_owner.insert(entry.time_off_id.clone(), entry.agent_id.clone());
                 roster.time_off.push(entry);
             }
         }
@@ -82,8 +76,6 @@ impl Snapshot {
                 .into_iter()
                 .map(|consent| ((consent.org_id.clone(), consent.ticket_id.clone(), consent.agent_id.clone()), consent))
                 .collect(),
-            shift_owner,
-            time_off_owner,
             timelines: Arc::default(),
         }
     }
@@ -115,8 +107,8 @@ impl Snapshot {
         removed_time_off_ids: &HashSet<&str>,
         added_time_off: &[TimeOff],
     ) -> Snapshot {
-        let mut shifts: Vec<Shift> = Vec::with_capacity(self.shift_owner.len() + added_shifts.len());
-        let mut time_off: Vec<TimeOff> = Vec::with_capacity(self.time_off_owner.len() + added_time_off.len());
+        let mut shifts: Vec<Shift> = Vec::with_capacity(self.n_shifts() + added_shifts.len());
+        let mut time_off: Vec<TimeOff> = Vec::with_capacity(added_time_off.len());
         for roster in self.agents.values() {
             shifts.extend(
                 roster.shifts.iter().filter(|shift| !removed_shift_ids.contains(shift.shift_id.as_str())).cloned(),
@@ -175,17 +167,7 @@ impl Snapshot {
     }
 
     pub fn n_shifts(&self) -> usize {
-        self.shift_owner.len()
-    }
-
-    pub fn shift(&self, shift_id: &str) -> Option<&Shift> {
-        let owner = self.shift_owner.get(shift_id)?;
-        self.agents.get(owner)?.shifts.iter().find(|shift| shift.shift_id == shift_id)
-    }
-
-    pub fn time_off(&self, time_off_id: &str) -> Option<&TimeOff> {
-        let owner = self.time_off_owner.get(time_off_id)?;
-        self.agents.get(owner)?.time_off.iter().find(|entry| entry.time_off_id == time_off_id)
+        self.agents.values().map(|roster| roster.shifts.len()).sum()
     }
 
     pub fn consent(&self, org_id: &str, ticket_id: &str, agent_id: &str) -> Option<&Consent> {

@@ -4,39 +4,25 @@
 
 use std::collections::HashMap;
 
-use super::roster::{Schedule, Shift, TimeOff};
-use super::time::Instant;
+use super::roster::{Shift, TimeOff};
 
 /// The longest window one sync may replace.
 pub const MAX_SYNC_DAYS: i64 = 366;
 
-/// An entry a source owns: it has an ID and an instant it starts at.
+/// An entry a source owns, diffed by ID and full equality.
 pub trait SyncEntry: Clone + PartialEq {
     fn id(&self) -> &str;
-    /// The instant that places the entry inside or outside a window.
-    fn starts_at(&self) -> Instant;
 }
 
 impl SyncEntry for Shift {
     fn id(&self) -> &str {
         &self.shift_id
     }
-
-    fn starts_at(&self) -> Instant {
-        match &self.schedule {
-            Schedule::OneOff(interval) => interval.start,
-            Schedule::Recurring(recurring) => recurring.first_start(),
-        }
-    }
 }
 
 impl SyncEntry for TimeOff {
     fn id(&self) -> &str {
         &self.time_off_id
-    }
-
-    fn starts_at(&self) -> Instant {
-        self.period.start
     }
 }
 

@@ -281,18 +281,10 @@ impl SyncEntry for ShiftRow {
     fn id(&self) -> &str {
         &self.shift_id
     }
-
-    fn starts_at(&self) -> Instant {
-        Instant::from_microsecond(self.first_start_at.unwrap_or_default()).unwrap_or(Instant::UNIX_EPOCH)
-    }
 }
 
 impl SyncEntry for TimeOffRow {
     fn id(&self) -> &str {
         &self.time_off_id
-    }
-
-    fn starts_at(&self) -> Instant {
-        Instant::from_microsecond(self.starts_at).unwrap_or(Instant::UNIX_EPOCH)
     }
 }

@@ -293,7 +293,7 @@ impl RecurringSchedule {
         Ok(occurrences)
     }
 
-    /// The instant of the first occurrence's start (for listing and sorting).
+    /// The instant of `start_local` (the rule's DTSTART, which a BYDAY rule may itself skip).
     pub fn first_start(&self) -> Instant {
         self.zone.to_instant(self.start_local)
     }
