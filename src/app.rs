@@ -10,6 +10,7 @@ use std::time::Duration;
 use arc_swap::ArcSwap;
 use tokio::sync::Mutex;
 
+use crate::audit::{Actor, AuditEvent, AuditQuery, AuditRecord, Entity, EntityKind};
 use crate::clock;
 use crate::domain::coverage::{self, CoverageQuestion, Gap, OnShift, RequirementCoverage};
 use crate::domain::decision::{self, AccessDecision, DecisionError, TicketDecision, TicketQuestion};
@@ -97,6 +98,40 @@ fn decision_error(error: DecisionError) -> AppError {
         DecisionError::UnknownAgent(id) => AppError::NotFound { entity: "agent", id, field: "agent_id".into() },
         DecisionError::UnknownRegion { .. } => AppError::Internal(error.to_string()),
     }
+}
+
+fn consent_entities(org_id: &str, ticket_id: &str, agent_id: &str) -> Vec<Entity> {
+    vec![
+        Entity::new(EntityKind::Org, org_id),
+        Entity::new(EntityKind::Ticket, format!("{org_id}/{ticket_id}")),
+        Entity::new(EntityKind::Agent, agent_id),
+    ]
+}
+
+fn counts_summary(what: &str, counts: UpsertCounts) -> String {
+    format!("{what}: {} created, {} updated", counts.created, counts.updated)
+}
+
+/// A sync's audit record: the source, and every entry it created, updated or deleted.
+fn sync_audit_record(source: &str, shifts: &SyncChanges, time_off: &SyncChanges) -> AuditRecord {
+    let touched = |changes: &SyncChanges, kind: EntityKind| -> Vec<Entity> {
+        changes.created.iter().chain(&changes.updated).chain(&changes.deleted).map(|id| Entity::new(kind, id)).collect()
+    };
+    let mut affected = vec![Entity::new(EntityKind::Source, source)];
+    affected.extend(touched(shifts, EntityKind::Shift));
+    affected.extend(touched(time_off, EntityKind::TimeOff));
+    let summary = format!(
+        "sync: shifts {} created, {} updated, {} deleted, {} unchanged; time off {} created, {} updated, {} deleted, {} unchanged",
+        shifts.created.len(),
+        shifts.updated.len(),
+        shifts.deleted.len(),
+        shifts.n_unchanged,
+        time_off.created.len(),
+        time_off.updated.len(),
+        time_off.deleted.len(),
+        time_off.n_unchanged,
+    );
+    AuditRecord::new(summary, affected)
 }
 
 /// What a manager or WFM tool asks a sync to do.
@@ -418,14 +453,24 @@ impl App {
         self.store.listen_for_changes().map_err(|error| storage_error(error, ""))
     }
 
-    /// Runs one write transaction, then swaps in the snapshot of what it committed.
-    async fn write<T, F>(&self, field: &str, work: F) -> Result<T, AppError>
+    /// Runs one write transaction, with its audit event, then swaps in the snapshot of what it
+    /// committed. `work` returns its outcome and what it touched.
+    async fn write<T, F>(&self, actor: &Actor, field: &str, work: F) -> Result<T, AppError>
     where
         T: Send + 'static,
-        F: FnOnce(&mut storage::AnyConnection) -> Result<T, StorageError> + Send + 'static,
+        F: FnOnce(&mut storage::AnyConnection) -> Result<(T, AuditRecord), StorageError> + Send + 'static,
     {
         let _writer = self.write_lock.lock().await;
-        let outcome = self.store.write(work).await.map_err(|error| storage_error(error, field))?;
+        let actor = actor.clone();
+        let outcome = self
+            .store
+            .write(move |connection| {
+                let (outcome, record) = work(connection)?;
+                storage::append_audit_event(connection, &actor, &record, clock::now())?;
+                Ok(outcome)
+            })
+            .await
+            .map_err(|error| storage_error(error, field))?;
         if let Err(error) = self.refresh().await {
             // The write is committed; the next successful refresh will show it.
             tracing::error!(error = %error, "snapshot refresh after a committed write failed");
@@ -433,61 +478,139 @@ impl App {
         Ok(outcome)
     }
 
-    pub async fn upsert_org(&self, org: Org) -> Result<Org, AppError> {
+    pub async fn upsert_org(&self, actor: &Actor, org: Org) -> Result<Org, AppError> {
         let stored = org.clone();
-        self.write("org", move |connection| storage::upsert_org(connection, &stored)).await?;
+        self.write(actor, "org", move |connection| {
+            let created = storage::upsert_org(connection, &stored)?;
+            let summary = if created { "org created" } else { "org updated" };
+            Ok(((), AuditRecord::new(summary, vec![Entity::new(EntityKind::Org, &stored.org_id)])))
+        })
+        .await?;
         Ok(org)
     }
 
-    pub async fn delete_org(&self, org_id: String) -> Result<(), AppError> {
-        self.write("org_id", move |connection| storage::delete_org(connection, &org_id)).await
+    pub async fn delete_org(&self, actor: &Actor, org_id: String) -> Result<(), AppError> {
+        self.write(actor, "org_id", move |connection| {
+            let mut affected = storage::delete_org(connection, &org_id)?;
+            let summary = format!("org deleted with {} consents", affected.len());
+            affected.push(Entity::new(EntityKind::Org, org_id));
+            Ok(((), AuditRecord::new(summary, affected)))
+        })
+        .await
     }
 
-    pub async fn grant_consent(&self, consent: Consent) -> Result<Consent, AppError> {
+    pub async fn grant_consent(&self, actor: &Actor, consent: Consent) -> Result<Consent, AppError> {
         let stored = consent.clone();
-        self.write("consent.", move |connection| storage::upsert_consent(connection, &stored)).await?;
+        self.write(actor, "consent.", move |connection| {
+            storage::upsert_consent(connection, &stored)?;
+            let summary = format!("consent granted until {}", stored.expires_at);
+            Ok(((), AuditRecord::new(summary, consent_entities(&stored.org_id, &stored.ticket_id, &stored.agent_id))))
+        })
+        .await?;
         Ok(consent)
     }
 
-    pub async fn revoke_consent(&self, org_id: String, ticket_id: String, agent_id: String) -> Result<(), AppError> {
-        self.write("ticket_id", move |connection| storage::delete_consent(connection, &org_id, &ticket_id, &agent_id))
-            .await
+    pub async fn revoke_consent(
+        &self,
+        actor: &Actor,
+        org_id: String,
+        ticket_id: String,
+        agent_id: String,
+    ) -> Result<(), AppError> {
+        self.write(actor, "ticket_id", move |connection| {
+            storage::delete_consent(connection, &org_id, &ticket_id, &agent_id)?;
+            Ok(((), AuditRecord::new("consent revoked", consent_entities(&org_id, &ticket_id, &agent_id))))
+        })
+        .await
     }
 
-    pub async fn upsert_agents(&self, agents: Vec<Agent>) -> Result<(Vec<Agent>, UpsertCounts), AppError> {
+    pub async fn upsert_agents(
+        &self,
+        actor: &Actor,
+        agents: Vec<Agent>,
+    ) -> Result<(Vec<Agent>, UpsertCounts), AppError> {
         check_batch("agents", "agent_id", agents.iter().map(|agent| agent.agent_id.as_str()))?;
         let agents = Arc::new(agents);
         let batch = agents.clone();
-        let counts = self.write("agents", move |connection| storage::upsert_agents(connection, &batch)).await?;
+        let counts = self
+            .write(actor, "agents", move |connection| {
+                let counts = storage::upsert_agents(connection, &batch)?;
+                let affected = batch.iter().map(|agent| Entity::new(EntityKind::Agent, &agent.agent_id)).collect();
+                Ok((counts, AuditRecord::new(counts_summary("agents", counts), affected)))
+            })
+            .await?;
         Ok((Arc::unwrap_or_clone(agents), counts))
     }
 
-    pub async fn delete_agent(&self, agent_id: String) -> Result<(), AppError> {
-        self.write("agent_id", move |connection| storage::delete_agent(connection, &agent_id)).await
+    pub async fn delete_agent(&self, actor: &Actor, agent_id: String) -> Result<(), AppError> {
+        self.write(actor, "agent_id", move |connection| {
+            let mut affected = storage::delete_agent(connection, &agent_id)?;
+            let summary = format!("agent deleted with {} shifts, time off and consents", affected.len());
+            affected.push(Entity::new(EntityKind::Agent, agent_id));
+            Ok(((), AuditRecord::new(summary, affected)))
+        })
+        .await
     }
 
-    pub async fn upsert_shifts(&self, shifts: Vec<Shift>) -> Result<(Vec<Shift>, UpsertCounts), AppError> {
+    pub async fn upsert_shifts(
+        &self,
+        actor: &Actor,
+        shifts: Vec<Shift>,
+    ) -> Result<(Vec<Shift>, UpsertCounts), AppError> {
         check_batch("shifts", "shift_id", shifts.iter().map(|shift| shift.shift_id.as_str()))?;
         let shifts = Arc::new(shifts);
         let batch = shifts.clone();
-        let counts = self.write("shifts", move |connection| storage::upsert_shifts(connection, &batch)).await?;
+        let counts = self
+            .write(actor, "shifts", move |connection| {
+                let counts = storage::upsert_shifts(connection, &batch)?;
+                let affected = batch.iter().map(|shift| Entity::new(EntityKind::Shift, &shift.shift_id)).collect();
+                Ok((counts, AuditRecord::new(counts_summary("shifts", counts), affected)))
+            })
+            .await?;
         Ok((Arc::unwrap_or_clone(shifts), counts))
     }
 
-    pub async fn delete_shift(&self, shift_id: String) -> Result<(), AppError> {
-        self.write("shift_id", move |connection| storage::delete_shift(connection, &shift_id)).await
+    pub async fn delete_shift(&self, actor: &Actor, shift_id: String) -> Result<(), AppError> {
+        self.write(actor, "shift_id", move |connection| {
+            storage::delete_shift(connection, &shift_id)?;
+            Ok(((), AuditRecord::new("shift deleted", vec![Entity::new(EntityKind::Shift, shift_id)])))
+        })
+        .await
     }
 
-    pub async fn upsert_time_off(&self, entries: Vec<TimeOff>) -> Result<(Vec<TimeOff>, UpsertCounts), AppError> {
+    pub async fn upsert_time_off(
+        &self,
+        actor: &Actor,
+        entries: Vec<TimeOff>,
+    ) -> Result<(Vec<TimeOff>, UpsertCounts), AppError> {
         check_batch("time_off", "time_off_id", entries.iter().map(|entry| entry.time_off_id.as_str()))?;
         let entries = Arc::new(entries);
         let batch = entries.clone();
-        let counts = self.write("time_off", move |connection| storage::upsert_time_off(connection, &batch)).await?;
+        let counts = self
+            .write(actor, "time_off", move |connection| {
+                let counts = storage::upsert_time_off(connection, &batch)?;
+                let affected = batch.iter().map(|entry| Entity::new(EntityKind::TimeOff, &entry.time_off_id)).collect();
+                Ok((counts, AuditRecord::new(counts_summary("time off entries", counts), affected)))
+            })
+            .await?;
         Ok((Arc::unwrap_or_clone(entries), counts))
     }
 
-    pub async fn delete_time_off(&self, time_off_id: String) -> Result<(), AppError> {
-        self.write("time_off_id", move |connection| storage::delete_time_off(connection, &time_off_id)).await
+    pub async fn delete_time_off(&self, actor: &Actor, time_off_id: String) -> Result<(), AppError> {
+        self.write(actor, "time_off_id", move |connection| {
+            storage::delete_time_off(connection, &time_off_id)?;
+            Ok(((), AuditRecord::new("time off deleted", vec![Entity::new(EntityKind::TimeOff, time_off_id)])))
+        })
+        .await
+    }
+
+    /// The audit events matching `query`, oldest first, read from the database (the audit trail
+    /// is not part of the snapshot).
+    pub async fn audit_events(&self, query: AuditQuery) -> Result<Vec<AuditEvent>, AppError> {
+        self.store
+            .read(move |connection| storage::list_audit_events(connection, &query))
+            .await
+            .map_err(|error| storage_error(error, ""))
     }
 
     /// Builds a coverage report off the async runtime: it is CPU work over the whole roster.
@@ -504,7 +627,7 @@ impl App {
 
     /// Replaces a source's entries in a window, all or nothing, and reports the gaps the change
     /// opens and closes. A dry run reports the same without writing.
-    pub async fn sync_shifts(&self, mut request: SyncRequest) -> Result<SyncReport, AppError> {
+    pub async fn sync_shifts(&self, actor: &Actor, mut request: SyncRequest) -> Result<SyncReport, AppError> {
         check_sync_entries(&request)?;
         for shift in &mut request.shifts {
             shift.source = Some(request.source.clone());
@@ -529,9 +652,21 @@ impl App {
                 stored.dry_run,
             )
         };
-        // A dry run reads in a transaction of its own and writes nothing, not even a version.
-        let outcome =
-            if request.dry_run { self.store.read_in_transaction(work).await } else { self.store.write(work).await };
+        // A dry run reads in a transaction of its own and writes nothing, not even a version or an
+        // audit event.
+        let outcome = if request.dry_run {
+            self.store.read_in_transaction(work).await
+        } else {
+            let (actor, source) = (actor.clone(), request.source.clone());
+            self.store
+                .write(move |connection| {
+                    let changes = work(connection)?;
+                    let record = sync_audit_record(&source, &changes.0, &changes.1);
+                    storage::append_audit_event(connection, &actor, &record, clock::now())?;
+                    Ok(changes)
+                })
+                .await
+        };
         let (shift_changes, time_off_changes) = outcome.map_err(|error| match error {
             // In a sync an unknown agent makes the entry invalid, like any other bad field.
             StorageError::MissingAgent { kind, index, agent_id } => {

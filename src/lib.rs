@@ -4,6 +4,7 @@
 //! `storage` -> `domain`; `startup` wires them together.
 
 pub mod app;
+pub mod audit;
 pub mod auth;
 pub mod client;
 pub mod clock;

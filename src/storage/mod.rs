@@ -14,6 +14,7 @@ use diesel::prelude::*;
 use diesel::r2d2::{ManageConnection, Pool, PooledConnection};
 use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
 
+use crate::audit::{Entity, EntityKind};
 use crate::domain::interval::Interval;
 use crate::domain::roster::{Agent, Consent, Org, Shift, TimeOff};
 use crate::domain::sync::{diff_entries, EntryChanges, SyncChanges, SyncEntry};
@@ -33,6 +34,9 @@ macro_rules! insert_rows {
         }
     };
 }
+
+mod audit;
+pub use audit::{append_audit_event, list_audit_events};
 
 /// How long a call waits for a database connection before it fails with UNAVAILABLE.
 const CONNECTION_TIMEOUT: Duration = Duration::from_secs(3);
@@ -487,11 +491,14 @@ pub fn upsert_org(connection: &mut AnyConnection, org: &Org) -> Result<bool, Sto
     Ok(n_updated == 0)
 }
 
-/// Deletes an org and its consents.
-pub fn delete_org(connection: &mut AnyConnection, org_id: &str) -> Result<(), StorageError> {
+/// Deletes an org and its consents; returns the tickets whose consents went with it.
+pub fn delete_org(connection: &mut AnyConnection, org_id: &str) -> Result<Vec<Entity>, StorageError> {
+    let tickets: Vec<String> =
+        consents::table.select(consents::ticket_id).filter(consents::org_id.eq(org_id)).load(connection)?;
     diesel::delete(consents::table.filter(consents::org_id.eq(org_id))).execute(connection)?;
     let n_deleted = diesel::delete(orgs::table.find(org_id)).execute(connection)?;
-    not_found_unless(n_deleted, "org", org_id)
+    not_found_unless(n_deleted, "org", org_id)?;
+    Ok(tickets.into_iter().map(|ticket_id| Entity::new(EntityKind::Ticket, format!("{org_id}/{ticket_id}"))).collect())
 }
 
 fn not_found_unless(n_rows: usize, entity: &'static str, id: &str) -> Result<(), StorageError> {
@@ -611,13 +618,27 @@ pub fn upsert_agents(connection: &mut AnyConnection, batch: &[Agent]) -> Result<
 
 /// Deletes an agent with its location changes, shifts, time off and consents (a reused ID must
 /// not inherit a consent given for someone else).
-pub fn delete_agent(connection: &mut AnyConnection, agent_id: &str) -> Result<(), StorageError> {
+/// Returns the entries and consent tickets that went with it.
+pub fn delete_agent(connection: &mut AnyConnection, agent_id: &str) -> Result<Vec<Entity>, StorageError> {
+    let shift_ids: Vec<String> =
+        shifts::table.select(shifts::shift_id).filter(shifts::agent_id.eq(agent_id)).load(connection)?;
+    let time_off_ids: Vec<String> =
+        time_off::table.select(time_off::time_off_id).filter(time_off::agent_id.eq(agent_id)).load(connection)?;
+    let tickets: Vec<(String, String)> = consents::table
+        .select((consents::org_id, consents::ticket_id))
+        .filter(consents::agent_id.eq(agent_id))
+        .load(connection)?;
     diesel::delete(consents::table.filter(consents::agent_id.eq(agent_id))).execute(connection)?;
     diesel::delete(time_off::table.filter(time_off::agent_id.eq(agent_id))).execute(connection)?;
     diesel::delete(shifts::table.filter(shifts::agent_id.eq(agent_id))).execute(connection)?;
     diesel::delete(location_changes::table.filter(location_changes::agent_id.eq(agent_id))).execute(connection)?;
     let n_deleted = diesel::delete(agents::table.find(agent_id)).execute(connection)?;
-    not_found_unless(n_deleted, "agent", agent_id)
+    not_found_unless(n_deleted, "agent", agent_id)?;
+    let shifts = shift_ids.into_iter().map(|id| Entity::new(EntityKind::Shift, id));
+    let time_off = time_off_ids.into_iter().map(|id| Entity::new(EntityKind::TimeOff, id));
+    let tickets =
+        tickets.into_iter().map(|(org_id, ticket_id)| Entity::new(EntityKind::Ticket, format!("{org_id}/{ticket_id}")));
+    Ok(shifts.chain(time_off).chain(tickets).collect())
 }
 
 /// Fails with the first entry of a batch whose agent does not exist.

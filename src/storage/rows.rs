@@ -18,7 +18,7 @@ pub fn to_micros(instant: Instant) -> i64 {
     instant.as_microsecond()
 }
 
-fn from_micros(micros: i64) -> Result<Instant, StorageError> {
+pub(super) fn from_micros(micros: i64) -> Result<Instant, StorageError> {
     Instant::from_microsecond(micros).map_err(|_| StorageError::Corrupt(format!("instant {micros} out of range")))
 }
 

@@ -71,7 +71,29 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    audit_events (sequence) {
+        sequence -> BigInt,
+        recorded_at -> BigInt,
+        caller -> Text,
+        rpc -> Text,
+        request_id -> Text,
+        summary -> Text,
+        n_affected -> BigInt,
+    }
+}
+
+diesel::table! {
+    audit_event_entities (sequence, kind, entity_id) {
+        sequence -> BigInt,
+        kind -> Text,
+        entity_id -> Text,
+    }
+}
+
+diesel::joinable!(audit_event_entities -> audit_events (sequence));
 diesel::joinable!(location_changes -> agents (agent_id));
 diesel::joinable!(shifts -> agents (agent_id));
 diesel::joinable!(time_off -> agents (agent_id));
 diesel::allow_tables_to_appear_in_same_query!(orgs, consents, agents, location_changes, shifts, time_off);
+diesel::allow_tables_to_appear_in_same_query!(audit_events, audit_event_entities);

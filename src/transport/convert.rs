@@ -2,6 +2,7 @@
 //! field fails to compile here until someone decides what it means.
 
 use crate::app::MAX_BATCH_ENTRIES;
+use crate::audit::{AuditEvent, EntityKind};
 use crate::domain::calendar::HolidayCalendar;
 use crate::domain::coverage::{Gap, GapCause};
 use crate::domain::decision::{AccessDecision, AccessReason, DecisionReason, TicketDecision};
@@ -493,5 +494,45 @@ pub fn policy_to_pb(policy: &Policy, at: Instant) -> pb::Policy {
             .iter()
             .map(|(alias, iso)| format!("{alias}={iso}"))
             .collect(),
+    }
+}
+
+pub fn audit_kind_from_pb(kind: pb::AuditEntityKind) -> Option<EntityKind> {
+    match kind {
+        pb::AuditEntityKind::Unspecified => None,
+        pb::AuditEntityKind::Org => Some(EntityKind::Org),
+        pb::AuditEntityKind::Agent => Some(EntityKind::Agent),
+        pb::AuditEntityKind::Shift => Some(EntityKind::Shift),
+        pb::AuditEntityKind::TimeOff => Some(EntityKind::TimeOff),
+        pb::AuditEntityKind::Ticket => Some(EntityKind::Ticket),
+        pb::AuditEntityKind::Source => Some(EntityKind::Source),
+    }
+}
+
+fn audit_kind_to_pb(kind: EntityKind) -> pb::AuditEntityKind {
+    match kind {
+        EntityKind::Org => pb::AuditEntityKind::Org,
+        EntityKind::Agent => pb::AuditEntityKind::Agent,
+        EntityKind::Shift => pb::AuditEntityKind::Shift,
+        EntityKind::TimeOff => pb::AuditEntityKind::TimeOff,
+        EntityKind::Ticket => pb::AuditEntityKind::Ticket,
+        EntityKind::Source => pb::AuditEntityKind::Source,
+    }
+}
+
+pub fn audit_event_to_pb(event: AuditEvent) -> pb::AuditEvent {
+    pb::AuditEvent {
+        sequence: event.sequence,
+        recorded_at: Some(timestamp(event.recorded_at)),
+        caller: event.caller,
+        rpc: event.rpc,
+        request_id: event.request_id,
+        summary: event.summary,
+        affected: event
+            .affected
+            .into_iter()
+            .map(|entity| pb::AuditEntity { kind: audit_kind_to_pb(entity.kind) as i32, id: entity.id })
+            .collect(),
+        affected_count: i64::try_from(event.n_affected).unwrap_or(i64::MAX),
     }
 }

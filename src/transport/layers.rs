@@ -69,16 +69,89 @@ where
     }
 }
 
+/// What the authentication layer learnt about a call, for the handlers: who is calling, the
+/// method, and the request ID (the caller's `x-request-id`, or a new one).
+#[derive(Clone, Debug)]
+pub struct CallContext {
+    /// `token:<name>`; empty for the open services.
+    pub caller: String,
+    pub rpc: String,
+    pub request_id: String,
+}
+
+/// The actor an audited write is made by.
+pub fn actor_of<T>(request: &tonic::Request<T>) -> crate::audit::Actor {
+    match request.extensions().get::<CallContext>() {
+        Some(context) => crate::audit::Actor {
+            caller: context.caller.clone(),
+            rpc: context.rpc.clone(),
+            request_id: context.request_id.clone(),
+        },
+        // Every service sits behind the authentication layer; this is only for a handler
+        // driven without it.
+        None => crate::audit::Actor { caller: "unknown".into(), rpc: String::new(), request_id: String::new() },
+    }
+}
+
+/// The header a caller may set to correlate its calls with the audit trail; echoed back.
+pub const REQUEST_ID_HEADER: &str = "x-request-id";
+
+/// The longest request ID accepted from a caller; a longer or odd one is replaced.
+const MAX_REQUEST_ID_BYTES: usize = 64;
+
+/// Makes request IDs unique across replicas: a random prefix per process, then a counter.
+struct RequestIds {
+    prefix: String,
+    next: std::sync::atomic::AtomicU64,
+}
+
+impl RequestIds {
+    fn new() -> RequestIds {
+        let mut random = [0u8; 6];
+        let seeded = std::fs::File::open("/dev/urandom")
+            .and_then(|mut file| std::io::Read::read_exact(&mut file, &mut random))
+            .is_ok();
+        if !seeded {
+            // Unique enough without /dev/urandom: the process and the start time.
+            let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+            let mixed = u64::from(std::process::id()) << 32 ^ nanos.as_nanos() as u64;
+            random.copy_from_slice(&mixed.to_le_bytes()[..6]);
+        }
+        RequestIds {
+            prefix: random.iter().map(|byte| format!("{byte:02x}")).collect(),
+            next: std::sync::atomic::AtomicU64::new(1),
+        }
+    }
+
+    /// The caller's ID when it is a sensible one, else a new one.
+    fn for_request(&self, sent: Option<&http::HeaderValue>) -> String {
+        let sent = sent.and_then(|value| value.to_str().ok()).filter(|value| {
+            !value.is_empty()
+                && value.len() <= MAX_REQUEST_ID_BYTES
+                && value.bytes().all(|byte| byte.is_ascii_alphanumeric() || b"-_.:".contains(&byte))
+        });
+        match sent {
+            Some(value) => value.to_owned(),
+            None => {
+                let number = self.next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                format!("{}-{number:010}", self.prefix)
+            }
+        }
+    }
+}
+
 /// Refuses calls without a known bearer token (UNAUTHENTICATED), or whose token's role may not
-/// make them (PERMISSION_DENIED). Health and reflection are open.
+/// make them (PERMISSION_DENIED). Health and reflection are open. Every call gets a request ID,
+/// echoed in the `x-request-id` response header; admitted calls carry a `CallContext`.
 #[derive(Clone)]
 pub struct AuthLayer {
     tokens: Arc<crate::auth::TokenTable>,
+    request_ids: Arc<RequestIds>,
 }
 
 impl AuthLayer {
     pub fn new(tokens: crate::auth::TokenTable) -> AuthLayer {
-        AuthLayer { tokens: Arc::new(tokens) }
+        AuthLayer { tokens: Arc::new(tokens), request_ids: Arc::new(RequestIds::new()) }
     }
 }
 
@@ -86,7 +159,7 @@ impl<S> Layer<S> for AuthLayer {
     type Service = Authenticate<S>;
 
     fn layer(&self, inner: S) -> Authenticate<S> {
-        Authenticate { inner, tokens: self.tokens.clone() }
+        Authenticate { inner, tokens: self.tokens.clone(), request_ids: self.request_ids.clone() }
     }
 }
 
@@ -94,6 +167,14 @@ impl<S> Layer<S> for AuthLayer {
 pub struct Authenticate<S> {
     inner: S,
     tokens: Arc<crate::auth::TokenTable>,
+    request_ids: Arc<RequestIds>,
+}
+
+fn with_request_id<B>(mut response: http::Response<B>, request_id: &str) -> http::Response<B> {
+    if let Ok(value) = http::HeaderValue::from_str(request_id) {
+        response.headers_mut().insert(REQUEST_ID_HEADER, value);
+    }
+    response
 }
 
 impl<S, RequestBody, ResponseBody> Service<http::Request<RequestBody>> for Authenticate<S>
@@ -110,27 +191,35 @@ where
         self.inner.poll_ready(context)
     }
 
-    fn call(&mut self, request: http::Request<RequestBody>) -> Self::Future {
+    fn call(&mut self, mut request: http::Request<RequestBody>) -> Self::Future {
         let path = request.uri().path().to_owned();
-        if crate::auth::is_open(&path) {
-            return Box::pin(self.inner.call(request));
-        }
-        let token = request
-            .headers()
-            .get(http::header::AUTHORIZATION)
-            .and_then(|value| value.to_str().ok())
-            .and_then(|value| value.strip_prefix("Bearer ").or_else(|| value.strip_prefix("bearer ")))
-            .map(str::trim);
-        match self.tokens.authorise(token, &path) {
-            Ok(_caller) => Box::pin(self.inner.call(request)),
+        let request_id = self.request_ids.for_request(request.headers().get(REQUEST_ID_HEADER));
+        let admitted = if crate::auth::is_open(&path) {
+            Ok(String::new())
+        } else {
+            let token = request
+                .headers()
+                .get(http::header::AUTHORIZATION)
+                .and_then(|value| value.to_str().ok())
+                .and_then(|value| value.strip_prefix("Bearer ").or_else(|| value.strip_prefix("bearer ")))
+                .map(str::trim);
+            self.tokens.authorise(token, &path).map(|name| format!("token:{name}"))
+        };
+        match admitted {
+            Ok(caller) => {
+                let rpc = path.trim_start_matches('/').to_owned();
+                request.extensions_mut().insert(CallContext { caller, rpc, request_id: request_id.clone() });
+                let call = self.inner.call(request);
+                Box::pin(async move { call.await.map(|response| with_request_id(response, &request_id)) })
+            }
             Err(crate::auth::Refusal::Unauthenticated) => {
                 let refused = Status::unauthenticated("send a known token as `authorization: Bearer <token>`");
-                Box::pin(async move { Ok(refused.into_http()) })
+                Box::pin(async move { Ok(with_request_id(refused.into_http(), &request_id)) })
             }
             Err(crate::auth::Refusal::PermissionDenied { caller, role }) => {
-                tracing::info!(caller.name = %caller, caller.role = role.name(), rpc = %path, "call refused for its role");
+                tracing::info!(caller.name = %caller, caller.role = role.name(), rpc = %path, request.id = %request_id, "call refused for its role");
                 let refused = Status::permission_denied(format!("role {} may not call {path}", role.name()));
-                Box::pin(async move { Ok(refused.into_http()) })
+                Box::pin(async move { Ok(with_request_id(refused.into_http(), &request_id)) })
             }
         }
     }

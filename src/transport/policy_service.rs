@@ -4,10 +4,15 @@ use std::sync::Arc;
 
 use tonic::{Request, Response, Status};
 
-use super::convert::{consent_from_pb, consent_to_pb, instant_field, org_from_pb, org_to_pb, policy_to_pb};
+use super::convert::{
+    audit_event_to_pb, audit_kind_from_pb, consent_from_pb, consent_to_pb, instant_field, org_from_pb, org_to_pb,
+    policy_to_pb,
+};
+use super::layers::actor_of;
 use super::pagination::{page_request, take_page};
 use super::status::{invalid, invalid_field, required_id, to_status};
 use crate::app::{App, AppError};
+use crate::audit::{AuditQuery, Entity};
 use crate::clock;
 use crate::domain::roster::FieldViolation;
 use crate::pb;
@@ -24,10 +29,11 @@ fn within(prefix: &str, violations: Vec<FieldViolation>) -> Status {
 #[tonic::async_trait]
 impl PolicyService for PolicyApi {
     async fn upsert_org(&self, request: Request<pb::UpsertOrgRequest>) -> Result<Response<pb::Org>, Status> {
+        let actor = actor_of(&request);
         let pb::UpsertOrgRequest { org } = request.into_inner();
         let org = org.ok_or_else(|| invalid_field("org", "is required"))?;
         let org = org_from_pb(org, self.app.policy()).map_err(|violations| within("org", violations))?;
-        let org = self.app.upsert_org(org).await.map_err(to_status)?;
+        let org = self.app.upsert_org(&actor, org).await.map_err(to_status)?;
         tracing::info!(org.id = %org.org_id, "org upserted");
         Ok(Response::new(org_to_pb(&org, self.app.policy(), clock::now())))
     }
@@ -56,28 +62,34 @@ impl PolicyService for PolicyApi {
     }
 
     async fn delete_org(&self, request: Request<pb::DeleteOrgRequest>) -> Result<Response<()>, Status> {
+        let actor = actor_of(&request);
         let pb::DeleteOrgRequest { org_id } = request.into_inner();
         required_id("org_id", &org_id)?;
-        self.app.delete_org(org_id.clone()).await.map_err(to_status)?;
+        self.app.delete_org(&actor, org_id.clone()).await.map_err(to_status)?;
         tracing::info!(org.id = %org_id, "org deleted");
         Ok(Response::new(()))
     }
 
     async fn grant_consent(&self, request: Request<pb::GrantConsentRequest>) -> Result<Response<pb::Consent>, Status> {
+        let actor = actor_of(&request);
         let pb::GrantConsentRequest { consent } = request.into_inner();
         let consent = consent.ok_or_else(|| invalid_field("consent", "is required"))?;
         let consent = consent_from_pb(consent).map_err(|violations| within("consent", violations))?;
-        let consent = self.app.grant_consent(consent).await.map_err(to_status)?;
+        let consent = self.app.grant_consent(&actor, consent).await.map_err(to_status)?;
         tracing::info!(org.id = %consent.org_id, ticket.id = %consent.ticket_id, agent.id = %consent.agent_id, "consent granted");
         Ok(Response::new(consent_to_pb(&consent)))
     }
 
     async fn revoke_consent(&self, request: Request<pb::RevokeConsentRequest>) -> Result<Response<()>, Status> {
+        let actor = actor_of(&request);
         let pb::RevokeConsentRequest { org_id, ticket_id, agent_id } = request.into_inner();
         required_id("org_id", &org_id)?;
         required_id("ticket_id", &ticket_id)?;
         required_id("agent_id", &agent_id)?;
-        self.app.revoke_consent(org_id.clone(), ticket_id.clone(), agent_id.clone()).await.map_err(to_status)?;
+        self.app
+            .revoke_consent(&actor, org_id.clone(), ticket_id.clone(), agent_id.clone())
+            .await
+            .map_err(to_status)?;
         tracing::info!(org.id = %org_id, ticket.id = %ticket_id, agent.id = %agent_id, "consent revoked");
         Ok(Response::new(()))
     }
@@ -115,4 +127,77 @@ impl PolicyService for PolicyApi {
         }
         Ok(Response::new(policy_to_pb(self.app.policy(), at.unwrap_or_else(clock::now))))
     }
+
+    async fn list_audit_events(
+        &self,
+        request: Request<pb::ListAuditEventsRequest>,
+    ) -> Result<Response<pb::ListAuditEventsResponse>, Status> {
+        let query = audit_query(request.into_inner())?;
+        let size = query.limit;
+        // One more than a page, to know whether another page follows.
+        let events = self.app.audit_events(AuditQuery { limit: size + 1, ..query }).await.map_err(to_status)?;
+        let (events, next_page_token) = take_page(events.into_iter(), size, |event| event.sequence.to_string());
+        Ok(Response::new(pb::ListAuditEventsResponse {
+            events: events.into_iter().map(audit_event_to_pb).collect(),
+            next_page_token,
+        }))
+    }
+}
+
+const DEFAULT_AUDIT_PAGE_SIZE: usize = 50;
+const MAX_AUDIT_PAGE_SIZE: usize = 200;
+
+fn audit_query(request: pb::ListAuditEventsRequest) -> Result<AuditQuery, Status> {
+    let pb::ListAuditEventsRequest { page_size, page_token, caller, rpc, since, until, entity_kind, entity_id } =
+        request;
+    let page = page_request(page_size, &page_token)?;
+    let limit = if page_size == 0 { DEFAULT_AUDIT_PAGE_SIZE } else { page.size.min(MAX_AUDIT_PAGE_SIZE) };
+    let after_sequence = match page.after {
+        Some(after) => {
+            Some(after.parse::<i64>().map_err(|_| invalid_field("page_token", "is not a token this service issued"))?)
+        }
+        None => None,
+    };
+    let mut violations = Vec::new();
+    let since = instant_field("since", since, &mut violations);
+    let until = instant_field("until", until, &mut violations);
+    let kind = match pb::AuditEntityKind::try_from(entity_kind) {
+        Ok(kind) => audit_kind_from_pb(kind),
+        Err(_) => {
+            violations.push(FieldViolation::new("entity_kind", format!("{entity_kind} is not an AuditEntityKind")));
+            None
+        }
+    };
+    let entity = match (kind, entity_id.is_empty()) {
+        (Some(kind), false) => Some(Entity::new(kind, entity_id)),
+        (None, true) => None,
+        (Some(_), true) => {
+            violations.push(FieldViolation::new("entity_id", "is required when entity_kind is set"));
+            None
+        }
+        (None, false) => {
+            if entity_kind == 0 {
+                violations.push(FieldViolation::new("entity_kind", "is required when entity_id is set"));
+            }
+            None
+        }
+    };
+    if let (Some(since), Some(until)) = (since, until) {
+        if until <= since {
+            violations.push(FieldViolation::new("until", "must be after since"));
+        }
+    }
+    if !violations.is_empty() {
+        return Err(invalid(violations));
+    }
+    let text_filter = |value: String| (!value.is_empty()).then_some(value);
+    Ok(AuditQuery {
+        after_sequence,
+        caller: text_filter(caller),
+        rpc: text_filter(rpc.trim_start_matches('/').to_owned()),
+        since,
+        until,
+        entity,
+        limit,
+    })
 }

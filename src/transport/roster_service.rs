@@ -9,6 +9,7 @@ use super::convert::{
     agent_from_pb, agent_to_pb, batch_from_pb, gap_to_pb, plan_to_pb, question_instant_field, severity_to_pb,
     shift_from_pb, shift_to_pb, time_off_from_pb, time_off_to_pb,
 };
+use super::layers::actor_of;
 use super::pagination::{page_request, take_page};
 use super::status::{invalid, invalid_field, required_id, to_status};
 use crate::app::{App, AppError, SyncRequest, MAX_SYNC_ENTRIES};
@@ -196,10 +197,11 @@ impl RosterService for RosterApi {
         request: Request<Streaming<pb::SyncShiftsRequest>>,
     ) -> Result<Response<pb::SyncShiftsResponse>, Status> {
         let started = std::time::Instant::now();
+        let actor = actor_of(&request);
         let sync = read_sync_stream(request.into_inner()).await?;
         let source = sync.source.clone();
         let n_received = sync.shifts.len() + sync.time_off.len();
-        let report = self.app.sync_shifts(sync).await.map_err(to_status)?;
+        let report = self.app.sync_shifts(&actor, sync).await.map_err(to_status)?;
         let (shifts, time_off) = (sync_counts(&report.shifts), sync_counts(&report.time_off));
         tracing::info!(
             sync.source = %source,
@@ -238,10 +240,11 @@ impl RosterService for RosterApi {
         &self,
         request: Request<pb::UpsertAgentsRequest>,
     ) -> Result<Response<pb::UpsertAgentsResponse>, Status> {
+        let actor = actor_of(&request);
         let pb::UpsertAgentsRequest { agents, source } = request.into_inner();
         let source = if source.is_empty() { None } else { Some(source) };
         let agents = batch_from_pb("agents", agents, |agent| agent_from_pb(agent, source.clone())).map_err(invalid)?;
-        let (agents, counts) = self.app.upsert_agents(agents).await.map_err(to_status)?;
+        let (agents, counts) = self.app.upsert_agents(&actor, agents).await.map_err(to_status)?;
         tracing::info!(agents.created = counts.created, agents.updated = counts.updated, "agents upserted");
         Ok(Response::new(pb::UpsertAgentsResponse {
             agents: agents.iter().map(agent_to_pb).collect(),
@@ -274,9 +277,10 @@ impl RosterService for RosterApi {
     }
 
     async fn delete_agent(&self, request: Request<pb::DeleteAgentRequest>) -> Result<Response<()>, Status> {
+        let actor = actor_of(&request);
         let pb::DeleteAgentRequest { agent_id } = request.into_inner();
         required_id("agent_id", &agent_id)?;
-        self.app.delete_agent(agent_id.clone()).await.map_err(to_status)?;
+        self.app.delete_agent(&actor, agent_id.clone()).await.map_err(to_status)?;
         tracing::info!(agent.id = %agent_id, "agent deleted");
         Ok(Response::new(()))
     }
@@ -285,9 +289,10 @@ impl RosterService for RosterApi {
         &self,
         request: Request<pb::UpsertShiftsRequest>,
     ) -> Result<Response<pb::UpsertShiftsResponse>, Status> {
+        let actor = actor_of(&request);
         let pb::UpsertShiftsRequest { shifts } = request.into_inner();
         let shifts = batch_from_pb("shifts", shifts, |shift| shift_from_pb(shift, None)).map_err(invalid)?;
-        let (shifts, counts) = self.app.upsert_shifts(shifts).await.map_err(to_status)?;
+        let (shifts, counts) = self.app.upsert_shifts(&actor, shifts).await.map_err(to_status)?;
         tracing::info!(shifts.created = counts.created, shifts.updated = counts.updated, "shifts upserted");
         Ok(Response::new(pb::UpsertShiftsResponse {
             shifts: shifts.iter().map(shift_to_pb).collect(),
@@ -324,9 +329,10 @@ impl RosterService for RosterApi {
     }
 
     async fn delete_shift(&self, request: Request<pb::DeleteShiftRequest>) -> Result<Response<()>, Status> {
+        let actor = actor_of(&request);
         let pb::DeleteShiftRequest { shift_id } = request.into_inner();
         required_id("shift_id", &shift_id)?;
-        self.app.delete_shift(shift_id.clone()).await.map_err(to_status)?;
+        self.app.delete_shift(&actor, shift_id.clone()).await.map_err(to_status)?;
         tracing::info!(shift.id = %shift_id, "shift deleted");
         Ok(Response::new(()))
     }
@@ -335,9 +341,10 @@ impl RosterService for RosterApi {
         &self,
         request: Request<pb::UpsertTimeOffRequest>,
     ) -> Result<Response<pb::UpsertTimeOffResponse>, Status> {
+        let actor = actor_of(&request);
         let pb::UpsertTimeOffRequest { time_off } = request.into_inner();
         let entries = batch_from_pb("time_off", time_off, |entry| time_off_from_pb(entry, None)).map_err(invalid)?;
-        let (entries, counts) = self.app.upsert_time_off(entries).await.map_err(to_status)?;
+        let (entries, counts) = self.app.upsert_time_off(&actor, entries).await.map_err(to_status)?;
         tracing::info!(time_off.created = counts.created, time_off.updated = counts.updated, "time off upserted");
         Ok(Response::new(pb::UpsertTimeOffResponse {
             time_off: entries.iter().map(time_off_to_pb).collect(),
@@ -370,9 +377,10 @@ impl RosterService for RosterApi {
     }
 
     async fn delete_time_off(&self, request: Request<pb::DeleteTimeOffRequest>) -> Result<Response<()>, Status> {
+        let actor = actor_of(&request);
         let pb::DeleteTimeOffRequest { time_off_id } = request.into_inner();
         required_id("time_off_id", &time_off_id)?;
-        self.app.delete_time_off(time_off_id.clone()).await.map_err(to_status)?;
+        self.app.delete_time_off(&actor, time_off_id.clone()).await.map_err(to_status)?;
         tracing::info!(time_off.id = %time_off_id, "time off deleted");
         Ok(Response::new(()))
     }

@@ -4,6 +4,8 @@ mod helpers;
 
 mod hostile;
 
+mod audit;
+
 mod coverage;
 mod crash;
 mod policy;

@@ -62,8 +62,69 @@ crate::on_both_backends!(
     reflection_lists_the_services,
     calls_beyond_the_limit_are_shed,
     metrics_count_calls_by_method_and_status,
-    every_call_needs_a_token_of_the_right_role
+    every_call_needs_a_token_of_the_right_role,
+    every_rpc_answers_each_role_as_the_matrix_says
 );
+
+/// The role matrix of the issue, stated independently of the server's code: who may call what.
+fn role_may_call(role: &str, service: &str, method: &str) -> bool {
+    let reads = method.starts_with("Get") || method.starts_with("List");
+    match role {
+        "admin" => true,
+        _ if service == "eeacoverage.v1.PolicyService" && method == "GetPolicy" => true,
+        "roster-writer" => service == "eeacoverage.v1.RosterService",
+        "ticket-reader" => service == "eeacoverage.v1.TicketService",
+        "manager" => {
+            service == "eeacoverage.v1.CoverageService" || (service == "eeacoverage.v1.RosterService" && reads)
+        }
+        _ => false,
+    }
+}
+
+/// Every method of every service in the contract, read from the descriptor the server is built
+/// from, called with no token, a forged one, and each role's: UNAUTHENTICATED, UNAUTHENTICATED,
+/// then PERMISSION_DENIED exactly where the matrix says so. (The calls carry empty messages:
+/// the allowed ones fail validation or find nothing, which is not an access refusal.)
+async fn every_rpc_answers_each_role_as_the_matrix_says(backend: Backend) {
+    use prost::Message;
+    use tonic::Code;
+    let Some(spawned) = spawn_app(backend).await else { return };
+    let descriptors = prost_types::FileDescriptorSet::decode(eea_coverage::pb::FILE_DESCRIPTOR_SET).unwrap();
+    let mut methods = Vec::new();
+    for file in descriptors.file.iter().filter(|file| file.package() == "eeacoverage.v1") {
+        for service in &file.service {
+            for method in &service.method {
+                methods.push((format!("eeacoverage.v1.{}", service.name()), method.name().to_owned()));
+            }
+        }
+    }
+    assert_eq!(methods.len(), 24, "the contract's methods: {methods:?}");
+    let mut roles: Vec<(&str, &str)> = crate::helpers::ROLE_TOKENS.to_vec();
+    roles.push(("admin", crate::helpers::TEST_TOKEN));
+    let call = |token: Option<&'static str>, path: String| {
+        let channel = crate::helpers::with_token(spawned.app.channel.clone(), token);
+        async move {
+            let mut grpc = tonic::client::Grpc::new(channel);
+            grpc.ready().await.expect("the channel is ready");
+            let path = http::uri::PathAndQuery::try_from(path).expect("a method path");
+            let codec = tonic_prost::ProstCodec::<(), ()>::default();
+            grpc.unary(tonic::Request::new(()), path, codec).await.map(|_| ()).map_err(|status| status.code())
+        }
+    };
+    let mut n_checked = 0;
+    for (service, method) in &methods {
+        let path = format!("/{service}/{method}");
+        assert_eq!(call(None, path.clone()).await, Err(Code::Unauthenticated), "{path} without a token");
+        assert_eq!(call(Some("forged"), path.clone()).await, Err(Code::Unauthenticated), "{path} forged");
+        for (role, token) in &roles {
+            let outcome = call(Some(token), path.clone()).await;
+            let refused = matches!(outcome, Err(Code::PermissionDenied | Code::Unauthenticated));
+            assert_eq!(!refused, role_may_call(role, service, method), "{path} as {role}: {outcome:?}");
+            n_checked += 1;
+        }
+    }
+    assert_eq!(n_checked, methods.len() * roles.len());
+}
 
 /// No token: UNAUTHENTICATED; the wrong role: PERMISSION_DENIED; health stays open.
 async fn every_call_needs_a_token_of_the_right_role(backend: Backend) {
