@@ -1,7 +1,9 @@
-//! Who may call what: bearer tokens, stored only as SHA-256 hashes, each with a role.
+//! Who may call what: bearer tokens, stored only as SHA-256 hashes, and client certificates
+//! (mutual TLS), named by their subject's common name; each with a role.
 //!
 //! Pure rules, shared by the server (which checks) and the clients in the binary (which find a
-//! token to send). No token ever reaches a log line; a caller is named by its token's name.
+//! token to send). No token ever reaches a log line; a caller is named `token:<name>` or
+//! `certificate:<subject>`.
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -54,10 +56,28 @@ pub struct TokenEntry {
     pub sha256: String,
 }
 
-/// The accepted tokens, looked up by hash.
+/// A client certificate the server accepts: a verified certificate whose subject has this
+/// common name gets this role.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CertificateEntry {
+    pub common_name: String,
+    pub role: Role,
+}
+
+/// The accepted tokens, looked up by hash, and client certificates, by common name.
 #[derive(Clone, Debug, Default)]
 pub struct TokenTable {
     by_hash: HashMap<String, (String, Role)>,
+    by_common_name: HashMap<String, Role>,
+}
+
+/// The verified client certificate of a TLS connection, as far as access needs it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PresentedCertificate {
+    /// The subject, as an RFC 4514 string: names the caller.
+    pub subject: String,
+    /// The subject's common name, when it has one: picks the role.
+    pub common_name: Option<String>,
 }
 
 /// Why a call is refused.
@@ -76,22 +96,50 @@ impl TokenTable {
                 .iter()
                 .map(|entry| (entry.sha256.to_ascii_lowercase(), (entry.name.clone(), entry.role)))
                 .collect(),
+            by_common_name: HashMap::new(),
+        }
+    }
+
+    /// Also accepts these client certificates.
+    pub fn with_certificates(mut self, certificates: &[CertificateEntry]) -> TokenTable {
+        self.by_common_name = certificates.iter().map(|entry| (entry.common_name.clone(), entry.role)).collect();
+        self
+    }
+
+    /// Whether any client certificate is accepted (so connections' certificates are worth reading).
+    pub fn accepts_certificates(&self) -> bool {
+        !self.by_common_name.is_empty()
+    }
+
+    /// May this caller call `path`? A verified certificate whose common name is configured names
+    /// the caller; otherwise the bearer token does. The caller's name when so.
+    pub fn authorise_call(
+        &self,
+        certificate: Option<&PresentedCertificate>,
+        token: Option<&str>,
+        path: &str,
+    ) -> Result<String, Refusal> {
+        let by_certificate = certificate.and_then(|certificate| {
+            let role = self.by_common_name.get(certificate.common_name.as_deref()?)?;
+            Some((format!("certificate:{}", certificate.subject), *role))
+        });
+        let (name, role) = match by_certificate {
+            Some(found) => found,
+            None => {
+                let (name, role) = token.and_then(|token| self.caller(token)).ok_or(Refusal::Unauthenticated)?;
+                (format!("token:{name}"), role)
+            }
+        };
+        if role_may_call(role, path) {
+            Ok(name)
+        } else {
+            Err(Refusal::PermissionDenied { caller: name, role })
         }
     }
 
     /// Who is calling with this token, if anyone known.
     pub fn caller(&self, token: &str) -> Option<(&str, Role)> {
         self.by_hash.get(&token_hash(token)).map(|(name, role)| (name.as_str(), *role))
-    }
-
-    /// May the bearer of `token` call `path` (`/package.Service/Method`)? The caller's name when so.
-    pub fn authorise(&self, token: Option<&str>, path: &str) -> Result<String, Refusal> {
-        let (name, role) = token.and_then(|token| self.caller(token)).ok_or(Refusal::Unauthenticated)?;
-        if role_may_call(role, path) {
-            Ok(name.to_owned())
-        } else {
-            Err(Refusal::PermissionDenied { caller: name.to_owned(), role })
-        }
     }
 }
 
@@ -160,13 +208,48 @@ mod tests {
             ("root-secret", "/eeacoverage.v1.PolicyService/GrantConsent", true),
         ];
         for (token, path, allowed) in cases {
-            assert_eq!(table.authorise(Some(token), path).is_ok(), allowed, "{token} {path}");
+            assert_eq!(table.authorise_call(None, Some(token), path).is_ok(), allowed, "{token} {path}");
         }
-        assert_eq!(table.authorise(None, "/eeacoverage.v1.TicketService/DecideTicket"), Err(Refusal::Unauthenticated));
         assert_eq!(
-            table.authorise(Some("guess"), "/eeacoverage.v1.TicketService/DecideTicket"),
+            table.authorise_call(None, None, "/eeacoverage.v1.TicketService/DecideTicket"),
             Err(Refusal::Unauthenticated)
         );
+        assert_eq!(
+            table.authorise_call(None, Some("guess"), "/eeacoverage.v1.TicketService/DecideTicket"),
+            Err(Refusal::Unauthenticated)
+        );
+    }
+
+    #[test]
+    fn a_configured_certificate_names_the_caller_before_any_token() {
+        let table =
+            table().with_certificates(&[CertificateEntry { common_name: "wfm-sync".into(), role: Role::RosterWriter }]);
+        let presented = |common_name: Option<&str>| PresentedCertificate {
+            subject: format!("CN={}, O=Acme", common_name.unwrap_or("-")),
+            common_name: common_name.map(str::to_owned),
+        };
+        let sync = "/eeacoverage.v1.RosterService/SyncShifts";
+        let wfm = presented(Some("wfm-sync"));
+        assert_eq!(table.authorise_call(Some(&wfm), None, sync), Ok("certificate:CN=wfm-sync, O=Acme".into()));
+        assert_eq!(
+            table.authorise_call(Some(&wfm), None, "/eeacoverage.v1.TicketService/DecideTicket"),
+            Err(Refusal::PermissionDenied {
+                caller: "certificate:CN=wfm-sync, O=Acme".into(),
+                role: Role::RosterWriter
+            })
+        );
+        // The certificate wins over a token sent alongside.
+        assert_eq!(
+            table
+                .authorise_call(Some(&wfm), Some("root-secret"), "/eeacoverage.v1.PolicyService/UpsertOrg")
+                .unwrap_err(),
+            Refusal::PermissionDenied { caller: "certificate:CN=wfm-sync, O=Acme".into(), role: Role::RosterWriter }
+        );
+        // An unconfigured or nameless certificate leaves the token to decide.
+        for other in [presented(Some("stranger")), presented(None)] {
+            assert_eq!(table.authorise_call(Some(&other), None, sync), Err(Refusal::Unauthenticated));
+            assert_eq!(table.authorise_call(Some(&other), Some("wfm-secret"), sync), Ok("token:wfm".into()));
+        }
     }
 
     #[test]

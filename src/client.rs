@@ -21,31 +21,84 @@ pub fn with_token(channel: tonic::transport::Channel, token: Option<&str>) -> Au
     tonic::service::interceptor::InterceptedService::new(channel, BearerToken(value))
 }
 
-/// How a client command finds its token.
+/// How a client command reaches the server: its token, and TLS for `https://` addresses.
 #[derive(clap::Args, Clone)]
-pub struct TokenArgs {
+pub struct CallerArgs {
     /// The bearer token [env: EEA_COVERAGE_TOKEN; default: the file a local server wrote].
     #[arg(long, value_name = "TOKEN")]
     token: Option<String>,
     /// Where a server on this machine wrote its generated admin token.
     #[arg(long, value_name = "FILE", default_value = DEFAULT_TOKEN_FILE)]
     token_file: PathBuf,
+    /// For an https:// server: the CA (PEM) its certificate chains to [default: the system's roots].
+    #[arg(long, value_name = "FILE", env = "EEA_COVERAGE_TLS_CA")]
+    tls_ca: Option<PathBuf>,
+    /// For mutual TLS: this client's certificate (PEM); needs --tls-key.
+    #[arg(long, value_name = "FILE", env = "EEA_COVERAGE_TLS_CERT", requires = "tls_key")]
+    tls_cert: Option<PathBuf>,
+    /// For mutual TLS: this client's private key (PEM); needs --tls-cert.
+    #[arg(long, value_name = "FILE", env = "EEA_COVERAGE_TLS_KEY", requires = "tls_cert")]
+    tls_key: Option<PathBuf>,
+    /// The name the server's certificate must carry [default: the host of --server].
+    #[arg(long, value_name = "NAME")]
+    tls_domain: Option<String>,
 }
 
-impl TokenArgs {
+impl CallerArgs {
     pub fn token(&self) -> Option<String> {
         client_token(self.token.as_deref(), std::env::var("EEA_COVERAGE_TOKEN").ok(), &self.token_file)
+    }
+
+    /// The endpoint for `server`, with TLS when the address is `https://`.
+    pub fn endpoint(&self, server: &str) -> Result<tonic::transport::Endpoint, String> {
+        let endpoint =
+            tonic::transport::Endpoint::from_shared(server.to_owned()).map_err(|error| format!("--server: {error}"))?;
+        let wants_tls = self.tls_ca.is_some() || self.tls_cert.is_some() || self.tls_domain.is_some();
+        if !server.starts_with("https://") {
+            return if wants_tls {
+                Err(format!("--server {server}: TLS options need an https:// address"))
+            } else {
+                Ok(endpoint)
+            };
+        }
+        let read = |flag: &str, path: &PathBuf| {
+            std::fs::read(path).map_err(|error| format!("{flag} {}: {error}", path.display()))
+        };
+        let mut tls = tonic::transport::ClientTlsConfig::new();
+        tls = match &self.tls_ca {
+            Some(path) => tls.ca_certificate(tonic::transport::Certificate::from_pem(read("--tls-ca", path)?)),
+            None => tls.with_native_roots(),
+        };
+        if let (Some(cert), Some(key)) = (&self.tls_cert, &self.tls_key) {
+            let identity = tonic::transport::Identity::from_pem(read("--tls-cert", cert)?, read("--tls-key", key)?);
+            tls = tls.identity(identity);
+        }
+        if let Some(domain) = &self.tls_domain {
+            tls = tls.domain_name(domain.clone());
+        }
+        endpoint.tls_config(tls).map_err(|error| format!("TLS settings: {error}"))
     }
 }
 
 /// Connects to `server` and attaches the token.
-pub async fn connect(server: &str, token: &TokenArgs) -> Result<AuthChannel, String> {
-    let channel = tonic::transport::Channel::from_shared(server.to_owned())
-        .map_err(|error| format!("--server: {error}"))?
+pub async fn connect(server: &str, caller: &CallerArgs) -> Result<AuthChannel, String> {
+    let channel = caller
+        .endpoint(server)?
         .connect()
         .await
-        .map_err(|error| format!("cannot reach {server}: {error}"))?;
-    Ok(with_token(channel, token.token().as_deref()))
+        .map_err(|error| format!("cannot reach {server}: {}", error_chain(&error)))?;
+    Ok(with_token(channel, caller.token().as_deref()))
+}
+
+/// An error with its sources: a TLS failure's reason is two levels down.
+pub fn error_chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        text.push_str(&format!(": {cause}"));
+        source = cause.source();
+    }
+    text
 }
 
 use std::io::{IsTerminal, Write};
@@ -85,7 +138,7 @@ pub struct ReportArgs {
     #[arg(long, value_name = "FILE")]
     output: Option<PathBuf>,
     #[command(flatten)]
-    token: TokenArgs,
+    caller: CallerArgs,
 }
 
 /// A date is midnight in Brussels; anything else must be an RFC 3339 instant.
@@ -133,7 +186,8 @@ pub async fn run_report(args: ReportArgs) -> Result<(), String> {
         window_end: Some(parse_when("--to", &args.to)?),
         min_staff: args.min_staff,
     };
-    let mut client = pb::coverage_service_client::CoverageServiceClient::new(connect(&args.server, &args.token).await?);
+    let mut client =
+        pb::coverage_service_client::CoverageServiceClient::new(connect(&args.server, &args.caller).await?);
     let progress = spawn_progress();
     let outcome = client.get_coverage_report(request).await;
     progress.abort();
@@ -183,7 +237,7 @@ pub struct ImportArgs {
     /// The CSV or iCalendar file.
     file: PathBuf,
     #[command(flatten)]
-    token: TokenArgs,
+    caller: CallerArgs,
 }
 
 fn print_line_errors(errors: &[LineError], file: &std::path::Path) {
@@ -298,7 +352,7 @@ pub async fn run_import(args: ImportArgs) -> Result<(), String> {
         window_end: Some(parse_when("--to", &args.to)?),
         dry_run: args.dry_run,
     };
-    let mut client = pb::roster_service_client::RosterServiceClient::new(connect(&args.server, &args.token).await?);
+    let mut client = pb::roster_service_client::RosterServiceClient::new(connect(&args.server, &args.caller).await?);
     let total = entries.len();
     let messages = sync_messages(header, entries.clone(), args.batch_size);
     let mut progress = SendProgress { total, interactive: std::io::stderr().is_terminal(), last_quarter: 0 };

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
-use crate::auth::{Role, TokenEntry};
+use crate::auth::{CertificateEntry, Role, TokenEntry};
 use crate::domain::calendar::HolidayCalendar;
 use crate::domain::policy::{PlanSettings, StandardHours};
 use crate::storage::DatabaseUrl;
@@ -36,6 +36,20 @@ pub struct Settings {
     /// Where Prometheus metrics are served; `None` serves none.
     pub metrics_listen: Option<SocketAddr>,
     pub auth: AuthSettings,
+    /// TLS for the gRPC listener; `None` serves plaintext (for a loopback or a mesh that
+    /// terminates TLS).
+    pub tls: Option<TlsSettings>,
+}
+
+/// The server's certificate and key, and, for mutual TLS, the CA client certificates must chain to.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TlsSettings {
+    pub cert_file: PathBuf,
+    pub key_file: PathBuf,
+    pub client_ca_file: Option<PathBuf>,
+    /// With a client CA: refuse connections without a client certificate at the handshake.
+    /// Without it, such callers may still use a bearer token.
+    pub require_client_certificate: bool,
 }
 
 /// Who may call: the accepted tokens (hashes only), and where a generated admin token goes when
@@ -43,6 +57,8 @@ pub struct Settings {
 #[derive(Clone, Debug)]
 pub struct AuthSettings {
     pub tokens: Vec<TokenEntry>,
+    /// Client certificates (mutual TLS) by common name.
+    pub certificates: Vec<CertificateEntry>,
     pub token_file: PathBuf,
     /// Whether server reflection is offered (it is open to all callers, like health).
     pub reflection: bool,
@@ -104,6 +120,17 @@ pub struct RawSettings {
     pub metrics: RawMetrics,
     #[serde(default)]
     pub auth: RawAuth,
+    #[serde(default)]
+    pub tls: RawTls,
+}
+
+#[derive(Default, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawTls {
+    pub cert_file: Option<String>,
+    pub key_file: Option<String>,
+    pub client_ca_file: Option<String>,
+    pub require_client_certificate: Option<bool>,
 }
 
 #[derive(Default, Debug, Deserialize)]
@@ -111,6 +138,8 @@ pub struct RawSettings {
 pub struct RawAuth {
     #[serde(default)]
     pub tokens: Vec<RawToken>,
+    #[serde(default)]
+    pub certificates: Vec<RawCertificate>,
     pub token_file: Option<String>,
     pub reflection: Option<bool>,
 }
@@ -122,6 +151,14 @@ pub struct RawToken {
     pub role: String,
     /// The SHA-256 of the token, hex; the token itself is never stored.
     pub sha256: String,
+}
+
+#[derive(Debug, Deserialize, Clone)]
+#[serde(deny_unknown_fields)]
+pub struct RawCertificate {
+    /// The common name (CN) of the client certificate's subject.
+    pub common_name: String,
+    pub role: String,
 }
 
 #[derive(Default, Debug, Deserialize)]
@@ -155,7 +192,7 @@ pub struct RawPlans {
 }
 
 /// Environment variables and the settings they override.
-pub const ENVIRONMENT_VARIABLES: [(&str, &str); 10] = [
+pub const ENVIRONMENT_VARIABLES: [(&str, &str); 13] = [
     ("EEA_COVERAGE_LISTEN", "listen"),
     ("EEA_COVERAGE_DATABASE_URL", "database_url"),
     ("EEA_COVERAGE_POLICY_FILE", "policy_file"),
@@ -166,6 +203,9 @@ pub const ENVIRONMENT_VARIABLES: [(&str, &str); 10] = [
     ("EEA_COVERAGE_STANDARD_HOLIDAYS", "plans.standard_holidays"),
     ("EEA_COVERAGE_METRICS_LISTEN", "metrics.listen"),
     ("EEA_COVERAGE_TOKEN_FILE", "auth.token_file"),
+    ("EEA_COVERAGE_TLS_CERT_FILE", "tls.cert_file"),
+    ("EEA_COVERAGE_TLS_KEY_FILE", "tls.key_file"),
+    ("EEA_COVERAGE_TLS_CLIENT_CA_FILE", "tls.client_ca_file"),
 ];
 
 impl RawSettings {
@@ -191,7 +231,18 @@ impl RawSettings {
             // Limits are set in the file only.
             limits: RawLimits::default(),
             metrics: RawMetrics { listen: lookup("EEA_COVERAGE_METRICS_LISTEN") },
-            auth: RawAuth { tokens: Vec::new(), token_file: lookup("EEA_COVERAGE_TOKEN_FILE"), reflection: None },
+            auth: RawAuth {
+                tokens: Vec::new(),
+                certificates: Vec::new(),
+                token_file: lookup("EEA_COVERAGE_TOKEN_FILE"),
+                reflection: None,
+            },
+            tls: RawTls {
+                cert_file: lookup("EEA_COVERAGE_TLS_CERT_FILE"),
+                key_file: lookup("EEA_COVERAGE_TLS_KEY_FILE"),
+                client_ca_file: lookup("EEA_COVERAGE_TLS_CLIENT_CA_FILE"),
+                require_client_certificate: None,
+            },
         }
     }
 
@@ -216,8 +267,19 @@ impl RawSettings {
             metrics: RawMetrics { listen: over.metrics.listen.or(self.metrics.listen) },
             auth: RawAuth {
                 tokens: if over.auth.tokens.is_empty() { self.auth.tokens } else { over.auth.tokens },
+                certificates: if over.auth.certificates.is_empty() {
+                    self.auth.certificates
+                } else {
+                    over.auth.certificates
+                },
                 token_file: over.auth.token_file.or(self.auth.token_file),
                 reflection: over.auth.reflection.or(self.auth.reflection),
+            },
+            tls: RawTls {
+                cert_file: over.tls.cert_file.or(self.tls.cert_file),
+                key_file: over.tls.key_file.or(self.tls.key_file),
+                client_ca_file: over.tls.client_ca_file.or(self.tls.client_ca_file),
+                require_client_certificate: over.tls.require_client_certificate.or(self.tls.require_client_certificate),
             },
         }
     }
@@ -251,6 +313,13 @@ impl RawSettings {
                 ))
             }
         };
+        let (tls, auth) = (self.tls.validate()?, self.auth.validate()?);
+        if !auth.certificates.is_empty() && tls.as_ref().is_none_or(|tls| tls.client_ca_file.is_none()) {
+            return Err(config_error(
+                "auth.certificates",
+                "need tls.client_ca_file: without it no client presents a certificate",
+            ));
+        }
         Ok(Settings {
             listen,
             database_url,
@@ -276,7 +345,8 @@ impl RawSettings {
                     config_error("metrics.listen", format!("{text:?} is not an address such as 127.0.0.1:9464"))
                 })?),
             },
-            auth: self.auth.validate()?,
+            tls,
+            auth,
         })
     }
 }
@@ -300,13 +370,57 @@ impl RawAuth {
             }
             tokens.push(TokenEntry { name: token.name, role, sha256: token.sha256.to_ascii_lowercase() });
         }
+        let mut certificates = Vec::with_capacity(self.certificates.len());
+        for (certificate_idx, certificate) in self.certificates.into_iter().enumerate() {
+            let setting = |field: &str| format!("auth.certificates[{certificate_idx}].{field}");
+            let role = Role::named(&certificate.role).ok_or_else(|| {
+                config_error(
+                    &setting("role"),
+                    format!("{:?} is not roster-writer, ticket-reader, manager or admin", certificate.role),
+                )
+            })?;
+            if certificate.common_name.is_empty() {
+                return Err(config_error(&setting("common_name"), "is required"));
+            }
+            certificates.push(CertificateEntry { common_name: certificate.common_name, role });
+        }
         Ok(AuthSettings {
             tokens,
+            certificates,
             token_file: PathBuf::from(
                 self.token_file.filter(|path| !path.is_empty()).unwrap_or_else(|| DEFAULT_TOKEN_FILE.to_owned()),
             ),
             reflection: self.reflection.unwrap_or(true),
         })
+    }
+}
+
+impl RawTls {
+    fn validate(self) -> Result<Option<TlsSettings>, ConfigError> {
+        let path = |value: Option<String>| value.filter(|text| !text.is_empty()).map(PathBuf::from);
+        let (cert_file, key_file, client_ca_file) =
+            (path(self.cert_file), path(self.key_file), path(self.client_ca_file));
+        let require_client_certificate = self.require_client_certificate.unwrap_or(false);
+        match (cert_file, key_file) {
+            (Some(cert_file), Some(key_file)) => {
+                if require_client_certificate && client_ca_file.is_none() {
+                    return Err(config_error(
+                        "tls.require_client_certificate",
+                        "needs tls.client_ca_file: the CA client certificates are checked against",
+                    ));
+                }
+                Ok(Some(TlsSettings { cert_file, key_file, client_ca_file, require_client_certificate }))
+            }
+            (None, None) => match (client_ca_file, require_client_certificate) {
+                (None, false) => Ok(None),
+                (Some(_), _) => Err(config_error("tls.client_ca_file", "needs tls.cert_file and tls.key_file")),
+                (None, true) => {
+                    Err(config_error("tls.require_client_certificate", "needs tls.cert_file and tls.key_file"))
+                }
+            },
+            (Some(_), None) => Err(config_error("tls.key_file", "is required with tls.cert_file")),
+            (None, Some(_)) => Err(config_error("tls.cert_file", "is required with tls.key_file")),
+        }
     }
 }
 
@@ -376,6 +490,9 @@ mod tests {
                 &raw.plans.standard_holidays,
                 &raw.metrics.listen,
                 &raw.auth.token_file,
+                &raw.tls.cert_file,
+                &raw.tls.key_file,
+                &raw.tls.client_ca_file,
             ];
             assert_eq!(set.iter().filter(|value| value.is_some()).count(), 1, "{variable} sets {setting}");
         }
@@ -390,6 +507,17 @@ mod tests {
         assert!(toml::from_str::<RawSettings>("colour = \"blue\"\n").is_err());
         let raw: RawSettings = toml::from_str("[limits]\nmax_concurrent_calls = 0\n").unwrap();
         assert_eq!(raw.validate().unwrap_err().setting, "limits.max_concurrent_calls");
+        let raw: RawSettings = toml::from_str("[tls]\ncert_file = \"server.pem\"\n").unwrap();
+        assert_eq!(raw.validate().unwrap_err().setting, "tls.key_file");
+        let raw: RawSettings = toml::from_str("[tls]\nclient_ca_file = \"ca.pem\"\n").unwrap();
+        assert_eq!(raw.validate().unwrap_err().setting, "tls.client_ca_file");
+        let raw: RawSettings =
+            toml::from_str("[tls]\ncert_file = \"s.pem\"\nkey_file = \"s.key\"\nrequire_client_certificate = true\n")
+                .unwrap();
+        assert_eq!(raw.validate().unwrap_err().setting, "tls.require_client_certificate");
+        let raw: RawSettings =
+            toml::from_str("[[auth.certificates]]\ncommon_name = \"wfm\"\nrole = \"boss\"\n").unwrap();
+        assert_eq!(raw.validate().unwrap_err().setting, "auth.certificates[0].role");
         let raw: RawSettings = toml::from_str("[limits]\ncall_timeout_secs = 5\n").unwrap();
         assert_eq!(raw.validate().unwrap().limits.call_timeout, std::time::Duration::from_secs(5));
     }

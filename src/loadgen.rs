@@ -32,7 +32,7 @@ pub struct LoadArgs {
     #[arg(long, value_name = "AGENTS", default_value_t = 0)]
     seed_agents: usize,
     #[command(flatten)]
-    token: crate::client::TokenArgs,
+    caller: crate::client::CallerArgs,
 }
 
 /// What one phase measured.
@@ -254,15 +254,16 @@ where
 pub async fn run_load(args: LoadArgs) -> Result<(), String> {
     let mut channels = Vec::new();
     for _ in 0..args.connections.max(1) {
-        let channel = Channel::from_shared(args.server.clone())
-            .map_err(|error| format!("--server: {error}"))?
+        let channel = args
+            .caller
+            .endpoint(&args.server)?
             .connect()
             .await
             .map_err(|error| format!("cannot reach {}: {error}", args.server))?;
         channels.push(channel);
     }
     let now = jiff::Timestamp::now().as_second();
-    let token = args.token.token();
+    let token = args.caller.token();
     if args.seed_agents > 0 {
         let started = WallClock::now();
         seed(with_token(channels[0].clone(), token.as_deref()), args.seed_agents, now).await?;

@@ -7,7 +7,7 @@ use tokio::net::TcpListener;
 
 use crate::app::{App, AppError};
 use crate::auth::{token_hash, Role, TokenEntry, TokenTable};
-use crate::config::{AuthSettings, Limits, Settings};
+use crate::config::{AuthSettings, Limits, Settings, TlsSettings};
 use crate::domain::policy::{Policy, PolicyFacts, PolicyFactsError, DEFAULT_POLICY_FACTS};
 use crate::domain::time::tz_database_version;
 use crate::storage::{DatabaseUrl, StorageError, Store};
@@ -25,6 +25,10 @@ pub enum StartupError {
     Load(AppError),
     #[error("setting auth.token_file: {path}: {error}")]
     TokenFile { path: String, error: std::io::Error },
+    #[error("setting {setting}: {path}: {error}")]
+    TlsFile { setting: &'static str, path: String, error: std::io::Error },
+    #[error("setting tls: {0}")]
+    Tls(String),
     #[error("cannot listen on {address}: {error}")]
     Bind { address: SocketAddr, error: std::io::Error },
     #[error(transparent)]
@@ -65,6 +69,33 @@ async fn open_store(url: &DatabaseUrl) -> Result<Store, StartupError> {
             Err(error) => return Err(StartupError::Storage { url: url.redacted(), error }),
         }
     }
+}
+
+/// The TLS configuration of the listener, its files read and checked now: a bad certificate or
+/// key stops the start with the setting named, not the first handshake.
+fn server_tls(tls: &TlsSettings) -> Result<tonic::transport::ServerTlsConfig, StartupError> {
+    let read = |setting: &'static str, path: &std::path::Path| {
+        std::fs::read(path).map_err(|error| StartupError::TlsFile { setting, path: path.display().to_string(), error })
+    };
+    let certificate = read("tls.cert_file", &tls.cert_file)?;
+    let key = read("tls.key_file", &tls.key_file)?;
+    let mut config =
+        tonic::transport::ServerTlsConfig::new().identity(tonic::transport::Identity::from_pem(certificate, key));
+    if let Some(client_ca_file) = &tls.client_ca_file {
+        let client_ca = read("tls.client_ca_file", client_ca_file)?;
+        config = config
+            .client_ca_root(tonic::transport::Certificate::from_pem(client_ca))
+            .client_auth_optional(!tls.require_client_certificate);
+    }
+    // Checked here: tonic reports an unusable identity only when the server is built.
+    tonic::transport::Server::builder().tls_config(config.clone()).map_err(|error| {
+        StartupError::Tls(format!(
+            "{error} (tls.cert_file {}, tls.key_file {})",
+            tls.cert_file.display(),
+            tls.key_file.display()
+        ))
+    })?;
+    Ok(config)
 }
 
 /// The configured tokens; with none configured, one admin token, read from the token file or
@@ -115,8 +146,9 @@ impl Server {
     pub async fn build(settings: &Settings) -> Result<Server, StartupError> {
         // Tokens first: a generated admin token is in its file before the server says it is ready.
         let access = transport::Access {
-            tokens: TokenTable::new(&accepted_tokens(&settings.auth)?),
+            tokens: TokenTable::new(&accepted_tokens(&settings.auth)?).with_certificates(&settings.auth.certificates),
             reflection: settings.auth.reflection,
+            tls: settings.tls.as_ref().map(server_tls).transpose()?,
         };
         let policy = Arc::new(load_policy(settings)?);
         let store = open_store(&settings.database_url).await?;
@@ -127,6 +159,8 @@ impl Server {
         let snapshot = app.snapshot();
         tracing::info!(
             listen.address = %listener.local_addr().map_or(settings.listen, |address| address),
+            listen.tls = settings.tls.is_some(),
+            listen.client_certificates = settings.tls.as_ref().is_some_and(|tls| tls.client_ca_file.is_some()),
             database.backend = settings.database_url.backend_name(),
             database.url = %settings.database_url.redacted(),
             tzdb.version = tz_database_version(),

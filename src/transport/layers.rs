@@ -73,7 +73,7 @@ where
 /// method, and the request ID (the caller's `x-request-id`, or a new one).
 #[derive(Clone, Debug)]
 pub struct CallContext {
-    /// `token:<name>`; empty for the open services.
+    /// `token:<name>` or `certificate:<subject>`; empty for the open services.
     pub caller: String,
     pub rpc: String,
     pub request_id: String,
@@ -170,6 +170,17 @@ pub struct Authenticate<S> {
     request_ids: Arc<RequestIds>,
 }
 
+/// The verified client certificate of the call's TLS connection, if it presented one.
+fn peer_certificate<B>(request: &http::Request<B>) -> Option<crate::auth::PresentedCertificate> {
+    use tonic::transport::server::{TcpConnectInfo, TlsConnectInfo};
+    let certificates = request.extensions().get::<TlsConnectInfo<TcpConnectInfo>>()?.peer_certs()?;
+    let leaf = certificates.first()?;
+    let (_, parsed) = x509_parser::parse_x509_certificate(leaf.as_ref()).ok()?;
+    let subject = parsed.subject();
+    let common_name = subject.iter_common_name().next().and_then(|name| name.as_str().ok()).map(str::to_owned);
+    Some(crate::auth::PresentedCertificate { subject: subject.to_string(), common_name })
+}
+
 fn with_request_id<B>(mut response: http::Response<B>, request_id: &str) -> http::Response<B> {
     if let Ok(value) = http::HeaderValue::from_str(request_id) {
         response.headers_mut().insert(REQUEST_ID_HEADER, value);
@@ -203,7 +214,8 @@ where
                 .and_then(|value| value.to_str().ok())
                 .and_then(|value| value.strip_prefix("Bearer ").or_else(|| value.strip_prefix("bearer ")))
                 .map(str::trim);
-            self.tokens.authorise(token, &path).map(|name| format!("token:{name}"))
+            let certificate = if self.tokens.accepts_certificates() { peer_certificate(&request) } else { None };
+            self.tokens.authorise_call(certificate.as_ref(), token, &path)
         };
         match admitted {
             Ok(caller) => {

@@ -79,7 +79,11 @@ pub async fn serve(
         let _ = draining.send(());
     };
     let max_bytes = limits.max_message_bytes;
-    let server = Server::builder()
+    let mut builder = Server::builder();
+    if let Some(tls) = access.tls {
+        builder = builder.tls_config(tls)?;
+    }
+    let server = builder
         .timeout(limits.call_timeout)
         .layer(metrics::CallMetricsLayer)
         .layer(layers::ShedLoadLayer::new(limits.max_concurrent_calls))
@@ -118,6 +122,9 @@ pub async fn serve(
 pub struct Access {
     pub tokens: crate::auth::TokenTable,
     pub reflection: bool,
+    /// TLS for the listener (with client certificates when it has a client CA); `None` serves
+    /// plaintext.
+    pub tls: Option<tonic::transport::ServerTlsConfig>,
 }
 
 /// The health name that says whether the database answers. While it does not, the writing

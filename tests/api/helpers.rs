@@ -311,5 +311,5 @@ pub fn test_auth() -> RawAuth {
         role: (*role).into(),
         sha256: token_hash(token),
     }));
-    RawAuth { tokens, token_file: None, reflection: None }
+    RawAuth { tokens, certificates: Vec::new(), token_file: None, reflection: None }
 }

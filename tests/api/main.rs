@@ -15,4 +15,5 @@ mod roster;
 mod service;
 mod sync;
 mod tickets;
+mod tls;
 mod validation;
