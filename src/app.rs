@@ -31,6 +31,9 @@ const LISTENER_POLL_INTERVAL: Duration = Duration::from_millis(50);
 /// How often the precomputed horizon moves forward.
 const HORIZON_ROLL_INTERVAL: Duration = Duration::from_secs(30 * 60);
 
+/// How long a write waits for the write lock while the database is known to be away.
+const WRITE_LOCK_PATIENCE_WHILE_AWAY: Duration = Duration::from_secs(1);
+
 /// The most entries one batch upsert may carry.
 pub const MAX_BATCH_ENTRIES: usize = 10_000;
 
@@ -402,11 +405,13 @@ impl App {
             match looked.unwrap_or_else(|_| Err(AppError::Unavailable("the database did not answer in time".into()))) {
                 Ok(_) => {
                     if !self.database_reachable.swap(true, Ordering::SeqCst) {
+                        self.store.set_database_away(false);
                         tracing::info!("database reachable again; snapshot caught up");
                     }
                 }
                 Err(error) => {
                     if self.database_reachable.swap(false, Ordering::SeqCst) {
+                        self.store.set_database_away(true);
                         tracing::warn!(error = %error, "database unreachable; answering reads from the last snapshot");
                     }
                 }
@@ -453,6 +458,17 @@ impl App {
         self.store.listen_for_changes().map_err(|error| storage_error(error, ""))
     }
 
+    /// Takes the write lock. While the database is known to be away, waits only briefly: writes
+    /// fail with UNAVAILABLE instead of queueing behind each other's connection attempts.
+    async fn lock_writes(&self) -> Result<tokio::sync::MutexGuard<'_, ()>, AppError> {
+        if self.database_reachable() {
+            return Ok(self.write_lock.lock().await);
+        }
+        tokio::time::timeout(WRITE_LOCK_PATIENCE_WHILE_AWAY, self.write_lock.lock())
+            .await
+            .map_err(|_| AppError::Unavailable("the database is unreachable; retry the write later".into()))
+    }
+
     /// Runs one write transaction, with its audit event, then swaps in the snapshot of what it
     /// committed. `work` returns its outcome and what it touched.
     async fn write<T, F>(&self, actor: &Actor, field: &str, work: F) -> Result<T, AppError>
@@ -460,7 +476,7 @@ impl App {
         T: Send + 'static,
         F: FnOnce(&mut storage::AnyConnection) -> Result<(T, AuditRecord), StorageError> + Send + 'static,
     {
-        let _writer = self.write_lock.lock().await;
+        let _writer = self.lock_writes().await?;
         let actor = actor.clone();
         let outcome = self
             .store
@@ -637,7 +653,7 @@ impl App {
         }
         let request = Arc::new(request);
         // A dry run writes nothing, so it need not wait for writers.
-        let writer = if request.dry_run { None } else { Some(self.write_lock.lock().await) };
+        let writer = if request.dry_run { None } else { Some(self.lock_writes().await?) };
         // The state the change is compared against, taken before it is written: a catch-up
         // after the commit must not make the change look already applied.
         let before = self.snapshot();

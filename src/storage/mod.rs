@@ -7,6 +7,8 @@ mod schema;
 
 use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
 use diesel::connection::SimpleConnection;
@@ -178,9 +180,37 @@ impl From<diesel::result::Error> for StorageError {
             diesel::result::Error::DatabaseError(diesel::result::DatabaseErrorKind::ClosedConnection, info) => {
                 StorageError::Unavailable(info.message().to_owned())
             }
+            // A server shutting down or restarting ends its sessions with a FATAL error, or the
+            // connection just drops: the database is away, not the query wrong.
+            diesel::result::Error::DatabaseError(_, info) if connection_lost(info.message()) => {
+                StorageError::Unavailable(info.message().to_owned())
+            }
+            diesel::result::Error::RollbackErrorOnCommit { commit_error, .. } => StorageError::from(*commit_error),
+            diesel::result::Error::BrokenTransactionManager => {
+                StorageError::Unavailable("the connection broke during a transaction".to_owned())
+            }
             other => StorageError::Query(other),
         }
     }
+}
+
+/// Whether a database error says the connection or the server went away (PostgreSQL's and
+/// libpq's wording; SQLite never loses its file this way).
+fn connection_lost(message: &str) -> bool {
+    const SIGNS: [&str; 10] = [
+        "terminating connection",
+        "server closed the connection",
+        "no connection to the server",
+        "could not receive data from server",
+        "could not send data to server",
+        "connection to server",
+        "the database system is shutting down",
+        "the database system is starting up",
+        "the database system is in recovery mode",
+        "connection reset by peer",
+    ];
+    let message = message.to_ascii_lowercase();
+    SIGNS.iter().any(|sign| message.contains(sign))
 }
 
 struct ConnectionManager {
@@ -221,7 +251,13 @@ impl ManageConnection for ConnectionManager {
 pub struct Store {
     pool: Pool<ConnectionManager>,
     url: DatabaseUrl,
+    /// Set while the database is known to be away: a call then waits only
+    /// `IMPATIENT_CONNECTION_TIMEOUT` for a connection, so writes fail fast instead of piling up.
+    impatient: Arc<AtomicBool>,
 }
+
+/// How long a call waits for a connection while the database is known to be away.
+const IMPATIENT_CONNECTION_TIMEOUT: Duration = Duration::from_millis(250);
 
 /// The PostgreSQL channel a committed write notifies replicas on.
 pub const CHANGES_CHANNEL: &str = "eea_coverage_roster";
@@ -270,7 +306,7 @@ impl Store {
             .connection_timeout(CONNECTION_TIMEOUT)
             .build(manager)
             .map_err(|error| StorageError::Unavailable(error.to_string()))?;
-        Ok(Store { pool, url: url.clone() })
+        Ok(Store { pool, url: url.clone(), impatient: Arc::new(AtomicBool::new(false)) })
     }
 
     pub fn url(&self) -> &DatabaseUrl {
@@ -278,7 +314,17 @@ impl Store {
     }
 
     fn connection(&self) -> Result<PooledConnection<ConnectionManager>, StorageError> {
-        self.pool.get().map_err(|error| StorageError::Unavailable(error.to_string()))
+        let connected = if self.impatient.load(Ordering::Relaxed) {
+            self.pool.get_timeout(IMPATIENT_CONNECTION_TIMEOUT)
+        } else {
+            self.pool.get()
+        };
+        connected.map_err(|error| StorageError::Unavailable(error.to_string()))
+    }
+
+    /// Whether the database is known to be away (see `Store::impatient`).
+    pub fn set_database_away(&self, away: bool) {
+        self.impatient.store(away, Ordering::Relaxed);
     }
 
     /// Runs `work` on a pooled connection off the async runtime.

@@ -100,8 +100,8 @@ fn sync_messages(generation: i64) -> Vec<pb::SyncShiftsRequest> {
         .collect()
 }
 
-/// The generation every stored shift belongs to; panics on a mix.
-async fn stored_generation(roster: &mut RosterClient) -> i64 {
+/// How many shifts of each generation one listing shows, following page tokens.
+async fn listed_generations(roster: &mut RosterClient) -> std::collections::BTreeMap<i64, usize> {
     let mut generations = std::collections::BTreeMap::<i64, usize>::new();
     let mut page_token = String::new();
     loop {
@@ -116,9 +116,24 @@ async fn stored_generation(roster: &mut RosterClient) -> i64 {
             *generations.entry((offset % 86_400) / 3_600).or_default() += 1;
         }
         if page.next_page_token.is_empty() {
-            break;
+            return generations;
         }
         page_token = page.next_page_token;
+    }
+}
+
+/// The generation every stored shift belongs to; panics on a mix. A listing spans several pages,
+/// and a commit the killed server sent just before dying may land while the new server lists
+/// (its snapshot then changes between pages); so a mix must persist over repeated listings to
+/// count: a half-written window in the database would.
+async fn stored_generation(roster: &mut RosterClient) -> i64 {
+    let mut generations = listed_generations(roster).await;
+    for _ in 0..3 {
+        if generations.len() == 1 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+        generations = listed_generations(roster).await;
     }
     assert_eq!(generations.len(), 1, "the window holds a mix of generations: {generations:?}");
     let (generation, count) = generations.into_iter().next().unwrap();

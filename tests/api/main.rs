@@ -8,6 +8,7 @@ mod audit;
 
 mod coverage;
 mod crash;
+mod pg_restart;
 mod policy;
 mod replicas;
 mod restart;

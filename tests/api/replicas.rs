@@ -165,7 +165,7 @@ async fn a_replica_that_loses_the_database_keeps_answering_and_says_so() {
             shifts: vec![one_off("late", "ie-1", "2026-12-07T16:00:00Z", "2026-12-07T20:00:00Z")],
         })
         .await;
-    assert!(write.is_err(), "writes fail while the database is away");
+    assert_eq!(write.unwrap_err().code(), tonic::Code::Unavailable, "writes fail while the database is away");
 
     proxy.cut.store(false, Ordering::SeqCst);
     let deadline = Instant::now() + Duration::from_secs(30);
