@@ -80,18 +80,18 @@ diesel::table! {
         request_id -> Text,
         summary -> Text,
         n_affected -> BigInt,
+        listed_entities -> Text,
     }
 }
 
 diesel::table! {
-    audit_event_entities (sequence, kind, entity_id) {
-        sequence -> BigInt,
+    audit_event_entities (kind, entity_id, sequence) {
         kind -> Text,
         entity_id -> Text,
+        sequence -> BigInt,
     }
 }
 
-diesel::joinable!(audit_event_entities -> audit_events (sequence));
 diesel::joinable!(location_changes -> agents (agent_id));
 diesel::joinable!(shifts -> agents (agent_id));
 diesel::joinable!(time_off -> agents (agent_id));

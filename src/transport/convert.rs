@@ -22,8 +22,11 @@ pub fn instant_field(
     violations: &mut Vec<FieldViolation>,
 ) -> Option<Instant> {
     let timestamp = timestamp?;
-    let whole_micros = timestamp.nanos - timestamp.nanos.rem_euclid(1_000);
-    match Instant::new(timestamp.seconds, whole_micros) {
+    // Checked before any arithmetic: a nanos field of i32::MIN must not overflow.
+    let nanos = Some(timestamp.nanos).filter(|nanos| (0..1_000_000_000).contains(nanos));
+    let whole_micros = nanos.map(|nanos| nanos - nanos % 1_000);
+    match whole_micros.ok_or(()).and_then(|whole_micros| Instant::new(timestamp.seconds, whole_micros).map_err(|_| ()))
+    {
         Ok(instant) => Some(instant),
         Err(_) => {
             violations
@@ -534,5 +537,25 @@ pub fn audit_event_to_pb(event: AuditEvent) -> pb::AuditEvent {
             .map(|entity| pb::AuditEntity { kind: audit_kind_to_pb(entity.kind) as i32, id: entity.id })
             .collect(),
         affected_count: i64::try_from(event.n_affected).unwrap_or(i64::MAX),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn out_of_range_timestamps_are_violations_not_panics() {
+        let cases = [(0, i32::MIN), (0, -1), (0, 1_000_000_000), (i64::MAX, 0), (i64::MIN, 0)];
+        for (seconds, nanos) in cases {
+            let mut violations = Vec::new();
+            let instant = instant_field("at", Some(prost_types::Timestamp { seconds, nanos }), &mut violations);
+            assert_eq!(instant, None, "{seconds}s {nanos}ns");
+            assert_eq!(violations.len(), 1, "{seconds}s {nanos}ns");
+        }
+        let mut violations = Vec::new();
+        let kept = instant_field("at", Some(prost_types::Timestamp { seconds: 7, nanos: 1_234_567 }), &mut violations);
+        assert_eq!(kept, Some(Instant::new(7, 1_234_000).unwrap()), "kept to whole microseconds");
+        assert!(violations.is_empty());
     }
 }

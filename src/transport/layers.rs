@@ -53,7 +53,7 @@ where
     fn call(&mut self, request: Request) -> Self::Future {
         match self.permits.clone().try_acquire_owned() {
             Ok(permit) => {
-                let call = self.inner.call(request);
+                let call = CatchPanic(Box::pin(self.inner.call(request)));
                 Box::pin(async move {
                     let response = call.await;
                     drop(permit);
@@ -64,6 +64,29 @@ where
                 let shed =
                     Status::resource_exhausted("the server is at its limit of calls in flight; retry with backoff");
                 Box::pin(async move { Ok(shed.into_http()) })
+            }
+        }
+    }
+}
+
+/// Turns a panic in a call's handler into INTERNAL for that call alone, logged, instead of a
+/// reset connection that takes every other call on it down too.
+struct CatchPanic<F>(Pin<Box<F>>);
+
+impl<F, ResponseBody, Error> Future for CatchPanic<F>
+where
+    F: Future<Output = Result<http::Response<ResponseBody>, Error>>,
+    ResponseBody: Default,
+{
+    type Output = Result<http::Response<ResponseBody>, Error>;
+
+    fn poll(mut self: Pin<&mut Self>, context: &mut Context<'_>) -> Poll<Self::Output> {
+        let inner = self.0.as_mut();
+        match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| inner.poll(context))) {
+            Ok(poll) => poll,
+            Err(_) => {
+                tracing::error!("a call's handler panicked; answered INTERNAL");
+                Poll::Ready(Ok(Status::internal("internal error").into_http()))
             }
         }
     }
@@ -234,5 +257,23 @@ where
                 Box::pin(async move { Ok(with_request_id(refused.into_http(), &request_id)) })
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_panicking_handler_answers_internal() {
+        let handler = async {
+            if std::hint::black_box(true) {
+                panic!("handler bug");
+            }
+            Ok::<http::Response<String>, ()>(http::Response::new(String::new()))
+        };
+        let response = CatchPanic(Box::pin(handler)).await.expect("an answer, not an error");
+        let code = response.headers().get("grpc-status").expect("a gRPC status");
+        assert_eq!(code, "13", "INTERNAL");
     }
 }

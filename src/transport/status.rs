@@ -39,12 +39,15 @@ pub fn invalid(violations: Vec<FieldViolation>) -> Status {
     Status::with_error_details(Code::InvalidArgument, summary.join("; "), details)
 }
 
-/// An identifier the call cannot do without.
+/// An identifier the call cannot do without: present, and shaped as stored IDs are (an ID no
+/// entity can have is a bad argument, not a missing entity).
 pub fn required_id(field: &str, value: &str) -> Result<(), Status> {
-    if value.is_empty() {
-        Err(invalid_field(field, "is required"))
-    } else {
+    let mut violations = crate::domain::roster::Violations::default();
+    crate::domain::roster::check_id(&mut violations, field, value);
+    if violations.0.is_empty() {
         Ok(())
+    } else {
+        Err(invalid(violations.0))
     }
 }
 
@@ -57,11 +60,14 @@ pub fn to_status(error: AppError) -> Status {
     match error {
         AppError::Invalid(violations) => invalid(violations),
         AppError::NotFound { entity, id, field } => {
+            // The ID is echoed shortened: statuses travel in HTTP/2 headers.
+            let id = shortened(&id);
             let details =
                 ErrorDetails::with_resource_info(entity, id.clone(), "", format!("no {entity} with this ID ({field})"));
             Status::with_error_details(Code::NotFound, format!("{field}: {entity} {id:?} not found"), details)
         }
         AppError::OwnedElsewhere { field, description } => {
+            let (field, description) = (shortened(&field), shortened(&description));
             let details = ErrorDetails::with_precondition_failure(vec![tonic_types::PreconditionViolation::new(
                 "SOURCE_OWNED",
                 field.clone(),

@@ -175,8 +175,8 @@ async fn every_committed_write_is_recorded_with_its_caller(backend: Backend) {
     assert_eq!(entities(&events[3]), [(Shift, "w-1"), (Shift, "w-2"), (Source, "wfm")]);
     assert!(events[3].summary.contains("shifts 2 created, 0 updated, 0 deleted"), "{}", events[3].summary);
     assert_eq!(entities(&events[4]), [(Org, "acme")]);
-    assert_eq!(entities(&events[5]), [(Agent, "a-1"), (Org, "acme"), (Ticket, "acme/T-7")]);
-    assert_eq!(entities(&events[6]), [(Agent, "a-1"), (Org, "acme"), (Ticket, "acme/T-7")]);
+    assert_eq!(entities(&events[5]), [(Org, "acme"), (Agent, "a-1"), (Ticket, "acme/T-7")]);
+    assert_eq!(entities(&events[6]), [(Org, "acme"), (Agent, "a-1"), (Ticket, "acme/T-7")]);
     // Deleting an agent records the entries that went with it.
     assert_eq!(entities(&events[7]), [(Agent, "a-2"), (Shift, "w-2")]);
     for event in &events {

@@ -201,15 +201,22 @@ async fn tls_serves_tokens_and_certificates_and_names_certificate_callers() {
         .unwrap_err();
     assert_eq!(stranger.code(), Code::Unauthenticated);
 
-    // A certificate from another CA is refused by the TLS layer itself.
+    // A certificate from another CA is refused by the TLS layer itself. Under TLS 1.3 the client
+    // may learn it only from its first call, whose failure then depends on timing (the server's
+    // alert or the closed connection); either way nothing gets through, which the audit trail
+    // below confirms.
     let rogue = match tls_channel(server.address, pki.client(Some("rogue"))).await {
-        Err(_) => true,
-        Ok(channel) => pb::roster_service_client::RosterServiceClient::new(with_token(channel, None))
+        Err(_) => Ok(()),
+        Ok(channel) => match pb::roster_service_client::RosterServiceClient::new(with_token(channel, None))
             .upsert_agents(agents_request("a-5"))
             .await
-            .is_err_and(|status| status.code() == Code::Unavailable || status.code() == Code::Unknown),
+        {
+            Ok(_) => Err("the write went through".to_owned()),
+            Err(status) if status.code() == Code::Unauthenticated => Err(format!("served, then refused: {status:?}")),
+            Err(_) => Ok(()),
+        },
     };
-    assert!(rogue, "a certificate from an untrusted CA got through");
+    assert_eq!(rogue, Ok(()), "a certificate from an untrusted CA got past the handshake");
 
     // The audit trail names the certificate's subject for its write.
     let channel = tls_channel(server.address, pki.client(None)).await.unwrap();
