@@ -351,17 +351,17 @@ impl RawSettings {
     }
 }
 
+fn role_setting(setting: &str, name: &str) -> Result<Role, ConfigError> {
+    Role::named(name)
+        .ok_or_else(|| config_error(setting, format!("{name:?} is not roster-writer, ticket-reader, manager or admin")))
+}
+
 impl RawAuth {
     fn validate(self) -> Result<AuthSettings, ConfigError> {
         let mut tokens = Vec::with_capacity(self.tokens.len());
         for (token_idx, token) in self.tokens.into_iter().enumerate() {
             let setting = |field: &str| format!("auth.tokens[{token_idx}].{field}");
-            let role = Role::named(&token.role).ok_or_else(|| {
-                config_error(
-                    &setting("role"),
-                    format!("{:?} is not roster-writer, ticket-reader, manager or admin", token.role),
-                )
-            })?;
+            let role = role_setting(&setting("role"), &token.role)?;
             if token.sha256.len() != 64 || !token.sha256.chars().all(|c| c.is_ascii_hexdigit()) {
                 return Err(config_error(&setting("sha256"), "is not the 64 hex digits of a SHA-256 hash"));
             }
@@ -373,12 +373,7 @@ impl RawAuth {
         let mut certificates = Vec::with_capacity(self.certificates.len());
         for (certificate_idx, certificate) in self.certificates.into_iter().enumerate() {
             let setting = |field: &str| format!("auth.certificates[{certificate_idx}].{field}");
-            let role = Role::named(&certificate.role).ok_or_else(|| {
-                config_error(
-                    &setting("role"),
-                    format!("{:?} is not roster-writer, ticket-reader, manager or admin", certificate.role),
-                )
-            })?;
+            let role = role_setting(&setting("role"), &certificate.role)?;
             if certificate.common_name.is_empty() {
                 return Err(config_error(&setting("common_name"), "is required"));
             }

@@ -265,6 +265,28 @@ pub fn org(org_id: &str, region: &str, plan: pb::Plan) -> pb::Org {
     pb::Org { org_id: org_id.into(), cloud_region: region.into(), plan: plan as i32, ..Default::default() }
 }
 
+/// Seeds `app` with the org `acme` (EEA_ONLY, Dublin region), the Irish agent `ie-1`, and, when
+/// `with_shift`, her shift `day` on 2026-12-07 08:00-16:00 UTC.
+pub async fn seed_acme_with_ie_1(app: &TestApp, with_shift: bool) {
+    let (mut policy, mut roster) = (app.policy.clone(), app.roster.clone());
+    policy.upsert_org(pb::UpsertOrgRequest { org: Some(org("acme", "eu-west-1", pb::Plan::EeaOnly)) }).await.unwrap();
+    roster
+        .upsert_agents(pb::UpsertAgentsRequest {
+            agents: vec![agent("ie-1", "IE", "Europe/Dublin")],
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    if with_shift {
+        roster
+            .upsert_shifts(pb::UpsertShiftsRequest {
+                shifts: vec![one_off("day", "ie-1", "2026-12-07T08:00:00Z", "2026-12-07T16:00:00Z")],
+            })
+            .await
+            .unwrap();
+    }
+}
+
 /// The field paths of an INVALID_ARGUMENT status's BadRequest details.
 pub fn violated_fields(status: &tonic::Status) -> Vec<String> {
     use tonic_types::StatusExt;

@@ -74,16 +74,8 @@ fn clear(code: Code) -> bool {
 
 async fn malformed_requests_get_a_clear_status_and_change_nothing(backend: Backend) {
     let Some(spawned) = spawn_app(backend).await else { return };
-    let (mut policy, mut roster, mut tickets) =
-        (spawned.app.policy.clone(), spawned.app.roster.clone(), spawned.app.tickets.clone());
-    policy.upsert_org(pb::UpsertOrgRequest { org: Some(org("acme", "eu-west-1", pb::Plan::EeaOnly)) }).await.unwrap();
-    roster
-        .upsert_agents(pb::UpsertAgentsRequest {
-            agents: vec![agent("ie-1", "IE", "Europe/Dublin")],
-            ..Default::default()
-        })
-        .await
-        .unwrap();
+    crate::helpers::seed_acme_with_ie_1(&spawned.app, false).await;
+    let (mut roster, mut tickets) = (spawned.app.roster.clone(), spawned.app.tickets.clone());
 
     let mut runner = TestRunner::new(Config { cases: 64, failure_persistence: None, ..Config::default() });
     let strategy = (

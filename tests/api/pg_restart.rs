@@ -14,7 +14,7 @@ use tonic::Code;
 use tonic_health::pb::health_client::HealthClient;
 use tonic_health::pb::HealthCheckRequest;
 
-use crate::helpers::{agent, one_off, org, spawn_app_on, TestDatabase};
+use crate::helpers::{one_off, spawn_app_on, TestDatabase};
 
 /// A PostgreSQL cluster of the test's own, run by the `postgres` system user when the tests run
 /// as root (initdb refuses root). Stopped and removed on drop.
@@ -52,16 +52,21 @@ impl PrivateCluster {
         Some(cluster)
     }
 
-    fn run(&self, program: &str, arguments: &[&str]) {
+    /// One of PostgreSQL's programs, run as the user that owns the cluster.
+    fn command(&self, program: &str) -> Command {
         let path = self.bin.join(program);
-        let mut command = if self.as_postgres_user {
+        if self.as_postgres_user {
             let mut command = Command::new("runuser");
             command.args(["-u", "postgres", "--"]).arg(&path);
             command
         } else {
             Command::new(&path)
-        };
-        let output = command.args(arguments).output().unwrap_or_else(|error| panic!("running {program}: {error}"));
+        }
+    }
+
+    fn run(&self, program: &str, arguments: &[&str]) {
+        let output =
+            self.command(program).args(arguments).output().unwrap_or_else(|error| panic!("running {program}: {error}"));
         assert!(
             output.status.success(),
             "{program} {arguments:?} failed: {}{}",
@@ -92,16 +97,8 @@ impl PrivateCluster {
 
 impl Drop for PrivateCluster {
     fn drop(&mut self) {
-        let path = self.bin.join("pg_ctl");
         let data = self.data.display().to_string();
-        let mut command = if self.as_postgres_user {
-            let mut command = Command::new("runuser");
-            command.args(["-u", "postgres", "--"]).arg(&path);
-            command
-        } else {
-            Command::new(&path)
-        };
-        let _ = command.args(["-D", &data, "-m", "immediate", "stop"]).output();
+        let _ = self.command("pg_ctl").args(["-D", &data, "-m", "immediate", "stop"]).output();
     }
 }
 
@@ -155,21 +152,8 @@ async fn a_postgres_restart_under_load_keeps_reads_and_fails_writes_as_unavailab
     let Some(cluster) = PrivateCluster::start() else { return };
     let database = TestDatabase::external(cluster.url("postgres"));
     let app = spawn_app_on(&database, "").await;
-    let (mut policy, mut roster) = (app.policy.clone(), app.roster.clone());
-    policy.upsert_org(pb::UpsertOrgRequest { org: Some(org("acme", "eu-west-1", pb::Plan::EeaOnly)) }).await.unwrap();
-    roster
-        .upsert_agents(pb::UpsertAgentsRequest {
-            agents: vec![agent("ie-1", "IE", "Europe/Dublin")],
-            ..Default::default()
-        })
-        .await
-        .unwrap();
-    roster
-        .upsert_shifts(pb::UpsertShiftsRequest {
-            shifts: vec![one_off("day", "ie-1", "2026-12-07T08:00:00Z", "2026-12-07T16:00:00Z")],
-        })
-        .await
-        .unwrap();
+    crate::helpers::seed_acme_with_ie_1(&app, true).await;
+    let mut roster = app.roster.clone();
 
     // Load: readers asking DecideTicket back to back, and a writer adding a shift every 20 ms.
     let stop = Arc::new(AtomicBool::new(false));

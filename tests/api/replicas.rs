@@ -33,15 +33,8 @@ async fn a_write_through_one_replica_is_seen_by_the_other_within_a_second() {
     let Some(database) = create_database(Backend::Postgres) else { return };
     let first = spawn_app_on(&database, "").await;
     let second = spawn_app_on(&database, "").await;
-    let (mut policy, mut roster) = (first.policy.clone(), first.roster.clone());
-    policy.upsert_org(pb::UpsertOrgRequest { org: Some(org("acme", "eu-west-1", pb::Plan::EeaOnly)) }).await.unwrap();
-    roster
-        .upsert_agents(pb::UpsertAgentsRequest {
-            agents: vec![agent("ie-1", "IE", "Europe/Dublin")],
-            ..Default::default()
-        })
-        .await
-        .unwrap();
+    crate::helpers::seed_acme_with_ie_1(&first, false).await;
+    let mut roster = first.roster.clone();
     let mut other_tickets = second.tickets.clone();
     // Wait until the org has reached the second replica, then time one write.
     let deadline = Instant::now() + Duration::from_secs(5);
@@ -135,21 +128,8 @@ async fn a_replica_that_loses_the_database_keeps_answering_and_says_so() {
     let proxy = CuttableProxy::start(postgres_address(&database)).await;
     let proxied = crate::helpers::TestDatabase::external(through_proxy(&database, proxy.port));
     let app = spawn_app_on(&proxied, "").await;
-    let (mut policy, mut roster, mut tickets) = (app.policy.clone(), app.roster.clone(), app.tickets.clone());
-    policy.upsert_org(pb::UpsertOrgRequest { org: Some(org("acme", "eu-west-1", pb::Plan::EeaOnly)) }).await.unwrap();
-    roster
-        .upsert_agents(pb::UpsertAgentsRequest {
-            agents: vec![agent("ie-1", "IE", "Europe/Dublin")],
-            ..Default::default()
-        })
-        .await
-        .unwrap();
-    roster
-        .upsert_shifts(pb::UpsertShiftsRequest {
-            shifts: vec![one_off("day", "ie-1", "2026-12-07T08:00:00Z", "2026-12-07T16:00:00Z")],
-        })
-        .await
-        .unwrap();
+    crate::helpers::seed_acme_with_ie_1(&app, true).await;
+    let (mut roster, mut tickets) = (app.roster.clone(), app.tickets.clone());
     let serving = tonic_health::ServingStatus::Serving as i32;
     assert_eq!(database_health(app.channel.clone()).await, serving);
 
