@@ -10,7 +10,7 @@ use std::time::Duration;
 use arc_swap::ArcSwap;
 use tokio::sync::Mutex;
 
-use crate::audit::{Actor, AuditEvent, AuditQuery, AuditRecord, Entity, EntityKind};
+use crate::audit::{ticket_entity, Actor, AuditEvent, AuditQuery, AuditRecord, Entity, EntityKind};
 use crate::clock;
 use crate::domain::coverage::{self, CoverageQuestion, Gap, OnShift, RequirementCoverage};
 use crate::domain::decision::{self, AccessDecision, DecisionError, TicketDecision, TicketQuestion};
@@ -106,9 +106,13 @@ fn decision_error(error: DecisionError) -> AppError {
 fn consent_entities(org_id: &str, ticket_id: &str, agent_id: &str) -> Vec<Entity> {
     vec![
         Entity::new(EntityKind::Org, org_id),
-        Entity::new(EntityKind::Ticket, format!("{org_id}/{ticket_id}")),
+        ticket_entity(org_id, ticket_id),
         Entity::new(EntityKind::Agent, agent_id),
     ]
+}
+
+fn count_of(entities: &[Entity], kind: EntityKind) -> usize {
+    entities.iter().filter(|entity| entity.kind == kind).count()
 }
 
 fn counts_summary(what: &str, counts: UpsertCounts) -> String {
@@ -508,7 +512,7 @@ impl App {
     pub async fn delete_org(&self, actor: &Actor, org_id: String) -> Result<(), AppError> {
         self.write(actor, "org_id", move |connection| {
             let mut affected = storage::delete_org(connection, &org_id)?;
-            let summary = format!("org deleted with {} consents", affected.len());
+            let summary = format!("org deleted with {} consents", count_of(&affected, EntityKind::Ticket));
             affected.push(Entity::new(EntityKind::Org, org_id));
             Ok(((), AuditRecord::new(summary, affected)))
         })
@@ -561,7 +565,12 @@ impl App {
     pub async fn delete_agent(&self, actor: &Actor, agent_id: String) -> Result<(), AppError> {
         self.write(actor, "agent_id", move |connection| {
             let mut affected = storage::delete_agent(connection, &agent_id)?;
-            let summary = format!("agent deleted with {} shifts, time off and consents", affected.len());
+            let summary = format!(
+                "agent deleted with {} shifts, {} time off entries and {} consents",
+                count_of(&affected, EntityKind::Shift),
+                count_of(&affected, EntityKind::TimeOff),
+                count_of(&affected, EntityKind::Ticket)
+            );
             affected.push(Entity::new(EntityKind::Agent, agent_id));
             Ok(((), AuditRecord::new(summary, affected)))
         })

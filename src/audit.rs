@@ -24,7 +24,8 @@ pub enum EntityKind {
     Agent,
     Shift,
     TimeOff,
-    /// A ticket, named by `<org id>/<ticket id>`: ticket IDs are unique only within an org.
+    /// A ticket, named by `<org id> <ticket id>` (see `ticket_entity`): ticket IDs are unique only
+    /// within an org.
     Ticket,
     /// A WFM source whose window a sync replaced.
     Source,
@@ -54,6 +55,12 @@ impl EntityKind {
     pub fn named(name: &str) -> Option<EntityKind> {
         EntityKind::ALL.into_iter().find(|kind| kind.name() == name)
     }
+}
+
+/// The entity of a ticket: `<org id> <ticket id>`. IDs never hold whitespace, so the space
+/// separates the two unambiguously (a `/` would not: IDs may contain one).
+pub fn ticket_entity(org_id: &str, ticket_id: &str) -> Entity {
+    Entity::new(EntityKind::Ticket, format!("{org_id} {ticket_id}"))
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]

@@ -237,10 +237,11 @@ impl RawSettings {
                 token_file: lookup("EEA_COVERAGE_TOKEN_FILE"),
                 reflection: None,
             },
+            // An empty variable leaves the file's TLS setting alone: it must not turn TLS off.
             tls: RawTls {
-                cert_file: lookup("EEA_COVERAGE_TLS_CERT_FILE"),
-                key_file: lookup("EEA_COVERAGE_TLS_KEY_FILE"),
-                client_ca_file: lookup("EEA_COVERAGE_TLS_CLIENT_CA_FILE"),
+                cert_file: lookup("EEA_COVERAGE_TLS_CERT_FILE").filter(|value| !value.is_empty()),
+                key_file: lookup("EEA_COVERAGE_TLS_KEY_FILE").filter(|value| !value.is_empty()),
+                client_ca_file: lookup("EEA_COVERAGE_TLS_CLIENT_CA_FILE").filter(|value| !value.is_empty()),
                 require_client_certificate: None,
             },
         }
@@ -376,6 +377,12 @@ impl RawAuth {
             let role = role_setting(&setting("role"), &certificate.role)?;
             if certificate.common_name.is_empty() {
                 return Err(config_error(&setting("common_name"), "is required"));
+            }
+            if certificates.iter().any(|known: &CertificateEntry| known.common_name == certificate.common_name) {
+                return Err(config_error(
+                    &setting("common_name"),
+                    format!("{:?} is listed twice", certificate.common_name),
+                ));
             }
             certificates.push(CertificateEntry { common_name: certificate.common_name, role });
         }
@@ -513,6 +520,13 @@ mod tests {
         let raw: RawSettings =
             toml::from_str("[[auth.certificates]]\ncommon_name = \"wfm\"\nrole = \"boss\"\n").unwrap();
         assert_eq!(raw.validate().unwrap_err().setting, "auth.certificates[0].role");
+        let raw: RawSettings = toml::from_str(
+            "[tls]\ncert_file = \"s.pem\"\nkey_file = \"s.key\"\nclient_ca_file = \"ca.pem\"\n\
+             [[auth.certificates]]\ncommon_name = \"wfm\"\nrole = \"admin\"\n\
+             [[auth.certificates]]\ncommon_name = \"wfm\"\nrole = \"manager\"\n",
+        )
+        .unwrap();
+        assert_eq!(raw.validate().unwrap_err().setting, "auth.certificates[1].common_name");
         let raw: RawSettings = toml::from_str("[limits]\ncall_timeout_secs = 5\n").unwrap();
         assert_eq!(raw.validate().unwrap().limits.call_timeout, std::time::Duration::from_secs(5));
     }

@@ -104,6 +104,12 @@ fn accepted_tokens(auth: &AuthSettings) -> Result<Vec<TokenEntry>, StartupError>
     if !auth.tokens.is_empty() {
         return Ok(auth.tokens.clone());
     }
+    if !auth.certificates.is_empty() {
+        // Callers are configured by certificate only: no token, not even a generated one, opens
+        // a door beside them.
+        tracing::info!("no tokens are configured: callers authenticate by client certificate only");
+        return Ok(Vec::new());
+    }
     let path = &auth.token_file;
     let token_error = |error: std::io::Error| StartupError::TokenFile { path: path.display().to_string(), error };
     let token = match std::fs::read_to_string(path) {

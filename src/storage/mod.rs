@@ -16,7 +16,7 @@ use diesel::prelude::*;
 use diesel::r2d2::{ManageConnection, Pool, PooledConnection};
 use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
 
-use crate::audit::{Entity, EntityKind};
+use crate::audit::{ticket_entity, Entity, EntityKind};
 use crate::domain::interval::Interval;
 use crate::domain::roster::{Agent, Consent, Org, Shift, TimeOff};
 use crate::domain::sync::{diff_entries, EntryChanges, SyncChanges, SyncEntry};
@@ -241,8 +241,10 @@ impl ManageConnection for ConnectionManager {
         connection.batch_execute("SELECT 1").map_err(StorageError::Query)
     }
 
+    /// A connection given back while its thread panics may still be inside a transaction: it is
+    /// closed (which rolls the transaction back), never reused.
     fn has_broken(&self, _connection: &mut AnyConnection) -> bool {
-        false
+        std::thread::panicking()
     }
 }
 
@@ -537,14 +539,20 @@ pub fn upsert_org(connection: &mut AnyConnection, org: &Org) -> Result<bool, Sto
     Ok(n_updated == 0)
 }
 
-/// Deletes an org and its consents; returns the tickets whose consents went with it.
+/// Deletes an org and its consents; returns the tickets and agents of the consents that went
+/// with it.
 pub fn delete_org(connection: &mut AnyConnection, org_id: &str) -> Result<Vec<Entity>, StorageError> {
-    let tickets: Vec<String> =
-        consents::table.select(consents::ticket_id).filter(consents::org_id.eq(org_id)).load(connection)?;
+    let consented: Vec<(String, String)> = consents::table
+        .select((consents::ticket_id, consents::agent_id))
+        .filter(consents::org_id.eq(org_id))
+        .load(connection)?;
     diesel::delete(consents::table.filter(consents::org_id.eq(org_id))).execute(connection)?;
     let n_deleted = diesel::delete(orgs::table.find(org_id)).execute(connection)?;
     not_found_unless(n_deleted, "org", org_id)?;
-    Ok(tickets.into_iter().map(|ticket_id| Entity::new(EntityKind::Ticket, format!("{org_id}/{ticket_id}"))).collect())
+    Ok(consented
+        .into_iter()
+        .flat_map(|(ticket_id, agent_id)| [ticket_entity(org_id, &ticket_id), Entity::new(EntityKind::Agent, agent_id)])
+        .collect())
 }
 
 fn not_found_unless(n_rows: usize, entity: &'static str, id: &str) -> Result<(), StorageError> {
@@ -664,7 +672,7 @@ pub fn upsert_agents(connection: &mut AnyConnection, batch: &[Agent]) -> Result<
 
 /// Deletes an agent with its location changes, shifts, time off and consents (a reused ID must
 /// not inherit a consent given for someone else).
-/// Returns the entries and consent tickets that went with it.
+/// Returns the entries that went with it, and the tickets and orgs of its consents.
 pub fn delete_agent(connection: &mut AnyConnection, agent_id: &str) -> Result<Vec<Entity>, StorageError> {
     let shift_ids: Vec<String> =
         shifts::table.select(shifts::shift_id).filter(shifts::agent_id.eq(agent_id)).load(connection)?;
@@ -682,8 +690,9 @@ pub fn delete_agent(connection: &mut AnyConnection, agent_id: &str) -> Result<Ve
     not_found_unless(n_deleted, "agent", agent_id)?;
     let shifts = shift_ids.into_iter().map(|id| Entity::new(EntityKind::Shift, id));
     let time_off = time_off_ids.into_iter().map(|id| Entity::new(EntityKind::TimeOff, id));
-    let tickets =
-        tickets.into_iter().map(|(org_id, ticket_id)| Entity::new(EntityKind::Ticket, format!("{org_id}/{ticket_id}")));
+    let tickets = tickets
+        .into_iter()
+        .flat_map(|(org_id, ticket_id)| [ticket_entity(&org_id, &ticket_id), Entity::new(EntityKind::Org, org_id)]);
     Ok(shifts.chain(time_off).chain(tickets).collect())
 }
 

@@ -148,8 +148,17 @@ const DEFAULT_AUDIT_PAGE_SIZE: usize = 50;
 const MAX_AUDIT_PAGE_SIZE: usize = 200;
 
 fn audit_query(request: pb::ListAuditEventsRequest) -> Result<AuditQuery, Status> {
-    let pb::ListAuditEventsRequest { page_size, page_token, caller, rpc, since, until, entity_kind, entity_id } =
-        request;
+    let pb::ListAuditEventsRequest {
+        page_size,
+        page_token,
+        caller,
+        rpc,
+        since,
+        until,
+        entity_kind,
+        entity_id,
+        after_sequence: after_sequence_filter,
+    } = request;
     let page = page_request(page_size, &page_token)?;
     let limit = if page_size == 0 { DEFAULT_AUDIT_PAGE_SIZE } else { page.size.min(MAX_AUDIT_PAGE_SIZE) };
     let after_sequence = match page.after {
@@ -159,6 +168,15 @@ fn audit_query(request: pb::ListAuditEventsRequest) -> Result<AuditQuery, Status
         None => None,
     };
     let mut violations = Vec::new();
+    if after_sequence_filter < 0 {
+        violations.push(FieldViolation::new("after_sequence", "must not be negative"));
+    }
+    // A page token and `after_sequence` both move the start: the later one holds.
+    let after_sequence = match (after_sequence, after_sequence_filter) {
+        (token, 0) => token,
+        (Some(token), filter) => Some(token.max(filter)),
+        (None, filter) => Some(filter),
+    };
     let since = instant_field("since", since, &mut violations);
     let until = instant_field("until", until, &mut violations);
     let kind = match pb::AuditEntityKind::try_from(entity_kind) {

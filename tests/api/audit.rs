@@ -142,6 +142,27 @@ async fn every_committed_write_is_recorded_with_its_caller(backend: Backend) {
         .await
         .unwrap();
     writer.delete_agent(pb::DeleteAgentRequest { agent_id: "a-2".into() }).await.unwrap();
+    let second_consent = pb::Consent {
+        org_id: "acme".into(),
+        ticket_id: "T-8".into(),
+        agent_id: "a-1".into(),
+        expires_at: Some(timestamp("2027-01-01T00:00:00Z")),
+    };
+    admin_policy.grant_consent(pb::GrantConsentRequest { consent: Some(second_consent) }).await.unwrap();
+    writer
+        .upsert_time_off(pb::UpsertTimeOffRequest {
+            time_off: vec![pb::TimeOff {
+                time_off_id: "leave-1".into(),
+                agent_id: "a-1".into(),
+                starts_at: Some(timestamp("2026-12-24T00:00:00Z")),
+                ends_at: Some(timestamp("2026-12-27T00:00:00Z")),
+            }],
+        })
+        .await
+        .unwrap();
+    writer.delete_time_off(pb::DeleteTimeOffRequest { time_off_id: "leave-1".into() }).await.unwrap();
+    // Deleting the org takes its remaining consent with it.
+    admin_policy.delete_org(pb::DeleteOrgRequest { org_id: "acme".into() }).await.unwrap();
 
     let events = all_events(&mut admin_policy, pb::ListAuditEventsRequest::default()).await;
     let summary: Vec<(&str, &str)> = events.iter().map(|event| (event.caller.as_str(), event.rpc.as_str())).collect();
@@ -156,6 +177,10 @@ async fn every_committed_write_is_recorded_with_its_caller(backend: Backend) {
             ("token:test-admin", "eeacoverage.v1.PolicyService/GrantConsent"),
             ("token:test-admin", "eeacoverage.v1.PolicyService/RevokeConsent"),
             ("token:test-roster-writer", "eeacoverage.v1.RosterService/DeleteAgent"),
+            ("token:test-admin", "eeacoverage.v1.PolicyService/GrantConsent"),
+            ("token:test-roster-writer", "eeacoverage.v1.RosterService/UpsertTimeOff"),
+            ("token:test-roster-writer", "eeacoverage.v1.RosterService/DeleteTimeOff"),
+            ("token:test-admin", "eeacoverage.v1.PolicyService/DeleteOrg"),
         ]
     );
     assert!(events.windows(2).all(|pair| pair[0].sequence < pair[1].sequence), "sequences increase");
@@ -167,7 +192,7 @@ async fn every_committed_write_is_recorded_with_its_caller(backend: Backend) {
     distinct.dedup();
     assert_eq!(distinct.len(), request_ids.len(), "generated request IDs are distinct");
 
-    use pb::AuditEntityKind::{Agent, Org, Shift, Source, Ticket};
+    use pb::AuditEntityKind::{Agent, Org, Shift, Source, Ticket, TimeOff};
     assert_eq!(entities(&events[0]), [(Agent, "a-1"), (Agent, "a-2")]);
     assert_eq!(events[0].summary, "agents: 2 created, 0 updated");
     assert_eq!(entities(&events[1]), [(Shift, "s-1"), (Shift, "s-2")]);
@@ -175,10 +200,33 @@ async fn every_committed_write_is_recorded_with_its_caller(backend: Backend) {
     assert_eq!(entities(&events[3]), [(Shift, "w-1"), (Shift, "w-2"), (Source, "wfm")]);
     assert!(events[3].summary.contains("shifts 2 created, 0 updated, 0 deleted"), "{}", events[3].summary);
     assert_eq!(entities(&events[4]), [(Org, "acme")]);
-    assert_eq!(entities(&events[5]), [(Org, "acme"), (Agent, "a-1"), (Ticket, "acme/T-7")]);
-    assert_eq!(entities(&events[6]), [(Org, "acme"), (Agent, "a-1"), (Ticket, "acme/T-7")]);
+    // A ticket is named with its org, apart by a space, which no ID may hold.
+    assert_eq!(entities(&events[5]), [(Org, "acme"), (Agent, "a-1"), (Ticket, "acme T-7")]);
+    assert_eq!(entities(&events[6]), [(Org, "acme"), (Agent, "a-1"), (Ticket, "acme T-7")]);
     // Deleting an agent records the entries that went with it.
     assert_eq!(entities(&events[7]), [(Agent, "a-2"), (Shift, "w-2")]);
+    assert_eq!(entities(&events[8]), [(Org, "acme"), (Agent, "a-1"), (Ticket, "acme T-8")]);
+    assert_eq!(entities(&events[9]), [(TimeOff, "leave-1")]);
+    assert_eq!(events[9].summary, "time off entries: 1 created, 0 updated");
+    assert_eq!(entities(&events[10]), [(TimeOff, "leave-1")]);
+    // Deleting an org records the consents' tickets and agents that went with it.
+    assert_eq!(entities(&events[11]), [(Org, "acme"), (Agent, "a-1"), (Ticket, "acme T-8")]);
+    assert_eq!(events[11].summary, "org deleted with 1 consents");
+
+    // Following the trail by sequence: nothing after the last event, everything after the first.
+    let last = events.last().unwrap().sequence;
+    let after_last = admin_policy
+        .list_audit_events(pb::ListAuditEventsRequest { after_sequence: last, ..Default::default() })
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(after_last.events.is_empty());
+    let after_first = all_events(
+        &mut admin_policy,
+        pb::ListAuditEventsRequest { after_sequence: events[0].sequence, ..Default::default() },
+    )
+    .await;
+    assert_eq!(after_first.len(), events.len() - 1);
     for event in &events {
         assert_eq!(event.affected_count, event.affected.len() as i64);
         let recorded = event.recorded_at.expect("a recording time");
