@@ -74,7 +74,7 @@ pub struct TokenTable {
 /// The verified client certificate of a TLS connection, as far as access needs it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PresentedCertificate {
-    /// The subject, as an RFC 4514 string: names the caller.
+    /// The subject, as x509-parser prints it (`CN=wfm-sync, O=Acme`): names the caller.
     pub subject: String,
     /// The subject's common name, when it has one: picks the role.
     pub common_name: Option<String>,
