@@ -112,6 +112,49 @@ pub fn create_database(backend: Backend) -> Option<TestDatabase> {
     }
 }
 
+/// Every display name a test agent gets starts with this (see `agent`), so the log scan below
+/// recognises one wherever it turns up.
+pub const DISPLAY_NAME_MARKER: &str = "Display Name ";
+
+/// Log lines, from the whole suite at TRACE level, that held a display name.
+static LEAKED_LOG_LINES: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
+
+/// A log sink that keeps nothing but the lines holding a display name.
+struct ScanningWriter;
+
+impl std::io::Write for ScanningWriter {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        let line = String::from_utf8_lossy(bytes);
+        if line.contains(DISPLAY_NAME_MARKER) {
+            LEAKED_LOG_LINES.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).push(line.into_owned());
+        }
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// The whole integration suite runs with every log line, at every level and from every crate,
+/// formatted and scanned for display names; a server's test fails when it stops (see
+/// `TestApp`'s drop) if any line held one.
+fn scan_logs_of_the_whole_suite() {
+    static INSTALLED: std::sync::Once = std::sync::Once::new();
+    INSTALLED.call_once(|| {
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter(tracing_subscriber::EnvFilter::new("trace"))
+            .with_writer(|| ScanningWriter)
+            .with_ansi(false)
+            .try_init();
+    });
+}
+
+fn assert_no_display_name_was_logged() {
+    let leaked = LEAKED_LOG_LINES.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    assert!(leaked.is_empty(), "{} log lines held a display name; the first: {}", leaked.len(), leaked[0]);
+}
+
 /// A running server and clients for it. Dropping it stops the server.
 pub struct TestApp {
     pub roster: pb::roster_service_client::RosterServiceClient<AuthChannel>,
@@ -143,11 +186,15 @@ impl Drop for TestApp {
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
         }
+        if !std::thread::panicking() {
+            assert_no_display_name_was_logged();
+        }
     }
 }
 
 /// Starts a server on `database` with extra settings as TOML (for example plan settings).
 pub async fn spawn_app_on(database: &TestDatabase, extra_toml: &str) -> TestApp {
+    scan_logs_of_the_whole_suite();
     let raw: RawSettings = toml::from_str(extra_toml).expect("test settings parse");
     let overrides = RawSettings {
         listen: Some("127.0.0.1:0".into()),
@@ -217,7 +264,7 @@ pub fn timestamp(text: &str) -> prost_types::Timestamp {
 pub fn agent(agent_id: &str, country: &str, time_zone: &str) -> pb::Agent {
     pb::Agent {
         agent_id: agent_id.into(),
-        display_name: format!("Display Name {agent_id}"),
+        display_name: format!("{DISPLAY_NAME_MARKER}{agent_id}"),
         country: country.into(),
         time_zone: time_zone.into(),
         severities: vec![],
