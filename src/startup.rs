@@ -71,6 +71,8 @@ async fn open_store(url: &DatabaseUrl) -> Result<Store, StartupError> {
     }
 }
 
+const TLS_HANDSHAKE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
 /// The TLS configuration of the listener, its files read and checked now: a bad certificate or
 /// key stops the start with the setting named, not the first handshake.
 fn server_tls(tls: &TlsSettings) -> Result<tonic::transport::ServerTlsConfig, StartupError> {
@@ -79,8 +81,10 @@ fn server_tls(tls: &TlsSettings) -> Result<tonic::transport::ServerTlsConfig, St
     };
     let certificate = read("tls.cert_file", &tls.cert_file)?;
     let key = read("tls.key_file", &tls.key_file)?;
-    let mut config =
-        tonic::transport::ServerTlsConfig::new().identity(tonic::transport::Identity::from_pem(certificate, key));
+    // A client that connects and never completes the handshake is dropped after this long.
+    let mut config = tonic::transport::ServerTlsConfig::new()
+        .identity(tonic::transport::Identity::from_pem(certificate, key))
+        .timeout(TLS_HANDSHAKE_TIMEOUT);
     if let Some(client_ca_file) = &tls.client_ca_file {
         let client_ca = read("tls.client_ca_file", client_ca_file)?;
         config = config
