@@ -250,6 +250,13 @@ fn hostile_message(
     message
 }
 
+/// Whether `request` is a SyncShifts header asking for a dry run.
+fn is_dry_run(request: &prost_reflect::DynamicMessage) -> bool {
+    let Some(header) = request.get_field_by_name("header") else { return false };
+    let prost_reflect::Value::Message(header) = header.as_ref() else { return false };
+    header.get_field_by_name("dry_run").is_some_and(|dry_run| dry_run.as_bool() == Some(true))
+}
+
 /// How many audit events the server holds: every committed write adds one.
 async fn n_audit_events(
     policy: &mut pb::policy_service_client::PolicyServiceClient<crate::helpers::AuthChannel>,
@@ -305,8 +312,10 @@ async fn every_request_type_survives_hostile_values(backend: Backend) {
         let method = &methods[method_idx];
         let request = hostile_message(&method.input(), &mut Choices { numbers, next: 0 }, 0);
         let path = format!("/{}/{}", method.parent_service().full_name(), method.name());
+        // A sync whose header asks for a dry run writes nothing, even when it succeeds.
         let is_write =
-            ["Upsert", "Delete", "Grant", "Revoke", "Sync"].iter().any(|verb| method.name().starts_with(verb));
+            ["Upsert", "Delete", "Grant", "Revoke", "Sync"].iter().any(|verb| method.name().starts_with(verb))
+                && !is_dry_run(&request);
         let (channel, mut policy) = (spawned.app.authed.clone(), policy.clone());
         let result: Result<(), String> = tokio::task::block_in_place(|| {
             handle.block_on(async {
@@ -351,3 +360,27 @@ crate::on_both_backends!(
     malformed_requests_get_a_clear_status_and_change_nothing,
     every_request_type_survives_hostile_values
 );
+
+/// The hostile test's one exception to "a successful write adds an event" is read correctly.
+#[test]
+fn a_dry_run_sync_is_recognised() {
+    use prost::Message;
+    let header = |dry_run: bool| pb::SyncShiftsRequest {
+        message: Some(pb::sync_shifts_request::Message::Header(pb::SyncHeader {
+            source: "wfm".into(),
+            window_start: None,
+            window_end: None,
+            dry_run,
+        })),
+    };
+    let batch =
+        pb::SyncShiftsRequest { message: Some(pb::sync_shifts_request::Message::Batch(pb::SyncBatch::default())) };
+    let pool = prost_reflect::DescriptorPool::decode(pb::FILE_DESCRIPTOR_SET).unwrap();
+    let descriptor = pool.get_message_by_name("eeacoverage.v1.SyncShiftsRequest").unwrap();
+    let dynamic = |request: pb::SyncShiftsRequest| {
+        prost_reflect::DynamicMessage::decode(descriptor.clone(), request.encode_to_vec().as_slice()).unwrap()
+    };
+    assert!(is_dry_run(&dynamic(header(true))));
+    assert!(!is_dry_run(&dynamic(header(false))));
+    assert!(!is_dry_run(&dynamic(batch)));
+}
