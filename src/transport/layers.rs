@@ -1,5 +1,6 @@
-//! Tower layers in front of every service: authentication (bearer tokens and roles) and load
-//! shedding (a bounded number of calls in flight, RESOURCE_EXHAUSTED for the rest).
+//! Tower layers in front of every service: authentication (client certificates, bearer tokens
+//! and roles, with request IDs) and load shedding (a bounded number of calls in flight,
+//! RESOURCE_EXHAUSTED for the rest; a handler that panics answers INTERNAL).
 
 use std::future::Future;
 use std::pin::Pin;
@@ -163,9 +164,10 @@ impl RequestIds {
     }
 }
 
-/// Refuses calls without a known bearer token (UNAUTHENTICATED), or whose token's role may not
-/// make them (PERMISSION_DENIED). Health and reflection are open. Every call gets a request ID,
-/// echoed in the `x-request-id` response header; admitted calls carry a `CallContext`.
+/// Refuses calls that present neither a configured client certificate nor a known bearer token
+/// (UNAUTHENTICATED), or whose caller's role may not make them (PERMISSION_DENIED). Health and
+/// reflection are open. Every call that reaches this layer (all but those shed for load) gets a
+/// request ID, echoed in the `x-request-id` response header; admitted calls carry a `CallContext`.
 #[derive(Clone)]
 pub struct AuthLayer {
     tokens: Arc<crate::auth::TokenTable>,
