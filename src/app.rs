@@ -111,6 +111,19 @@ fn consent_entities(org_id: &str, ticket_id: &str, agent_id: &str) -> Vec<Entity
     ]
 }
 
+/// Write work that also appends its audit event, in the same transaction: `work` returns its
+/// outcome and what it touched.
+fn audited<T, F>(actor: Actor, work: F) -> impl FnOnce(&mut storage::AnyConnection) -> Result<T, StorageError>
+where
+    F: FnOnce(&mut storage::AnyConnection) -> Result<(T, AuditRecord), StorageError>,
+{
+    move |connection| {
+        let (outcome, record) = work(connection)?;
+        storage::append_audit_event(connection, &actor, &record, clock::now())?;
+        Ok(outcome)
+    }
+}
+
 fn count_of(entities: &[Entity], kind: EntityKind) -> usize {
     entities.iter().filter(|entity| entity.kind == kind).count()
 }
@@ -481,16 +494,8 @@ impl App {
         F: FnOnce(&mut storage::AnyConnection) -> Result<(T, AuditRecord), StorageError> + Send + 'static,
     {
         let _writer = self.lock_writes().await?;
-        let actor = actor.clone();
-        let outcome = self
-            .store
-            .write(move |connection| {
-                let (outcome, record) = work(connection)?;
-                storage::append_audit_event(connection, &actor, &record, clock::now())?;
-                Ok(outcome)
-            })
-            .await
-            .map_err(|error| storage_error(error, field))?;
+        let outcome =
+            self.store.write(audited(actor.clone(), work)).await.map_err(|error| storage_error(error, field))?;
         if let Err(error) = self.refresh().await {
             // The write is committed; the next successful refresh will show it.
             tracing::error!(error = %error, "snapshot refresh after a committed write failed");
@@ -682,14 +687,13 @@ impl App {
         let outcome = if request.dry_run {
             self.store.read_in_transaction(work).await
         } else {
-            let (actor, source) = (actor.clone(), request.source.clone());
+            let source = request.source.clone();
             self.store
-                .write(move |connection| {
+                .write(audited(actor.clone(), move |connection| {
                     let changes = work(connection)?;
                     let record = sync_audit_record(&source, &changes.0, &changes.1);
-                    storage::append_audit_event(connection, &actor, &record, clock::now())?;
-                    Ok(changes)
-                })
+                    Ok((changes, record))
+                }))
                 .await
         };
         let (shift_changes, time_off_changes) = outcome.map_err(|error| match error {
