@@ -18,7 +18,7 @@ use crate::domain::interval::Interval;
 use crate::domain::policy::{PlanKind, Policy, Severity};
 use crate::domain::roster::{Agent, Consent, FieldViolation, Org, Schedule, Shift, TimeOff};
 use crate::domain::snapshot::Snapshot;
-use crate::domain::sync::SyncChanges;
+use crate::domain::sync::{check_complete, IncompleteSync, SyncChanges, SyncEntryCounts};
 use crate::domain::time::Instant;
 use crate::storage::{self, StorageError, Store, UpsertCounts};
 
@@ -51,6 +51,12 @@ pub enum AppError {
     /// Another write got there first; the caller may retry.
     #[error("conflict: {0}")]
     Conflict(String),
+    /// A sync's stream carried other counts than its end message declared.
+    #[error("{0}")]
+    Incomplete(IncompleteSync),
+    /// The caller went away before the write committed; it was rolled back.
+    #[error("the caller went away before the write committed")]
+    CallerGone,
     #[error("internal error: {0}")]
     Internal(String),
 }
@@ -83,6 +89,7 @@ fn storage_error(error: StorageError, field: &str) -> AppError {
         }
         StorageError::Query(error) => AppError::Internal(error.to_string()),
         StorageError::Conflict(message) => AppError::Conflict(message),
+        StorageError::Abandoned => AppError::CallerGone,
         StorageError::OwnedBySource { field, index, id, owner } => {
             let field = if field.ends_with("_id") { field.to_owned() } else { format!("{field}[{index}]") };
             AppError::OwnedElsewhere {
@@ -161,6 +168,68 @@ pub struct SyncRequest {
     pub dry_run: bool,
     pub shifts: Vec<Shift>,
     pub time_off: Vec<TimeOff>,
+    /// What the sender says it sent, when it says so (the stream's end message).
+    pub declared_counts: Option<SyncEntryCounts>,
+}
+
+/// Whether the caller of a sync is still waiting for its answer. The call's future holds it
+/// from the moment the call arrives; when that future is dropped unfinished (the call
+/// cancelled, its deadline past, its connection lost), the caller counts as gone, and a write
+/// not yet committed rolls back. Either the presence or the sync's write task logs how the sync
+/// ended, with its request ID (`sync.outcome`).
+pub struct CallerPresence {
+    gone: Arc<AtomicBool>,
+    request_id: String,
+    stage: CallerStage,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum CallerStage {
+    /// Reading or checking the request; nothing is being written.
+    Checking,
+    /// The write task has it; that task reports how the sync ended.
+    HandedOver,
+    /// Answered.
+    Finished,
+}
+
+impl CallerPresence {
+    pub fn new(request_id: &str) -> CallerPresence {
+        CallerPresence {
+            gone: Arc::new(AtomicBool::new(false)),
+            request_id: request_id.to_owned(),
+            stage: CallerStage::Checking,
+        }
+    }
+
+    fn gone(&self) -> Arc<AtomicBool> {
+        self.gone.clone()
+    }
+
+    fn hand_over(&mut self) {
+        self.stage = CallerStage::HandedOver;
+    }
+
+    /// The call has been answered (or refused) and nothing more will be written for it.
+    pub fn finish(&mut self) {
+        self.stage = CallerStage::Finished;
+    }
+}
+
+impl Drop for CallerPresence {
+    fn drop(&mut self) {
+        if self.stage == CallerStage::Finished {
+            return;
+        }
+        self.gone.store(true, Ordering::SeqCst);
+        if self.stage == CallerStage::Checking {
+            tracing::info!(
+                request.id = %self.request_id,
+                sync.outcome = "abandoned",
+                "sync abandoned by its caller before anything was written"
+            );
+        }
+    }
 }
 
 /// The gaps one requirement gains and loses through a sync.
@@ -657,7 +726,18 @@ impl App {
 
     /// Replaces a source's entries in a window, all or nothing, and reports the gaps the change
     /// opens and closes. A dry run reports the same without writing.
-    pub async fn sync_shifts(&self, actor: &Actor, mut request: SyncRequest) -> Result<SyncReport, AppError> {
+    /// Replaces one source's window. The write runs in a task of its own, so that once it has
+    /// committed, its snapshot is swapped in even if the caller has gone; a caller that goes
+    /// away before the commit (its call cancelled, its deadline past, its connection lost: this
+    /// future dropped) makes the write roll back instead.
+    pub async fn sync_shifts(
+        self: &Arc<Self>,
+        actor: &Actor,
+        mut request: SyncRequest,
+        caller: &mut CallerPresence,
+    ) -> Result<SyncReport, AppError> {
+        let received = SyncEntryCounts { n_shifts: request.shifts.len(), n_time_off: request.time_off.len() };
+        check_complete(request.declared_counts, received).map_err(AppError::Incomplete)?;
         check_sync_entries(&request)?;
         for shift in &mut request.shifts {
             shift.source = Some(request.source.clone());
@@ -666,11 +746,6 @@ impl App {
             entry.source = Some(request.source.clone());
         }
         let request = Arc::new(request);
-        // A dry run writes nothing, so it need not wait for writers.
-        let writer = if request.dry_run { None } else { Some(self.lock_writes().await?) };
-        // The state the change is compared against, taken before it is written: a catch-up
-        // after the commit must not make the change look already applied.
-        let before = self.snapshot();
         let stored = request.clone();
         let work = move |connection: &mut storage::AnyConnection| {
             storage::sync_source(
@@ -682,20 +757,56 @@ impl App {
                 stored.dry_run,
             )
         };
-        // A dry run reads in a transaction of its own and writes nothing, not even a version or an
-        // audit event.
-        let outcome = if request.dry_run {
-            self.store.read_in_transaction(work).await
+        let (before, outcome) = if request.dry_run {
+            // A dry run reads in a transaction of its own and writes nothing, not even a version
+            // or an audit event; it need not wait for writers.
+            (self.snapshot(), self.store.read_in_transaction(work).await)
         } else {
-            let source = request.source.clone();
-            self.store
-                .write(audited(actor.clone(), move |connection| {
-                    let changes = work(connection)?;
-                    let record = sync_audit_record(&source, &changes.0, &changes.1);
-                    Ok((changes, record))
-                }))
-                .await
+            let (app, actor, source, gone) = (self.clone(), actor.clone(), request.source.clone(), caller.gone());
+            let committing = tokio::spawn(async move {
+                let writer = app.lock_writes().await?;
+                // The state the change is compared against, taken before it is written: a
+                // catch-up after the commit must not make the change look already applied.
+                let before = app.snapshot();
+                let abandoned = gone.clone();
+                let outcome = app
+                    .store
+                    .write_unless(
+                        audited(actor.clone(), move |connection| {
+                            let changes = work(connection)?;
+                            let record = sync_audit_record(&source, &changes.0, &changes.1);
+                            Ok((changes, record))
+                        }),
+                        move || abandoned.load(Ordering::SeqCst),
+                    )
+                    .await;
+                if outcome.is_ok() {
+                    if let Err(error) = app.refresh().await {
+                        // The sync is committed; the next successful refresh will show it.
+                        tracing::error!(error = %error, "snapshot refresh after a committed sync failed");
+                    }
+                }
+                drop(writer);
+                let outcome_name = match &outcome {
+                    Ok(_) => "committed",
+                    Err(StorageError::Abandoned) => "rolled_back",
+                    Err(_) => "failed",
+                };
+                if gone.load(Ordering::SeqCst) {
+                    tracing::info!(
+                        request.id = %actor.request_id,
+                        sync.outcome = outcome_name,
+                        "sync finished after its caller went away"
+                    );
+                } else {
+                    tracing::debug!(request.id = %actor.request_id, sync.outcome = outcome_name, "sync write finished");
+                }
+                Ok::<_, AppError>((before, outcome))
+            });
+            caller.hand_over();
+            committing.await.map_err(|error| AppError::Internal(format!("sync task failed: {error}")))??
         };
+        caller.finish();
         let (shift_changes, time_off_changes) = outcome.map_err(|error| match error {
             // In a sync an unknown agent makes the entry invalid, like any other bad field.
             StorageError::MissingAgent { kind, index, agent_id } => {
@@ -710,14 +821,6 @@ impl App {
             }
             other => storage_error(other, "shifts"),
         })?;
-
-        if writer.is_some() {
-            if let Err(error) = self.refresh().await {
-                // The sync is committed; the next successful refresh will show it.
-                tracing::error!(error = %error, "snapshot refresh after a committed sync failed");
-            }
-        }
-        drop(writer);
 
         // The gaps the change opens and closes, computed after the lock is released: the state
         // before with the change applied in memory, against the state before.

@@ -287,7 +287,20 @@ fn sync_messages(header: pb::SyncHeader, entries: ImportedEntries, batch_size: u
     for chunk in entries.time_off.chunks(batch_size) {
         messages.push(batch(Vec::new(), chunk.to_vec()));
     }
+    messages.push(sync_end(entries.shifts.len(), entries.time_off.len()));
     messages
+}
+
+/// The last message of a sync, declaring what it carried: the server then commits only a sync
+/// that arrived whole.
+pub fn sync_end(n_shifts: usize, n_time_off: usize) -> pb::SyncShiftsRequest {
+    let count = |n: usize| i32::try_from(n).unwrap_or(i32::MAX);
+    pb::SyncShiftsRequest {
+        message: Some(pb::sync_shifts_request::Message::End(pb::SyncEnd {
+            shift_count: count(n_shifts),
+            time_off_count: count(n_time_off),
+        })),
+    }
 }
 
 fn summary(response: &pb::SyncShiftsResponse) -> String {

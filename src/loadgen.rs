@@ -190,10 +190,12 @@ async fn seed(channel: AuthChannel, n_agents: usize, now: i64) -> Result<(), Str
             time_off: vec![],
         })),
     });
+    let end = crate::client::sync_end(shifts.len(), time_off.len());
     let leave = pb::SyncShiftsRequest {
         message: Some(pb::sync_shifts_request::Message::Batch(pb::SyncBatch { shifts: vec![], time_off })),
     };
-    let messages: Vec<_> = std::iter::once(header).chain(batches).chain(std::iter::once(leave)).collect();
+    let messages: Vec<_> =
+        std::iter::once(header).chain(batches).chain(std::iter::once(leave)).chain(std::iter::once(end)).collect();
     roster.sync_shifts(tokio_stream::iter(messages)).await.map_err(|status| status.message().to_owned())?;
     Ok(())
 }

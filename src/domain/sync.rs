@@ -50,6 +50,34 @@ pub struct SyncChanges {
     pub n_unchanged: usize,
 }
 
+/// How many entries a sync carries, of each kind.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct SyncEntryCounts {
+    pub n_shifts: usize,
+    pub n_time_off: usize,
+}
+
+/// A sync whose stream carried other counts than its end message declared: part of it was
+/// lost (or added) on the way, so none of it may be written.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "the sync's end message declares {} shifts and {} time-off entries, but {} shifts and {} time-off entries arrived",
+    declared.n_shifts, declared.n_time_off, received.n_shifts, received.n_time_off
+)]
+pub struct IncompleteSync {
+    pub declared: SyncEntryCounts,
+    pub received: SyncEntryCounts,
+}
+
+/// A sync may be written only when it carried exactly what it declared (when it declared
+/// anything: the end message is optional).
+pub fn check_complete(declared: Option<SyncEntryCounts>, received: SyncEntryCounts) -> Result<(), IncompleteSync> {
+    match declared {
+        Some(declared) if declared != received => Err(IncompleteSync { declared, received }),
+        _ => Ok(()),
+    }
+}
+
 /// `stored`: the source's entries that start inside the window. `sent`: the new set (already
 /// checked: unique IDs, inside the window, tagged with the source).
 pub fn diff_entries<T: SyncEntry>(stored: Vec<T>, sent: Vec<T>) -> EntryChanges<T> {
@@ -89,6 +117,35 @@ mod tests {
         assert_eq!(changes.updated.iter().map(|shift| shift.shift_id.as_str()).collect::<Vec<_>>(), ["moved"]);
         assert_eq!(changes.deleted, ["gone"]);
         assert_eq!(changes.n_unchanged, 1);
+    }
+
+    fn counts(n_shifts: usize, n_time_off: usize) -> SyncEntryCounts {
+        SyncEntryCounts { n_shifts, n_time_off }
+    }
+
+    #[test]
+    fn a_sync_is_complete_when_it_declares_nothing_or_exactly_what_arrived() {
+        let cases = [
+            (None, counts(50, 0), true),
+            (Some(counts(50, 2)), counts(50, 2), true),
+            (Some(counts(0, 0)), counts(0, 0), true),
+            (Some(counts(100, 0)), counts(50, 0), false),
+            (Some(counts(50, 0)), counts(100, 0), false),
+            (Some(counts(50, 1)), counts(50, 0), false),
+            (Some(counts(0, 0)), counts(0, 1), false),
+        ];
+        for (declared, received, complete) in cases {
+            assert_eq!(check_complete(declared, received).is_ok(), complete, "{declared:?} against {received:?}");
+        }
+    }
+
+    #[test]
+    fn an_incomplete_sync_names_both_counts() {
+        let error = check_complete(Some(counts(100, 3)), counts(50, 0)).unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "the sync's end message declares 100 shifts and 3 time-off entries, but 50 shifts and 0 time-off entries arrived"
+        );
     }
 
     #[test]

@@ -153,6 +153,9 @@ pub enum StorageError {
     Corrupt(String),
     #[error("{entity} {id:?} not found")]
     NotFound { entity: &'static str, id: String },
+    /// The write's caller went away before the commit; the transaction was rolled back.
+    #[error("the write was abandoned before its commit")]
+    Abandoned,
     /// Entry `index` of a batch of `kind` ("shifts", "time_off") names an agent that does not
     /// exist.
     #[error("{kind}[{index}].agent_id: agent {agent_id:?} not found")]
@@ -348,11 +351,25 @@ impl Store {
         T: Send + 'static,
         F: FnOnce(&mut AnyConnection) -> Result<T, StorageError> + Send + 'static,
     {
+        self.write_unless(work, || false).await
+    }
+
+    /// Like `write`, but asks `abandoned` once everything is written, just before the commit:
+    /// when it answers true, the transaction rolls back and the write fails with `Abandoned`.
+    pub async fn write_unless<T, F, A>(&self, work: F, abandoned: A) -> Result<T, StorageError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut AnyConnection) -> Result<T, StorageError> + Send + 'static,
+        A: Fn() -> bool + Send + 'static,
+    {
         self.read(move |connection| {
             connection.transaction(|connection| {
                 serialise_writers(connection)?;
                 let outcome = work(connection)?;
                 bump_version(connection)?;
+                if abandoned() {
+                    return Err(StorageError::Abandoned);
+                }
                 Ok(outcome)
             })
         })

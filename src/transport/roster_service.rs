@@ -12,12 +12,13 @@ use super::convert::{
 use super::layers::actor_of;
 use super::pagination::{page_request, take_page};
 use super::status::{invalid, invalid_field, required_id, to_status};
-use crate::app::{App, AppError, SyncRequest, MAX_SYNC_ENTRIES};
+use super::stream_end::RequestStreamEnd;
+use crate::app::{App, AppError, CallerPresence, SyncRequest, MAX_SYNC_ENTRIES};
 use crate::domain::interval::Interval;
 use crate::domain::roster::FieldViolation;
 use crate::domain::roster::{check_id, Schedule, Shift, TimeOff, Violations};
 use crate::domain::snapshot::{AgentRoster, Snapshot};
-use crate::domain::sync::{SyncChanges, MAX_SYNC_DAYS};
+use crate::domain::sync::{check_complete, SyncChanges, SyncEntryCounts, MAX_SYNC_DAYS};
 use crate::pb;
 use crate::pb::roster_service_server::RosterService;
 
@@ -62,7 +63,10 @@ fn unknown_agent(agent_id: &str) -> Status {
 
 /// Reads a sync stream: a header, then batches. Every entry is converted; the violations of all
 /// of them are reported together (up to a limit), each naming the entry's position and ID.
-async fn read_sync_stream(mut stream: Streaming<pb::SyncShiftsRequest>) -> Result<SyncRequest, Status> {
+async fn read_sync_stream(
+    mut stream: Streaming<pb::SyncShiftsRequest>,
+    request_id: &str,
+) -> Result<SyncRequest, Status> {
     let first =
         stream.message().await?.ok_or_else(|| invalid_field("header", "the stream is empty; send a header first"))?;
     let Some(pb::sync_shifts_request::Message::Header(pb::SyncHeader { source, window_start, window_end, dry_run })) =
@@ -105,14 +109,23 @@ async fn read_sync_stream(mut stream: Streaming<pb::SyncShiftsRequest>) -> Resul
     if !violations.0.is_empty() {
         return Err(invalid(violations.0));
     }
+    tracing::debug!(request.id = %request_id, sync.source = %source, sync.dry_run = dry_run, "sync header read");
     let mut shifts = Vec::new();
     let mut time_off = Vec::new();
     let mut entry_violations: Vec<FieldViolation> = Vec::new();
+    let mut declared_counts: Option<SyncEntryCounts> = None;
     while let Some(message) = stream.message().await? {
+        if declared_counts.is_some() {
+            return Err(invalid_field("end", "must be the last message of the sync; another message followed it"));
+        }
         let batch = match message.message {
             Some(pb::sync_shifts_request::Message::Batch(batch)) => batch,
             Some(pb::sync_shifts_request::Message::Header(_)) => {
                 return Err(invalid_field("header", "only the first message may be a header"));
+            }
+            Some(pb::sync_shifts_request::Message::End(end)) => {
+                declared_counts = Some(declared_counts_from_pb(end)?);
+                continue;
             }
             None => continue,
         };
@@ -148,11 +161,35 @@ async fn read_sync_stream(mut stream: Streaming<pb::SyncShiftsRequest>) -> Resul
             }
         }
     }
+    // A sync that lost entries on the way is reported as such, not by what the rest lacks.
+    let received = SyncEntryCounts { n_shifts: shifts.len(), n_time_off: time_off.len() };
+    check_complete(declared_counts, received).map_err(|incomplete| to_status(AppError::Incomplete(incomplete)))?;
     if !entry_violations.is_empty() {
         entry_violations.truncate(MAX_REPORTED_VIOLATIONS);
         return Err(invalid(entry_violations));
     }
-    Ok(SyncRequest { source, window: window.expect("checked above"), dry_run, shifts, time_off })
+    Ok(SyncRequest { source, window: window.expect("checked above"), dry_run, shifts, time_off, declared_counts })
+}
+
+fn declared_counts_from_pb(end: pb::SyncEnd) -> Result<SyncEntryCounts, Status> {
+    let pb::SyncEnd { shift_count, time_off_count } = end;
+    let mut violations = Violations::default();
+    let mut count_field = |field: &str, value: i32| match usize::try_from(value) {
+        Ok(count) => count,
+        Err(_) => {
+            violations.add(field, format!("must not be negative (got {value})"));
+            0
+        }
+    };
+    let counts = SyncEntryCounts {
+        n_shifts: count_field("end.shift_count", shift_count),
+        n_time_off: count_field("end.time_off_count", time_off_count),
+    };
+    if violations.0.is_empty() {
+        Ok(counts)
+    } else {
+        Err(invalid(violations.0))
+    }
 }
 
 /// The most violations one rejected sync reports.
@@ -198,12 +235,37 @@ impl RosterService for RosterApi {
     ) -> Result<Response<pb::SyncShiftsResponse>, Status> {
         let started = std::time::Instant::now();
         let actor = actor_of(&request);
-        let sync = read_sync_stream(request.into_inner()).await?;
+        let mut caller = CallerPresence::new(&actor.request_id);
+        let stream_end = request.extensions().get::<RequestStreamEnd>().cloned();
+        let read = read_sync_stream(request.into_inner(), &actor.request_id).await;
+        // tonic ends a request stream that its client cancelled as if it had ended cleanly:
+        // only the body below the decoder knows, and a stream that did not end cleanly is
+        // never a whole sync, whatever arrived of it. (A stream refused before its end, for a
+        // bad header say, is still open: that refusal stands.)
+        let cut_short = match (&read, &stream_end) {
+            (_, None) => false,
+            (Ok(_), Some(end)) => !end.ended_cleanly(),
+            (Err(_), Some(end)) => end.broken(),
+        };
+        if cut_short {
+            caller.finish();
+            tracing::info!(
+                request.id = %actor.request_id,
+                sync.outcome = "refused",
+                "sync refused: its request stream was cancelled or cut off before its end"
+            );
+            return Err(Status::cancelled("the request stream ended without END_STREAM; nothing was written"));
+        }
+        let sync = read.inspect_err(|_| caller.finish())?;
         let source = sync.source.clone();
         let n_received = sync.shifts.len() + sync.time_off.len();
-        let report = self.app.sync_shifts(&actor, sync).await.map_err(to_status)?;
+        let outcome = self.app.sync_shifts(&actor, sync, &mut caller).await;
+        caller.finish();
+        let report = outcome.map_err(to_status)?;
         let (shifts, time_off) = (sync_counts(&report.shifts), sync_counts(&report.time_off));
         tracing::info!(
+            request.id = %actor.request_id,
+            sync.outcome = if report.dry_run { "dry_run" } else { "committed" },
             sync.source = %source,
             sync.dry_run = report.dry_run,
             sync.entries = n_received,

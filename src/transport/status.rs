@@ -79,6 +79,25 @@ pub fn to_status(error: AppError) -> Status {
             tracing::info!(error = %message, "write refused by a concurrent one");
             Status::aborted("a concurrent write took one of these IDs first; retry to see the current state")
         }
+        AppError::Incomplete(incomplete) => {
+            let crate::domain::sync::IncompleteSync { declared, received } = incomplete;
+            let details = ErrorDetails::with_error_info(
+                "SYNC_INCOMPLETE",
+                "eeacoverage.v1",
+                [
+                    ("declared_shift_count".to_owned(), declared.n_shifts.to_string()),
+                    ("declared_time_off_count".to_owned(), declared.n_time_off.to_string()),
+                    ("received_shift_count".to_owned(), received.n_shifts.to_string()),
+                    ("received_time_off_count".to_owned(), received.n_time_off.to_string()),
+                ],
+            );
+            Status::with_error_details(
+                Code::Aborted,
+                format!("end: {incomplete}; nothing was written, send the whole sync again"),
+                details,
+            )
+        }
+        AppError::CallerGone => Status::cancelled("the call ended before its write committed; nothing was written"),
         AppError::Unavailable(message) => {
             tracing::warn!(error = %message, "database unavailable");
             Status::unavailable("the database is unavailable; retry later")

@@ -119,7 +119,41 @@ pub const DISPLAY_NAME_MARKER: &str = "Display Name ";
 /// Log lines, from the whole suite at TRACE level, that held a display name.
 static LEAKED_LOG_LINES: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
 
-/// A log sink that keeps nothing but the lines holding a display name.
+/// Log lines that name a watched request ID (see `watched_request_id`).
+static WATCHED_LOG_LINES: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
+
+/// Request IDs that start with this have their log lines kept for the test that made them.
+const WATCHED_REQUEST_ID_PREFIX: &str = "watched-";
+
+/// A request ID, unique in the suite, whose log lines `wait_for_log_line` can find.
+pub fn watched_request_id(label: &str) -> String {
+    static COUNTER: AtomicU32 = AtomicU32::new(0);
+    // The closing dot keeps one ID from being the start of another in a log line.
+    format!("{WATCHED_REQUEST_ID_PREFIX}{}-{label}.", COUNTER.fetch_add(1, Ordering::Relaxed))
+}
+
+/// The first log line that names `request_id` and holds `needle`, once the server has written
+/// it: how a test learns that the server has finished with a call whose client went away, so
+/// nothing answers it. Fails after 30 s.
+pub async fn wait_for_log_line(request_id: &str, needle: &str) -> String {
+    let named = format!("request.id={request_id}");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        let found = WATCHED_LOG_LINES
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .iter()
+            .find(|line| line.contains(&named) && line.contains(needle))
+            .cloned();
+        if let Some(line) = found {
+            return line;
+        }
+        assert!(std::time::Instant::now() < deadline, "no log line of {request_id} held {needle:?} within 30 s");
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
+}
+
+/// A log sink that keeps nothing but the lines holding a display name or a watched request ID.
 struct ScanningWriter;
 
 impl std::io::Write for ScanningWriter {
@@ -127,6 +161,8 @@ impl std::io::Write for ScanningWriter {
         let line = String::from_utf8_lossy(bytes);
         if line.contains(DISPLAY_NAME_MARKER) {
             LEAKED_LOG_LINES.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).push(line.into_owned());
+        } else if line.contains(WATCHED_REQUEST_ID_PREFIX) {
+            WATCHED_LOG_LINES.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).push(line.into_owned());
         }
         Ok(bytes.len())
     }
@@ -165,11 +201,21 @@ pub struct TestApp {
     /// With the test's admin token.
     pub authed: AuthChannel,
     pub metrics_address: Option<std::net::SocketAddr>,
+    /// Where the gRPC listener is bound.
+    pub address: std::net::SocketAddr,
     stop: Option<oneshot::Sender<()>>,
     handle: Option<JoinHandle<()>>,
 }
 
 impl TestApp {
+    /// Asks the server to stop (it reports NOT_SERVING, sends GOAWAY and drains), without
+    /// waiting for it.
+    pub fn begin_stop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
+
     /// Stops the server and waits until it has released the database.
     pub async fn stop(mut self) {
         if let Some(stop) = self.stop.take() {
@@ -228,6 +274,7 @@ pub async fn spawn_app_on(database: &TestDatabase, extra_toml: &str) -> TestApp 
         channel,
         authed,
         metrics_address,
+        address,
         stop: Some(stop),
         handle: Some(handle),
     }

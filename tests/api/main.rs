@@ -1,6 +1,7 @@
 //! One integration-test binary: gRPC against a real server, on SQLite and on PostgreSQL.
 
 mod helpers;
+mod raw_h2;
 
 mod hostile;
 
@@ -15,6 +16,7 @@ mod restart;
 mod roster;
 mod service;
 mod sync;
+mod sync_endings;
 mod tickets;
 mod tls;
 mod validation;
