@@ -405,3 +405,33 @@ pub async fn run_import(args: ImportArgs) -> Result<(), String> {
     std::io::stdout().write_all(summary(&response.into_inner()).as_bytes()).map_err(|error| error.to_string())?;
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entries(n_shifts: usize, n_time_off: usize) -> ImportedEntries {
+        let shift = |shift_idx: usize| pb::Shift { shift_id: format!("s{shift_idx}"), ..Default::default() };
+        let leave = |entry_idx: usize| pb::TimeOff { time_off_id: format!("t{entry_idx}"), ..Default::default() };
+        ImportedEntries {
+            shifts: (0..n_shifts).map(shift).collect(),
+            shift_lines: (0..n_shifts).collect(),
+            time_off: (0..n_time_off).map(leave).collect(),
+            time_off_lines: (0..n_time_off).collect(),
+        }
+    }
+
+    #[test]
+    fn an_import_is_sent_as_header_batches_and_an_end_that_counts_them() {
+        let cases = [(0, 0, 10, 2), (25, 3, 10, 6), (10, 0, 10, 3), (1, 1, 1, 4)];
+        for (n_shifts, n_time_off, batch_size, n_messages) in cases {
+            let messages = sync_messages(pb::SyncHeader::default(), entries(n_shifts, n_time_off), batch_size);
+            assert_eq!(messages.len(), n_messages, "{n_shifts} shifts, {n_time_off} time off in {batch_size}s");
+            assert!(matches!(messages[0].message, Some(pb::sync_shifts_request::Message::Header(_))));
+            let Some(pb::sync_shifts_request::Message::End(end)) = &messages[messages.len() - 1].message else {
+                panic!("the last message is the end: {:?}", messages.last());
+            };
+            assert_eq!((end.shift_count, end.time_off_count), (n_shifts as i32, n_time_off as i32));
+        }
+    }
+}

@@ -86,6 +86,8 @@ where
 pub async fn serve_metrics(listener: TcpListener, app: Arc<App>) {
     loop {
         let Ok((mut connection, _)) = listener.accept().await else { continue };
+        // As on the gRPC listener: a small answer must not wait for the peer's delayed ACK.
+        let _ = connection.set_nodelay(true);
         let app = app.clone();
         tokio::spawn(async move {
             let mut request = [0u8; 1024];

@@ -15,6 +15,7 @@ mod replicas;
 mod restart;
 mod roster;
 mod service;
+mod sockets;
 mod sync;
 mod sync_endings;
 mod tickets;

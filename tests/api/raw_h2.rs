@@ -31,6 +31,8 @@ pub const CANCEL: u32 = 0x8;
 
 /// One call on a connection of its own, on stream 1.
 pub struct RawCall {
+    /// The client's end of the connection.
+    pub local_address: SocketAddr,
     writer: Arc<Mutex<OwnedWriteHalf>>,
     goaway: watch::Receiver<bool>,
     /// Set when the server ends stream 1 (END_STREAM on its trailers, or a reset) or closes.
@@ -87,6 +89,7 @@ impl RawCall {
     pub async fn open(address: SocketAddr, path: &str, extra_headers: &[(&str, &str)]) -> RawCall {
         let socket = tokio::net::TcpStream::connect(address).await.expect("connecting to the server");
         socket.set_nodelay(true).expect("nodelay");
+        let local_address = socket.local_addr().expect("a bound socket");
         let (mut read_half, write_half) = socket.into_split();
         let writer = Arc::new(Mutex::new(write_half));
         let authority = address.to_string();
@@ -145,7 +148,7 @@ impl RawCall {
             }
             let _ = answered_sender.send(true);
         });
-        RawCall { writer, goaway, answered, reader }
+        RawCall { local_address, writer, goaway, answered, reader }
     }
 
     async fn write(&self, bytes: &[u8]) {
