@@ -792,15 +792,14 @@ impl App {
                     Err(StorageError::Abandoned) => "rolled_back",
                     Err(_) => "failed",
                 };
-                if gone.load(Ordering::SeqCst) {
-                    tracing::info!(
-                        request.id = %actor.request_id,
-                        sync.outcome = outcome_name,
-                        "sync finished after its caller went away"
-                    );
-                } else {
-                    tracing::debug!(request.id = %actor.request_id, sync.outcome = outcome_name, "sync write finished");
-                }
+                // Logged here whether or not the caller is still there to be answered: a sync
+                // committed just as its caller went away leaves this line alone.
+                tracing::info!(
+                    request.id = %actor.request_id,
+                    sync.outcome = outcome_name,
+                    sync.caller_gone = gone.load(Ordering::SeqCst),
+                    "sync write finished"
+                );
                 Ok::<_, AppError>((before, outcome))
             });
             caller.hand_over();

@@ -7,6 +7,7 @@
 
 use std::collections::HashMap;
 use std::path::Path;
+use std::sync::Arc;
 
 use sha2::{Digest, Sha256};
 
@@ -45,7 +46,33 @@ impl Role {
 
 /// The SHA-256 of a token, lower-case hex: what the configuration holds.
 pub fn token_hash(token: &str) -> String {
-    Sha256::digest(token.as_bytes()).iter().map(|byte| format!("{byte:02x}")).collect()
+    const HEX_DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut hex = String::with_capacity(64);
+    for byte in token_digest(token) {
+        hex.push(char::from(HEX_DIGITS[usize::from(byte >> 4)]));
+        hex.push(char::from(HEX_DIGITS[usize::from(byte & 0x0f)]));
+    }
+    hex
+}
+
+/// The SHA-256 of a token, as bytes: what a call's token is looked up by.
+fn token_digest(token: &str) -> [u8; 32] {
+    Sha256::digest(token.as_bytes()).into()
+}
+
+/// The 32 bytes a configured 64-hex-digit hash stands for; `None` for anything else.
+fn digest_from_hex(hex: &str) -> Option<[u8; 32]> {
+    let bytes = hex.as_bytes();
+    if bytes.len() != 64 {
+        return None;
+    }
+    let mut digest = [0u8; 32];
+    for (byte_idx, pair) in bytes.chunks_exact(2).enumerate() {
+        let high = char::from(pair[0]).to_digit(16)?;
+        let low = char::from(pair[1]).to_digit(16)?;
+        digest[byte_idx] = u8::try_from(high * 16 + low).ok()?;
+    }
+    Some(digest)
 }
 
 /// A token the server accepts.
@@ -67,7 +94,9 @@ pub struct CertificateEntry {
 /// The accepted tokens, looked up by hash, and client certificates, by common name.
 #[derive(Clone, Debug, Default)]
 pub struct TokenTable {
-    by_hash: HashMap<String, (String, Role)>,
+    /// Each token's name and its caller name (`token:<name>`), made once: the hot path looks a
+    /// token up on every call.
+    by_digest: HashMap<[u8; 32], (String, Arc<str>, Role)>,
     by_common_name: HashMap<String, Role>,
 }
 
@@ -92,9 +121,13 @@ pub enum Refusal {
 impl TokenTable {
     pub fn new(entries: &[TokenEntry]) -> TokenTable {
         TokenTable {
-            by_hash: entries
+            // The settings accept only 64 hex digits, so every entry decodes.
+            by_digest: entries
                 .iter()
-                .map(|entry| (entry.sha256.to_ascii_lowercase(), (entry.name.clone(), entry.role)))
+                .filter_map(|entry| {
+                    let caller: Arc<str> = Arc::from(format!("token:{}", entry.name));
+                    Some((digest_from_hex(&entry.sha256)?, (entry.name.clone(), caller, entry.role)))
+                })
                 .collect(),
             by_common_name: HashMap::new(),
         }
@@ -118,28 +151,29 @@ impl TokenTable {
         certificate: Option<&PresentedCertificate>,
         token: Option<&str>,
         path: &str,
-    ) -> Result<String, Refusal> {
+    ) -> Result<Arc<str>, Refusal> {
         let by_certificate = certificate.and_then(|certificate| {
             let role = self.by_common_name.get(certificate.common_name.as_deref()?)?;
-            Some((format!("certificate:{}", certificate.subject), *role))
+            Some((Arc::from(format!("certificate:{}", certificate.subject)), *role))
         });
         let (name, role) = match by_certificate {
             Some(found) => found,
             None => {
-                let (name, role) = token.and_then(|token| self.caller(token)).ok_or(Refusal::Unauthenticated)?;
-                (format!("token:{name}"), role)
+                let token = token.ok_or(Refusal::Unauthenticated)?;
+                let (_, caller, role) = self.by_digest.get(&token_digest(token)).ok_or(Refusal::Unauthenticated)?;
+                (caller.clone(), *role)
             }
         };
         if role_may_call(role, path) {
             Ok(name)
         } else {
-            Err(Refusal::PermissionDenied { caller: name, role })
+            Err(Refusal::PermissionDenied { caller: name.to_string(), role })
         }
     }
 
     /// Who is calling with this token, if anyone known.
     pub fn caller(&self, token: &str) -> Option<(&str, Role)> {
-        self.by_hash.get(&token_hash(token)).map(|(name, role)| (name.as_str(), *role))
+        self.by_digest.get(&token_digest(token)).map(|(name, _, role)| (name.as_str(), *role))
     }
 }
 
@@ -182,6 +216,18 @@ pub fn client_token(flag: Option<&str>, environment: Option<String>, token_file:
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_token_hash_is_sha256_in_lower_case_hex_and_reads_back() {
+        // FIPS 180-2's example: SHA-256 of "abc".
+        let hex = token_hash("abc");
+        assert_eq!(hex, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+        assert_eq!(digest_from_hex(&hex), Some(token_digest("abc")));
+        assert_eq!(digest_from_hex(&hex.to_ascii_uppercase()), Some(token_digest("abc")));
+        for bad in ["", "abc", &hex[..63], &format!("{}g", &hex[..63]), &format!("{hex}00")] {
+            assert_eq!(digest_from_hex(bad), None, "{bad:?}");
+        }
+    }
 
     fn table() -> TokenTable {
         TokenTable::new(&[

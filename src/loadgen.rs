@@ -27,6 +27,19 @@ pub struct LoadArgs {
     /// How long each phase runs, in seconds.
     #[arg(long, value_name = "SECONDS", default_value_t = 10)]
     duration: u64,
+    /// Run each phase for exactly this many calls instead of for `--duration` (with
+    /// `--concurrency 1 --connections 1`: calls one after another, as for the stall count).
+    #[arg(long, value_name = "N")]
+    calls: Option<u64>,
+    /// Repeat the cycle of phases this many times, each phase getting its share of the time or
+    /// calls, and report each call over all rounds: the health check and the hot calls then
+    /// take turns often enough that a noisy machine treats them alike.
+    #[arg(long, value_name = "N", default_value_t = 1)]
+    rounds: u32,
+    /// How many seeded agents (`load-agent-00000` on) `CheckAgentAccess` asks about; default:
+    /// `--seed-agents` when given, else 5000.
+    #[arg(long, value_name = "N")]
+    agents: Option<usize>,
     /// First load the server with a roster of this many agents (with orgs, shifts over 90 days
     /// around now, and time off); 0 loads nothing.
     #[arg(long, value_name = "AGENTS", default_value_t = 0)]
@@ -45,6 +58,18 @@ pub struct PhaseResult {
 }
 
 impl PhaseResult {
+    /// `next` added to what came before it (`None` for the first round).
+    fn merged(before: Option<PhaseResult>, next: PhaseResult) -> PhaseResult {
+        let Some(mut before) = before else { return next };
+        before.elapsed += next.elapsed;
+        for (code, count) in next.outcomes {
+            *before.outcomes.entry(code).or_default() += count;
+        }
+        before.latencies_us.extend(next.latencies_us);
+        before.latencies_us.sort_unstable();
+        before
+    }
+
     pub fn n_calls(&self) -> u64 {
         self.outcomes.values().sum()
     }
@@ -61,10 +86,15 @@ impl PhaseResult {
         self.latencies_us[rank - 1]
     }
 
+    /// Successful calls slower than `bound_us`: the stalls a caller notices.
+    pub fn n_slower_than_us(&self, bound_us: u64) -> usize {
+        self.latencies_us.len() - self.latencies_us.partition_point(|&latency| latency <= bound_us)
+    }
+
     pub fn describe(&self) -> String {
         let outcomes: Vec<String> = self.outcomes.iter().map(|(code, count)| format!("{code}={count}")).collect();
         format!(
-            "{:<13} {:>9} calls in {:>5.1} s  {:>9.0} calls/s  p50 {:>6.2} ms  p99 {:>6.2} ms  p99.9 {:>6.2} ms  [{}]",
+            "{:<16} {:>9} calls in {:>5.1} s  {:>9.0} calls/s  p50 {:>6.2} ms  p99 {:>6.2} ms  p99.9 {:>6.2} ms  max {:>6.2} ms  >5ms {:>5}  [{}]",
             self.name,
             self.n_calls(),
             self.elapsed.as_secs_f64(),
@@ -72,7 +102,23 @@ impl PhaseResult {
             self.percentile_us(0.50) as f64 / 1e3,
             self.percentile_us(0.99) as f64 / 1e3,
             self.percentile_us(0.999) as f64 / 1e3,
+            self.latencies_us.last().copied().unwrap_or(0) as f64 / 1e3,
+            self.n_slower_than_us(5_000),
             outcomes.join(" ")
+        )
+    }
+
+    /// This phase against a baseline phase (the health check): throughput and tail ratios.
+    pub fn compare(&self, baseline: &PhaseResult) -> String {
+        let ratio = |mine: u64, theirs: u64| mine as f64 / theirs.max(1) as f64;
+        format!(
+            "{} / {}: throughput {:.2}x, p50 {:.2}x, p99 {:.2}x, p99.9 {:.2}x",
+            self.name,
+            baseline.name,
+            self.throughput() / baseline.throughput().max(1e-9),
+            ratio(self.percentile_us(0.50), baseline.percentile_us(0.50)),
+            ratio(self.percentile_us(0.99), baseline.percentile_us(0.99)),
+            ratio(self.percentile_us(0.999), baseline.percentile_us(0.999)),
         )
     }
 }
@@ -200,12 +246,21 @@ async fn seed(channel: AuthChannel, n_agents: usize, now: i64) -> Result<(), Str
     Ok(())
 }
 
-/// Runs `call` from `concurrency` tasks over `channels` until `duration` has passed.
+/// How long a phase runs.
+#[derive(Clone, Copy, Debug)]
+enum PhaseLength {
+    Duration(Duration),
+    Calls(u64),
+}
+
+/// Runs `call` from `concurrency` tasks over `channels` until the phase's time or calls are
+/// used up.
 async fn run_phase<C, F, Fut>(
     name: &'static str,
     channels: &[C],
     concurrency: usize,
-    duration: Duration,
+    length: PhaseLength,
+    first_call_idx: u64,
     call: F,
 ) -> PhaseResult
 where
@@ -215,16 +270,29 @@ where
 {
     let call = Arc::new(call);
     let started = WallClock::now();
-    let deadline = started + duration;
+    let (deadline, calls_left) = match length {
+        PhaseLength::Duration(duration) => (Some(started + duration), None),
+        PhaseLength::Calls(n_calls) => (None, Some(Arc::new(std::sync::atomic::AtomicU64::new(n_calls)))),
+    };
     let tasks: Vec<_> = (0..concurrency)
         .map(|task_idx| {
             let channel = channels[task_idx % channels.len()].clone();
             let call = call.clone();
+            let calls_left = calls_left.clone();
             tokio::spawn(async move {
                 let mut latencies = Vec::new();
                 let mut outcomes: BTreeMap<String, u64> = BTreeMap::new();
-                let mut call_idx = task_idx as u64 * 1_000_003;
-                while WallClock::now() < deadline {
+                let mut call_idx = first_call_idx + task_idx as u64 * 1_000_003;
+                let another_call = || match (&calls_left, deadline) {
+                    (Some(calls_left), _) => calls_left
+                        .fetch_update(std::sync::atomic::Ordering::Relaxed, std::sync::atomic::Ordering::Relaxed, |n| {
+                            n.checked_sub(1)
+                        })
+                        .is_ok(),
+                    (None, Some(deadline)) => WallClock::now() < deadline,
+                    (None, None) => false,
+                };
+                while another_call() {
                     let sent = WallClock::now();
                     let outcome = call(channel.clone(), call_idx).await;
                     call_idx += 1;
@@ -271,25 +339,58 @@ pub async fn run_load(args: LoadArgs) -> Result<(), String> {
         seed(with_token(channels[0].clone(), token.as_deref()), args.seed_agents, now).await?;
         eprintln!("seeded {} agents in {:.1} s", args.seed_agents, started.elapsed().as_secs_f64());
     }
-    let duration = Duration::from_secs(args.duration.max(1));
-    println!(
-        "{} connections, {} calls in flight, {} s per phase",
-        channels.len(),
-        args.concurrency,
-        duration.as_secs()
-    );
+    let rounds = args.rounds.max(1);
+    let length = match args.calls {
+        Some(n_calls) => PhaseLength::Calls((n_calls / u64::from(rounds)).max(1)),
+        None => PhaseLength::Duration(Duration::from_secs(args.duration.max(1)) / rounds),
+    };
+    let per_phase = match length {
+        PhaseLength::Calls(n_calls) => format!("{n_calls} calls per phase"),
+        PhaseLength::Duration(duration) => format!("{} s per phase", duration.as_secs()),
+    };
+    println!("{} connections, {} calls in flight, {per_phase}, {rounds} round(s)", channels.len(), args.concurrency);
     // A short warm-up, so connection set-up is not measured.
-    let _ = run_phase("warm-up", &channels, args.concurrency, Duration::from_millis(500), health_call).await;
-    let health = run_phase("health Check", &channels, args.concurrency, duration, health_call).await;
-    println!("{}", health.describe());
+    let warm_up = PhaseLength::Duration(Duration::from_millis(500));
+    let _ = run_phase("warm-up", &channels, args.concurrency, warm_up, 0, health_call).await;
     let authenticated: Vec<AuthChannel> =
         channels.iter().map(|channel| with_token(channel.clone(), token.as_deref())).collect();
-    let decide = run_phase("DecideTicket", &authenticated, args.concurrency, duration, move |channel, call_idx| {
-        decide_call(channel, call_idx, now)
-    })
-    .await;
-    println!("{}", decide.describe());
-    println!("DecideTicket / health throughput: {:.2}x", decide.throughput() / health.throughput().max(1e-9));
+    let n_agents = args.agents.unwrap_or(if args.seed_agents > 0 { args.seed_agents } else { 5_000 }).max(1);
+    let concurrency = args.concurrency;
+    let (mut health, mut decide, mut health_again, mut access) = (None, None, None, None);
+    for round in 0..rounds {
+        // Each round asks new questions: its calls are numbered on from the last round's.
+        let first_call_idx = u64::from(round) * 1_000_000_000_000;
+        let health_round = run_phase("health Check", &channels, concurrency, length, first_call_idx, health_call).await;
+        let decide_round =
+            run_phase("DecideTicket", &authenticated, concurrency, length, first_call_idx, move |channel, call_idx| {
+                decide_call(channel, call_idx, now)
+            })
+            .await;
+        let health_again_round =
+            run_phase("health Check", &channels, concurrency, length, first_call_idx, health_call).await;
+        let access_round = run_phase(
+            "CheckAgentAccess",
+            &authenticated,
+            concurrency,
+            length,
+            first_call_idx,
+            move |channel, call_idx| access_call(channel, call_idx, now, n_agents),
+        )
+        .await;
+        health = Some(PhaseResult::merged(health, health_round));
+        decide = Some(PhaseResult::merged(decide, decide_round));
+        health_again = Some(PhaseResult::merged(health_again, health_again_round));
+        access = Some(PhaseResult::merged(access, access_round));
+    }
+    let [health, decide, health_again, access] =
+        [health, decide, health_again, access].map(|phase| phase.expect("at least one round"));
+    // Each hot call is compared with the health phases that ran just before it, round by round,
+    // so the two compared ran under the same conditions.
+    for phase in [&health, &decide, &health_again, &access] {
+        println!("{}", phase.describe());
+    }
+    println!("{}", decide.compare(&health));
+    println!("{}", access.compare(&health_again));
     Ok(())
 }
 
@@ -314,6 +415,25 @@ async fn decide_call(channel: AuthChannel, call_idx: u64, now: i64) -> Result<()
     };
     pb::ticket_service_client::TicketServiceClient::new(channel)
         .decide_ticket(request)
+        .await
+        .map(|_| ())
+        .map_err(|status| status.code())
+}
+
+/// The same mix as `decide_call`, asked about one of the seeded agents.
+async fn access_call(channel: AuthChannel, call_idx: u64, now: i64, n_agents: usize) -> Result<(), tonic::Code> {
+    let mut random = Lcg(call_idx);
+    let (org_id, _, _) = ORGS[random.below(ORGS.len() as u64) as usize];
+    let request = pb::CheckAgentAccessRequest {
+        org_id: org_id.into(),
+        severity: 1 + random.below(4) as i32,
+        category: if random.below(10) == 0 { pb::TicketCategory::ThirdParty as i32 } else { 0 },
+        ticket_id: format!("load-ticket-{}", random.below(1_000_000)),
+        agent_id: format!("load-agent-{:05}", random.below(n_agents as u64)),
+        at: Some(timestamp(now - 3 * 86_400 + random.below(17 * 86_400) as i64)),
+    };
+    pb::ticket_service_client::TicketServiceClient::new(channel)
+        .check_agent_access(request)
         .await
         .map(|_| ())
         .map_err(|status| status.code())

@@ -11,7 +11,7 @@ use super::policy::{PlanKind, ServiceHours, Severity, TicketCategory};
 use super::roster::Shift;
 use super::snapshot::Snapshot;
 use super::time::Instant;
-use super::timeline::EligibilityClass;
+use super::timeline::{EligibilityClass, StaffingIndex};
 
 /// How far ahead `next_staffed_at` is searched.
 pub const NEXT_STAFFED_HORIZON: SignedDuration = SignedDuration::from_hours(14 * 24);
@@ -103,14 +103,15 @@ fn ticket_context<'a>(
 }
 
 /// How many distinct eligible agents are on shift at `question.at`, and where anyone is, within
-/// `horizon`. From the snapshot's precomputed timelines when they cover the question (and no
-/// consent widens eligibility for this ticket); otherwise computed agent by agent.
-fn staffing(
-    snapshot: &Snapshot,
+/// `horizon` (worked out only when asked for). From the snapshot's precomputed timelines when
+/// they cover the question (and no consent widens eligibility for this ticket); otherwise
+/// computed agent by agent.
+fn staffing<'a>(
+    snapshot: &'a Snapshot,
     context: &TicketContext,
     question: &TicketQuestion,
     horizon: Interval,
-) -> (u32, Vec<Interval>) {
+) -> (u32, Staffed<'a>) {
     let timelines = snapshot.timelines();
     let class = EligibilityClass::of(context.plan, context.eea_tagged);
     // Consents widen eligibility only for EEA-tagged STANDARD tickets.
@@ -118,7 +119,7 @@ fn staffing(
         class == EligibilityClass::StandardEeaTagged && snapshot.has_consents_for(question.org_id, question.ticket_id);
     if timelines.covers(horizon) && !consents_matter {
         let index = timelines.index(class, context.severity);
-        return (index.count_at(question.at), index.staffed_within(horizon));
+        return (index.count_at(question.at), Staffed::Indexed { index, horizon });
     }
     let mut eligible_on_shift: u32 = 0;
     let mut staffed = Vec::new();
@@ -130,7 +131,23 @@ fn staffing(
         }
         staffed.extend(intervals);
     }
-    (eligible_on_shift, merge(staffed))
+    (eligible_on_shift, Staffed::Merged(merge(staffed)))
+}
+
+/// Where anyone eligible is on shift within the horizon: read from the precomputed index, or
+/// already merged from the agents one by one.
+enum Staffed<'a> {
+    Indexed { index: &'a StaffingIndex, horizon: Interval },
+    Merged(Vec<Interval>),
+}
+
+impl Staffed<'_> {
+    fn intervals(self) -> Vec<Interval> {
+        match self {
+            Staffed::Indexed { index, horizon } => index.staffed_within(horizon),
+            Staffed::Merged(intervals) => intervals,
+        }
+    }
 }
 
 /// Can the ticket be handled now, and if not, when?
@@ -151,10 +168,16 @@ pub fn decide_ticket(snapshot: &Snapshot, question: &TicketQuestion) -> Result<T
         end: at.saturating_add(NEXT_STAFFED_HORIZON).expect("adding a fixed duration saturates"),
     };
     let (eligible_on_shift, staffed) = staffing(snapshot, &context, question, horizon);
-    let next_staffed_at = intersect(&service_hours_within(hours, horizon), &staffed).first().map(|first| first.start);
-
     let staffed_now = eligible_on_shift > 0;
     let handle_now = in_service_hours && staffed_now;
+    // In service hours with someone eligible on shift, the earliest staffed service instant at
+    // or after `at` is `at` itself; the search below would find it too, at the cost of laying
+    // out two weeks of service hours.
+    let next_staffed_at = if handle_now {
+        Some(at)
+    } else {
+        intersect(&service_hours_within(hours, horizon), &staffed.intervals()).first().map(|first| first.start)
+    };
     let reason = if handle_now {
         DecisionReason::HandleNow
     } else if next_staffed_at.is_none() {
@@ -225,19 +248,23 @@ pub fn check_agent_access(
     let instant_range =
         Interval { start: at, end: at.saturating_add(SignedDuration::from_secs(1)).expect("saturates") };
     let on_time_off = roster.time_off_merged.iter().any(|period| period.contains(at));
-    let shifts_now: Vec<&Shift> = roster
-        .shifts
-        .iter()
-        .filter(|shift| {
-            shift
-                .occurrences_within(instant_range)
-                .is_ok_and(|occurrences| occurrences.iter().any(|occurrence| occurrence.contains(at)))
-        })
-        .collect();
+    let on_duty_in = |shift: &Shift| {
+        shift
+            .occurrences_within(instant_range)
+            .is_ok_and(|occurrences| occurrences.iter().any(|occurrence| occurrence.contains(at)))
+    };
     let agent_country = location_at(roster, at);
     let handles_severity = roster.agent.severities.allows(context.severity);
-    let on_shift =
-        handles_severity && !on_time_off && shifts_now.iter().any(|shift| shift.severities.allows(context.severity));
+    let covers_severity = |shift: &Shift| shift.severities.allows(context.severity);
+    // The precomputed pieces answer inside the horizon; only outside it are shifts expanded,
+    // and only those whose answer matters.
+    let on_duty = || {
+        let from_pieces = snapshot
+            .timelines()
+            .on_duty_at(agent_id, at, |piece| roster.shifts.get(piece.shift_idx).is_some_and(covers_severity));
+        from_pieces.unwrap_or_else(|| roster.shifts.iter().any(|shift| covers_severity(shift) && on_duty_in(shift)))
+    };
+    let on_shift = handles_severity && !on_time_off && on_duty();
     let reason = access_reason(snapshot, &context.eligibility, agent_id, agent_country, at);
     Ok(AccessDecision {
         allowed: reason.allows(),

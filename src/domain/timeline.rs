@@ -237,6 +237,19 @@ impl StaffedTimelines {
     }
 
     /// Whether `range` lies inside the precomputed horizon.
+    /// Whether one of the agent's shift pieces that `counts` contains `at`: the agent is on
+    /// duty then. `None` when the horizon does not hold `at` or the agent is not in the
+    /// timelines; the caller then expands the agent's shifts itself.
+    pub fn on_duty_at(&self, agent_id: &str, at: Instant, counts: impl Fn(&ShiftPiece) -> bool) -> Option<bool> {
+        let instant = Interval::new(at, at.saturating_add(SignedDuration::from_secs(1)).ok()?)?;
+        if !self.covers(instant) {
+            return None;
+        }
+        // In snapshot order, which is the agents' ID order.
+        let agent_idx = self.agent_ids.binary_search_by(|id| id.as_str().cmp(agent_id)).ok()?;
+        Some(self.pieces[agent_idx].iter().any(|piece| piece.interval.contains(at) && counts(piece)))
+    }
+
     pub fn covers(&self, range: Interval) -> bool {
         self.horizon.is_some_and(|horizon| horizon.start <= range.start && range.end <= horizon.end)
     }

@@ -98,7 +98,7 @@ where
 #[derive(Clone, Debug)]
 pub struct CallContext {
     /// `token:<name>` or `certificate:<subject>`; empty for the open services.
-    pub caller: String,
+    pub caller: Arc<str>,
     pub rpc: String,
     pub request_id: String,
 }
@@ -107,7 +107,7 @@ pub struct CallContext {
 pub fn actor_of<T>(request: &tonic::Request<T>) -> crate::audit::Actor {
     match request.extensions().get::<CallContext>() {
         Some(context) => crate::audit::Actor {
-            caller: context.caller.clone(),
+            caller: context.caller.to_string(),
             rpc: context.rpc.clone(),
             request_id: context.request_id.clone(),
         },
@@ -157,11 +157,39 @@ impl RequestIds {
         match sent {
             Some(value) => value.to_owned(),
             None => {
+                // `<prefix>-<number, at least 10 digits>`, written without the formatting
+                // machinery: every call without an ID of its own gets one.
                 let number = self.next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                format!("{}-{number:010}", self.prefix)
+                let mut digits = [b'0'; 20];
+                let (mut rest, mut first_digit) = (number, digits.len());
+                loop {
+                    first_digit -= 1;
+                    digits[first_digit] = b'0' + (rest % 10) as u8;
+                    rest /= 10;
+                    if rest == 0 {
+                        break;
+                    }
+                }
+                let first_digit = first_digit.min(digits.len() - 10);
+                let mut id = String::with_capacity(self.prefix.len() + 1 + digits.len() - first_digit);
+                id.push_str(&self.prefix);
+                id.push('-');
+                id.push_str(std::str::from_utf8(&digits[first_digit..]).expect("ASCII digits"));
+                id
             }
         }
     }
+}
+
+/// The token of an `authorization` header of the Bearer scheme, whose name is
+/// case-insensitive (RFC 7235): `Bearer t`, `bearer t` and `BEARER t` alike.
+fn bearer_token(value: &str) -> Option<&str> {
+    const SCHEME: &str = "bearer";
+    let (scheme, rest) = (value.get(..SCHEME.len())?, &value[SCHEME.len()..]);
+    if !scheme.eq_ignore_ascii_case(SCHEME) || !rest.starts_with(' ') {
+        return None;
+    }
+    Some(rest.trim()).filter(|token| !token.is_empty())
 }
 
 /// Refuses calls that present neither a configured client certificate nor a known bearer token
@@ -172,11 +200,12 @@ impl RequestIds {
 pub struct AuthLayer {
     tokens: Arc<crate::auth::TokenTable>,
     request_ids: Arc<RequestIds>,
+    open_caller: Arc<str>,
 }
 
 impl AuthLayer {
     pub fn new(tokens: crate::auth::TokenTable) -> AuthLayer {
-        AuthLayer { tokens: Arc::new(tokens), request_ids: Arc::new(RequestIds::new()) }
+        AuthLayer { tokens: Arc::new(tokens), request_ids: Arc::new(RequestIds::new()), open_caller: Arc::from("") }
     }
 }
 
@@ -184,7 +213,12 @@ impl<S> Layer<S> for AuthLayer {
     type Service = Authenticate<S>;
 
     fn layer(&self, inner: S) -> Authenticate<S> {
-        Authenticate { inner, tokens: self.tokens.clone(), request_ids: self.request_ids.clone() }
+        Authenticate {
+            inner,
+            tokens: self.tokens.clone(),
+            request_ids: self.request_ids.clone(),
+            open_caller: self.open_caller.clone(),
+        }
     }
 }
 
@@ -193,6 +227,8 @@ pub struct Authenticate<S> {
     inner: S,
     tokens: Arc<crate::auth::TokenTable>,
     request_ids: Arc<RequestIds>,
+    /// The caller of the open services (health, reflection): nobody in particular.
+    open_caller: Arc<str>,
 }
 
 /// The verified client certificate of the call's TLS connection, if it presented one.
@@ -228,23 +264,24 @@ where
     }
 
     fn call(&mut self, mut request: http::Request<RequestBody>) -> Self::Future {
-        let path = request.uri().path().to_owned();
+        // The method as the audit trail names it; the access rules read it with or without
+        // the path's leading slash.
+        let rpc = request.uri().path().trim_start_matches('/').to_owned();
+        let path = rpc.as_str();
         let request_id = self.request_ids.for_request(request.headers().get(REQUEST_ID_HEADER));
-        let admitted = if crate::auth::is_open(&path) {
-            Ok(String::new())
+        let admitted = if crate::auth::is_open(path) {
+            Ok(self.open_caller.clone())
         } else {
             let token = request
                 .headers()
                 .get(http::header::AUTHORIZATION)
                 .and_then(|value| value.to_str().ok())
-                .and_then(|value| value.strip_prefix("Bearer ").or_else(|| value.strip_prefix("bearer ")))
-                .map(str::trim);
+                .and_then(bearer_token);
             let certificate = if self.tokens.accepts_certificates() { peer_certificate(&request) } else { None };
-            self.tokens.authorise_call(certificate.as_ref(), token, &path)
+            self.tokens.authorise_call(certificate.as_ref(), token, path)
         };
         match admitted {
             Ok(caller) => {
-                let rpc = path.trim_start_matches('/').to_owned();
                 request.extensions_mut().insert(CallContext { caller, rpc, request_id: request_id.clone() });
                 let call = self.inner.call(request);
                 Box::pin(async move { call.await.map(|response| with_request_id(response, &request_id)) })
@@ -255,7 +292,7 @@ where
             }
             Err(crate::auth::Refusal::PermissionDenied { caller, role }) => {
                 tracing::info!(caller.name = %caller, caller.role = role.name(), rpc = %path, request.id = %request_id, "call refused for its role");
-                let refused = Status::permission_denied(format!("role {} may not call {path}", role.name()));
+                let refused = Status::permission_denied(format!("role {} may not call /{path}", role.name()));
                 Box::pin(async move { Ok(with_request_id(refused.into_http(), &request_id)) })
             }
         }
@@ -265,6 +302,39 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_new_request_id_is_the_prefix_and_a_number_of_at_least_ten_digits() {
+        let ids = RequestIds::new();
+        assert_eq!(ids.prefix.len(), 12);
+        assert_eq!(ids.for_request(None), format!("{}-0000000001", ids.prefix));
+        assert_eq!(ids.for_request(None), format!("{}-0000000002", ids.prefix));
+        for number in [9_999_999_999, 12_345_678_901, u64::MAX] {
+            ids.next.store(number, std::sync::atomic::Ordering::Relaxed);
+            assert_eq!(ids.for_request(None), format!("{}-{number:010}", ids.prefix));
+        }
+        let sent = http::HeaderValue::from_static("wfm-run-7");
+        assert_eq!(ids.for_request(Some(&sent)), "wfm-run-7");
+    }
+
+    #[test]
+    fn the_bearer_scheme_is_read_in_any_case() {
+        let cases = [
+            ("Bearer t0k", Some("t0k")),
+            ("bearer t0k", Some("t0k")),
+            ("BEARER t0k", Some("t0k")),
+            ("bEaReR   t0k ", Some("t0k")),
+            ("Bearer", None),
+            ("Bearer ", None),
+            ("Bearert0k", None),
+            ("Basic dXNlcjpwYXNz", None),
+            ("", None),
+            ("Béarer t0k", None),
+        ];
+        for (header, token) in cases {
+            assert_eq!(bearer_token(header), token, "{header:?}");
+        }
+    }
 
     #[tokio::test]
     async fn a_panicking_handler_answers_internal() {

@@ -1,6 +1,7 @@
 //! Prometheus metrics: calls, latency and status per method, snapshot age and size, and the tz
 //! database version, served as text on their own address (`metrics.listen`).
 
+use std::collections::HashMap;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::{Arc, OnceLock};
@@ -36,13 +37,114 @@ impl<S> Layer<S> for CallMetricsLayer {
 
     fn layer(&self, inner: S) -> CallMetrics<S> {
         handle();
-        CallMetrics { inner }
+        CallMetrics { inner, methods: known_methods() }
     }
 }
 
 #[derive(Clone)]
 pub struct CallMetrics<S> {
     inner: S,
+    methods: &'static HashMap<String, MethodMetrics>,
+}
+
+/// The highest gRPC status code; a `grpc-status` above it counts as `Unknown`, as tonic reads it.
+const MAX_CODE: usize = 16;
+
+/// One method's metric handles, each registered on its first use (so the metrics page lists
+/// only what happened) and then reused: the hot path pays no label formatting or registry
+/// look-up per call.
+pub struct MethodMetrics {
+    /// The method's label: the path without its leading slash.
+    label: String,
+    calls_by_code: [OnceLock<metrics::Counter>; MAX_CODE + 1],
+    transport_errors: OnceLock<metrics::Counter>,
+    latency: OnceLock<metrics::Histogram>,
+}
+
+impl MethodMetrics {
+    fn new(path: &str) -> MethodMetrics {
+        MethodMetrics {
+            label: path.trim_start_matches('/').to_owned(),
+            calls_by_code: std::array::from_fn(|_| OnceLock::new()),
+            transport_errors: OnceLock::new(),
+            latency: OnceLock::new(),
+        }
+    }
+
+    fn record(&self, outcome: CallOutcome, elapsed_secs: f64) {
+        let calls = match outcome {
+            CallOutcome::Status(code) => &self.calls_by_code[code],
+            CallOutcome::TransportError => &self.transport_errors,
+        };
+        calls.get_or_init(|| calls_counter(self.label.clone(), outcome.label())).increment(1);
+        self.latency.get_or_init(|| latency_histogram(self.label.clone())).record(elapsed_secs);
+    }
+}
+
+/// How a call ended, as its metrics count it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum CallOutcome {
+    /// A gRPC status code, 0 (`Ok`) to 16.
+    Status(usize),
+    TransportError,
+}
+
+impl CallOutcome {
+    fn of<B, E>(response: &Result<http::Response<B>, E>) -> CallOutcome {
+        match response {
+            // A failed call carries its status in the headers; a successful one in trailers.
+            Ok(response) => match response.headers().get("grpc-status") {
+                None => CallOutcome::Status(0),
+                Some(value) => {
+                    let code = value.to_str().ok().and_then(|text| text.parse::<usize>().ok());
+                    CallOutcome::Status(code.filter(|&code| code <= MAX_CODE).unwrap_or(tonic::Code::Unknown as usize))
+                }
+            },
+            Err(_) => CallOutcome::TransportError,
+        }
+    }
+
+    fn label(self) -> String {
+        match self {
+            CallOutcome::Status(code) => format!("{:?}", tonic::Code::from(code as i32)),
+            CallOutcome::TransportError => "TransportError".to_owned(),
+        }
+    }
+}
+
+fn calls_counter(method: String, code: String) -> metrics::Counter {
+    metrics::counter!("eea_coverage_calls_total", "method" => method, "code" => code)
+}
+
+fn latency_histogram(method: String) -> metrics::Histogram {
+    metrics::histogram!("eea_coverage_call_duration_seconds", "method" => method)
+}
+
+/// Every method the server serves (this package's, health and both reflection versions), by
+/// path. Read from the descriptor sets, so a new RPC is counted without a change here.
+fn known_methods() -> &'static HashMap<String, MethodMetrics> {
+    static METHODS: OnceLock<HashMap<String, MethodMetrics>> = OnceLock::new();
+    METHODS.get_or_init(|| {
+        let descriptor_sets = [
+            crate::pb::FILE_DESCRIPTOR_SET,
+            tonic_health::pb::FILE_DESCRIPTOR_SET,
+            tonic_reflection::pb::v1::FILE_DESCRIPTOR_SET,
+            tonic_reflection::pb::v1alpha::FILE_DESCRIPTOR_SET,
+        ];
+        let mut methods = HashMap::new();
+        for encoded in descriptor_sets {
+            let Ok(set) = <prost_types::FileDescriptorSet as prost::Message>::decode(encoded) else { continue };
+            for file in &set.file {
+                for service in &file.service {
+                    for method in &service.method {
+                        let path = format!("/{}.{}/{}", file.package(), service.name(), method.name());
+                        methods.insert(path.clone(), MethodMetrics::new(&path));
+                    }
+                }
+            }
+        }
+        methods
+    })
 }
 
 impl<S, RequestBody, ResponseBody> Service<http::Request<RequestBody>> for CallMetrics<S>
@@ -59,24 +161,20 @@ where
     }
 
     fn call(&mut self, request: http::Request<RequestBody>) -> Self::Future {
-        let method = request.uri().path().trim_start_matches('/').to_owned();
+        let known = self.methods.get(request.uri().path());
+        // A path the server does not serve (answered UNIMPLEMENTED) is counted under its own
+        // name, as every call is.
+        let unknown_path = known.is_none().then(|| request.uri().path().to_owned());
         let started = WallClock::now();
         let call = self.inner.call(request);
         Box::pin(async move {
             let response = call.await;
-            // A failed call carries its status in the headers; a successful one in trailers.
-            let code = match &response {
-                Ok(response) => response
-                    .headers()
-                    .get("grpc-status")
-                    .and_then(|value| value.to_str().ok())
-                    .and_then(|value| value.parse::<i32>().ok())
-                    .map_or_else(|| "Ok".to_owned(), |code| format!("{:?}", tonic::Code::from(code))),
-                Err(_) => "TransportError".to_owned(),
-            };
-            metrics::counter!("eea_coverage_calls_total", "method" => method.clone(), "code" => code).increment(1);
-            metrics::histogram!("eea_coverage_call_duration_seconds", "method" => method)
-                .record(started.elapsed().as_secs_f64());
+            let (outcome, elapsed_secs) = (CallOutcome::of(&response), started.elapsed().as_secs_f64());
+            match (known, unknown_path) {
+                (Some(method), _) => method.record(outcome, elapsed_secs),
+                (None, Some(path)) => MethodMetrics::new(&path).record(outcome, elapsed_secs),
+                (None, None) => {}
+            }
             response
         })
     }
@@ -106,5 +204,45 @@ pub async fn serve_metrics(listener: TcpListener, app: Arc<App>) {
             let _ = connection.write_all(response.as_bytes()).await;
             let _ = connection.shutdown().await;
         });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_served_method_is_known_by_its_path() {
+        let methods = known_methods();
+        for path in [
+            "/eeacoverage.v1.TicketService/DecideTicket",
+            "/eeacoverage.v1.RosterService/SyncShifts",
+            "/grpc.health.v1.Health/Check",
+            "/grpc.reflection.v1.ServerReflection/ServerReflectionInfo",
+            "/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo",
+        ] {
+            let method = methods.get(path).unwrap_or_else(|| panic!("{path} is not known"));
+            assert_eq!(method.label, path[1..]);
+        }
+        assert!(!methods.contains_key("/eeacoverage.v1.TicketService/NoSuchCall"));
+    }
+
+    #[test]
+    fn a_call_is_counted_under_its_status_code() {
+        let with_status = |status: Option<&str>| {
+            let mut response = http::Response::new(());
+            if let Some(status) = status {
+                response.headers_mut().insert("grpc-status", http::HeaderValue::from_str(status).unwrap());
+            }
+            CallOutcome::of::<(), ()>(&Ok(response))
+        };
+        assert_eq!(with_status(None), CallOutcome::Status(0));
+        assert_eq!(with_status(Some("5")), CallOutcome::Status(5));
+        assert_eq!(with_status(Some("16")), CallOutcome::Status(16));
+        assert_eq!(with_status(Some("17")), CallOutcome::Status(2), "beyond the codes: Unknown");
+        assert_eq!(with_status(Some("x")), CallOutcome::Status(2));
+        assert_eq!(CallOutcome::of::<(), ()>(&Err(())), CallOutcome::TransportError);
+        assert_eq!(CallOutcome::Status(5).label(), "NotFound");
+        assert_eq!(CallOutcome::Status(0).label(), "Ok");
     }
 }

@@ -163,7 +163,18 @@ async fn read_sync_stream(
     }
     // A sync that lost entries on the way is reported as such, not by what the rest lacks.
     let received = SyncEntryCounts { n_shifts: shifts.len(), n_time_off: time_off.len() };
-    check_complete(declared_counts, received).map_err(|incomplete| to_status(AppError::Incomplete(incomplete)))?;
+    check_complete(declared_counts, received).map_err(|incomplete| {
+        tracing::info!(
+            request.id = %request_id,
+            sync.outcome = "incomplete",
+            sync.declared_shifts = incomplete.declared.n_shifts,
+            sync.received_shifts = incomplete.received.n_shifts,
+            sync.declared_time_off = incomplete.declared.n_time_off,
+            sync.received_time_off = incomplete.received.n_time_off,
+            "sync refused: its end message disagrees with what arrived"
+        );
+        to_status(AppError::Incomplete(incomplete))
+    })?;
     if !entry_violations.is_empty() {
         entry_violations.truncate(MAX_REPORTED_VIOLATIONS);
         return Err(invalid(entry_violations));
