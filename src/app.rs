@@ -855,11 +855,15 @@ impl App {
         Ok(SyncReport { dry_run: request.dry_run, shifts: shift_changes, time_off: time_off_changes, gap_changes })
     }
 
+    // The hot calls borrow the snapshot in force (`load`) rather than clone its `Arc`
+    // (`load_full`): a clone and its drop are two atomic writes to one counter that every core's
+    // calls share.
+
     pub fn decide_ticket(&self, question: &TicketQuestion) -> Result<TicketDecision, AppError> {
-        decision::decide_ticket(&self.snapshot(), question).map_err(decision_error)
+        decision::decide_ticket(&self.snapshot.load(), question).map_err(decision_error)
     }
 
     pub fn check_agent_access(&self, question: &TicketQuestion, agent_id: &str) -> Result<AccessDecision, AppError> {
-        decision::check_agent_access(&self.snapshot(), question, agent_id).map_err(decision_error)
+        decision::check_agent_access(&self.snapshot.load(), question, agent_id).map_err(decision_error)
     }
 }

@@ -335,7 +335,7 @@ pub fn gap_to_pb(gap: &Gap) -> pb::Gap {
     }
 }
 
-pub fn decision_to_pb(decision: &TicketDecision, at: Instant) -> pb::DecideTicketResponse {
+pub fn decision_to_pb(decision: TicketDecision, at: Instant) -> pb::DecideTicketResponse {
     let TicketDecision {
         eea_tagged,
         org_plan,
@@ -357,19 +357,19 @@ pub fn decision_to_pb(decision: &TicketDecision, at: Instant) -> pb::DecideTicke
         DecisionReason::NoEligibleStaffWithinHorizon => pb::DecisionReason::NoEligibleStaffWithinHorizon,
     };
     pb::DecideTicketResponse {
-        eea_tagged: *eea_tagged,
-        plan: plan_to_pb(*plan) as i32,
-        in_service_hours: *in_service_hours,
-        staffed_now: *staffed_now,
-        handle_now: *handle_now,
+        eea_tagged,
+        plan: plan_to_pb(plan) as i32,
+        in_service_hours,
+        staffed_now,
+        handle_now,
         window_closes_at: window_closes_at.map(timestamp),
         window_opens_at: window_opens_at.map(timestamp),
         next_staffed_at: next_staffed_at.map(timestamp),
-        eligible_on_shift: i32::try_from(*eligible_on_shift).unwrap_or(i32::MAX),
+        eligible_on_shift: i32::try_from(eligible_on_shift).unwrap_or(i32::MAX),
         reason: reason as i32,
-        detail: detail.clone(),
+        detail,
         at: Some(timestamp(at)),
-        org_plan: plan_to_pb(*org_plan) as i32,
+        org_plan: plan_to_pb(org_plan) as i32,
     }
 }
 

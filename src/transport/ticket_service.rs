@@ -79,7 +79,7 @@ impl TicketService for TicketApi {
             at: fields.at,
         };
         let decision = self.app.decide_ticket(&question).map_err(to_status)?;
-        Ok(Response::new(decision_to_pb(&decision, fields.at)))
+        Ok(Response::new(decision_to_pb(decision, fields.at)))
     }
 
     async fn check_agent_access(
