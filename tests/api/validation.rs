@@ -141,7 +141,40 @@ async fn bad_ticket_questions_are_named(backend: Backend) {
     assert_eq!(error.code(), Code::NotFound);
 }
 
+/// grpc-core (Python, C++, Ruby, C#) and grpc-java refuse response metadata over 8 KB by
+/// default; a client with that limit must still read every rejected batch's violations.
+async fn a_rejection_echoing_long_non_ascii_values_fits_a_client_with_an_8_kb_header_limit(backend: Backend) {
+    let Some(spawned) = spawn_app(backend).await else { return };
+    let channel = tonic::transport::Endpoint::from_shared(format!("http://{}", spawned.app.address))
+        .unwrap()
+        .http2_max_header_list_size(8 * 1024)
+        .connect()
+        .await
+        .unwrap();
+    let mut roster = pb::roster_service_client::RosterServiceClient::new(crate::helpers::with_token(
+        channel,
+        Some(crate::helpers::TEST_TOKEN),
+    ));
+    for (n_agents, letter) in [(5, "ü"), (20, "ü"), (20, "𝔘"), (200, "€")] {
+        let agents = (0..n_agents)
+            .map(|agent_idx| {
+                let mut bad = agent(&format!("agent-{agent_idx}"), "IE", "Europe/Dublin");
+                bad.country = letter.repeat(300);
+                bad.time_zone = letter.repeat(300);
+                bad
+            })
+            .collect();
+        let error = roster.upsert_agents(pb::UpsertAgentsRequest { agents, source: String::new() }).await.unwrap_err();
+        let fields = violated_fields(&error);
+        assert_eq!(fields[..2], ["agents[0].country", "agents[0].time_zone"], "{n_agents} agents of {letter}");
+        assert!(error.message().contains("more"), "the rest is counted: {}", error.message());
+    }
+    let listed = roster.list_agents(pb::ListAgentsRequest::default()).await.unwrap().into_inner();
+    assert!(listed.agents.is_empty());
+}
+
 crate::on_both_backends!(
+    a_rejection_echoing_long_non_ascii_values_fits_a_client_with_an_8_kb_header_limit,
     a_bad_agent_anywhere_in_a_batch_rejects_the_whole_batch,
     bad_shifts_are_named_by_position_and_field,
     bad_ticket_questions_are_named
