@@ -332,7 +332,7 @@ pub async fn run_load(args: LoadArgs) -> Result<(), String> {
             .map_err(|error| format!("cannot reach {}: {error}", args.server))?;
         channels.push(channel);
     }
-    let now = jiff::Timestamp::now().as_second();
+    let now = crate::clock::now().as_second();
     let token = args.caller.token();
     if args.seed_agents > 0 {
         let started = WallClock::now();

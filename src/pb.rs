@@ -21,3 +21,14 @@ impl std::fmt::Debug for Agent {
             .finish()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn debug_output_of_a_wire_agent_leaves_its_display_name_out() {
+        let wire =
+            super::Agent { agent_id: "a1".into(), display_name: "Siobhán Ní Bhriain".into(), ..Default::default() };
+        assert!(!format!("{wire:?}").contains("Siobhán"));
+        assert!(format!("{wire:?}").contains("a1"));
+    }
+}

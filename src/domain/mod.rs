@@ -1,6 +1,8 @@
 //! The pure core: policy, calendars, intervals, recurrence, roster, coverage and ticket
 //! decisions. It does no I/O, reads no clock and knows neither tonic nor diesel.
 
+#[cfg(test)]
+mod boundary_tests;
 pub mod calendar;
 pub mod country;
 pub mod coverage;

@@ -530,12 +530,7 @@ mod tests {
         })
         .unwrap();
         assert!(!format!("{agent:?}").contains("Siobhán"));
-        let wire =
-            crate::pb::Agent {
-                agent_id: "a1".into(), display_name: "Siobhán Ní Bhriain".into(), ..Default::default()
-            };
-        assert!(!format!("{wire:?}").contains("Siobhán"));
-        assert!(format!("{wire:?}").contains("a1"));
+        assert!(format!("{agent:?}").contains("a1"));
     }
 
     #[test]

@@ -137,8 +137,8 @@ impl RequestIds {
             .is_ok();
         if !seeded {
             // Unique enough without /dev/urandom: the process and the start time.
-            let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
-            let mixed = u64::from(std::process::id()) << 32 ^ nanos.as_nanos() as u64;
+            let nanos = crate::clock::now().as_nanosecond();
+            let mixed = u64::from(std::process::id()) << 32 ^ nanos as u64;
             random.copy_from_slice(&mixed.to_le_bytes()[..6]);
         }
         RequestIds {

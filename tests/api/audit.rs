@@ -241,7 +241,7 @@ async fn every_committed_write_is_recorded_with_its_caller(backend: Backend) {
 async fn events_page_and_filter(backend: Backend) {
     let Some(spawned) = spawn_app(backend).await else { return };
     let (mut roster, mut policy) = (spawned.app.roster.clone(), spawned.app.policy.clone());
-    let before_all = jiff::Timestamp::now();
+    let before_all = eea_coverage::clock::now();
     for idx in 0..5 {
         roster
             .upsert_agents(pb::UpsertAgentsRequest {

@@ -99,9 +99,7 @@ pub fn create_database(backend: Backend) -> Option<TestDatabase> {
         }
         Backend::Postgres => {
             let admin_url = postgres_admin_url()?;
-            let nanos = std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map_or(0, |elapsed| elapsed.subsec_nanos());
+            let nanos = eea_coverage::clock::now().subsec_nanosecond();
             let name = format!("eea_test_{}_{}_{nanos}", std::process::id(), COUNTER.fetch_add(1, Ordering::Relaxed));
             let mut admin = diesel::PgConnection::establish(&admin_url)
                 .unwrap_or_else(|error| panic!("TEST_DATABASE_URL is set but unreachable: {error}"));

@@ -18,6 +18,7 @@ fn nodelay_of_socket(local: std::net::SocketAddr, peer: std::net::SocketAddr) ->
         }
         // SAFETY: the descriptor is one of this process's open sockets, and it stays open while
         // borrowed here: the server's connection to `peer` is alive until the test drops it.
+        #[allow(unsafe_code, reason = "the server's socket options are read through its descriptor")]
         let borrowed = unsafe { BorrowedFd::borrow_raw(fd) };
         let socket = socket2::SockRef::from(&borrowed);
         let addresses =
