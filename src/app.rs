@@ -764,7 +764,20 @@ impl App {
         } else {
             let (app, actor, source, gone) = (self.clone(), actor.clone(), request.source.clone(), caller.gone());
             let committing = tokio::spawn(async move {
-                let writer = app.lock_writes().await?;
+                let finished = |outcome_name: &str| {
+                    tracing::info!(
+                        request.id = %actor.request_id,
+                        sync.outcome = outcome_name,
+                        sync.caller_gone = gone.load(Ordering::SeqCst),
+                        "sync write finished"
+                    );
+                };
+                let writer = app.lock_writes().await.inspect_err(|_| finished("failed"))?;
+                // A caller who left while the write waited for the lock is not written for.
+                if gone.load(Ordering::SeqCst) {
+                    finished("abandoned");
+                    return Err(AppError::CallerGone);
+                }
                 // The state the change is compared against, taken before it is written: a
                 // catch-up after the commit must not make the change look already applied.
                 let before = app.snapshot();
@@ -794,12 +807,7 @@ impl App {
                 };
                 // Logged here whether or not the caller is still there to be answered: a sync
                 // committed just as its caller went away leaves this line alone.
-                tracing::info!(
-                    request.id = %actor.request_id,
-                    sync.outcome = outcome_name,
-                    sync.caller_gone = gone.load(Ordering::SeqCst),
-                    "sync write finished"
-                );
+                finished(outcome_name);
                 Ok::<_, AppError>((before, outcome))
             });
             caller.hand_over();

@@ -236,7 +236,6 @@ impl StaffedTimelines {
         StaffedTimelines { horizon: Some(horizon), agent_ids, pieces, classes }
     }
 
-    /// Whether `range` lies inside the precomputed horizon.
     /// Whether one of the agent's shift pieces that `counts` contains `at`: the agent is on
     /// duty then. `None` when the horizon does not hold `at` or the agent is not in the
     /// timelines; the caller then expands the agent's shifts itself.
@@ -250,6 +249,7 @@ impl StaffedTimelines {
         Some(self.pieces[agent_idx].iter().any(|piece| piece.interval.contains(at) && counts(piece)))
     }
 
+    /// Whether `range` lies inside the precomputed horizon.
     pub fn covers(&self, range: Interval) -> bool {
         self.horizon.is_some_and(|horizon| horizon.start <= range.start && range.end <= horizon.end)
     }

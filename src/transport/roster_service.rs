@@ -163,18 +163,7 @@ async fn read_sync_stream(
     }
     // A sync that lost entries on the way is reported as such, not by what the rest lacks.
     let received = SyncEntryCounts { n_shifts: shifts.len(), n_time_off: time_off.len() };
-    check_complete(declared_counts, received).map_err(|incomplete| {
-        tracing::info!(
-            request.id = %request_id,
-            sync.outcome = "incomplete",
-            sync.declared_shifts = incomplete.declared.n_shifts,
-            sync.received_shifts = incomplete.received.n_shifts,
-            sync.declared_time_off = incomplete.declared.n_time_off,
-            sync.received_time_off = incomplete.received.n_time_off,
-            "sync refused: its end message disagrees with what arrived"
-        );
-        to_status(AppError::Incomplete(incomplete))
-    })?;
+    check_complete(declared_counts, received).map_err(|incomplete| to_status(AppError::Incomplete(incomplete)))?;
     if !entry_violations.is_empty() {
         entry_violations.truncate(MAX_REPORTED_VIOLATIONS);
         return Err(invalid(entry_violations));
@@ -254,7 +243,9 @@ impl RosterService for RosterApi {
         // never a whole sync, whatever arrived of it. (A stream refused before its end, for a
         // bad header say, is still open: that refusal stands.)
         let cut_short = match (&read, &stream_end) {
-            (_, None) => false,
+            // Every server installs the layer; without it, nothing says the stream was whole.
+            (Ok(_), None) => true,
+            (Err(_), None) => false,
             (Ok(_), Some(end)) => !end.ended_cleanly(),
             (Err(_), Some(end)) => end.broken(),
         };
@@ -267,12 +258,25 @@ impl RosterService for RosterApi {
             );
             return Err(Status::cancelled("the request stream ended without END_STREAM; nothing was written"));
         }
-        let sync = read.inspect_err(|_| caller.finish())?;
+        let rejected = |status: Status| {
+            tracing::info!(
+                request.id = %actor.request_id,
+                sync.outcome = "rejected",
+                grpc.code = ?status.code(),
+                "sync rejected"
+            );
+            status
+        };
+        let sync = read.inspect_err(|_| caller.finish()).map_err(rejected)?;
+        // One more look for a reset before anything is written: hyper checks for one whenever
+        // this call waits, and drops the call if it finds one. A reset with NO_ERROR reaches
+        // this point as a clean end (see `stream_end`); here it ends the call instead.
+        tokio::task::yield_now().await;
         let source = sync.source.clone();
         let n_received = sync.shifts.len() + sync.time_off.len();
         let outcome = self.app.sync_shifts(&actor, sync, &mut caller).await;
         caller.finish();
-        let report = outcome.map_err(to_status)?;
+        let report = outcome.map_err(to_status).map_err(rejected)?;
         let (shifts, time_off) = (sync_counts(&report.shifts), sync_counts(&report.time_off));
         tracing::info!(
             request.id = %actor.request_id,

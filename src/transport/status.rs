@@ -6,9 +6,9 @@ use tonic_types::{ErrorDetails, StatusExt};
 use crate::app::AppError;
 use crate::domain::roster::FieldViolation;
 
-/// Longest text sent for one field path or description, in characters and in UTF-8 bytes:
-/// statuses travel in HTTP/2 trailers, and a caller's 5,000-character value echoed back would
-/// overflow them.
+/// Longest text sent for one field path or description, in characters and in UTF-8 bytes
+/// (before the `...` that marks a cut): statuses travel in HTTP/2 trailers, and a caller's
+/// 5,000-character value echoed back would overflow them.
 const MAX_TEXT_CHARS: usize = 200;
 const MAX_TEXT_BYTES: usize = 240;
 /// Most violations sent in one status.
@@ -59,10 +59,12 @@ fn cut_to(text: &str, max_bytes: usize, max_encoded_bytes: usize) -> String {
     format!("{}...", &text[..cut])
 }
 
-/// The length of `text` in `grpc-message`, which percent-encodes every byte outside printable
-/// ASCII, and `%` itself.
+/// The length of `text` in `grpc-message` at most: every byte that tonic may percent-encode
+/// (anything but ASCII letters, digits and a few marks) counted as three.
 fn percent_encoded_len(text: &str) -> usize {
-    text.bytes().map(|byte| if (0x20..0x7f).contains(&byte) && byte != b'%' { 1 } else { 3 }).sum()
+    text.bytes()
+        .map(|byte| if byte.is_ascii_alphanumeric() || b"-_.~:;,()[]=+*/'!".contains(&byte) { 1 } else { 3 })
+        .sum()
 }
 
 /// The length of `n_bytes` in base64, as `grpc-status-details-bin` carries them.
@@ -252,5 +254,6 @@ mod tests {
         assert_eq!(shortened(&"ü".repeat(200)), format!("{}...", "ü".repeat(120)));
         assert_eq!(shortened(&"𝔘".repeat(100)), format!("{}...", "𝔘".repeat(60)));
         assert_eq!(percent_encoded_len("a%ü"), 1 + 3 + 6);
+        assert_eq!(percent_encoded_len("a b\""), 1 + 3 + 1 + 3);
     }
 }

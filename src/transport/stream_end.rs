@@ -3,6 +3,10 @@
 //! CANCEL, so a handler cannot tell a whole stream from a cancelled one. For the methods whose
 //! request is a stream, this layer watches the body below the decoder and records how it ended,
 //! for the handler to read from the request's extensions.
+//!
+//! One reset looks clean even here: hyper ends a body that its client reset with `NO_ERROR` as
+//! if it had ended (RFC 9113 lets a server ask for that). The handler therefore lets hyper look
+//! for a reset once more before it writes (see `RosterApi::sync_shifts`).
 
 use std::pin::Pin;
 use std::sync::atomic::{AtomicU8, Ordering};
@@ -99,7 +103,9 @@ impl http_body::Body for WatchedBody {
     ) -> Poll<Option<Result<Frame<Self::Data>, Self::Error>>> {
         let polled = Pin::new(&mut self.inner).poll_frame(context);
         match &polled {
+            // Trailers end a stream too (HEADERS with END_STREAM); a reader may stop at them.
             Poll::Ready(None) => self.end.record(ENDED_CLEANLY),
+            Poll::Ready(Some(Ok(frame))) if frame.is_trailers() => self.end.record(ENDED_CLEANLY),
             Poll::Ready(Some(Err(_))) => self.end.record(BROKEN),
             Poll::Ready(Some(Ok(_))) | Poll::Pending => {}
         }
@@ -134,6 +140,22 @@ mod tests {
         assert!(!end.ended_cleanly() && !end.broken(), "open until read");
         body.collect().await.expect("a clean body");
         assert!(end.ended_cleanly() && !end.broken());
+    }
+
+    #[tokio::test]
+    async fn a_body_that_ends_with_trailers_ended_cleanly() {
+        let frames: Vec<Result<Frame<bytes::Bytes>, tonic::Status>> =
+            vec![Ok(Frame::data(bytes::Bytes::from_static(b"chunk"))), Ok(Frame::trailers(http::HeaderMap::new()))];
+        let inner = Body::new(http_body_util::StreamBody::new(tokio_stream::iter(frames)));
+        let end = RequestStreamEnd::default();
+        let mut body = Body::new(WatchedBody { inner, end: end.clone() });
+        // A reader that stops at the trailers, as tonic's decoder does.
+        while let Some(frame) = body.frame().await {
+            if frame.expect("no error").is_trailers() {
+                break;
+            }
+        }
+        assert!(end.ended_cleanly());
     }
 
     #[tokio::test]

@@ -28,6 +28,8 @@ const ACK: u8 = 0x1;
 const MAX_FRAME_PAYLOAD: usize = 16_384;
 /// HTTP/2 error code CANCEL, what grpc-core sends when its application cancels a call.
 pub const CANCEL: u32 = 0x8;
+/// HTTP/2 error code NO_ERROR, which hyper takes for the end of a request body.
+pub const NO_ERROR: u32 = 0x0;
 
 /// One call on a connection of its own, on stream 1.
 pub struct RawCall {

@@ -16,7 +16,7 @@ use crate::helpers::{
     agent, one_off, spawn_app_on, spawn_app_with, timestamp, wait_for_log_line, watched_request_id, Backend, Spawned,
     TestApp, TEST_TOKEN,
 };
-use crate::raw_h2::{RawCall, CANCEL};
+use crate::raw_h2::{RawCall, CANCEL, NO_ERROR};
 
 const SYNC_PATH: &str = "/eeacoverage.v1.RosterService/SyncShifts";
 const SYNC_RPC: &str = "eeacoverage.v1.RosterService/SyncShifts";
@@ -173,6 +173,21 @@ async fn a_sync_cancelled_after_one_batch_changes_nothing(backend: Backend) {
 async fn a_sync_cancelled_after_many_batches_changes_nothing(backend: Backend) {
     // All ten batches: everything but the stream's end.
     cancelled_after(backend, 10).await;
+}
+
+/// hyper ends a request body reset with NO_ERROR as if it were whole; the call still writes
+/// nothing.
+async fn a_sync_reset_with_no_error_mid_stream_changes_nothing(backend: Backend) {
+    let Some(spawned) = seeded_with(backend, "").await else { return };
+    let app = &spawned.app;
+    let (before, n_events) = (window_ids(app).await, n_sync_events(app).await);
+    let request_id = watched_request_id("no-error");
+    let call = raw_sync(app, &request_id, None).await;
+    send_all(&call, &sync_messages(&generation("new", 100), 10, false)[..2]).await;
+    call.reset(NO_ERROR).await;
+    assert_eq!(sync_outcome(&request_id).await, "abandoned");
+    assert_eq!(window_ids(app).await, before);
+    assert_eq!(n_sync_events(app).await, n_events);
 }
 
 async fn a_sync_whose_connection_closes_mid_stream_changes_nothing(backend: Backend) {
@@ -344,6 +359,7 @@ crate::on_both_backends!(
     a_sync_cancelled_after_its_header_changes_nothing,
     a_sync_cancelled_after_one_batch_changes_nothing,
     a_sync_cancelled_after_many_batches_changes_nothing,
+    a_sync_reset_with_no_error_mid_stream_changes_nothing,
     a_sync_whose_connection_closes_mid_stream_changes_nothing,
     a_sync_whose_deadline_expires_mid_stream_changes_nothing,
     a_sync_that_ends_cleanly_is_committed_with_or_without_its_count,
