@@ -725,11 +725,10 @@ impl App {
     }
 
     /// Replaces a source's entries in a window, all or nothing, and reports the gaps the change
-    /// opens and closes. A dry run reports the same without writing.
-    /// Replaces one source's window. The write runs in a task of its own, so that once it has
-    /// committed, its snapshot is swapped in even if the caller has gone; a caller that goes
-    /// away before the commit (its call cancelled, its deadline past, its connection lost: this
-    /// future dropped) makes the write roll back instead.
+    /// opens and closes. A dry run reports the same without writing. The write runs in a task of
+    /// its own, so that once it has committed, its snapshot is swapped in even if the caller has
+    /// gone; a caller that goes away before the commit (its call cancelled, its deadline past,
+    /// its connection lost: `caller` dropped) makes the write roll back instead.
     pub async fn sync_shifts(
         self: &Arc<Self>,
         actor: &Actor,
@@ -863,10 +862,9 @@ impl App {
         Ok(SyncReport { dry_run: request.dry_run, shifts: shift_changes, time_off: time_off_changes, gap_changes })
     }
 
-    // The hot calls borrow the snapshot in force (`load`) rather than clone its `Arc`
-    // (`load_full`): a clone and its drop are two atomic writes to one counter that every core's
-    // calls share.
-
+    /// Borrows the snapshot in force (`load`) rather than cloning its `Arc` (`load_full`), as
+    /// `check_agent_access` does: a clone and its drop are two atomic writes to one counter
+    /// that every core's calls share.
     pub fn decide_ticket(&self, question: &TicketQuestion) -> Result<TicketDecision, AppError> {
         decision::decide_ticket(&self.snapshot.load(), question).map_err(decision_error)
     }

@@ -46,13 +46,7 @@ impl Role {
 
 /// The SHA-256 of a token, lower-case hex: what the configuration holds.
 pub fn token_hash(token: &str) -> String {
-    const HEX_DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let mut hex = String::with_capacity(64);
-    for byte in token_digest(token) {
-        hex.push(char::from(HEX_DIGITS[usize::from(byte >> 4)]));
-        hex.push(char::from(HEX_DIGITS[usize::from(byte & 0x0f)]));
-    }
-    hex
+    token_digest(token).iter().map(|byte| format!("{byte:02x}")).collect()
 }
 
 /// The SHA-256 of a token, as bytes: what a call's token is looked up by.

@@ -240,8 +240,8 @@ impl StaffedTimelines {
     /// duty then. `None` when the horizon does not hold `at` or the agent is not in the
     /// timelines; the caller then expands the agent's shifts itself.
     pub fn on_duty_at(&self, agent_id: &str, at: Instant, counts: impl Fn(&ShiftPiece) -> bool) -> Option<bool> {
-        let instant = Interval::new(at, at.saturating_add(SignedDuration::from_secs(1)).ok()?)?;
-        if !self.covers(instant) {
+        // Pieces are clipped to the horizon, so any instant inside it is answered.
+        if !self.horizon.is_some_and(|horizon| horizon.contains(at)) {
             return None;
         }
         // In snapshot order, which is the agents' ID order.

@@ -157,25 +157,8 @@ impl RequestIds {
         match sent {
             Some(value) => value.to_owned(),
             None => {
-                // `<prefix>-<number, at least 10 digits>`, written without the formatting
-                // machinery: every call without an ID of its own gets one.
                 let number = self.next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                let mut digits = [b'0'; 20];
-                let (mut rest, mut first_digit) = (number, digits.len());
-                loop {
-                    first_digit -= 1;
-                    digits[first_digit] = b'0' + (rest % 10) as u8;
-                    rest /= 10;
-                    if rest == 0 {
-                        break;
-                    }
-                }
-                let first_digit = first_digit.min(digits.len() - 10);
-                let mut id = String::with_capacity(self.prefix.len() + 1 + digits.len() - first_digit);
-                id.push_str(&self.prefix);
-                id.push('-');
-                id.push_str(std::str::from_utf8(&digits[first_digit..]).expect("ASCII digits"));
-                id
+                format!("{}-{number:010}", self.prefix)
             }
         }
     }
