@@ -1,0 +1,172 @@
+//! Keeping the snapshot current: rebuilds after writes, catch-ups with other replicas' writes
+//! (notified or polled), the rolling precomputed horizon, and whether the database answers.
+
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::Duration;
+
+use super::error::storage_error;
+use super::{App, AppError};
+use crate::clock;
+use crate::domain::snapshot::Snapshot;
+use crate::storage;
+
+/// How often the snapshot is compared with the database when no notification arrives.
+const CATCH_UP_INTERVAL: Duration = Duration::from_millis(500);
+/// How long one look at the database may take before it counts as lost (a rebuild included).
+const CATCH_UP_TIMEOUT: Duration = Duration::from_secs(10);
+/// How often the listening connection is read for notifications.
+const LISTENER_POLL_INTERVAL: Duration = Duration::from_millis(50);
+/// How often the precomputed horizon moves forward.
+const HORIZON_ROLL_INTERVAL: Duration = Duration::from_secs(30 * 60);
+
+impl App {
+    /// Rebuilds the snapshot, with its precomputed timelines, from one consistent read of the
+    /// database. The build runs off the async runtime; readers keep the old snapshot meanwhile.
+    pub async fn refresh(&self) -> Result<(), AppError> {
+        let _refreshing = self.refresh_lock.lock().await;
+        self.rebuild().await
+    }
+
+    /// The body of `refresh`, for callers that hold the refresh lock.
+    async fn rebuild(&self) -> Result<(), AppError> {
+        let stored = self.store.read_consistent(storage::load_all).await.map_err(|error| storage_error(error, ""))?;
+        let (policy, version, now) = (self.policy.clone(), stored.version, clock::now());
+        let started = std::time::Instant::now();
+        let snapshot = tokio::task::spawn_blocking(move || {
+            Snapshot::build(policy, stored.orgs, stored.agents, stored.shifts, stored.time_off, stored.consents)
+                .with_timelines(now)
+        })
+        .await
+        .map_err(|error| AppError::Internal(format!("snapshot build failed: {error}")))?;
+        tracing::debug!(
+            snapshot.agents = snapshot.n_agents(),
+            snapshot.shifts = snapshot.n_shifts(),
+            snapshot.version = version,
+            elapsed_ms = started.elapsed().as_millis() as u64,
+            "snapshot rebuilt"
+        );
+        self.swap_in(snapshot);
+        self.loaded_version.store(version, Ordering::SeqCst);
+        Ok(())
+    }
+
+    /// Catches up with writes committed elsewhere (another replica). `Err` when the database
+    /// cannot be reached; reads go on from the snapshot in force.
+    pub async fn catch_up(&self) -> Result<bool, AppError> {
+        let version = self.store.version(CATCH_UP_INTERVAL).await.map_err(|error| storage_error(error, ""))?;
+        if version == self.loaded_version.load(Ordering::SeqCst) {
+            return Ok(false);
+        }
+        let _refreshing = self.refresh_lock.lock().await;
+        // A write's own refresh may have loaded this version while we waited.
+        if version <= self.loaded_version.load(Ordering::SeqCst) {
+            return Ok(false);
+        }
+        self.rebuild().await?;
+        Ok(true)
+    }
+
+    /// Moves the precomputed horizon forward to `now`, from the snapshot in force.
+    pub async fn roll_horizon(&self) -> Result<(), AppError> {
+        let _refreshing = self.refresh_lock.lock().await;
+        let current = self.snapshot();
+        let now = clock::now();
+        let rolled = tokio::task::spawn_blocking(move || current.as_ref().clone().with_timelines(now))
+            .await
+            .map_err(|error| AppError::Internal(format!("horizon roll failed: {error}")))?;
+        self.swap_in(rolled);
+        Ok(())
+    }
+
+    pub(super) fn swap_in(&self, snapshot: Snapshot) {
+        self.snapshot.store(Arc::new(snapshot));
+        *self.swapped_at.lock().expect("the swap time lock is never poisoned") = std::time::Instant::now();
+    }
+
+    /// How long the snapshot in force has been in force.
+    pub fn snapshot_age(&self) -> Duration {
+        self.swapped_at.lock().expect("the swap time lock is never poisoned").elapsed()
+    }
+
+    pub fn database_reachable(&self) -> bool {
+        self.database_reachable.load(Ordering::SeqCst)
+    }
+
+    /// Keeps the snapshot current until `stop` turns true: catches up with other replicas'
+    /// writes at once when the database notifies them, and at least every half second in any
+    /// case; rolls the precomputed horizon forward every half hour; notes whether the database
+    /// answers. Reads never wait on any of it.
+    pub async fn keep_current(self: Arc<Self>, stop: tokio::sync::watch::Receiver<bool>) {
+        let notified = Arc::new(tokio::sync::Notify::new());
+        self.spawn_change_listener(notified.clone(), stop.clone());
+        let mut stop = stop;
+        let mut horizon_rolled_at = std::time::Instant::now();
+        loop {
+            tokio::select! {
+                _ = notified.notified() => {}
+                _ = tokio::time::sleep(CATCH_UP_INTERVAL) => {}
+                _ = stop.changed() => {}
+            }
+            if *stop.borrow() {
+                break;
+            }
+            // A database that stops answering without closing its connections must not stall
+            // this loop: a look that takes too long counts as a lost database.
+            let looked = tokio::time::timeout(CATCH_UP_TIMEOUT, self.catch_up()).await;
+            match looked.unwrap_or_else(|_| Err(AppError::Unavailable("the database did not answer in time".into()))) {
+                Ok(_) => {
+                    if !self.database_reachable.swap(true, Ordering::SeqCst) {
+                        self.store.set_database_away(false);
+                        tracing::info!("database reachable again; snapshot caught up");
+                    }
+                }
+                Err(error) => {
+                    if self.database_reachable.swap(false, Ordering::SeqCst) {
+                        self.store.set_database_away(true);
+                        tracing::warn!(error = %error, "database unreachable; answering reads from the last snapshot");
+                    }
+                }
+            }
+            if horizon_rolled_at.elapsed() >= HORIZON_ROLL_INTERVAL {
+                match self.roll_horizon().await {
+                    Ok(()) => horizon_rolled_at = std::time::Instant::now(),
+                    Err(error) => tracing::error!(error = %error, "rolling the precomputed horizon failed"),
+                }
+            }
+        }
+    }
+
+    /// Listens for other replicas' writes on a thread of its own (the listening connection
+    /// blocks), reconnecting after a loss; nothing to do on SQLite.
+    fn spawn_change_listener(
+        self: &Arc<Self>,
+        notified: Arc<tokio::sync::Notify>,
+        stop: tokio::sync::watch::Receiver<bool>,
+    ) {
+        let app = Arc::clone(self);
+        std::thread::spawn(move || {
+            while !*stop.borrow() {
+                match app.change_listener() {
+                    Ok(None) => return,
+                    Ok(Some(mut listener)) => {
+                        while !*stop.borrow() {
+                            match listener.poll() {
+                                Ok(0) => {}
+                                Ok(_) => notified.notify_one(),
+                                Err(_) => break,
+                            }
+                            std::thread::sleep(LISTENER_POLL_INTERVAL);
+                        }
+                    }
+                    Err(_) => std::thread::sleep(CATCH_UP_INTERVAL),
+                }
+            }
+        });
+    }
+
+    /// A listener for other replicas' writes, where the database offers one.
+    pub fn change_listener(&self) -> Result<Option<storage::ChangeListener>, AppError> {
+        self.store.listen_for_changes().map_err(|error| storage_error(error, ""))
+    }
+}

@@ -1,0 +1,65 @@
+//! Use cases: what each RPC does, independent of gRPC. Reads are answered from the in-memory
+//! snapshot; writes run in one database transaction, then the next snapshot is built from the
+//! committed data and swapped in, in commit order.
+
+mod error;
+mod freshness;
+mod queries;
+mod sync;
+mod writes;
+
+pub use error::AppError;
+pub use sync::{CallerPresence, RequirementGapChanges, SyncReport, SyncRequest, MAX_SYNC_ENTRIES};
+pub use writes::{check_batch, MAX_BATCH_ENTRIES};
+
+use std::sync::atomic::{AtomicBool, AtomicI64};
+use std::sync::Arc;
+
+use arc_swap::ArcSwap;
+use tokio::sync::Mutex;
+
+use crate::domain::policy::Policy;
+use crate::domain::snapshot::Snapshot;
+use crate::storage::Store;
+
+pub struct App {
+    store: Store,
+    policy: Arc<Policy>,
+    snapshot: ArcSwap<Snapshot>,
+    write_lock: Mutex<()>,
+    /// Serialises snapshot rebuilds, so an older state never replaces a newer one.
+    refresh_lock: Mutex<()>,
+    /// The database's write count that the snapshot in force reflects.
+    loaded_version: AtomicI64,
+    /// Whether the last look at the database succeeded.
+    database_reachable: AtomicBool,
+    /// When the snapshot in force was swapped in.
+    swapped_at: std::sync::Mutex<std::time::Instant>,
+}
+
+impl App {
+    /// Loads everything stored and builds the first snapshot.
+    pub async fn start(store: Store, policy: Arc<Policy>) -> Result<App, AppError> {
+        let app = App {
+            store,
+            snapshot: ArcSwap::from_pointee(Snapshot::empty(policy.clone())),
+            policy,
+            write_lock: Mutex::new(()),
+            refresh_lock: Mutex::new(()),
+            loaded_version: AtomicI64::new(-1),
+            database_reachable: AtomicBool::new(true),
+            swapped_at: std::sync::Mutex::new(std::time::Instant::now()),
+        };
+        app.refresh().await?;
+        Ok(app)
+    }
+
+    pub fn policy(&self) -> &Arc<Policy> {
+        &self.policy
+    }
+
+    /// The snapshot in force; cheap, never waits on a writer.
+    pub fn snapshot(&self) -> Arc<Snapshot> {
+        self.snapshot.load_full()
+    }
+}

@@ -1,0 +1,347 @@
+//! A WFM sync: replace a source's entries in a window, all or nothing, and report the gaps the
+//! change opens and closes.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+use super::error::storage_error;
+use super::writes::audited;
+use super::{App, AppError};
+use crate::audit::{Actor, AuditRecord, Entity, EntityKind};
+use crate::domain::coverage::{self, CoverageQuestion, Gap};
+use crate::domain::interval::Interval;
+use crate::domain::policy::{PlanKind, Severity};
+use crate::domain::roster::{FieldViolation, Schedule, Shift, TimeOff};
+use crate::domain::snapshot::Snapshot;
+use crate::domain::sync::{check_complete, SyncChanges, SyncEntryCounts};
+use crate::domain::time::Instant;
+use crate::storage::{self, StorageError};
+
+/// A sync's audit record: the source, and every entry it created, updated or deleted.
+fn sync_audit_record(source: &str, shifts: &SyncChanges, time_off: &SyncChanges) -> AuditRecord {
+    let touched = |changes: &SyncChanges, kind: EntityKind| -> Vec<Entity> {
+        changes.created.iter().chain(&changes.updated).chain(&changes.deleted).map(|id| Entity::new(kind, id)).collect()
+    };
+    let mut affected = vec![Entity::new(EntityKind::Source, source)];
+    affected.extend(touched(shifts, EntityKind::Shift));
+    affected.extend(touched(time_off, EntityKind::TimeOff));
+    let summary = format!(
+        "sync: shifts {} created, {} updated, {} deleted, {} unchanged; time off {} created, {} updated, {} deleted, {} unchanged",
+        shifts.created.len(),
+        shifts.updated.len(),
+        shifts.deleted.len(),
+        shifts.n_unchanged,
+        time_off.created.len(),
+        time_off.updated.len(),
+        time_off.deleted.len(),
+        time_off.n_unchanged,
+    );
+    AuditRecord::new(summary, affected)
+}
+
+/// What a manager or WFM tool asks a sync to do.
+pub struct SyncRequest {
+    pub source: String,
+    pub window: Interval,
+    pub dry_run: bool,
+    pub shifts: Vec<Shift>,
+    pub time_off: Vec<TimeOff>,
+    /// What the sender says it sent, when it says so (the stream's end message).
+    pub declared_counts: Option<SyncEntryCounts>,
+}
+
+/// Whether the caller of a sync is still waiting for its answer. The call's future holds it
+/// from the moment the call arrives; when that future is dropped unfinished (the call
+/// cancelled, its deadline past, its connection lost), the caller counts as gone, and a write
+/// not yet committed rolls back. Either the presence or the sync's write task logs how the sync
+/// ended, with its request ID (`sync.outcome`).
+pub struct CallerPresence {
+    gone: Arc<AtomicBool>,
+    request_id: String,
+    stage: CallerStage,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum CallerStage {
+    /// Reading or checking the request; nothing is being written.
+    Checking,
+    /// The write task has it; that task reports how the sync ended.
+    HandedOver,
+    /// Answered.
+    Finished,
+}
+
+impl CallerPresence {
+    pub fn new(request_id: &str) -> CallerPresence {
+        CallerPresence {
+            gone: Arc::new(AtomicBool::new(false)),
+            request_id: request_id.to_owned(),
+            stage: CallerStage::Checking,
+        }
+    }
+
+    fn gone(&self) -> Arc<AtomicBool> {
+        self.gone.clone()
+    }
+
+    fn hand_over(&mut self) {
+        self.stage = CallerStage::HandedOver;
+    }
+
+    /// The call has been answered (or refused) and nothing more will be written for it.
+    pub fn finish(&mut self) {
+        self.stage = CallerStage::Finished;
+    }
+}
+
+impl Drop for CallerPresence {
+    fn drop(&mut self) {
+        if self.stage == CallerStage::Finished {
+            return;
+        }
+        self.gone.store(true, Ordering::SeqCst);
+        if self.stage == CallerStage::Checking {
+            tracing::info!(
+                request.id = %self.request_id,
+                sync.outcome = "abandoned",
+                "sync abandoned by its caller before anything was written"
+            );
+        }
+    }
+}
+
+/// The gaps one requirement gains and loses through a sync.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RequirementGapChanges {
+    pub plan: PlanKind,
+    pub eea_tagged: bool,
+    pub severity: Severity,
+    pub opened: Vec<Gap>,
+    pub closed: Vec<Gap>,
+}
+
+/// What a sync did, or would do.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SyncReport {
+    pub dry_run: bool,
+    pub shifts: SyncChanges,
+    pub time_off: SyncChanges,
+    pub gap_changes: Vec<RequirementGapChanges>,
+}
+
+/// The most shifts and time off entries one sync may carry together.
+pub const MAX_SYNC_ENTRIES: usize = 500_000;
+
+/// Rejects a sync whose entries repeat an ID or start outside its window; names each entry by
+/// its position in the stream and its ID.
+fn check_sync_entries(request: &SyncRequest) -> Result<(), AppError> {
+    let mut violations = Vec::new();
+    let mut check =
+        |kind: &str, id_field: &str, start_field: &dyn Fn(usize) -> String, entries: Vec<(&str, Instant)>| {
+            let mut first_seen: HashMap<&str, usize> = HashMap::new();
+            for (entry_idx, (id, starts_at)) in entries.into_iter().enumerate() {
+                let first_idx = *first_seen.entry(id).or_insert(entry_idx);
+                if first_idx != entry_idx {
+                    violations.push(FieldViolation::new(
+                        format!("{kind}[{entry_idx}].{id_field}"),
+                        format!("{id:?} appears twice in the sync (first at {kind}[{first_idx}])"),
+                    ));
+                }
+                if !request.window.contains(starts_at) {
+                    violations.push(FieldViolation::new(
+                        start_field(entry_idx),
+                        format!(
+                            "{id:?} starts at {starts_at}, outside the sync window [{}, {})",
+                            request.window.start, request.window.end
+                        ),
+                    ));
+                }
+            }
+        };
+    let shift_start_field = |entry_idx: usize| match &request.shifts[entry_idx].schedule {
+        Schedule::OneOff(_) => format!("shifts[{entry_idx}].one_off.starts_at"),
+        Schedule::Recurring(_) => format!("shifts[{entry_idx}].recurring.start_local"),
+    };
+    check(
+        "shifts",
+        "shift_id",
+        &shift_start_field,
+        request.shifts.iter().map(|shift| (shift.shift_id.as_str(), shift.starts_at())).collect(),
+    );
+    check(
+        "time_off",
+        "time_off_id",
+        &|entry_idx| format!("time_off[{entry_idx}].starts_at"),
+        request.time_off.iter().map(|entry| (entry.time_off_id.as_str(), entry.period.start)).collect(),
+    );
+    if request.shifts.len() + request.time_off.len() > MAX_SYNC_ENTRIES {
+        violations.push(FieldViolation::new("batch", format!("at most {MAX_SYNC_ENTRIES} entries per sync")));
+    }
+    if violations.is_empty() {
+        Ok(())
+    } else {
+        Err(AppError::Invalid(violations))
+    }
+}
+
+/// The gaps each requirement of each plan gains and loses between two snapshots.
+fn compare_gaps(before: &Snapshot, after: &Snapshot, window: Interval) -> Vec<RequirementGapChanges> {
+    let mut changes = Vec::new();
+    for (plan, eea_tagged) in [(PlanKind::EeaOnly, true), (PlanKind::Standard, true)] {
+        let question = CoverageQuestion { plan, eea_tagged, window, min_staff: 1 };
+        let old = coverage::coverage_report(before, &question);
+        let new = coverage::coverage_report(after, &question);
+        for (old_requirement, new_requirement) in old.iter().zip(&new) {
+            let (opened, closed) = coverage::gap_changes(&old_requirement.gaps, &new_requirement.gaps);
+            changes.push(RequirementGapChanges {
+                plan,
+                eea_tagged,
+                severity: new_requirement.severity,
+                opened,
+                closed,
+            });
+        }
+    }
+    changes
+}
+
+impl App {
+    /// Replaces a source's entries in a window, all or nothing, and reports the gaps the change
+    /// opens and closes. A dry run reports the same without writing. The write runs in a task of
+    /// its own, so that once it has committed, its snapshot is swapped in even if the caller has
+    /// gone; a caller that goes away before the commit (its call cancelled, its deadline past,
+    /// its connection lost: `caller` dropped) makes the write roll back instead.
+    pub async fn sync_shifts(
+        self: &Arc<Self>,
+        actor: &Actor,
+        mut request: SyncRequest,
+        caller: &mut CallerPresence,
+    ) -> Result<SyncReport, AppError> {
+        let received = SyncEntryCounts { n_shifts: request.shifts.len(), n_time_off: request.time_off.len() };
+        check_complete(request.declared_counts, received).map_err(AppError::Incomplete)?;
+        check_sync_entries(&request)?;
+        for shift in &mut request.shifts {
+            shift.source = Some(request.source.clone());
+        }
+        for entry in &mut request.time_off {
+            entry.source = Some(request.source.clone());
+        }
+        let request = Arc::new(request);
+        let stored = request.clone();
+        let work = move |connection: &mut storage::AnyConnection| {
+            storage::sync_source(
+                connection,
+                &stored.source,
+                stored.window,
+                &stored.shifts,
+                &stored.time_off,
+                stored.dry_run,
+            )
+        };
+        let (before, outcome) = if request.dry_run {
+            // A dry run reads in a transaction of its own and writes nothing, not even a version
+            // or an audit event; it need not wait for writers.
+            (self.snapshot(), self.store.read_in_transaction(work).await)
+        } else {
+            let (app, actor, source, gone) = (self.clone(), actor.clone(), request.source.clone(), caller.gone());
+            let committing = tokio::spawn(async move {
+                let finished = |outcome_name: &str| {
+                    tracing::info!(
+                        request.id = %actor.request_id,
+                        sync.outcome = outcome_name,
+                        sync.caller_gone = gone.load(Ordering::SeqCst),
+                        "sync write finished"
+                    );
+                };
+                let writer = app.lock_writes().await.inspect_err(|_| finished("failed"))?;
+                // A caller who left while the write waited for the lock is not written for.
+                if gone.load(Ordering::SeqCst) {
+                    finished("abandoned");
+                    return Err(AppError::CallerGone);
+                }
+                // The state the change is compared against, taken before it is written: a
+                // catch-up after the commit must not make the change look already applied.
+                let before = app.snapshot();
+                let abandoned = gone.clone();
+                let outcome = app
+                    .store
+                    .write_unless(
+                        audited(actor.clone(), move |connection| {
+                            let changes = work(connection)?;
+                            let record = sync_audit_record(&source, &changes.0, &changes.1);
+                            Ok((changes, record))
+                        }),
+                        move || abandoned.load(Ordering::SeqCst),
+                    )
+                    .await;
+                if outcome.is_ok() {
+                    if let Err(error) = app.refresh().await {
+                        // The sync is committed; the next successful refresh will show it.
+                        tracing::error!(error = %error, "snapshot refresh after a committed sync failed");
+                    }
+                }
+                drop(writer);
+                let outcome_name = match &outcome {
+                    Ok(_) => "committed",
+                    Err(StorageError::Abandoned) => "rolled_back",
+                    Err(_) => "failed",
+                };
+                // Logged here whether or not the caller is still there to be answered: a sync
+                // committed just as its caller went away leaves this line alone.
+                finished(outcome_name);
+                Ok::<_, AppError>((before, outcome))
+            });
+            caller.hand_over();
+            committing.await.map_err(|error| AppError::Internal(format!("sync task failed: {error}")))??
+        };
+        caller.finish();
+        let (shift_changes, time_off_changes) = outcome.map_err(|error| match error {
+            // In a sync an unknown agent makes the entry invalid, like any other bad field.
+            StorageError::MissingAgent { kind, index, agent_id } => {
+                let entry_id = match kind {
+                    "shifts" => request.shifts.get(index).map(|shift| shift.shift_id.as_str()),
+                    _ => request.time_off.get(index).map(|entry| entry.time_off_id.as_str()),
+                };
+                AppError::Invalid(vec![FieldViolation::new(
+                    format!("{kind}[{index}].agent_id"),
+                    format!("entry {:?}: agent {agent_id:?} not found", entry_id.unwrap_or_default()),
+                )])
+            }
+            other => storage_error(other, "shifts"),
+        })?;
+
+        // The gaps the change opens and closes, computed after the lock is released: the state
+        // before with the change applied in memory, against the state before.
+        let (changes, sent) = ((shift_changes.clone(), time_off_changes.clone()), request.clone());
+        let gap_changes = tokio::task::spawn_blocking(move || {
+            let (shift_changes, time_off_changes) = changes;
+            let removed_shifts: HashSet<&str> =
+                shift_changes.updated.iter().chain(&shift_changes.deleted).map(String::as_str).collect();
+            let removed_time_off: HashSet<&str> =
+                time_off_changes.updated.iter().chain(&time_off_changes.deleted).map(String::as_str).collect();
+            let changed_shift_ids: HashSet<&str> =
+                shift_changes.created.iter().chain(&shift_changes.updated).map(String::as_str).collect();
+            let changed_time_off_ids: HashSet<&str> =
+                time_off_changes.created.iter().chain(&time_off_changes.updated).map(String::as_str).collect();
+            let added_shifts: Vec<Shift> = sent
+                .shifts
+                .iter()
+                .filter(|shift| changed_shift_ids.contains(shift.shift_id.as_str()))
+                .cloned()
+                .collect();
+            let added_time_off: Vec<TimeOff> = sent
+                .time_off
+                .iter()
+                .filter(|entry| changed_time_off_ids.contains(entry.time_off_id.as_str()))
+                .cloned()
+                .collect();
+            let after =
+                before.with_entries_replaced(&removed_shifts, &added_shifts, &removed_time_off, &added_time_off);
+            compare_gaps(&before, &after, sent.window)
+        })
+        .await
+        .map_err(|error| AppError::Internal(format!("gap comparison failed: {error}")))?;
+        Ok(SyncReport { dry_run: request.dry_run, shifts: shift_changes, time_off: time_off_changes, gap_changes })
+    }
+}

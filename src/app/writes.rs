@@ -1,0 +1,239 @@
+//! Writes: each runs in one database transaction with its audit event, under the write lock,
+//! then the snapshot of what it committed is swapped in.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use super::error::storage_error;
+use super::{App, AppError};
+use crate::audit::{ticket_entity, Actor, AuditRecord, Entity, EntityKind};
+use crate::clock;
+use crate::domain::roster::{Agent, Consent, FieldViolation, Org, Shift, TimeOff};
+use crate::storage::{self, StorageError, UpsertCounts};
+
+/// How long a write waits for the write lock while the database is known to be away.
+const WRITE_LOCK_PATIENCE_WHILE_AWAY: Duration = Duration::from_secs(1);
+
+/// The most entries one batch upsert may carry.
+pub const MAX_BATCH_ENTRIES: usize = 10_000;
+
+fn consent_entities(org_id: &str, ticket_id: &str, agent_id: &str) -> Vec<Entity> {
+    vec![
+        Entity::new(EntityKind::Org, org_id),
+        ticket_entity(org_id, ticket_id),
+        Entity::new(EntityKind::Agent, agent_id),
+    ]
+}
+
+/// Write work that also appends its audit event, in the same transaction: `work` returns its
+/// outcome and what it touched.
+pub(super) fn audited<T, F>(
+    actor: Actor,
+    work: F,
+) -> impl FnOnce(&mut storage::AnyConnection) -> Result<T, StorageError>
+where
+    F: FnOnce(&mut storage::AnyConnection) -> Result<(T, AuditRecord), StorageError>,
+{
+    move |connection| {
+        let (outcome, record) = work(connection)?;
+        storage::append_audit_event(connection, &actor, &record, clock::now())?;
+        Ok(outcome)
+    }
+}
+
+fn count_of(entities: &[Entity], kind: EntityKind) -> usize {
+    entities.iter().filter(|entity| entity.kind == kind).count()
+}
+
+fn counts_summary(what: &str, counts: UpsertCounts) -> String {
+    format!("{what}: {} created, {} updated", counts.created, counts.updated)
+}
+
+/// Rejects a batch that is empty, too large, or names one ID twice.
+pub fn check_batch<'a>(batch_field: &str, id_field: &str, ids: impl Iterator<Item = &'a str>) -> Result<(), AppError> {
+    let mut first_seen: HashMap<&str, usize> = HashMap::new();
+    let mut violations = Vec::new();
+    let mut n_entries = 0;
+    for (entry_idx, id) in ids.enumerate() {
+        n_entries += 1;
+        let first_idx = *first_seen.entry(id).or_insert(entry_idx);
+        if first_idx != entry_idx {
+            violations.push(FieldViolation::new(
+                format!("{batch_field}[{entry_idx}].{id_field}"),
+                format!("{id:?} appears twice in the batch (first at {batch_field}[{first_idx}])"),
+            ));
+        }
+    }
+    if n_entries == 0 {
+        violations.push(FieldViolation::new(batch_field, "the batch is empty"));
+    } else if n_entries > MAX_BATCH_ENTRIES {
+        violations.push(FieldViolation::new(batch_field, format!("at most {MAX_BATCH_ENTRIES} entries per batch")));
+    }
+    if violations.is_empty() {
+        Ok(())
+    } else {
+        Err(AppError::Invalid(violations))
+    }
+}
+
+impl App {
+    /// Takes the write lock. While the database is known to be away, waits only briefly: writes
+    /// fail with UNAVAILABLE instead of queueing behind each other's connection attempts.
+    pub(super) async fn lock_writes(&self) -> Result<tokio::sync::MutexGuard<'_, ()>, AppError> {
+        if self.database_reachable() {
+            return Ok(self.write_lock.lock().await);
+        }
+        tokio::time::timeout(WRITE_LOCK_PATIENCE_WHILE_AWAY, self.write_lock.lock())
+            .await
+            .map_err(|_| AppError::Unavailable("the database is unreachable; retry the write later".into()))
+    }
+
+    /// Runs one write transaction, with its audit event, then swaps in the snapshot of what it
+    /// committed. `work` returns its outcome and what it touched.
+    async fn write<T, F>(&self, actor: &Actor, field: &str, work: F) -> Result<T, AppError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut storage::AnyConnection) -> Result<(T, AuditRecord), StorageError> + Send + 'static,
+    {
+        let _writer = self.lock_writes().await?;
+        let outcome =
+            self.store.write(audited(actor.clone(), work)).await.map_err(|error| storage_error(error, field))?;
+        if let Err(error) = self.refresh().await {
+            // The write is committed; the next successful refresh will show it.
+            tracing::error!(error = %error, "snapshot refresh after a committed write failed");
+        }
+        Ok(outcome)
+    }
+
+    pub async fn upsert_org(&self, actor: &Actor, org: Org) -> Result<Org, AppError> {
+        let stored = org.clone();
+        self.write(actor, "org", move |connection| {
+            let created = storage::upsert_org(connection, &stored)?;
+            let summary = if created { "org created" } else { "org updated" };
+            Ok(((), AuditRecord::new(summary, vec![Entity::new(EntityKind::Org, &stored.org_id)])))
+        })
+        .await?;
+        Ok(org)
+    }
+
+    pub async fn delete_org(&self, actor: &Actor, org_id: String) -> Result<(), AppError> {
+        self.write(actor, "org_id", move |connection| {
+            let mut affected = storage::delete_org(connection, &org_id)?;
+            let summary = format!("org deleted with {} consents", count_of(&affected, EntityKind::Ticket));
+            affected.push(Entity::new(EntityKind::Org, org_id));
+            Ok(((), AuditRecord::new(summary, affected)))
+        })
+        .await
+    }
+
+    pub async fn grant_consent(&self, actor: &Actor, consent: Consent) -> Result<Consent, AppError> {
+        let stored = consent.clone();
+        self.write(actor, "consent.", move |connection| {
+            storage::upsert_consent(connection, &stored)?;
+            let summary = format!("consent granted until {}", stored.expires_at);
+            Ok(((), AuditRecord::new(summary, consent_entities(&stored.org_id, &stored.ticket_id, &stored.agent_id))))
+        })
+        .await?;
+        Ok(consent)
+    }
+
+    pub async fn revoke_consent(
+        &self,
+        actor: &Actor,
+        org_id: String,
+        ticket_id: String,
+        agent_id: String,
+    ) -> Result<(), AppError> {
+        self.write(actor, "ticket_id", move |connection| {
+            storage::delete_consent(connection, &org_id, &ticket_id, &agent_id)?;
+            Ok(((), AuditRecord::new("consent revoked", consent_entities(&org_id, &ticket_id, &agent_id))))
+        })
+        .await
+    }
+
+    pub async fn upsert_agents(
+        &self,
+        actor: &Actor,
+        agents: Vec<Agent>,
+    ) -> Result<(Vec<Agent>, UpsertCounts), AppError> {
+        check_batch("agents", "agent_id", agents.iter().map(|agent| agent.agent_id.as_str()))?;
+        let agents = Arc::new(agents);
+        let batch = agents.clone();
+        let counts = self
+            .write(actor, "agents", move |connection| {
+                let counts = storage::upsert_agents(connection, &batch)?;
+                let affected = batch.iter().map(|agent| Entity::new(EntityKind::Agent, &agent.agent_id)).collect();
+                Ok((counts, AuditRecord::new(counts_summary("agents", counts), affected)))
+            })
+            .await?;
+        Ok((Arc::unwrap_or_clone(agents), counts))
+    }
+
+    pub async fn delete_agent(&self, actor: &Actor, agent_id: String) -> Result<(), AppError> {
+        self.write(actor, "agent_id", move |connection| {
+            let mut affected = storage::delete_agent(connection, &agent_id)?;
+            let summary = format!(
+                "agent deleted with {} shifts, {} time off entries and {} consents",
+                count_of(&affected, EntityKind::Shift),
+                count_of(&affected, EntityKind::TimeOff),
+                count_of(&affected, EntityKind::Ticket)
+            );
+            affected.push(Entity::new(EntityKind::Agent, agent_id));
+            Ok(((), AuditRecord::new(summary, affected)))
+        })
+        .await
+    }
+
+    pub async fn upsert_shifts(
+        &self,
+        actor: &Actor,
+        shifts: Vec<Shift>,
+    ) -> Result<(Vec<Shift>, UpsertCounts), AppError> {
+        check_batch("shifts", "shift_id", shifts.iter().map(|shift| shift.shift_id.as_str()))?;
+        let shifts = Arc::new(shifts);
+        let batch = shifts.clone();
+        let counts = self
+            .write(actor, "shifts", move |connection| {
+                let counts = storage::upsert_shifts(connection, &batch)?;
+                let affected = batch.iter().map(|shift| Entity::new(EntityKind::Shift, &shift.shift_id)).collect();
+                Ok((counts, AuditRecord::new(counts_summary("shifts", counts), affected)))
+            })
+            .await?;
+        Ok((Arc::unwrap_or_clone(shifts), counts))
+    }
+
+    pub async fn delete_shift(&self, actor: &Actor, shift_id: String) -> Result<(), AppError> {
+        self.write(actor, "shift_id", move |connection| {
+            storage::delete_shift(connection, &shift_id)?;
+            Ok(((), AuditRecord::new("shift deleted", vec![Entity::new(EntityKind::Shift, shift_id)])))
+        })
+        .await
+    }
+
+    pub async fn upsert_time_off(
+        &self,
+        actor: &Actor,
+        entries: Vec<TimeOff>,
+    ) -> Result<(Vec<TimeOff>, UpsertCounts), AppError> {
+        check_batch("time_off", "time_off_id", entries.iter().map(|entry| entry.time_off_id.as_str()))?;
+        let entries = Arc::new(entries);
+        let batch = entries.clone();
+        let counts = self
+            .write(actor, "time_off", move |connection| {
+                let counts = storage::upsert_time_off(connection, &batch)?;
+                let affected = batch.iter().map(|entry| Entity::new(EntityKind::TimeOff, &entry.time_off_id)).collect();
+                Ok((counts, AuditRecord::new(counts_summary("time off entries", counts), affected)))
+            })
+            .await?;
+        Ok((Arc::unwrap_or_clone(entries), counts))
+    }
+
+    pub async fn delete_time_off(&self, actor: &Actor, time_off_id: String) -> Result<(), AppError> {
+        self.write(actor, "time_off_id", move |connection| {
+            storage::delete_time_off(connection, &time_off_id)?;
+            Ok(((), AuditRecord::new("time off deleted", vec![Entity::new(EntityKind::TimeOff, time_off_id)])))
+        })
+        .await
+    }
+}
