@@ -4,12 +4,15 @@
 
 mod error;
 mod freshness;
+mod pages;
 mod queries;
 mod sync;
 mod writes;
 
 pub use error::AppError;
-pub use sync::{CallerPresence, RequirementGapChanges, SyncReport, SyncRequest, MAX_SYNC_ENTRIES};
+pub use pages::{Page, PageRequest};
+pub use queries::EntryFilter;
+pub use sync::{CallerPresence, SyncReport, SyncRequest, MAX_SYNC_ENTRIES};
 pub use writes::{check_batch, MAX_BATCH_ENTRIES};
 
 use std::sync::atomic::{AtomicBool, AtomicI64};

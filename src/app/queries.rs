@@ -1,21 +1,164 @@
 //! Reads: answered from the snapshot in force, except the audit trail, read from the database.
+//! The read rules (which entries a filter keeps, in what order, where a page ends) are here, so
+//! they hold for every front end and are tested without one.
 
 use super::error::{decision_error, storage_error};
+use super::pages::{take_page, Page, PageRequest};
 use super::{App, AppError};
 use crate::audit::{AuditEvent, AuditQuery};
 use crate::domain::coverage::{self, CoverageQuestion, OnShift, RequirementCoverage};
 use crate::domain::decision::{self, AccessDecision, TicketDecision, TicketQuestion};
+use crate::domain::interval::Interval;
 use crate::domain::policy::{PlanKind, Severity};
+use crate::domain::roster::{Agent, Consent, Org, Shift, TimeOff};
+use crate::domain::snapshot::{AgentRoster, Snapshot};
 use crate::domain::time::Instant;
 use crate::storage;
 
+/// An entry an agent owns and a listing filters by window: shifts and time off.
+trait OwnedEntry: Clone {
+    /// The agent's entries of this kind, in ID order.
+    fn of(roster: &AgentRoster) -> &[Self];
+    fn id(&self) -> &str;
+    /// Whether the entry is worked or taken at some moment of `window`.
+    fn touches(&self, window: Interval) -> bool;
+}
+
+impl OwnedEntry for Shift {
+    fn of(roster: &AgentRoster) -> &[Shift] {
+        &roster.shifts
+    }
+
+    fn id(&self) -> &str {
+        &self.shift_id
+    }
+
+    fn touches(&self, window: Interval) -> bool {
+        self.occurrences_within(window).is_ok_and(|occurrences| !occurrences.is_empty())
+    }
+}
+
+impl OwnedEntry for TimeOff {
+    fn of(roster: &AgentRoster) -> &[TimeOff] {
+        &roster.time_off
+    }
+
+    fn id(&self) -> &str {
+        &self.time_off_id
+    }
+
+    fn touches(&self, window: Interval) -> bool {
+        self.period.overlaps(&window)
+    }
+}
+
+/// Which entries of a kind a listing asks for.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct EntryFilter {
+    /// One agent's entries; every agent's when `None`.
+    pub agent_id: Option<String>,
+    /// Entries worked or taken at some moment of this window; all when `None`.
+    pub window: Option<Interval>,
+}
+
+fn unknown_agent(agent_id: &str) -> AppError {
+    AppError::NotFound { entity: "agent", id: agent_id.to_owned(), field: "agent_id".into() }
+}
+
+fn unknown_org(org_id: &str) -> AppError {
+    AppError::NotFound { entity: "org", id: org_id.to_owned(), field: "org_id".into() }
+}
+
+/// One page of the entries of one kind that `filter` keeps, in ID order.
+fn list_entries<T: OwnedEntry>(
+    snapshot: &Snapshot,
+    filter: &EntryFilter,
+    page: &PageRequest,
+) -> Result<Page<T>, AppError> {
+    let rosters: Vec<&AgentRoster> = match &filter.agent_id {
+        None => snapshot.agents().collect(),
+        Some(agent_id) => vec![snapshot.agent(agent_id).ok_or_else(|| unknown_agent(agent_id))?],
+    };
+    let mut entries: Vec<&T> = rosters
+        .into_iter()
+        .flat_map(|roster| T::of(roster).iter())
+        .filter(|entry| page.after.as_deref().is_none_or(|after| entry.id() > after))
+        .filter(|entry| filter.window.is_none_or(|window| entry.touches(window)))
+        .collect();
+    entries.sort_by(|left, right| left.id().cmp(right.id()));
+    Ok(take_page(entries.into_iter(), page.size, |entry| entry.id().to_owned()).map(T::clone))
+}
+
+/// The key consents are listed by: the ticket, then the agent.
+fn consent_key(consent: &Consent) -> String {
+    format!("{}\u{0}{}", consent.ticket_id, consent.agent_id)
+}
+
 impl App {
-    /// is not part of the snapshot).
-    pub async fn audit_events(&self, query: AuditQuery) -> Result<Vec<AuditEvent>, AppError> {
-        self.store
+    pub fn get_agent(&self, agent_id: &str) -> Result<Agent, AppError> {
+        let snapshot = self.snapshot.load();
+        let roster = snapshot.agent(agent_id).ok_or_else(|| unknown_agent(agent_id))?;
+        Ok(roster.agent.clone())
+    }
+
+    /// Agents in ID order.
+    pub fn list_agents(&self, page: &PageRequest) -> Page<Agent> {
+        let snapshot = self.snapshot.load();
+        take_page(snapshot.agents_after(page.after.as_deref()), page.size, |roster| roster.agent.agent_id.clone())
+            .map(|roster| roster.agent.clone())
+    }
+
+    /// Shifts in ID order; a window keeps those with an occurrence in it.
+    pub fn list_shifts(&self, filter: &EntryFilter, page: &PageRequest) -> Result<Page<Shift>, AppError> {
+        list_entries(&self.snapshot.load(), filter, page)
+    }
+
+    /// Time off in ID order; a window keeps the entries that overlap it.
+    pub fn list_time_off(&self, filter: &EntryFilter, page: &PageRequest) -> Result<Page<TimeOff>, AppError> {
+        list_entries(&self.snapshot.load(), filter, page)
+    }
+
+    pub fn get_org(&self, org_id: &str) -> Result<Org, AppError> {
+        self.snapshot.load().org(org_id).cloned().ok_or_else(|| unknown_org(org_id))
+    }
+
+    /// Orgs in ID order.
+    pub fn list_orgs(&self, page: &PageRequest) -> Page<Org> {
+        let snapshot = self.snapshot.load();
+        take_page(snapshot.orgs_after(page.after.as_deref()), page.size, |org| org.org_id.clone()).map(Org::clone)
+    }
+
+    /// An org's consents, by ticket then agent; `ticket_id` keeps one ticket's.
+    pub fn list_consents(
+        &self,
+        org_id: &str,
+        ticket_id: Option<&str>,
+        page: &PageRequest,
+    ) -> Result<Page<Consent>, AppError> {
+        let snapshot = self.snapshot.load();
+        if snapshot.org(org_id).is_none() {
+            return Err(unknown_org(org_id));
+        }
+        let matching = snapshot
+            .consents_of(org_id)
+            .filter(|consent| ticket_id.is_none_or(|ticket_id| consent.ticket_id == ticket_id))
+            .filter(|consent| page.after.as_ref().is_none_or(|after| consent_key(consent) > *after));
+        Ok(take_page(matching, page.size, |consent| consent_key(consent)).map(Consent::clone))
+    }
+
+    /// One page of the audit events matching `query` (at most `query.limit`), oldest first,
+    /// read from the database (the audit trail is not part of the snapshot); the next page
+    /// starts after the last event's sequence number.
+    pub async fn audit_events(&self, query: AuditQuery) -> Result<Page<AuditEvent>, AppError> {
+        let page_size = query.limit;
+        // One more than a page, to know whether another page follows.
+        let query = AuditQuery { limit: page_size + 1, ..query };
+        let events = self
+            .store
             .read(move |connection| storage::list_audit_events(connection, &query))
             .await
-            .map_err(|error| storage_error(error, ""))
+            .map_err(|error| storage_error(error, ""))?;
+        Ok(take_page(events.into_iter(), page_size, |event| event.sequence.to_string()))
     }
 
     /// Builds a coverage report off the async runtime: it is CPU work over the whole roster.
@@ -39,5 +182,90 @@ impl App {
 
     pub fn check_agent_access(&self, question: &TicketQuestion, agent_id: &str) -> Result<AccessDecision, AppError> {
         decision::check_agent_access(&self.snapshot.load(), question, agent_id).map_err(decision_error)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::calendar::HolidayCalendar;
+    use crate::domain::fixtures::{agent, interval, one_off, policy, time_off};
+
+    fn snapshot() -> Snapshot {
+        Snapshot::build(
+            policy(HolidayCalendar::None),
+            vec![],
+            vec![agent("a", "IE", &[]), agent("b", "FR", &[])],
+            vec![
+                one_off("s3", "a", "2026-12-01T08:00:00Z", "2026-12-01T16:00:00Z"),
+                one_off("s1", "b", "2026-12-02T08:00:00Z", "2026-12-02T16:00:00Z"),
+                one_off("s2", "a", "2026-12-03T08:00:00Z", "2026-12-03T16:00:00Z"),
+            ],
+            vec![
+                time_off("t2", "a", "2026-12-01T00:00:00Z", "2026-12-02T00:00:00Z"),
+                time_off("t1", "b", "2026-12-05T00:00:00Z", "2026-12-06T00:00:00Z"),
+            ],
+            vec![],
+        )
+    }
+
+    fn page(size: usize, after: Option<&str>) -> PageRequest {
+        PageRequest { size, after: after.map(str::to_owned) }
+    }
+
+    fn filter(agent_id: Option<&str>, window: Option<Interval>) -> EntryFilter {
+        EntryFilter { agent_id: agent_id.map(str::to_owned), window }
+    }
+
+    fn check_shifts(filter: EntryFilter, page: PageRequest, expected_ids: &[&str], expected_next: Option<&str>) {
+        let listed = list_entries::<Shift>(&snapshot(), &filter, &page).unwrap();
+        let ids: Vec<&str> = listed.items.iter().map(|shift| shift.shift_id.as_str()).collect();
+        assert_eq!(
+            (ids.as_slice(), listed.next_after.as_deref()),
+            (expected_ids, expected_next),
+            "{filter:?} {page:?}"
+        );
+    }
+
+    #[test]
+    fn shifts_are_listed_in_id_order_across_agents_and_paged_by_id() {
+        check_shifts(filter(None, None), page(10, None), &["s1", "s2", "s3"], None);
+        check_shifts(filter(None, None), page(2, None), &["s1", "s2"], Some("s2"));
+        check_shifts(filter(None, None), page(2, Some("s2")), &["s3"], None);
+        check_shifts(filter(Some("a"), None), page(10, None), &["s2", "s3"], None);
+    }
+
+    #[test]
+    fn a_window_keeps_the_shifts_with_an_occurrence_in_it() {
+        let first_two_days = interval("2026-12-01T12:00:00Z", "2026-12-02T09:00:00Z");
+        check_shifts(filter(None, Some(first_two_days)), page(10, None), &["s1", "s3"], None);
+        let a_quiet_day = interval("2026-12-04T00:00:00Z", "2026-12-05T00:00:00Z");
+        check_shifts(filter(None, Some(a_quiet_day)), page(10, None), &[], None);
+        // A shift ending as the window starts has no moment in it (half-open intervals).
+        let from_the_end_of_s3 = interval("2026-12-01T16:00:00Z", "2026-12-01T20:00:00Z");
+        check_shifts(filter(Some("a"), Some(from_the_end_of_s3)), page(10, None), &[], None);
+    }
+
+    #[test]
+    fn time_off_is_listed_in_id_order_and_a_window_keeps_what_overlaps_it() {
+        let listed = |filter: EntryFilter| -> Vec<String> {
+            let listed = list_entries::<TimeOff>(&snapshot(), &filter, &page(10, None)).unwrap();
+            listed.items.into_iter().map(|entry| entry.time_off_id).collect()
+        };
+        assert_eq!(listed(filter(None, None)), ["t1", "t2"]);
+        assert_eq!(listed(filter(Some("b"), None)), ["t1"]);
+        assert_eq!(listed(filter(None, Some(interval("2026-12-01T23:00:00Z", "2026-12-05T01:00:00Z")))), ["t1", "t2"]);
+        assert_eq!(listed(filter(None, Some(interval("2026-12-02T00:00:00Z", "2026-12-05T00:00:00Z")))), [""; 0]);
+    }
+
+    #[test]
+    fn listing_an_unknown_agents_entries_names_the_agent_id_field() {
+        let error = list_entries::<Shift>(&snapshot(), &filter(Some("nobody"), None), &page(10, None)).unwrap_err();
+        match error {
+            AppError::NotFound { entity, id, field } => {
+                assert_eq!((entity, id.as_str(), field.as_str()), ("agent", "nobody", "agent_id"))
+            }
+            other => panic!("expected NotFound, got {other:?}"),
+        }
     }
 }

@@ -1,7 +1,7 @@
 //! A WFM sync: replace a source's entries in a window, all or nothing, and report the gaps the
 //! change opens and closes.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
@@ -9,12 +9,11 @@ use super::error::storage_error;
 use super::writes::audited;
 use super::{App, AppError};
 use crate::audit::{Actor, AuditRecord, Entity, EntityKind};
-use crate::domain::coverage::{self, CoverageQuestion, Gap};
 use crate::domain::interval::Interval;
-use crate::domain::policy::{PlanKind, Severity};
 use crate::domain::roster::{FieldViolation, Schedule, Shift, TimeOff};
-use crate::domain::snapshot::Snapshot;
-use crate::domain::sync::{check_complete, SyncChanges, SyncEntryCounts};
+use crate::domain::sync::{
+    check_complete, compare_gaps, snapshot_after_sync, RequirementGapChanges, SyncChanges, SyncEntryCounts,
+};
 use crate::domain::time::Instant;
 use crate::storage::{self, StorageError};
 
@@ -111,16 +110,6 @@ impl Drop for CallerPresence {
     }
 }
 
-/// The gaps one requirement gains and loses through a sync.
-#[derive(Clone, Debug, PartialEq)]
-pub struct RequirementGapChanges {
-    pub plan: PlanKind,
-    pub eea_tagged: bool,
-    pub severity: Severity,
-    pub opened: Vec<Gap>,
-    pub closed: Vec<Gap>,
-}
-
 /// What a sync did, or would do.
 #[derive(Clone, Debug, PartialEq)]
 pub struct SyncReport {
@@ -183,27 +172,6 @@ fn check_sync_entries(request: &SyncRequest) -> Result<(), AppError> {
     } else {
         Err(AppError::Invalid(violations))
     }
-}
-
-/// The gaps each requirement of each plan gains and loses between two snapshots.
-fn compare_gaps(before: &Snapshot, after: &Snapshot, window: Interval) -> Vec<RequirementGapChanges> {
-    let mut changes = Vec::new();
-    for (plan, eea_tagged) in [(PlanKind::EeaOnly, true), (PlanKind::Standard, true)] {
-        let question = CoverageQuestion { plan, eea_tagged, window, min_staff: 1 };
-        let old = coverage::coverage_report(before, &question);
-        let new = coverage::coverage_report(after, &question);
-        for (old_requirement, new_requirement) in old.iter().zip(&new) {
-            let (opened, closed) = coverage::gap_changes(&old_requirement.gaps, &new_requirement.gaps);
-            changes.push(RequirementGapChanges {
-                plan,
-                eea_tagged,
-                severity: new_requirement.severity,
-                opened,
-                closed,
-            });
-        }
-    }
-    changes
 }
 
 impl App {
@@ -316,28 +284,7 @@ impl App {
         let (changes, sent) = ((shift_changes.clone(), time_off_changes.clone()), request.clone());
         let gap_changes = tokio::task::spawn_blocking(move || {
             let (shift_changes, time_off_changes) = changes;
-            let removed_shifts: HashSet<&str> =
-                shift_changes.updated.iter().chain(&shift_changes.deleted).map(String::as_str).collect();
-            let removed_time_off: HashSet<&str> =
-                time_off_changes.updated.iter().chain(&time_off_changes.deleted).map(String::as_str).collect();
-            let changed_shift_ids: HashSet<&str> =
-                shift_changes.created.iter().chain(&shift_changes.updated).map(String::as_str).collect();
-            let changed_time_off_ids: HashSet<&str> =
-                time_off_changes.created.iter().chain(&time_off_changes.updated).map(String::as_str).collect();
-            let added_shifts: Vec<Shift> = sent
-                .shifts
-                .iter()
-                .filter(|shift| changed_shift_ids.contains(shift.shift_id.as_str()))
-                .cloned()
-                .collect();
-            let added_time_off: Vec<TimeOff> = sent
-                .time_off
-                .iter()
-                .filter(|entry| changed_time_off_ids.contains(entry.time_off_id.as_str()))
-                .cloned()
-                .collect();
-            let after =
-                before.with_entries_replaced(&removed_shifts, &added_shifts, &removed_time_off, &added_time_off);
+            let after = snapshot_after_sync(&before, &shift_changes, &time_off_changes, &sent.shifts, &sent.time_off);
             compare_gaps(&before, &after, sent.window)
         })
         .await

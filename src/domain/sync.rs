@@ -2,9 +2,13 @@
 //! what it sends now, decided by ID and full equality. Pure: storage loads the stored side and
 //! writes the outcome inside one transaction.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
+use super::coverage::{coverage_report, gap_changes, CoverageQuestion, Gap};
+use super::interval::Interval;
+use super::policy::{PlanKind, Severity};
 use super::roster::{Shift, TimeOff};
+use super::snapshot::Snapshot;
 
 /// The longest window one sync may replace.
 pub const MAX_SYNC_DAYS: i64 = 366;
@@ -95,6 +99,63 @@ pub fn diff_entries<T: SyncEntry>(stored: Vec<T>, sent: Vec<T>) -> EntryChanges<
     changes
 }
 
+/// The gaps one requirement gains and loses through a sync.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RequirementGapChanges {
+    pub plan: PlanKind,
+    pub eea_tagged: bool,
+    pub severity: Severity,
+    pub opened: Vec<Gap>,
+    pub closed: Vec<Gap>,
+}
+
+/// The roster as it is after a sync: `before` with the entries the sync updated or deleted
+/// taken out, and the ones it created or updated (from `sent`) put in. Built in memory, so that
+/// the change is measured against the state it was written over, whatever else has been
+/// committed since.
+pub fn snapshot_after_sync(
+    before: &Snapshot,
+    shift_changes: &SyncChanges,
+    time_off_changes: &SyncChanges,
+    sent_shifts: &[Shift],
+    sent_time_off: &[TimeOff],
+) -> Snapshot {
+    fn ids<'a>(first: &'a [String], second: &'a [String]) -> HashSet<&'a str> {
+        first.iter().chain(second).map(String::as_str).collect()
+    }
+    let removed_shift_ids = ids(&shift_changes.updated, &shift_changes.deleted);
+    let removed_time_off_ids = ids(&time_off_changes.updated, &time_off_changes.deleted);
+    let written_shift_ids = ids(&shift_changes.created, &shift_changes.updated);
+    let written_time_off_ids = ids(&time_off_changes.created, &time_off_changes.updated);
+    let added_shifts: Vec<Shift> =
+        sent_shifts.iter().filter(|shift| written_shift_ids.contains(shift.id())).cloned().collect();
+    let added_time_off: Vec<TimeOff> =
+        sent_time_off.iter().filter(|entry| written_time_off_ids.contains(entry.id())).cloned().collect();
+    before.with_entries_replaced(&removed_shift_ids, &added_shifts, &removed_time_off_ids, &added_time_off)
+}
+
+/// The gaps each requirement gains and loses between two states of the roster, for both plans
+/// as EEA-tagged tickets see them (one staffed agent required).
+pub fn compare_gaps(before: &Snapshot, after: &Snapshot, window: Interval) -> Vec<RequirementGapChanges> {
+    let mut changes = Vec::new();
+    for (plan, eea_tagged) in [(PlanKind::EeaOnly, true), (PlanKind::Standard, true)] {
+        let question = CoverageQuestion { plan, eea_tagged, window, min_staff: 1 };
+        let old = coverage_report(before, &question);
+        let new = coverage_report(after, &question);
+        for (old_requirement, new_requirement) in old.iter().zip(&new) {
+            let (opened, closed) = gap_changes(&old_requirement.gaps, &new_requirement.gaps);
+            changes.push(RequirementGapChanges {
+                plan,
+                eea_tagged,
+                severity: new_requirement.severity,
+                opened,
+                closed,
+            });
+        }
+    }
+    changes
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -154,5 +215,85 @@ mod tests {
         let changes = diff_entries(entries.clone(), entries);
         assert!(changes.is_empty());
         assert_eq!(changes.n_unchanged, 1);
+    }
+
+    fn shift_ids(snapshot: &Snapshot) -> Vec<String> {
+        let mut ids: Vec<String> =
+            snapshot.agents().flat_map(|roster| roster.shifts.iter().map(|shift| shift.shift_id.clone())).collect();
+        ids.sort();
+        ids
+    }
+
+    fn ids(values: &[&str]) -> Vec<String> {
+        values.iter().map(|value| (*value).to_owned()).collect()
+    }
+
+    #[test]
+    fn the_state_after_a_sync_takes_out_what_it_replaced_and_puts_in_what_it_wrote() {
+        use crate::domain::calendar::HolidayCalendar;
+        use crate::domain::fixtures::{agent, policy};
+        let before = Snapshot::build(
+            policy(HolidayCalendar::None),
+            vec![],
+            vec![agent("a", "IE", &[])],
+            vec![
+                one_off("kept", "a", "2026-12-01T08:00:00Z", "2026-12-01T16:00:00Z"),
+                one_off("moved", "a", "2026-12-02T08:00:00Z", "2026-12-02T16:00:00Z"),
+                one_off("gone", "a", "2026-12-03T08:00:00Z", "2026-12-03T16:00:00Z"),
+            ],
+            vec![time_off("holiday", "a", "2026-12-05T00:00:00Z", "2026-12-06T00:00:00Z")],
+            vec![],
+        );
+        let moved = one_off("moved", "a", "2026-12-02T10:00:00Z", "2026-12-02T18:00:00Z");
+        let sent_shifts = vec![
+            one_off("kept", "a", "2026-12-01T08:00:00Z", "2026-12-01T16:00:00Z"),
+            moved.clone(),
+            one_off("new", "a", "2026-12-04T08:00:00Z", "2026-12-04T16:00:00Z"),
+        ];
+        let shift_changes =
+            SyncChanges { created: ids(&["new"]), updated: ids(&["moved"]), deleted: ids(&["gone"]), n_unchanged: 1 };
+        let time_off_changes = SyncChanges { deleted: ids(&["holiday"]), ..SyncChanges::default() };
+        let after = snapshot_after_sync(&before, &shift_changes, &time_off_changes, &sent_shifts, &[]);
+        assert_eq!(shift_ids(&after), ids(&["kept", "moved", "new"]));
+        let roster = after.agent("a").unwrap();
+        assert_eq!(roster.shifts.iter().find(|shift| shift.shift_id == "moved"), Some(&moved));
+        assert!(roster.time_off.is_empty());
+        // The state it was built from is left as it was.
+        assert_eq!(shift_ids(&before), ids(&["gone", "kept", "moved"]));
+    }
+
+    #[test]
+    fn a_sync_that_removes_the_only_shift_opens_a_gap_and_putting_it_back_closes_it() {
+        use crate::domain::calendar::HolidayCalendar;
+        use crate::domain::fixtures::{agent, interval, org, policy};
+        let window = interval("2026-12-07T00:00:00Z", "2026-12-08T00:00:00Z");
+        let build = |shifts: Vec<Shift>| {
+            Snapshot::build(
+                policy(HolidayCalendar::None),
+                vec![org("acme", "eu-west-1", PlanKind::EeaOnly)],
+                vec![agent("a", "IE", &[])],
+                shifts,
+                vec![],
+                vec![],
+            )
+        };
+        let staffed = build(vec![one_off("day", "a", "2026-12-07T00:00:00Z", "2026-12-08T00:00:00Z")]);
+        let empty = build(vec![]);
+        let total_gaps = |changes: &[RequirementGapChanges]| -> (usize, usize) {
+            (
+                changes.iter().map(|change| change.opened.len()).sum(),
+                changes.iter().map(|change| change.closed.len()).sum(),
+            )
+        };
+        let removed = compare_gaps(&staffed, &empty, window);
+        let (n_opened, n_closed) = total_gaps(&removed);
+        assert!(n_opened > 0 && n_closed == 0, "removing the shift: {removed:?}");
+        let restored = compare_gaps(&empty, &staffed, window);
+        assert_eq!(total_gaps(&restored), (0, n_opened), "putting it back closes what removing it opened");
+        assert_eq!(total_gaps(&compare_gaps(&staffed, &staffed, window)), (0, 0));
+        // Both plans, every severity, as EEA-tagged tickets see them.
+        assert!(removed.iter().all(|change| change.eea_tagged));
+        assert!(removed.iter().any(|change| change.plan == PlanKind::Standard));
+        assert!(removed.iter().any(|change| change.plan == PlanKind::EeaOnly));
     }
 }

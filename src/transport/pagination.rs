@@ -4,15 +4,10 @@
 use tonic::Status;
 
 use super::status::invalid_field;
+use crate::app::PageRequest;
 
 pub const DEFAULT_PAGE_SIZE: usize = 100;
 pub const MAX_PAGE_SIZE: usize = 1_000;
-
-pub struct PageRequest {
-    pub size: usize,
-    /// The key after which the page starts.
-    pub after: Option<String>,
-}
 
 pub fn page_request(page_size: i32, page_token: &str) -> Result<PageRequest, Status> {
     let size = match page_size {
@@ -28,19 +23,9 @@ pub fn page_request(page_size: i32, page_token: &str) -> Result<PageRequest, Sta
     Ok(PageRequest { size, after })
 }
 
-/// Takes one page from keyed items in key order; returns the items and the next token.
-pub fn take_page<T>(items: impl Iterator<Item = T>, size: usize, key: impl Fn(&T) -> String) -> (Vec<T>, String) {
-    let mut page: Vec<T> = Vec::with_capacity(size);
-    let mut has_more = false;
-    for item in items {
-        if page.len() == size {
-            has_more = true;
-            break;
-        }
-        page.push(item);
-    }
-    let next = if has_more { page.last().map(|last| encode(&key(last))).unwrap_or_default() } else { String::new() };
-    (page, next)
+/// The token of the page after this one: empty when this page is the last.
+pub fn next_page_token(next_after: Option<String>) -> String {
+    next_after.map(|key| encode(&key)).unwrap_or_default()
 }
 
 const TOKEN_PREFIX: &str = "k1.";
@@ -73,11 +58,10 @@ mod tests {
     }
 
     #[test]
-    fn a_page_ends_with_a_token_only_when_more_remain() {
-        let (page, next) = take_page(1..=3, 3, ToString::to_string);
-        assert_eq!((page, next), (vec![1, 2, 3], String::new()));
-        let (page, next) = take_page(1..=4, 3, ToString::to_string);
-        assert_eq!(page, vec![1, 2, 3]);
-        assert_eq!(decode(&next), Some("3".to_owned()));
+    fn the_next_token_names_the_last_key_or_is_empty_on_the_last_page() {
+        assert_eq!(next_page_token(None), "");
+        let token = next_page_token(Some("agent-3".to_owned()));
+        assert_eq!(decode(&token), Some("agent-3".to_owned()));
+        assert_eq!(page_request(10, &token).unwrap().after, Some("agent-3".to_owned()));
     }
 }

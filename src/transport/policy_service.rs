@@ -9,9 +9,9 @@ use super::convert::{
     policy_to_pb,
 };
 use super::layers::actor_of;
-use super::pagination::{page_request, take_page};
+use super::pagination::{next_page_token, page_request};
 use super::status::{invalid, invalid_field, required_id, to_status};
-use crate::app::{App, AppError};
+use crate::app::App;
 use crate::audit::{AuditQuery, Entity};
 use crate::clock;
 use crate::domain::roster::FieldViolation;
@@ -41,23 +41,18 @@ impl PolicyService for PolicyApi {
     async fn get_org(&self, request: Request<pb::GetOrgRequest>) -> Result<Response<pb::Org>, Status> {
         let pb::GetOrgRequest { org_id } = request.into_inner();
         required_id("org_id", &org_id)?;
-        let snapshot = self.app.snapshot();
-        let org = snapshot.org(&org_id).ok_or_else(|| {
-            to_status(AppError::NotFound { entity: "org", id: org_id.clone(), field: "org_id".into() })
-        })?;
-        Ok(Response::new(org_to_pb(org, self.app.policy(), clock::now())))
+        let org = self.app.get_org(&org_id).map_err(to_status)?;
+        Ok(Response::new(org_to_pb(&org, self.app.policy(), clock::now())))
     }
 
     async fn list_orgs(&self, request: Request<pb::ListOrgsRequest>) -> Result<Response<pb::ListOrgsResponse>, Status> {
         let pb::ListOrgsRequest { page_size, page_token } = request.into_inner();
         let page = page_request(page_size, &page_token)?;
-        let snapshot = self.app.snapshot();
+        let orgs = self.app.list_orgs(&page);
         let now = clock::now();
-        let (orgs, next_page_token) =
-            take_page(snapshot.orgs_after(page.after.as_deref()), page.size, |org| org.org_id.clone());
         Ok(Response::new(pb::ListOrgsResponse {
-            orgs: orgs.into_iter().map(|org| org_to_pb(org, self.app.policy(), now)).collect(),
-            next_page_token,
+            orgs: orgs.items.iter().map(|org| org_to_pb(org, self.app.policy(), now)).collect(),
+            next_page_token: next_page_token(orgs.next_after),
         }))
     }
 
@@ -101,20 +96,11 @@ impl PolicyService for PolicyApi {
         let pb::ListConsentsRequest { org_id, ticket_id, page_size, page_token } = request.into_inner();
         required_id("org_id", &org_id)?;
         let page = page_request(page_size, &page_token)?;
-        let snapshot = self.app.snapshot();
-        if snapshot.org(&org_id).is_none() {
-            return Err(to_status(AppError::NotFound { entity: "org", id: org_id, field: "org_id".into() }));
-        }
-        let key = |consent: &&crate::domain::roster::Consent| format!("{}\u{0}{}", consent.ticket_id, consent.agent_id);
-        let after = page.after.clone();
-        let matching = snapshot
-            .consents_of(&org_id)
-            .filter(|consent| ticket_id.is_empty() || consent.ticket_id == ticket_id)
-            .filter(|consent| after.as_ref().is_none_or(|after| key(consent) > *after));
-        let (consents, next_page_token) = take_page(matching, page.size, key);
+        let ticket_id = (!ticket_id.is_empty()).then_some(ticket_id.as_str());
+        let consents = self.app.list_consents(&org_id, ticket_id, &page).map_err(to_status)?;
         Ok(Response::new(pb::ListConsentsResponse {
-            consents: consents.into_iter().map(consent_to_pb).collect(),
-            next_page_token,
+            consents: consents.items.iter().map(consent_to_pb).collect(),
+            next_page_token: next_page_token(consents.next_after),
         }))
     }
 
@@ -133,13 +119,10 @@ impl PolicyService for PolicyApi {
         request: Request<pb::ListAuditEventsRequest>,
     ) -> Result<Response<pb::ListAuditEventsResponse>, Status> {
         let query = audit_query(request.into_inner())?;
-        let size = query.limit;
-        // One more than a page, to know whether another page follows.
-        let events = self.app.audit_events(AuditQuery { limit: size + 1, ..query }).await.map_err(to_status)?;
-        let (events, next_page_token) = take_page(events.into_iter(), size, |event| event.sequence.to_string());
+        let events = self.app.audit_events(query).await.map_err(to_status)?;
         Ok(Response::new(pb::ListAuditEventsResponse {
-            events: events.into_iter().map(audit_event_to_pb).collect(),
-            next_page_token,
+            events: events.items.into_iter().map(audit_event_to_pb).collect(),
+            next_page_token: next_page_token(events.next_after),
         }))
     }
 }

@@ -10,20 +10,24 @@ use super::convert::{
     shift_from_pb, shift_to_pb, time_off_from_pb, time_off_to_pb,
 };
 use super::layers::actor_of;
-use super::pagination::{page_request, take_page};
+use super::pagination::{next_page_token, page_request};
 use super::status::{invalid, invalid_field, required_id, to_status};
 use super::stream_end::RequestStreamEnd;
-use crate::app::{App, AppError, CallerPresence, SyncRequest, MAX_SYNC_ENTRIES};
+use crate::app::{App, AppError, CallerPresence, EntryFilter, SyncRequest, MAX_SYNC_ENTRIES};
 use crate::domain::interval::Interval;
 use crate::domain::roster::FieldViolation;
 use crate::domain::roster::{check_id, Schedule, Shift, TimeOff, Violations};
-use crate::domain::snapshot::{AgentRoster, Snapshot};
 use crate::domain::sync::{check_complete, SyncChanges, SyncEntryCounts, MAX_SYNC_DAYS};
 use crate::pb;
 use crate::pb::roster_service_server::RosterService;
 
 pub struct RosterApi {
     pub app: Arc<App>,
+}
+
+/// An optional ID field: proto3 sends an unset string as empty.
+fn non_empty(id: String) -> Option<String> {
+    (!id.is_empty()).then_some(id)
 }
 
 fn count(value: usize) -> i32 {
@@ -46,19 +50,6 @@ fn window_filter(window: Option<pb::TimeWindow>) -> Result<Option<Interval>, Sta
         (None, _) => Err(invalid_field("window.start_at", "is required when a window is given")),
         (_, None) => Err(invalid_field("window.end_at", "is required when a window is given")),
     }
-}
-
-/// One agent's roster, or every agent's when `agent_id` is empty.
-fn rosters_for<'a>(snapshot: &'a Snapshot, agent_id: &str) -> Result<Vec<&'a AgentRoster>, Status> {
-    if agent_id.is_empty() {
-        Ok(snapshot.agents().collect())
-    } else {
-        Ok(vec![snapshot.agent(agent_id).ok_or_else(|| unknown_agent(agent_id))?])
-    }
-}
-
-fn unknown_agent(agent_id: &str) -> Status {
-    to_status(AppError::NotFound { entity: "agent", id: agent_id.to_owned(), field: "agent_id".into() })
 }
 
 /// Reads a sync stream: a header, then batches. Every entry is converted; the violations of all
@@ -333,9 +324,8 @@ impl RosterService for RosterApi {
     async fn get_agent(&self, request: Request<pb::GetAgentRequest>) -> Result<Response<pb::Agent>, Status> {
         let pb::GetAgentRequest { agent_id } = request.into_inner();
         required_id("agent_id", &agent_id)?;
-        let snapshot = self.app.snapshot();
-        let roster = snapshot.agent(&agent_id).ok_or_else(|| unknown_agent(&agent_id))?;
-        Ok(Response::new(agent_to_pb(&roster.agent)))
+        let agent = self.app.get_agent(&agent_id).map_err(to_status)?;
+        Ok(Response::new(agent_to_pb(&agent)))
     }
 
     async fn list_agents(
@@ -344,12 +334,10 @@ impl RosterService for RosterApi {
     ) -> Result<Response<pb::ListAgentsResponse>, Status> {
         let pb::ListAgentsRequest { page_size, page_token } = request.into_inner();
         let page = page_request(page_size, &page_token)?;
-        let snapshot = self.app.snapshot();
-        let (rosters, next_page_token) =
-            take_page(snapshot.agents_after(page.after.as_deref()), page.size, |roster| roster.agent.agent_id.clone());
+        let agents = self.app.list_agents(&page);
         Ok(Response::new(pb::ListAgentsResponse {
-            agents: rosters.into_iter().map(|roster| agent_to_pb(&roster.agent)).collect(),
-            next_page_token,
+            agents: agents.items.iter().map(agent_to_pb).collect(),
+            next_page_token: next_page_token(agents.next_after),
         }))
     }
 
@@ -385,23 +373,11 @@ impl RosterService for RosterApi {
         let pb::ListShiftsRequest { agent_id, window, page_size, page_token } = request.into_inner();
         let window = window_filter(window)?;
         let page = page_request(page_size, &page_token)?;
-        let snapshot = self.app.snapshot();
-        let rosters = rosters_for(&snapshot, &agent_id)?;
-        let mut shifts: Vec<_> = rosters
-            .into_iter()
-            .flat_map(|roster| roster.shifts.iter())
-            .filter(|shift| page.after.as_ref().is_none_or(|after| shift.shift_id > *after))
-            .filter(|shift| {
-                window.is_none_or(|window| {
-                    shift.occurrences_within(window).is_ok_and(|occurrences| !occurrences.is_empty())
-                })
-            })
-            .collect();
-        shifts.sort_by(|left, right| left.shift_id.cmp(&right.shift_id));
-        let (shifts, next_page_token) = take_page(shifts.into_iter(), page.size, |shift| shift.shift_id.clone());
+        let filter = EntryFilter { agent_id: non_empty(agent_id), window };
+        let shifts = self.app.list_shifts(&filter, &page).map_err(to_status)?;
         Ok(Response::new(pb::ListShiftsResponse {
-            shifts: shifts.into_iter().map(shift_to_pb).collect(),
-            next_page_token,
+            shifts: shifts.items.iter().map(shift_to_pb).collect(),
+            next_page_token: next_page_token(shifts.next_after),
         }))
     }
 
@@ -437,19 +413,11 @@ impl RosterService for RosterApi {
         let pb::ListTimeOffRequest { agent_id, window, page_size, page_token } = request.into_inner();
         let window = window_filter(window)?;
         let page = page_request(page_size, &page_token)?;
-        let snapshot = self.app.snapshot();
-        let rosters = rosters_for(&snapshot, &agent_id)?;
-        let mut entries: Vec<_> = rosters
-            .into_iter()
-            .flat_map(|roster| roster.time_off.iter())
-            .filter(|entry| page.after.as_ref().is_none_or(|after| entry.time_off_id > *after))
-            .filter(|entry| window.is_none_or(|window| entry.period.overlaps(&window)))
-            .collect();
-        entries.sort_by(|left, right| left.time_off_id.cmp(&right.time_off_id));
-        let (entries, next_page_token) = take_page(entries.into_iter(), page.size, |entry| entry.time_off_id.clone());
+        let filter = EntryFilter { agent_id: non_empty(agent_id), window };
+        let entries = self.app.list_time_off(&filter, &page).map_err(to_status)?;
         Ok(Response::new(pb::ListTimeOffResponse {
-            time_off: entries.into_iter().map(time_off_to_pb).collect(),
-            next_page_token,
+            time_off: entries.items.iter().map(time_off_to_pb).collect(),
+            next_page_token: next_page_token(entries.next_after),
         }))
     }
 
