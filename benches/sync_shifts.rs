@@ -9,15 +9,13 @@ use std::time::{Duration, Instant as WallClock};
 
 use diesel::connection::SimpleConnection;
 use diesel::Connection;
-use eea_coverage::auth::token_hash;
-use eea_coverage::client::with_token;
-use eea_coverage::config::{RawAuth, RawSettings, RawToken};
-
-const BENCH_TOKEN: &str = "bench-admin-token";
+use eea_coverage::cli::connection::with_token;
 use eea_coverage::domain::roster::{ScheduleDraft, Shift, ShiftDraft};
 use eea_coverage::pb;
-use eea_coverage::startup::Server;
 use eea_coverage::storage::{self, DatabaseUrl, Store};
+use eea_coverage::testing::{one_off_shift, settings_with_admin_token, SpawnedServer};
+
+const BENCH_TOKEN: &str = "bench-admin-token";
 
 const N_AGENTS: usize = 1_000;
 const SHIFTS_PER_AGENT: usize = 100;
@@ -40,16 +38,7 @@ fn wire_shifts() -> Vec<pb::Shift> {
         .flat_map(|agent_idx| {
             (0..SHIFTS_PER_AGENT).map(move |shift_idx| {
                 let (start, end) = shift_times(agent_idx, shift_idx);
-                pb::Shift {
-                    shift_id: format!("wfm-{agent_idx:04}-{shift_idx:03}"),
-                    agent_id: format!("agent-{agent_idx:04}"),
-                    severities: vec![],
-                    country: String::new(),
-                    schedule: Some(pb::shift::Schedule::OneOff(pb::OneOffShift {
-                        starts_at: Some(timestamp(start)),
-                        ends_at: Some(timestamp(end)),
-                    })),
-                }
+                one_off_shift(format!("wfm-{agent_idx:04}-{shift_idx:03}"), format!("agent-{agent_idx:04}"), start, end)
             })
         })
         .collect()
@@ -132,24 +121,8 @@ impl Drop for Database {
 }
 
 async fn sync_through_the_service(database: &Database, shifts: &[pb::Shift]) -> Duration {
-    let settings = RawSettings {
-        listen: Some("127.0.0.1:0".into()),
-        database_url: Some(database.url.clone()),
-        auth: RawAuth {
-            tokens: vec![RawToken { name: "bench".into(), role: "admin".into(), sha256: token_hash(BENCH_TOKEN) }],
-            ..RawAuth::default()
-        },
-        ..RawSettings::default()
-    }
-    .validate()
-    .unwrap();
-    let server = Server::build(&settings).await.unwrap();
-    let address = server.local_addr();
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let serving = tokio::spawn(server.run_until(async {
-        let _ = stopped.await;
-    }));
-    let channel = tonic::transport::Channel::from_shared(format!("http://{address}")).unwrap().connect().await.unwrap();
+    let server = SpawnedServer::start(&settings_with_admin_token(&database.url, "bench", BENCH_TOKEN)).await;
+    let channel = server.connect().await;
     let mut roster = pb::roster_service_client::RosterServiceClient::new(with_token(channel, Some(BENCH_TOKEN)));
     roster.upsert_agents(pb::UpsertAgentsRequest { agents: agents(), source: "wfm".into() }).await.unwrap();
 
@@ -178,8 +151,7 @@ async fn sync_through_the_service(database: &Database, shifts: &[pb::Shift]) -> 
         .into_inner();
     let elapsed = started.elapsed();
     assert_eq!(response.created as usize, shifts.len());
-    let _ = stop.send(());
-    serving.await.unwrap().unwrap();
+    server.stop().await;
     elapsed
 }
 

@@ -4,9 +4,10 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use eea_coverage::client::{run_import, run_report, ImportArgs, ReportArgs};
+use eea_coverage::cli::import::{run_import, ImportArgs};
+use eea_coverage::cli::load::{run_load, LoadArgs};
+use eea_coverage::cli::report::{run_report, ReportArgs};
 use eea_coverage::config::{LogFormat, RawLog, RawSettings, Settings};
-use eea_coverage::loadgen::{run_load, LoadArgs};
 use eea_coverage::startup::{shutdown_signal, Server};
 
 #[derive(Parser)]

@@ -7,11 +7,9 @@
 use std::io::Write;
 use std::sync::{Arc, Mutex};
 
-use eea_coverage::auth::token_hash;
-use eea_coverage::client::with_token;
-use eea_coverage::config::{RawAuth, RawSettings, RawToken};
+use eea_coverage::cli::connection::with_token;
 use eea_coverage::pb;
-use eea_coverage::startup::Server;
+use eea_coverage::testing::{settings_with_admin_token, SpawnedServer};
 
 #[derive(Clone, Default)]
 struct Capture(Arc<Mutex<Vec<u8>>>);
@@ -45,28 +43,10 @@ async fn no_display_name_reaches_any_log_line() {
         .init();
 
     let directory = tempfile::tempdir().unwrap();
-    let settings = RawSettings {
-        listen: Some("127.0.0.1:0".into()),
-        database_url: Some(format!("sqlite://{}", directory.path().join("logs.db").display())),
-        auth: RawAuth {
-            tokens: vec![RawToken {
-                name: "logs-admin".into(),
-                role: "admin".into(),
-                sha256: token_hash("logs-admin-token"),
-            }],
-            ..RawAuth::default()
-        },
-        ..RawSettings::default()
-    }
-    .validate()
-    .unwrap();
-    let server = Server::build(&settings).await.unwrap();
-    let address = server.local_addr();
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let serving = tokio::spawn(server.run_until(async {
-        let _ = stopped.await;
-    }));
-    let channel = tonic::transport::Channel::from_shared(format!("http://{address}")).unwrap().connect().await.unwrap();
+    let database_url = format!("sqlite://{}", directory.path().join("logs.db").display());
+    let server =
+        SpawnedServer::start(&settings_with_admin_token(&database_url, "logs-admin", "logs-admin-token")).await;
+    let channel = server.connect().await;
     let channel = with_token(channel, Some("logs-admin-token"));
     let mut roster = pb::roster_service_client::RosterServiceClient::new(channel.clone());
     let mut policy = pb::policy_service_client::PolicyServiceClient::new(channel.clone());
@@ -135,8 +115,7 @@ async fn no_display_name_reaches_any_log_line() {
         .await
         .unwrap();
     roster.delete_agent(pb::DeleteAgentRequest { agent_id: "agent-2".into() }).await.unwrap();
-    let _ = stop.send(());
-    serving.await.unwrap().unwrap();
+    server.stop().await;
 
     let logs = String::from_utf8_lossy(&capture.0.lock().unwrap()).into_owned();
     assert!(

@@ -1,19 +1,21 @@
 //! CoverageService over gRPC, and the manager's renderings of its report.
 
+use eea_coverage::formats::report::{render, ReportFormat};
 use eea_coverage::pb;
-use eea_coverage::report::{render, ReportFormat};
 use tonic::Code;
 
-use crate::helpers::{agent, one_off, recurring, spawn_app, timestamp, violated_fields, Backend};
+use crate::helpers::{
+    agent, one_off, recurring, span, spawn_app, time_off, timestamp, violated_fields, Backend, TestApp,
+};
 
 /// A week in December 2026: an Irish day shift on weekdays, a German night pager for Sev1, a US
 /// agent (never eligible for EEA-only), and a day of time off.
-async fn seed_roster(roster: &mut pb::roster_service_client::RosterServiceClient<crate::helpers::AuthChannel>) {
+async fn seed_roster(app: &TestApp) {
     let mut pager_holder = agent("de-nights", "DE", "Europe/Berlin");
     pager_holder.severities = vec![pb::Severity::Severity1 as i32];
     let agents =
         vec![agent("ie-days", "IE", "Europe/Dublin"), pager_holder, agent("us-days", "US", "America/New_York")];
-    roster.upsert_agents(pb::UpsertAgentsRequest { agents, ..Default::default() }).await.unwrap();
+    app.put_agents(agents).await;
     let shifts = vec![
         recurring(
             "ie-weekdays",
@@ -26,14 +28,8 @@ async fn seed_roster(roster: &mut pb::roster_service_client::RosterServiceClient
         recurring("de-pager", "de-nights", "Europe/Berlin", "2026-11-30T17:00:00", "09:00", "FREQ=DAILY"),
         one_off("us-wednesday", "us-days", "2026-12-02T13:00:00Z", "2026-12-02T22:00:00Z"),
     ];
-    roster.upsert_shifts(pb::UpsertShiftsRequest { shifts }).await.unwrap();
-    let leave = pb::TimeOff {
-        time_off_id: "ie-thursday".into(),
-        agent_id: "ie-days".into(),
-        starts_at: Some(timestamp("2026-12-03T00:00:00Z")),
-        ends_at: Some(timestamp("2026-12-04T00:00:00Z")),
-    };
-    roster.upsert_time_off(pb::UpsertTimeOffRequest { time_off: vec![leave] }).await.unwrap();
+    app.put_shifts(shifts).await;
+    app.put_time_off(vec![time_off("ie-thursday", "ie-days", "2026-12-03T00:00:00Z", "2026-12-04T00:00:00Z")]).await;
 }
 
 fn week_request(plan: pb::Plan) -> pb::GetCoverageReportRequest {
@@ -48,9 +44,8 @@ fn week_request(plan: pb::Plan) -> pb::GetCoverageReportRequest {
 
 async fn a_week_of_coverage_is_reported_per_severity(backend: Backend) {
     let Some(spawned) = spawn_app(backend).await else { return };
-    let mut roster = spawned.app.roster.clone();
-    seed_roster(&mut roster).await;
-    let mut coverage = pb::coverage_service_client::CoverageServiceClient::new(spawned.app.authed.clone());
+    seed_roster(&spawned.app).await;
+    let mut coverage = spawned.app.coverage();
     let report = coverage.get_coverage_report(week_request(pb::Plan::EeaOnly)).await.unwrap().into_inner();
     assert_eq!(report.min_staff, 1);
     assert_eq!(report.requirements.len(), 4);
@@ -63,42 +58,19 @@ async fn a_week_of_coverage_is_reported_per_severity(backend: Backend) {
     assert_eq!((sev3.hours.as_str(), sev3.required_seconds), ("business", 5 * 9 * 3_600));
     // Sev3: the Irish agent covers 08:00-17:00Z of the 08:00-17:00Z window, except Thursday.
     assert_eq!(sev3.covered_seconds, 4 * 9 * 3_600);
-    let thursday: Vec<_> = sev3.gaps.iter().map(|gap| (gap.starts_at, gap.ends_at, gap.cause())).collect();
-    assert_eq!(
-        thursday,
-        vec![(
-            Some(timestamp("2026-12-03T08:00:00Z")),
-            Some(timestamp("2026-12-03T17:00:00Z")),
-            pb::GapCause::StaffOnTimeOff
-        )]
-    );
+    let thursday: Vec<_> = sev3.gaps.iter().map(|gap| ((gap.starts_at, gap.ends_at), gap.cause())).collect();
+    assert_eq!(thursday, vec![(span("2026-12-03T08:00:00Z", "2026-12-03T17:00:00Z"), pb::GapCause::StaffOnTimeOff)]);
     assert_eq!(sev3.hour_of_week.len(), 168);
     // Sev1: the pager covers 16:00Z-08:00Z from Monday evening on and the Irish agent weekdays;
     // nobody covers Monday before 08:00Z or weekend days, and Thursday the Irish agent is away.
-    let sev1_gaps: Vec<_> = sev1.gaps.iter().map(|gap| (gap.starts_at, gap.ends_at, gap.cause())).collect();
+    let sev1_gaps: Vec<_> = sev1.gaps.iter().map(|gap| ((gap.starts_at, gap.ends_at), gap.cause())).collect();
     assert_eq!(
         sev1_gaps,
         vec![
-            (
-                Some(timestamp("2026-11-30T00:00:00Z")),
-                Some(timestamp("2026-11-30T08:00:00Z")),
-                pb::GapCause::NoOneScheduled
-            ),
-            (
-                Some(timestamp("2026-12-03T08:00:00Z")),
-                Some(timestamp("2026-12-03T16:00:00Z")),
-                pb::GapCause::StaffOnTimeOff
-            ),
-            (
-                Some(timestamp("2026-12-05T08:00:00Z")),
-                Some(timestamp("2026-12-05T16:00:00Z")),
-                pb::GapCause::NoOneScheduled
-            ),
-            (
-                Some(timestamp("2026-12-06T08:00:00Z")),
-                Some(timestamp("2026-12-06T16:00:00Z")),
-                pb::GapCause::NoOneScheduled
-            ),
+            (span("2026-11-30T00:00:00Z", "2026-11-30T08:00:00Z"), pb::GapCause::NoOneScheduled),
+            (span("2026-12-03T08:00:00Z", "2026-12-03T16:00:00Z"), pb::GapCause::StaffOnTimeOff),
+            (span("2026-12-05T08:00:00Z", "2026-12-05T16:00:00Z"), pb::GapCause::NoOneScheduled),
+            (span("2026-12-06T08:00:00Z", "2026-12-06T16:00:00Z"), pb::GapCause::NoOneScheduled),
         ]
     );
     assert!((sev1.coverage_ratio - (sev1.covered_seconds as f64 / sev1.required_seconds as f64)).abs() < 1e-12);
@@ -116,9 +88,8 @@ async fn a_week_of_coverage_is_reported_per_severity(backend: Backend) {
 
 async fn only_ineligible_staff_is_named_on_the_standard_plan(backend: Backend) {
     let Some(spawned) = spawn_app(backend).await else { return };
-    let mut roster = spawned.app.roster.clone();
-    seed_roster(&mut roster).await;
-    let mut coverage = pb::coverage_service_client::CoverageServiceClient::new(spawned.app.authed.clone());
+    seed_roster(&spawned.app).await;
+    let mut coverage = spawned.app.coverage();
     let mut request = week_request(pb::Plan::Standard);
     request.window_start = Some(timestamp("2026-12-02T17:00:00Z"));
     request.window_end = Some(timestamp("2026-12-02T22:00:00Z"));
@@ -134,9 +105,8 @@ async fn only_ineligible_staff_is_named_on_the_standard_plan(backend: Backend) {
 
 async fn list_on_shift_names_eligible_agents(backend: Backend) {
     let Some(spawned) = spawn_app(backend).await else { return };
-    let mut roster = spawned.app.roster.clone();
-    seed_roster(&mut roster).await;
-    let mut coverage = pb::coverage_service_client::CoverageServiceClient::new(spawned.app.authed.clone());
+    seed_roster(&spawned.app).await;
+    let mut coverage = spawned.app.coverage();
     let request = pb::ListOnShiftRequest {
         plan: pb::Plan::EeaOnly as i32,
         eea_tagged: true,
@@ -155,7 +125,7 @@ async fn list_on_shift_names_eligible_agents(backend: Backend) {
 
 async fn bad_report_requests_are_named(backend: Backend) {
     let Some(spawned) = spawn_app(backend).await else { return };
-    let mut coverage = pb::coverage_service_client::CoverageServiceClient::new(spawned.app.authed.clone());
+    let mut coverage = spawned.app.coverage();
     let mut request = week_request(pb::Plan::Unspecified);
     request.window_end = Some(timestamp("2028-01-01T00:00:00Z"));
     request.min_staff = -1;

@@ -5,6 +5,8 @@ use eea_coverage::pb;
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 
+use eea_coverage::testing::one_off_shift;
+
 use crate::helpers::{agent, create_database, Backend, TestDatabase};
 
 type RosterClient = pb::roster_service_client::RosterServiceClient<crate::helpers::AuthChannel>;
@@ -66,16 +68,9 @@ fn shifts(generation: i64) -> Vec<pb::Shift> {
         .flat_map(|agent_idx| {
             (0..SHIFTS_PER_AGENT).map(move |shift_idx| {
                 let start = WINDOW_START + shift_idx as i64 * 86_400 + generation * 3_600;
-                pb::Shift {
-                    shift_id: format!("crash-{agent_idx:03}-{shift_idx:03}"),
-                    agent_id: format!("agent-{agent_idx:03}"),
-                    severities: vec![],
-                    country: String::new(),
-                    schedule: Some(pb::shift::Schedule::OneOff(pb::OneOffShift {
-                        starts_at: Some(prost_types::Timestamp { seconds: start, nanos: 0 }),
-                        ends_at: Some(prost_types::Timestamp { seconds: start + 8 * 3_600, nanos: 0 }),
-                    })),
-                }
+                let (shift_id, agent_id) =
+                    (format!("crash-{agent_idx:03}-{shift_idx:03}"), format!("agent-{agent_idx:03}"));
+                one_off_shift(shift_id, agent_id, start, start + 8 * 3_600)
             })
         })
         .collect()

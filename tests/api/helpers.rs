@@ -5,12 +5,10 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use diesel::connection::SimpleConnection;
 use diesel::Connection;
 use eea_coverage::auth::token_hash;
-pub use eea_coverage::client::{with_token, AuthChannel};
-use eea_coverage::config::{RawAuth, RawSettings, RawToken};
+pub use eea_coverage::cli::connection::{with_token, AuthChannel};
+use eea_coverage::config::{RawAuth, RawSettings, RawToken, Settings};
 use eea_coverage::pb;
-use eea_coverage::startup::Server;
-use tokio::sync::oneshot;
-use tokio::task::JoinHandle;
+use eea_coverage::testing::SpawnedServer;
 use tonic::transport::Channel;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -201,44 +199,99 @@ pub struct TestApp {
     pub metrics_address: Option<std::net::SocketAddr>,
     /// Where the gRPC listener is bound.
     pub address: std::net::SocketAddr,
-    stop: Option<oneshot::Sender<()>>,
-    handle: Option<JoinHandle<()>>,
+    /// `None` once `stop` has taken it to wait for it.
+    server: Option<SpawnedServer>,
 }
 
 impl TestApp {
     /// Asks the server to stop (it reports NOT_SERVING, sends GOAWAY and drains), without
     /// waiting for it.
     pub fn begin_stop(&mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
+        if let Some(server) = self.server.as_mut() {
+            server.begin_stop();
         }
     }
 
     /// Stops the server and waits until it has released the database.
     pub async fn stop(mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
+        if let Some(server) = self.server.take() {
+            server.stop().await;
         }
-        if let Some(handle) = self.handle.take() {
-            handle.await.expect("the server task ends cleanly");
-        }
+    }
+}
+
+/// Typed calls for the requests tests make again and again, so a test reads as what it asks.
+/// Each one panics with the server's status when the call fails; a test that expects a refusal
+/// calls the client itself.
+impl TestApp {
+    /// Creates or replaces `org`.
+    pub async fn put_org(&self, org: pb::Org) {
+        self.policy.clone().upsert_org(pb::UpsertOrgRequest { org: Some(org) }).await.unwrap();
+    }
+
+    /// Creates or replaces `agents`, entered by hand (no source).
+    pub async fn put_agents(&self, agents: Vec<pb::Agent>) {
+        self.put_agents_from("", agents).await;
+    }
+
+    /// Creates or replaces `agents` as the WFM system `source` sends them.
+    pub async fn put_agents_from(&self, source: &str, agents: Vec<pb::Agent>) {
+        let request = pb::UpsertAgentsRequest { agents, source: source.into() };
+        self.roster.clone().upsert_agents(request).await.unwrap();
+    }
+
+    /// Creates or replaces `shifts`, entered by hand.
+    pub async fn put_shifts(&self, shifts: Vec<pb::Shift>) -> pb::UpsertShiftsResponse {
+        self.roster.clone().upsert_shifts(pb::UpsertShiftsRequest { shifts }).await.unwrap().into_inner()
+    }
+
+    /// Creates or replaces `time_off`, entered by hand.
+    pub async fn put_time_off(&self, time_off: Vec<pb::TimeOff>) {
+        self.roster.clone().upsert_time_off(pb::UpsertTimeOffRequest { time_off }).await.unwrap();
+    }
+
+    /// The decision on a ticket `T-1` of `org_id` with `severity` and no category, at `at`.
+    pub async fn decide(&self, org_id: &str, severity: pb::Severity, at: &str) -> pb::DecideTicketResponse {
+        let request = pb::DecideTicketRequest {
+            org_id: org_id.into(),
+            severity: severity as i32,
+            category: pb::TicketCategory::Unspecified as i32,
+            ticket_id: "T-1".into(),
+            at: Some(timestamp(at)),
+        };
+        self.tickets.clone().decide_ticket(request).await.unwrap().into_inner()
+    }
+
+    /// Streams `messages` into SyncShifts: the server's answer, or its refusal.
+    pub async fn sync(&self, messages: Vec<pb::SyncShiftsRequest>) -> Result<pb::SyncShiftsResponse, tonic::Status> {
+        self.roster.clone().sync_shifts(tokio_stream::iter(messages)).await.map(tonic::Response::into_inner)
+    }
+
+    /// The IDs of every shift, in the order the server lists them.
+    pub async fn shift_ids(&self) -> Vec<String> {
+        let request = pb::ListShiftsRequest { page_size: 1000, ..Default::default() };
+        let listed = self.roster.clone().list_shifts(request).await.unwrap().into_inner();
+        listed.shifts.into_iter().map(|shift| shift.shift_id).collect()
+    }
+
+    /// A client of the coverage service with the admin token.
+    pub fn coverage(&self) -> pb::coverage_service_client::CoverageServiceClient<AuthChannel> {
+        pb::coverage_service_client::CoverageServiceClient::new(self.authed.clone())
     }
 }
 
 impl Drop for TestApp {
     fn drop(&mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
+        self.begin_stop();
         if !std::thread::panicking() {
             assert_no_display_name_was_logged();
         }
     }
 }
 
-/// Starts a server on `database` with extra settings as TOML (for example plan settings).
-pub async fn spawn_app_on(database: &TestDatabase, extra_toml: &str) -> TestApp {
-    scan_logs_of_the_whole_suite();
+/// The settings of a test server on `127.0.0.1:0` over `database`, with the test tokens and
+/// `extra_toml` (for example plan or TLS settings).
+pub fn test_settings(database: &TestDatabase, extra_toml: &str) -> Settings {
     let raw: RawSettings = toml::from_str(extra_toml).expect("test settings parse");
     let overrides = RawSettings {
         listen: Some("127.0.0.1:0".into()),
@@ -246,24 +299,14 @@ pub async fn spawn_app_on(database: &TestDatabase, extra_toml: &str) -> TestApp 
         auth: test_auth(),
         ..RawSettings::default()
     };
-    let settings = raw.overridden_by(overrides).validate().expect("test settings are valid");
-    let server = Server::build(&settings).await.expect("the server starts");
-    let address = server.local_addr();
-    let metrics_address = server.metrics_addr();
-    let (stop, stopped) = oneshot::channel::<()>();
-    let handle = tokio::spawn(async move {
-        server
-            .run_until(async {
-                let _ = stopped.await;
-            })
-            .await
-            .expect("the server runs");
-    });
-    let channel = Channel::from_shared(format!("http://{address}"))
-        .expect("a valid URI")
-        .connect()
-        .await
-        .expect("connecting to the server");
+    raw.overridden_by(overrides).validate().expect("test settings are valid")
+}
+
+/// Starts a server on `database` with extra settings as TOML (for example plan settings).
+pub async fn spawn_app_on(database: &TestDatabase, extra_toml: &str) -> TestApp {
+    scan_logs_of_the_whole_suite();
+    let server = SpawnedServer::start(&test_settings(database, extra_toml)).await;
+    let channel = server.connect().await;
     let authed = with_token(channel.clone(), Some(TEST_TOKEN));
     TestApp {
         roster: pb::roster_service_client::RosterServiceClient::new(authed.clone()),
@@ -271,10 +314,9 @@ pub async fn spawn_app_on(database: &TestDatabase, extra_toml: &str) -> TestApp 
         tickets: pb::ticket_service_client::TicketServiceClient::new(authed.clone()),
         channel,
         authed,
-        metrics_address,
-        address,
-        stop: Some(stop),
-        handle: Some(handle),
+        metrics_address: server.metrics_address,
+        address: server.address,
+        server: Some(server),
     }
 }
 
@@ -353,6 +395,37 @@ pub fn recurring(
     }
 }
 
+pub fn time_off(time_off_id: &str, agent_id: &str, starts_at: &str, ends_at: &str) -> pb::TimeOff {
+    pb::TimeOff {
+        time_off_id: time_off_id.into(),
+        agent_id: agent_id.into(),
+        starts_at: Some(timestamp(starts_at)),
+        ends_at: Some(timestamp(ends_at)),
+    }
+}
+
+/// The first message of a sync by `source` of the window [`starts_at`, `ends_at`).
+pub fn sync_header(source: &str, starts_at: &str, ends_at: &str, dry_run: bool) -> pb::SyncShiftsRequest {
+    pb::SyncShiftsRequest {
+        message: Some(pb::sync_shifts_request::Message::Header(pb::SyncHeader {
+            source: source.into(),
+            window_start: Some(timestamp(starts_at)),
+            window_end: Some(timestamp(ends_at)),
+            dry_run,
+        })),
+    }
+}
+
+/// A message of a sync carrying entries.
+pub fn sync_batch(shifts: Vec<pb::Shift>, time_off: Vec<pb::TimeOff>) -> pb::SyncShiftsRequest {
+    pb::SyncShiftsRequest { message: Some(pb::sync_shifts_request::Message::Batch(pb::SyncBatch { shifts, time_off })) }
+}
+
+/// A span of a report or a decision, as the wire carries it.
+pub fn span(starts_at: &str, ends_at: &str) -> (Option<prost_types::Timestamp>, Option<prost_types::Timestamp>) {
+    (Some(timestamp(starts_at)), Some(timestamp(ends_at)))
+}
+
 pub fn org(org_id: &str, region: &str, plan: pb::Plan) -> pb::Org {
     pb::Org { org_id: org_id.into(), cloud_region: region.into(), plan: plan as i32, ..Default::default() }
 }
@@ -360,22 +433,10 @@ pub fn org(org_id: &str, region: &str, plan: pb::Plan) -> pb::Org {
 /// Seeds `app` with the org `acme` (EEA_ONLY, Dublin region), the Irish agent `ie-1`, and, when
 /// `with_shift`, her shift `day` on 2026-12-07 08:00-16:00 UTC.
 pub async fn seed_acme_with_ie_1(app: &TestApp, with_shift: bool) {
-    let (mut policy, mut roster) = (app.policy.clone(), app.roster.clone());
-    policy.upsert_org(pb::UpsertOrgRequest { org: Some(org("acme", "eu-west-1", pb::Plan::EeaOnly)) }).await.unwrap();
-    roster
-        .upsert_agents(pb::UpsertAgentsRequest {
-            agents: vec![agent("ie-1", "IE", "Europe/Dublin")],
-            ..Default::default()
-        })
-        .await
-        .unwrap();
+    app.put_org(org("acme", "eu-west-1", pb::Plan::EeaOnly)).await;
+    app.put_agents(vec![agent("ie-1", "IE", "Europe/Dublin")]).await;
     if with_shift {
-        roster
-            .upsert_shifts(pb::UpsertShiftsRequest {
-                shifts: vec![one_off("day", "ie-1", "2026-12-07T08:00:00Z", "2026-12-07T16:00:00Z")],
-            })
-            .await
-            .unwrap();
+        app.put_shifts(vec![one_off("day", "ie-1", "2026-12-07T08:00:00Z", "2026-12-07T16:00:00Z")]).await;
     }
 }
 

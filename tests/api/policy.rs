@@ -5,6 +5,8 @@ use tonic::Code;
 
 use crate::helpers::{agent, org, spawn_app, timestamp, violated_fields, Backend};
 
+type PolicyClient = pb::policy_service_client::PolicyServiceClient<crate::helpers::AuthChannel>;
+
 async fn orgs_round_trip_with_pagination(backend: Backend) {
     let Some(spawned) = spawn_app(backend).await else { return };
     let mut policy = spawned.app.policy.clone();
@@ -51,18 +53,9 @@ async fn orgs_round_trip_with_pagination(backend: Backend) {
 
 async fn consents_round_trip(backend: Backend) {
     let Some(spawned) = spawn_app(backend).await else { return };
-    let (mut policy, mut roster) = (spawned.app.policy.clone(), spawned.app.roster.clone());
-    policy
-        .upsert_org(pb::UpsertOrgRequest { org: Some(org("acme", "eu-central-1", pb::Plan::Standard)) })
-        .await
-        .unwrap();
-    roster
-        .upsert_agents(pb::UpsertAgentsRequest {
-            agents: vec![agent("us-1", "US", "America/New_York")],
-            ..Default::default()
-        })
-        .await
-        .unwrap();
+    let (app, mut policy) = (&spawned.app, spawned.app.policy.clone());
+    app.put_org(org("acme", "eu-central-1", pb::Plan::Standard)).await;
+    app.put_agents(vec![agent("us-1", "US", "America/New_York")]).await;
     let consent = pb::Consent {
         org_id: "acme".into(),
         ticket_id: "T-100".into(),
@@ -72,12 +65,7 @@ async fn consents_round_trip(backend: Backend) {
     let granted =
         policy.grant_consent(pb::GrantConsentRequest { consent: Some(consent.clone()) }).await.unwrap().into_inner();
     assert_eq!(granted, consent);
-    let listed = policy
-        .list_consents(pb::ListConsentsRequest { org_id: "acme".into(), ..Default::default() })
-        .await
-        .unwrap()
-        .into_inner();
-    assert_eq!(listed.consents, vec![consent]);
+    assert_eq!(consents_of(&mut policy, "acme").await, vec![consent]);
 
     let unknown_org = pb::Consent { org_id: "nobody".into(), ..granted.clone() };
     let error = policy.grant_consent(pb::GrantConsentRequest { consent: Some(unknown_org) }).await.unwrap_err();
@@ -86,29 +74,17 @@ async fn consents_round_trip(backend: Backend) {
     let error = policy.grant_consent(pb::GrantConsentRequest { consent: Some(no_expiry) }).await.unwrap_err();
     assert_eq!(violated_fields(&error), ["consent.expires_at"]);
 
-    policy
-        .revoke_consent(pb::RevokeConsentRequest {
-            org_id: "acme".into(),
-            ticket_id: "T-100".into(),
-            agent_id: "us-1".into(),
-        })
-        .await
-        .unwrap();
-    let listed = policy
-        .list_consents(pb::ListConsentsRequest { org_id: "acme".into(), ..Default::default() })
-        .await
-        .unwrap()
-        .into_inner();
-    assert!(listed.consents.is_empty());
-    let error = policy
-        .revoke_consent(pb::RevokeConsentRequest {
-            org_id: "acme".into(),
-            ticket_id: "T-100".into(),
-            agent_id: "us-1".into(),
-        })
-        .await
-        .unwrap_err();
+    let revoke = pb::RevokeConsentRequest { org_id: "acme".into(), ticket_id: "T-100".into(), agent_id: "us-1".into() };
+    policy.revoke_consent(revoke.clone()).await.unwrap();
+    assert!(consents_of(&mut policy, "acme").await.is_empty());
+    let error = policy.revoke_consent(revoke).await.unwrap_err();
     assert_eq!(error.code(), Code::NotFound);
+}
+
+/// The consents on file for `org_id`, as the first page lists them.
+async fn consents_of(policy: &mut PolicyClient, org_id: &str) -> Vec<pb::Consent> {
+    let request = pb::ListConsentsRequest { org_id: org_id.into(), ..Default::default() };
+    policy.list_consents(request).await.unwrap().into_inner().consents
 }
 
 async fn the_policy_in_force_is_readable(backend: Backend) {

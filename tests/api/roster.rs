@@ -3,7 +3,9 @@
 use eea_coverage::pb;
 use tonic::Code;
 
-use crate::helpers::{agent, one_off, recurring, spawn_app, timestamp, Backend};
+use crate::helpers::{agent, one_off, recurring, spawn_app, time_off, timestamp, Backend};
+
+type RosterClient = pb::roster_service_client::RosterServiceClient<crate::helpers::AuthChannel>;
 
 async fn agents_round_trip_with_pagination(backend: Backend) {
     let Some(spawned) = spawn_app(backend).await else { return };
@@ -80,41 +82,20 @@ async fn shifts_and_time_off_round_trip(backend: Backend) {
     let response = roster.upsert_shifts(pb::UpsertShiftsRequest { shifts }).await.unwrap().into_inner();
     assert_eq!((response.created, response.updated), (2, 0));
 
-    let listed = roster
-        .list_shifts(pb::ListShiftsRequest { agent_id: "a".into(), ..Default::default() })
-        .await
-        .unwrap()
-        .into_inner();
-    assert_eq!(listed.shifts, vec![pager]);
+    let of_a = listed_shifts(&mut roster, pb::ListShiftsRequest { agent_id: "a".into(), ..Default::default() }).await;
+    assert_eq!(of_a, vec![pager]);
 
     // Only shifts with an occurrence in the window: b's one-off is on 1 December.
-    let window = pb::TimeWindow {
-        start_at: Some(timestamp("2026-12-05T00:00:00Z")),
-        end_at: Some(timestamp("2026-12-06T00:00:00Z")),
+    let in_window = |start_at: &str, end_at: &str| pb::ListShiftsRequest {
+        window: Some(pb::TimeWindow { start_at: Some(timestamp(start_at)), end_at: Some(timestamp(end_at)) }),
+        ..Default::default()
     };
-    let listed = roster
-        .list_shifts(pb::ListShiftsRequest { window: Some(window), ..Default::default() })
-        .await
-        .unwrap()
-        .into_inner();
-    assert!(listed.shifts.is_empty(), "a Saturday has no occurrence: {:?}", listed.shifts);
-    let window = pb::TimeWindow {
-        start_at: Some(timestamp("2026-12-01T00:00:00Z")),
-        end_at: Some(timestamp("2026-12-02T00:00:00Z")),
-    };
-    let listed = roster
-        .list_shifts(pb::ListShiftsRequest { window: Some(window), ..Default::default() })
-        .await
-        .unwrap()
-        .into_inner();
-    assert_eq!(listed.shifts.iter().map(|shift| shift.shift_id.as_str()).collect::<Vec<_>>(), ["a-weekdays", "b-once"]);
+    let saturday = listed_shifts(&mut roster, in_window("2026-12-05T00:00:00Z", "2026-12-06T00:00:00Z")).await;
+    assert!(saturday.is_empty(), "a Saturday has no occurrence: {saturday:?}");
+    let tuesday = listed_shifts(&mut roster, in_window("2026-12-01T00:00:00Z", "2026-12-02T00:00:00Z")).await;
+    assert_eq!(tuesday.iter().map(|shift| shift.shift_id.as_str()).collect::<Vec<_>>(), ["a-weekdays", "b-once"]);
 
-    let time_off = pb::TimeOff {
-        time_off_id: "leave-1".into(),
-        agent_id: "b".into(),
-        starts_at: Some(timestamp("2026-12-01T10:00:00Z")),
-        ends_at: Some(timestamp("2026-12-01T12:00:00Z")),
-    };
+    let time_off = time_off("leave-1", "b", "2026-12-01T10:00:00Z", "2026-12-01T12:00:00Z");
     let response = roster
         .upsert_time_off(pb::UpsertTimeOffRequest { time_off: vec![time_off.clone()] })
         .await
@@ -139,6 +120,11 @@ async fn shifts_and_time_off_round_trip(backend: Backend) {
     roster.delete_agent(pb::DeleteAgentRequest { agent_id: "a".into() }).await.unwrap();
     let listed = roster.list_shifts(pb::ListShiftsRequest::default()).await.unwrap().into_inner();
     assert!(listed.shifts.is_empty());
+}
+
+/// The shifts the server lists for `request`.
+async fn listed_shifts(roster: &mut RosterClient, request: pb::ListShiftsRequest) -> Vec<pb::Shift> {
+    roster.list_shifts(request).await.unwrap().into_inner().shifts
 }
 
 crate::on_both_backends!(agents_round_trip_with_pagination, shifts_and_time_off_round_trip);

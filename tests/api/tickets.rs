@@ -2,33 +2,16 @@
 
 use eea_coverage::pb;
 
-use crate::helpers::{agent, one_off, org, recurring, spawn_app, spawn_app_with, timestamp, Backend};
-
-fn question(org_id: &str, severity: pb::Severity, at: &str) -> pb::DecideTicketRequest {
-    pb::DecideTicketRequest {
-        org_id: org_id.into(),
-        severity: severity as i32,
-        category: pb::TicketCategory::Unspecified as i32,
-        ticket_id: "T-1".into(),
-        at: Some(timestamp(at)),
-    }
-}
+use crate::helpers::{agent, one_off, org, recurring, spawn_app, spawn_app_with, time_off, timestamp, Backend};
 
 async fn decisions_follow_the_roster(backend: Backend) {
     let Some(spawned) = spawn_app(backend).await else { return };
-    let (mut policy, mut roster, mut tickets) =
-        (spawned.app.policy.clone(), spawned.app.roster.clone(), spawned.app.tickets.clone());
-    policy.upsert_org(pb::UpsertOrgRequest { org: Some(org("acme", "eu-west-1", pb::Plan::EeaOnly)) }).await.unwrap();
+    let (app, mut roster) = (&spawned.app, spawned.app.roster.clone());
+    app.put_org(org("acme", "eu-west-1", pb::Plan::EeaOnly)).await;
     let mut mover = agent("mover", "FR", "Europe/Paris");
     mover.location_changes =
         vec![pb::LocationChange { effective_at: Some(timestamp("2026-12-02T12:00:00Z")), country: "GB".into() }];
-    roster
-        .upsert_agents(pb::UpsertAgentsRequest {
-            agents: vec![agent("ie-1", "IE", "Europe/Dublin"), mover],
-            ..Default::default()
-        })
-        .await
-        .unwrap();
+    app.put_agents(vec![agent("ie-1", "IE", "Europe/Dublin"), mover]).await;
     // ie-1 works weekdays 09:00-13:00 Dublin time; mover works a long day on 2 December.
     let shifts = vec![
         recurring(
@@ -41,14 +24,10 @@ async fn decisions_follow_the_roster(backend: Backend) {
         ),
         one_off("mover-day", "mover", "2026-12-02T08:00:00Z", "2026-12-02T17:00:00Z"),
     ];
-    roster.upsert_shifts(pb::UpsertShiftsRequest { shifts }).await.unwrap();
+    app.put_shifts(shifts).await;
 
     // Tuesday 1 December 10:00Z: in hours, ie-1 on shift.
-    let staffed = tickets
-        .decide_ticket(question("acme", pb::Severity::Severity3, "2026-12-01T10:00:00Z"))
-        .await
-        .unwrap()
-        .into_inner();
+    let staffed = app.decide("acme", pb::Severity::Severity3, "2026-12-01T10:00:00Z").await;
     assert!(staffed.handle_now && staffed.in_service_hours && staffed.staffed_now);
     assert_eq!(staffed.eligible_on_shift, 1);
     assert_eq!(staffed.reason(), pb::DecisionReason::HandleNow);
@@ -56,102 +35,51 @@ async fn decisions_follow_the_roster(backend: Backend) {
     assert_eq!(staffed.next_staffed_at, Some(timestamp("2026-12-01T10:00:00Z")));
 
     // 14:00Z: in hours, nobody on shift until Wednesday 08:00Z (mover).
-    let gap = tickets
-        .decide_ticket(question("acme", pb::Severity::Severity3, "2026-12-01T14:00:00Z"))
-        .await
-        .unwrap()
-        .into_inner();
+    let gap = app.decide("acme", pb::Severity::Severity3, "2026-12-01T14:00:00Z").await;
     assert!(gap.in_service_hours && !gap.staffed_now && !gap.handle_now);
     assert_eq!(gap.reason(), pb::DecisionReason::NoEligibleStaffOnShift);
     assert_eq!(gap.next_staffed_at, Some(timestamp("2026-12-02T08:00:00Z")));
 
     // Wednesday 12:30Z: mover relocated to GB at 12:00Z, ie-1 is on until 13:00.
-    let relocated = tickets
-        .decide_ticket(question("acme", pb::Severity::Severity3, "2026-12-02T12:30:00Z"))
-        .await
-        .unwrap()
-        .into_inner();
+    let relocated = app.decide("acme", pb::Severity::Severity3, "2026-12-02T12:30:00Z").await;
     assert_eq!(relocated.eligible_on_shift, 1);
-    let before = tickets
-        .decide_ticket(question("acme", pb::Severity::Severity3, "2026-12-02T11:30:00Z"))
-        .await
-        .unwrap()
-        .into_inner();
+    let before = app.decide("acme", pb::Severity::Severity3, "2026-12-02T11:30:00Z").await;
     assert_eq!(before.eligible_on_shift, 2);
 
     // Time off removes ie-1 on Thursday morning.
-    let leave = pb::TimeOff {
-        time_off_id: "leave".into(),
-        agent_id: "ie-1".into(),
-        starts_at: Some(timestamp("2026-12-03T00:00:00Z")),
-        ends_at: Some(timestamp("2026-12-04T00:00:00Z")),
-    };
-    roster.upsert_time_off(pb::UpsertTimeOffRequest { time_off: vec![leave] }).await.unwrap();
-    let away = tickets
-        .decide_ticket(question("acme", pb::Severity::Severity3, "2026-12-03T10:00:00Z"))
-        .await
-        .unwrap()
-        .into_inner();
+    app.put_time_off(vec![time_off("leave", "ie-1", "2026-12-03T00:00:00Z", "2026-12-04T00:00:00Z")]).await;
+    let away = app.decide("acme", pb::Severity::Severity3, "2026-12-03T10:00:00Z").await;
     assert!(!away.staffed_now);
     assert_eq!(away.next_staffed_at, Some(timestamp("2026-12-04T09:00:00Z")));
 
     // Saturday: outside the window; it opens Monday 08:00Z and ie-1 is on from 09:00Z.
-    let weekend = tickets
-        .decide_ticket(question("acme", pb::Severity::Severity2, "2026-12-05T10:00:00Z"))
-        .await
-        .unwrap()
-        .into_inner();
+    let weekend = app.decide("acme", pb::Severity::Severity2, "2026-12-05T10:00:00Z").await;
     assert!(!weekend.in_service_hours && !weekend.handle_now);
     assert_eq!(weekend.window_opens_at, Some(timestamp("2026-12-07T08:00:00Z")));
     assert_eq!(weekend.next_staffed_at, Some(timestamp("2026-12-07T09:00:00Z")));
     assert_eq!(weekend.reason(), pb::DecisionReason::OutsideServiceHours);
 
     // Sev1 is in hours at the weekend, but nobody works weekends.
-    let sev1 = tickets
-        .decide_ticket(question("acme", pb::Severity::Severity1, "2026-12-05T10:00:00Z"))
-        .await
-        .unwrap()
-        .into_inner();
+    let sev1 = app.decide("acme", pb::Severity::Severity1, "2026-12-05T10:00:00Z").await;
     assert!(sev1.in_service_hours && !sev1.staffed_now);
     assert_eq!(sev1.next_staffed_at, Some(timestamp("2026-12-07T09:00:00Z")));
 
     // Beyond the 14-day horizon: absent, and the reason says so.
-    let later = tickets
-        .decide_ticket(question("acme", pb::Severity::Severity1, "2027-06-01T10:00:00Z"))
-        .await
-        .unwrap()
-        .into_inner();
+    let later = app.decide("acme", pb::Severity::Severity1, "2027-06-01T10:00:00Z").await;
     assert!(later.next_staffed_at.is_some(), "the recurring shift still runs in June");
     roster.delete_shift(pb::DeleteShiftRequest { shift_id: "ie-mornings".into() }).await.unwrap();
-    let empty = tickets
-        .decide_ticket(question("acme", pb::Severity::Severity1, "2027-06-01T10:00:00Z"))
-        .await
-        .unwrap()
-        .into_inner();
+    let empty = app.decide("acme", pb::Severity::Severity1, "2027-06-01T10:00:00Z").await;
     assert_eq!(empty.next_staffed_at, None);
     assert_eq!(empty.reason(), pb::DecisionReason::NoEligibleStaffWithinHorizon);
 }
 
 async fn access_checks_follow_the_plan_and_consent(backend: Backend) {
     let Some(spawned) = spawn_app(backend).await else { return };
-    let (mut policy, mut roster, mut tickets) =
-        (spawned.app.policy.clone(), spawned.app.roster.clone(), spawned.app.tickets.clone());
-    policy
-        .upsert_org(pb::UpsertOrgRequest { org: Some(org("std", "eu-central-1", pb::Plan::Standard)) })
-        .await
-        .unwrap();
-    policy.upsert_org(pb::UpsertOrgRequest { org: Some(org("eea", "eu-west-1", pb::Plan::EeaOnly)) }).await.unwrap();
-    roster
-        .upsert_agents(pb::UpsertAgentsRequest {
-            agents: vec![
-                agent("us", "US", "America/Chicago"),
-                agent("in", "IN", "Asia/Kolkata"),
-                agent("gb", "GB", "Europe/London"),
-            ],
-            ..Default::default()
-        })
-        .await
-        .unwrap();
+    let (app, mut policy, mut tickets) = (&spawned.app, spawned.app.policy.clone(), spawned.app.tickets.clone());
+    app.put_org(org("std", "eu-central-1", pb::Plan::Standard)).await;
+    app.put_org(org("eea", "eu-west-1", pb::Plan::EeaOnly)).await;
+    let agents = [("us", "US", "America/Chicago"), ("in", "IN", "Asia/Kolkata"), ("gb", "GB", "Europe/London")];
+    app.put_agents(agents.iter().map(|(agent_id, country, zone)| agent(agent_id, country, zone)).collect()).await;
     let check = |org_id: &str, agent_id: &str, category: pb::TicketCategory| pb::CheckAgentAccessRequest {
         org_id: org_id.into(),
         ticket_id: "T-9".into(),
@@ -187,14 +115,10 @@ async fn access_checks_follow_the_plan_and_consent(backend: Backend) {
 
 async fn the_holiday_calendar_is_chosen_in_the_configuration(backend: Backend) {
     let Some(spawned) = spawn_app_with(backend, "[plans]\neea_only_holidays = \"target2\"\n").await else { return };
-    let (mut policy, mut tickets) = (spawned.app.policy.clone(), spawned.app.tickets.clone());
-    policy.upsert_org(pb::UpsertOrgRequest { org: Some(org("acme", "eu-west-1", pb::Plan::EeaOnly)) }).await.unwrap();
+    let app = &spawned.app;
+    app.put_org(org("acme", "eu-west-1", pb::Plan::EeaOnly)).await;
     // Thursday 31 December 18:00 CET; 1 January is a target2 closing day.
-    let decision = tickets
-        .decide_ticket(question("acme", pb::Severity::Severity3, "2026-12-31T17:00:00Z"))
-        .await
-        .unwrap()
-        .into_inner();
+    let decision = app.decide("acme", pb::Severity::Severity3, "2026-12-31T17:00:00Z").await;
     assert_eq!(decision.window_opens_at, Some(timestamp("2027-01-04T08:00:00Z")));
 }
 

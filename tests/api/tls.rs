@@ -5,13 +5,12 @@
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
-use eea_coverage::config::RawSettings;
 use eea_coverage::pb;
 use eea_coverage::startup::Server;
 use tonic::transport::{Certificate, ClientTlsConfig, Endpoint, Identity};
 use tonic::Code;
 
-use crate::helpers::{agent, create_database, test_auth, with_token, Backend, TestDatabase, TEST_TOKEN};
+use crate::helpers::{agent, create_database, test_settings, with_token, Backend, TestDatabase, TEST_TOKEN};
 
 /// A throw-away PKI: a CA, a server certificate for 127.0.0.1 and localhost, and client
 /// certificates, written as PEM files.
@@ -120,14 +119,7 @@ struct TlsServer {
 
 async fn spawn_tls_server(pki: &Pki, require_client_certificate: bool) -> TlsServer {
     let database = create_database(Backend::Sqlite).expect("SQLite is always available");
-    let raw: RawSettings = toml::from_str(&pki.server_toml(require_client_certificate)).expect("TLS settings parse");
-    let overrides = RawSettings {
-        listen: Some("127.0.0.1:0".into()),
-        database_url: Some(database.url().to_owned()),
-        auth: test_auth(),
-        ..RawSettings::default()
-    };
-    let settings = raw.overridden_by(overrides).validate().expect("TLS settings are valid");
+    let settings = test_settings(&database, &pki.server_toml(require_client_certificate));
     let server = Server::build(&settings).await.expect("the TLS server starts");
     let address = server.local_addr();
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
@@ -143,7 +135,7 @@ async fn spawn_tls_server(pki: &Pki, require_client_certificate: bool) -> TlsSer
 
 async fn tls_channel(address: SocketAddr, tls: ClientTlsConfig) -> Result<tonic::transport::Channel, String> {
     let endpoint = Endpoint::from_shared(format!("https://{address}")).unwrap().tls_config(tls).unwrap();
-    endpoint.connect().await.map_err(|error| eea_coverage::client::error_chain(&error))
+    endpoint.connect().await.map_err(|error| eea_coverage::cli::connection::error_chain(&error))
 }
 
 fn agents_request(agent_id: &str) -> pb::UpsertAgentsRequest {

@@ -10,8 +10,10 @@ use tonic::transport::Channel;
 use tonic_health::pb::health_client::HealthClient;
 use tonic_health::pb::HealthCheckRequest;
 
-use crate::client::{with_token, AuthChannel};
+use crate::cli::connection::{with_token, AuthChannel, CallerArgs};
 use crate::pb;
+use crate::testing::rosters::{load_test_roster, LOAD_TEST_ORGS};
+use crate::testing::DeterministicRandom;
 
 #[derive(clap::Args)]
 pub struct LoadArgs {
@@ -45,7 +47,7 @@ pub struct LoadArgs {
     #[arg(long, value_name = "AGENTS", default_value_t = 0)]
     seed_agents: usize,
     #[command(flatten)]
-    caller: crate::client::CallerArgs,
+    caller: CallerArgs,
 }
 
 /// What one phase measured.
@@ -55,6 +57,80 @@ pub struct PhaseResult {
     pub outcomes: BTreeMap<String, u64>,
     /// Latencies of successful calls, microseconds, sorted.
     pub latencies_us: Vec<u64>,
+}
+
+/// Seeds the server when asked, then measures each phase and prints what it measured.
+pub async fn run_load(args: LoadArgs) -> Result<(), String> {
+    let mut channels = Vec::new();
+    for _ in 0..args.connections.max(1) {
+        let channel = args
+            .caller
+            .endpoint(&args.server)?
+            .connect()
+            .await
+            .map_err(|error| format!("cannot reach {}: {error}", args.server))?;
+        channels.push(channel);
+    }
+    let now = crate::clock::now().as_second();
+    let token = args.caller.token();
+    if args.seed_agents > 0 {
+        let started = WallClock::now();
+        seed(with_token(channels[0].clone(), token.as_deref()), args.seed_agents, now).await?;
+        eprintln!("seeded {} agents in {:.1} s", args.seed_agents, started.elapsed().as_secs_f64());
+    }
+    let rounds = args.rounds.max(1);
+    let length = match args.calls {
+        Some(n_calls) => PhaseLength::Calls((n_calls / u64::from(rounds)).max(1)),
+        None => PhaseLength::Duration(Duration::from_secs(args.duration.max(1)) / rounds),
+    };
+    let per_phase = match length {
+        PhaseLength::Calls(n_calls) => format!("{n_calls} calls per phase"),
+        PhaseLength::Duration(duration) => format!("{} s per phase", duration.as_secs()),
+    };
+    println!("{} connections, {} calls in flight, {per_phase}, {rounds} round(s)", channels.len(), args.concurrency);
+    // A short warm-up, so connection set-up is not measured.
+    let warm_up = PhaseLength::Duration(Duration::from_millis(500));
+    let _ = run_phase("warm-up", &channels, args.concurrency, warm_up, 0, health_call).await;
+    let authenticated: Vec<AuthChannel> =
+        channels.iter().map(|channel| with_token(channel.clone(), token.as_deref())).collect();
+    let n_agents = args.agents.unwrap_or(if args.seed_agents > 0 { args.seed_agents } else { 5_000 }).max(1);
+    let concurrency = args.concurrency;
+    let (mut health, mut decide, mut health_again, mut access) = (None, None, None, None);
+    for round in 0..rounds {
+        // Each round asks new questions: its calls are numbered on from the last round's.
+        let first_call_idx = u64::from(round) * 1_000_000_000_000;
+        let health_round = run_phase("health Check", &channels, concurrency, length, first_call_idx, health_call).await;
+        let decide_round =
+            run_phase("DecideTicket", &authenticated, concurrency, length, first_call_idx, move |channel, call_idx| {
+                decide_call(channel, call_idx, now)
+            })
+            .await;
+        let health_again_round =
+            run_phase("health Check", &channels, concurrency, length, first_call_idx, health_call).await;
+        let access_round = run_phase(
+            "CheckAgentAccess",
+            &authenticated,
+            concurrency,
+            length,
+            first_call_idx,
+            move |channel, call_idx| access_call(channel, call_idx, now, n_agents),
+        )
+        .await;
+        health = Some(PhaseResult::merged(health, health_round));
+        decide = Some(PhaseResult::merged(decide, decide_round));
+        health_again = Some(PhaseResult::merged(health_again, health_again_round));
+        access = Some(PhaseResult::merged(access, access_round));
+    }
+    let [health, decide, health_again, access] =
+        [health, decide, health_again, access].map(|phase| phase.expect("at least one round"));
+    // Each hot call is compared with the health phases that ran just before it, round by round,
+    // so the two compared ran under the same conditions.
+    for phase in [&health, &decide, &health_again, &access] {
+        println!("{}", phase.describe());
+    }
+    println!("{}", decide.compare(&health));
+    println!("{}", access.compare(&health_again));
+    Ok(())
 }
 
 impl PhaseResult {
@@ -123,105 +199,29 @@ impl PhaseResult {
     }
 }
 
-/// A small deterministic generator, so runs are comparable.
-struct Lcg(u64);
-
-impl Lcg {
-    fn below(&mut self, bound: u64) -> u64 {
-        self.0 = self.0.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
-        (self.0 >> 33) % bound.max(1)
-    }
-}
-
-const PLACES: [(&str, &str); 10] = [
-    ("IE", "Europe/Dublin"),
-    ("DE", "Europe/Berlin"),
-    ("FR", "Europe/Paris"),
-    ("PL", "Europe/Warsaw"),
-    ("NL", "Europe/Amsterdam"),
-    ("ES", "Europe/Madrid"),
-    ("PT", "Europe/Lisbon"),
-    ("GB", "Europe/London"),
-    ("US", "America/New_York"),
-    ("IN", "Asia/Kolkata"),
-];
-
-const ORGS: [(&str, &str, pb::Plan); 4] = [
-    ("load-eea-dublin", "eu-west-1", pb::Plan::EeaOnly),
-    ("load-std-frankfurt", "eu-central-1", pb::Plan::Standard),
-    ("load-std-london", "eu-west-2", pb::Plan::Standard),
-    ("load-std-virginia", "us-east-1", pb::Plan::Standard),
-];
-
 fn timestamp(seconds: i64) -> prost_types::Timestamp {
     prost_types::Timestamp { seconds, nanos: 0 }
 }
 
 /// Loads orgs, agents, recurring shifts and time off: a 90-day roster around now.
 async fn seed(channel: AuthChannel, n_agents: usize, now: i64) -> Result<(), String> {
+    let roster_to_load = load_test_roster(n_agents, now)?;
     let mut policy = pb::policy_service_client::PolicyServiceClient::new(channel.clone());
-    for (org_id, region, plan) in ORGS {
-        let org =
-            pb::Org { org_id: org_id.into(), cloud_region: region.into(), plan: plan as i32, ..Default::default() };
+    for org in roster_to_load.orgs {
         policy
             .upsert_org(pb::UpsertOrgRequest { org: Some(org) })
             .await
             .map_err(|status| status.message().to_owned())?;
     }
     let mut roster = pb::roster_service_client::RosterServiceClient::new(channel);
-    let mut random = Lcg(2026);
-    let mut agents = Vec::new();
-    let mut shifts = Vec::new();
-    let mut time_off = Vec::new();
-    let window_start = now - 45 * 86_400;
-    let first_day =
-        jiff::Timestamp::from_second(window_start).map_err(|error| error.to_string())?.strftime("%Y-%m-%d").to_string();
-    for agent_idx in 0..n_agents {
-        let (country, zone) = PLACES[random.below(PLACES.len() as u64) as usize];
-        let agent_id = format!("load-agent-{agent_idx:05}");
-        agents.push(pb::Agent {
-            agent_id: agent_id.clone(),
-            display_name: format!("Load agent {agent_idx}"),
-            country: country.into(),
-            time_zone: zone.into(),
-            severities: vec![],
-            location_changes: vec![],
-        });
-        let (start_hour, end_time, rrule) = match random.below(10) {
-            0..=3 => (8 + random.below(3), "17:00", "FREQ=WEEKLY;BYDAY=MO,TU,WE,TH,FR"),
-            4..=6 => (6 + random.below(8), "18:00", "FREQ=DAILY"),
-            7..=8 => (22, "06:00", "FREQ=DAILY"),
-            _ => (9, "15:00", "FREQ=WEEKLY;BYDAY=SA,SU"),
-        };
-        shifts.push(pb::Shift {
-            shift_id: format!("{agent_id}-main"),
-            agent_id: agent_id.clone(),
-            severities: if random.below(10) == 0 { vec![pb::Severity::Severity1 as i32] } else { vec![] },
-            country: String::new(),
-            schedule: Some(pb::shift::Schedule::Recurring(pb::RecurringShift {
-                time_zone: zone.into(),
-                start_local: format!("{first_day}T{start_hour:02}:00:00"),
-                end_time: end_time.into(),
-                rrule: format!("{rrule};COUNT=90"),
-                exdates: vec![],
-            })),
-        });
-        if random.below(5) == 0 {
-            let start = window_start + random.below(90) as i64 * 86_400;
-            time_off.push(pb::TimeOff {
-                time_off_id: format!("{agent_id}-leave"),
-                agent_id: agent_id.clone(),
-                starts_at: Some(timestamp(start)),
-                ends_at: Some(timestamp(start + (1 + random.below(5) as i64) * 86_400)),
-            });
-        }
-    }
-    for batch in agents.chunks(1_000) {
+    for batch in roster_to_load.agents.chunks(1_000) {
         roster
             .upsert_agents(pb::UpsertAgentsRequest { agents: batch.to_vec(), source: "load".into() })
             .await
             .map_err(|status| status.message().to_owned())?;
     }
+    let (shifts, time_off, window_start) =
+        (roster_to_load.shifts, roster_to_load.time_off, roster_to_load.window_start_secs);
     let header = pb::SyncShiftsRequest {
         message: Some(pb::sync_shifts_request::Message::Header(pb::SyncHeader {
             source: "load".into(),
@@ -236,7 +236,7 @@ async fn seed(channel: AuthChannel, n_agents: usize, now: i64) -> Result<(), Str
             time_off: vec![],
         })),
     });
-    let end = crate::client::sync_end(shifts.len(), time_off.len());
+    let end = crate::cli::import::sync_end(shifts.len(), time_off.len());
     let leave = pb::SyncShiftsRequest {
         message: Some(pb::sync_shifts_request::Message::Batch(pb::SyncBatch { shifts: vec![], time_off })),
     };
@@ -321,120 +321,67 @@ where
     PhaseResult { name, elapsed: started.elapsed(), outcomes, latencies_us }
 }
 
-pub async fn run_load(args: LoadArgs) -> Result<(), String> {
-    let mut channels = Vec::new();
-    for _ in 0..args.connections.max(1) {
-        let channel = args
-            .caller
-            .endpoint(&args.server)?
-            .connect()
-            .await
-            .map_err(|error| format!("cannot reach {}: {error}", args.server))?;
-        channels.push(channel);
-    }
-    let now = crate::clock::now().as_second();
-    let token = args.caller.token();
-    if args.seed_agents > 0 {
-        let started = WallClock::now();
-        seed(with_token(channels[0].clone(), token.as_deref()), args.seed_agents, now).await?;
-        eprintln!("seeded {} agents in {:.1} s", args.seed_agents, started.elapsed().as_secs_f64());
-    }
-    let rounds = args.rounds.max(1);
-    let length = match args.calls {
-        Some(n_calls) => PhaseLength::Calls((n_calls / u64::from(rounds)).max(1)),
-        None => PhaseLength::Duration(Duration::from_secs(args.duration.max(1)) / rounds),
-    };
-    let per_phase = match length {
-        PhaseLength::Calls(n_calls) => format!("{n_calls} calls per phase"),
-        PhaseLength::Duration(duration) => format!("{} s per phase", duration.as_secs()),
-    };
-    println!("{} connections, {} calls in flight, {per_phase}, {rounds} round(s)", channels.len(), args.concurrency);
-    // A short warm-up, so connection set-up is not measured.
-    let warm_up = PhaseLength::Duration(Duration::from_millis(500));
-    let _ = run_phase("warm-up", &channels, args.concurrency, warm_up, 0, health_call).await;
-    let authenticated: Vec<AuthChannel> =
-        channels.iter().map(|channel| with_token(channel.clone(), token.as_deref())).collect();
-    let n_agents = args.agents.unwrap_or(if args.seed_agents > 0 { args.seed_agents } else { 5_000 }).max(1);
-    let concurrency = args.concurrency;
-    let (mut health, mut decide, mut health_again, mut access) = (None, None, None, None);
-    for round in 0..rounds {
-        // Each round asks new questions: its calls are numbered on from the last round's.
-        let first_call_idx = u64::from(round) * 1_000_000_000_000;
-        let health_round = run_phase("health Check", &channels, concurrency, length, first_call_idx, health_call).await;
-        let decide_round =
-            run_phase("DecideTicket", &authenticated, concurrency, length, first_call_idx, move |channel, call_idx| {
-                decide_call(channel, call_idx, now)
-            })
-            .await;
-        let health_again_round =
-            run_phase("health Check", &channels, concurrency, length, first_call_idx, health_call).await;
-        let access_round = run_phase(
-            "CheckAgentAccess",
-            &authenticated,
-            concurrency,
-            length,
-            first_call_idx,
-            move |channel, call_idx| access_call(channel, call_idx, now, n_agents),
-        )
-        .await;
-        health = Some(PhaseResult::merged(health, health_round));
-        decide = Some(PhaseResult::merged(decide, decide_round));
-        health_again = Some(PhaseResult::merged(health_again, health_again_round));
-        access = Some(PhaseResult::merged(access, access_round));
-    }
-    let [health, decide, health_again, access] =
-        [health, decide, health_again, access].map(|phase| phase.expect("at least one round"));
-    // Each hot call is compared with the health phases that ran just before it, round by round,
-    // so the two compared ran under the same conditions.
-    for phase in [&health, &decide, &health_again, &access] {
-        println!("{}", phase.describe());
-    }
-    println!("{}", decide.compare(&health));
-    println!("{}", access.compare(&health_again));
-    Ok(())
-}
-
 async fn health_call(channel: Channel, _call_idx: u64) -> Result<(), tonic::Code> {
-    HealthClient::new(channel)
-        .check(HealthCheckRequest { service: String::new() })
-        .await
-        .map(|_| ())
-        .map_err(|status| status.code())
+    outcome(HealthClient::new(channel).check(HealthCheckRequest { service: String::new() }).await)
 }
 
 /// Varied orgs, severities, categories and instants within the next two weeks.
 async fn decide_call(channel: AuthChannel, call_idx: u64, now: i64) -> Result<(), tonic::Code> {
-    let mut random = Lcg(call_idx);
-    let (org_id, _, _) = ORGS[random.below(ORGS.len() as u64) as usize];
+    let question = RandomQuestion::draw(call_idx, now, None);
     let request = pb::DecideTicketRequest {
-        org_id: org_id.into(),
-        severity: 1 + random.below(4) as i32,
-        category: if random.below(10) == 0 { pb::TicketCategory::ThirdParty as i32 } else { 0 },
-        ticket_id: format!("load-ticket-{}", random.below(1_000_000)),
-        at: Some(timestamp(now - 3 * 86_400 + random.below(17 * 86_400) as i64)),
+        org_id: question.org_id,
+        severity: question.severity,
+        category: question.category,
+        ticket_id: question.ticket_id,
+        at: question.at,
     };
-    pb::ticket_service_client::TicketServiceClient::new(channel)
-        .decide_ticket(request)
-        .await
-        .map(|_| ())
-        .map_err(|status| status.code())
+    outcome(pb::ticket_service_client::TicketServiceClient::new(channel).decide_ticket(request).await)
 }
 
 /// The same mix as `decide_call`, asked about one of the seeded agents.
 async fn access_call(channel: AuthChannel, call_idx: u64, now: i64, n_agents: usize) -> Result<(), tonic::Code> {
-    let mut random = Lcg(call_idx);
-    let (org_id, _, _) = ORGS[random.below(ORGS.len() as u64) as usize];
+    let question = RandomQuestion::draw(call_idx, now, Some(n_agents));
     let request = pb::CheckAgentAccessRequest {
-        org_id: org_id.into(),
-        severity: 1 + random.below(4) as i32,
-        category: if random.below(10) == 0 { pb::TicketCategory::ThirdParty as i32 } else { 0 },
-        ticket_id: format!("load-ticket-{}", random.below(1_000_000)),
-        agent_id: format!("load-agent-{:05}", random.below(n_agents as u64)),
-        at: Some(timestamp(now - 3 * 86_400 + random.below(17 * 86_400) as i64)),
+        org_id: question.org_id,
+        severity: question.severity,
+        category: question.category,
+        ticket_id: question.ticket_id,
+        agent_id: question.agent_id,
+        at: question.at,
     };
-    pb::ticket_service_client::TicketServiceClient::new(channel)
-        .check_agent_access(request)
-        .await
-        .map(|_| ())
-        .map_err(|status| status.code())
+    outcome(pb::ticket_service_client::TicketServiceClient::new(channel).check_agent_access(request).await)
+}
+
+/// What a phase counts of a call: success, or the status code it failed with.
+fn outcome<T>(response: Result<tonic::Response<T>, tonic::Status>) -> Result<(), tonic::Code> {
+    response.map(|_| ()).map_err(|status| status.code())
+}
+
+/// One question of a load test, drawn from the call's index, so every run asks the same ones.
+struct RandomQuestion {
+    org_id: String,
+    severity: i32,
+    category: i32,
+    ticket_id: String,
+    /// Empty unless the question is about one of `n_agents` seeded agents.
+    agent_id: String,
+    at: Option<prost_types::Timestamp>,
+}
+
+impl RandomQuestion {
+    /// The draws keep the order the calls have always made them in (the agent before the
+    /// instant), so a question asked before this type existed is asked again.
+    fn draw(call_idx: u64, now: i64, n_agents: Option<usize>) -> RandomQuestion {
+        let mut random = DeterministicRandom::new(call_idx);
+        let (org_id, _, _) = LOAD_TEST_ORGS[random.below(LOAD_TEST_ORGS.len() as u64) as usize];
+        let severity = 1 + random.below(4) as i32;
+        let category = if random.below(10) == 0 { pb::TicketCategory::ThirdParty as i32 } else { 0 };
+        let ticket_id = format!("load-ticket-{}", random.below(1_000_000));
+        let agent_id = match n_agents {
+            Some(n_agents) => format!("load-agent-{:05}", random.below(n_agents as u64)),
+            None => String::new(),
+        };
+        let at = Some(timestamp(now - 3 * 86_400 + random.below(17 * 86_400) as i64));
+        RandomQuestion { org_id: org_id.into(), severity, category, ticket_id, agent_id, at }
+    }
 }

@@ -1,0 +1,91 @@
+//! `eea-coverage report`: asks a running server for a coverage report and writes it as a table,
+//! CSV, JSON or SVG (the rendering is `formats::report`'s).
+
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+
+use crate::cli::connection::{connect, CallerArgs};
+use crate::cli::parse_when;
+use crate::formats::report::{render, ReportFormat};
+use crate::pb;
+
+#[derive(clap::Args)]
+pub struct ReportArgs {
+    /// The server's address.
+    #[arg(long, value_name = "URL", default_value = "http://127.0.0.1:50051")]
+    server: String,
+    /// The plan: standard or eea-only.
+    #[arg(long, value_name = "PLAN")]
+    plan: String,
+    /// For the standard plan: report on EEA-tagged tickets (true) or untagged ones (false).
+    #[arg(long, value_name = "BOOL", default_value_t = true, action = clap::ArgAction::Set)]
+    eea_tagged: bool,
+    /// Start of the window: a date or an instant.
+    #[arg(long, value_name = "WHEN")]
+    from: String,
+    /// End of the window (excluded): a date or an instant.
+    #[arg(long, value_name = "WHEN")]
+    to: String,
+    /// Distinct eligible agents required at every moment.
+    #[arg(long, value_name = "N", default_value_t = 1)]
+    min_staff: i32,
+    /// table, csv, json or svg.
+    #[arg(long, value_name = "FORMAT", default_value = "table")]
+    format: ReportFormat,
+    /// Write to this file instead of standard output.
+    #[arg(long, value_name = "FILE")]
+    output: Option<PathBuf>,
+    #[command(flatten)]
+    caller: CallerArgs,
+}
+
+/// Asks the server for the report and writes it to `--output` or standard output.
+pub async fn run_report(args: ReportArgs) -> Result<(), String> {
+    let plan = match args.plan.as_str() {
+        "standard" | "STANDARD" | "PLAN_STANDARD" => pb::Plan::Standard,
+        "eea-only" | "eea_only" | "EEA_ONLY" | "PLAN_EEA_ONLY" => pb::Plan::EeaOnly,
+        other => return Err(format!("--plan {other:?}: expected standard or eea-only")),
+    };
+    let request = pb::GetCoverageReportRequest {
+        plan: plan as i32,
+        eea_tagged: args.eea_tagged,
+        window_start: Some(parse_when("--from", &args.from)?),
+        window_end: Some(parse_when("--to", &args.to)?),
+        min_staff: args.min_staff,
+    };
+    let mut client =
+        pb::coverage_service_client::CoverageServiceClient::new(connect(&args.server, &args.caller).await?);
+    let progress = spawn_progress();
+    let outcome = client.get_coverage_report(request).await;
+    progress.abort();
+    if std::io::stderr().is_terminal() {
+        eprint!("\r\x1b[K");
+    }
+    let report = outcome.map_err(|status| format!("{:?}: {}", status.code(), status.message()))?.into_inner();
+    let text = render(&report, args.format);
+    match &args.output {
+        Some(path) => {
+            std::fs::write(path, text).map_err(|error| format!("cannot write {}: {error}", path.display()))?
+        }
+        None => std::io::stdout().write_all(text.as_bytes()).map_err(|error| error.to_string())?,
+    }
+    Ok(())
+}
+
+/// Shows that the report is being built when it takes more than a moment.
+fn spawn_progress() -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async {
+        let started = std::time::Instant::now();
+        let interactive = std::io::stderr().is_terminal();
+        tokio::time::sleep(std::time::Duration::from_millis(800)).await;
+        loop {
+            let elapsed = started.elapsed().as_secs_f64();
+            if interactive {
+                eprint!("\rbuilding the coverage report... {elapsed:.0}s ");
+            } else {
+                eprintln!("building the coverage report ({elapsed:.0}s so far)");
+            }
+            tokio::time::sleep(std::time::Duration::from_secs(if interactive { 1 } else { 10 })).await;
+        }
+    })
+}
