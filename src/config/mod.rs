@@ -1,0 +1,111 @@
+//! Typed settings, layered: built-in defaults, then the TOML file (`--config`), then environment
+//! variables (`EEA_COVERAGE_*`), then command-line flags. Checked once at start-up; every error
+//! names the setting. Nothing here is secret today, and nothing is printed but the redacted URL.
+
+mod raw;
+#[cfg(test)]
+mod tests;
+mod validate;
+
+pub use raw::{
+    RawAuth, RawCertificate, RawLimits, RawLog, RawMetrics, RawPlans, RawSettings, RawTls, RawToken,
+    ENVIRONMENT_VARIABLES,
+};
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use crate::auth::{CertificateEntry, TokenEntry};
+use crate::domain::policy::PlanSettings;
+use crate::storage::DatabaseUrl;
+
+/// The SQLite file used when no database is configured, relative to the working directory.
+pub const DEFAULT_DATABASE_PATH: &str = "data/eea-coverage.db";
+pub const DEFAULT_LISTEN: &str = "127.0.0.1:50051";
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LogFormat {
+    Human,
+    Json,
+}
+
+/// Validated settings for `serve`.
+#[derive(Clone, Debug)]
+pub struct Settings {
+    pub listen: SocketAddr,
+    pub database_url: DatabaseUrl,
+    /// A replacement for the shipped policy facts, when set.
+    pub policy_file: Option<PathBuf>,
+    pub plans: PlanSettings,
+    pub log_format: LogFormat,
+    pub log_filter: String,
+    pub limits: Limits,
+    /// Where Prometheus metrics are served; `None` serves none.
+    pub metrics_listen: Option<SocketAddr>,
+    pub auth: AuthSettings,
+    /// TLS for the gRPC listener; `None` serves plaintext (for a loopback or a mesh that
+    /// terminates TLS).
+    pub tls: Option<TlsSettings>,
+}
+
+/// The server's certificate and key, and, for mutual TLS, the CA client certificates must chain to.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TlsSettings {
+    pub cert_file: PathBuf,
+    pub key_file: PathBuf,
+    pub client_ca_file: Option<PathBuf>,
+    /// With a client CA: refuse connections without a client certificate at the handshake.
+    /// Without it, such callers may still use a bearer token.
+    pub require_client_certificate: bool,
+}
+
+/// Who may call: the accepted tokens (hashes only), and where a generated admin token goes when
+/// none are configured.
+#[derive(Clone, Debug)]
+pub struct AuthSettings {
+    pub tokens: Vec<TokenEntry>,
+    /// Client certificates (mutual TLS) by common name.
+    pub certificates: Vec<CertificateEntry>,
+    pub token_file: PathBuf,
+    /// Whether server reflection is offered (it is open to all callers, like health).
+    pub reflection: bool,
+}
+
+/// Where a server with no configured tokens keeps the admin token it generates.
+pub const DEFAULT_TOKEN_FILE: &str = "data/admin.token";
+
+/// What one server takes on at once, and how long it gives a call.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Limits {
+    /// Calls in flight beyond this are refused at once with RESOURCE_EXHAUSTED.
+    pub max_concurrent_calls: usize,
+    /// The largest message a client may send.
+    pub max_message_bytes: usize,
+    /// A call still running after this is cancelled.
+    pub call_timeout: std::time::Duration,
+    /// After SIGTERM, how long in-flight calls may take to finish.
+    pub shutdown_grace: std::time::Duration,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_concurrent_calls: 1_024,
+            max_message_bytes: 16 * 1024 * 1024,
+            call_timeout: std::time::Duration::from_secs(60),
+            shutdown_grace: std::time::Duration::from_secs(20),
+        }
+    }
+}
+
+/// A setting that cannot be used, named as in the file (`plans.standard_hours`).
+#[derive(Debug, thiserror::Error)]
+#[error("setting {setting}: {problem}")]
+pub struct ConfigError {
+    pub setting: String,
+    pub problem: String,
+}
+
+fn config_error(setting: &str, problem: impl Into<String>) -> ConfigError {
+    ConfigError { setting: setting.to_owned(), problem: problem.into() }
+}

@@ -1,0 +1,259 @@
+//! The raw layers as they are read (file, environment, flags), before anything is checked.
+
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use super::{config_error, ConfigError, LogFormat, Settings, DEFAULT_DATABASE_PATH, DEFAULT_LISTEN};
+use crate::domain::calendar::HolidayCalendar;
+use crate::domain::policy::{PlanSettings, StandardHours};
+use crate::storage::DatabaseUrl;
+
+/// The raw layers, all optional; later layers override earlier ones field by field.
+#[derive(Default, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawSettings {
+    pub listen: Option<String>,
+    pub database_url: Option<String>,
+    pub policy_file: Option<String>,
+    #[serde(default)]
+    pub log: RawLog,
+    #[serde(default)]
+    pub plans: RawPlans,
+    #[serde(default)]
+    pub limits: RawLimits,
+    #[serde(default)]
+    pub metrics: RawMetrics,
+    #[serde(default)]
+    pub auth: RawAuth,
+    #[serde(default)]
+    pub tls: RawTls,
+}
+
+#[derive(Default, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawTls {
+    pub cert_file: Option<String>,
+    pub key_file: Option<String>,
+    pub client_ca_file: Option<String>,
+    pub require_client_certificate: Option<bool>,
+}
+
+#[derive(Default, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawAuth {
+    #[serde(default)]
+    pub tokens: Vec<RawToken>,
+    #[serde(default)]
+    pub certificates: Vec<RawCertificate>,
+    pub token_file: Option<String>,
+    pub reflection: Option<bool>,
+}
+
+#[derive(Debug, Deserialize, Clone)]
+#[serde(deny_unknown_fields)]
+pub struct RawToken {
+    pub name: String,
+    pub role: String,
+    /// The SHA-256 of the token, hex; the token itself is never stored.
+    pub sha256: String,
+}
+
+#[derive(Debug, Deserialize, Clone)]
+#[serde(deny_unknown_fields)]
+pub struct RawCertificate {
+    /// The common name (CN) of the client certificate's subject.
+    pub common_name: String,
+    pub role: String,
+}
+
+#[derive(Default, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawMetrics {
+    pub listen: Option<String>,
+}
+
+#[derive(Default, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawLimits {
+    pub max_concurrent_calls: Option<usize>,
+    pub max_message_bytes: Option<usize>,
+    pub call_timeout_secs: Option<u64>,
+    pub shutdown_grace_secs: Option<u64>,
+}
+
+#[derive(Default, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawLog {
+    pub format: Option<String>,
+    pub filter: Option<String>,
+}
+
+#[derive(Default, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawPlans {
+    pub eea_only_holidays: Option<String>,
+    pub standard_hours: Option<String>,
+    pub standard_holidays: Option<String>,
+}
+
+/// Environment variables and the settings they override.
+pub const ENVIRONMENT_VARIABLES: [(&str, &str); 13] = [
+    ("EEA_COVERAGE_LISTEN", "listen"),
+    ("EEA_COVERAGE_DATABASE_URL", "database_url"),
+    ("EEA_COVERAGE_POLICY_FILE", "policy_file"),
+    ("EEA_COVERAGE_LOG_FORMAT", "log.format"),
+    ("EEA_COVERAGE_LOG_FILTER", "log.filter"),
+    ("EEA_COVERAGE_EEA_ONLY_HOLIDAYS", "plans.eea_only_holidays"),
+    ("EEA_COVERAGE_STANDARD_HOURS", "plans.standard_hours"),
+    ("EEA_COVERAGE_STANDARD_HOLIDAYS", "plans.standard_holidays"),
+    ("EEA_COVERAGE_METRICS_LISTEN", "metrics.listen"),
+    ("EEA_COVERAGE_TOKEN_FILE", "auth.token_file"),
+    ("EEA_COVERAGE_TLS_CERT_FILE", "tls.cert_file"),
+    ("EEA_COVERAGE_TLS_KEY_FILE", "tls.key_file"),
+    ("EEA_COVERAGE_TLS_CLIENT_CA_FILE", "tls.client_ca_file"),
+];
+
+impl RawSettings {
+    pub fn from_file(path: &Path) -> Result<RawSettings, ConfigError> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|error| config_error("--config", format!("cannot read {}: {error}", path.display())))?;
+        toml::from_str(&text).map_err(|error| config_error("--config", format!("{}: {error}", path.display())))
+    }
+
+    /// Reads the `EEA_COVERAGE_*` variables through `lookup` (the process environment in
+    /// production, a map in tests).
+    pub fn from_environment(lookup: impl Fn(&str) -> Option<String>) -> RawSettings {
+        RawSettings {
+            listen: lookup("EEA_COVERAGE_LISTEN"),
+            database_url: lookup("EEA_COVERAGE_DATABASE_URL"),
+            policy_file: lookup("EEA_COVERAGE_POLICY_FILE"),
+            log: RawLog { format: lookup("EEA_COVERAGE_LOG_FORMAT"), filter: lookup("EEA_COVERAGE_LOG_FILTER") },
+            plans: RawPlans {
+                eea_only_holidays: lookup("EEA_COVERAGE_EEA_ONLY_HOLIDAYS"),
+                standard_hours: lookup("EEA_COVERAGE_STANDARD_HOURS"),
+                standard_holidays: lookup("EEA_COVERAGE_STANDARD_HOLIDAYS"),
+            },
+            // Limits are set in the file only.
+            limits: RawLimits::default(),
+            metrics: RawMetrics { listen: lookup("EEA_COVERAGE_METRICS_LISTEN") },
+            auth: RawAuth {
+                tokens: Vec::new(),
+                certificates: Vec::new(),
+                token_file: lookup("EEA_COVERAGE_TOKEN_FILE"),
+                reflection: None,
+            },
+            // An empty variable leaves the file's TLS setting alone: it must not turn TLS off.
+            tls: RawTls {
+                cert_file: lookup("EEA_COVERAGE_TLS_CERT_FILE").filter(|value| !value.is_empty()),
+                key_file: lookup("EEA_COVERAGE_TLS_KEY_FILE").filter(|value| !value.is_empty()),
+                client_ca_file: lookup("EEA_COVERAGE_TLS_CLIENT_CA_FILE").filter(|value| !value.is_empty()),
+                require_client_certificate: None,
+            },
+        }
+    }
+
+    /// `self` with every field that `over` sets replaced.
+    pub fn overridden_by(self, over: RawSettings) -> RawSettings {
+        RawSettings {
+            listen: over.listen.or(self.listen),
+            database_url: over.database_url.or(self.database_url),
+            policy_file: over.policy_file.or(self.policy_file),
+            log: RawLog { format: over.log.format.or(self.log.format), filter: over.log.filter.or(self.log.filter) },
+            plans: RawPlans {
+                eea_only_holidays: over.plans.eea_only_holidays.or(self.plans.eea_only_holidays),
+                standard_hours: over.plans.standard_hours.or(self.plans.standard_hours),
+                standard_holidays: over.plans.standard_holidays.or(self.plans.standard_holidays),
+            },
+            limits: RawLimits {
+                max_concurrent_calls: over.limits.max_concurrent_calls.or(self.limits.max_concurrent_calls),
+                max_message_bytes: over.limits.max_message_bytes.or(self.limits.max_message_bytes),
+                call_timeout_secs: over.limits.call_timeout_secs.or(self.limits.call_timeout_secs),
+                shutdown_grace_secs: over.limits.shutdown_grace_secs.or(self.limits.shutdown_grace_secs),
+            },
+            metrics: RawMetrics { listen: over.metrics.listen.or(self.metrics.listen) },
+            auth: RawAuth {
+                tokens: if over.auth.tokens.is_empty() { self.auth.tokens } else { over.auth.tokens },
+                certificates: if over.auth.certificates.is_empty() {
+                    self.auth.certificates
+                } else {
+                    over.auth.certificates
+                },
+                token_file: over.auth.token_file.or(self.auth.token_file),
+                reflection: over.auth.reflection.or(self.auth.reflection),
+            },
+            tls: RawTls {
+                cert_file: over.tls.cert_file.or(self.tls.cert_file),
+                key_file: over.tls.key_file.or(self.tls.key_file),
+                client_ca_file: over.tls.client_ca_file.or(self.tls.client_ca_file),
+                require_client_certificate: over.tls.require_client_certificate.or(self.tls.require_client_certificate),
+            },
+        }
+    }
+
+    /// Applies defaults and checks every setting.
+    pub fn validate(self) -> Result<Settings, ConfigError> {
+        let listen_text = self.listen.unwrap_or_else(|| DEFAULT_LISTEN.to_owned());
+        let listen = listen_text.parse().map_err(|_| {
+            config_error("listen", format!("{listen_text:?} is not an address such as 127.0.0.1:50051"))
+        })?;
+        let database_url = DatabaseUrl::parse(self.database_url.as_deref().unwrap_or(DEFAULT_DATABASE_PATH))
+            .map_err(|error| config_error("database_url", error.to_string()))?;
+        let policy_file = self.policy_file.filter(|path| !path.is_empty()).map(PathBuf::from);
+        let log_format = match self.log.format.as_deref().unwrap_or("human") {
+            "human" => LogFormat::Human,
+            "json" => LogFormat::Json,
+            other => return Err(config_error("log.format", format!("{other:?} is neither \"human\" nor \"json\""))),
+        };
+        let calendar = |setting: &str, value: Option<String>| {
+            HolidayCalendar::named(value.as_deref().unwrap_or("none"))
+                .map_err(|error| config_error(setting, error.to_string()))
+        };
+        let standard_hours = match self.plans.standard_hours.as_deref().unwrap_or("24x7") {
+            "24x7" => StandardHours::AroundTheClock,
+            "business_sev2_to_4" => StandardHours::BusinessForSev2To4,
+            "business" => StandardHours::BusinessForAll,
+            other => {
+                return Err(config_error(
+                    "plans.standard_hours",
+                    format!("{other:?} is not one of \"24x7\", \"business_sev2_to_4\", \"business\""),
+                ))
+            }
+        };
+        let (tls, auth) = (self.tls.validate()?, self.auth.validate()?);
+        if !auth.certificates.is_empty() && tls.as_ref().is_none_or(|tls| tls.client_ca_file.is_none()) {
+            return Err(config_error(
+                "auth.certificates",
+                "need tls.client_ca_file: without it no client presents a certificate",
+            ));
+        }
+        Ok(Settings {
+            listen,
+            database_url,
+            policy_file,
+            plans: PlanSettings {
+                eea_only_holidays: calendar("plans.eea_only_holidays", self.plans.eea_only_holidays)?,
+                standard_hours,
+                standard_holidays: calendar("plans.standard_holidays", self.plans.standard_holidays)?,
+            },
+            log_format,
+            log_filter: match self.log.filter {
+                Some(filter) => {
+                    tracing_subscriber::EnvFilter::try_new(&filter)
+                        .map_err(|error| config_error("log.filter", format!("{filter:?}: {error}")))?;
+                    filter
+                }
+                None => "info".to_owned(),
+            },
+            limits: self.limits.validate()?,
+            metrics_listen: match self.metrics.listen.filter(|text| !text.is_empty()) {
+                None => None,
+                Some(text) => Some(text.parse().map_err(|_| {
+                    config_error("metrics.listen", format!("{text:?} is not an address such as 127.0.0.1:9464"))
+                })?),
+            },
+            tls,
+            auth,
+        })
+    }
+}

@@ -1,0 +1,69 @@
+use std::collections::HashMap;
+
+use super::*;
+use crate::domain::calendar::HolidayCalendar;
+
+#[test]
+fn later_layers_override_earlier_ones_field_by_field() {
+    let file: RawSettings =
+        toml::from_str("listen = \"127.0.0.1:6000\"\n[plans]\neea_only_holidays = \"target2\"\n").unwrap();
+    let environment = HashMap::from([("EEA_COVERAGE_LISTEN", "127.0.0.1:7000")]);
+    let env = RawSettings::from_environment(|name| environment.get(name).map(|value| (*value).to_owned()));
+    let settings = file.overridden_by(env).validate().unwrap();
+    assert_eq!(settings.listen.port(), 7000);
+    assert_eq!(settings.plans.eea_only_holidays, HolidayCalendar::Target2);
+    assert_eq!(settings.database_url, DatabaseUrl::Sqlite(PathBuf::from(DEFAULT_DATABASE_PATH)));
+}
+
+#[test]
+fn every_documented_environment_variable_is_read() {
+    for (variable, setting) in ENVIRONMENT_VARIABLES {
+        let raw = RawSettings::from_environment(|name| (name == variable).then(|| "x".to_owned()));
+        let set = [
+            &raw.listen,
+            &raw.database_url,
+            &raw.policy_file,
+            &raw.log.format,
+            &raw.log.filter,
+            &raw.plans.eea_only_holidays,
+            &raw.plans.standard_hours,
+            &raw.plans.standard_holidays,
+            &raw.metrics.listen,
+            &raw.auth.token_file,
+            &raw.tls.cert_file,
+            &raw.tls.key_file,
+            &raw.tls.client_ca_file,
+        ];
+        assert_eq!(set.iter().filter(|value| value.is_some()).count(), 1, "{variable} sets {setting}");
+    }
+}
+
+#[test]
+fn a_bad_setting_is_named() {
+    let raw: RawSettings = toml::from_str("[plans]\nstandard_hours = \"weekdays\"\n").unwrap();
+    assert_eq!(raw.validate().unwrap_err().setting, "plans.standard_hours");
+    let raw = RawSettings { listen: Some("localhost".into()), ..RawSettings::default() };
+    assert_eq!(raw.validate().unwrap_err().setting, "listen");
+    assert!(toml::from_str::<RawSettings>("colour = \"blue\"\n").is_err());
+    let raw: RawSettings = toml::from_str("[limits]\nmax_concurrent_calls = 0\n").unwrap();
+    assert_eq!(raw.validate().unwrap_err().setting, "limits.max_concurrent_calls");
+    let raw: RawSettings = toml::from_str("[tls]\ncert_file = \"server.pem\"\n").unwrap();
+    assert_eq!(raw.validate().unwrap_err().setting, "tls.key_file");
+    let raw: RawSettings = toml::from_str("[tls]\nclient_ca_file = \"ca.pem\"\n").unwrap();
+    assert_eq!(raw.validate().unwrap_err().setting, "tls.client_ca_file");
+    let raw: RawSettings =
+        toml::from_str("[tls]\ncert_file = \"s.pem\"\nkey_file = \"s.key\"\nrequire_client_certificate = true\n")
+            .unwrap();
+    assert_eq!(raw.validate().unwrap_err().setting, "tls.require_client_certificate");
+    let raw: RawSettings = toml::from_str("[[auth.certificates]]\ncommon_name = \"wfm\"\nrole = \"boss\"\n").unwrap();
+    assert_eq!(raw.validate().unwrap_err().setting, "auth.certificates[0].role");
+    let raw: RawSettings = toml::from_str(
+        "[tls]\ncert_file = \"s.pem\"\nkey_file = \"s.key\"\nclient_ca_file = \"ca.pem\"\n\
+         [[auth.certificates]]\ncommon_name = \"wfm\"\nrole = \"admin\"\n\
+         [[auth.certificates]]\ncommon_name = \"wfm\"\nrole = \"manager\"\n",
+    )
+    .unwrap();
+    assert_eq!(raw.validate().unwrap_err().setting, "auth.certificates[1].common_name");
+    let raw: RawSettings = toml::from_str("[limits]\ncall_timeout_secs = 5\n").unwrap();
+    assert_eq!(raw.validate().unwrap().limits.call_timeout, std::time::Duration::from_secs(5));
+}
