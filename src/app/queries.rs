@@ -12,14 +12,14 @@ use crate::domain::interval::Interval;
 use crate::domain::policy::{PlanKind, Severity};
 use crate::domain::roster::{Agent, Consent, Org, Shift, TimeOff};
 use crate::domain::snapshot::{AgentRoster, Snapshot};
+use crate::domain::sync::SyncEntry;
 use crate::domain::time::Instant;
 use crate::storage;
 
 /// An entry an agent owns and a listing filters by window: shifts and time off.
-trait OwnedEntry: Clone {
+trait OwnedEntry: SyncEntry {
     /// The agent's entries of this kind, in ID order.
     fn of(roster: &AgentRoster) -> &[Self];
-    fn id(&self) -> &str;
     /// Whether the entry is worked or taken at some moment of `window`.
     fn touches(&self, window: Interval) -> bool;
 }
@@ -27,10 +27,6 @@ trait OwnedEntry: Clone {
 impl OwnedEntry for Shift {
     fn of(roster: &AgentRoster) -> &[Shift] {
         &roster.shifts
-    }
-
-    fn id(&self) -> &str {
-        &self.shift_id
     }
 
     fn touches(&self, window: Interval) -> bool {
@@ -41,10 +37,6 @@ impl OwnedEntry for Shift {
 impl OwnedEntry for TimeOff {
     fn of(roster: &AgentRoster) -> &[TimeOff] {
         &roster.time_off
-    }
-
-    fn id(&self) -> &str {
-        &self.time_off_id
     }
 
     fn touches(&self, window: Interval) -> bool {

@@ -30,15 +30,21 @@ pub struct RawSettings {
     pub tls: RawTls,
 }
 
+/// `[tls]`: serve TLS when a certificate and key are named; mutual TLS with a client CA.
 #[derive(Default, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawTls {
+    /// PEM certificate chain, leaf first.
     pub cert_file: Option<String>,
     pub key_file: Option<String>,
+    /// PEM CA certificates that client certificates must chain to.
     pub client_ca_file: Option<String>,
+    /// With a client CA: refuse a connection without a certificate at the handshake (by
+    /// default one without may still present a token).
     pub require_client_certificate: Option<bool>,
 }
 
+/// `[auth]`: who may call, and with which role.
 #[derive(Default, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawAuth {
@@ -46,10 +52,13 @@ pub struct RawAuth {
     pub tokens: Vec<RawToken>,
     #[serde(default)]
     pub certificates: Vec<RawCertificate>,
+    /// Where a server with no tokens configured writes the admin token it generates.
     pub token_file: Option<String>,
+    /// Whether gRPC reflection is served (it needs no token, like the health check).
     pub reflection: Option<bool>,
 }
 
+/// One `[[auth.tokens]]` entry.
 #[derive(Debug, Deserialize, Clone)]
 #[serde(deny_unknown_fields)]
 pub struct RawToken {
@@ -59,6 +68,7 @@ pub struct RawToken {
     pub sha256: String,
 }
 
+/// One `[[auth.certificates]]` entry: a client certificate's subject and its role.
 #[derive(Debug, Deserialize, Clone)]
 #[serde(deny_unknown_fields)]
 pub struct RawCertificate {
@@ -67,33 +77,45 @@ pub struct RawCertificate {
     pub role: String,
 }
 
+/// `[metrics]`: where Prometheus metrics are served, if anywhere.
 #[derive(Default, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawMetrics {
     pub listen: Option<String>,
 }
 
+/// `[limits]`: what one server takes on at once, and how long it gives a call.
 #[derive(Default, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawLimits {
+    /// Calls in progress at once; more are refused with RESOURCE_EXHAUSTED.
     pub max_concurrent_calls: Option<usize>,
     pub max_message_bytes: Option<usize>,
+    /// A call still running after this long is cancelled.
     pub call_timeout_secs: Option<u64>,
+    /// How long calls in progress may finish after SIGTERM.
     pub shutdown_grace_secs: Option<u64>,
 }
 
+/// `[log]`: how the server logs.
 #[derive(Default, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawLog {
+    /// `human` or `json`.
     pub format: Option<String>,
+    /// A tracing filter, e.g. `info,eea_coverage=debug`.
     pub filter: Option<String>,
 }
 
+/// `[plans]`: the settings of the two plans that are a deployment's choice.
 #[derive(Default, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawPlans {
+    /// `none` or `target2`: closing days for the EEA-only plan's Sev2-4 business hours.
     pub eea_only_holidays: Option<String>,
+    /// `24x7`, `business_sev2_to_4` or `business`.
     pub standard_hours: Option<String>,
+    /// `none` or `target2`: used when the standard plan has business hours.
     pub standard_holidays: Option<String>,
 }
 
