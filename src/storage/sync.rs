@@ -6,9 +6,8 @@ use std::collections::HashSet;
 use diesel::prelude::*;
 
 use super::agents::require_agents;
-use super::batch::{existing_ids, CHUNK_ROWS};
-use super::rows::{self, ShiftRow, TimeOffRow};
-use super::schema::{shifts, time_off};
+use super::owned_entries::{delete_entries, insert_entries, stored_ids, OwnedEntry};
+use super::rows::to_micros;
 use super::{AnyConnection, StorageError};
 use crate::domain::interval::Interval;
 use crate::domain::roster::{Shift, TimeOff};
@@ -26,72 +25,46 @@ pub fn sync_source(
     dry_run: bool,
 ) -> Result<(SyncChanges, SyncChanges), StorageError> {
     lock_source(connection, source)?;
-    require_agents(connection, "shifts", shifts.iter().map(|shift| shift.agent_id.as_str()))?;
-    require_agents(connection, "time_off", time_off.iter().map(|entry| entry.agent_id.as_str()))?;
-    let (window_start, window_end) = (rows::to_micros(window.start), rows::to_micros(window.end));
-
-    let stored_shifts: Vec<ShiftRow> = shifts::table
-        .filter(shifts::source.eq(source))
-        .filter(shifts::first_start_at.ge(window_start))
-        .filter(shifts::first_start_at.lt(window_end))
-        .load(connection)?;
-    let sent_shift_ids: Vec<&str> = shifts.iter().map(|shift| shift.shift_id.as_str()).collect();
-    let existing_shift_ids = existing_ids(&sent_shift_ids, |chunk| {
-        Ok(shifts::table.select(shifts::shift_id).filter(shifts::shift_id.eq_any(chunk)).load(connection)?)
-    })?;
-    let stored_shift_ids: HashSet<&str> = stored_shifts.iter().map(|row| row.shift_id.as_str()).collect();
-    reject_foreign_ids("shifts", &sent_shift_ids, &stored_shift_ids, &existing_shift_ids)?;
-
-    let stored_time_off: Vec<TimeOffRow> = time_off::table
-        .filter(time_off::source.eq(source))
-        .filter(time_off::starts_at.ge(window_start))
-        .filter(time_off::starts_at.lt(window_end))
-        .load(connection)?;
-    let sent_time_off_ids: Vec<&str> = time_off.iter().map(|entry| entry.time_off_id.as_str()).collect();
-    let existing_time_off_ids = existing_ids(&sent_time_off_ids, |chunk| {
-        Ok(time_off::table
-            .select(time_off::time_off_id)
-            .filter(time_off::time_off_id.eq_any(chunk))
-            .load(connection)?)
-    })?;
-    let stored_time_off_ids: HashSet<&str> = stored_time_off.iter().map(|row| row.time_off_id.as_str()).collect();
-    reject_foreign_ids("time_off", &sent_time_off_ids, &stored_time_off_ids, &existing_time_off_ids)?;
-
-    let shift_changes = diff_entries(stored_shifts, shifts.iter().map(ShiftRow::from_domain).collect());
-    let time_off_changes = diff_entries(stored_time_off, time_off.iter().map(TimeOffRow::from_domain).collect());
+    require_agents(connection, Shift::KIND.batch_field(), shifts.iter().map(Shift::agent_id))?;
+    require_agents(connection, TimeOff::KIND.batch_field(), time_off.iter().map(TimeOff::agent_id))?;
+    let shift_changes = changes_of_source(connection, source, window, shifts)?;
+    let time_off_changes = changes_of_source(connection, source, window, time_off)?;
     let outcome = (ids_of(&shift_changes), ids_of(&time_off_changes));
     if dry_run {
         return Ok(outcome);
     }
-
-    let replaced_shifts: Vec<&str> = shift_changes
-        .updated
-        .iter()
-        .map(|row| row.shift_id.as_str())
-        .chain(shift_changes.deleted.iter().map(String::as_str))
-        .collect();
-    for chunk in replaced_shifts.chunks(CHUNK_ROWS) {
-        diesel::delete(shifts::table.filter(shifts::shift_id.eq_any(chunk))).execute(connection)?;
-    }
-    let new_shift_rows: Vec<ShiftRow> = shift_changes.created.into_iter().chain(shift_changes.updated).collect();
-    for chunk in new_shift_rows.chunks(CHUNK_ROWS) {
-        insert_rows!(connection, shifts::table, chunk)?;
-    }
-    let replaced_time_off: Vec<&str> = time_off_changes
-        .updated
-        .iter()
-        .map(|row| row.time_off_id.as_str())
-        .chain(time_off_changes.deleted.iter().map(String::as_str))
-        .collect();
-    for chunk in replaced_time_off.chunks(CHUNK_ROWS) {
-        diesel::delete(time_off::table.filter(time_off::time_off_id.eq_any(chunk))).execute(connection)?;
-    }
-    let new_time_off_rows: Vec<TimeOffRow> =
-        time_off_changes.created.into_iter().chain(time_off_changes.updated).collect();
-    for chunk in new_time_off_rows.chunks(CHUNK_ROWS) {
-        insert_rows!(connection, time_off::table, chunk)?;
-    }
+    apply_changes::<Shift>(connection, shift_changes)?;
+    apply_changes::<TimeOff>(connection, time_off_changes)?;
     Ok(outcome)
+}
+
+/// What replacing `source`'s entries of one kind inside `window` with `sent` changes; fails
+/// when a sent entry is stored but not among them.
+fn changes_of_source<E: OwnedEntry>(
+    connection: &mut AnyConnection,
+    source: &str,
+    window: Interval,
+    sent: &[E],
+) -> Result<EntryChanges<E::Row>, StorageError> {
+    let stored = E::load_sourced(connection, source, to_micros(window.start), to_micros(window.end))?;
+    let sent_ids: Vec<&str> = sent.iter().map(SyncEntry::id).collect();
+    let existing = stored_ids::<E>(connection, &sent_ids)?;
+    let stored_ids_in_window: HashSet<&str> = stored.iter().map(SyncEntry::id).collect();
+    reject_foreign_ids(E::KIND.batch_field(), &sent_ids, &stored_ids_in_window, &existing)?;
+    Ok(diff_entries(stored, sent.iter().map(E::to_row).collect()))
+}
+
+/// Writes one kind's changes: updated and deleted entries go, created and updated ones are
+/// inserted as sent.
+fn apply_changes<E: OwnedEntry>(
+    connection: &mut AnyConnection,
+    changes: EntryChanges<E::Row>,
+) -> Result<(), StorageError> {
+    let replaced: Vec<&str> =
+        changes.updated.iter().map(SyncEntry::id).chain(changes.deleted.iter().map(String::as_str)).collect();
+    delete_entries::<E>(connection, &replaced)?;
+    let new_rows: Vec<E::Row> = changes.created.into_iter().chain(changes.updated).collect();
+    insert_entries::<E>(connection, &new_rows)
 }
 
 fn ids_of<T: SyncEntry>(changes: &EntryChanges<T>) -> SyncChanges {
