@@ -1,6 +1,6 @@
 //! Reads: answered from the snapshot in force, except the audit trail, read from the database.
 
-use super::error::{decision_error, storage_error};
+use super::error::{decision_error, storage_error, RequestField};
 use super::{App, AppError};
 use crate::audit::{AuditEvent, AuditQuery};
 use crate::domain::coverage::{self, CoverageQuestion, OnShift, RequirementCoverage};
@@ -15,7 +15,7 @@ impl App {
         self.store
             .read(move |connection| storage::list_audit_events(connection, &query))
             .await
-            .map_err(|error| storage_error(error, ""))
+            .map_err(|error| storage_error(error, RequestField::Unnamed))
     }
 
     /// Builds a coverage report off the async runtime: it is CPU work over the whole roster.
@@ -23,7 +23,7 @@ impl App {
         let snapshot = self.snapshot();
         tokio::task::spawn_blocking(move || coverage::coverage_report(&snapshot, &question))
             .await
-            .map_err(|error| AppError::Internal(format!("coverage report task failed: {error}")))
+            .map_err(|error| AppError::internal(format!("coverage report task failed: {error}")))
     }
 
     pub fn on_shift(&self, plan: PlanKind, eea_tagged: bool, severity: Severity, at: Instant) -> Vec<OnShift> {

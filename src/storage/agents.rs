@@ -7,7 +7,7 @@ use diesel::prelude::*;
 use super::batch::{existing_ids, not_found_unless, UpsertCounts, CHUNK_ROWS};
 use super::rows::AgentRow;
 use super::schema::{agents, consents, location_changes, shifts, time_off};
-use super::{AnyConnection, StorageError};
+use super::{AnyConnection, EntryKind, StorageError};
 use crate::audit::{ticket_entity, Entity, EntityKind};
 use crate::domain::roster::Agent;
 
@@ -67,7 +67,7 @@ pub fn delete_agent(connection: &mut AnyConnection, agent_id: &str) -> Result<Ve
 /// Fails with the first entry of a batch whose agent does not exist.
 pub(super) fn require_agents<'a>(
     connection: &mut AnyConnection,
-    kind: &'static str,
+    kind: EntryKind,
     agent_ids: impl Iterator<Item = &'a str> + Clone,
 ) -> Result<(), StorageError> {
     let wanted: Vec<&str> = agent_ids.clone().collect::<HashSet<_>>().into_iter().collect();

@@ -48,14 +48,10 @@ where
 
 /// Entries a WFM source synced are that source's to change: a direct upsert or delete would be
 /// undone, or blocked, by its next sync.
-pub(super) fn refuse_owned(
-    field: &'static str,
-    ids: &[&str],
-    owned: &HashMap<String, Option<String>>,
-) -> Result<(), StorageError> {
+pub(super) fn refuse_owned(ids: &[&str], owned: &HashMap<String, Option<String>>) -> Result<(), StorageError> {
     for (index, id) in ids.iter().enumerate() {
         if let Some(Some(source)) = owned.get(*id) {
-            return Err(StorageError::OwnedBySource { field, index, id: (*id).to_owned(), owner: source.clone() });
+            return Err(StorageError::OwnedBySource { index, id: (*id).to_owned(), owner: source.clone() });
         }
     }
     Ok(())

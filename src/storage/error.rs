@@ -1,5 +1,7 @@
 //! The storage layer's one error type, and how diesel's errors map onto it.
 
+use super::EntryKind;
+
 #[derive(Debug, thiserror::Error)]
 pub enum StorageError {
     #[error("invalid database URL: {0}")]
@@ -7,7 +9,7 @@ pub enum StorageError {
     #[error("database unavailable: {0}")]
     Unavailable(String),
     #[error("database query failed: {0}")]
-    Query(diesel::result::Error),
+    Query(#[source] diesel::result::Error),
     /// A concurrent write took an ID first (a unique key refused this one); retrying decides.
     #[error("a concurrent write conflicts: {0}")]
     Conflict(String),
@@ -20,18 +22,17 @@ pub enum StorageError {
     /// The write's caller went away before the commit; the transaction was rolled back.
     #[error("the write was abandoned before its commit")]
     Abandoned,
-    /// Entry `index` of a batch of `kind` ("shifts", "time_off") names an agent that does not
-    /// exist.
-    #[error("{kind}[{index}].agent_id: agent {agent_id:?} not found")]
-    MissingAgent { kind: &'static str, index: usize, agent_id: String },
+    /// Entry `index` of a batch of `kind` names an agent that does not exist.
+    #[error("{}[{index}].agent_id: agent {agent_id:?} not found", kind.batch_field())]
+    MissingAgent { kind: EntryKind, index: usize, agent_id: String },
     /// Entry `index` of a sync reuses the ID of an entry that another source owns, or that starts
     /// outside the sync's window.
-    #[error("{kind}[{index}]: {id:?} belongs to an entry outside this source's window")]
-    ForeignEntry { kind: &'static str, index: usize, id: String },
-    /// Entry `index` of a direct upsert or delete (of `field`, a batch or an ID field) names an
-    /// entry that a WFM source owns.
+    #[error("{}[{index}]: {id:?} belongs to an entry outside this source's window", kind.batch_field())]
+    ForeignEntry { kind: EntryKind, index: usize, id: String },
+    /// Entry `index` of a direct upsert (or the one entry of a delete) names an entry that a WFM
+    /// source owns; the caller knows which request field that is.
     #[error("{id:?} is owned by source {owner:?}")]
-    OwnedBySource { field: &'static str, index: usize, id: String, owner: String },
+    OwnedBySource { index: usize, id: String, owner: String },
 }
 
 impl From<diesel::result::Error> for StorageError {

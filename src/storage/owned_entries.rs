@@ -156,10 +156,10 @@ pub(super) fn upsert_entries<E: OwnedEntry>(
     connection: &mut AnyConnection,
     batch: &[E],
 ) -> Result<UpsertCounts, StorageError> {
-    require_agents(connection, E::KIND.batch_field(), batch.iter().map(E::agent_id))?;
+    require_agents(connection, E::KIND, batch.iter().map(E::agent_id))?;
     let ids: Vec<&str> = batch.iter().map(SyncEntry::id).collect();
     let owned = owned_ids(&ids, |chunk| E::load_owners(connection, chunk))?;
-    refuse_owned(E::KIND.batch_field(), &ids, &owned)?;
+    refuse_owned(&ids, &owned)?;
     let n_existing = owned.len();
     let rows: Vec<E::Row> = batch.iter().map(E::to_row).collect();
     delete_entries::<E>(connection, &ids)?;
@@ -170,7 +170,7 @@ pub(super) fn upsert_entries<E: OwnedEntry>(
 /// Deletes one entry, unless a source owns it.
 pub(super) fn delete_entry<E: OwnedEntry>(connection: &mut AnyConnection, entry_id: &str) -> Result<(), StorageError> {
     let owned = owned_ids(&[entry_id], |chunk| E::load_owners(connection, chunk))?;
-    refuse_owned(E::KIND.id_field(), &[entry_id], &owned)?;
+    refuse_owned(&[entry_id], &owned)?;
     let n_deleted = E::delete_ids(connection, &[entry_id])?;
     not_found_unless(n_deleted, E::KIND.entity_name(), entry_id)
 }

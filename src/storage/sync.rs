@@ -8,7 +8,7 @@ use diesel::prelude::*;
 use super::agents::require_agents;
 use super::owned_entries::{delete_entries, insert_entries, stored_ids, OwnedEntry};
 use super::rows::to_micros;
-use super::{AnyConnection, StorageError};
+use super::{AnyConnection, EntryKind, StorageError};
 use crate::domain::interval::Interval;
 use crate::domain::roster::{Shift, TimeOff};
 use crate::domain::sync::{diff_entries, EntryChanges, SyncChanges, SyncEntry};
@@ -25,8 +25,8 @@ pub fn sync_source(
     dry_run: bool,
 ) -> Result<(SyncChanges, SyncChanges), StorageError> {
     lock_source(connection, source)?;
-    require_agents(connection, Shift::KIND.batch_field(), shifts.iter().map(Shift::agent_id))?;
-    require_agents(connection, TimeOff::KIND.batch_field(), time_off.iter().map(TimeOff::agent_id))?;
+    require_agents(connection, Shift::KIND, shifts.iter().map(Shift::agent_id))?;
+    require_agents(connection, TimeOff::KIND, time_off.iter().map(TimeOff::agent_id))?;
     let shift_changes = changes_of_source(connection, source, window, shifts)?;
     let time_off_changes = changes_of_source(connection, source, window, time_off)?;
     let outcome = (ids_of(&shift_changes), ids_of(&time_off_changes));
@@ -50,7 +50,7 @@ fn changes_of_source<E: OwnedEntry>(
     let sent_ids: Vec<&str> = sent.iter().map(SyncEntry::id).collect();
     let existing = stored_ids::<E>(connection, &sent_ids)?;
     let stored_ids_in_window: HashSet<&str> = stored.iter().map(SyncEntry::id).collect();
-    reject_foreign_ids(E::KIND.batch_field(), &sent_ids, &stored_ids_in_window, &existing)?;
+    reject_foreign_ids(E::KIND, &sent_ids, &stored_ids_in_window, &existing)?;
     Ok(diff_entries(stored, sent.iter().map(E::to_row).collect()))
 }
 
@@ -90,7 +90,7 @@ fn lock_source(connection: &mut AnyConnection, source: &str) -> Result<(), Stora
 /// Fails with the first sent entry whose ID exists but is not among `stored` (the source's
 /// entries inside the window): another source's, or outside the window.
 fn reject_foreign_ids(
-    kind: &'static str,
+    kind: EntryKind,
     sent_ids: &[&str],
     stored_ids: &HashSet<&str>,
     existing: &HashSet<String>,
