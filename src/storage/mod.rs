@@ -32,6 +32,8 @@ mod orgs;
 mod owned_entries;
 mod rows;
 mod schema;
+#[cfg(test)]
+mod schema_tests;
 mod snapshot;
 mod sync;
 mod url;
