@@ -5,7 +5,7 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::error::storage_error;
+use super::error::{storage_error, RequestField};
 use super::{App, AppError};
 use crate::clock;
 use crate::domain::snapshot::Snapshot;
@@ -30,7 +30,11 @@ impl App {
 
     /// The body of `refresh`, for callers that hold the refresh lock.
     async fn rebuild(&self) -> Result<(), AppError> {
-        let stored = self.store.read_consistent(storage::load_all).await.map_err(|error| storage_error(error, ""))?;
+        let stored = self
+            .store
+            .read_consistent(storage::load_all)
+            .await
+            .map_err(|error| storage_error(error, RequestField::Unnamed))?;
         let (policy, version, now) = (self.policy.clone(), stored.version, clock::now());
         let started = std::time::Instant::now();
         let snapshot = tokio::task::spawn_blocking(move || {
@@ -38,7 +42,7 @@ impl App {
                 .with_timelines(now)
         })
         .await
-        .map_err(|error| AppError::Internal(format!("snapshot build failed: {error}")))?;
+        .map_err(|error| AppError::internal(format!("snapshot build failed: {error}")))?;
         tracing::debug!(
             snapshot.agents = snapshot.n_agents(),
             snapshot.shifts = snapshot.n_shifts(),
@@ -54,7 +58,8 @@ impl App {
     /// Catches up with writes committed elsewhere (another replica). `Err` when the database
     /// cannot be reached; reads go on from the snapshot in force.
     pub async fn catch_up(&self) -> Result<bool, AppError> {
-        let version = self.store.version(CATCH_UP_INTERVAL).await.map_err(|error| storage_error(error, ""))?;
+        let version =
+            self.store.version(CATCH_UP_INTERVAL).await.map_err(|error| storage_error(error, RequestField::Unnamed))?;
         if version == self.loaded_version.load(Ordering::SeqCst) {
             return Ok(false);
         }
@@ -74,7 +79,7 @@ impl App {
         let now = clock::now();
         let rolled = tokio::task::spawn_blocking(move || current.as_ref().clone().with_timelines(now))
             .await
-            .map_err(|error| AppError::Internal(format!("horizon roll failed: {error}")))?;
+            .map_err(|error| AppError::internal(format!("horizon roll failed: {error}")))?;
         self.swap_in(rolled);
         Ok(())
     }
@@ -114,7 +119,7 @@ impl App {
             // A database that stops answering without closing its connections must not stall
             // this loop: a look that takes too long counts as a lost database.
             let looked = tokio::time::timeout(CATCH_UP_TIMEOUT, self.catch_up()).await;
-            match looked.unwrap_or_else(|_| Err(AppError::Unavailable("the database did not answer in time".into()))) {
+            match looked.unwrap_or_else(|_| Err(AppError::unavailable("the database did not answer in time"))) {
                 Ok(_) => {
                     if !self.database_reachable.swap(true, Ordering::SeqCst) {
                         self.store.set_database_away(false);
@@ -167,6 +172,6 @@ impl App {
 
     /// A listener for other replicas' writes, where the database offers one.
     pub fn change_listener(&self) -> Result<Option<storage::ChangeListener>, AppError> {
-        self.store.listen_for_changes().map_err(|error| storage_error(error, ""))
+        self.store.listen_for_changes().map_err(|error| storage_error(error, RequestField::Unnamed))
     }
 }

@@ -2,7 +2,7 @@
 //! The read rules (which entries a filter keeps, in what order, where a page ends) are here, so
 //! they hold for every front end and are tested without one.
 
-use super::error::{decision_error, storage_error};
+use super::error::{decision_error, storage_error, RequestField};
 use super::pages::{take_page, Page, PageRequest};
 use super::{App, AppError};
 use crate::audit::{AuditEvent, AuditQuery};
@@ -149,7 +149,7 @@ impl App {
             .store
             .read(move |connection| storage::list_audit_events(connection, &query))
             .await
-            .map_err(|error| storage_error(error, ""))?;
+            .map_err(|error| storage_error(error, RequestField::Unnamed))?;
         Ok(take_page(events.into_iter(), page_size, |event| event.sequence.to_string()))
     }
 
@@ -158,7 +158,7 @@ impl App {
         let snapshot = self.snapshot();
         tokio::task::spawn_blocking(move || coverage::coverage_report(&snapshot, &question))
             .await
-            .map_err(|error| AppError::Internal(format!("coverage report task failed: {error}")))
+            .map_err(|error| AppError::internal(format!("coverage report task failed: {error}")))
     }
 
     pub fn on_shift(&self, plan: PlanKind, eea_tagged: bool, severity: Severity, at: Instant) -> Vec<OnShift> {

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
-use super::error::storage_error;
+use super::error::{storage_error, RequestField};
 use super::writes::audited;
 use super::{App, AppError};
 use crate::audit::{Actor, AuditRecord, Entity, EntityKind};
@@ -15,7 +15,7 @@ use crate::domain::sync::{
     check_complete, compare_gaps, snapshot_after_sync, RequirementGapChanges, SyncChanges, SyncEntryCounts,
 };
 use crate::domain::time::Instant;
-use crate::storage::{self, StorageError};
+use crate::storage::{self, EntryKind, StorageError};
 
 /// A sync's audit record: the source, and every entry it created, updated or deleted.
 fn sync_audit_record(source: &str, shifts: &SyncChanges, time_off: &SyncChanges) -> AuditRecord {
@@ -261,22 +261,22 @@ impl App {
                 Ok::<_, AppError>((before, outcome))
             });
             caller.hand_over();
-            committing.await.map_err(|error| AppError::Internal(format!("sync task failed: {error}")))??
+            committing.await.map_err(|error| AppError::internal(format!("sync task failed: {error}")))??
         };
         caller.finish();
         let (shift_changes, time_off_changes) = outcome.map_err(|error| match error {
             // In a sync an unknown agent makes the entry invalid, like any other bad field.
             StorageError::MissingAgent { kind, index, agent_id } => {
                 let entry_id = match kind {
-                    "shifts" => request.shifts.get(index).map(|shift| shift.shift_id.as_str()),
-                    _ => request.time_off.get(index).map(|entry| entry.time_off_id.as_str()),
+                    EntryKind::Shift => request.shifts.get(index).map(|shift| shift.shift_id.as_str()),
+                    EntryKind::TimeOff => request.time_off.get(index).map(|entry| entry.time_off_id.as_str()),
                 };
                 AppError::Invalid(vec![FieldViolation::new(
-                    format!("{kind}[{index}].agent_id"),
+                    format!("{}[{index}].agent_id", kind.batch_field()),
                     format!("entry {:?}: agent {agent_id:?} not found", entry_id.unwrap_or_default()),
                 )])
             }
-            other => storage_error(other, "shifts"),
+            other => storage_error(other, RequestField::Batch("shifts")),
         })?;
 
         // The gaps the change opens and closes, computed after the lock is released: the state
@@ -288,7 +288,7 @@ impl App {
             compare_gaps(&before, &after, sent.window)
         })
         .await
-        .map_err(|error| AppError::Internal(format!("gap comparison failed: {error}")))?;
+        .map_err(|error| AppError::internal(format!("gap comparison failed: {error}")))?;
         Ok(SyncReport { dry_run: request.dry_run, shifts: shift_changes, time_off: time_off_changes, gap_changes })
     }
 }

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::error::storage_error;
+use super::error::{storage_error, RequestField};
 use super::{App, AppError};
 use crate::audit::{ticket_entity, Actor, AuditRecord, Entity, EntityKind};
 use crate::clock;
@@ -86,12 +86,12 @@ impl App {
         }
         tokio::time::timeout(WRITE_LOCK_PATIENCE_WHILE_AWAY, self.write_lock.lock())
             .await
-            .map_err(|_| AppError::Unavailable("the database is unreachable; retry the write later".into()))
+            .map_err(|_| AppError::unavailable("the database is unreachable; retry the write later"))
     }
 
     /// Runs one write transaction, with its audit event, then swaps in the snapshot of what it
     /// committed. `work` returns its outcome and what it touched.
-    async fn write<T, F>(&self, actor: &Actor, field: &str, work: F) -> Result<T, AppError>
+    async fn write<T, F>(&self, actor: &Actor, field: RequestField, work: F) -> Result<T, AppError>
     where
         T: Send + 'static,
         F: FnOnce(&mut storage::AnyConnection) -> Result<(T, AuditRecord), StorageError> + Send + 'static,
@@ -108,7 +108,7 @@ impl App {
 
     pub async fn upsert_org(&self, actor: &Actor, org: Org) -> Result<Org, AppError> {
         let stored = org.clone();
-        self.write(actor, "org", move |connection| {
+        self.write(actor, RequestField::Single("org"), move |connection| {
             let created = storage::upsert_org(connection, &stored)?;
             let summary = if created { "org created" } else { "org updated" };
             Ok(((), AuditRecord::new(summary, vec![Entity::new(EntityKind::Org, &stored.org_id)])))
@@ -118,7 +118,7 @@ impl App {
     }
 
     pub async fn delete_org(&self, actor: &Actor, org_id: String) -> Result<(), AppError> {
-        self.write(actor, "org_id", move |connection| {
+        self.write(actor, RequestField::Single("org_id"), move |connection| {
             let mut affected = storage::delete_org(connection, &org_id)?;
             let summary = format!("org deleted with {} consents", count_of(&affected, EntityKind::Ticket));
             affected.push(Entity::new(EntityKind::Org, org_id));
@@ -129,7 +129,7 @@ impl App {
 
     pub async fn grant_consent(&self, actor: &Actor, consent: Consent) -> Result<Consent, AppError> {
         let stored = consent.clone();
-        self.write(actor, "consent.", move |connection| {
+        self.write(actor, RequestField::Message("consent"), move |connection| {
             storage::upsert_consent(connection, &stored)?;
             let summary = format!("consent granted until {}", stored.expires_at);
             Ok(((), AuditRecord::new(summary, consent_entities(&stored.org_id, &stored.ticket_id, &stored.agent_id))))
@@ -145,7 +145,7 @@ impl App {
         ticket_id: String,
         agent_id: String,
     ) -> Result<(), AppError> {
-        self.write(actor, "ticket_id", move |connection| {
+        self.write(actor, RequestField::Single("ticket_id"), move |connection| {
             storage::delete_consent(connection, &org_id, &ticket_id, &agent_id)?;
             Ok(((), AuditRecord::new("consent revoked", consent_entities(&org_id, &ticket_id, &agent_id))))
         })
@@ -161,7 +161,7 @@ impl App {
         let agents = Arc::new(agents);
         let batch = agents.clone();
         let counts = self
-            .write(actor, "agents", move |connection| {
+            .write(actor, RequestField::Batch("agents"), move |connection| {
                 let counts = storage::upsert_agents(connection, &batch)?;
                 let affected = batch.iter().map(|agent| Entity::new(EntityKind::Agent, &agent.agent_id)).collect();
                 Ok((counts, AuditRecord::new(counts_summary("agents", counts), affected)))
@@ -171,7 +171,7 @@ impl App {
     }
 
     pub async fn delete_agent(&self, actor: &Actor, agent_id: String) -> Result<(), AppError> {
-        self.write(actor, "agent_id", move |connection| {
+        self.write(actor, RequestField::Single("agent_id"), move |connection| {
             let mut affected = storage::delete_agent(connection, &agent_id)?;
             let summary = format!(
                 "agent deleted with {} shifts, {} time off entries and {} consents",
@@ -194,7 +194,7 @@ impl App {
         let shifts = Arc::new(shifts);
         let batch = shifts.clone();
         let counts = self
-            .write(actor, "shifts", move |connection| {
+            .write(actor, RequestField::Batch("shifts"), move |connection| {
                 let counts = storage::upsert_shifts(connection, &batch)?;
                 let affected = batch.iter().map(|shift| Entity::new(EntityKind::Shift, &shift.shift_id)).collect();
                 Ok((counts, AuditRecord::new(counts_summary("shifts", counts), affected)))
@@ -204,7 +204,7 @@ impl App {
     }
 
     pub async fn delete_shift(&self, actor: &Actor, shift_id: String) -> Result<(), AppError> {
-        self.write(actor, "shift_id", move |connection| {
+        self.write(actor, RequestField::Single("shift_id"), move |connection| {
             storage::delete_shift(connection, &shift_id)?;
             Ok(((), AuditRecord::new("shift deleted", vec![Entity::new(EntityKind::Shift, shift_id)])))
         })
@@ -220,7 +220,7 @@ impl App {
         let entries = Arc::new(entries);
         let batch = entries.clone();
         let counts = self
-            .write(actor, "time_off", move |connection| {
+            .write(actor, RequestField::Batch("time_off"), move |connection| {
                 let counts = storage::upsert_time_off(connection, &batch)?;
                 let affected = batch.iter().map(|entry| Entity::new(EntityKind::TimeOff, &entry.time_off_id)).collect();
                 Ok((counts, AuditRecord::new(counts_summary("time off entries", counts), affected)))
@@ -230,7 +230,7 @@ impl App {
     }
 
     pub async fn delete_time_off(&self, actor: &Actor, time_off_id: String) -> Result<(), AppError> {
-        self.write(actor, "time_off_id", move |connection| {
+        self.write(actor, RequestField::Single("time_off_id"), move |connection| {
             storage::delete_time_off(connection, &time_off_id)?;
             Ok(((), AuditRecord::new("time off deleted", vec![Entity::new(EntityKind::TimeOff, time_off_id)])))
         })

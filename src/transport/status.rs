@@ -181,15 +181,24 @@ pub fn to_status(error: AppError) -> Status {
             )
         }
         AppError::CallerGone => Status::cancelled("the call ended before its write committed; nothing was written"),
-        AppError::Unavailable(message) => {
-            tracing::warn!(error = %message, "database unavailable");
+        AppError::Unavailable { message, source } => {
+            tracing::warn!(error = %message, error.causes = cause_chain(source.as_deref()).as_deref(), "database unavailable");
             Status::unavailable("the database is unavailable; retry later")
         }
-        AppError::Internal(message) => {
-            tracing::error!(error = %message, "internal error");
+        AppError::Internal { message, source } => {
+            tracing::error!(error = %message, error.causes = cause_chain(source.as_deref()).as_deref(), "internal error");
             Status::internal("internal error")
         }
     }
+}
+
+/// The causes of a logged error, outermost first, each as it reads itself; `None` when it has
+/// none (the log line then stays as it always was).
+fn cause_chain(source: Option<&(dyn std::error::Error + Send + Sync + 'static)>) -> Option<String> {
+    let source: &(dyn std::error::Error + 'static) = source?;
+    let causes: Vec<String> =
+        std::iter::successors(Some(source), |cause| cause.source()).map(ToString::to_string).collect();
+    Some(causes.join("; "))
 }
 
 #[cfg(test)]
@@ -209,6 +218,17 @@ mod tests {
                 FieldViolation::new(format!("agents[{entry_idx}].country"), format!("{value:?} is not a country"))
             })
             .collect()
+    }
+
+    #[derive(Debug, thiserror::Error)]
+    #[error("outer failed")]
+    struct Outer(#[source] std::io::Error);
+
+    #[test]
+    fn a_logged_error_shows_every_cause_outermost_first() {
+        assert_eq!(cause_chain(None), None);
+        let outer = Outer(std::io::Error::other("disk gone"));
+        assert_eq!(cause_chain(Some(&outer)).as_deref(), Some("outer failed; disk gone"));
     }
 
     #[test]

@@ -1,0 +1,72 @@
+//! Orgs and the consents given for their tickets.
+
+use diesel::prelude::*;
+
+use super::batch::not_found_unless;
+use super::rows::{ConsentRow, OrgRow};
+use super::schema::{agents, consents, orgs};
+use super::{AnyConnection, StorageError};
+use crate::audit::{ticket_entity, Entity, EntityKind};
+use crate::domain::roster::{Consent, Org};
+
+/// Creates or replaces an org; `true` when it was created.
+pub fn upsert_org(connection: &mut AnyConnection, org: &Org) -> Result<bool, StorageError> {
+    let row = OrgRow::from_domain(org);
+    let n_updated = diesel::update(orgs::table.find(&row.org_id)).set(&row).execute(connection)?;
+    if n_updated == 0 {
+        diesel::insert_into(orgs::table).values(&row).execute(connection)?;
+    }
+    Ok(n_updated == 0)
+}
+
+/// Deletes an org and its consents; returns the tickets and agents of the consents that went
+/// with it.
+pub fn delete_org(connection: &mut AnyConnection, org_id: &str) -> Result<Vec<Entity>, StorageError> {
+    let consented: Vec<(String, String)> = consents::table
+        .select((consents::ticket_id, consents::agent_id))
+        .filter(consents::org_id.eq(org_id))
+        .load(connection)?;
+    diesel::delete(consents::table.filter(consents::org_id.eq(org_id))).execute(connection)?;
+    let n_deleted = diesel::delete(orgs::table.find(org_id)).execute(connection)?;
+    not_found_unless(n_deleted, "org", org_id)?;
+    Ok(consented
+        .into_iter()
+        .flat_map(|(ticket_id, agent_id)| [ticket_entity(org_id, &ticket_id), Entity::new(EntityKind::Agent, agent_id)])
+        .collect())
+}
+
+/// Records or replaces a consent. The org and the agent must exist.
+pub fn upsert_consent(connection: &mut AnyConnection, consent: &Consent) -> Result<(), StorageError> {
+    let org_exists =
+        orgs::table.find(&consent.org_id).select(orgs::org_id).first::<String>(connection).optional()?.is_some();
+    if !org_exists {
+        return Err(StorageError::NotFound { entity: "org", id: consent.org_id.clone() });
+    }
+    // Checked in the same transaction as the insert: a consent never outlives its agent.
+    let agent_exists = agents::table
+        .find(&consent.agent_id)
+        .select(agents::agent_id)
+        .first::<String>(connection)
+        .optional()?
+        .is_some();
+    if !agent_exists {
+        return Err(StorageError::NotFound { entity: "agent", id: consent.agent_id.clone() });
+    }
+    let row = ConsentRow::from_domain(consent);
+    let key = consents::table.find((&row.org_id, &row.ticket_id, &row.agent_id));
+    let n_updated = diesel::update(key).set(consents::expires_at.eq(row.expires_at)).execute(connection)?;
+    if n_updated == 0 {
+        diesel::insert_into(consents::table).values(&row).execute(connection)?;
+    }
+    Ok(())
+}
+
+pub fn delete_consent(
+    connection: &mut AnyConnection,
+    org_id: &str,
+    ticket_id: &str,
+    agent_id: &str,
+) -> Result<(), StorageError> {
+    let n_deleted = diesel::delete(consents::table.find((org_id, ticket_id, agent_id))).execute(connection)?;
+    not_found_unless(n_deleted, "consent", &format!("{org_id}/{ticket_id}/{agent_id}"))
+}

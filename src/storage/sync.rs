@@ -1,0 +1,102 @@
+//! A WFM source's sync: its entries inside a window replaced by what it sent, in the caller's
+//! transaction, with syncs of one source serialised across replicas.
+
+use std::collections::HashSet;
+
+use diesel::prelude::*;
+
+use super::agents::require_agents;
+use super::owned_entries::{delete_entries, insert_entries, stored_ids, OwnedEntry};
+use super::rows::to_micros;
+use super::{AnyConnection, EntryKind, StorageError};
+use crate::domain::interval::Interval;
+use crate::domain::roster::{Shift, TimeOff};
+use crate::domain::sync::{diff_entries, EntryChanges, SyncChanges, SyncEntry};
+
+/// Makes `source`'s shifts and time off that start inside `window` exactly `shifts` and
+/// `time_off` (which the caller has checked: unique IDs, inside the window, tagged with the
+/// source). With `dry_run` it only reports. Runs inside the caller's transaction.
+pub fn sync_source(
+    connection: &mut AnyConnection,
+    source: &str,
+    window: Interval,
+    shifts: &[Shift],
+    time_off: &[TimeOff],
+    dry_run: bool,
+) -> Result<(SyncChanges, SyncChanges), StorageError> {
+    lock_source(connection, source)?;
+    require_agents(connection, Shift::KIND, shifts.iter().map(Shift::agent_id))?;
+    require_agents(connection, TimeOff::KIND, time_off.iter().map(TimeOff::agent_id))?;
+    let shift_changes = changes_of_source(connection, source, window, shifts)?;
+    let time_off_changes = changes_of_source(connection, source, window, time_off)?;
+    let outcome = (ids_of(&shift_changes), ids_of(&time_off_changes));
+    if dry_run {
+        return Ok(outcome);
+    }
+    apply_changes::<Shift>(connection, shift_changes)?;
+    apply_changes::<TimeOff>(connection, time_off_changes)?;
+    Ok(outcome)
+}
+
+/// What replacing `source`'s entries of one kind inside `window` with `sent` changes; fails
+/// when a sent entry is stored but not among them.
+fn changes_of_source<E: OwnedEntry>(
+    connection: &mut AnyConnection,
+    source: &str,
+    window: Interval,
+    sent: &[E],
+) -> Result<EntryChanges<E::Row>, StorageError> {
+    let stored = E::load_sourced(connection, source, to_micros(window.start), to_micros(window.end))?;
+    let sent_ids: Vec<&str> = sent.iter().map(SyncEntry::id).collect();
+    let existing = stored_ids::<E>(connection, &sent_ids)?;
+    let stored_ids_in_window: HashSet<&str> = stored.iter().map(SyncEntry::id).collect();
+    reject_foreign_ids(E::KIND, &sent_ids, &stored_ids_in_window, &existing)?;
+    Ok(diff_entries(stored, sent.iter().map(E::to_row).collect()))
+}
+
+/// Writes one kind's changes: updated and deleted entries go, created and updated ones are
+/// inserted as sent.
+fn apply_changes<E: OwnedEntry>(
+    connection: &mut AnyConnection,
+    changes: EntryChanges<E::Row>,
+) -> Result<(), StorageError> {
+    let replaced: Vec<&str> =
+        changes.updated.iter().map(SyncEntry::id).chain(changes.deleted.iter().map(String::as_str)).collect();
+    delete_entries::<E>(connection, &replaced)?;
+    let new_rows: Vec<E::Row> = changes.created.into_iter().chain(changes.updated).collect();
+    insert_entries::<E>(connection, &new_rows)
+}
+
+fn ids_of<T: SyncEntry>(changes: &EntryChanges<T>) -> SyncChanges {
+    SyncChanges {
+        created: changes.created.iter().map(|entry| entry.id().to_owned()).collect(),
+        updated: changes.updated.iter().map(|entry| entry.id().to_owned()).collect(),
+        deleted: changes.deleted.clone(),
+        n_unchanged: changes.n_unchanged,
+    }
+}
+
+/// Serialises syncs of one source across every replica sharing a PostgreSQL database; SQLite
+/// has one writer at a time anyway.
+fn lock_source(connection: &mut AnyConnection, source: &str) -> Result<(), StorageError> {
+    if let AnyConnection::Postgresql(postgres) = connection {
+        diesel::sql_query("SELECT pg_advisory_xact_lock(hashtext($1))")
+            .bind::<diesel::sql_types::Text, _>(source)
+            .execute(postgres)?;
+    }
+    Ok(())
+}
+
+/// Fails with the first sent entry whose ID exists but is not among `stored` (the source's
+/// entries inside the window): another source's, or outside the window.
+fn reject_foreign_ids(
+    kind: EntryKind,
+    sent_ids: &[&str],
+    stored_ids: &HashSet<&str>,
+    existing: &HashSet<String>,
+) -> Result<(), StorageError> {
+    match sent_ids.iter().enumerate().find(|(_, id)| existing.contains(**id) && !stored_ids.contains(**id)) {
+        Some((index, id)) => Err(StorageError::ForeignEntry { kind, index, id: (*id).to_owned() }),
+        None => Ok(()),
+    }
+}
