@@ -176,7 +176,7 @@ fn insert_directly(database: &Database, shifts: Vec<Shift>) -> Duration {
         .collect();
     runtime.block_on(store.write(move |connection| storage::upsert_agents(connection, &agents))).unwrap();
     let started = WallClock::now();
-    let counts = runtime.block_on(store.write(move |connection| storage::upsert_shifts(connection, &shifts))).unwrap();
+    let counts = runtime.block_on(store.write(move |connection| storage::upsert_entries(connection, &shifts))).unwrap();
     let elapsed = started.elapsed();
     assert_eq!(counts.created, N_AGENTS * SHIFTS_PER_AGENT);
     elapsed

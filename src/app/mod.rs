@@ -9,6 +9,8 @@ mod queries;
 mod sync;
 mod writes;
 
+/// Shifts and time off, the entries an agent owns: writes of either kind take one generic path.
+pub use crate::storage::{OwnedEntry, UpsertCounts};
 pub use error::AppError;
 pub use pages::{Page, PageRequest};
 pub use queries::EntryFilter;

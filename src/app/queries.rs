@@ -17,14 +17,14 @@ use crate::domain::time::Instant;
 use crate::storage;
 
 /// An entry an agent owns and a listing filters by window: shifts and time off.
-trait OwnedEntry: SyncEntry {
+trait ListedEntry: SyncEntry {
     /// The agent's entries of this kind, in ID order.
     fn of(roster: &AgentRoster) -> &[Self];
     /// Whether the entry is worked or taken at some moment of `window`.
     fn touches(&self, window: Interval) -> bool;
 }
 
-impl OwnedEntry for Shift {
+impl ListedEntry for Shift {
     fn of(roster: &AgentRoster) -> &[Shift] {
         &roster.shifts
     }
@@ -34,7 +34,7 @@ impl OwnedEntry for Shift {
     }
 }
 
-impl OwnedEntry for TimeOff {
+impl ListedEntry for TimeOff {
     fn of(roster: &AgentRoster) -> &[TimeOff] {
         &roster.time_off
     }
@@ -62,7 +62,7 @@ fn unknown_org(org_id: &str) -> AppError {
 }
 
 /// One page of the entries of one kind that `filter` keeps, in ID order.
-fn list_entries<T: OwnedEntry>(
+fn list_entries<T: ListedEntry>(
     snapshot: &Snapshot,
     filter: &EntryFilter,
     page: &PageRequest,

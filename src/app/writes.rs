@@ -9,8 +9,8 @@ use super::error::{storage_error, RequestField};
 use super::{App, AppError};
 use crate::audit::{ticket_entity, Actor, AuditRecord, Entity, EntityKind};
 use crate::clock;
-use crate::domain::roster::{Agent, Consent, FieldViolation, Org, Shift, TimeOff};
-use crate::storage::{self, StorageError, UpsertCounts};
+use crate::domain::roster::{Agent, Consent, FieldViolation, Org};
+use crate::storage::{self, EntryKind, OwnedEntry, StorageError, UpsertCounts};
 
 /// How long a write waits for the write lock while the database is known to be away.
 const WRITE_LOCK_PATIENCE_WHILE_AWAY: Duration = Duration::from_secs(1);
@@ -44,6 +44,22 @@ where
 
 fn count_of(entities: &[Entity], kind: EntityKind) -> usize {
     entities.iter().filter(|entity| entity.kind == kind).count()
+}
+
+/// How the audit trail names an entry of this kind.
+fn audit_kind(kind: EntryKind) -> EntityKind {
+    match kind {
+        EntryKind::Shift => EntityKind::Shift,
+        EntryKind::TimeOff => EntityKind::TimeOff,
+    }
+}
+
+/// How an upsert's audit summary counts entries of this kind.
+fn upserted_noun(kind: EntryKind) -> &'static str {
+    match kind {
+        EntryKind::Shift => "shifts",
+        EntryKind::TimeOff => "time off entries",
+    }
 }
 
 fn counts_summary(what: &str, counts: UpsertCounts) -> String {
@@ -185,54 +201,33 @@ impl App {
         .await
     }
 
-    pub async fn upsert_shifts(
-        &self,
-        actor: &Actor,
-        shifts: Vec<Shift>,
-    ) -> Result<(Vec<Shift>, UpsertCounts), AppError> {
-        check_batch("shifts", "shift_id", shifts.iter().map(|shift| shift.shift_id.as_str()))?;
-        let shifts = Arc::new(shifts);
-        let batch = shifts.clone();
-        let counts = self
-            .write(actor, RequestField::Batch("shifts"), move |connection| {
-                let counts = storage::upsert_shifts(connection, &batch)?;
-                let affected = batch.iter().map(|shift| Entity::new(EntityKind::Shift, &shift.shift_id)).collect();
-                Ok((counts, AuditRecord::new(counts_summary("shifts", counts), affected)))
-            })
-            .await?;
-        Ok((Arc::unwrap_or_clone(shifts), counts))
-    }
-
-    pub async fn delete_shift(&self, actor: &Actor, shift_id: String) -> Result<(), AppError> {
-        self.write(actor, RequestField::Single("shift_id"), move |connection| {
-            storage::delete_shift(connection, &shift_id)?;
-            Ok(((), AuditRecord::new("shift deleted", vec![Entity::new(EntityKind::Shift, shift_id)])))
-        })
-        .await
-    }
-
-    pub async fn upsert_time_off(
-        &self,
-        actor: &Actor,
-        entries: Vec<TimeOff>,
-    ) -> Result<(Vec<TimeOff>, UpsertCounts), AppError> {
-        check_batch("time_off", "time_off_id", entries.iter().map(|entry| entry.time_off_id.as_str()))?;
+    /// Creates or replaces shifts or time off (`E`); each entry's agent must exist, and no
+    /// entry may be one a source synced.
+    pub async fn upsert_entries<E>(&self, actor: &Actor, entries: Vec<E>) -> Result<(Vec<E>, UpsertCounts), AppError>
+    where
+        E: OwnedEntry + Send + Sync + 'static,
+    {
+        let kind = E::KIND;
+        check_batch(kind.batch_field(), kind.id_field(), entries.iter().map(E::id))?;
         let entries = Arc::new(entries);
         let batch = entries.clone();
         let counts = self
-            .write(actor, RequestField::Batch("time_off"), move |connection| {
-                let counts = storage::upsert_time_off(connection, &batch)?;
-                let affected = batch.iter().map(|entry| Entity::new(EntityKind::TimeOff, &entry.time_off_id)).collect();
-                Ok((counts, AuditRecord::new(counts_summary("time off entries", counts), affected)))
+            .write(actor, RequestField::Batch(kind.batch_field()), move |connection| {
+                let counts = storage::upsert_entries(connection, &batch)?;
+                let affected = batch.iter().map(|entry| Entity::new(audit_kind(kind), entry.id())).collect();
+                Ok((counts, AuditRecord::new(counts_summary(upserted_noun(kind), counts), affected)))
             })
             .await?;
         Ok((Arc::unwrap_or_clone(entries), counts))
     }
 
-    pub async fn delete_time_off(&self, actor: &Actor, time_off_id: String) -> Result<(), AppError> {
-        self.write(actor, RequestField::Single("time_off_id"), move |connection| {
-            storage::delete_time_off(connection, &time_off_id)?;
-            Ok(((), AuditRecord::new("time off deleted", vec![Entity::new(EntityKind::TimeOff, time_off_id)])))
+    /// Deletes one shift or time off entry (`E`), unless a source synced it.
+    pub async fn delete_entry<E: OwnedEntry>(&self, actor: &Actor, entry_id: String) -> Result<(), AppError> {
+        let kind = E::KIND;
+        self.write(actor, RequestField::Single(kind.id_field()), move |connection| {
+            storage::delete_entry::<E>(connection, &entry_id)?;
+            let summary = format!("{} deleted", kind.entity_name());
+            Ok(((), AuditRecord::new(summary, vec![Entity::new(audit_kind(kind), entry_id)])))
         })
         .await
     }

@@ -45,7 +45,7 @@ pub use connection::{AnyConnection, Store};
 pub use error::StorageError;
 pub use listener::{ChangeListener, CHANGES_CHANNEL};
 pub use orgs::{delete_consent, delete_org, upsert_consent, upsert_org};
-pub use owned_entries::{delete_shift, delete_time_off, upsert_shifts, upsert_time_off, EntryKind};
+pub use owned_entries::{delete_entry, upsert_entries, EntryKind, OwnedEntry};
 pub use snapshot::{load_all, StoredRoster};
 pub use sync::sync_source;
 pub use url::DatabaseUrl;

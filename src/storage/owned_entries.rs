@@ -19,28 +19,10 @@ pub enum EntryKind {
     TimeOff,
 }
 
-/// Creates or replaces shifts; every shift's agent must exist.
-pub fn upsert_shifts(connection: &mut AnyConnection, batch: &[Shift]) -> Result<UpsertCounts, StorageError> {
-    upsert_entries(connection, batch)
-}
-
-pub fn delete_shift(connection: &mut AnyConnection, shift_id: &str) -> Result<(), StorageError> {
-    delete_entry::<Shift>(connection, shift_id)
-}
-
-/// Creates or replaces time off entries; every entry's agent must exist.
-pub fn upsert_time_off(connection: &mut AnyConnection, batch: &[TimeOff]) -> Result<UpsertCounts, StorageError> {
-    upsert_entries(connection, batch)
-}
-
-pub fn delete_time_off(connection: &mut AnyConnection, time_off_id: &str) -> Result<(), StorageError> {
-    delete_entry::<TimeOff>(connection, time_off_id)
-}
-
 /// One kind of owned entry and where it is stored. Diesel's tables share no trait that names
 /// their ID column, so each kind's queries are stamped from one template (`owned_entry_table!`)
 /// and everything else is written once, generic over the kind.
-pub(super) trait OwnedEntry: SyncEntry {
+pub trait OwnedEntry: SyncEntry {
     const KIND: EntryKind;
     /// The entry as stored; a sync compares stored and sent entries as rows.
     type Row: SyncEntry;
@@ -152,7 +134,7 @@ owned_entry_table!(TimeOff, TimeOffRow, EntryKind::TimeOff, time_off, time_off_i
 
 /// Creates or replaces entries of one kind; every entry's agent must exist, and no entry may
 /// be a source's.
-pub(super) fn upsert_entries<E: OwnedEntry>(
+pub fn upsert_entries<E: OwnedEntry>(
     connection: &mut AnyConnection,
     batch: &[E],
 ) -> Result<UpsertCounts, StorageError> {
@@ -168,7 +150,7 @@ pub(super) fn upsert_entries<E: OwnedEntry>(
 }
 
 /// Deletes one entry, unless a source owns it.
-pub(super) fn delete_entry<E: OwnedEntry>(connection: &mut AnyConnection, entry_id: &str) -> Result<(), StorageError> {
+pub fn delete_entry<E: OwnedEntry>(connection: &mut AnyConnection, entry_id: &str) -> Result<(), StorageError> {
     let owned = owned_ids(&[entry_id], |chunk| E::load_owners(connection, chunk))?;
     refuse_owned(&[entry_id], &owned)?;
     let n_deleted = E::delete_ids(connection, &[entry_id])?;

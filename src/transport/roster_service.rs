@@ -13,7 +13,8 @@ use super::layers::actor_of;
 use super::pagination::{next_page_token, page_request};
 use super::status::{invalid, invalid_field, required_id, to_status};
 use super::stream_end::RequestStreamEnd;
-use crate::app::{App, AppError, CallerPresence, EntryFilter, SyncRequest, MAX_SYNC_ENTRIES};
+use crate::app::{App, AppError, CallerPresence, EntryFilter, OwnedEntry, SyncRequest, UpsertCounts, MAX_SYNC_ENTRIES};
+use crate::audit::Actor;
 use crate::domain::interval::Interval;
 use crate::domain::roster::FieldViolation;
 use crate::domain::roster::{check_id, Schedule, Shift, TimeOff, Violations};
@@ -23,6 +24,23 @@ use crate::pb::roster_service_server::RosterService;
 
 pub struct RosterApi {
     pub app: Arc<App>,
+}
+
+/// A batch upsert of shifts or time off (`E`): converted from the wire, written, and converted
+/// back, each violation named by the entry's position.
+async fn upsert_batch<P, E>(
+    app: &App,
+    actor: &Actor,
+    entries: Vec<P>,
+    from_pb: impl Fn(P, Option<String>) -> Result<E, Vec<FieldViolation>>,
+    to_pb: impl Fn(&E) -> P,
+) -> Result<(Vec<P>, UpsertCounts), Status>
+where
+    E: OwnedEntry + Send + Sync + 'static,
+{
+    let entries = batch_from_pb(E::KIND.batch_field(), entries, |entry| from_pb(entry, None)).map_err(invalid)?;
+    let (entries, counts) = app.upsert_entries(actor, entries).await.map_err(to_status)?;
+    Ok((entries.iter().map(to_pb).collect(), counts))
 }
 
 /// An optional ID field: proto3 sends an unset string as empty.
@@ -356,11 +374,10 @@ impl RosterService for RosterApi {
     ) -> Result<Response<pb::UpsertShiftsResponse>, Status> {
         let actor = actor_of(&request);
         let pb::UpsertShiftsRequest { shifts } = request.into_inner();
-        let shifts = batch_from_pb("shifts", shifts, |shift| shift_from_pb(shift, None)).map_err(invalid)?;
-        let (shifts, counts) = self.app.upsert_shifts(&actor, shifts).await.map_err(to_status)?;
+        let (shifts, counts) = upsert_batch(&self.app, &actor, shifts, shift_from_pb, shift_to_pb).await?;
         tracing::info!(shifts.created = counts.created, shifts.updated = counts.updated, "shifts upserted");
         Ok(Response::new(pb::UpsertShiftsResponse {
-            shifts: shifts.iter().map(shift_to_pb).collect(),
+            shifts,
             created: count(counts.created),
             updated: count(counts.updated),
         }))
@@ -385,7 +402,7 @@ impl RosterService for RosterApi {
         let actor = actor_of(&request);
         let pb::DeleteShiftRequest { shift_id } = request.into_inner();
         required_id("shift_id", &shift_id)?;
-        self.app.delete_shift(&actor, shift_id.clone()).await.map_err(to_status)?;
+        self.app.delete_entry::<Shift>(&actor, shift_id.clone()).await.map_err(to_status)?;
         tracing::info!(shift.id = %shift_id, "shift deleted");
         Ok(Response::new(()))
     }
@@ -396,11 +413,10 @@ impl RosterService for RosterApi {
     ) -> Result<Response<pb::UpsertTimeOffResponse>, Status> {
         let actor = actor_of(&request);
         let pb::UpsertTimeOffRequest { time_off } = request.into_inner();
-        let entries = batch_from_pb("time_off", time_off, |entry| time_off_from_pb(entry, None)).map_err(invalid)?;
-        let (entries, counts) = self.app.upsert_time_off(&actor, entries).await.map_err(to_status)?;
+        let (time_off, counts) = upsert_batch(&self.app, &actor, time_off, time_off_from_pb, time_off_to_pb).await?;
         tracing::info!(time_off.created = counts.created, time_off.updated = counts.updated, "time off upserted");
         Ok(Response::new(pb::UpsertTimeOffResponse {
-            time_off: entries.iter().map(time_off_to_pb).collect(),
+            time_off,
             created: count(counts.created),
             updated: count(counts.updated),
         }))
@@ -425,7 +441,7 @@ impl RosterService for RosterApi {
         let actor = actor_of(&request);
         let pb::DeleteTimeOffRequest { time_off_id } = request.into_inner();
         required_id("time_off_id", &time_off_id)?;
-        self.app.delete_time_off(&actor, time_off_id.clone()).await.map_err(to_status)?;
+        self.app.delete_entry::<TimeOff>(&actor, time_off_id.clone()).await.map_err(to_status)?;
         tracing::info!(time_off.id = %time_off_id, "time off deleted");
         Ok(Response::new(()))
     }
