@@ -175,10 +175,16 @@ fn summary() {
         let question = CoverageQuestion { plan: PlanKind::EeaOnly, eea_tagged: true, window, min_staff: 1 };
         let endpoints = sweep_endpoints(&snapshot, &question);
         // The stricter baseline: every shift piece's two endpoints, once.
-        let context = EligibilityContext { plan: question.plan, eea_tagged: question.eea_tagged, ticket: None };
+        let context = EligibilityContext {
+            roster: snapshot.roster(),
+            facts: &snapshot.policy.facts,
+            plan: question.plan,
+            eea_tagged: question.eea_tagged,
+            ticket: None,
+        };
         let piece_endpoints: Vec<i64> = snapshot
             .agents()
-            .flat_map(|roster| shift_pieces(&snapshot, &context, roster, window))
+            .flat_map(|roster| shift_pieces(&context, roster, window))
             .flat_map(|piece| [piece.interval.start.as_microsecond(), piece.interval.end.as_microsecond()])
             .collect();
         let report_runs: Vec<Duration> = (0..SUMMARY_RUNS)

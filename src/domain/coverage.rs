@@ -8,12 +8,14 @@
 
 use jiff::SignedDuration;
 
-use super::eligibility::{piece_covers, service_hours_within, shift_pieces, EligibilityContext, ShiftPiece};
+use super::country::Country;
+use super::eligibility::{piece_covers, shift_pieces, EligibilityClass, EligibilityContext, ShiftPiece};
 use super::interval::{intersect, merge, subtract, Interval};
+use super::parallel::on_all_cores;
 use super::policy::{PlanKind, PlanRules, ServiceHours, Severity};
-use super::snapshot::{AgentRoster, Snapshot};
+use super::roster::AgentRoster;
+use super::snapshot::Snapshot;
 use super::time::{Instant, Zone};
-use super::timeline::EligibilityClass;
 
 /// The longest window a report may cover.
 pub const MAX_REPORT_DAYS: i64 = 366;
@@ -107,11 +109,6 @@ fn agent_timeline(roster: &AgentRoster, pieces: &[ShiftPiece], severity: Severit
         eligible: subtract(&eligible, &roster.time_off_merged),
         ineligible: subtract(&merge(ineligible), &roster.time_off_merged),
     }
-}
-
-/// The agent's eligible duty for one severity (time off removed), sorted and merged.
-pub(crate) fn agent_timeline_for(roster: &AgentRoster, pieces: &[ShiftPiece], severity: Severity) -> Vec<Interval> {
-    agent_timeline(roster, pieces, severity).eligible
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -309,28 +306,20 @@ fn severity_classes(expanded: &[ExpandedAgent], rules: &PlanRules) -> Vec<Vec<Se
     classes
 }
 
-/// Runs `work` over `items` split across the machine's cores, keeping the order.
-pub(crate) fn on_all_cores<T: Sync, R: Send>(items: &[T], work: impl Fn(&T) -> R + Sync) -> Vec<R> {
-    let n_threads = std::thread::available_parallelism().map_or(1, |cores| cores.get()).clamp(1, 8);
-    let chunk_size = items.len().div_ceil(n_threads).max(1);
-    std::thread::scope(|scope| {
-        let work = &work;
-        let handles: Vec<_> = items
-            .chunks(chunk_size)
-            .map(|chunk| scope.spawn(move || chunk.iter().map(work).collect::<Vec<R>>()))
-            .collect();
-        handles.into_iter().flat_map(|handle| handle.join().expect("report work does not panic")).collect()
-    })
-}
-
 /// The report: one entry per severity, Sev1 first.
 pub fn coverage_report(snapshot: &Snapshot, question: &CoverageQuestion) -> Vec<RequirementCoverage> {
-    let context = EligibilityContext { plan: question.plan, eea_tagged: question.eea_tagged, ticket: None };
+    let context = EligibilityContext {
+        roster: snapshot.roster(),
+        facts: &snapshot.policy.facts,
+        plan: question.plan,
+        eea_tagged: question.eea_tagged,
+        ticket: None,
+    };
     let rules = snapshot.policy.rules(question.plan);
     // Shifts are expanded once, for all severities; agents are independent, so on all cores.
     let rosters: Vec<&AgentRoster> = snapshot.agents().collect();
     let expanded: Vec<ExpandedAgent> = on_all_cores(&rosters, |roster| {
-        let pieces = shift_pieces(snapshot, &context, roster, question.window);
+        let pieces = shift_pieces(&context, roster, question.window);
         let unrestricted = roster.agent.severities.is_empty() && pieces.iter().all(|piece| piece.severities.is_empty());
         // Such an agent's timeline is the same for every severity: built here, once.
         let shared = unrestricted.then(|| agent_timeline(roster, &pieces, Severity::Sev1));
@@ -344,7 +333,7 @@ pub fn coverage_report(snapshot: &Snapshot, question: &CoverageQuestion) -> Vec<
     let class_reports = on_all_cores(&classes, |class| {
         let severity = class[0];
         let hours = rules.hours_for(severity);
-        let required = merge(service_hours_within(hours, question.window));
+        let required = merge(hours.windows_within(question.window));
         let mut events = Vec::new();
         for agent in &expanded {
             let own;
@@ -404,10 +393,16 @@ pub fn gap_changes(before: &[Gap], after: &[Gap]) -> (Vec<Gap>, Vec<Gap>) {
 /// the baseline a benchmark compares the whole report with. The report itself sweeps severities
 /// with identical timelines once.
 pub fn sweep_endpoints(snapshot: &Snapshot, question: &CoverageQuestion) -> Vec<i64> {
-    let context = EligibilityContext { plan: question.plan, eea_tagged: question.eea_tagged, ticket: None };
+    let context = EligibilityContext {
+        roster: snapshot.roster(),
+        facts: &snapshot.policy.facts,
+        plan: question.plan,
+        eea_tagged: question.eea_tagged,
+        ticket: None,
+    };
     let mut endpoints = Vec::new();
     for roster in snapshot.agents() {
-        let pieces = shift_pieces(snapshot, &context, roster, question.window);
+        let pieces = shift_pieces(&context, roster, question.window);
         for severity in Severity::ALL {
             let timeline = agent_timeline(roster, &pieces, severity);
             for interval in timeline.eligible.iter().chain(&timeline.cancelled_by_time_off).chain(&timeline.ineligible)
@@ -424,7 +419,7 @@ pub fn sweep_endpoints(snapshot: &Snapshot, question: &CoverageQuestion) -> Vec<
 #[derive(Clone, Debug, PartialEq)]
 pub struct OnShift {
     pub agent_id: String,
-    pub country: super::country::Country,
+    pub country: Country,
     pub shift_id: String,
     /// When this stretch of eligible duty ends (the shift's end, a relocation or time off).
     pub until: Instant,
@@ -438,7 +433,8 @@ pub fn on_shift(
     severity: Severity,
     at: Instant,
 ) -> Vec<OnShift> {
-    let context = EligibilityContext { plan, eea_tagged, ticket: None };
+    let context =
+        EligibilityContext { roster: snapshot.roster(), facts: &snapshot.policy.facts, plan, eea_tagged, ticket: None };
     let probe = Interval { start: at, end: at.saturating_add(SignedDuration::from_hours(48)).expect("saturates") };
     let timelines = snapshot.timelines();
     if timelines.covers(probe) {
@@ -459,9 +455,7 @@ pub fn on_shift(
     }
     snapshot
         .agents()
-        .filter_map(|roster| {
-            on_shift_from_pieces(roster, &shift_pieces(snapshot, &context, roster, probe), severity, at)
-        })
+        .filter_map(|roster| on_shift_from_pieces(roster, &shift_pieces(&context, roster, probe), severity, at))
         .collect()
 }
 

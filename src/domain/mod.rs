@@ -11,6 +11,7 @@ pub mod eligibility;
 #[cfg(test)]
 pub mod fixtures;
 pub mod interval;
+pub mod parallel;
 pub mod policy;
 pub mod recurrence;
 pub mod roster;

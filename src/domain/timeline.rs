@@ -9,54 +9,16 @@ use std::sync::Arc;
 
 use jiff::SignedDuration;
 
-use super::coverage::{agent_timeline_for, on_all_cores};
-use super::eligibility::{access_reason, shift_pieces, EligibilityContext, ShiftPiece};
+use super::eligibility::{access_reason, eligible_duty, shift_pieces, EligibilityClass, ShiftPiece};
 use super::interval::{merge, Interval};
-use super::policy::{PlanKind, Severity};
-use super::snapshot::{AgentRoster, Snapshot};
+use super::parallel::on_all_cores;
+use super::policy::{PolicyFacts, Severity};
+use super::roster::{AgentRoster, Roster};
 use super::time::Instant;
 
 /// How far back and ahead of the snapshot's build instant the timelines reach.
 pub const HORIZON_BACK: SignedDuration = SignedDuration::from_hours(7 * 24);
 pub const HORIZON_AHEAD: SignedDuration = SignedDuration::from_hours(36 * 24);
-
-/// The three ways a set of tickets limits who is eligible.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum EligibilityClass {
-    EeaOnly,
-    StandardEeaTagged,
-    StandardUntagged,
-}
-
-impl EligibilityClass {
-    pub const ALL: [EligibilityClass; 3] =
-        [EligibilityClass::EeaOnly, EligibilityClass::StandardEeaTagged, EligibilityClass::StandardUntagged];
-
-    pub fn of(plan: PlanKind, eea_tagged: bool) -> EligibilityClass {
-        match (plan, eea_tagged) {
-            (PlanKind::EeaOnly, _) => EligibilityClass::EeaOnly,
-            (PlanKind::Standard, true) => EligibilityClass::StandardEeaTagged,
-            (PlanKind::Standard, false) => EligibilityClass::StandardUntagged,
-        }
-    }
-
-    fn context(self) -> EligibilityContext<'static> {
-        let (plan, eea_tagged) = match self {
-            EligibilityClass::EeaOnly => (PlanKind::EeaOnly, true),
-            EligibilityClass::StandardEeaTagged => (PlanKind::Standard, true),
-            EligibilityClass::StandardUntagged => (PlanKind::Standard, false),
-        };
-        EligibilityContext { plan, eea_tagged, ticket: None }
-    }
-
-    fn index(self) -> usize {
-        match self {
-            EligibilityClass::EeaOnly => 0,
-            EligibilityClass::StandardEeaTagged => 1,
-            EligibilityClass::StandardUntagged => 2,
-        }
-    }
-}
 
 /// One agent's stretch of eligible duty, for listing who is on shift; microseconds, to keep it
 /// small.
@@ -161,37 +123,31 @@ pub struct StaffedTimelines {
 }
 
 impl StaffedTimelines {
-    pub fn build(snapshot: &Snapshot, built_at: Instant) -> StaffedTimelines {
+    pub fn build(roster: &Roster, facts: &PolicyFacts, built_at: Instant) -> StaffedTimelines {
         let horizon = Interval::new(
             built_at.saturating_sub(HORIZON_BACK).expect("saturates"),
             built_at.saturating_add(HORIZON_AHEAD).expect("saturates"),
         )
         .expect("the horizon is not empty");
-        let rosters: Vec<&AgentRoster> = snapshot.agents().collect();
+        let agent_rosters: Vec<&AgentRoster> = roster.agents().collect();
         // Pieces are cut at the same instants for every class (no ticket, so no consent); only
         // eligibility differs. They are expanded once and judged once per class.
-        let pieces: Vec<Vec<ShiftPiece>> = on_all_cores(&rosters, |roster| {
-            shift_pieces(snapshot, &EligibilityClass::EeaOnly.context(), roster, horizon)
+        let pieces: Vec<Vec<ShiftPiece>> = on_all_cores(&agent_rosters, |agent_roster| {
+            shift_pieces(&EligibilityClass::EeaOnly.context(roster, facts), agent_roster, horizon)
         });
         let n_buckets = (horizon.duration_secs() / BUCKET.as_secs()) as usize + 1;
         let mut classes = Vec::with_capacity(EligibilityClass::ALL.len());
         for class in EligibilityClass::ALL {
-            let context = class.context();
-            let eligible: Vec<Vec<bool>> = rosters
+            let context = class.context(roster, facts);
+            let eligible: Vec<Vec<bool>> = agent_rosters
                 .iter()
                 .zip(&pieces)
-                .map(|(roster, agent_pieces)| {
+                .map(|(agent_roster, agent_pieces)| {
                     agent_pieces
                         .iter()
                         .map(|piece| {
-                            access_reason(
-                                snapshot,
-                                &context,
-                                &roster.agent.agent_id,
-                                piece.country,
-                                piece.interval.start,
-                            )
-                            .allows()
+                            access_reason(&context, &agent_roster.agent.agent_id, piece.country, piece.interval.start)
+                                .allows()
                         })
                         .collect()
                 })
@@ -200,10 +156,9 @@ impl StaffedTimelines {
                 |agent_idx: usize| -> Vec<ShiftPiece> { with_eligibility(&pieces[agent_idx], &eligible[agent_idx]) };
             let mut per_severity: Vec<Arc<StaffingIndex>> = Vec::with_capacity(Severity::ALL.len());
             for severity in Severity::ALL {
-                let index =
-                    StaffingIndex::from_agent_intervals(rosters.iter().enumerate().flat_map(|(agent_idx, roster)| {
-                        agent_timeline_for(roster, &class_pieces(agent_idx), severity)
-                    }));
+                let index = StaffingIndex::from_agent_intervals(agent_rosters.iter().enumerate().flat_map(
+                    |(agent_idx, agent_roster)| eligible_duty(agent_roster, &class_pieces(agent_idx), severity),
+                ));
                 let shared = per_severity.iter().find(|known| ***known == index).cloned();
                 per_severity.push(shared.unwrap_or_else(|| Arc::new(index)));
             }
@@ -232,7 +187,7 @@ impl StaffedTimelines {
             }
             classes.push(ClassTimelines { indexes: per_severity, eligible, stretches, buckets });
         }
-        let agent_ids = rosters.iter().map(|roster| roster.agent.agent_id.clone()).collect();
+        let agent_ids = agent_rosters.iter().map(|agent_roster| agent_roster.agent.agent_id.clone()).collect();
         StaffedTimelines { horizon: Some(horizon), agent_ids, pieces, classes }
     }
 

@@ -294,12 +294,10 @@ fn gap_micros(coverage: &RequirementCoverage) -> i64 {
 
 /// Distinct eligible agents on shift at `at`, counted agent by agent.
 fn headcount(snapshot: &Snapshot, plan: PlanKind, eea_tagged: bool, severity: Severity, at: Instant) -> u32 {
-    let context = EligibilityContext { plan, eea_tagged, ticket: None };
+    let context =
+        EligibilityContext { roster: snapshot.roster(), facts: &snapshot.policy.facts, plan, eea_tagged, ticket: None };
     let probe = Interval { start: at, end: at + SignedDuration::from_secs(1) };
-    snapshot
-        .agents()
-        .filter(|roster| !eligible_on_shift(snapshot, &context, roster, severity, probe).is_empty())
-        .count() as u32
+    snapshot.agents().filter(|roster| !eligible_on_shift(&context, roster, severity, probe).is_empty()).count() as u32
 }
 
 /// Agent countries, shifts, time off (agent, start minute, length), EEA-only plan, EEA-tagged,

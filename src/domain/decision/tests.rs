@@ -412,7 +412,7 @@ fn next_staffed_by_full_search(snapshot: &Snapshot, question: &TicketQuestion) -
     let hours = snapshot.policy.rules(context.plan).hours_for(context.severity);
     let horizon = Interval { start: question.at, end: question.at.saturating_add(NEXT_STAFFED_HORIZON).unwrap() };
     let (_, staffed) = staffing(snapshot, &context, question, horizon);
-    intersect(&service_hours_within(hours, horizon), &staffed.intervals()).first().map(|first| first.start)
+    intersect(&hours.windows_within(horizon), &staffed.intervals()).first().map(|first| first.start)
 }
 
 #[test]

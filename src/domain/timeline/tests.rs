@@ -8,8 +8,9 @@ use crate::domain::calendar::HolidayCalendar;
 use crate::domain::coverage::on_shift;
 use crate::domain::decision::{decide_ticket, TicketQuestion};
 use crate::domain::fixtures::{agent, daily, instant, org, policy};
-use crate::domain::policy::{SeveritySet, TicketCategory};
+use crate::domain::policy::{PlanKind, SeveritySet, TicketCategory};
 use crate::domain::roster::{Consent, Schedule, Shift, TimeOff};
+use crate::domain::snapshot::Snapshot;
 
 const COUNTRIES: [&str; 5] = ["IE", "US", "GB", "IN", "DE"];
 /// 2026-03-20T00:00:00Z: the horizon spans the spring DST change.
