@@ -7,6 +7,7 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant as WallClock};
 
+use eea_coverage::app::machine_parallelism;
 use eea_coverage::domain::coverage::{coverage_report, sweep_endpoints, CoverageQuestion};
 use eea_coverage::domain::eligibility::{shift_pieces, EligibilityContext};
 use eea_coverage::domain::interval::Interval;
@@ -190,7 +191,7 @@ fn summary() {
         let report_runs: Vec<Duration> = (0..SUMMARY_RUNS)
             .map(|_| {
                 let started = WallClock::now();
-                let report = coverage_report(&snapshot, &question);
+                let report = coverage_report(&snapshot, &question, machine_parallelism());
                 std::hint::black_box(&report);
                 started.elapsed()
             })
@@ -242,7 +243,7 @@ fn report_all_four_requirements(bencher: divan::Bencher) {
     let (_, window) = windows()[0];
     let snapshot = roster(window);
     let question = CoverageQuestion { plan: PlanKind::EeaOnly, eea_tagged: true, window, min_staff: 1 };
-    bencher.bench_local(|| coverage_report(&snapshot, &question));
+    bencher.bench_local(|| coverage_report(&snapshot, &question, machine_parallelism()));
 }
 
 #[divan::bench(sample_count = 10)]

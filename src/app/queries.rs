@@ -1,7 +1,7 @@
 //! Reads: answered from the snapshot in force, except the audit trail, read from the database.
 
 use super::error::{decision_error, storage_error};
-use super::{App, AppError};
+use super::{machine_parallelism, App, AppError};
 use crate::audit::{AuditEvent, AuditQuery};
 use crate::domain::coverage::{self, CoverageQuestion, OnShift, RequirementCoverage};
 use crate::domain::decision::{self, AccessDecision, TicketDecision, TicketQuestion};
@@ -21,7 +21,7 @@ impl App {
     /// Builds a coverage report off the async runtime: it is CPU work over the whole roster.
     pub async fn coverage_report(&self, question: CoverageQuestion) -> Result<Vec<RequirementCoverage>, AppError> {
         let snapshot = self.snapshot();
-        tokio::task::spawn_blocking(move || coverage::coverage_report(&snapshot, &question))
+        tokio::task::spawn_blocking(move || coverage::coverage_report(&snapshot, &question, machine_parallelism()))
             .await
             .map_err(|error| AppError::Internal(format!("coverage report task failed: {error}")))
     }

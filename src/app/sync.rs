@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use super::error::storage_error;
 use super::writes::audited;
-use super::{App, AppError};
+use super::{machine_parallelism, App, AppError};
 use crate::audit::{Actor, AuditRecord, Entity, EntityKind};
 use crate::domain::coverage::{self, CoverageQuestion, Gap};
 use crate::domain::interval::Interval;
@@ -190,8 +190,8 @@ fn compare_gaps(before: &Snapshot, after: &Snapshot, window: Interval) -> Vec<Re
     let mut changes = Vec::new();
     for (plan, eea_tagged) in [(PlanKind::EeaOnly, true), (PlanKind::Standard, true)] {
         let question = CoverageQuestion { plan, eea_tagged, window, min_staff: 1 };
-        let old = coverage::coverage_report(before, &question);
-        let new = coverage::coverage_report(after, &question);
+        let old = coverage::coverage_report(before, &question, machine_parallelism());
+        let new = coverage::coverage_report(after, &question, machine_parallelism());
         for (old_requirement, new_requirement) in old.iter().zip(&new) {
             let (opened, closed) = coverage::gap_changes(&old_requirement.gaps, &new_requirement.gaps);
             changes.push(RequirementGapChanges {

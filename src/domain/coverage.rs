@@ -11,7 +11,7 @@ use jiff::SignedDuration;
 use super::country::Country;
 use super::eligibility::{piece_covers, shift_pieces, EligibilityClass, EligibilityContext, ShiftPiece};
 use super::interval::{intersect, merge, subtract, Interval};
-use super::parallel::on_all_cores;
+use super::parallel::Parallelism;
 use super::policy::{PlanKind, PlanRules, ServiceHours, Severity};
 use super::roster::AgentRoster;
 use super::snapshot::Snapshot;
@@ -306,8 +306,13 @@ fn severity_classes(expanded: &[ExpandedAgent], rules: &PlanRules) -> Vec<Vec<Se
     classes
 }
 
-/// The report: one entry per severity, Sev1 first.
-pub fn coverage_report(snapshot: &Snapshot, question: &CoverageQuestion) -> Vec<RequirementCoverage> {
+/// The report: one entry per severity, Sev1 first. Agents' shifts are expanded, and severities
+/// swept, on as many threads as `parallelism` allows.
+pub fn coverage_report(
+    snapshot: &Snapshot,
+    question: &CoverageQuestion,
+    parallelism: Parallelism,
+) -> Vec<RequirementCoverage> {
     let context = EligibilityContext {
         roster: snapshot.roster(),
         facts: &snapshot.policy.facts,
@@ -316,21 +321,23 @@ pub fn coverage_report(snapshot: &Snapshot, question: &CoverageQuestion) -> Vec<
         ticket: None,
     };
     let rules = snapshot.policy.rules(question.plan);
-    // Shifts are expanded once, for all severities; agents are independent, so on all cores.
+    // Shifts are expanded once, for all severities; agents are independent, so in parallel.
     let rosters: Vec<&AgentRoster> = snapshot.agents().collect();
-    let expanded: Vec<ExpandedAgent> = on_all_cores(&rosters, |roster| {
-        let pieces = shift_pieces(&context, roster, question.window);
-        let unrestricted = roster.agent.severities.is_empty() && pieces.iter().all(|piece| piece.severities.is_empty());
-        // Such an agent's timeline is the same for every severity: built here, once.
-        let shared = unrestricted.then(|| agent_timeline(roster, &pieces, Severity::Sev1));
-        ExpandedAgent { roster, pieces, shared }
-    })
-    .into_iter()
-    .filter(|agent| !agent.pieces.is_empty())
-    .collect();
+    let expanded: Vec<ExpandedAgent> = parallelism
+        .map_in_order(&rosters, |roster| {
+            let pieces = shift_pieces(&context, roster, question.window);
+            let unrestricted =
+                roster.agent.severities.is_empty() && pieces.iter().all(|piece| piece.severities.is_empty());
+            // Such an agent's timeline is the same for every severity: built here, once.
+            let shared = unrestricted.then(|| agent_timeline(roster, &pieces, Severity::Sev1));
+            ExpandedAgent { roster, pieces, shared }
+        })
+        .into_iter()
+        .filter(|agent| !agent.pieces.is_empty())
+        .collect();
     let grid = HourGrid::new(question.window);
     let classes = severity_classes(&expanded, rules);
-    let class_reports = on_all_cores(&classes, |class| {
+    let class_reports = parallelism.map_in_order(&classes, |class| {
         let severity = class[0];
         let hours = rules.hours_for(severity);
         let required = merge(hours.windows_within(question.window));

@@ -5,6 +5,7 @@
 use std::collections::HashSet;
 use std::sync::Arc;
 
+use super::parallel::Parallelism;
 use super::policy::Policy;
 use super::roster::{Agent, AgentRoster, Consent, Org, Roster, Shift, TimeOff};
 use super::time::Instant;
@@ -37,9 +38,10 @@ impl Snapshot {
         Snapshot::of_roster(policy, Roster::default())
     }
 
-    /// This snapshot with staffing precomputed around `built_at` (see [`StaffedTimelines`]).
-    pub fn with_timelines(mut self, built_at: Instant) -> Snapshot {
-        self.timelines = Arc::new(StaffedTimelines::build(&self.roster, &self.policy.facts, built_at));
+    /// This snapshot with staffing precomputed around `built_at` (see [`StaffedTimelines`]), on
+    /// as many threads as `parallelism` allows.
+    pub fn with_timelines(mut self, built_at: Instant, parallelism: Parallelism) -> Snapshot {
+        self.timelines = Arc::new(StaffedTimelines::build(&self.roster, &self.policy.facts, built_at, parallelism));
         self
     }
 

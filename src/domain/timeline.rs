@@ -11,7 +11,7 @@ use jiff::SignedDuration;
 
 use super::eligibility::{access_reason, eligible_duty, shift_pieces, EligibilityClass, ShiftPiece};
 use super::interval::{merge, Interval};
-use super::parallel::on_all_cores;
+use super::parallel::Parallelism;
 use super::policy::{PolicyFacts, Severity};
 use super::roster::{AgentRoster, Roster};
 use super::time::Instant;
@@ -123,7 +123,14 @@ pub struct StaffedTimelines {
 }
 
 impl StaffedTimelines {
-    pub fn build(roster: &Roster, facts: &PolicyFacts, built_at: Instant) -> StaffedTimelines {
+    /// Builds the timelines around `built_at`, expanding agents' shifts on as many threads as
+    /// `parallelism` allows.
+    pub fn build(
+        roster: &Roster,
+        facts: &PolicyFacts,
+        built_at: Instant,
+        parallelism: Parallelism,
+    ) -> StaffedTimelines {
         let horizon = Interval::new(
             built_at.saturating_sub(HORIZON_BACK).expect("saturates"),
             built_at.saturating_add(HORIZON_AHEAD).expect("saturates"),
@@ -132,7 +139,7 @@ impl StaffedTimelines {
         let agent_rosters: Vec<&AgentRoster> = roster.agents().collect();
         // Pieces are cut at the same instants for every class (no ticket, so no consent); only
         // eligibility differs. They are expanded once and judged once per class.
-        let pieces: Vec<Vec<ShiftPiece>> = on_all_cores(&agent_rosters, |agent_roster| {
+        let pieces: Vec<Vec<ShiftPiece>> = parallelism.map_in_order(&agent_rosters, |agent_roster| {
             shift_pieces(&EligibilityClass::EeaOnly.context(roster, facts), agent_roster, horizon)
         });
         let n_buckets = (horizon.duration_secs() / BUCKET.as_secs()) as usize + 1;

@@ -21,7 +21,7 @@ fn report(
     window: Interval,
     min_staff: u32,
 ) -> Vec<RequirementCoverage> {
-    coverage_report(snapshot, &CoverageQuestion { plan, eea_tagged, window, min_staff })
+    coverage_report(snapshot, &CoverageQuestion { plan, eea_tagged, window, min_staff }, Parallelism::SEQUENTIAL)
 }
 
 fn gap(start: &str, end: &str, eligible_on_shift: u32, cause: GapCause) -> Gap {
@@ -327,7 +327,11 @@ proptest! {
         let plan = if eea_only { PlanKind::EeaOnly } else { PlanKind::Standard };
         let roster = build(&countries, &shifts, &time_off);
         let window = Interval::new(at_minute(0), at_minute(3 * 1440)).unwrap();
-        for coverage in report(&roster, plan, eea_tagged, window, min_staff) {
+        let reports = report(&roster, plan, eea_tagged, window, min_staff);
+        let on_three_threads = Parallelism::new(std::num::NonZeroUsize::new(3).unwrap());
+        let question = CoverageQuestion { plan, eea_tagged, window, min_staff };
+        prop_assert_eq!(&coverage_report(&roster, &question, on_three_threads), &reports, "threads change nothing");
+        for coverage in reports {
             prop_assert!(coverage.covered_micros <= coverage.required_micros);
             prop_assert_eq!(coverage.covered_micros + gap_micros(&coverage), coverage.required_micros);
             for pair in coverage.gaps.windows(2) {
