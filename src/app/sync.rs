@@ -12,10 +12,11 @@ use crate::audit::{Actor, AuditRecord, Entity, EntityKind};
 use crate::domain::coverage::{self, CoverageQuestion, Gap};
 use crate::domain::interval::Interval;
 use crate::domain::policy::{PlanKind, Severity};
-use crate::domain::roster::{FieldViolation, Schedule, Shift, TimeOff};
+use crate::domain::roster::{Schedule, Shift, TimeOff};
 use crate::domain::snapshot::Snapshot;
 use crate::domain::sync::{check_complete, SyncChanges, SyncEntryCounts};
 use crate::domain::time::Instant;
+use crate::domain::validation::FieldViolation;
 use crate::storage::{self, StorageError};
 
 /// A sync's audit record: the source, and every entry it created, updated or deleted.

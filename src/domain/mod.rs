@@ -19,3 +19,4 @@ pub mod snapshot;
 pub mod sync;
 pub mod time;
 pub mod timeline;
+pub mod validation;

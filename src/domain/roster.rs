@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, HashSet};
 use super::country::Country;
 use super::interval::{merge, Interval};
 use super::policy::{Severity, SeveritySet};
-use super::time::Instant;
+use super::validation::Violations;
 
 mod agent;
 mod org;
@@ -19,8 +19,6 @@ pub use agent::{Agent, AgentDraft, LocationChange, MAX_DISPLAY_NAME_CHARS};
 pub use org::{Consent, Org};
 pub use shift::{Schedule, ScheduleDraft, Shift, ShiftDraft, TimeOff};
 
-/// The longest identifier accepted, in bytes.
-pub const MAX_ID_BYTES: usize = 128;
 /// The most location changes one agent may carry, and exdates one shift.
 pub const MAX_LIST_ENTRIES: usize = 1_000;
 
@@ -44,96 +42,6 @@ pub struct Roster {
     agents: BTreeMap<String, AgentRoster>,
     /// Keyed by (org, ticket, agent).
     consents: BTreeMap<(String, String, String), Consent>,
-}
-
-/// One problem with one field of a request, named by its path (`shifts[2].recurring.rrule`).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct FieldViolation {
-    pub field: String,
-    pub description: String,
-}
-
-impl FieldViolation {
-    pub fn new(field: impl Into<String>, description: impl Into<String>) -> FieldViolation {
-        FieldViolation { field: field.into(), description: description.into() }
-    }
-
-    /// The same violation, seen from an enclosing message (`agents[3]` + `.country`).
-    pub fn within(self, prefix: &str) -> FieldViolation {
-        FieldViolation { field: format!("{prefix}.{}", self.field), description: self.description }
-    }
-}
-
-/// Collects violations while a draft is checked, so a caller sees all of them at once.
-#[derive(Default)]
-pub struct Violations(pub Vec<FieldViolation>);
-
-impl Violations {
-    pub fn add(&mut self, field: impl Into<String>, description: impl Into<String>) {
-        self.0.push(FieldViolation::new(field, description));
-    }
-
-    /// Keeps the value of a check, or records its violation and returns `None`.
-    pub fn check<T, E: std::fmt::Display>(&mut self, field: &str, result: Result<T, E>) -> Option<T> {
-        result.map_err(|error| self.add(field, error.to_string())).ok()
-    }
-
-    pub fn finish<T>(self, value: impl FnOnce() -> T) -> Result<T, Vec<FieldViolation>> {
-        if self.0.is_empty() {
-            Ok(value())
-        } else {
-            Err(self.0)
-        }
-    }
-}
-
-/// Checks a caller-chosen identifier: present, short, printable.
-pub fn check_id(violations: &mut Violations, field: &str, id: &str) {
-    if id.is_empty() {
-        violations.add(field, "is required");
-    } else if id.len() > MAX_ID_BYTES {
-        violations.add(field, format!("is longer than {MAX_ID_BYTES} bytes"));
-    } else if id.chars().any(|c| c.is_control() || c.is_whitespace()) {
-        violations.add(field, "must not contain whitespace or control characters");
-    }
-}
-
-fn check_severities(violations: &mut Violations, field: &str, numbers: &[i32]) -> SeveritySet {
-    let mut severities = Vec::with_capacity(numbers.len());
-    for (severity_idx, number) in numbers.iter().enumerate() {
-        match Severity::from_number(i64::from(*number)) {
-            Some(severity) => severities.push(severity),
-            None => {
-                violations.add(format!("{field}[{severity_idx}]"), format!("{number} is not a severity from 1 to 4"))
-            }
-        }
-    }
-    SeveritySet::from_severities(severities)
-}
-
-fn check_country(violations: &mut Violations, field: &str, code: &str) -> Option<Country> {
-    violations.check(field, Country::parse(code))
-}
-
-fn check_interval(
-    violations: &mut Violations,
-    start_field: &str,
-    end_field: &str,
-    start: Option<Instant>,
-    end: Option<Instant>,
-) -> Option<Interval> {
-    if start.is_none() {
-        violations.add(start_field, "is required");
-    }
-    if end.is_none() {
-        violations.add(end_field, "is required");
-    }
-    let (start, end) = (start?, end?);
-    let interval = Interval::new(start, end);
-    if interval.is_none() {
-        violations.add(end_field, "must be after the start");
-    }
-    interval
 }
 
 impl Roster {
@@ -262,4 +170,21 @@ impl Roster {
         let from = (org_id.to_owned(), ticket_id.to_owned(), String::new());
         self.consents.range(from..).next().is_some_and(|((org, ticket, _), _)| org == org_id && ticket == ticket_id)
     }
+}
+
+fn check_severities(violations: &mut Violations, field: &str, numbers: &[i32]) -> SeveritySet {
+    let mut severities = Vec::with_capacity(numbers.len());
+    for (severity_idx, number) in numbers.iter().enumerate() {
+        match Severity::from_number(i64::from(*number)) {
+            Some(severity) => severities.push(severity),
+            None => {
+                violations.add(format!("{field}[{severity_idx}]"), format!("{number} is not a severity from 1 to 4"))
+            }
+        }
+    }
+    SeveritySet::from_severities(severities)
+}
+
+fn check_country(violations: &mut Violations, field: &str, code: &str) -> Option<Country> {
+    violations.check(field, Country::parse(code))
 }

@@ -8,11 +8,10 @@ use jiff::civil::DateTime;
 use super::schema::{agents, consents, location_changes, orgs, shifts, time_off};
 use super::StorageError;
 use crate::domain::policy::{PlanKind, SeveritySet};
-use crate::domain::roster::{
-    Agent, AgentDraft, Consent, FieldViolation, Org, Schedule, ScheduleDraft, Shift, ShiftDraft, TimeOff,
-};
+use crate::domain::roster::{Agent, AgentDraft, Consent, Org, Schedule, ScheduleDraft, Shift, ShiftDraft, TimeOff};
 use crate::domain::sync::SyncEntry;
 use crate::domain::time::Instant;
+use crate::domain::validation::FieldViolation;
 
 pub fn to_micros(instant: Instant) -> i64 {
     instant.as_microsecond()

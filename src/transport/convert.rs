@@ -7,10 +7,9 @@ use crate::domain::calendar::HolidayCalendar;
 use crate::domain::coverage::{Gap, GapCause};
 use crate::domain::decision::{AccessDecision, AccessReason, DecisionReason, TicketDecision};
 use crate::domain::policy::{PlanKind, Policy, ServiceHours, Severity, SeveritySet, TicketCategory, TransferBasis};
-use crate::domain::roster::{
-    Agent, AgentDraft, Consent, FieldViolation, Org, Schedule, ScheduleDraft, Shift, ShiftDraft, TimeOff,
-};
+use crate::domain::roster::{Agent, AgentDraft, Consent, Org, Schedule, ScheduleDraft, Shift, ShiftDraft, TimeOff};
 use crate::domain::time::{is_within_supported_range, tz_database_version, Instant};
+use crate::domain::validation::FieldViolation;
 use crate::pb;
 
 /// Converts a wire timestamp; `None` stays `None`, an unrepresentable one is a violation.

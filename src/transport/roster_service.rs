@@ -2,7 +2,6 @@
 
 use std::sync::Arc;
 
-use jiff::SignedDuration;
 use tonic::{Request, Response, Status, Streaming};
 
 use super::convert::{
@@ -15,10 +14,12 @@ use super::status::{invalid, invalid_field, required_id, to_status};
 use super::stream_end::RequestStreamEnd;
 use crate::app::{App, AppError, CallerPresence, SyncRequest, MAX_SYNC_ENTRIES};
 use crate::domain::interval::Interval;
-use crate::domain::roster::FieldViolation;
-use crate::domain::roster::{check_id, AgentRoster, Schedule, Shift, TimeOff, Violations};
+use crate::domain::roster::{AgentRoster, Schedule, Shift, TimeOff};
 use crate::domain::snapshot::Snapshot;
 use crate::domain::sync::{check_complete, SyncChanges, SyncEntryCounts, MAX_SYNC_DAYS};
+use crate::domain::validation::{
+    check_id, check_window, FieldViolation, LongestWindow, ReceivedInstant, Violations, WindowReporting, WindowRules,
+};
 use crate::pb;
 use crate::pb::roster_service_server::RosterService;
 
@@ -33,19 +34,22 @@ fn count(value: usize) -> i32 {
 /// An optional filter window; when given, both ends are required and end is after start.
 fn window_filter(window: Option<pb::TimeWindow>) -> Result<Option<Interval>, Status> {
     let Some(pb::TimeWindow { start_at, end_at }) = window else { return Ok(None) };
-    let mut violations: Vec<FieldViolation> = Vec::new();
-    let start = question_instant_field("window.start_at", start_at, &mut violations);
-    let end = question_instant_field("window.end_at", end_at, &mut violations);
-    if !violations.is_empty() {
-        return Err(invalid(violations));
-    }
-    match (start, end) {
-        (Some(start), Some(end)) => Interval::new(start, end)
-            .map(Some)
-            .ok_or_else(|| invalid_field("window.end_at", "must be after window.start_at")),
-        (None, _) => Err(invalid_field("window.start_at", "is required when a window is given")),
-        (_, None) => Err(invalid_field("window.end_at", "is required when a window is given")),
-    }
+    let mut violations = Violations::default();
+    let start = question_instant_field("window.start_at", start_at, &mut violations.0);
+    let end = question_instant_field("window.end_at", end_at, &mut violations.0);
+    let rules = WindowRules {
+        start_field: "window.start_at",
+        end_field: "window.end_at",
+        longest: None,
+        reporting: WindowReporting::FirstOnly,
+    };
+    let window = check_window(
+        &mut violations,
+        &rules,
+        ReceivedInstant::new(start_at.is_some(), start),
+        ReceivedInstant::new(end_at.is_some(), end),
+    );
+    violations.finish(|| window).map_err(invalid)
 }
 
 /// One agent's roster, or every agent's when `agent_id` is empty.
@@ -76,36 +80,21 @@ async fn read_sync_stream(
     };
     let mut violations = Violations::default();
     check_id(&mut violations, "header.source", &source);
-    let mut timestamp_violations: Vec<FieldViolation> = Vec::new();
-    let start = question_instant_field("header.window_start", window_start, &mut timestamp_violations);
-    let end = question_instant_field("header.window_end", window_end, &mut timestamp_violations);
-    violations.0.extend(timestamp_violations);
-    let window = match (start, end) {
-        (Some(start), Some(end)) => match Interval::new(start, end) {
-            Some(window)
-                if window.end.duration_since(window.start) <= SignedDuration::from_hours(24 * MAX_SYNC_DAYS) =>
-            {
-                Some(window)
-            }
-            Some(_) => {
-                violations.add("header.window_end", format!("a sync window spans at most {MAX_SYNC_DAYS} days"));
-                None
-            }
-            None => {
-                violations.add("header.window_end", "must be after header.window_start");
-                None
-            }
-        },
-        _ => {
-            if window_start.is_none() {
-                violations.add("header.window_start", "is required");
-            }
-            if window_end.is_none() {
-                violations.add("header.window_end", "is required");
-            }
-            None
-        }
+    let start = question_instant_field("header.window_start", window_start, &mut violations.0);
+    let end = question_instant_field("header.window_end", window_end, &mut violations.0);
+    let too_long = format!("a sync window spans at most {MAX_SYNC_DAYS} days");
+    let rules = WindowRules {
+        start_field: "header.window_start",
+        end_field: "header.window_end",
+        longest: Some(LongestWindow { max_days: MAX_SYNC_DAYS, description: &too_long }),
+        reporting: WindowReporting::Every,
     };
+    let window = check_window(
+        &mut violations,
+        &rules,
+        ReceivedInstant::new(window_start.is_some(), start),
+        ReceivedInstant::new(window_end.is_some(), end),
+    );
     if !violations.0.is_empty() {
         return Err(invalid(violations.0));
     }

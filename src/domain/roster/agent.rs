@@ -1,9 +1,10 @@
 //! Agents: who they are, where they work from and which severities they handle.
 
-use super::{check_country, check_id, check_severities, FieldViolation, Violations, MAX_LIST_ENTRIES};
+use super::{check_country, check_severities, MAX_LIST_ENTRIES};
 use crate::domain::country::Country;
 use crate::domain::policy::SeveritySet;
 use crate::domain::time::{Instant, Zone};
+use crate::domain::validation::{check_id, FieldViolation, Violations};
 
 /// The longest display name accepted, in characters.
 pub const MAX_DISPLAY_NAME_CHARS: usize = 200;

@@ -1,8 +1,8 @@
 //! Orgs and the consents their customers give for single tickets.
 
-use super::{check_id, FieldViolation, Violations};
 use crate::domain::policy::{PlanKind, PolicyFacts};
 use crate::domain::time::Instant;
+use crate::domain::validation::{check_id, FieldViolation, Violations};
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct Org {

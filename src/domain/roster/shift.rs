@@ -2,12 +2,13 @@
 
 use jiff::civil::{DateTime, Time};
 
-use super::{check_country, check_id, check_interval, check_severities, FieldViolation, Violations, MAX_LIST_ENTRIES};
+use super::{check_country, check_severities, MAX_LIST_ENTRIES};
 use crate::domain::country::Country;
 use crate::domain::interval::Interval;
 use crate::domain::policy::SeveritySet;
 use crate::domain::recurrence::{ExDate, ExpansionBudgetExceeded, RecurringSchedule};
 use crate::domain::time::{Instant, Zone};
+use crate::domain::validation::{check_id, check_interval, FieldViolation, Violations};
 
 #[derive(Clone, Debug, PartialEq)]
 pub enum Schedule {

@@ -1,6 +1,8 @@
 //! Checks of drafts, each naming the fields it rejects.
 
 use super::*;
+use crate::domain::time::Instant;
+use crate::domain::validation::FieldViolation;
 
 fn recurring_draft(time_zone: &str, start_local: &str, end_time: &str, rrule: &str) -> ShiftDraft {
     ShiftDraft {
