@@ -83,12 +83,12 @@ fn recurring(
 fn roster(window: Interval) -> Snapshot {
     let mut random = Lcg(2026);
     let (mut agents, mut shifts, mut time_off) = (Vec::new(), Vec::new(), Vec::new());
-    let window_days = (window.end.as_second() - window.start.as_second()) / 86_400;
+    let window_days = (window.end().as_second() - window.start().as_second()) / 86_400;
     for agent_idx in 0..N_AGENTS {
         let (country, zone) = PLACES[(random.below(100) as usize * PLACES.len() / 100).min(PLACES.len() - 1)];
         let agent_id = format!("agent-{agent_idx:05}");
         let relocations = if random.below(20) == 0 {
-            let at = window.start.as_second() + random.below(window_days as u64) as i64 * 86_400;
+            let at = window.start().as_second() + random.below(window_days as u64) as i64 * 86_400;
             vec![(Some(Instant::from_second(at).unwrap()), if country == "GB" { "IE" } else { "GB" }.to_owned())]
         } else {
             vec![]
@@ -117,7 +117,7 @@ fn roster(window: Interval) -> Snapshot {
         let start_local = format!("2026-01-{first_day:02}T{start_hour:02}:00:00");
         shifts.push(recurring(format!("{agent_id}-main"), &agent_id, zone, start_local, end_time, rrule, pager));
         if random.below(10) == 0 {
-            let start = window.start.as_second() + random.below(window_days as u64 * 24) as i64 * 3_600;
+            let start = window.start().as_second() + random.below(window_days as u64 * 24) as i64 * 3_600;
             shifts.push(
                 Shift::new(ShiftDraft {
                     shift_id: format!("{agent_id}-extra"),
@@ -134,7 +134,7 @@ fn roster(window: Interval) -> Snapshot {
             );
         }
         if random.below(5) == 0 {
-            let start = window.start.as_second() + random.below(window_days as u64) as i64 * 86_400;
+            let start = window.start().as_second() + random.below(window_days as u64) as i64 * 86_400;
             let days = 1 + random.below(5) as i64;
             time_off.push(
                 TimeOff::new(
@@ -186,7 +186,7 @@ fn summary() {
         let piece_endpoints: Vec<i64> = snapshot
             .agents()
             .flat_map(|roster| shift_pieces(&context, roster, window))
-            .flat_map(|piece| [piece.interval.start.as_microsecond(), piece.interval.end.as_microsecond()])
+            .flat_map(|piece| [piece.interval.start().as_microsecond(), piece.interval.end().as_microsecond()])
             .collect();
         let report_runs: Vec<Duration> = (0..SUMMARY_RUNS)
             .map(|_| {

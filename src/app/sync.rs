@@ -154,7 +154,8 @@ fn check_sync_entries(request: &SyncRequest) -> Result<(), AppError> {
                         start_field(entry_idx),
                         format!(
                             "{id:?} starts at {starts_at}, outside the sync window [{}, {})",
-                            request.window.start, request.window.end
+                            request.window.start(),
+                            request.window.end()
                         ),
                     ));
                 }
@@ -174,7 +175,7 @@ fn check_sync_entries(request: &SyncRequest) -> Result<(), AppError> {
         "time_off",
         "time_off_id",
         &|entry_idx| format!("time_off[{entry_idx}].starts_at"),
-        request.time_off.iter().map(|entry| (entry.time_off_id.as_str(), entry.period.start)).collect(),
+        request.time_off.iter().map(|entry| (entry.time_off_id.as_str(), entry.period.start())).collect(),
     );
     if request.shifts.len() + request.time_off.len() > MAX_SYNC_ENTRIES {
         violations.push(FieldViolation::new("batch", format!("at most {MAX_SYNC_ENTRIES} entries per sync")));

@@ -10,7 +10,7 @@ use jiff::SignedDuration;
 
 use super::country::Country;
 use super::eligibility::{piece_covers, shift_pieces, EligibilityClass, EligibilityContext, ShiftPiece};
-use super::interval::{intersect, merge, subtract, Interval};
+use super::interval::{intersect, merge, subtract, Interval, QUESTIONS_END_BEFORE_THE_END_OF_TIME};
 use super::parallel::Parallelism;
 use super::policy::{PlanKind, PlanRules, ServiceHours, Severity};
 use super::roster::AgentRoster;
@@ -158,10 +158,10 @@ impl ReportBuilder {
     fn add(&mut self, stretch: Interval, counts: Counts) {
         let eligible = counts.eligible.max(0) as u32;
         if eligible >= self.min_staff {
-            self.covered_micros += micros(stretch.end) - micros(stretch.start);
+            self.covered_micros += micros(stretch.end()) - micros(stretch.start());
             if eligible == self.min_staff {
                 match self.thin.last_mut() {
-                    Some(last) if last.end == stretch.start => last.end = stretch.end,
+                    Some(last) if last.end() == stretch.start() => *last = last.hull(&stretch),
                     _ => self.thin.push(stretch),
                 }
             }
@@ -178,9 +178,11 @@ impl ReportBuilder {
         };
         match self.gaps.last_mut() {
             Some(last)
-                if last.interval.end == stretch.start && last.cause == cause && last.eligible_on_shift == eligible =>
+                if last.interval.end() == stretch.start()
+                    && last.cause == cause
+                    && last.eligible_on_shift == eligible =>
             {
-                last.interval.end = stretch.end;
+                last.interval = last.interval.hull(&stretch);
             }
             _ => self.gaps.push(Gap { interval: stretch, eligible_on_shift: eligible, cause }),
         }
@@ -199,8 +201,8 @@ const MICROS_PER_HOUR: i64 = 3_600_000_000;
 impl HourGrid {
     fn new(window: Interval) -> HourGrid {
         let zone = Zone::brussels();
-        let first_hour_micros = micros(window.start).div_euclid(MICROS_PER_HOUR) * MICROS_PER_HOUR;
-        let n_hours = (micros(window.end) - first_hour_micros + MICROS_PER_HOUR - 1) / MICROS_PER_HOUR;
+        let first_hour_micros = micros(window.start()).div_euclid(MICROS_PER_HOUR) * MICROS_PER_HOUR;
+        let n_hours = (micros(window.end()) - first_hour_micros + MICROS_PER_HOUR - 1) / MICROS_PER_HOUR;
         let cell_of_hour = (0..n_hours)
             .map(|hour_idx| {
                 let local = zone.to_local(instant_at(first_hour_micros + hour_idx * MICROS_PER_HOUR));
@@ -213,8 +215,8 @@ impl HourGrid {
 
     /// Lowers every cell that `stretch` touches to at most `eligible`.
     fn record(&self, cells: &mut [HourCell], stretch: Interval, eligible: u32) {
-        let first = (micros(stretch.start) - self.first_hour_micros).div_euclid(MICROS_PER_HOUR);
-        let last = (micros(stretch.end) - 1 - self.first_hour_micros).div_euclid(MICROS_PER_HOUR);
+        let first = (micros(stretch.start()) - self.first_hour_micros).div_euclid(MICROS_PER_HOUR);
+        let last = (micros(stretch.end()) - 1 - self.first_hour_micros).div_euclid(MICROS_PER_HOUR);
         for hour_idx in first..=last {
             let cell = &mut cells[self.cell_of_hour[hour_idx as usize]];
             cell.min_eligible = Some(cell.min_eligible.map_or(eligible, |known| known.min(eligible)));
@@ -235,15 +237,15 @@ fn sweep(
     let mut event_idx = 0;
     for window in required {
         // Apply every event up to the start of this required interval.
-        while event_idx < events.len() && event_micros(events[event_idx]) <= micros(window.start) {
+        while event_idx < events.len() && event_micros(events[event_idx]) <= micros(window.start()) {
             apply(&mut counts, events[event_idx]);
             event_idx += 1;
         }
-        let mut cursor = micros(window.start);
-        while cursor < micros(window.end) {
-            let next = events.get(event_idx).map_or(i64::MAX, |event| event_micros(*event)).min(micros(window.end));
+        let mut cursor = micros(window.start());
+        while cursor < micros(window.end()) {
+            let next = events.get(event_idx).map_or(i64::MAX, |event| event_micros(*event)).min(micros(window.end()));
             if next > cursor {
-                let stretch = Interval { start: instant_at(cursor), end: instant_at(next) };
+                let stretch = Interval::new(instant_at(cursor), instant_at(next)).expect("next is after the cursor");
                 builder.add(stretch, counts);
                 grid.record(&mut cells, stretch, counts.eligible.max(0) as u32);
             }
@@ -268,8 +270,8 @@ fn apply(counts: &mut Counts, event: Event) {
 
 fn push_events(events: &mut Vec<Event>, intervals: &[Interval], counter: Counter) {
     for interval in intervals {
-        events.push(event(micros(interval.start), counter, true));
-        events.push(event(micros(interval.end), counter, false));
+        events.push(event(micros(interval.start()), counter, true));
+        events.push(event(micros(interval.end()), counter, false));
     }
 }
 
@@ -359,7 +361,7 @@ pub fn coverage_report(
         RequirementCoverage {
             severity,
             around_the_clock: matches!(hours, ServiceHours::AroundTheClock),
-            required_micros: required.iter().map(|interval| micros(interval.end) - micros(interval.start)).sum(),
+            required_micros: required.iter().map(|interval| micros(interval.end()) - micros(interval.start())).sum(),
             covered_micros: builder.covered_micros,
             gaps: builder.gaps,
             thin: builder.thin,
@@ -414,8 +416,8 @@ pub fn sweep_endpoints(snapshot: &Snapshot, question: &CoverageQuestion) -> Vec<
             let timeline = agent_timeline(roster, &pieces, severity);
             for interval in timeline.eligible.iter().chain(&timeline.cancelled_by_time_off).chain(&timeline.ineligible)
             {
-                endpoints.push(micros(interval.start));
-                endpoints.push(micros(interval.end));
+                endpoints.push(micros(interval.start()));
+                endpoints.push(micros(interval.end()));
             }
         }
     }
@@ -442,7 +444,7 @@ pub fn on_shift(
 ) -> Vec<OnShift> {
     let context =
         EligibilityContext { roster: snapshot.roster(), facts: &snapshot.policy.facts, plan, eea_tagged, ticket: None };
-    let probe = Interval { start: at, end: at.saturating_add(SignedDuration::from_hours(48)).expect("saturates") };
+    let probe = Interval::following(at, SignedDuration::from_hours(48)).expect(QUESTIONS_END_BEFORE_THE_END_OF_TIME);
     let timelines = snapshot.timelines();
     if timelines.covers(probe) {
         let class = EligibilityClass::of(plan, eea_tagged);
@@ -455,7 +457,7 @@ pub fn on_shift(
             })
             // The slow path sees 48 hours ahead; so does this one.
             .map(|mut found| {
-                found.until = found.until.min(probe.end);
+                found.until = found.until.min(probe.end());
                 found
             })
             .collect();
@@ -483,14 +485,14 @@ pub fn on_shift_from_pieces(
     let piece = &pieces[piece_idx];
     // Pieces of one occurrence follow each other; a cut where eligibility did not change (a
     // policy date that does not concern this agent) does not end the stretch.
-    let mut stretch_end = piece.interval.end;
+    let mut stretch_end = piece.interval.end();
     for next in &pieces[piece_idx + 1..] {
-        if next.shift_idx != piece.shift_idx || next.interval.start != stretch_end || !next.eligible {
+        if next.shift_idx != piece.shift_idx || next.interval.start() != stretch_end || !next.eligible {
             break;
         }
-        stretch_end = next.interval.end;
+        stretch_end = next.interval.end();
     }
-    let next_time_off = roster.time_off_merged.iter().map(|period| period.start).find(|start| *start > at);
+    let next_time_off = roster.time_off_merged.iter().map(|period| period.start()).find(|start| *start > at);
     let shift = &roster.shifts[piece.shift_idx];
     Some(OnShift {
         agent_id: roster.agent.agent_id.clone(),

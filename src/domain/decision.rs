@@ -6,7 +6,7 @@ use jiff::SignedDuration;
 use super::country::Country;
 pub use super::eligibility::AccessReason;
 use super::eligibility::{self, access_reason, location_at, EligibilityClass, EligibilityContext};
-use super::interval::{intersect, merge, Interval};
+use super::interval::{intersect, merge, Interval, QUESTIONS_END_BEFORE_THE_END_OF_TIME};
 use super::policy::{PlanKind, ServiceHours, Severity, TicketCategory};
 use super::roster::Shift;
 use super::snapshot::Snapshot;
@@ -163,15 +163,12 @@ pub fn decide_ticket(snapshot: &Snapshot, question: &TicketQuestion) -> Result<T
     let (in_service_hours, window_closes_at, window_opens_at) = match hours {
         ServiceHours::AroundTheClock => (true, None, None),
         ServiceHours::Business(window) => match window.window_containing(at) {
-            Some(current) => (true, Some(current.end), None),
-            None => (false, None, window.next_opening(at).map(|next| next.start)),
+            Some(current) => (true, Some(current.end()), None),
+            None => (false, None, window.next_opening(at).map(|next| next.start())),
         },
     };
 
-    let horizon = Interval {
-        start: at,
-        end: at.saturating_add(NEXT_STAFFED_HORIZON).expect("adding a fixed duration saturates"),
-    };
+    let horizon = Interval::following(at, NEXT_STAFFED_HORIZON).expect(QUESTIONS_END_BEFORE_THE_END_OF_TIME);
     let (eligible_on_shift, staffed) = staffing(snapshot, &context, question, horizon);
     let staffed_now = eligible_on_shift > 0;
     let handle_now = in_service_hours && staffed_now;
@@ -181,7 +178,7 @@ pub fn decide_ticket(snapshot: &Snapshot, question: &TicketQuestion) -> Result<T
     let next_staffed_at = if handle_now {
         Some(at)
     } else {
-        intersect(&hours.windows_within(horizon), &staffed.intervals()).first().map(|first| first.start)
+        intersect(&hours.windows_within(horizon), &staffed.intervals()).first().map(|first| first.start())
     };
     let reason = if handle_now {
         DecisionReason::HandleNow
@@ -251,7 +248,7 @@ pub fn check_agent_access(
     let roster = snapshot.agent(agent_id).ok_or_else(|| DecisionError::UnknownAgent(agent_id.to_owned()))?;
     let at = question.at;
     let instant_range =
-        Interval { start: at, end: at.saturating_add(SignedDuration::from_secs(1)).expect("saturates") };
+        Interval::following(at, SignedDuration::from_secs(1)).expect(QUESTIONS_END_BEFORE_THE_END_OF_TIME);
     let on_time_off = roster.time_off_merged.iter().any(|period| period.contains(at));
     let on_duty_in = |shift: &Shift| {
         shift

@@ -144,7 +144,10 @@ impl Whereabouts<'_> {
 /// Where the agent works from at one instant, by the same rule as [`shift_pieces`]: the first
 /// running trip shift (in shift ID order), else the effective-dated location.
 pub fn location_at(roster: &AgentRoster, at: Instant) -> Country {
-    let probe = Interval { start: at, end: at.saturating_add(jiff::SignedDuration::from_secs(1)).unwrap_or(at) };
+    // At the end of time no shift can run: the agent is where it lives.
+    let Some(probe) = Interval::following(at, jiff::SignedDuration::from_secs(1)) else {
+        return roster.agent.country_at(at);
+    };
     roster
         .shifts
         .iter()
@@ -181,9 +184,9 @@ pub fn shift_pieces(context: &EligibilityContext, roster: &AgentRoster, range: I
         .iter()
         .map(|change| change.effective_at)
         .chain(consent_expiry)
-        .chain(trips.iter().flat_map(|(trip, _)| [trip.start, trip.end]))
+        .chain(trips.iter().flat_map(|(trip, _)| [trip.start(), trip.end()]))
         .chain(context.facts.basis_change_instants().iter().copied())
-        .filter(|instant| range.start < *instant && *instant < range.end)
+        .filter(|instant| range.start() < *instant && *instant < range.end())
         .collect();
     breakpoints.sort_unstable();
     breakpoints.dedup();
@@ -192,13 +195,14 @@ pub fn shift_pieces(context: &EligibilityContext, roster: &AgentRoster, range: I
     let mut pieces = Vec::new();
     for (shift_idx, (shift, occurrences)) in roster.shifts.iter().zip(&occurrences).enumerate() {
         for occurrence in occurrences {
-            let first_inside = breakpoints.partition_point(|instant| *instant <= occurrence.start);
-            let end_inside = breakpoints.partition_point(|instant| *instant < occurrence.end);
-            let mut piece_start = occurrence.start;
-            for piece_end in breakpoints[first_inside..end_inside].iter().copied().chain([occurrence.end]) {
-                let interval = Interval { start: piece_start, end: piece_end };
-                let country = whereabouts.country_at(interval.start);
-                let eligible = access_reason(context, &roster.agent.agent_id, country, interval.start).allows();
+            let first_inside = breakpoints.partition_point(|instant| *instant <= occurrence.start());
+            let end_inside = breakpoints.partition_point(|instant| *instant < occurrence.end());
+            let mut piece_start = occurrence.start();
+            for piece_end in breakpoints[first_inside..end_inside].iter().copied().chain([occurrence.end()]) {
+                let interval =
+                    Interval::new(piece_start, piece_end).expect("the cuts lie strictly inside the occurrence");
+                let country = whereabouts.country_at(interval.start());
+                let eligible = access_reason(context, &roster.agent.agent_id, country, interval.start()).allows();
                 pieces.push(ShiftPiece { interval, shift_idx, severities: shift.severities, country, eligible });
                 piece_start = piece_end;
             }

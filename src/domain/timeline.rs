@@ -57,8 +57,8 @@ impl StaffingIndex {
     fn from_agent_intervals(intervals: impl Iterator<Item = Interval>) -> StaffingIndex {
         let mut events: Vec<(Instant, i32)> = Vec::new();
         for interval in intervals {
-            events.push((interval.start, 1));
-            events.push((interval.end, -1));
+            events.push((interval.start(), 1));
+            events.push((interval.end(), -1));
         }
         events.sort_unstable();
         let (mut starts, mut counts) = (Vec::new(), Vec::new());
@@ -97,10 +97,10 @@ impl StaffingIndex {
 
     /// The staffed stretches overlapping `range`, clipped to it.
     pub fn staffed_within(&self, range: Interval) -> Vec<Interval> {
-        let first = self.staffed.partition_point(|interval| interval.end <= range.start);
+        let first = self.staffed.partition_point(|interval| interval.end() <= range.start());
         self.staffed[first..]
             .iter()
-            .take_while(|interval| interval.start < range.end)
+            .take_while(|interval| interval.start() < range.end())
             .filter_map(|interval| interval.intersection(&range))
             .collect()
     }
@@ -153,7 +153,7 @@ impl StaffedTimelines {
                     agent_pieces
                         .iter()
                         .map(|piece| {
-                            access_reason(&context, &agent_roster.agent.agent_id, piece.country, piece.interval.start)
+                            access_reason(&context, &agent_roster.agent.agent_id, piece.country, piece.interval.start())
                                 .allows()
                         })
                         .collect()
@@ -177,13 +177,13 @@ impl StaffedTimelines {
                 {
                     let stretch_idx = stretches.len() as u32;
                     stretches.push(Stretch {
-                        start_us: piece.interval.start.as_microsecond(),
-                        end_us: piece.interval.end.as_microsecond(),
+                        start_us: piece.interval.start().as_microsecond(),
+                        end_us: piece.interval.end().as_microsecond(),
                         agent_idx: agent_idx as u32,
                         piece_idx: piece_idx as u32,
                     });
-                    let first = bucket_of(horizon, piece.interval.start);
-                    let last = bucket_of(horizon, piece.interval.end - SignedDuration::from_nanos(1));
+                    let first = bucket_of(horizon, piece.interval.start());
+                    let last = bucket_of(horizon, piece.interval.end() - SignedDuration::from_nanos(1));
                     for bucket in buckets.iter_mut().take(last + 1).skip(first) {
                         bucket.push(stretch_idx);
                     }
@@ -213,7 +213,7 @@ impl StaffedTimelines {
 
     /// Whether `range` lies inside the precomputed horizon.
     pub fn covers(&self, range: Interval) -> bool {
-        self.horizon.is_some_and(|horizon| horizon.start <= range.start && range.end <= horizon.end)
+        self.horizon.is_some_and(|horizon| horizon.start() <= range.start() && range.end() <= horizon.end())
     }
 
     pub fn horizon(&self) -> Option<Interval> {
@@ -256,7 +256,7 @@ fn with_eligibility(pieces: &[ShiftPiece], eligible: &[bool]) -> Vec<ShiftPiece>
 }
 
 fn bucket_of(horizon: Interval, at: Instant) -> usize {
-    (at.duration_since(horizon.start).as_secs().max(0) / BUCKET.as_secs()) as usize
+    (at.duration_since(horizon.start()).as_secs().max(0) / BUCKET.as_secs()) as usize
 }
 
 #[cfg(test)]

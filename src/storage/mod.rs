@@ -843,7 +843,7 @@ pub fn sync_source(
     lock_source(connection, source)?;
     require_agents(connection, "shifts", shifts.iter().map(|shift| shift.agent_id.as_str()))?;
     require_agents(connection, "time_off", time_off.iter().map(|entry| entry.agent_id.as_str()))?;
-    let (window_start, window_end) = (rows::to_micros(window.start), rows::to_micros(window.end));
+    let (window_start, window_end) = (rows::to_micros(window.start()), rows::to_micros(window.end()));
 
     let stored_shifts: Vec<ShiftRow> = shifts::table
         .filter(shifts::source.eq(source))

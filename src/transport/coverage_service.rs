@@ -51,8 +51,8 @@ fn requirement_to_pb(requirement: &RequirementCoverage) -> pb::RequirementCovera
         thin: thin
             .iter()
             .map(|interval| pb::ThinInterval {
-                starts_at: Some(timestamp(interval.start)),
-                ends_at: Some(timestamp(interval.end)),
+                starts_at: Some(timestamp(interval.start())),
+                ends_at: Some(timestamp(interval.end())),
             })
             .collect(),
         hour_of_week: (0..HOURS_PER_WEEK)
@@ -115,15 +115,15 @@ impl CoverageService for CoverageApi {
             .unwrap_or("none");
         tracing::info!(
             report.plan = ?plan_kind,
-            report.days = window.end.duration_since(window.start).as_hours() / 24,
+            report.days = window.end().duration_since(window.start()).as_hours() / 24,
             elapsed_ms = started.elapsed().as_millis() as u64,
             "coverage report built"
         );
         Ok(Response::new(pb::CoverageReport {
             plan: plan_to_pb(plan_kind) as i32,
             eea_tagged,
-            window_start: Some(timestamp(window.start)),
-            window_end: Some(timestamp(window.end)),
+            window_start: Some(timestamp(window.start())),
+            window_end: Some(timestamp(window.end())),
             min_staff: min_staff as i32,
             requirements: requirements.iter().map(requirement_to_pb).collect(),
             tz_database_version: tz_database_version().to_owned(),

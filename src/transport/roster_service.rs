@@ -14,7 +14,7 @@ use super::status::{invalid, invalid_field, required_id, to_status};
 use super::stream_end::RequestStreamEnd;
 use crate::app::{App, AppError, CallerPresence, SyncRequest, MAX_SYNC_ENTRIES};
 use crate::domain::interval::Interval;
-use crate::domain::roster::{AgentRoster, Schedule, Shift, TimeOff};
+use crate::domain::roster::{AgentRoster, Shift, TimeOff};
 use crate::domain::snapshot::Snapshot;
 use crate::domain::sync::{check_complete, SyncChanges, SyncEntryCounts, MAX_SYNC_DAYS};
 use crate::domain::validation::{
@@ -99,8 +99,10 @@ async fn read_sync_stream(
         return Err(invalid(violations.0));
     }
     tracing::debug!(request.id = %request_id, sync.source = %source, sync.dry_run = dry_run, "sync header read");
-    let mut shifts = Vec::new();
-    let mut time_off = Vec::new();
+    // `None` for an invalid entry: positions stay counted, so later entries are still named
+    // correctly; a sync with any is rejected.
+    let mut shifts: Vec<Option<Shift>> = Vec::new();
+    let mut time_off: Vec<Option<TimeOff>> = Vec::new();
     let mut entry_violations: Vec<FieldViolation> = Vec::new();
     let mut declared_counts: Option<SyncEntryCounts> = None;
     while let Some(message) = stream.message().await? {
@@ -125,10 +127,9 @@ async fn read_sync_stream(
         for entry in batch_shifts {
             let (entry_idx, shift_id) = (shifts.len(), entry.shift_id.clone());
             match shift_from_pb(entry, Some(source.clone())) {
-                Ok(shift) => shifts.push(shift),
+                Ok(shift) => shifts.push(Some(shift)),
                 Err(found) => {
-                    // Keep counting positions so later entries are still named correctly.
-                    shifts.push(placeholder_shift());
+                    shifts.push(None);
                     entry_violations.extend(found.into_iter().map(|violation| FieldViolation {
                         field: format!("shifts[{entry_idx}].{}", violation.field),
                         description: format!("entry {shift_id:?}: {}", violation.description),
@@ -139,9 +140,9 @@ async fn read_sync_stream(
         for entry in batch_time_off {
             let (entry_idx, time_off_id) = (time_off.len(), entry.time_off_id.clone());
             match time_off_from_pb(entry, Some(source.clone())) {
-                Ok(converted) => time_off.push(converted),
+                Ok(converted) => time_off.push(Some(converted)),
                 Err(found) => {
-                    time_off.push(placeholder_time_off());
+                    time_off.push(None);
                     entry_violations.extend(found.into_iter().map(|violation| FieldViolation {
                         field: format!("time_off[{entry_idx}].{}", violation.field),
                         description: format!("entry {time_off_id:?}: {}", violation.description),
@@ -157,6 +158,7 @@ async fn read_sync_stream(
         entry_violations.truncate(MAX_REPORTED_VIOLATIONS);
         return Err(invalid(entry_violations));
     }
+    let (shifts, time_off) = (shifts.into_iter().flatten().collect(), time_off.into_iter().flatten().collect());
     Ok(SyncRequest { source, window: window.expect("checked above"), dry_run, shifts, time_off, declared_counts })
 }
 
@@ -183,29 +185,6 @@ fn declared_counts_from_pb(end: pb::SyncEnd) -> Result<SyncEntryCounts, Status> 
 
 /// The most violations one rejected sync reports.
 const MAX_REPORTED_VIOLATIONS: usize = 100;
-
-/// Stand-ins that keep positions counted after an invalid entry; a sync with any is rejected.
-fn placeholder_shift() -> Shift {
-    let epoch = crate::domain::time::Instant::UNIX_EPOCH;
-    Shift {
-        shift_id: String::new(),
-        agent_id: String::new(),
-        severities: Default::default(),
-        country: None,
-        schedule: Schedule::OneOff(Interval { start: epoch, end: epoch }),
-        source: None,
-    }
-}
-
-fn placeholder_time_off() -> TimeOff {
-    let epoch = crate::domain::time::Instant::UNIX_EPOCH;
-    TimeOff {
-        time_off_id: String::new(),
-        agent_id: String::new(),
-        period: Interval { start: epoch, end: epoch },
-        source: None,
-    }
-}
 
 fn sync_counts(changes: &SyncChanges) -> pb::SyncCounts {
     pb::SyncCounts {

@@ -411,9 +411,9 @@ fn a_trip_shift_decides_where_the_agent_is_for_every_overlapping_shift() {
 fn next_staffed_by_full_search(snapshot: &Snapshot, question: &TicketQuestion) -> Option<Instant> {
     let context = ticket_context(snapshot, question).unwrap();
     let hours = snapshot.policy.rules(context.plan).hours_for(context.severity);
-    let horizon = Interval { start: question.at, end: question.at.saturating_add(NEXT_STAFFED_HORIZON).unwrap() };
+    let horizon = Interval::following(question.at, NEXT_STAFFED_HORIZON).unwrap();
     let (_, staffed) = staffing(snapshot, &context, question, horizon);
-    intersect(&hours.windows_within(horizon), &staffed.intervals()).first().map(|first| first.start)
+    intersect(&hours.windows_within(horizon), &staffed.intervals()).first().map(|first| first.start())
 }
 
 #[test]

@@ -92,7 +92,7 @@ impl Shift {
     /// start, a recurring shift's `start_local` in its zone.
     pub fn starts_at(&self) -> Instant {
         match &self.schedule {
-            Schedule::OneOff(interval) => interval.start,
+            Schedule::OneOff(interval) => interval.start(),
             Schedule::Recurring(recurring) => recurring.first_start(),
         }
     }

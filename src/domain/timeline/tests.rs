@@ -143,7 +143,7 @@ fn questions_outside_the_horizon_fall_back_to_the_full_computation() {
         ticket_id: "t",
         severity: Severity::Sev1,
         category: TicketCategory::ProductSupport,
-        at: far.start,
+        at: far.start(),
     };
     assert_eq!(decide_ticket(&fast, &question), decide_ticket(&build(&roster), &question));
 }
