@@ -6,6 +6,7 @@
 
 use std::time::{Duration, Instant as WallClock};
 
+use eea_coverage::app::machine_parallelism;
 use eea_coverage::domain::coverage::{coverage_report, sweep_endpoints, CoverageQuestion};
 use eea_coverage::domain::eligibility::{shift_pieces, EligibilityContext};
 use eea_coverage::domain::interval::Interval;
@@ -66,16 +67,22 @@ fn summary() {
         let question = CoverageQuestion { plan: PlanKind::EeaOnly, eea_tagged: true, window, min_staff: 1 };
         let endpoints = sweep_endpoints(&snapshot, &question);
         // The stricter baseline: every shift piece's two endpoints, once.
-        let context = EligibilityContext { plan: question.plan, eea_tagged: question.eea_tagged, ticket: None };
+        let context = EligibilityContext {
+            roster: snapshot.roster(),
+            facts: &snapshot.policy.facts,
+            plan: question.plan,
+            eea_tagged: question.eea_tagged,
+            ticket: None,
+        };
         let piece_endpoints: Vec<i64> = snapshot
             .agents()
-            .flat_map(|roster| shift_pieces(&snapshot, &context, roster, window))
-            .flat_map(|piece| [piece.interval.start.as_microsecond(), piece.interval.end.as_microsecond()])
+            .flat_map(|roster| shift_pieces(&context, roster, window))
+            .flat_map(|piece| [piece.interval.start().as_microsecond(), piece.interval.end().as_microsecond()])
             .collect();
         let report_runs: Vec<Duration> = (0..SUMMARY_RUNS)
             .map(|_| {
                 let started = WallClock::now();
-                let report = coverage_report(&snapshot, &question);
+                let report = coverage_report(&snapshot, &question, machine_parallelism());
                 std::hint::black_box(&report);
                 started.elapsed()
             })
@@ -109,7 +116,7 @@ fn report_all_four_requirements(bencher: divan::Bencher) {
     let (_, window) = windows()[0];
     let snapshot = roster(window);
     let question = CoverageQuestion { plan: PlanKind::EeaOnly, eea_tagged: true, window, min_staff: 1 };
-    bencher.bench_local(|| coverage_report(&snapshot, &question));
+    bencher.bench_local(|| coverage_report(&snapshot, &question, machine_parallelism()));
 }
 
 #[divan::bench(sample_count = 10)]

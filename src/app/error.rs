@@ -1,8 +1,8 @@
 //! The use cases' one error type, and how storage and decision errors map onto it.
 
 use crate::domain::decision::DecisionError;
-use crate::domain::roster::FieldViolation;
 use crate::domain::sync::IncompleteSync;
+use crate::domain::validation::FieldViolation;
 use crate::storage::StorageError;
 
 /// The cause of an error the client is not told about, kept for the log.

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::error::{storage_error, RequestField};
-use super::{App, AppError};
+use super::{machine_parallelism, App, AppError};
 use crate::clock;
 use crate::domain::snapshot::Snapshot;
 use crate::storage;
@@ -39,7 +39,7 @@ impl App {
         let started = std::time::Instant::now();
         let snapshot = tokio::task::spawn_blocking(move || {
             Snapshot::build(policy, stored.orgs, stored.agents, stored.shifts, stored.time_off, stored.consents)
-                .with_timelines(now)
+                .with_timelines(now, machine_parallelism())
         })
         .await
         .map_err(|error| AppError::internal(format!("snapshot build failed: {error}")))?;
@@ -77,9 +77,10 @@ impl App {
         let _refreshing = self.refresh_lock.lock().await;
         let current = self.snapshot();
         let now = clock::now();
-        let rolled = tokio::task::spawn_blocking(move || current.as_ref().clone().with_timelines(now))
-            .await
-            .map_err(|error| AppError::internal(format!("horizon roll failed: {error}")))?;
+        let rolled =
+            tokio::task::spawn_blocking(move || current.as_ref().clone().with_timelines(now, machine_parallelism()))
+                .await
+                .map_err(|error| AppError::internal(format!("horizon roll failed: {error}")))?;
         self.swap_in(rolled);
         Ok(())
     }

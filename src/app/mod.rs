@@ -23,6 +23,7 @@ use std::sync::Arc;
 use arc_swap::ArcSwap;
 use tokio::sync::Mutex;
 
+use crate::domain::parallel::Parallelism;
 use crate::domain::policy::Policy;
 use crate::domain::snapshot::Snapshot;
 use crate::storage::Store;
@@ -67,4 +68,12 @@ impl App {
     pub fn snapshot(&self) -> Arc<Snapshot> {
         self.snapshot.load_full()
     }
+}
+
+/// The threads a coverage report or a timeline build may use: the machine's cores, at most
+/// eight (the cap the reports were measured with). Asked at each use, as the cores a container
+/// may use can change.
+pub fn machine_parallelism() -> Parallelism {
+    let n_threads = std::thread::available_parallelism().map_or(1, |cores| cores.get()).clamp(1, 8);
+    Parallelism::new(std::num::NonZeroUsize::new(n_threads).expect("clamped to at least one"))
 }

@@ -4,14 +4,15 @@
 
 use super::error::{decision_error, storage_error, RequestField};
 use super::pages::{take_page, Page, PageRequest};
-use super::{App, AppError};
+use super::{machine_parallelism, App, AppError};
 use crate::audit::{AuditEvent, AuditQuery};
 use crate::domain::coverage::{self, CoverageQuestion, OnShift, RequirementCoverage};
 use crate::domain::decision::{self, AccessDecision, TicketDecision, TicketQuestion};
 use crate::domain::interval::Interval;
 use crate::domain::policy::{PlanKind, Severity};
+use crate::domain::roster::AgentRoster;
 use crate::domain::roster::{Agent, Consent, Org, Shift, TimeOff};
-use crate::domain::snapshot::{AgentRoster, Snapshot};
+use crate::domain::snapshot::Snapshot;
 use crate::domain::sync::SyncEntry;
 use crate::domain::time::Instant;
 use crate::storage;
@@ -156,7 +157,7 @@ impl App {
     /// Builds a coverage report off the async runtime: it is CPU work over the whole roster.
     pub async fn coverage_report(&self, question: CoverageQuestion) -> Result<Vec<RequirementCoverage>, AppError> {
         let snapshot = self.snapshot();
-        tokio::task::spawn_blocking(move || coverage::coverage_report(&snapshot, &question))
+        tokio::task::spawn_blocking(move || coverage::coverage_report(&snapshot, &question, machine_parallelism()))
             .await
             .map_err(|error| AppError::internal(format!("coverage report task failed: {error}")))
     }

@@ -7,14 +7,15 @@ use std::sync::Arc;
 
 use super::error::{storage_error, RequestField};
 use super::writes::audited;
-use super::{App, AppError};
+use super::{machine_parallelism, App, AppError};
 use crate::audit::{Actor, AuditRecord, Entity, EntityKind};
 use crate::domain::interval::Interval;
-use crate::domain::roster::{FieldViolation, Schedule, Shift, TimeOff};
+use crate::domain::roster::{Schedule, Shift, TimeOff};
 use crate::domain::sync::{
     check_complete, compare_gaps, snapshot_after_sync, RequirementGapChanges, SyncChanges, SyncEntryCounts,
 };
 use crate::domain::time::Instant;
+use crate::domain::validation::FieldViolation;
 use crate::storage::{self, EntryKind, StorageError};
 
 /// A sync's audit record: the source, and every entry it created, updated or deleted.
@@ -142,7 +143,8 @@ fn check_sync_entries(request: &SyncRequest) -> Result<(), AppError> {
                         start_field(entry_idx),
                         format!(
                             "{id:?} starts at {starts_at}, outside the sync window [{}, {})",
-                            request.window.start, request.window.end
+                            request.window.start(),
+                            request.window.end()
                         ),
                     ));
                 }
@@ -162,7 +164,7 @@ fn check_sync_entries(request: &SyncRequest) -> Result<(), AppError> {
         "time_off",
         "time_off_id",
         &|entry_idx| format!("time_off[{entry_idx}].starts_at"),
-        request.time_off.iter().map(|entry| (entry.time_off_id.as_str(), entry.period.start)).collect(),
+        request.time_off.iter().map(|entry| (entry.time_off_id.as_str(), entry.period.start())).collect(),
     );
     if request.shifts.len() + request.time_off.len() > MAX_SYNC_ENTRIES {
         violations.push(FieldViolation::new("batch", format!("at most {MAX_SYNC_ENTRIES} entries per sync")));
@@ -285,7 +287,7 @@ impl App {
         let gap_changes = tokio::task::spawn_blocking(move || {
             let (shift_changes, time_off_changes) = changes;
             let after = snapshot_after_sync(&before, &shift_changes, &time_off_changes, &sent.shifts, &sent.time_off);
-            compare_gaps(&before, &after, sent.window)
+            compare_gaps(&before, &after, sent.window, machine_parallelism())
         })
         .await
         .map_err(|error| AppError::internal(format!("gap comparison failed: {error}")))?;

@@ -9,7 +9,8 @@ use super::error::{storage_error, RequestField};
 use super::{App, AppError};
 use crate::audit::{ticket_entity, Actor, AuditRecord, Entity, EntityKind};
 use crate::clock;
-use crate::domain::roster::{Agent, Consent, FieldViolation, Org};
+use crate::domain::roster::{Agent, Consent, Org};
+use crate::domain::validation::FieldViolation;
 use crate::storage::{self, EntryKind, OwnedEntry, StorageError, UpsertCounts};
 
 /// How long a write waits for the write lock while the database is known to be away.

@@ -9,9 +9,9 @@ const FORBIDDEN_ROOTS: [&str; 9] =
 /// Layers of this crate the domain may not reach (`crate::storage`).
 const FORBIDDEN_LAYERS: [&str; 9] =
     ["app", "storage", "transport", "startup", "config", "clock", "client", "loadgen", "pb"];
-/// Paths that do I/O or read the clock, wherever they are written (`Instant` is the domain's
-/// name for a UTC timestamp).
-const FORBIDDEN_PATHS: [&[&str]; 9] = [
+/// Paths that do I/O, read the clock or ask the machine for its cores (the caller chooses the
+/// parallelism), wherever they are written (`Instant` is the domain's name for a UTC timestamp).
+const FORBIDDEN_PATHS: [&[&str]; 10] = [
     &["std", "fs"],
     &["std", "net"],
     &["std", "process"],
@@ -21,6 +21,7 @@ const FORBIDDEN_PATHS: [&[&str]; 9] = [
     &["Zoned", "now"],
     &["Utc", "now"],
     &["Local", "now"],
+    &["thread", "available_parallelism"],
 ];
 
 /// The code of a Rust file without its comments and its string and character literals,
@@ -204,7 +205,8 @@ fn the_domain_names_no_other_layer_no_io_and_no_clock() {
 
 #[test]
 fn the_scan_finds_every_way_of_crossing_and_nothing_in_comments_or_strings() {
-    let cases: [(&str, &[&str]); 19] = [
+    let cases: [(&str, &[&str]); 20] = [
+        ("let n = std::thread::available_parallelism();", &["thread::available_parallelism"]),
         ("use std::{fs, net};", &["std::{fs}", "std::{net}"]),
         ("use crate::{domain::time::Instant, storage::Store};", &["crate::{storage}"]),
         ("use super::super::app::App;", &["super::app"]),
@@ -227,5 +229,201 @@ fn the_scan_finds_every_way_of_crossing_and_nothing_in_comments_or_strings() {
     ];
     for (source, expected) in cases {
         assert_eq!(crossings(source, true), expected, "{source}");
+    }
+}
+
+/// For each domain module, the domain modules it imports.
+type ModuleImports = std::collections::BTreeMap<String, std::collections::BTreeSet<String>>;
+/// Edges of an import graph (`from`, `to`), for the cycle finder's cases.
+type ImportEdges<'a> = &'a [(&'a str, &'a str)];
+
+/// The domain modules that the file at `relative_path` (under `src/domain`, such as
+/// `roster/shift.rs`) names by a path: `super::x` (as many `super`s as lead back to the domain),
+/// `crate::domain::x`, and the groups of both (`super::{x::A, y}`). Its own module and test
+/// modules written inside it (`#[cfg(test)] mod tests { .. }`) are left out.
+fn imported_modules(relative_path: &str, source: &str) -> std::collections::BTreeSet<String> {
+    let module_path = module_path_of(relative_path);
+    let tokens = without_inline_test_modules(tokens(source));
+    let mut imported = std::collections::BTreeSet::new();
+    let mut add = |name: &str| {
+        if name != module_path[0] && name.starts_with(|c: char| c.is_ascii_lowercase()) && name != "self" {
+            imported.insert(name.to_owned());
+        }
+    };
+    for token_idx in 0..tokens.len() {
+        let at = |offset: usize| tokens.get(token_idx + offset).map(String::as_str);
+        let previous = token_idx.checked_sub(1).map(|before| tokens[before].as_str());
+        // Where the domain's root is reached, the index of the segment that names a module.
+        let after_root = if at(0) == Some("crate") && at(1) == Some("::") && at(2) == Some("domain") {
+            (at(3) == Some("::")).then_some(token_idx + 4)
+        } else if at(0) == Some("super") && previous != Some("::") {
+            let mut n_supers = 0;
+            while at(2 * n_supers) == Some("super") && at(2 * n_supers + 1) == Some("::") {
+                n_supers += 1;
+            }
+            (n_supers == module_path.len()).then_some(token_idx + 2 * n_supers)
+        } else {
+            None
+        };
+        let Some(segment_idx) = after_root else { continue };
+        match tokens.get(segment_idx).map(String::as_str) {
+            Some("{") => {
+                let mut depth = 0;
+                for (offset, grouped) in tokens[segment_idx..].iter().enumerate() {
+                    match grouped.as_str() {
+                        "{" => depth += 1,
+                        "}" => {
+                            depth -= 1;
+                            if depth == 0 {
+                                break;
+                            }
+                        }
+                        name if depth == 1 && matches!(tokens[segment_idx + offset - 1].as_str(), "{" | ",") => {
+                            add(name)
+                        }
+                        _ => {}
+                    }
+                }
+            }
+            Some(name) => add(name),
+            None => {}
+        }
+    }
+    imported
+}
+
+/// `coverage.rs` is `[coverage]`, `recurrence/mod.rs` is `[recurrence]`, `roster/shift.rs` is
+/// `[roster, shift]`: how many `super`s lead from the file back to the domain.
+fn module_path_of(relative_path: &str) -> Vec<String> {
+    let without_extension = relative_path.strip_suffix(".rs").unwrap_or(relative_path);
+    let without_mod = without_extension.strip_suffix("/mod").unwrap_or(without_extension);
+    without_mod.split('/').map(str::to_owned).collect()
+}
+
+/// Tokens without the bodies of `#[cfg(test)] mod name { .. }`: a test may reach any module.
+fn without_inline_test_modules(tokens: Vec<String>) -> Vec<String> {
+    let test_attribute = ["#", "[", "cfg", "(", "test", ")", "]", "mod"];
+    let mut kept = Vec::with_capacity(tokens.len());
+    let mut token_idx = 0;
+    while token_idx < tokens.len() {
+        let opens_test_module = tokens[token_idx..].starts_with(&test_attribute.map(str::to_owned))
+            && tokens.get(token_idx + test_attribute.len() + 1).is_some_and(|token| token == "{");
+        if !opens_test_module {
+            kept.push(tokens[token_idx].clone());
+            token_idx += 1;
+            continue;
+        }
+        let mut depth = 0;
+        token_idx += test_attribute.len() + 1;
+        while token_idx < tokens.len() {
+            match tokens[token_idx].as_str() {
+                "{" => depth += 1,
+                "}" => depth -= 1,
+                _ => {}
+            }
+            token_idx += 1;
+            if depth == 0 {
+                break;
+            }
+        }
+    }
+    kept
+}
+
+/// A cycle of imports, as the modules along it (the first repeated at the end), if any.
+fn import_cycle(imports: &ModuleImports) -> Option<Vec<String>> {
+    fn visit(
+        module: &str,
+        imports: &ModuleImports,
+        path: &mut Vec<String>,
+        done: &mut std::collections::BTreeSet<String>,
+    ) -> Option<Vec<String>> {
+        if let Some(start) = path.iter().position(|on_path| on_path == module) {
+            let mut cycle = path[start..].to_vec();
+            cycle.push(module.to_owned());
+            return Some(cycle);
+        }
+        if done.contains(module) {
+            return None;
+        }
+        path.push(module.to_owned());
+        for imported in imports.get(module).into_iter().flatten() {
+            if let Some(cycle) = visit(imported, imports, path, done) {
+                return Some(cycle);
+            }
+        }
+        path.pop();
+        done.insert(module.to_owned());
+        None
+    }
+    let mut done = std::collections::BTreeSet::new();
+    imports.keys().find_map(|module| visit(module, imports, &mut Vec::new(), &mut done))
+}
+
+/// Files that only tests compile: they may import anything.
+fn is_test_only(relative_path: &str) -> bool {
+    relative_path.ends_with("tests.rs") || relative_path == "fixtures.rs"
+}
+
+#[test]
+fn imports_between_domain_modules_run_one_way_without_a_cycle() {
+    let domain = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/domain");
+    let mut files = Vec::new();
+    rust_files(&domain, &mut files);
+    let mut imports: ModuleImports = std::collections::BTreeMap::new();
+    for file in &files {
+        let relative_path = file.strip_prefix(&domain).expect("under src/domain").to_string_lossy().replace('\\', "/");
+        if is_test_only(&relative_path) || relative_path == "mod.rs" {
+            continue;
+        }
+        let source = std::fs::read_to_string(file).expect("a readable source file");
+        let module = module_path_of(&relative_path).remove(0);
+        imports.entry(module).or_default().extend(imported_modules(&relative_path, &source));
+    }
+    assert!(imports.len() > 10, "the domain's modules are found ({})", imports.len());
+    assert!(imports["decision"].contains("snapshot"), "imports are read: {imports:?}");
+    if let Some(cycle) = import_cycle(&imports) {
+        panic!("domain modules import each other in a circle: {}", cycle.join(" -> "));
+    }
+}
+
+#[test]
+fn the_import_scan_names_every_domain_module_a_file_reaches() {
+    let cases: [(&str, &str, &[&str]); 9] = [
+        ("coverage.rs", "use super::eligibility::{piece_covers, ShiftPiece};", &["eligibility"]),
+        ("coverage.rs", "use super::{interval::Interval, snapshot};", &["interval", "snapshot"]),
+        ("coverage.rs", "pub country: super::country::Country,", &["country"]),
+        ("coverage.rs", "use crate::domain::timeline::StaffingIndex;", &["timeline"]),
+        ("roster/shift.rs", "use super::check_id; use super::super::interval::Interval;", &["interval"]),
+        ("recurrence/mod.rs", "mod periodic; use super::time::Zone; use periodic::PeriodicRule;", &["time"]),
+        ("timeline.rs", "use super::timeline::EligibilityClass; use std::sync::Arc;", &[]),
+        ("timeline.rs", "#[cfg(test)]\nmod tests { use crate::domain::coverage::on_shift; }", &[]),
+        ("decision.rs", "// use super::coverage::x;\nlet s = \"super::timeline\";", &[]),
+    ];
+    for (relative_path, source, expected) in cases {
+        let found: Vec<String> = imported_modules(relative_path, source).into_iter().collect();
+        assert_eq!(found, expected, "{relative_path}: {source}");
+    }
+}
+
+#[test]
+fn a_cycle_is_found_however_long_and_only_when_there_is_one() {
+    let graph = |edges: ImportEdges| {
+        let mut imports: ModuleImports = std::collections::BTreeMap::new();
+        for (from, to) in edges {
+            imports.entry((*from).to_owned()).or_default().insert((*to).to_owned());
+            imports.entry((*to).to_owned()).or_default();
+        }
+        imports
+    };
+    let cases: [(ImportEdges, Option<&[&str]>); 4] = [
+        (&[("a", "b"), ("b", "c"), ("a", "c")], None),
+        (&[("a", "b"), ("b", "a")], Some(&["a", "b", "a"])),
+        (&[("c", "e"), ("e", "s"), ("s", "t"), ("t", "c")], Some(&["c", "e", "s", "t", "c"])),
+        (&[], None),
+    ];
+    for (edges, expected) in cases {
+        let expected = expected.map(|cycle| cycle.iter().map(|module| (*module).to_owned()).collect::<Vec<_>>());
+        assert_eq!(import_cycle(&graph(edges)), expected, "{edges:?}");
     }
 }

@@ -151,7 +151,7 @@ impl BusinessWindow {
         let mut day = self.zone.to_local(at).date();
         for _ in 0..=MAX_CLOSED_DAYS {
             if let Some(window) = self.window_on(day) {
-                if window.start >= at {
+                if window.start() >= at {
                     return Some(window);
                 }
             }
@@ -163,8 +163,8 @@ impl BusinessWindow {
     /// The windows overlapping `range`, clipped to it, in order.
     pub fn windows_within(&self, range: Interval) -> Vec<Interval> {
         let mut windows = Vec::new();
-        let mut day = self.zone.to_local(range.start).date();
-        let last_day = self.zone.to_local(range.end).date();
+        let mut day = self.zone.to_local(range.start()).date();
+        let last_day = self.zone.to_local(range.end()).date();
         while day <= last_day {
             if let Some(clipped) = self.window_on(day).and_then(|window| window.intersection(&range)) {
                 windows.push(clipped);
@@ -280,16 +280,16 @@ mod tests {
             match window.window_containing(at) {
                 Some(current) => {
                     proptest::prop_assert!(model_is_open(at, holidays));
-                    proptest::prop_assert!(model_is_open(current.end - one_second, holidays));
-                    proptest::prop_assert!(!model_is_open(current.end, holidays));
-                    proptest::prop_assert!(!model_is_open(current.start - one_second, holidays));
+                    proptest::prop_assert!(model_is_open(current.end() - one_second, holidays));
+                    proptest::prop_assert!(!model_is_open(current.end(), holidays));
+                    proptest::prop_assert!(!model_is_open(current.start() - one_second, holidays));
                 }
                 None => {
                     proptest::prop_assert!(!model_is_open(at, holidays));
                     let opening = window.next_opening(at).unwrap();
-                    proptest::prop_assert!(model_is_open(opening.start, holidays));
-                    proptest::prop_assert!(!model_is_open(opening.start - one_second, holidays));
-                    proptest::prop_assert!(!model_open_somewhere(at, opening.start, holidays));
+                    proptest::prop_assert!(model_is_open(opening.start(), holidays));
+                    proptest::prop_assert!(!model_is_open(opening.start() - one_second, holidays));
+                    proptest::prop_assert!(!model_open_somewhere(at, opening.start(), holidays));
                 }
             }
         }

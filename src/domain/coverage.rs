@@ -8,12 +8,14 @@
 
 use jiff::SignedDuration;
 
-use super::eligibility::{piece_covers, service_hours_within, shift_pieces, EligibilityContext, ShiftPiece};
-use super::interval::{intersect, merge, subtract, Interval};
+use super::country::Country;
+use super::eligibility::{piece_covers, shift_pieces, EligibilityClass, EligibilityContext, ShiftPiece};
+use super::interval::{intersect, merge, subtract, Interval, QUESTIONS_END_BEFORE_THE_END_OF_TIME};
+use super::parallel::Parallelism;
 use super::policy::{PlanKind, PlanRules, ServiceHours, Severity};
-use super::snapshot::{AgentRoster, Snapshot};
+use super::roster::AgentRoster;
+use super::snapshot::Snapshot;
 use super::time::{Instant, Zone};
-use super::timeline::EligibilityClass;
 
 /// The longest window a report may cover.
 pub const MAX_REPORT_DAYS: i64 = 366;
@@ -109,11 +111,6 @@ fn agent_timeline(roster: &AgentRoster, pieces: &[ShiftPiece], severity: Severit
     }
 }
 
-/// The agent's eligible duty for one severity (time off removed), sorted and merged.
-pub(crate) fn agent_timeline_for(roster: &AgentRoster, pieces: &[ShiftPiece], severity: Severity) -> Vec<Interval> {
-    agent_timeline(roster, pieces, severity).eligible
-}
-
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Counter {
     Eligible = 0,
@@ -161,10 +158,10 @@ impl ReportBuilder {
     fn add(&mut self, stretch: Interval, counts: Counts) {
         let eligible = counts.eligible.max(0) as u32;
         if eligible >= self.min_staff {
-            self.covered_micros += micros(stretch.end) - micros(stretch.start);
+            self.covered_micros += micros(stretch.end()) - micros(stretch.start());
             if eligible == self.min_staff {
                 match self.thin.last_mut() {
-                    Some(last) if last.end == stretch.start => last.end = stretch.end,
+                    Some(last) if last.end() == stretch.start() => *last = last.hull(&stretch),
                     _ => self.thin.push(stretch),
                 }
             }
@@ -181,9 +178,11 @@ impl ReportBuilder {
         };
         match self.gaps.last_mut() {
             Some(last)
-                if last.interval.end == stretch.start && last.cause == cause && last.eligible_on_shift == eligible =>
+                if last.interval.end() == stretch.start()
+                    && last.cause == cause
+                    && last.eligible_on_shift == eligible =>
             {
-                last.interval.end = stretch.end;
+                last.interval = last.interval.hull(&stretch);
             }
             _ => self.gaps.push(Gap { interval: stretch, eligible_on_shift: eligible, cause }),
         }
@@ -202,8 +201,8 @@ const MICROS_PER_HOUR: i64 = 3_600_000_000;
 impl HourGrid {
     fn new(window: Interval) -> HourGrid {
         let zone = Zone::brussels();
-        let first_hour_micros = micros(window.start).div_euclid(MICROS_PER_HOUR) * MICROS_PER_HOUR;
-        let n_hours = (micros(window.end) - first_hour_micros + MICROS_PER_HOUR - 1) / MICROS_PER_HOUR;
+        let first_hour_micros = micros(window.start()).div_euclid(MICROS_PER_HOUR) * MICROS_PER_HOUR;
+        let n_hours = (micros(window.end()) - first_hour_micros + MICROS_PER_HOUR - 1) / MICROS_PER_HOUR;
         let cell_of_hour = (0..n_hours)
             .map(|hour_idx| {
                 let local = zone.to_local(instant_at(first_hour_micros + hour_idx * MICROS_PER_HOUR));
@@ -216,8 +215,8 @@ impl HourGrid {
 
     /// Lowers every cell that `stretch` touches to at most `eligible`.
     fn record(&self, cells: &mut [HourCell], stretch: Interval, eligible: u32) {
-        let first = (micros(stretch.start) - self.first_hour_micros).div_euclid(MICROS_PER_HOUR);
-        let last = (micros(stretch.end) - 1 - self.first_hour_micros).div_euclid(MICROS_PER_HOUR);
+        let first = (micros(stretch.start()) - self.first_hour_micros).div_euclid(MICROS_PER_HOUR);
+        let last = (micros(stretch.end()) - 1 - self.first_hour_micros).div_euclid(MICROS_PER_HOUR);
         for hour_idx in first..=last {
             let cell = &mut cells[self.cell_of_hour[hour_idx as usize]];
             cell.min_eligible = Some(cell.min_eligible.map_or(eligible, |known| known.min(eligible)));
@@ -238,15 +237,15 @@ fn sweep(
     let mut event_idx = 0;
     for window in required {
         // Apply every event up to the start of this required interval.
-        while event_idx < events.len() && event_micros(events[event_idx]) <= micros(window.start) {
+        while event_idx < events.len() && event_micros(events[event_idx]) <= micros(window.start()) {
             apply(&mut counts, events[event_idx]);
             event_idx += 1;
         }
-        let mut cursor = micros(window.start);
-        while cursor < micros(window.end) {
-            let next = events.get(event_idx).map_or(i64::MAX, |event| event_micros(*event)).min(micros(window.end));
+        let mut cursor = micros(window.start());
+        while cursor < micros(window.end()) {
+            let next = events.get(event_idx).map_or(i64::MAX, |event| event_micros(*event)).min(micros(window.end()));
             if next > cursor {
-                let stretch = Interval { start: instant_at(cursor), end: instant_at(next) };
+                let stretch = Interval::new(instant_at(cursor), instant_at(next)).expect("next is after the cursor");
                 builder.add(stretch, counts);
                 grid.record(&mut cells, stretch, counts.eligible.max(0) as u32);
             }
@@ -271,8 +270,8 @@ fn apply(counts: &mut Counts, event: Event) {
 
 fn push_events(events: &mut Vec<Event>, intervals: &[Interval], counter: Counter) {
     for interval in intervals {
-        events.push(event(micros(interval.start), counter, true));
-        events.push(event(micros(interval.end), counter, false));
+        events.push(event(micros(interval.start()), counter, true));
+        events.push(event(micros(interval.end()), counter, false));
     }
 }
 
@@ -309,42 +308,41 @@ fn severity_classes(expanded: &[ExpandedAgent], rules: &PlanRules) -> Vec<Vec<Se
     classes
 }
 
-/// Runs `work` over `items` split across the machine's cores, keeping the order.
-pub(crate) fn on_all_cores<T: Sync, R: Send>(items: &[T], work: impl Fn(&T) -> R + Sync) -> Vec<R> {
-    let n_threads = std::thread::available_parallelism().map_or(1, |cores| cores.get()).clamp(1, 8);
-    let chunk_size = items.len().div_ceil(n_threads).max(1);
-    std::thread::scope(|scope| {
-        let work = &work;
-        let handles: Vec<_> = items
-            .chunks(chunk_size)
-            .map(|chunk| scope.spawn(move || chunk.iter().map(work).collect::<Vec<R>>()))
-            .collect();
-        handles.into_iter().flat_map(|handle| handle.join().expect("report work does not panic")).collect()
-    })
-}
-
-/// The report: one entry per severity, Sev1 first.
-pub fn coverage_report(snapshot: &Snapshot, question: &CoverageQuestion) -> Vec<RequirementCoverage> {
-    let context = EligibilityContext { plan: question.plan, eea_tagged: question.eea_tagged, ticket: None };
+/// The report: one entry per severity, Sev1 first. Agents' shifts are expanded, and severities
+/// swept, on as many threads as `parallelism` allows.
+pub fn coverage_report(
+    snapshot: &Snapshot,
+    question: &CoverageQuestion,
+    parallelism: Parallelism,
+) -> Vec<RequirementCoverage> {
+    let context = EligibilityContext {
+        roster: snapshot.roster(),
+        facts: &snapshot.policy.facts,
+        plan: question.plan,
+        eea_tagged: question.eea_tagged,
+        ticket: None,
+    };
     let rules = snapshot.policy.rules(question.plan);
-    // Shifts are expanded once, for all severities; agents are independent, so on all cores.
+    // Shifts are expanded once, for all severities; agents are independent, so in parallel.
     let rosters: Vec<&AgentRoster> = snapshot.agents().collect();
-    let expanded: Vec<ExpandedAgent> = on_all_cores(&rosters, |roster| {
-        let pieces = shift_pieces(snapshot, &context, roster, question.window);
-        let unrestricted = roster.agent.severities.is_empty() && pieces.iter().all(|piece| piece.severities.is_empty());
-        // Such an agent's timeline is the same for every severity: built here, once.
-        let shared = unrestricted.then(|| agent_timeline(roster, &pieces, Severity::Sev1));
-        ExpandedAgent { roster, pieces, shared }
-    })
-    .into_iter()
-    .filter(|agent| !agent.pieces.is_empty())
-    .collect();
+    let expanded: Vec<ExpandedAgent> = parallelism
+        .map_in_order(&rosters, |roster| {
+            let pieces = shift_pieces(&context, roster, question.window);
+            let unrestricted =
+                roster.agent.severities.is_empty() && pieces.iter().all(|piece| piece.severities.is_empty());
+            // Such an agent's timeline is the same for every severity: built here, once.
+            let shared = unrestricted.then(|| agent_timeline(roster, &pieces, Severity::Sev1));
+            ExpandedAgent { roster, pieces, shared }
+        })
+        .into_iter()
+        .filter(|agent| !agent.pieces.is_empty())
+        .collect();
     let grid = HourGrid::new(question.window);
     let classes = severity_classes(&expanded, rules);
-    let class_reports = on_all_cores(&classes, |class| {
+    let class_reports = parallelism.map_in_order(&classes, |class| {
         let severity = class[0];
         let hours = rules.hours_for(severity);
-        let required = merge(service_hours_within(hours, question.window));
+        let required = merge(hours.windows_within(question.window));
         let mut events = Vec::new();
         for agent in &expanded {
             let own;
@@ -363,7 +361,7 @@ pub fn coverage_report(snapshot: &Snapshot, question: &CoverageQuestion) -> Vec<
         RequirementCoverage {
             severity,
             around_the_clock: matches!(hours, ServiceHours::AroundTheClock),
-            required_micros: required.iter().map(|interval| micros(interval.end) - micros(interval.start)).sum(),
+            required_micros: required.iter().map(|interval| micros(interval.end()) - micros(interval.start())).sum(),
             covered_micros: builder.covered_micros,
             gaps: builder.gaps,
             thin: builder.thin,
@@ -404,16 +402,22 @@ pub fn gap_changes(before: &[Gap], after: &[Gap]) -> (Vec<Gap>, Vec<Gap>) {
 /// the baseline a benchmark compares the whole report with. The report itself sweeps severities
 /// with identical timelines once.
 pub fn sweep_endpoints(snapshot: &Snapshot, question: &CoverageQuestion) -> Vec<i64> {
-    let context = EligibilityContext { plan: question.plan, eea_tagged: question.eea_tagged, ticket: None };
+    let context = EligibilityContext {
+        roster: snapshot.roster(),
+        facts: &snapshot.policy.facts,
+        plan: question.plan,
+        eea_tagged: question.eea_tagged,
+        ticket: None,
+    };
     let mut endpoints = Vec::new();
     for roster in snapshot.agents() {
-        let pieces = shift_pieces(snapshot, &context, roster, question.window);
+        let pieces = shift_pieces(&context, roster, question.window);
         for severity in Severity::ALL {
             let timeline = agent_timeline(roster, &pieces, severity);
             for interval in timeline.eligible.iter().chain(&timeline.cancelled_by_time_off).chain(&timeline.ineligible)
             {
-                endpoints.push(micros(interval.start));
-                endpoints.push(micros(interval.end));
+                endpoints.push(micros(interval.start()));
+                endpoints.push(micros(interval.end()));
             }
         }
     }
@@ -424,7 +428,7 @@ pub fn sweep_endpoints(snapshot: &Snapshot, question: &CoverageQuestion) -> Vec<
 #[derive(Clone, Debug, PartialEq)]
 pub struct OnShift {
     pub agent_id: String,
-    pub country: super::country::Country,
+    pub country: Country,
     pub shift_id: String,
     /// When this stretch of eligible duty ends (the shift's end, a relocation or time off).
     pub until: Instant,
@@ -438,8 +442,9 @@ pub fn on_shift(
     severity: Severity,
     at: Instant,
 ) -> Vec<OnShift> {
-    let context = EligibilityContext { plan, eea_tagged, ticket: None };
-    let probe = Interval { start: at, end: at.saturating_add(SignedDuration::from_hours(48)).expect("saturates") };
+    let context =
+        EligibilityContext { roster: snapshot.roster(), facts: &snapshot.policy.facts, plan, eea_tagged, ticket: None };
+    let probe = Interval::following(at, SignedDuration::from_hours(48)).expect(QUESTIONS_END_BEFORE_THE_END_OF_TIME);
     let timelines = snapshot.timelines();
     if timelines.covers(probe) {
         let class = EligibilityClass::of(plan, eea_tagged);
@@ -452,16 +457,14 @@ pub fn on_shift(
             })
             // The slow path sees 48 hours ahead; so does this one.
             .map(|mut found| {
-                found.until = found.until.min(probe.end);
+                found.until = found.until.min(probe.end());
                 found
             })
             .collect();
     }
     snapshot
         .agents()
-        .filter_map(|roster| {
-            on_shift_from_pieces(roster, &shift_pieces(snapshot, &context, roster, probe), severity, at)
-        })
+        .filter_map(|roster| on_shift_from_pieces(roster, &shift_pieces(&context, roster, probe), severity, at))
         .collect()
 }
 
@@ -482,14 +485,14 @@ pub fn on_shift_from_pieces(
     let piece = &pieces[piece_idx];
     // Pieces of one occurrence follow each other; a cut where eligibility did not change (a
     // policy date that does not concern this agent) does not end the stretch.
-    let mut stretch_end = piece.interval.end;
+    let mut stretch_end = piece.interval.end();
     for next in &pieces[piece_idx + 1..] {
-        if next.shift_idx != piece.shift_idx || next.interval.start != stretch_end || !next.eligible {
+        if next.shift_idx != piece.shift_idx || next.interval.start() != stretch_end || !next.eligible {
             break;
         }
-        stretch_end = next.interval.end;
+        stretch_end = next.interval.end();
     }
-    let next_time_off = roster.time_off_merged.iter().map(|period| period.start).find(|start| *start > at);
+    let next_time_off = roster.time_off_merged.iter().map(|period| period.start()).find(|start| *start > at);
     let shift = &roster.shifts[piece.shift_idx];
     Some(OnShift {
         agent_id: roster.agent.agent_id.clone(),

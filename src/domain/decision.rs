@@ -5,13 +5,13 @@ use jiff::SignedDuration;
 
 use super::country::Country;
 pub use super::eligibility::AccessReason;
-use super::eligibility::{self, access_reason, location_at, service_hours_within, EligibilityContext};
-use super::interval::{intersect, merge, Interval};
+use super::eligibility::{self, access_reason, location_at, EligibilityClass, EligibilityContext};
+use super::interval::{intersect, merge, Interval, QUESTIONS_END_BEFORE_THE_END_OF_TIME};
 use super::policy::{PlanKind, ServiceHours, Severity, TicketCategory};
 use super::roster::Shift;
 use super::snapshot::Snapshot;
 use super::time::Instant;
-use super::timeline::{EligibilityClass, StaffingIndex};
+use super::timeline::StaffingIndex;
 
 /// How far ahead `next_staffed_at` is searched.
 pub const NEXT_STAFFED_HORIZON: SignedDuration = SignedDuration::from_hours(14 * 24);
@@ -94,7 +94,13 @@ fn ticket_context<'a>(
     let plan = snapshot.policy.effective_plan(org.plan, question.category);
     let eea_tagged = facts.region_is_eea(region, question.at);
     Ok(TicketContext {
-        eligibility: EligibilityContext { plan, eea_tagged, ticket: Some((question.org_id, question.ticket_id)) },
+        eligibility: EligibilityContext {
+            roster: snapshot.roster(),
+            facts,
+            plan,
+            eea_tagged,
+            ticket: Some((question.org_id, question.ticket_id)),
+        },
         severity: question.severity,
         org_plan: org.plan,
         plan,
@@ -115,8 +121,8 @@ fn staffing<'a>(
     let timelines = snapshot.timelines();
     let class = EligibilityClass::of(context.plan, context.eea_tagged);
     // Consents widen eligibility only for EEA-tagged STANDARD tickets.
-    let consents_matter =
-        class == EligibilityClass::StandardEeaTagged && snapshot.has_consents_for(question.org_id, question.ticket_id);
+    let consents_matter = class == EligibilityClass::StandardEeaTagged
+        && snapshot.roster().has_consents_for(question.org_id, question.ticket_id);
     if timelines.covers(horizon) && !consents_matter {
         let index = timelines.index(class, context.severity);
         return (index.count_at(question.at), Staffed::Indexed { index, horizon });
@@ -124,8 +130,7 @@ fn staffing<'a>(
     let mut eligible_on_shift: u32 = 0;
     let mut staffed = Vec::new();
     for roster in snapshot.agents() {
-        let intervals =
-            eligibility::eligible_on_shift(snapshot, &context.eligibility, roster, context.severity, horizon);
+        let intervals = eligibility::eligible_on_shift(&context.eligibility, roster, context.severity, horizon);
         if intervals.first().is_some_and(|first| first.contains(question.at)) {
             eligible_on_shift += 1;
         }
@@ -158,15 +163,12 @@ pub fn decide_ticket(snapshot: &Snapshot, question: &TicketQuestion) -> Result<T
     let (in_service_hours, window_closes_at, window_opens_at) = match hours {
         ServiceHours::AroundTheClock => (true, None, None),
         ServiceHours::Business(window) => match window.window_containing(at) {
-            Some(current) => (true, Some(current.end), None),
-            None => (false, None, window.next_opening(at).map(|next| next.start)),
+            Some(current) => (true, Some(current.end()), None),
+            None => (false, None, window.next_opening(at).map(|next| next.start())),
         },
     };
 
-    let horizon = Interval {
-        start: at,
-        end: at.saturating_add(NEXT_STAFFED_HORIZON).expect("adding a fixed duration saturates"),
-    };
+    let horizon = Interval::following(at, NEXT_STAFFED_HORIZON).expect(QUESTIONS_END_BEFORE_THE_END_OF_TIME);
     let (eligible_on_shift, staffed) = staffing(snapshot, &context, question, horizon);
     let staffed_now = eligible_on_shift > 0;
     let handle_now = in_service_hours && staffed_now;
@@ -176,7 +178,7 @@ pub fn decide_ticket(snapshot: &Snapshot, question: &TicketQuestion) -> Result<T
     let next_staffed_at = if handle_now {
         Some(at)
     } else {
-        intersect(&service_hours_within(hours, horizon), &staffed.intervals()).first().map(|first| first.start)
+        intersect(&hours.windows_within(horizon), &staffed.intervals()).first().map(|first| first.start())
     };
     let reason = if handle_now {
         DecisionReason::HandleNow
@@ -246,7 +248,7 @@ pub fn check_agent_access(
     let roster = snapshot.agent(agent_id).ok_or_else(|| DecisionError::UnknownAgent(agent_id.to_owned()))?;
     let at = question.at;
     let instant_range =
-        Interval { start: at, end: at.saturating_add(SignedDuration::from_secs(1)).expect("saturates") };
+        Interval::following(at, SignedDuration::from_secs(1)).expect(QUESTIONS_END_BEFORE_THE_END_OF_TIME);
     let on_time_off = roster.time_off_merged.iter().any(|period| period.contains(at));
     let on_duty_in = |shift: &Shift| {
         shift
@@ -265,7 +267,7 @@ pub fn check_agent_access(
         from_pieces.unwrap_or_else(|| roster.shifts.iter().any(|shift| covers_severity(shift) && on_duty_in(shift)))
     };
     let on_shift = handles_severity && !on_time_off && on_duty();
-    let reason = access_reason(snapshot, &context.eligibility, agent_id, agent_country, at);
+    let reason = access_reason(&context.eligibility, agent_id, agent_country, at);
     Ok(AccessDecision {
         allowed: reason.allows(),
         reason,

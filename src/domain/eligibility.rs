@@ -3,8 +3,8 @@
 
 use super::country::Country;
 use super::interval::{merge, subtract, Interval};
-use super::policy::{PlanKind, ServiceHours, Severity, SeveritySet, TransferBasis};
-use super::snapshot::{AgentRoster, Snapshot};
+use super::policy::{PlanKind, PolicyFacts, Severity, SeveritySet, TransferBasis};
+use super::roster::{AgentRoster, Roster};
 use super::time::Instant;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -32,13 +32,56 @@ impl AccessReason {
     }
 }
 
-/// The rules a set of tickets is held to: the plan whose rules apply, whether the tickets are
+impl EligibilityClass {
+    pub const ALL: [EligibilityClass; 3] =
+        [EligibilityClass::EeaOnly, EligibilityClass::StandardEeaTagged, EligibilityClass::StandardUntagged];
+
+    pub fn of(plan: PlanKind, eea_tagged: bool) -> EligibilityClass {
+        match (plan, eea_tagged) {
+            (PlanKind::EeaOnly, _) => EligibilityClass::EeaOnly,
+            (PlanKind::Standard, true) => EligibilityClass::StandardEeaTagged,
+            (PlanKind::Standard, false) => EligibilityClass::StandardUntagged,
+        }
+    }
+
+    /// The context of any ticket of the class that no consent names.
+    pub fn context<'a>(self, roster: &'a Roster, facts: &'a PolicyFacts) -> EligibilityContext<'a> {
+        let (plan, eea_tagged) = match self {
+            EligibilityClass::EeaOnly => (PlanKind::EeaOnly, true),
+            EligibilityClass::StandardEeaTagged => (PlanKind::Standard, true),
+            EligibilityClass::StandardUntagged => (PlanKind::Standard, false),
+        };
+        EligibilityContext { roster, facts, plan, eea_tagged, ticket: None }
+    }
+
+    /// The class's position in [`EligibilityClass::ALL`].
+    pub fn index(self) -> usize {
+        match self {
+            EligibilityClass::EeaOnly => 0,
+            EligibilityClass::StandardEeaTagged => 1,
+            EligibilityClass::StandardUntagged => 2,
+        }
+    }
+}
+
+/// What eligibility is judged against: the roster (for its consents) and the policy facts, and
+/// the rules a set of tickets is held to: the plan whose rules apply, whether the tickets are
 /// EEA-tagged, and, for one ticket, the (org, ticket) whose consents count.
 #[derive(Clone, Copy, Debug)]
 pub struct EligibilityContext<'a> {
+    pub roster: &'a Roster,
+    pub facts: &'a PolicyFacts,
     pub plan: PlanKind,
     pub eea_tagged: bool,
     pub ticket: Option<(&'a str, &'a str)>,
+}
+
+/// The three ways a set of tickets limits who is eligible.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum EligibilityClass {
+    EeaOnly,
+    StandardEeaTagged,
+    StandardUntagged,
 }
 
 /// A stretch of one shift occurrence within which the agent's eligibility does not change.
@@ -54,14 +97,8 @@ pub struct ShiftPiece {
 }
 
 /// May staff working from `country` handle the tickets at `at`?
-pub fn access_reason(
-    snapshot: &Snapshot,
-    context: &EligibilityContext,
-    agent_id: &str,
-    country: Country,
-    at: Instant,
-) -> AccessReason {
-    let facts = &snapshot.policy.facts;
+pub fn access_reason(context: &EligibilityContext, agent_id: &str, country: Country, at: Instant) -> AccessReason {
+    let facts = context.facts;
     if context.plan == PlanKind::EeaOnly {
         return if facts.is_eea_at(country, at) { AccessReason::EeaStaff } else { AccessReason::OutsideEeaOnEeaOnly };
     }
@@ -75,7 +112,7 @@ pub fn access_reason(
         Some(TransferBasis::ConsentOnly) => {
             let consented = context
                 .ticket
-                .and_then(|(org_id, ticket_id)| snapshot.consent(org_id, ticket_id, agent_id))
+                .and_then(|(org_id, ticket_id)| context.roster.consent(org_id, ticket_id, agent_id))
                 .is_some_and(|consent| consent.holds_at(at));
             if consented {
                 AccessReason::ConsentOnFile
@@ -107,7 +144,10 @@ impl Whereabouts<'_> {
 /// Where the agent works from at one instant, by the same rule as [`shift_pieces`]: the first
 /// running trip shift (in shift ID order), else the effective-dated location.
 pub fn location_at(roster: &AgentRoster, at: Instant) -> Country {
-    let probe = Interval { start: at, end: at.saturating_add(jiff::SignedDuration::from_secs(1)).unwrap_or(at) };
+    // At the end of time no shift can run: the agent is where it lives.
+    let Some(probe) = Interval::following(at, jiff::SignedDuration::from_secs(1)) else {
+        return roster.agent.country_at(at);
+    };
     roster
         .shifts
         .iter()
@@ -123,12 +163,7 @@ pub fn location_at(roster: &AgentRoster, at: Instant) -> Country {
 /// Every shift occurrence of the agent overlapping `range`, clipped to it and cut where the
 /// agent's eligibility may change (relocations, trips, the ticket's consent expiry, policy basis
 /// boundaries). Time off is not applied here.
-pub fn shift_pieces(
-    snapshot: &Snapshot,
-    context: &EligibilityContext,
-    roster: &AgentRoster,
-    range: Interval,
-) -> Vec<ShiftPiece> {
+pub fn shift_pieces(context: &EligibilityContext, roster: &AgentRoster, range: Interval) -> Vec<ShiftPiece> {
     // A shift whose expansion exceeds its budget contributes nothing rather than a guess.
     let occurrences: Vec<Vec<Interval>> =
         roster.shifts.iter().map(|shift| shift.occurrences_within(range).unwrap_or_default()).collect();
@@ -141,7 +176,7 @@ pub fn shift_pieces(
         .collect();
     let consent_expiry = context
         .ticket
-        .and_then(|(org_id, ticket_id)| snapshot.consent(org_id, ticket_id, &roster.agent.agent_id))
+        .and_then(|(org_id, ticket_id)| context.roster.consent(org_id, ticket_id, &roster.agent.agent_id))
         .map(|consent| consent.expires_at);
     let mut breakpoints: Vec<Instant> = roster
         .agent
@@ -149,9 +184,9 @@ pub fn shift_pieces(
         .iter()
         .map(|change| change.effective_at)
         .chain(consent_expiry)
-        .chain(trips.iter().flat_map(|(trip, _)| [trip.start, trip.end]))
-        .chain(snapshot.policy.facts.basis_change_instants().iter().copied())
-        .filter(|instant| range.start < *instant && *instant < range.end)
+        .chain(trips.iter().flat_map(|(trip, _)| [trip.start(), trip.end()]))
+        .chain(context.facts.basis_change_instants().iter().copied())
+        .filter(|instant| range.start() < *instant && *instant < range.end())
         .collect();
     breakpoints.sort_unstable();
     breakpoints.dedup();
@@ -160,14 +195,14 @@ pub fn shift_pieces(
     let mut pieces = Vec::new();
     for (shift_idx, (shift, occurrences)) in roster.shifts.iter().zip(&occurrences).enumerate() {
         for occurrence in occurrences {
-            let first_inside = breakpoints.partition_point(|instant| *instant <= occurrence.start);
-            let end_inside = breakpoints.partition_point(|instant| *instant < occurrence.end);
-            let mut piece_start = occurrence.start;
-            for piece_end in breakpoints[first_inside..end_inside].iter().copied().chain([occurrence.end]) {
-                let interval = Interval { start: piece_start, end: piece_end };
-                let country = whereabouts.country_at(interval.start);
-                let eligible =
-                    access_reason(snapshot, context, &roster.agent.agent_id, country, interval.start).allows();
+            let first_inside = breakpoints.partition_point(|instant| *instant <= occurrence.start());
+            let end_inside = breakpoints.partition_point(|instant| *instant < occurrence.end());
+            let mut piece_start = occurrence.start();
+            for piece_end in breakpoints[first_inside..end_inside].iter().copied().chain([occurrence.end()]) {
+                let interval =
+                    Interval::new(piece_start, piece_end).expect("the cuts lie strictly inside the occurrence");
+                let country = whereabouts.country_at(interval.start());
+                let eligible = access_reason(context, &roster.agent.agent_id, country, interval.start()).allows();
                 pieces.push(ShiftPiece { interval, shift_idx, severities: shift.severities, country, eligible });
                 piece_start = piece_end;
             }
@@ -184,7 +219,6 @@ pub fn piece_covers(roster: &AgentRoster, piece: &ShiftPiece, severity: Severity
 /// The parts of `range` in which the agent is on shift for `severity`, not on time off, and
 /// eligible. Sorted and merged.
 pub fn eligible_on_shift(
-    snapshot: &Snapshot,
     context: &EligibilityContext,
     roster: &AgentRoster,
     severity: Severity,
@@ -193,18 +227,21 @@ pub fn eligible_on_shift(
     if !roster.agent.severities.allows(severity) {
         return Vec::new();
     }
-    let eligible = shift_pieces(snapshot, context, roster, range)
-        .into_iter()
-        .filter(|piece| piece.eligible && piece_covers(roster, piece, severity))
-        .map(|piece| piece.interval)
-        .collect();
-    subtract(&merge(eligible), &roster.time_off_merged)
+    eligible_duty(roster, &shift_pieces(context, roster, range), severity)
 }
 
-/// The service-hours intervals of one plan and severity within `range`.
-pub fn service_hours_within(hours: &ServiceHours, range: Interval) -> Vec<Interval> {
-    match hours {
-        ServiceHours::AroundTheClock => vec![range],
-        ServiceHours::Business(window) => window.windows_within(range),
+/// The agent's eligible duty for `severity` among its `pieces`, time off removed; sorted and
+/// merged.
+pub fn eligible_duty(roster: &AgentRoster, pieces: &[ShiftPiece], severity: Severity) -> Vec<Interval> {
+    let eligible = merge(
+        pieces
+            .iter()
+            .filter(|piece| piece.eligible && piece_covers(roster, piece, severity))
+            .map(|piece| piece.interval)
+            .collect(),
+    );
+    if roster.time_off_merged.is_empty() {
+        return eligible;
     }
+    subtract(&eligible, &roster.time_off_merged)
 }

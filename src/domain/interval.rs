@@ -1,18 +1,44 @@
 //! Half-open intervals of instants, `[start, end)`, and the few set operations coverage needs.
 
+use jiff::SignedDuration;
+
 use super::time::Instant;
 
-/// A half-open interval `[start, end)`. Never empty when built through [`Interval::new`].
+/// Why a question's window after its instant is never empty: callers take question instants
+/// from 1970 up to 2200 (checked where they arrive), years before the end of time.
+pub const QUESTIONS_END_BEFORE_THE_END_OF_TIME: &str = "a question's instant lies years before the end of time";
+
+/// A half-open interval `[start, end)`, never empty: its fields are private, so every interval
+/// comes from [`Interval::new`] or an operation on intervals that keeps `start < end`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Interval {
-    pub start: Instant,
-    pub end: Instant,
+    start: Instant,
+    end: Instant,
 }
 
 impl Interval {
     /// `None` when `end` is not after `start`.
     pub fn new(start: Instant, end: Instant) -> Option<Interval> {
         (start < end).then_some(Interval { start, end })
+    }
+
+    /// The `length` from `start` on; `None` when it is empty: a length not above zero, or a
+    /// start at the end of time, after which nothing follows.
+    pub fn following(start: Instant, length: SignedDuration) -> Option<Interval> {
+        Interval::new(start, start.saturating_add(length).ok()?)
+    }
+
+    pub fn start(&self) -> Instant {
+        self.start
+    }
+
+    pub fn end(&self) -> Instant {
+        self.end
+    }
+
+    /// The smallest interval holding both: for joining a stretch to the one it follows.
+    pub fn hull(&self, other: &Interval) -> Interval {
+        Interval { start: self.start.min(other.start), end: self.end.max(other.end) }
     }
 
     pub fn contains(&self, instant: Instant) -> bool {
@@ -114,6 +140,42 @@ mod tests {
     fn subtracting_cuts_holes_and_trims_ends() {
         assert_eq!(subtract(&[iv(0, 10)], &[iv(2, 3), iv(8, 12)]), vec![iv(0, 2), iv(3, 8)]);
         assert_eq!(subtract(&[iv(0, 10)], &[iv(-5, 20)]), vec![]);
+    }
+
+    #[test]
+    fn an_interval_is_built_only_when_it_is_not_empty() {
+        let cases = [
+            (at(0), at(1), Some((0, 1))),
+            (at(1), at(1), None),
+            (at(2), at(1), None),
+            (Instant::MAX, Instant::MAX, None),
+        ];
+        for (start, end, expected) in cases {
+            let expected = expected.map(|(start, end)| (at(start), at(end)));
+            let built = Interval::new(start, end).map(|interval| (interval.start(), interval.end()));
+            assert_eq!(built, expected, "{start} .. {end}");
+        }
+    }
+
+    #[test]
+    fn the_length_following_an_instant_is_empty_only_at_the_end_of_time_or_without_length() {
+        let cases = [
+            (at(10), SignedDuration::from_secs(5), Some(iv(10, 15))),
+            (at(10), SignedDuration::ZERO, None),
+            (at(10), SignedDuration::from_secs(-5), None),
+            (Instant::MAX, SignedDuration::from_secs(1), None),
+        ];
+        for (start, length, expected) in cases {
+            assert_eq!(Interval::following(start, length), expected, "{start} + {length:?}");
+        }
+    }
+
+    #[test]
+    fn the_hull_of_two_intervals_holds_both() {
+        let cases = [(iv(0, 2), iv(2, 5), iv(0, 5)), (iv(3, 4), iv(0, 1), iv(0, 4)), (iv(0, 9), iv(2, 3), iv(0, 9))];
+        for (left, right, expected) in cases {
+            assert_eq!(left.hull(&right), expected, "{left:?} {right:?}");
+        }
     }
 
     fn arbitrary_intervals() -> impl Strategy<Value = Vec<Interval>> {

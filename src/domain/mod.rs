@@ -11,6 +11,7 @@ pub mod eligibility;
 #[cfg(test)]
 pub mod fixtures;
 pub mod interval;
+pub mod parallel;
 pub mod policy;
 pub mod recurrence;
 pub mod roster;
@@ -18,3 +19,4 @@ pub mod snapshot;
 pub mod sync;
 pub mod time;
 pub mod timeline;
+pub mod validation;

@@ -8,6 +8,7 @@ use serde::Deserialize;
 
 use super::calendar::{BusinessWindow, HolidayCalendar};
 use super::country::Country;
+use super::interval::Interval;
 use super::time::{Instant, Zone};
 
 /// The facts shipped with this release; `policy_file` in the configuration replaces them.
@@ -286,6 +287,16 @@ impl PlanRules {
         match severity {
             Severity::Sev1 => &self.sev1_hours,
             Severity::Sev2 | Severity::Sev3 | Severity::Sev4 => &self.sev2_to_4_hours,
+        }
+    }
+}
+
+impl ServiceHours {
+    /// The service-hours intervals within `range`.
+    pub fn windows_within(&self, range: Interval) -> Vec<Interval> {
+        match self {
+            ServiceHours::AroundTheClock => vec![range],
+            ServiceHours::Business(window) => window.windows_within(range),
         }
     }
 }

@@ -6,6 +6,7 @@ use std::collections::{HashMap, HashSet};
 
 use super::coverage::{coverage_report, gap_changes, CoverageQuestion, Gap};
 use super::interval::Interval;
+use super::parallel::Parallelism;
 use super::policy::{PlanKind, Severity};
 use super::roster::{Shift, TimeOff};
 use super::snapshot::Snapshot;
@@ -136,12 +137,17 @@ pub fn snapshot_after_sync(
 
 /// The gaps each requirement gains and loses between two states of the roster, for both plans
 /// as EEA-tagged tickets see them (one staffed agent required).
-pub fn compare_gaps(before: &Snapshot, after: &Snapshot, window: Interval) -> Vec<RequirementGapChanges> {
+pub fn compare_gaps(
+    before: &Snapshot,
+    after: &Snapshot,
+    window: Interval,
+    parallelism: Parallelism,
+) -> Vec<RequirementGapChanges> {
     let mut changes = Vec::new();
     for (plan, eea_tagged) in [(PlanKind::EeaOnly, true), (PlanKind::Standard, true)] {
         let question = CoverageQuestion { plan, eea_tagged, window, min_staff: 1 };
-        let old = coverage_report(before, &question);
-        let new = coverage_report(after, &question);
+        let old = coverage_report(before, &question, parallelism);
+        let new = coverage_report(after, &question, parallelism);
         for (old_requirement, new_requirement) in old.iter().zip(&new) {
             let (opened, closed) = gap_changes(&old_requirement.gaps, &new_requirement.gaps);
             changes.push(RequirementGapChanges {
@@ -285,12 +291,12 @@ mod tests {
                 changes.iter().map(|change| change.closed.len()).sum(),
             )
         };
-        let removed = compare_gaps(&staffed, &empty, window);
+        let removed = compare_gaps(&staffed, &empty, window, Parallelism::SEQUENTIAL);
         let (n_opened, n_closed) = total_gaps(&removed);
         assert!(n_opened > 0 && n_closed == 0, "removing the shift: {removed:?}");
-        let restored = compare_gaps(&empty, &staffed, window);
+        let restored = compare_gaps(&empty, &staffed, window, Parallelism::SEQUENTIAL);
         assert_eq!(total_gaps(&restored), (0, n_opened), "putting it back closes what removing it opened");
-        assert_eq!(total_gaps(&compare_gaps(&staffed, &staffed, window)), (0, 0));
+        assert_eq!(total_gaps(&compare_gaps(&staffed, &staffed, window, Parallelism::SEQUENTIAL)), (0, 0));
         // Both plans, every severity, as EEA-tagged tickets see them.
         assert!(removed.iter().all(|change| change.eea_tagged));
         assert!(removed.iter().any(|change| change.plan == PlanKind::Standard));

@@ -9,54 +9,16 @@ use std::sync::Arc;
 
 use jiff::SignedDuration;
 
-use super::coverage::{agent_timeline_for, on_all_cores};
-use super::eligibility::{access_reason, shift_pieces, EligibilityContext, ShiftPiece};
+use super::eligibility::{access_reason, eligible_duty, shift_pieces, EligibilityClass, ShiftPiece};
 use super::interval::{merge, Interval};
-use super::policy::{PlanKind, Severity};
-use super::snapshot::{AgentRoster, Snapshot};
+use super::parallel::Parallelism;
+use super::policy::{PolicyFacts, Severity};
+use super::roster::{AgentRoster, Roster};
 use super::time::Instant;
 
 /// How far back and ahead of the snapshot's build instant the timelines reach.
 pub const HORIZON_BACK: SignedDuration = SignedDuration::from_hours(7 * 24);
 pub const HORIZON_AHEAD: SignedDuration = SignedDuration::from_hours(36 * 24);
-
-/// The three ways a set of tickets limits who is eligible.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum EligibilityClass {
-    EeaOnly,
-    StandardEeaTagged,
-    StandardUntagged,
-}
-
-impl EligibilityClass {
-    pub const ALL: [EligibilityClass; 3] =
-        [EligibilityClass::EeaOnly, EligibilityClass::StandardEeaTagged, EligibilityClass::StandardUntagged];
-
-    pub fn of(plan: PlanKind, eea_tagged: bool) -> EligibilityClass {
-        match (plan, eea_tagged) {
-            (PlanKind::EeaOnly, _) => EligibilityClass::EeaOnly,
-            (PlanKind::Standard, true) => EligibilityClass::StandardEeaTagged,
-            (PlanKind::Standard, false) => EligibilityClass::StandardUntagged,
-        }
-    }
-
-    fn context(self) -> EligibilityContext<'static> {
-        let (plan, eea_tagged) = match self {
-            EligibilityClass::EeaOnly => (PlanKind::EeaOnly, true),
-            EligibilityClass::StandardEeaTagged => (PlanKind::Standard, true),
-            EligibilityClass::StandardUntagged => (PlanKind::Standard, false),
-        };
-        EligibilityContext { plan, eea_tagged, ticket: None }
-    }
-
-    fn index(self) -> usize {
-        match self {
-            EligibilityClass::EeaOnly => 0,
-            EligibilityClass::StandardEeaTagged => 1,
-            EligibilityClass::StandardUntagged => 2,
-        }
-    }
-}
 
 /// One agent's stretch of eligible duty, for listing who is on shift; microseconds, to keep it
 /// small.
@@ -95,8 +57,8 @@ impl StaffingIndex {
     fn from_agent_intervals(intervals: impl Iterator<Item = Interval>) -> StaffingIndex {
         let mut events: Vec<(Instant, i32)> = Vec::new();
         for interval in intervals {
-            events.push((interval.start, 1));
-            events.push((interval.end, -1));
+            events.push((interval.start(), 1));
+            events.push((interval.end(), -1));
         }
         events.sort_unstable();
         let (mut starts, mut counts) = (Vec::new(), Vec::new());
@@ -135,10 +97,10 @@ impl StaffingIndex {
 
     /// The staffed stretches overlapping `range`, clipped to it.
     pub fn staffed_within(&self, range: Interval) -> Vec<Interval> {
-        let first = self.staffed.partition_point(|interval| interval.end <= range.start);
+        let first = self.staffed.partition_point(|interval| interval.end() <= range.start());
         self.staffed[first..]
             .iter()
-            .take_while(|interval| interval.start < range.end)
+            .take_while(|interval| interval.start() < range.end())
             .filter_map(|interval| interval.intersection(&range))
             .collect()
     }
@@ -161,37 +123,38 @@ pub struct StaffedTimelines {
 }
 
 impl StaffedTimelines {
-    pub fn build(snapshot: &Snapshot, built_at: Instant) -> StaffedTimelines {
+    /// Builds the timelines around `built_at`, expanding agents' shifts on as many threads as
+    /// `parallelism` allows.
+    pub fn build(
+        roster: &Roster,
+        facts: &PolicyFacts,
+        built_at: Instant,
+        parallelism: Parallelism,
+    ) -> StaffedTimelines {
         let horizon = Interval::new(
             built_at.saturating_sub(HORIZON_BACK).expect("saturates"),
             built_at.saturating_add(HORIZON_AHEAD).expect("saturates"),
         )
         .expect("the horizon is not empty");
-        let rosters: Vec<&AgentRoster> = snapshot.agents().collect();
+        let agent_rosters: Vec<&AgentRoster> = roster.agents().collect();
         // Pieces are cut at the same instants for every class (no ticket, so no consent); only
         // eligibility differs. They are expanded once and judged once per class.
-        let pieces: Vec<Vec<ShiftPiece>> = on_all_cores(&rosters, |roster| {
-            shift_pieces(snapshot, &EligibilityClass::EeaOnly.context(), roster, horizon)
+        let pieces: Vec<Vec<ShiftPiece>> = parallelism.map_in_order(&agent_rosters, |agent_roster| {
+            shift_pieces(&EligibilityClass::EeaOnly.context(roster, facts), agent_roster, horizon)
         });
         let n_buckets = (horizon.duration_secs() / BUCKET.as_secs()) as usize + 1;
         let mut classes = Vec::with_capacity(EligibilityClass::ALL.len());
         for class in EligibilityClass::ALL {
-            let context = class.context();
-            let eligible: Vec<Vec<bool>> = rosters
+            let context = class.context(roster, facts);
+            let eligible: Vec<Vec<bool>> = agent_rosters
                 .iter()
                 .zip(&pieces)
-                .map(|(roster, agent_pieces)| {
+                .map(|(agent_roster, agent_pieces)| {
                     agent_pieces
                         .iter()
                         .map(|piece| {
-                            access_reason(
-                                snapshot,
-                                &context,
-                                &roster.agent.agent_id,
-                                piece.country,
-                                piece.interval.start,
-                            )
-                            .allows()
+                            access_reason(&context, &agent_roster.agent.agent_id, piece.country, piece.interval.start())
+                                .allows()
                         })
                         .collect()
                 })
@@ -200,10 +163,9 @@ impl StaffedTimelines {
                 |agent_idx: usize| -> Vec<ShiftPiece> { with_eligibility(&pieces[agent_idx], &eligible[agent_idx]) };
             let mut per_severity: Vec<Arc<StaffingIndex>> = Vec::with_capacity(Severity::ALL.len());
             for severity in Severity::ALL {
-                let index =
-                    StaffingIndex::from_agent_intervals(rosters.iter().enumerate().flat_map(|(agent_idx, roster)| {
-                        agent_timeline_for(roster, &class_pieces(agent_idx), severity)
-                    }));
+                let index = StaffingIndex::from_agent_intervals(agent_rosters.iter().enumerate().flat_map(
+                    |(agent_idx, agent_roster)| eligible_duty(agent_roster, &class_pieces(agent_idx), severity),
+                ));
                 let shared = per_severity.iter().find(|known| ***known == index).cloned();
                 per_severity.push(shared.unwrap_or_else(|| Arc::new(index)));
             }
@@ -215,13 +177,13 @@ impl StaffedTimelines {
                 {
                     let stretch_idx = stretches.len() as u32;
                     stretches.push(Stretch {
-                        start_us: piece.interval.start.as_microsecond(),
-                        end_us: piece.interval.end.as_microsecond(),
+                        start_us: piece.interval.start().as_microsecond(),
+                        end_us: piece.interval.end().as_microsecond(),
                         agent_idx: agent_idx as u32,
                         piece_idx: piece_idx as u32,
                     });
-                    let first = bucket_of(horizon, piece.interval.start);
-                    let last = bucket_of(horizon, piece.interval.end - SignedDuration::from_nanos(1));
+                    let first = bucket_of(horizon, piece.interval.start());
+                    let last = bucket_of(horizon, piece.interval.end() - SignedDuration::from_nanos(1));
                     for bucket in buckets.iter_mut().take(last + 1).skip(first) {
                         bucket.push(stretch_idx);
                     }
@@ -232,7 +194,7 @@ impl StaffedTimelines {
             }
             classes.push(ClassTimelines { indexes: per_severity, eligible, stretches, buckets });
         }
-        let agent_ids = rosters.iter().map(|roster| roster.agent.agent_id.clone()).collect();
+        let agent_ids = agent_rosters.iter().map(|agent_roster| agent_roster.agent.agent_id.clone()).collect();
         StaffedTimelines { horizon: Some(horizon), agent_ids, pieces, classes }
     }
 
@@ -251,7 +213,7 @@ impl StaffedTimelines {
 
     /// Whether `range` lies inside the precomputed horizon.
     pub fn covers(&self, range: Interval) -> bool {
-        self.horizon.is_some_and(|horizon| horizon.start <= range.start && range.end <= horizon.end)
+        self.horizon.is_some_and(|horizon| horizon.start() <= range.start() && range.end() <= horizon.end())
     }
 
     pub fn horizon(&self) -> Option<Interval> {
@@ -294,7 +256,7 @@ fn with_eligibility(pieces: &[ShiftPiece], eligible: &[bool]) -> Vec<ShiftPiece>
 }
 
 fn bucket_of(horizon: Interval, at: Instant) -> usize {
-    (at.duration_since(horizon.start).as_secs().max(0) / BUCKET.as_secs()) as usize
+    (at.duration_since(horizon.start()).as_secs().max(0) / BUCKET.as_secs()) as usize
 }
 
 #[cfg(test)]

@@ -8,11 +8,10 @@ use jiff::civil::DateTime;
 use super::schema::{agents, consents, location_changes, orgs, shifts, time_off};
 use super::StorageError;
 use crate::domain::policy::{PlanKind, SeveritySet};
-use crate::domain::roster::{
-    Agent, AgentDraft, Consent, FieldViolation, Org, Schedule, ScheduleDraft, Shift, ShiftDraft, TimeOff,
-};
+use crate::domain::roster::{Agent, AgentDraft, Consent, Org, Schedule, ScheduleDraft, Shift, ShiftDraft, TimeOff};
 use crate::domain::sync::SyncEntry;
 use crate::domain::time::Instant;
+use crate::domain::validation::FieldViolation;
 
 pub fn to_micros(instant: Instant) -> i64 {
     instant.as_microsecond()
@@ -202,15 +201,15 @@ impl ShiftRow {
         };
         match &shift.schedule {
             Schedule::OneOff(interval) => {
-                row.starts_at = Some(to_micros(interval.start));
-                row.ends_at = Some(to_micros(interval.end));
+                row.starts_at = Some(to_micros(interval.start()));
+                row.ends_at = Some(to_micros(interval.end()));
             }
             Schedule::Recurring(recurring) => {
-                row.time_zone = Some(recurring.zone.name().to_owned());
-                row.start_local = Some(local_text(recurring.start_local));
-                row.end_time = Some(recurring.end_time.strftime("%H:%M").to_string());
-                row.rrule = Some(recurring.rrule.clone());
-                row.exdates = Some(recurring.exdates.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n"));
+                row.time_zone = Some(recurring.zone().name().to_owned());
+                row.start_local = Some(local_text(recurring.start_local()));
+                row.end_time = Some(recurring.end_time().strftime("%H:%M").to_string());
+                row.rrule = Some(recurring.rrule().to_owned());
+                row.exdates = Some(recurring.exdates().iter().map(ToString::to_string).collect::<Vec<_>>().join("\n"));
             }
         }
         row
@@ -258,8 +257,8 @@ impl TimeOffRow {
         TimeOffRow {
             time_off_id: entry.time_off_id.clone(),
             agent_id: entry.agent_id.clone(),
-            starts_at: to_micros(entry.period.start),
-            ends_at: to_micros(entry.period.end),
+            starts_at: to_micros(entry.period.start()),
+            ends_at: to_micros(entry.period.end()),
             source: entry.source.clone(),
         }
     }

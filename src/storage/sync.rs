@@ -46,7 +46,7 @@ fn changes_of_source<E: OwnedEntry>(
     window: Interval,
     sent: &[E],
 ) -> Result<EntryChanges<E::Row>, StorageError> {
-    let stored = E::load_sourced(connection, source, to_micros(window.start), to_micros(window.end))?;
+    let stored = E::load_sourced(connection, source, to_micros(window.start()), to_micros(window.end()))?;
     let sent_ids: Vec<&str> = sent.iter().map(SyncEntry::id).collect();
     let existing = stored_ids::<E>(connection, &sent_ids)?;
     let stored_ids_in_window: HashSet<&str> = stored.iter().map(SyncEntry::id).collect();

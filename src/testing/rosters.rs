@@ -94,14 +94,14 @@ pub fn load_test_roster(n_agents: usize, now_secs: i64) -> Result<LoadTestRoster
 pub fn coverage_benchmark_snapshot(n_agents: usize, window: Interval) -> Snapshot {
     let mut random = DeterministicRandom::new(2026);
     let (mut agents, mut shifts, mut time_off) = (Vec::new(), Vec::new(), Vec::new());
-    let window_days = (window.end.as_second() - window.start.as_second()) / 86_400;
+    let window_days = (window.end().as_second() - window.start().as_second()) / 86_400;
     for agent_idx in 0..n_agents {
         let place_idx = (random.below(100) as usize * COVERAGE_BENCHMARK_PLACES.len() / 100)
             .min(COVERAGE_BENCHMARK_PLACES.len() - 1);
         let (country, zone) = COVERAGE_BENCHMARK_PLACES[place_idx];
         let agent_id = format!("agent-{agent_idx:05}");
         let relocations = if random.below(20) == 0 {
-            let at = window.start.as_second() + random.below(window_days as u64) as i64 * 86_400;
+            let at = window.start().as_second() + random.below(window_days as u64) as i64 * 86_400;
             vec![(Some(instant_at(at)), if country == "GB" { "IE" } else { "GB" }.to_owned())]
         } else {
             vec![]
@@ -132,7 +132,7 @@ pub fn coverage_benchmark_snapshot(n_agents: usize, window: Interval) -> Snapsho
         };
         shifts.push(generated_shift(format!("{agent_id}-main"), &agent_id, pager, schedule));
         if random.below(10) == 0 {
-            let start = window.start.as_second() + random.below(window_days as u64 * 24) as i64 * 3_600;
+            let start = window.start().as_second() + random.below(window_days as u64 * 24) as i64 * 3_600;
             let schedule = ScheduleDraft::OneOff {
                 starts_at: Some(instant_at(start)),
                 ends_at: Some(instant_at(start + 6 * 3_600)),
@@ -140,7 +140,7 @@ pub fn coverage_benchmark_snapshot(n_agents: usize, window: Interval) -> Snapsho
             shifts.push(generated_shift(format!("{agent_id}-extra"), &agent_id, vec![], schedule));
         }
         if random.below(5) == 0 {
-            let start = window.start.as_second() + random.below(window_days as u64) as i64 * 86_400;
+            let start = window.start().as_second() + random.below(window_days as u64) as i64 * 86_400;
             let days = 1 + random.below(5) as i64;
             time_off.push(
                 TimeOff::new(

@@ -7,10 +7,9 @@ use crate::domain::calendar::HolidayCalendar;
 use crate::domain::coverage::{Gap, GapCause};
 use crate::domain::decision::{AccessDecision, AccessReason, DecisionReason, TicketDecision};
 use crate::domain::policy::{PlanKind, Policy, ServiceHours, Severity, SeveritySet, TicketCategory, TransferBasis};
-use crate::domain::roster::{
-    Agent, AgentDraft, Consent, FieldViolation, Org, Schedule, ScheduleDraft, Shift, ShiftDraft, TimeOff,
-};
+use crate::domain::roster::{Agent, AgentDraft, Consent, Org, Schedule, ScheduleDraft, Shift, ShiftDraft, TimeOff};
 use crate::domain::time::{is_within_supported_range, tz_database_version, Instant};
+use crate::domain::validation::FieldViolation;
 use crate::pb;
 
 /// Converts a wire timestamp; `None` stays `None`, an unrepresentable one is a violation.
@@ -222,15 +221,15 @@ pub fn agent_from_pb(agent: pb::Agent, source: Option<String>) -> Result<Agent, 
 pub fn shift_to_pb(shift: &Shift) -> pb::Shift {
     let schedule = match &shift.schedule {
         Schedule::OneOff(interval) => pb::shift::Schedule::OneOff(pb::OneOffShift {
-            starts_at: Some(timestamp(interval.start)),
-            ends_at: Some(timestamp(interval.end)),
+            starts_at: Some(timestamp(interval.start())),
+            ends_at: Some(timestamp(interval.end())),
         }),
         Schedule::Recurring(recurring) => pb::shift::Schedule::Recurring(pb::RecurringShift {
-            time_zone: recurring.zone.name().to_owned(),
-            start_local: recurring.start_local.strftime("%Y-%m-%dT%H:%M:%S").to_string(),
-            end_time: recurring.end_time.strftime("%H:%M").to_string(),
-            rrule: recurring.rrule.clone(),
-            exdates: recurring.exdates.iter().map(ToString::to_string).collect(),
+            time_zone: recurring.zone().name().to_owned(),
+            start_local: recurring.start_local().strftime("%Y-%m-%dT%H:%M:%S").to_string(),
+            end_time: recurring.end_time().strftime("%H:%M").to_string(),
+            rrule: recurring.rrule().to_owned(),
+            exdates: recurring.exdates().iter().map(ToString::to_string).collect(),
         }),
     };
     pb::Shift {
@@ -274,8 +273,8 @@ pub fn time_off_to_pb(entry: &TimeOff) -> pb::TimeOff {
     pb::TimeOff {
         time_off_id: entry.time_off_id.clone(),
         agent_id: entry.agent_id.clone(),
-        starts_at: Some(timestamp(entry.period.start)),
-        ends_at: Some(timestamp(entry.period.end)),
+        starts_at: Some(timestamp(entry.period.start())),
+        ends_at: Some(timestamp(entry.period.end())),
     }
 }
 
@@ -328,8 +327,8 @@ pub fn gap_to_pb(gap: &Gap) -> pb::Gap {
         GapCause::NoOneScheduled => pb::GapCause::NoOneScheduled,
     };
     pb::Gap {
-        starts_at: Some(timestamp(interval.start)),
-        ends_at: Some(timestamp(interval.end)),
+        starts_at: Some(timestamp(interval.start())),
+        ends_at: Some(timestamp(interval.end())),
         eligible_on_shift: i32::try_from(*eligible_on_shift).unwrap_or(i32::MAX),
         cause: cause as i32,
     }

@@ -2,7 +2,6 @@
 
 use std::sync::Arc;
 
-use jiff::SignedDuration;
 use tonic::{Request, Response, Status};
 
 use super::convert::{
@@ -12,10 +11,11 @@ use super::status::{invalid, to_status};
 use crate::app::App;
 use crate::clock;
 use crate::domain::coverage::{CoverageQuestion, RequirementCoverage, HOURS_PER_WEEK, MAX_REPORT_DAYS};
-use crate::domain::interval::Interval;
 use crate::domain::policy::{PlanKind, ServiceHours, Severity};
-use crate::domain::roster::{FieldViolation, Violations};
 use crate::domain::time::tz_database_version;
+use crate::domain::validation::{
+    check_window, FieldViolation, LongestWindow, ReceivedInstant, Violations, WindowReporting, WindowRules,
+};
 use crate::pb;
 use crate::pb::coverage_service_server::CoverageService;
 
@@ -51,8 +51,8 @@ fn requirement_to_pb(requirement: &RequirementCoverage) -> pb::RequirementCovera
         thin: thin
             .iter()
             .map(|interval| pb::ThinInterval {
-                starts_at: Some(timestamp(interval.start)),
-                ends_at: Some(timestamp(interval.end)),
+                starts_at: Some(timestamp(interval.start())),
+                ends_at: Some(timestamp(interval.end())),
             })
             .collect(),
         hour_of_week: (0..HOURS_PER_WEEK)
@@ -79,32 +79,21 @@ impl CoverageService for CoverageApi {
             request.into_inner();
         let mut violations = Violations::default();
         let plan_kind = plan_field(&mut violations, plan);
-        let mut timestamp_violations: Vec<FieldViolation> = Vec::new();
-        let start = question_instant_field("window_start", window_start, &mut timestamp_violations);
-        let end = question_instant_field("window_end", window_end, &mut timestamp_violations);
-        violations.0.extend(timestamp_violations);
-        if window_start.is_none() {
-            violations.add("window_start", "is required");
-        }
-        if window_end.is_none() {
-            violations.add("window_end", "is required");
-        }
-        let window = match (start, end) {
-            (Some(start), Some(end)) => match Interval::new(start, end) {
-                None => {
-                    violations.add("window_end", "must be after window_start");
-                    None
-                }
-                Some(window)
-                    if window.end.duration_since(window.start) > SignedDuration::from_hours(24 * MAX_REPORT_DAYS) =>
-                {
-                    violations.add("window_end", format!("the window may span at most {MAX_REPORT_DAYS} days"));
-                    None
-                }
-                Some(window) => Some(window),
-            },
-            _ => None,
+        let start = question_instant_field("window_start", window_start, &mut violations.0);
+        let end = question_instant_field("window_end", window_end, &mut violations.0);
+        let too_long = format!("the window may span at most {MAX_REPORT_DAYS} days");
+        let rules = WindowRules {
+            start_field: "window_start",
+            end_field: "window_end",
+            longest: Some(LongestWindow { max_days: MAX_REPORT_DAYS, description: &too_long }),
+            reporting: WindowReporting::Every,
         };
+        let window = check_window(
+            &mut violations,
+            &rules,
+            ReceivedInstant::new(window_start.is_some(), start),
+            ReceivedInstant::new(window_end.is_some(), end),
+        );
         if !(0..=MAX_MIN_STAFF).contains(&min_staff) {
             violations.add("min_staff", format!("must be from 0 (meaning 1) to {MAX_MIN_STAFF}"));
         }
@@ -126,15 +115,15 @@ impl CoverageService for CoverageApi {
             .unwrap_or("none");
         tracing::info!(
             report.plan = ?plan_kind,
-            report.days = window.end.duration_since(window.start).as_hours() / 24,
+            report.days = window.end().duration_since(window.start()).as_hours() / 24,
             elapsed_ms = started.elapsed().as_millis() as u64,
             "coverage report built"
         );
         Ok(Response::new(pb::CoverageReport {
             plan: plan_to_pb(plan_kind) as i32,
             eea_tagged,
-            window_start: Some(timestamp(window.start)),
-            window_end: Some(timestamp(window.end)),
+            window_start: Some(timestamp(window.start())),
+            window_end: Some(timestamp(window.end())),
             min_staff: min_staff as i32,
             requirements: requirements.iter().map(requirement_to_pb).collect(),
             tz_database_version: tz_database_version().to_owned(),

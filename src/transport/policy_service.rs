@@ -14,7 +14,7 @@ use super::status::{invalid, invalid_field, required_id, to_status};
 use crate::app::App;
 use crate::audit::{AuditQuery, Entity};
 use crate::clock;
-use crate::domain::roster::FieldViolation;
+use crate::domain::validation::FieldViolation;
 use crate::pb;
 use crate::pb::policy_service_server::PolicyService;
 

@@ -2,7 +2,6 @@
 
 use std::sync::Arc;
 
-use jiff::SignedDuration;
 use tonic::{Request, Response, Status, Streaming};
 
 use super::convert::{
@@ -16,9 +15,11 @@ use super::stream_end::RequestStreamEnd;
 use crate::app::{App, AppError, CallerPresence, EntryFilter, OwnedEntry, SyncRequest, UpsertCounts, MAX_SYNC_ENTRIES};
 use crate::audit::Actor;
 use crate::domain::interval::Interval;
-use crate::domain::roster::FieldViolation;
-use crate::domain::roster::{check_id, Schedule, Shift, TimeOff, Violations};
+use crate::domain::roster::{Shift, TimeOff};
 use crate::domain::sync::{check_complete, SyncChanges, SyncEntryCounts, MAX_SYNC_DAYS};
+use crate::domain::validation::{
+    check_id, check_window, FieldViolation, LongestWindow, ReceivedInstant, Violations, WindowReporting, WindowRules,
+};
 use crate::pb;
 use crate::pb::roster_service_server::RosterService;
 
@@ -55,19 +56,22 @@ fn count(value: usize) -> i32 {
 /// An optional filter window; when given, both ends are required and end is after start.
 fn window_filter(window: Option<pb::TimeWindow>) -> Result<Option<Interval>, Status> {
     let Some(pb::TimeWindow { start_at, end_at }) = window else { return Ok(None) };
-    let mut violations: Vec<FieldViolation> = Vec::new();
-    let start = question_instant_field("window.start_at", start_at, &mut violations);
-    let end = question_instant_field("window.end_at", end_at, &mut violations);
-    if !violations.is_empty() {
-        return Err(invalid(violations));
-    }
-    match (start, end) {
-        (Some(start), Some(end)) => Interval::new(start, end)
-            .map(Some)
-            .ok_or_else(|| invalid_field("window.end_at", "must be after window.start_at")),
-        (None, _) => Err(invalid_field("window.start_at", "is required when a window is given")),
-        (_, None) => Err(invalid_field("window.end_at", "is required when a window is given")),
-    }
+    let mut violations = Violations::default();
+    let start = question_instant_field("window.start_at", start_at, &mut violations.0);
+    let end = question_instant_field("window.end_at", end_at, &mut violations.0);
+    let rules = WindowRules {
+        start_field: "window.start_at",
+        end_field: "window.end_at",
+        longest: None,
+        reporting: WindowReporting::FirstOnly,
+    };
+    let window = check_window(
+        &mut violations,
+        &rules,
+        ReceivedInstant::new(start_at.is_some(), start),
+        ReceivedInstant::new(end_at.is_some(), end),
+    );
+    violations.finish(|| window).map_err(invalid)
 }
 
 /// Reads a sync stream: a header, then batches. Every entry is converted; the violations of all
@@ -85,42 +89,29 @@ async fn read_sync_stream(
     };
     let mut violations = Violations::default();
     check_id(&mut violations, "header.source", &source);
-    let mut timestamp_violations: Vec<FieldViolation> = Vec::new();
-    let start = question_instant_field("header.window_start", window_start, &mut timestamp_violations);
-    let end = question_instant_field("header.window_end", window_end, &mut timestamp_violations);
-    violations.0.extend(timestamp_violations);
-    let window = match (start, end) {
-        (Some(start), Some(end)) => match Interval::new(start, end) {
-            Some(window)
-                if window.end.duration_since(window.start) <= SignedDuration::from_hours(24 * MAX_SYNC_DAYS) =>
-            {
-                Some(window)
-            }
-            Some(_) => {
-                violations.add("header.window_end", format!("a sync window spans at most {MAX_SYNC_DAYS} days"));
-                None
-            }
-            None => {
-                violations.add("header.window_end", "must be after header.window_start");
-                None
-            }
-        },
-        _ => {
-            if window_start.is_none() {
-                violations.add("header.window_start", "is required");
-            }
-            if window_end.is_none() {
-                violations.add("header.window_end", "is required");
-            }
-            None
-        }
+    let start = question_instant_field("header.window_start", window_start, &mut violations.0);
+    let end = question_instant_field("header.window_end", window_end, &mut violations.0);
+    let too_long = format!("a sync window spans at most {MAX_SYNC_DAYS} days");
+    let rules = WindowRules {
+        start_field: "header.window_start",
+        end_field: "header.window_end",
+        longest: Some(LongestWindow { max_days: MAX_SYNC_DAYS, description: &too_long }),
+        reporting: WindowReporting::Every,
     };
+    let window = check_window(
+        &mut violations,
+        &rules,
+        ReceivedInstant::new(window_start.is_some(), start),
+        ReceivedInstant::new(window_end.is_some(), end),
+    );
     if !violations.0.is_empty() {
         return Err(invalid(violations.0));
     }
     tracing::debug!(request.id = %request_id, sync.source = %source, sync.dry_run = dry_run, "sync header read");
-    let mut shifts = Vec::new();
-    let mut time_off = Vec::new();
+    // `None` for an invalid entry: positions stay counted, so later entries are still named
+    // correctly; a sync with any is rejected.
+    let mut shifts: Vec<Option<Shift>> = Vec::new();
+    let mut time_off: Vec<Option<TimeOff>> = Vec::new();
     let mut entry_violations: Vec<FieldViolation> = Vec::new();
     let mut declared_counts: Option<SyncEntryCounts> = None;
     while let Some(message) = stream.message().await? {
@@ -145,10 +136,9 @@ async fn read_sync_stream(
         for entry in batch_shifts {
             let (entry_idx, shift_id) = (shifts.len(), entry.shift_id.clone());
             match shift_from_pb(entry, Some(source.clone())) {
-                Ok(shift) => shifts.push(shift),
+                Ok(shift) => shifts.push(Some(shift)),
                 Err(found) => {
-                    // Keep counting positions so later entries are still named correctly.
-                    shifts.push(placeholder_shift());
+                    shifts.push(None);
                     entry_violations.extend(found.into_iter().map(|violation| FieldViolation {
                         field: format!("shifts[{entry_idx}].{}", violation.field),
                         description: format!("entry {shift_id:?}: {}", violation.description),
@@ -159,9 +149,9 @@ async fn read_sync_stream(
         for entry in batch_time_off {
             let (entry_idx, time_off_id) = (time_off.len(), entry.time_off_id.clone());
             match time_off_from_pb(entry, Some(source.clone())) {
-                Ok(converted) => time_off.push(converted),
+                Ok(converted) => time_off.push(Some(converted)),
                 Err(found) => {
-                    time_off.push(placeholder_time_off());
+                    time_off.push(None);
                     entry_violations.extend(found.into_iter().map(|violation| FieldViolation {
                         field: format!("time_off[{entry_idx}].{}", violation.field),
                         description: format!("entry {time_off_id:?}: {}", violation.description),
@@ -177,6 +167,7 @@ async fn read_sync_stream(
         entry_violations.truncate(MAX_REPORTED_VIOLATIONS);
         return Err(invalid(entry_violations));
     }
+    let (shifts, time_off) = (shifts.into_iter().flatten().collect(), time_off.into_iter().flatten().collect());
     Ok(SyncRequest { source, window: window.expect("checked above"), dry_run, shifts, time_off, declared_counts })
 }
 
@@ -203,29 +194,6 @@ fn declared_counts_from_pb(end: pb::SyncEnd) -> Result<SyncEntryCounts, Status> 
 
 /// The most violations one rejected sync reports.
 const MAX_REPORTED_VIOLATIONS: usize = 100;
-
-/// Stand-ins that keep positions counted after an invalid entry; a sync with any is rejected.
-fn placeholder_shift() -> Shift {
-    let epoch = crate::domain::time::Instant::UNIX_EPOCH;
-    Shift {
-        shift_id: String::new(),
-        agent_id: String::new(),
-        severities: Default::default(),
-        country: None,
-        schedule: Schedule::OneOff(Interval { start: epoch, end: epoch }),
-        source: None,
-    }
-}
-
-fn placeholder_time_off() -> TimeOff {
-    let epoch = crate::domain::time::Instant::UNIX_EPOCH;
-    TimeOff {
-        time_off_id: String::new(),
-        agent_id: String::new(),
-        period: Interval { start: epoch, end: epoch },
-        source: None,
-    }
-}
 
 fn sync_counts(changes: &SyncChanges) -> pb::SyncCounts {
     pb::SyncCounts {

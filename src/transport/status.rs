@@ -4,7 +4,7 @@ use tonic::{Code, Status};
 use tonic_types::{ErrorDetails, StatusExt};
 
 use crate::app::AppError;
-use crate::domain::roster::FieldViolation;
+use crate::domain::validation::FieldViolation;
 
 /// Longest text sent for one field path or description, in characters and in UTF-8 bytes
 /// (before the `...` that marks a cut): statuses travel in HTTP/2 trailers, and a caller's
@@ -125,8 +125,8 @@ pub fn invalid(violations: Vec<FieldViolation>) -> Status {
 /// An identifier the call cannot do without: present, and shaped as stored IDs are (an ID no
 /// entity can have is a bad argument, not a missing entity).
 pub fn required_id(field: &str, value: &str) -> Result<(), Status> {
-    let mut violations = crate::domain::roster::Violations::default();
-    crate::domain::roster::check_id(&mut violations, field, value);
+    let mut violations = crate::domain::validation::Violations::default();
+    crate::domain::validation::check_id(&mut violations, field, value);
     if violations.0.is_empty() {
         Ok(())
     } else {

@@ -10,8 +10,8 @@ use crate::app::App;
 use crate::clock;
 use crate::domain::decision::TicketQuestion;
 use crate::domain::policy::{Severity, TicketCategory};
-use crate::domain::roster::{check_id, FieldViolation, Violations};
 use crate::domain::time::Instant;
+use crate::domain::validation::{check_id, FieldViolation, Violations};
 use crate::pb;
 use crate::pb::ticket_service_server::TicketService;
 

@@ -21,7 +21,7 @@ fn report(
     window: Interval,
     min_staff: u32,
 ) -> Vec<RequirementCoverage> {
-    coverage_report(snapshot, &CoverageQuestion { plan, eea_tagged, window, min_staff })
+    coverage_report(snapshot, &CoverageQuestion { plan, eea_tagged, window, min_staff }, Parallelism::SEQUENTIAL)
 }
 
 fn gap(start: &str, end: &str, eligible_on_shift: u32, cause: GapCause) -> Gap {
@@ -289,17 +289,15 @@ fn build(countries: &[usize], shifts: &[RandomShift], time_off: &[(usize, i64, i
 }
 
 fn gap_micros(coverage: &RequirementCoverage) -> i64 {
-    coverage.gaps.iter().map(|gap| micros(gap.interval.end) - micros(gap.interval.start)).sum()
+    coverage.gaps.iter().map(|gap| micros(gap.interval.end()) - micros(gap.interval.start())).sum()
 }
 
 /// Distinct eligible agents on shift at `at`, counted agent by agent.
 fn headcount(snapshot: &Snapshot, plan: PlanKind, eea_tagged: bool, severity: Severity, at: Instant) -> u32 {
-    let context = EligibilityContext { plan, eea_tagged, ticket: None };
-    let probe = Interval { start: at, end: at + SignedDuration::from_secs(1) };
-    snapshot
-        .agents()
-        .filter(|roster| !eligible_on_shift(snapshot, &context, roster, severity, probe).is_empty())
-        .count() as u32
+    let context =
+        EligibilityContext { roster: snapshot.roster(), facts: &snapshot.policy.facts, plan, eea_tagged, ticket: None };
+    let probe = Interval::following(at, SignedDuration::from_secs(1)).unwrap();
+    snapshot.agents().filter(|roster| !eligible_on_shift(&context, roster, severity, probe).is_empty()).count() as u32
 }
 
 /// Agent countries, shifts, time off (agent, start minute, length), EEA-only plan, EEA-tagged,
@@ -329,22 +327,26 @@ proptest! {
         let plan = if eea_only { PlanKind::EeaOnly } else { PlanKind::Standard };
         let roster = build(&countries, &shifts, &time_off);
         let window = Interval::new(at_minute(0), at_minute(3 * 1440)).unwrap();
-        for coverage in report(&roster, plan, eea_tagged, window, min_staff) {
+        let reports = report(&roster, plan, eea_tagged, window, min_staff);
+        let on_three_threads = Parallelism::new(std::num::NonZeroUsize::new(3).unwrap());
+        let question = CoverageQuestion { plan, eea_tagged, window, min_staff };
+        prop_assert_eq!(&coverage_report(&roster, &question, on_three_threads), &reports, "threads change nothing");
+        for coverage in reports {
             prop_assert!(coverage.covered_micros <= coverage.required_micros);
             prop_assert_eq!(coverage.covered_micros + gap_micros(&coverage), coverage.required_micros);
             for pair in coverage.gaps.windows(2) {
-                prop_assert!(pair[0].interval.end <= pair[1].interval.start, "gaps are sorted and disjoint");
+                prop_assert!(pair[0].interval.end() <= pair[1].interval.start(), "gaps are sorted and disjoint");
             }
             // Gaps never hold a moment with min_staff eligible agents, and their headcount is exact.
             for gap in &coverage.gaps {
-                for probe in [gap.interval.start, gap.interval.end - SignedDuration::from_secs(1)] {
+                for probe in [gap.interval.start(), gap.interval.end() - SignedDuration::from_secs(1)] {
                     let count = headcount(&roster, plan, eea_tagged, coverage.severity, probe);
                     prop_assert!(count < min_staff);
                     prop_assert_eq!(count, gap.eligible_on_shift);
                 }
             }
             for thin in &coverage.thin {
-                prop_assert_eq!(headcount(&roster, plan, eea_tagged, coverage.severity, thin.start), min_staff);
+                prop_assert_eq!(headcount(&roster, plan, eea_tagged, coverage.severity, thin.start()), min_staff);
             }
         }
     }

@@ -7,6 +7,7 @@ use jiff::civil::{date, Time};
 use super::*;
 use crate::domain::calendar::HolidayCalendar;
 use crate::domain::fixtures::{agent, daily, instant, one_off, org, policy};
+use crate::domain::parallel::Parallelism;
 use crate::domain::policy::{PlanSettings, Policy, PolicyFacts, StandardHours, DEFAULT_POLICY_FACTS};
 use crate::domain::recurrence::RecurringSchedule;
 use crate::domain::roster::{Consent, TimeOff};
@@ -410,9 +411,9 @@ fn a_trip_shift_decides_where_the_agent_is_for_every_overlapping_shift() {
 fn next_staffed_by_full_search(snapshot: &Snapshot, question: &TicketQuestion) -> Option<Instant> {
     let context = ticket_context(snapshot, question).unwrap();
     let hours = snapshot.policy.rules(context.plan).hours_for(context.severity);
-    let horizon = Interval { start: question.at, end: question.at.saturating_add(NEXT_STAFFED_HORIZON).unwrap() };
+    let horizon = Interval::following(question.at, NEXT_STAFFED_HORIZON).unwrap();
     let (_, staffed) = staffing(snapshot, &context, question, horizon);
-    intersect(&service_hours_within(hours, horizon), &staffed.intervals()).first().map(|first| first.start)
+    intersect(&hours.windows_within(horizon), &staffed.intervals()).first().map(|first| first.start())
 }
 
 #[test]
@@ -431,7 +432,7 @@ fn a_ticket_handled_now_is_next_staffed_at_its_own_instant_as_the_full_search_fi
     let cases = [(hand_over_snapshot(), vec!["acme"]), (gappy, vec!["acme", "std"])];
     for (built, org_ids) in cases {
         // Both paths: agent by agent, and the precomputed index.
-        let indexed = built.clone().with_timelines(instant("2026-03-25T00:00:00Z"));
+        let indexed = built.clone().with_timelines(instant("2026-03-25T00:00:00Z"), Parallelism::SEQUENTIAL);
         for snapshot in [&built, &indexed] {
             let mut at = instant("2026-03-26T00:00:00Z");
             let mut n_handled_now = 0;
@@ -487,7 +488,7 @@ fn access_from_the_precomputed_pieces_equals_access_from_expanded_shifts() {
         vec![time_off("be-leave", "be-1", "2026-03-27T00:00:00Z", "2026-03-28T12:00:00Z")],
         vec![],
     );
-    let indexed = built.clone().with_timelines(instant("2026-03-25T00:00:00Z"));
+    let indexed = built.clone().with_timelines(instant("2026-03-25T00:00:00Z"), Parallelism::SEQUENTIAL);
     let mut at = instant("2026-03-24T00:00:00Z");
     let (mut n_compared, mut n_on_shift) = (0, 0);
     while at < instant("2026-04-03T00:00:00Z") {

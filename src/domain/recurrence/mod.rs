@@ -85,15 +85,16 @@ pub enum RecurrenceError {
 #[error("recurrence expansion exceeded {MAX_EXPANSION_STEPS} steps")]
 pub struct ExpansionBudgetExceeded;
 
-/// A validated recurring schedule.
+/// A validated recurring schedule. Its fields are private: the parsed rule is built from the
+/// others in [`RecurringSchedule::new`], and a changed field would leave it stale.
 #[derive(Clone, Debug)]
 pub struct RecurringSchedule {
-    pub zone: Zone,
-    pub start_local: DateTime,
-    pub end_time: Time,
+    zone: Zone,
+    start_local: DateTime,
+    end_time: Time,
     /// The rule as given, without an `RRULE:` prefix.
-    pub rrule: String,
-    pub exdates: Vec<ExDate>,
+    rrule: String,
+    exdates: Vec<ExDate>,
     rule_set: RRuleSet,
     /// The same rule in the arithmetic subset, when it is in it.
     periodic: Option<PeriodicRule>,
@@ -184,6 +185,27 @@ fn parse_until(value: &str, zone: &Zone) -> Option<DateTime> {
 }
 
 impl RecurringSchedule {
+    pub fn zone(&self) -> &Zone {
+        &self.zone
+    }
+
+    pub fn start_local(&self) -> DateTime {
+        self.start_local
+    }
+
+    pub fn end_time(&self) -> Time {
+        self.end_time
+    }
+
+    /// The rule as given, without an `RRULE:` prefix.
+    pub fn rrule(&self) -> &str {
+        &self.rrule
+    }
+
+    pub fn exdates(&self) -> &[ExDate] {
+        &self.exdates
+    }
+
     /// Checks a recurrence: the rule parses, is bounded, and its first year is not absurd.
     pub fn new(
         zone: Zone,
@@ -259,7 +281,7 @@ impl RecurringSchedule {
     fn local_starts_near(&self, window: Interval) -> Box<dyn Iterator<Item = DateTime> + '_> {
         match &self.periodic {
             Some(periodic) => {
-                let from_day = self.zone.to_local(window.start).date().saturating_sub(2.days());
+                let from_day = self.zone.to_local(window.start()).date().saturating_sub(2.days());
                 periodic.starts_from(from_day)
             }
             None => Box::new((&self.rule_set).into_iter().map_while(|occurrence| from_naive(occurrence.naive_utc()))),
@@ -271,7 +293,7 @@ impl RecurringSchedule {
         local_starts: impl Iterator<Item = DateTime>,
         window: Interval,
     ) -> Result<Vec<Interval>, ExpansionBudgetExceeded> {
-        let stop_after = self.zone.to_local(window.end).saturating_add(2.days());
+        let stop_after = self.zone.to_local(window.end()).saturating_add(2.days());
         let mut converter = LocalTimeConverter::new(&self.zone);
         let mut occurrences = Vec::new();
         for (step_idx, local_start) in local_starts.enumerate() {
@@ -338,8 +360,8 @@ mod tests {
         let night = window("2026-03-28T12:00:00Z", "2026-03-29T12:00:00Z");
         let evening_shift = evening.occurrences_within(night).unwrap()[0];
         let morning_shift = morning.occurrences_within(night).unwrap()[0];
-        assert_eq!(evening_shift.end, morning_shift.start);
-        assert_eq!(morning_shift.start, "2026-03-29T01:30:00Z".parse::<Instant>().unwrap());
+        assert_eq!(evening_shift.end(), morning_shift.start());
+        assert_eq!(morning_shift.start(), "2026-03-29T01:30:00Z".parse::<Instant>().unwrap());
     }
 
     #[test]
@@ -349,8 +371,8 @@ mod tests {
         let night = window("2026-10-24T12:00:00Z", "2026-10-25T12:00:00Z");
         let evening_shift = evening.occurrences_within(night).unwrap()[0];
         let morning_shift = morning.occurrences_within(night).unwrap()[0];
-        assert_eq!(evening_shift.end, "2026-10-25T00:30:00Z".parse::<Instant>().unwrap());
-        assert_eq!(evening_shift.end, morning_shift.start);
+        assert_eq!(evening_shift.end(), "2026-10-25T00:30:00Z".parse::<Instant>().unwrap());
+        assert_eq!(evening_shift.end(), morning_shift.start());
     }
 
     #[test]

@@ -8,9 +8,13 @@ use crate::domain::calendar::HolidayCalendar;
 use crate::domain::coverage::on_shift;
 use crate::domain::decision::{decide_ticket, TicketQuestion};
 use crate::domain::fixtures::{agent, daily, instant, org, policy};
-use crate::domain::policy::{SeveritySet, TicketCategory};
+use crate::domain::parallel::Parallelism;
+use crate::domain::policy::{PlanKind, SeveritySet, TicketCategory};
 use crate::domain::roster::{Consent, Schedule, Shift, TimeOff};
+use crate::domain::snapshot::Snapshot;
 
+/// Timelines built on two threads, as on the machines the service runs on.
+const TWO_THREADS: Parallelism = Parallelism::new(std::num::NonZeroUsize::new(2).unwrap());
 const COUNTRIES: [&str; 5] = ["IE", "US", "GB", "IN", "DE"];
 /// 2026-03-20T00:00:00Z: the horizon spans the spring DST change.
 const BUILT_AT: i64 = 1_773_964_800;
@@ -108,7 +112,7 @@ proptest! {
         questions in prop::collection::vec((0usize..3, 0usize..4, -7 * 1440i64..(21 * 1440), any::<bool>(), any::<bool>()), 1..25),
     ) {
         let slow = build(&roster);
-        let fast = slow.clone().with_timelines(at_minute(0));
+        let fast = slow.clone().with_timelines(at_minute(0), TWO_THREADS);
         prop_assert!(fast.timelines().horizon().is_some());
         for (org_idx, severity_idx, minute, consented_ticket, excluded_category) in questions {
             let question = TicketQuestion {
@@ -131,7 +135,7 @@ proptest! {
 #[test]
 fn questions_outside_the_horizon_fall_back_to_the_full_computation() {
     let roster: RandomRoster = (vec![(0, false)], vec![], vec![]);
-    let fast = build(&roster).with_timelines(at_minute(0));
+    let fast = build(&roster).with_timelines(at_minute(0), TWO_THREADS);
     let far = Interval::new(at_minute(60 * 1440), at_minute(75 * 1440)).unwrap();
     assert!(!fast.timelines().covers(far));
     let question = TicketQuestion {
@@ -139,7 +143,7 @@ fn questions_outside_the_horizon_fall_back_to_the_full_computation() {
         ticket_id: "t",
         severity: Severity::Sev1,
         category: TicketCategory::ProductSupport,
-        at: far.start,
+        at: far.start(),
     };
     assert_eq!(decide_ticket(&fast, &question), decide_ticket(&build(&roster), &question));
 }

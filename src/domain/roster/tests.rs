@@ -1,0 +1,104 @@
+//! Checks of drafts, each naming the fields it rejects.
+
+use super::*;
+use crate::domain::time::Instant;
+use crate::domain::validation::FieldViolation;
+
+fn recurring_draft(time_zone: &str, start_local: &str, end_time: &str, rrule: &str) -> ShiftDraft {
+    ShiftDraft {
+        shift_id: "s1".into(),
+        agent_id: "a1".into(),
+        severities: vec![],
+        country: String::new(),
+        schedule: ScheduleDraft::Recurring {
+            time_zone: time_zone.into(),
+            start_local: start_local.into(),
+            end_time: end_time.into(),
+            rrule: rrule.into(),
+            exdates: vec![],
+        },
+        source: None,
+    }
+}
+
+fn fields(result: Result<Shift, Vec<FieldViolation>>) -> Vec<String> {
+    result.unwrap_err().into_iter().map(|violation| violation.field).collect()
+}
+
+#[test]
+fn a_floating_local_time_without_a_zone_is_rejected() {
+    assert_eq!(
+        fields(Shift::new(recurring_draft("", "2026-01-05T09:00:00", "17:00", "FREQ=DAILY"))),
+        ["recurring.time_zone"]
+    );
+}
+
+#[test]
+fn each_bad_field_of_a_recurring_shift_is_named() {
+    assert_eq!(
+        fields(Shift::new(recurring_draft("Europe/Nowhere", "2026-01-05T09:00:00", "17:00", "FREQ=DAILY"))),
+        ["recurring.time_zone"]
+    );
+    assert_eq!(
+        fields(Shift::new(recurring_draft("Europe/Paris", "2026-01-05T09:00:00Z", "17:00", "FREQ=DAILY"))),
+        ["recurring.start_local"]
+    );
+    assert_eq!(
+        fields(Shift::new(recurring_draft("Europe/Paris", "0001-01-05T09:00:00", "17:00", "FREQ=DAILY"))),
+        ["recurring.start_local"]
+    );
+    assert_eq!(
+        fields(Shift::new(recurring_draft("Europe/Paris", "2026-01-05T09:00:00", "25:00", "FREQ=DAILY"))),
+        ["recurring.end_time"]
+    );
+    assert_eq!(
+        fields(Shift::new(recurring_draft("Europe/Paris", "2026-01-05T09:00:00", "17:00", "FREQ=SECONDLY"))),
+        ["recurring.rrule"]
+    );
+}
+
+#[test]
+fn a_one_off_shift_must_end_after_it_starts() {
+    let at: Instant = "2026-01-05T09:00:00Z".parse().unwrap();
+    let draft = ShiftDraft {
+        shift_id: "s1".into(),
+        agent_id: "a1".into(),
+        severities: vec![1, 7],
+        country: "XX".into(),
+        schedule: ScheduleDraft::OneOff { starts_at: Some(at), ends_at: Some(at) },
+        source: None,
+    };
+    assert_eq!(fields(Shift::new(draft)), ["severities[1]", "country", "one_off.ends_at"]);
+}
+
+#[test]
+fn debug_output_leaves_display_names_out() {
+    let agent = Agent::new(AgentDraft {
+        agent_id: "a1".into(),
+        display_name: "Siobhán Ní Bhriain".into(),
+        country: "IE".into(),
+        time_zone: "Europe/Dublin".into(),
+        severities: vec![],
+        location_changes: vec![],
+        source: None,
+    })
+    .unwrap();
+    assert!(!format!("{agent:?}").contains("Siobhán"));
+    assert!(format!("{agent:?}").contains("a1"));
+}
+
+#[test]
+fn an_agents_country_follows_its_relocations() {
+    let agent = Agent::new(AgentDraft {
+        agent_id: "a1".into(),
+        display_name: "Ada".into(),
+        country: "DE".into(),
+        time_zone: "Europe/Berlin".into(),
+        severities: vec![],
+        location_changes: vec![(Some("2026-06-01T00:00:00Z".parse().unwrap()), "US".into())],
+        source: None,
+    })
+    .unwrap();
+    assert_eq!(agent.country_at("2026-05-31T23:59:59Z".parse().unwrap()).as_str(), "DE");
+    assert_eq!(agent.country_at("2026-06-01T00:00:00Z".parse().unwrap()).as_str(), "US");
+}
