@@ -18,3 +18,8 @@ pub mod startup;
 pub mod storage;
 pub mod testing;
 pub mod transport;
+
+#[cfg(test)]
+mod layers_tests;
+#[cfg(test)]
+mod source_scan;
