@@ -1,0 +1,129 @@
+//! Migrations only move forward: a migration that has landed is never edited, because
+//! databases written by an earlier release have run it as it was. Each landed file's SHA-256 is
+//! written here; a changed file fails this test, a new one must be added to the list (which
+//! review sees), and both backends carry the same migrations.
+
+use std::collections::BTreeSet;
+use std::path::Path;
+
+use sha2::{Digest, Sha256};
+
+/// Every landed migration file and the SHA-256 of its bytes.
+const LANDED: [(&str, &str); 16] = [
+    (
+        "migrations/postgres/2026-11-29-000001_create_roster/down.sql",
+        "b4ca864381f137a5b6d8f4d546a221680d921f1b92e045d8ad7539221b0086a5",
+    ),
+    (
+        "migrations/postgres/2026-11-29-000001_create_roster/up.sql",
+        "f7f1cb9a4f06f62cf3ad292dddbd090233494e610a6a3d049d294bad81aa153d",
+    ),
+    (
+        "migrations/postgres/2026-11-30-000002_sync_sources/down.sql",
+        "b5ad1d167a32285f995549a3d9d0d99877c96e3a686096b2fdc23f4806d25ba0",
+    ),
+    (
+        "migrations/postgres/2026-11-30-000002_sync_sources/up.sql",
+        "b9436bb8c07734b15ca4971443ece57ef0da76cbc9f88557537ebbccdc52860f",
+    ),
+    (
+        "migrations/postgres/2026-11-30-000003_roster_version/down.sql",
+        "bb580e26087e44c1ab8e7b27a07d245bbb555420fe5984a5c74bb3f6aa446d47",
+    ),
+    (
+        "migrations/postgres/2026-11-30-000003_roster_version/up.sql",
+        "b3d55b7ce83ba49c182d338e59283b0cdc2125c1e4c3088738edf428825d31dc",
+    ),
+    (
+        "migrations/postgres/2026-11-30-000004_audit_events/down.sql",
+        "ee9f3997181a3fac5044a154ae33785fbe580b29c43f1c55618f9afb8a10d70b",
+    ),
+    (
+        "migrations/postgres/2026-11-30-000004_audit_events/up.sql",
+        "8eed4945bd6ffb0f0e8fe32f2fd5d24e4f59a29b86f49614fca1bad601a95e1d",
+    ),
+    (
+        "migrations/sqlite/2026-11-29-000001_create_roster/down.sql",
+        "b4ca864381f137a5b6d8f4d546a221680d921f1b92e045d8ad7539221b0086a5",
+    ),
+    (
+        "migrations/sqlite/2026-11-29-000001_create_roster/up.sql",
+        "f7f1cb9a4f06f62cf3ad292dddbd090233494e610a6a3d049d294bad81aa153d",
+    ),
+    (
+        "migrations/sqlite/2026-11-30-000002_sync_sources/down.sql",
+        "b5ad1d167a32285f995549a3d9d0d99877c96e3a686096b2fdc23f4806d25ba0",
+    ),
+    (
+        "migrations/sqlite/2026-11-30-000002_sync_sources/up.sql",
+        "b9436bb8c07734b15ca4971443ece57ef0da76cbc9f88557537ebbccdc52860f",
+    ),
+    (
+        "migrations/sqlite/2026-11-30-000003_roster_version/down.sql",
+        "bb580e26087e44c1ab8e7b27a07d245bbb555420fe5984a5c74bb3f6aa446d47",
+    ),
+    (
+        "migrations/sqlite/2026-11-30-000003_roster_version/up.sql",
+        "b3d55b7ce83ba49c182d338e59283b0cdc2125c1e4c3088738edf428825d31dc",
+    ),
+    (
+        "migrations/sqlite/2026-11-30-000004_audit_events/down.sql",
+        "b5c5d8f95fc3a6d13de3ba4d1959bfb32f03d69b383721dd0d6987b459b77ffd",
+    ),
+    (
+        "migrations/sqlite/2026-11-30-000004_audit_events/up.sql",
+        "4bb5b122daeb2e1e8ae27ccd2defbaf030fb77b18cd5d8e390c6d2dadc283d2d",
+    ),
+];
+
+fn migration_files() -> Vec<String> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut files = Vec::new();
+    for backend in ["postgres", "sqlite"] {
+        for migration in std::fs::read_dir(root.join("migrations").join(backend)).expect("a migrations folder") {
+            let migration = migration.expect("a directory entry").path();
+            for file in std::fs::read_dir(&migration).expect("a migration folder") {
+                let file = file.expect("a directory entry").path();
+                let relative = file.strip_prefix(root).expect("under the crate").to_string_lossy().into_owned();
+                files.push(relative);
+            }
+        }
+    }
+    files.sort();
+    files
+}
+
+#[test]
+fn no_landed_migration_has_changed_and_every_migration_is_listed() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut problems = Vec::new();
+    for (file, expected_sha256) in LANDED {
+        match std::fs::read(root.join(file)) {
+            Ok(bytes) => {
+                let found: String = Sha256::digest(&bytes).iter().map(|byte| format!("{byte:02x}")).collect();
+                if found != expected_sha256 {
+                    problems.push(format!("{file} was edited after it landed (sha256 {found})"));
+                }
+            }
+            Err(error) => problems.push(format!("{file} is gone: {error}")),
+        }
+    }
+    let listed: BTreeSet<&str> = LANDED.iter().map(|(file, _)| *file).collect();
+    for file in migration_files() {
+        if !listed.contains(file.as_str()) {
+            problems.push(format!("{file} is new: add it and its sha256 to LANDED"));
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+#[test]
+fn both_backends_carry_the_same_migrations() {
+    let names = |backend: &str| -> BTreeSet<String> {
+        migration_files()
+            .into_iter()
+            .filter_map(|file| file.strip_prefix(&format!("migrations/{backend}/")).map(str::to_owned))
+            .collect()
+    };
+    assert_eq!(names("postgres"), names("sqlite"));
+}
