@@ -7,7 +7,7 @@
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
-use crate::source_scan::{rust_files, tokens, without_inline_test_modules};
+use crate::source_scan::{grouped_first_segments, rust_files, tokens, without_inline_test_modules};
 
 /// What each top-level module may reach of the rest of the crate.
 const ALLOWED_LAYERS: [(&str, &[&str]); 13] = [
@@ -84,22 +84,7 @@ fn reached(source: &str, module: &[String]) -> (BTreeSet<String>, BTreeSet<Strin
                 continue;
             }
             if segment(root_idx) == Some("{") {
-                let mut depth = 0;
-                for (offset, grouped) in tokens[root_idx..].iter().enumerate() {
-                    match grouped.as_str() {
-                        "{" => depth += 1,
-                        "}" => {
-                            depth -= 1;
-                            if depth == 0 {
-                                break;
-                            }
-                        }
-                        name if depth == 1 && matches!(segment(root_idx + offset - 1), Some("{" | ",")) => {
-                            layers.insert(name.to_owned());
-                        }
-                        _ => {}
-                    }
-                }
+                layers.extend(grouped_first_segments(&tokens, root_idx).into_iter().map(str::to_owned));
             } else if let Some(layer) = segment(root_idx) {
                 layers.insert(layer.to_owned());
             }

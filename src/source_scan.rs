@@ -124,3 +124,24 @@ pub fn without_inline_test_modules(tokens: Vec<String>) -> Vec<String> {
     }
     kept
 }
+
+/// The first segment of each item of the group that opens at `open_idx` (a `{` token):
+/// `{storage::Store, domain, self}` gives `storage`, `domain` and `self`.
+pub fn grouped_first_segments(tokens: &[String], open_idx: usize) -> Vec<&str> {
+    let mut segments = Vec::new();
+    let mut depth = 0;
+    for (offset, grouped) in tokens[open_idx..].iter().enumerate() {
+        match grouped.as_str() {
+            "{" => depth += 1,
+            "}" => {
+                depth -= 1;
+                if depth == 0 {
+                    break;
+                }
+            }
+            name if depth == 1 && matches!(tokens[open_idx + offset - 1].as_str(), "{" | ",") => segments.push(name),
+            _ => {}
+        }
+    }
+    segments
+}

@@ -2,7 +2,7 @@
 //! of the crate, a crate for I/O, transport or storage, or the system clock, by a `use` or by a
 //! fully qualified path. Comments and string literals are left out of the scan.
 
-use crate::source_scan::{rust_files, tokens, without_inline_test_modules};
+use crate::source_scan::{grouped_first_segments, rust_files, tokens, without_inline_test_modules};
 
 /// Crates and std modules the domain may not use, as the first segment of a path (`tonic::`,
 /// `::tokio::`) or a `use` of them.
@@ -60,27 +60,13 @@ fn crossings(source: &str, is_domain_root: bool) -> Vec<String> {
         }
         // Grouped imports: `use crate::{storage::Store, ...}`, `use std::{fs, net}`.
         if (token == "crate" || token == "std" || token == "super") && next(1) == Some("::") && next(2) == Some("{") {
-            let mut depth = 0;
-            for (offset, grouped) in tokens[token_idx + 2..].iter().enumerate() {
-                match grouped.as_str() {
-                    "{" => depth += 1,
-                    "}" => {
-                        depth -= 1;
-                        if depth == 0 {
-                            break;
-                        }
-                    }
-                    name if depth == 1 => {
-                        let opens_item = matches!(tokens[token_idx + 2 + offset - 1].as_str(), "{" | ",");
-                        let forbidden = match token.as_str() {
-                            "std" => ["fs", "net", "process"].contains(&name),
-                            _ => FORBIDDEN_LAYERS.contains(&name),
-                        };
-                        if opens_item && forbidden {
-                            found.push(format!("{token}::{{{name}}}"));
-                        }
-                    }
-                    _ => {}
+            for name in grouped_first_segments(&tokens, token_idx + 2) {
+                let forbidden = match token.as_str() {
+                    "std" => ["fs", "net", "process"].contains(&name),
+                    _ => FORBIDDEN_LAYERS.contains(&name),
+                };
+                if forbidden {
+                    found.push(format!("{token}::{{{name}}}"));
                 }
             }
         }
@@ -179,24 +165,7 @@ fn imported_modules(relative_path: &str, source: &str) -> std::collections::BTre
         };
         let Some(segment_idx) = after_root else { continue };
         match tokens.get(segment_idx).map(String::as_str) {
-            Some("{") => {
-                let mut depth = 0;
-                for (offset, grouped) in tokens[segment_idx..].iter().enumerate() {
-                    match grouped.as_str() {
-                        "{" => depth += 1,
-                        "}" => {
-                            depth -= 1;
-                            if depth == 0 {
-                                break;
-                            }
-                        }
-                        name if depth == 1 && matches!(tokens[segment_idx + offset - 1].as_str(), "{" | ",") => {
-                            add(name)
-                        }
-                        _ => {}
-                    }
-                }
-            }
+            Some("{") => grouped_first_segments(&tokens, segment_idx).into_iter().for_each(&mut add),
             Some(name) => add(name),
             None => {}
         }

@@ -6,10 +6,11 @@ use crate::audit::{AuditEvent, EntityKind};
 use crate::domain::calendar::HolidayCalendar;
 use crate::domain::coverage::{Gap, GapCause};
 use crate::domain::decision::{AccessDecision, AccessReason, DecisionReason, TicketDecision};
+use crate::domain::interval::Interval;
 use crate::domain::policy::{PlanKind, Policy, ServiceHours, Severity, SeveritySet, TicketCategory, TransferBasis};
 use crate::domain::roster::{Agent, AgentDraft, Consent, Org, Schedule, ScheduleDraft, Shift, ShiftDraft, TimeOff};
 use crate::domain::time::{is_within_supported_range, tz_database_version, Instant};
-use crate::domain::validation::FieldViolation;
+use crate::domain::validation::{check_window, FieldViolation, ReceivedInstant, Violations, WindowRules};
 use crate::pb;
 
 /// Converts a wire timestamp; `None` stays `None`, an unrepresentable one is a violation.
@@ -47,6 +48,20 @@ pub fn question_instant_field(
         return None;
     }
     Some(instant)
+}
+
+/// Converts the two wire ends of a window and checks the window by `rules`, adding every
+/// violation to `violations` (conversion problems first, then the window's own).
+pub fn window_field(
+    violations: &mut Violations,
+    rules: &WindowRules,
+    start_at: Option<prost_types::Timestamp>,
+    end_at: Option<prost_types::Timestamp>,
+) -> Option<Interval> {
+    let (start_sent, end_sent) = (start_at.is_some(), end_at.is_some());
+    let start = question_instant_field(rules.start_field, start_at, &mut violations.0);
+    let end = question_instant_field(rules.end_field, end_at, &mut violations.0);
+    check_window(violations, rules, ReceivedInstant::new(start_sent, start), ReceivedInstant::new(end_sent, end))
 }
 
 pub fn timestamp(instant: Instant) -> prost_types::Timestamp {

@@ -6,6 +6,7 @@ use tonic::{Request, Response, Status};
 
 use super::convert::{
     gap_to_pb, plan_from_pb, plan_to_pb, question_instant_field, severity_from_pb, severity_to_pb, timestamp,
+    window_field,
 };
 use super::status::{invalid, to_status};
 use crate::app::App;
@@ -13,9 +14,7 @@ use crate::clock;
 use crate::domain::coverage::{CoverageQuestion, RequirementCoverage, HOURS_PER_WEEK, MAX_REPORT_DAYS};
 use crate::domain::policy::{PlanKind, ServiceHours, Severity};
 use crate::domain::time::tz_database_version;
-use crate::domain::validation::{
-    check_window, FieldViolation, LongestWindow, ReceivedInstant, Violations, WindowReporting, WindowRules,
-};
+use crate::domain::validation::{FieldViolation, LongestWindow, Violations, WindowReporting, WindowRules};
 use crate::pb;
 use crate::pb::coverage_service_server::CoverageService;
 
@@ -79,8 +78,6 @@ impl CoverageService for CoverageApi {
             request.into_inner();
         let mut violations = Violations::default();
         let plan_kind = plan_field(&mut violations, plan);
-        let start = question_instant_field("window_start", window_start, &mut violations.0);
-        let end = question_instant_field("window_end", window_end, &mut violations.0);
         let too_long = format!("the window may span at most {MAX_REPORT_DAYS} days");
         let rules = WindowRules {
             start_field: "window_start",
@@ -88,12 +85,7 @@ impl CoverageService for CoverageApi {
             longest: Some(LongestWindow { max_days: MAX_REPORT_DAYS, description: &too_long }),
             reporting: WindowReporting::Every,
         };
-        let window = check_window(
-            &mut violations,
-            &rules,
-            ReceivedInstant::new(window_start.is_some(), start),
-            ReceivedInstant::new(window_end.is_some(), end),
-        );
+        let window = window_field(&mut violations, &rules, window_start, window_end);
         if !(0..=MAX_MIN_STAFF).contains(&min_staff) {
             violations.add("min_staff", format!("must be from 0 (meaning 1) to {MAX_MIN_STAFF}"));
         }

@@ -5,8 +5,8 @@ use std::sync::Arc;
 use tonic::{Request, Response, Status, Streaming};
 
 use super::convert::{
-    agent_from_pb, agent_to_pb, batch_from_pb, gap_to_pb, plan_to_pb, question_instant_field, severity_to_pb,
-    shift_from_pb, shift_to_pb, time_off_from_pb, time_off_to_pb,
+    agent_from_pb, agent_to_pb, batch_from_pb, gap_to_pb, plan_to_pb, severity_to_pb, shift_from_pb, shift_to_pb,
+    time_off_from_pb, time_off_to_pb, window_field,
 };
 use super::layers::actor_of;
 use super::pagination::{next_page_token, page_request};
@@ -17,9 +17,7 @@ use crate::audit::Actor;
 use crate::domain::interval::Interval;
 use crate::domain::roster::{Shift, TimeOff};
 use crate::domain::sync::{check_complete, SyncChanges, SyncEntryCounts, MAX_SYNC_DAYS};
-use crate::domain::validation::{
-    check_id, check_window, FieldViolation, LongestWindow, ReceivedInstant, Violations, WindowReporting, WindowRules,
-};
+use crate::domain::validation::{check_id, FieldViolation, LongestWindow, Violations, WindowReporting, WindowRules};
 use crate::pb;
 use crate::pb::roster_service_server::RosterService;
 
@@ -57,20 +55,13 @@ fn count(value: usize) -> i32 {
 fn window_filter(window: Option<pb::TimeWindow>) -> Result<Option<Interval>, Status> {
     let Some(pb::TimeWindow { start_at, end_at }) = window else { return Ok(None) };
     let mut violations = Violations::default();
-    let start = question_instant_field("window.start_at", start_at, &mut violations.0);
-    let end = question_instant_field("window.end_at", end_at, &mut violations.0);
     let rules = WindowRules {
         start_field: "window.start_at",
         end_field: "window.end_at",
         longest: None,
         reporting: WindowReporting::FirstOnly,
     };
-    let window = check_window(
-        &mut violations,
-        &rules,
-        ReceivedInstant::new(start_at.is_some(), start),
-        ReceivedInstant::new(end_at.is_some(), end),
-    );
+    let window = window_field(&mut violations, &rules, start_at, end_at);
     violations.finish(|| window).map_err(invalid)
 }
 
@@ -89,8 +80,6 @@ async fn read_sync_stream(
     };
     let mut violations = Violations::default();
     check_id(&mut violations, "header.source", &source);
-    let start = question_instant_field("header.window_start", window_start, &mut violations.0);
-    let end = question_instant_field("header.window_end", window_end, &mut violations.0);
     let too_long = format!("a sync window spans at most {MAX_SYNC_DAYS} days");
     let rules = WindowRules {
         start_field: "header.window_start",
@@ -98,12 +87,7 @@ async fn read_sync_stream(
         longest: Some(LongestWindow { max_days: MAX_SYNC_DAYS, description: &too_long }),
         reporting: WindowReporting::Every,
     };
-    let window = check_window(
-        &mut violations,
-        &rules,
-        ReceivedInstant::new(window_start.is_some(), start),
-        ReceivedInstant::new(window_end.is_some(), end),
-    );
+    let window = window_field(&mut violations, &rules, window_start, window_end);
     if !violations.0.is_empty() {
         return Err(invalid(violations.0));
     }
