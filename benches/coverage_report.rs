@@ -8,7 +8,7 @@ use std::time::{Duration, Instant as WallClock};
 
 use eea_coverage::app::machine_parallelism;
 use eea_coverage::domain::coverage::{coverage_report, sweep_endpoints, CoverageQuestion};
-use eea_coverage::domain::eligibility::{shift_pieces, EligibilityContext};
+use eea_coverage::domain::eligibility::shift_pieces;
 use eea_coverage::domain::interval::Interval;
 use eea_coverage::domain::policy::PlanKind;
 use eea_coverage::domain::snapshot::Snapshot;
@@ -67,13 +67,7 @@ fn summary() {
         let question = CoverageQuestion { plan: PlanKind::EeaOnly, eea_tagged: true, window, min_staff: 1 };
         let endpoints = sweep_endpoints(&snapshot, &question);
         // The stricter baseline: every shift piece's two endpoints, once.
-        let context = EligibilityContext {
-            roster: snapshot.roster(),
-            facts: &snapshot.policy.facts,
-            plan: question.plan,
-            eea_tagged: question.eea_tagged,
-            ticket: None,
-        };
+        let context = snapshot.eligibility_context(question.plan, question.eea_tagged);
         let piece_endpoints: Vec<i64> = snapshot
             .agents()
             .flat_map(|roster| shift_pieces(&context, roster, window))

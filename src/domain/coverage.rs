@@ -9,7 +9,7 @@
 use jiff::SignedDuration;
 
 use super::country::Country;
-use super::eligibility::{piece_covers, shift_pieces, EligibilityClass, EligibilityContext, ShiftPiece};
+use super::eligibility::{piece_covers, shift_pieces, EligibilityClass, ShiftPiece};
 use super::interval::{intersect, merge, subtract, Interval, QUESTIONS_END_BEFORE_THE_END_OF_TIME};
 use super::parallel::Parallelism;
 use super::policy::{PlanKind, PlanRules, ServiceHours, Severity};
@@ -315,13 +315,7 @@ pub fn coverage_report(
     question: &CoverageQuestion,
     parallelism: Parallelism,
 ) -> Vec<RequirementCoverage> {
-    let context = EligibilityContext {
-        roster: snapshot.roster(),
-        facts: &snapshot.policy.facts,
-        plan: question.plan,
-        eea_tagged: question.eea_tagged,
-        ticket: None,
-    };
+    let context = snapshot.eligibility_context(question.plan, question.eea_tagged);
     let rules = snapshot.policy.rules(question.plan);
     // Shifts are expanded once, for all severities; agents are independent, so in parallel.
     let rosters: Vec<&AgentRoster> = snapshot.agents().collect();
@@ -402,13 +396,7 @@ pub fn gap_changes(before: &[Gap], after: &[Gap]) -> (Vec<Gap>, Vec<Gap>) {
 /// the baseline a benchmark compares the whole report with. The report itself sweeps severities
 /// with identical timelines once.
 pub fn sweep_endpoints(snapshot: &Snapshot, question: &CoverageQuestion) -> Vec<i64> {
-    let context = EligibilityContext {
-        roster: snapshot.roster(),
-        facts: &snapshot.policy.facts,
-        plan: question.plan,
-        eea_tagged: question.eea_tagged,
-        ticket: None,
-    };
+    let context = snapshot.eligibility_context(question.plan, question.eea_tagged);
     let mut endpoints = Vec::new();
     for roster in snapshot.agents() {
         let pieces = shift_pieces(&context, roster, question.window);
@@ -442,8 +430,7 @@ pub fn on_shift(
     severity: Severity,
     at: Instant,
 ) -> Vec<OnShift> {
-    let context =
-        EligibilityContext { roster: snapshot.roster(), facts: &snapshot.policy.facts, plan, eea_tagged, ticket: None };
+    let context = snapshot.eligibility_context(plan, eea_tagged);
     let probe = Interval::following(at, SignedDuration::from_hours(48)).expect(QUESTIONS_END_BEFORE_THE_END_OF_TIME);
     let timelines = snapshot.timelines();
     if timelines.covers(probe) {

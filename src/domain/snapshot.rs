@@ -2,10 +2,11 @@
 //! for the hot path. Every read (decisions, lists) is answered from one of these; a write builds
 //! the next one and swaps it in.
 
-use std::collections::HashSet;
 use std::sync::Arc;
 
+use super::eligibility::EligibilityContext;
 use super::parallel::Parallelism;
+use super::policy::PlanKind;
 use super::policy::Policy;
 use super::roster::{Agent, AgentRoster, Consent, Org, Roster, Shift, TimeOff};
 use super::time::Instant;
@@ -21,6 +22,12 @@ pub struct Snapshot {
 }
 
 impl Snapshot {
+    /// What eligibility is judged against for the tickets of `plan` (EEA-tagged or not) that no
+    /// consent names: the roster and policy facts of this snapshot.
+    pub fn eligibility_context(&self, plan: PlanKind, eea_tagged: bool) -> EligibilityContext<'_> {
+        EligibilityContext { roster: self.roster(), facts: &self.policy.facts, plan, eea_tagged, ticket: None }
+    }
+
     /// Builds a snapshot; see [`Roster::build`].
     pub fn build(
         policy: Arc<Policy>,
@@ -43,20 +50,6 @@ impl Snapshot {
     pub fn with_timelines(mut self, built_at: Instant, parallelism: Parallelism) -> Snapshot {
         self.timelines = Arc::new(StaffedTimelines::build(&self.roster, &self.policy.facts, built_at, parallelism));
         self
-    }
-
-    /// This snapshot with shifts and time off replaced (see [`Roster::with_entries_replaced`]),
-    /// and no precomputed timelines.
-    pub fn with_entries_replaced(
-        &self,
-        removed_shift_ids: &HashSet<&str>,
-        added_shifts: &[Shift],
-        removed_time_off_ids: &HashSet<&str>,
-        added_time_off: &[TimeOff],
-    ) -> Snapshot {
-        let roster =
-            self.roster.with_entries_replaced(removed_shift_ids, added_shifts, removed_time_off_ids, added_time_off);
-        Snapshot::of_roster(self.policy.clone(), roster)
     }
 
     pub fn roster(&self) -> &Roster {
@@ -105,7 +98,8 @@ impl Snapshot {
         self.roster.consents_of(org_id)
     }
 
-    fn of_roster(policy: Arc<Policy>, roster: Roster) -> Snapshot {
+    /// A snapshot of `roster` under `policy`, with no precomputed timelines yet.
+    pub fn of_roster(policy: Arc<Policy>, roster: Roster) -> Snapshot {
         Snapshot { policy, roster, timelines: Arc::default() }
     }
 }

@@ -132,7 +132,13 @@ pub fn snapshot_after_sync(
         sent_shifts.iter().filter(|shift| written_shift_ids.contains(shift.id())).cloned().collect();
     let added_time_off: Vec<TimeOff> =
         sent_time_off.iter().filter(|entry| written_time_off_ids.contains(entry.id())).cloned().collect();
-    before.with_entries_replaced(&removed_shift_ids, &added_shifts, &removed_time_off_ids, &added_time_off)
+    let roster = before.roster().with_entries_replaced(
+        &removed_shift_ids,
+        &added_shifts,
+        &removed_time_off_ids,
+        &added_time_off,
+    );
+    Snapshot::of_roster(before.policy.clone(), roster)
 }
 
 /// The gaps each requirement gains and loses between two states of the roster, for both plans

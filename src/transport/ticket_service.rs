@@ -9,8 +9,6 @@ use super::status::{invalid, to_status};
 use crate::app::App;
 use crate::clock;
 use crate::domain::decision::TicketQuestion;
-use crate::domain::policy::{Severity, TicketCategory};
-use crate::domain::time::Instant;
 use crate::domain::validation::{check_id, FieldViolation, Violations};
 use crate::pb;
 use crate::pb::ticket_service_server::TicketService;
@@ -19,21 +17,16 @@ pub struct TicketApi {
     pub app: Arc<App>,
 }
 
-struct TicketFields {
-    severity: Severity,
-    category: TicketCategory,
-    at: Instant,
-}
-
-/// Checks the fields both calls share (and the agent, for access checks) and names each bad one.
-fn ticket_fields(
-    org_id: &str,
-    ticket_id: &str,
+/// Checks the fields both calls share (and the agent, for access checks), names each bad one,
+/// and asks the question they make.
+fn ticket_question<'a>(
+    org_id: &'a str,
+    ticket_id: &'a str,
     severity: i32,
     category: i32,
     at: Option<prost_types::Timestamp>,
     agent_id: Option<&str>,
-) -> Result<TicketFields, Status> {
+) -> Result<TicketQuestion<'a>, Status> {
     let mut violations = Violations::default();
     check_id(&mut violations, "org_id", org_id);
     if let Some(agent_id) = agent_id {
@@ -56,7 +49,9 @@ fn ticket_fields(
     if !violations.0.is_empty() {
         return Err(invalid(violations.0));
     }
-    Ok(TicketFields {
+    Ok(TicketQuestion {
+        org_id,
+        ticket_id,
         severity: severity_value.expect("checked above"),
         category: category_value.expect("checked above"),
         at: at.unwrap_or_else(clock::now),
@@ -70,16 +65,9 @@ impl TicketService for TicketApi {
         request: Request<pb::DecideTicketRequest>,
     ) -> Result<Response<pb::DecideTicketResponse>, Status> {
         let pb::DecideTicketRequest { org_id, severity, category, ticket_id, at } = request.into_inner();
-        let fields = ticket_fields(&org_id, &ticket_id, severity, category, at, None)?;
-        let question = TicketQuestion {
-            org_id: &org_id,
-            ticket_id: &ticket_id,
-            severity: fields.severity,
-            category: fields.category,
-            at: fields.at,
-        };
+        let question = ticket_question(&org_id, &ticket_id, severity, category, at, None)?;
         let decision = self.app.decide_ticket(&question).map_err(to_status)?;
-        Ok(Response::new(decision_to_pb(decision, fields.at)))
+        Ok(Response::new(decision_to_pb(decision, question.at)))
     }
 
     async fn check_agent_access(
@@ -87,14 +75,7 @@ impl TicketService for TicketApi {
         request: Request<pb::CheckAgentAccessRequest>,
     ) -> Result<Response<pb::CheckAgentAccessResponse>, Status> {
         let pb::CheckAgentAccessRequest { org_id, ticket_id, severity, category, agent_id, at } = request.into_inner();
-        let fields = ticket_fields(&org_id, &ticket_id, severity, category, at, Some(&agent_id))?;
-        let question = TicketQuestion {
-            org_id: &org_id,
-            ticket_id: &ticket_id,
-            severity: fields.severity,
-            category: fields.category,
-            at: fields.at,
-        };
+        let question = ticket_question(&org_id, &ticket_id, severity, category, at, Some(&agent_id))?;
         let access = self.app.check_agent_access(&question, &agent_id).map_err(to_status)?;
         Ok(Response::new(access_to_pb(&access)))
     }

@@ -294,8 +294,7 @@ fn gap_micros(coverage: &RequirementCoverage) -> i64 {
 
 /// Distinct eligible agents on shift at `at`, counted agent by agent.
 fn headcount(snapshot: &Snapshot, plan: PlanKind, eea_tagged: bool, severity: Severity, at: Instant) -> u32 {
-    let context =
-        EligibilityContext { roster: snapshot.roster(), facts: &snapshot.policy.facts, plan, eea_tagged, ticket: None };
+    let context = snapshot.eligibility_context(plan, eea_tagged);
     let probe = Interval::following(at, SignedDuration::from_secs(1)).unwrap();
     snapshot.agents().filter(|roster| !eligible_on_shift(&context, roster, severity, probe).is_empty()).count() as u32
 }
