@@ -8,7 +8,8 @@ use eea_coverage::pb;
 use tonic::Code;
 
 use crate::helpers::{
-    agent, one_off, org, spawn_app, timestamp, violated_fields, with_token, Backend, ROLE_TOKENS, TEST_TOKEN,
+    agent, consent, one_off, org, spawn_app, sync_batch, sync_header, time_off, violated_fields, with_token, Backend,
+    ROLE_TOKENS, TEST_TOKEN,
 };
 
 fn token_of(role: &str) -> &'static str {
@@ -23,9 +24,9 @@ fn with_request_id<T>(message: T, request_id: &str) -> tonic::Request<T> {
 
 type Policy = pb::policy_service_client::PolicyServiceClient<crate::helpers::AuthChannel>;
 
-/// Every event, following page tokens.
-async fn all_events(policy: &mut Policy, filter: pb::ListAuditEventsRequest) -> Vec<pb::AuditEvent> {
-    let mut events = Vec::new();
+/// Every page of events `filter` lists, following page tokens.
+async fn all_pages(policy: &mut Policy, filter: pb::ListAuditEventsRequest) -> Vec<pb::ListAuditEventsResponse> {
+    let mut pages = Vec::new();
     let mut page_token = String::new();
     loop {
         let page = policy
@@ -33,12 +34,18 @@ async fn all_events(policy: &mut Policy, filter: pb::ListAuditEventsRequest) -> 
             .await
             .expect("listing audit events")
             .into_inner();
-        events.extend(page.events);
-        if page.next_page_token.is_empty() {
-            return events;
+        let next_page_token = page.next_page_token.clone();
+        pages.push(page);
+        if next_page_token.is_empty() {
+            return pages;
         }
-        page_token = page.next_page_token;
+        page_token = next_page_token;
     }
+}
+
+/// Every event, following page tokens.
+async fn all_events(policy: &mut Policy, filter: pb::ListAuditEventsRequest) -> Vec<pb::AuditEvent> {
+    all_pages(policy, filter).await.into_iter().flat_map(|page| page.events).collect()
 }
 
 fn entities(event: &pb::AuditEvent) -> Vec<(pb::AuditEntityKind, &str)> {
@@ -81,58 +88,33 @@ async fn every_committed_write_is_recorded_with_its_caller(backend: Backend) {
     writer.delete_shift(with_request_id(pb::DeleteShiftRequest { shift_id: "s-2".into() }, "wfm-run-3")).await.unwrap();
 
     // Failed writes leave no event: a bad field, an unknown agent, an unknown ID.
-    let invalid = writer
-        .upsert_shifts(pb::UpsertShiftsRequest {
-            shifts: vec![one_off("s-9", "a-1", "2026-12-07T08:00:00Z", "2026-12-07T07:00:00Z")],
-        })
-        .await;
-    assert!(invalid.is_err());
-    let unknown_agent = writer
-        .upsert_shifts(pb::UpsertShiftsRequest {
-            shifts: vec![one_off("s-9", "nobody", "2026-12-07T08:00:00Z", "2026-12-07T09:00:00Z")],
-        })
-        .await
-        .unwrap_err();
-    assert_eq!(unknown_agent.code(), Code::NotFound);
+    let refused = [
+        (one_off("s-9", "a-1", "2026-12-07T08:00:00Z", "2026-12-07T07:00:00Z"), Code::InvalidArgument),
+        (one_off("s-9", "nobody", "2026-12-07T08:00:00Z", "2026-12-07T09:00:00Z"), Code::NotFound),
+    ];
+    for (shift, code) in refused {
+        let status = writer.upsert_shifts(pb::UpsertShiftsRequest { shifts: vec![shift] }).await.unwrap_err();
+        assert_eq!(status.code(), code, "{status:?}");
+    }
     let missing = writer.delete_shift(pb::DeleteShiftRequest { shift_id: "s-404".into() }).await.unwrap_err();
     assert_eq!(missing.code(), Code::NotFound);
 
     // A sync and its dry run: only the real one is recorded, with every entry it changed.
     let sync = |dry_run: bool| {
-        let header = pb::SyncShiftsRequest {
-            message: Some(pb::sync_shifts_request::Message::Header(pb::SyncHeader {
-                source: "wfm".into(),
-                window_start: Some(timestamp("2026-12-14T00:00:00Z")),
-                window_end: Some(timestamp("2026-12-21T00:00:00Z")),
-                dry_run,
-            })),
-        };
-        let batch = pb::SyncShiftsRequest {
-            message: Some(pb::sync_shifts_request::Message::Batch(pb::SyncBatch {
-                shifts: vec![
-                    one_off("w-1", "a-1", "2026-12-14T08:00:00Z", "2026-12-14T16:00:00Z"),
-                    one_off("w-2", "a-2", "2026-12-15T08:00:00Z", "2026-12-15T16:00:00Z"),
-                ],
-                time_off: vec![],
-            })),
-        };
-        tokio_stream::iter(vec![header, batch])
+        let shifts = vec![
+            one_off("w-1", "a-1", "2026-12-14T08:00:00Z", "2026-12-14T16:00:00Z"),
+            one_off("w-2", "a-2", "2026-12-15T08:00:00Z", "2026-12-15T16:00:00Z"),
+        ];
+        let header = sync_header("wfm", "2026-12-14T00:00:00Z", "2026-12-21T00:00:00Z", dry_run);
+        tokio_stream::iter(vec![header, sync_batch(shifts, vec![])])
     };
     writer.sync_shifts(sync(true)).await.unwrap();
     writer.sync_shifts(with_request_id(sync(false), "wfm-sync-1")).await.unwrap();
 
     // Policy writes by the admin; the consent is granted and revoked.
-    admin_policy
-        .upsert_org(pb::UpsertOrgRequest { org: Some(org("acme", "eu-central-1", pb::Plan::Standard)) })
-        .await
-        .unwrap();
-    let consent = pb::Consent {
-        org_id: "acme".into(),
-        ticket_id: "T-7".into(),
-        agent_id: "a-1".into(),
-        expires_at: Some(timestamp("2027-01-01T00:00:00Z")),
-    };
-    admin_policy.grant_consent(pb::GrantConsentRequest { consent: Some(consent) }).await.unwrap();
+    let app = &spawned.app;
+    app.put_org(org("acme", "eu-central-1", pb::Plan::Standard)).await;
+    app.grant_consent(consent("acme", "T-7", "a-1", "2027-01-01T00:00:00Z")).await;
     admin_policy
         .revoke_consent(pb::RevokeConsentRequest {
             org_id: "acme".into(),
@@ -142,24 +124,9 @@ async fn every_committed_write_is_recorded_with_its_caller(backend: Backend) {
         .await
         .unwrap();
     writer.delete_agent(pb::DeleteAgentRequest { agent_id: "a-2".into() }).await.unwrap();
-    let second_consent = pb::Consent {
-        org_id: "acme".into(),
-        ticket_id: "T-8".into(),
-        agent_id: "a-1".into(),
-        expires_at: Some(timestamp("2027-01-01T00:00:00Z")),
-    };
-    admin_policy.grant_consent(pb::GrantConsentRequest { consent: Some(second_consent) }).await.unwrap();
-    writer
-        .upsert_time_off(pb::UpsertTimeOffRequest {
-            time_off: vec![pb::TimeOff {
-                time_off_id: "leave-1".into(),
-                agent_id: "a-1".into(),
-                starts_at: Some(timestamp("2026-12-24T00:00:00Z")),
-                ends_at: Some(timestamp("2026-12-27T00:00:00Z")),
-            }],
-        })
-        .await
-        .unwrap();
+    app.grant_consent(consent("acme", "T-8", "a-1", "2027-01-01T00:00:00Z")).await;
+    let leave = time_off("leave-1", "a-1", "2026-12-24T00:00:00Z", "2026-12-27T00:00:00Z");
+    writer.upsert_time_off(pb::UpsertTimeOffRequest { time_off: vec![leave] }).await.unwrap();
     writer.delete_time_off(pb::DeleteTimeOffRequest { time_off_id: "leave-1".into() }).await.unwrap();
     // Deleting the org takes its remaining consent with it.
     admin_policy.delete_org(pb::DeleteOrgRequest { org_id: "acme".into() }).await.unwrap();
@@ -240,43 +207,19 @@ async fn every_committed_write_is_recorded_with_its_caller(backend: Backend) {
 
 async fn events_page_and_filter(backend: Backend) {
     let Some(spawned) = spawn_app(backend).await else { return };
-    let (mut roster, mut policy) = (spawned.app.roster.clone(), spawned.app.policy.clone());
+    let app = &spawned.app;
+    let mut policy = app.policy.clone();
     let before_all = eea_coverage::clock::now();
     for idx in 0..5 {
-        roster
-            .upsert_agents(pb::UpsertAgentsRequest {
-                agents: vec![agent(&format!("a-{idx}"), "FR", "Europe/Paris")],
-                source: String::new(),
-            })
-            .await
-            .unwrap();
+        app.put_agents(vec![agent(&format!("a-{idx}"), "FR", "Europe/Paris")]).await;
     }
-    roster
-        .upsert_shifts(pb::UpsertShiftsRequest {
-            shifts: vec![one_off("s-1", "a-3", "2026-12-07T08:00:00Z", "2026-12-07T16:00:00Z")],
-        })
-        .await
-        .unwrap();
+    app.put_shifts(vec![one_off("s-1", "a-3", "2026-12-07T08:00:00Z", "2026-12-07T16:00:00Z")]).await;
 
     // Pages of two, in order, with no event twice and none missed.
-    let mut seen = Vec::new();
-    let mut page_token = String::new();
-    let mut n_pages = 0;
-    loop {
-        let page = policy
-            .list_audit_events(pb::ListAuditEventsRequest { page_size: 2, page_token, ..Default::default() })
-            .await
-            .unwrap()
-            .into_inner();
-        assert!(page.events.len() <= 2);
-        seen.extend(page.events.iter().map(|event| event.sequence));
-        n_pages += 1;
-        if page.next_page_token.is_empty() {
-            break;
-        }
-        page_token = page.next_page_token;
-    }
-    assert_eq!((seen.len(), n_pages), (6, 3));
+    let pages = all_pages(&mut policy, pb::ListAuditEventsRequest { page_size: 2, ..Default::default() }).await;
+    assert!(pages.iter().all(|page| page.events.len() <= 2));
+    let seen: Vec<i64> = pages.iter().flat_map(|page| page.events.iter().map(|event| event.sequence)).collect();
+    assert_eq!((seen.len(), pages.len()), (6, 3));
     assert!(seen.windows(2).all(|pair| pair[0] < pair[1]));
 
     // By entity: agent a-3 was created by one call; its shift by another.
@@ -318,35 +261,18 @@ async fn events_page_and_filter(backend: Backend) {
     assert!(earlier.is_empty());
 
     // Bad filters name their field.
-    let status = policy
-        .list_audit_events(pb::ListAuditEventsRequest {
-            entity_kind: pb::AuditEntityKind::Agent as i32,
-            ..Default::default()
-        })
-        .await
-        .unwrap_err();
-    assert_eq!(violated_fields(&status), ["entity_id"]);
-    let status = policy
-        .list_audit_events(pb::ListAuditEventsRequest { entity_id: "a-1".into(), ..Default::default() })
-        .await
-        .unwrap_err();
-    assert_eq!(violated_fields(&status), ["entity_kind"]);
-    let status = policy
-        .list_audit_events(pb::ListAuditEventsRequest {
-            entity_kind: 99,
-            entity_id: "a-1".into(),
-            ..Default::default()
-        })
-        .await
-        .unwrap_err();
-    assert_eq!(violated_fields(&status), ["entity_kind"]);
-    let status = policy
-        .list_audit_events(pb::ListAuditEventsRequest { page_token: "forged".into(), ..Default::default() })
-        .await
-        .unwrap_err();
-    assert_eq!(violated_fields(&status), ["page_token"]);
-    let status = policy.list_audit_events(window(before_all, before_all - an_hour)).await.unwrap_err();
-    assert_eq!(violated_fields(&status), ["until"]);
+    let agent_kind = pb::AuditEntityKind::Agent as i32;
+    let bad_filters = [
+        (pb::ListAuditEventsRequest { entity_kind: agent_kind, ..Default::default() }, "entity_id"),
+        (pb::ListAuditEventsRequest { entity_id: "a-1".into(), ..Default::default() }, "entity_kind"),
+        (pb::ListAuditEventsRequest { entity_kind: 99, entity_id: "a-1".into(), ..Default::default() }, "entity_kind"),
+        (pb::ListAuditEventsRequest { page_token: "forged".into(), ..Default::default() }, "page_token"),
+        (window(before_all, before_all - an_hour), "until"),
+    ];
+    for (filter, field) in bad_filters {
+        let status = policy.list_audit_events(filter.clone()).await.unwrap_err();
+        assert_eq!(violated_fields(&status), [field], "{filter:?}");
+    }
 
     // Admins only.
     for (role, token) in ROLE_TOKENS {
@@ -360,14 +286,7 @@ async fn events_page_and_filter(backend: Backend) {
 /// The database itself refuses to change or remove an event, whoever connects to it.
 async fn events_cannot_be_changed_or_removed(backend: Backend) {
     let Some(spawned) = spawn_app(backend).await else { return };
-    let mut roster = spawned.app.roster.clone();
-    roster
-        .upsert_agents(pb::UpsertAgentsRequest {
-            agents: vec![agent("a-1", "IE", "Europe/Dublin")],
-            source: String::new(),
-        })
-        .await
-        .unwrap();
+    spawned.app.put_agents(vec![agent("a-1", "IE", "Europe/Dublin")]).await;
     let url = spawned._database.url().to_owned();
     let attempts = [
         "UPDATE audit_events SET caller = 'token:someone-else'",

@@ -7,7 +7,7 @@ use std::process::{Child, Command, Stdio};
 
 use eea_coverage::testing::one_off_shift;
 
-use crate::helpers::{agent, create_database, Backend, TestDatabase};
+use crate::helpers::{agent, create_database, sync_batch, Backend, TestDatabase};
 
 type RosterClient = pb::roster_service_client::RosterServiceClient<crate::helpers::AuthChannel>;
 
@@ -86,12 +86,7 @@ fn sync_messages(generation: i64) -> Vec<pb::SyncShiftsRequest> {
         })),
     };
     std::iter::once(header)
-        .chain(shifts(generation).chunks(500).map(|chunk| pb::SyncShiftsRequest {
-            message: Some(pb::sync_shifts_request::Message::Batch(pb::SyncBatch {
-                shifts: chunk.to_vec(),
-                time_off: vec![],
-            })),
-        }))
+        .chain(shifts(generation).chunks(500).map(|chunk| sync_batch(chunk.to_vec(), vec![])))
         .collect()
 }
 

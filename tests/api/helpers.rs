@@ -242,7 +242,12 @@ impl TestApp {
 
     /// Creates or replaces `shifts`, entered by hand.
     pub async fn put_shifts(&self, shifts: Vec<pb::Shift>) -> pb::UpsertShiftsResponse {
-        self.roster.clone().upsert_shifts(pb::UpsertShiftsRequest { shifts }).await.unwrap().into_inner()
+        self.try_put_shifts(shifts).await.unwrap()
+    }
+
+    /// Asks to create or replace `shifts`: the server's answer, or its refusal.
+    pub async fn try_put_shifts(&self, shifts: Vec<pb::Shift>) -> Result<pb::UpsertShiftsResponse, tonic::Status> {
+        self.roster.clone().upsert_shifts(pb::UpsertShiftsRequest { shifts }).await.map(tonic::Response::into_inner)
     }
 
     /// Creates or replaces `time_off`, entered by hand.
@@ -250,15 +255,16 @@ impl TestApp {
         self.roster.clone().upsert_time_off(pb::UpsertTimeOffRequest { time_off }).await.unwrap();
     }
 
+    /// Records `consent`.
+    pub async fn grant_consent(&self, consent: pb::Consent) {
+        self.policy.clone().grant_consent(pb::GrantConsentRequest { consent: Some(consent) }).await.unwrap();
+    }
+
     /// The decision on a ticket `T-1` of `org_id` with `severity` and no category, at `at`.
     pub async fn decide(&self, org_id: &str, severity: pb::Severity, at: &str) -> pb::DecideTicketResponse {
-        let request = pb::DecideTicketRequest {
-            org_id: org_id.into(),
-            severity: severity as i32,
-            category: pb::TicketCategory::Unspecified as i32,
-            ticket_id: "T-1".into(),
-            at: Some(timestamp(at)),
-        };
+        let question =
+            ticket_question(org_id, severity as i32, pb::TicketCategory::Unspecified as i32, Some(timestamp(at)));
+        let request = pb::DecideTicketRequest { ticket_id: "T-1".into(), ..question };
         self.tickets.clone().decide_ticket(request).await.unwrap().into_inner()
     }
 
@@ -424,6 +430,26 @@ pub fn sync_batch(shifts: Vec<pb::Shift>, time_off: Vec<pb::TimeOff>) -> pb::Syn
 /// A span of a report or a decision, as the wire carries it.
 pub fn span(starts_at: &str, ends_at: &str) -> (Option<prost_types::Timestamp>, Option<prost_types::Timestamp>) {
     (Some(timestamp(starts_at)), Some(timestamp(ends_at)))
+}
+
+/// A DecideTicket request with no ticket ID; the numbers are raw so a test can send bad ones.
+pub fn ticket_question(
+    org_id: &str,
+    severity: i32,
+    category: i32,
+    at: Option<prost_types::Timestamp>,
+) -> pb::DecideTicketRequest {
+    pb::DecideTicketRequest { org_id: org_id.into(), severity, category, ticket_id: String::new(), at }
+}
+
+/// The consent of `org_id`'s customer for `agent_id` to work ticket `ticket_id` until `expires_at`.
+pub fn consent(org_id: &str, ticket_id: &str, agent_id: &str, expires_at: &str) -> pb::Consent {
+    pb::Consent {
+        org_id: org_id.into(),
+        ticket_id: ticket_id.into(),
+        agent_id: agent_id.into(),
+        expires_at: Some(timestamp(expires_at)),
+    }
 }
 
 pub fn org(org_id: &str, region: &str, plan: pb::Plan) -> pb::Org {

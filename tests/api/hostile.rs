@@ -6,7 +6,7 @@ use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
 use tonic::Code;
 
-use crate::helpers::{agent, org, spawn_app, Backend};
+use crate::helpers::{agent, org, spawn_app, ticket_question, Backend};
 
 fn hostile_text() -> impl Strategy<Value = String> {
     prop_oneof![
@@ -112,7 +112,7 @@ async fn malformed_requests_get_a_clear_status_and_change_nothing(backend: Backe
                     if !clear(refused.code()) {
                         return Err(format!("UpsertAgents answered {:?}", refused.code()));
                     }
-                    let question = pb::DecideTicketRequest { org_id, severity, category, ticket_id: String::new(), at };
+                    let question = ticket_question(&org_id, severity, category, at);
                     if let Err(status) = tickets.decide_ticket(question).await {
                         if !clear(status.code()) {
                             return Err(format!("DecideTicket answered {:?}: {}", status.code(), status.message()));
@@ -129,15 +129,7 @@ async fn malformed_requests_get_a_clear_status_and_change_nothing(backend: Backe
     assert!(shifts.is_empty(), "no refused write left anything behind");
     let agents = roster.list_agents(pb::ListAgentsRequest::default()).await.unwrap().into_inner().agents;
     assert_eq!(agents.len(), 1);
-    let decision = tickets
-        .decide_ticket(pb::DecideTicketRequest {
-            org_id: "acme".into(),
-            severity: 1,
-            category: 0,
-            ticket_id: String::new(),
-            at: None,
-        })
-        .await;
+    let decision = tickets.decide_ticket(ticket_question("acme", 1, 0, None)).await;
     assert!(decision.is_ok(), "the server still answers");
 }
 

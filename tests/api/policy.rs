@@ -3,7 +3,7 @@
 use eea_coverage::pb;
 use tonic::Code;
 
-use crate::helpers::{agent, org, spawn_app, timestamp, violated_fields, Backend};
+use crate::helpers::{agent, consent, org, spawn_app, timestamp, violated_fields, Backend};
 
 type PolicyClient = pb::policy_service_client::PolicyServiceClient<crate::helpers::AuthChannel>;
 
@@ -56,12 +56,7 @@ async fn consents_round_trip(backend: Backend) {
     let (app, mut policy) = (&spawned.app, spawned.app.policy.clone());
     app.put_org(org("acme", "eu-central-1", pb::Plan::Standard)).await;
     app.put_agents(vec![agent("us-1", "US", "America/New_York")]).await;
-    let consent = pb::Consent {
-        org_id: "acme".into(),
-        ticket_id: "T-100".into(),
-        agent_id: "us-1".into(),
-        expires_at: Some(timestamp("2027-01-01T00:00:00Z")),
-    };
+    let consent = consent("acme", "T-100", "us-1", "2027-01-01T00:00:00Z");
     let granted =
         policy.grant_consent(pb::GrantConsentRequest { consent: Some(consent.clone()) }).await.unwrap().into_inner();
     assert_eq!(granted, consent);

@@ -11,7 +11,9 @@ use tokio::net::{TcpListener, TcpStream};
 use tonic_health::pb::health_client::HealthClient;
 use tonic_health::pb::HealthCheckRequest;
 
-use crate::helpers::{agent, create_database, one_off, org, spawn_app_on, timestamp, Backend, TestDatabase};
+use crate::helpers::{
+    agent, create_database, one_off, org, spawn_app_on, sync_batch, sync_header, timestamp, Backend, TestDatabase,
+};
 
 async fn decide(
     tickets: &mut pb::ticket_service_client::TicketServiceClient<crate::helpers::AuthChannel>,
@@ -174,14 +176,6 @@ async fn snapshot_swaps_never_expose_a_half_built_state(backend: Backend) {
     let agents = (0..20).map(|agent_idx| agent(&format!("a{agent_idx:02}"), "IE", "Europe/Dublin")).collect();
     roster.upsert_agents(pb::UpsertAgentsRequest { agents, source: "wfm".into() }).await.unwrap();
     let generation = |n_agents: usize| {
-        let header = pb::SyncShiftsRequest {
-            message: Some(pb::sync_shifts_request::Message::Header(pb::SyncHeader {
-                source: "wfm".into(),
-                window_start: Some(timestamp("2026-12-07T00:00:00Z")),
-                window_end: Some(timestamp("2026-12-08T00:00:00Z")),
-                dry_run: false,
-            })),
-        };
         let shifts = (0..n_agents)
             .map(|agent_idx| {
                 one_off(
@@ -192,12 +186,7 @@ async fn snapshot_swaps_never_expose_a_half_built_state(backend: Backend) {
                 )
             })
             .collect();
-        vec![
-            header,
-            pb::SyncShiftsRequest {
-                message: Some(pb::sync_shifts_request::Message::Batch(pb::SyncBatch { shifts, time_off: vec![] })),
-            },
-        ]
+        vec![sync_header("wfm", "2026-12-07T00:00:00Z", "2026-12-08T00:00:00Z", false), sync_batch(shifts, vec![])]
     };
     roster.sync_shifts(tokio_stream::iter(generation(10))).await.unwrap();
     let stop = Arc::new(AtomicBool::new(false));

@@ -87,12 +87,8 @@ async fn a_sync_leaves_other_sources_and_the_outside_of_its_window_alone(backend
     assert_eq!(app.shift_ids().await, ["manual", "rota-mon", "wfm-prev"]);
 
     // A synced entry is its source's: a direct upsert or delete is refused.
-    let direct = roster
-        .upsert_shifts(pb::UpsertShiftsRequest {
-            shifts: vec![one_off("rota-mon", "de-1", "2026-12-07T07:00:00Z", "2026-12-07T15:00:00Z")],
-        })
-        .await
-        .unwrap_err();
+    let moved = one_off("rota-mon", "de-1", "2026-12-07T07:00:00Z", "2026-12-07T15:00:00Z");
+    let direct = app.try_put_shifts(vec![moved]).await.unwrap_err();
     assert_eq!(direct.code(), Code::FailedPrecondition);
     let delete = roster.delete_shift(pb::DeleteShiftRequest { shift_id: "rota-mon".into() }).await.unwrap_err();
     assert_eq!(delete.code(), Code::FailedPrecondition);

@@ -13,8 +13,8 @@ use tonic::Code;
 use tonic_types::StatusExt;
 
 use crate::helpers::{
-    agent, one_off, spawn_app_on, spawn_app_with, timestamp, wait_for_log_line, watched_request_id, Backend, Spawned,
-    TestApp, TEST_TOKEN,
+    agent, one_off, spawn_app_on, spawn_app_with, sync_batch, sync_header, wait_for_log_line, watched_request_id,
+    Backend, Spawned, TestApp, TEST_TOKEN,
 };
 use crate::raw_h2::{RawCall, CANCEL, NO_ERROR};
 
@@ -23,17 +23,6 @@ const SYNC_RPC: &str = "eeacoverage.v1.RosterService/SyncShifts";
 const WINDOW_START: &str = "2026-12-07T00:00:00Z";
 const WINDOW_END: &str = "2026-12-14T00:00:00Z";
 const SOURCE: &str = "wfm";
-
-fn header() -> pb::SyncShiftsRequest {
-    pb::SyncShiftsRequest {
-        message: Some(pb::sync_shifts_request::Message::Header(pb::SyncHeader {
-            source: SOURCE.into(),
-            window_start: Some(timestamp(WINDOW_START)),
-            window_end: Some(timestamp(WINDOW_END)),
-            dry_run: false,
-        })),
-    }
-}
 
 /// `n_shifts` (at most 504) shifts of 19 minutes named `<label>-<i>`, spread over the window's
 /// week.
@@ -51,13 +40,8 @@ fn generation(label: &str, n_shifts: usize) -> Vec<pb::Shift> {
 
 /// The sync's messages for `shifts`, in batches of `batch_size`, with or without the end.
 fn sync_messages(shifts: &[pb::Shift], batch_size: usize, with_end: bool) -> Vec<pb::SyncShiftsRequest> {
-    let mut messages = vec![header()];
-    messages.extend(shifts.chunks(batch_size).map(|chunk| pb::SyncShiftsRequest {
-        message: Some(pb::sync_shifts_request::Message::Batch(pb::SyncBatch {
-            shifts: chunk.to_vec(),
-            time_off: vec![],
-        })),
-    }));
+    let mut messages = vec![sync_header(SOURCE, WINDOW_START, WINDOW_END, false)];
+    messages.extend(shifts.chunks(batch_size).map(|chunk| sync_batch(chunk.to_vec(), vec![])));
     if with_end {
         messages.push(sync_end(shifts.len(), 0));
     }
@@ -76,15 +60,8 @@ async fn seeded_with(backend: Backend, extra_toml: &str) -> Option<Spawned> {
 }
 
 async fn seed(app: &TestApp) {
-    let mut roster = app.roster.clone();
-    roster
-        .upsert_agents(pb::UpsertAgentsRequest {
-            agents: vec![agent("ie-1", "IE", "Europe/Dublin")],
-            source: "wfm".into(),
-        })
-        .await
-        .unwrap();
-    roster.sync_shifts(tokio_stream::iter(sync_messages(&generation("old", 100), 50, true))).await.unwrap();
+    app.put_agents_from(SOURCE, vec![agent("ie-1", "IE", "Europe/Dublin")]).await;
+    app.sync(sync_messages(&generation("old", 100), 50, true)).await.unwrap();
 }
 
 /// The IDs of the shifts stored in the window.
@@ -123,6 +100,25 @@ async fn n_sync_events(app: &TestApp) -> usize {
     }
 }
 
+/// The window and the audit trail as they stood before a sync that must change nothing.
+struct Before {
+    ids: BTreeSet<String>,
+    n_events: usize,
+}
+
+impl Before {
+    async fn of(app: &TestApp) -> Before {
+        Before { ids: window_ids(app).await, n_events: n_sync_events(app).await }
+    }
+
+    /// Fails, naming `what`, unless the window holds the same shifts and the audit trail no
+    /// further sync.
+    async fn assert_unchanged(&self, app: &TestApp, what: &str) {
+        assert_eq!(window_ids(app).await, self.ids, "{what}: the window changed");
+        assert_eq!(n_sync_events(app).await, self.n_events, "{what}: an audit event was recorded");
+    }
+}
+
 /// A sync opened frame by frame, with a watched request ID and, when given, a `grpc-timeout`.
 async fn raw_sync(app: &TestApp, request_id: &str, grpc_timeout: Option<&str>) -> RawCall {
     let authorization = format!("Bearer {TEST_TOKEN}");
@@ -147,19 +143,47 @@ async fn sync_outcome(request_id: &str) -> String {
     outcome.trim_start_matches('"').split(|c: char| !(c.is_ascii_alphanumeric() || c == '_')).next().unwrap().to_owned()
 }
 
+/// A sync of 100 new shifts in batches of 10, opened frame by frame on a seeded server under a
+/// watched request ID, and what it must leave as it was when it does not end cleanly. The call
+/// is dropped before the server.
+struct InterruptedSync {
+    call: RawCall,
+    request_id: String,
+    /// The header, then the ten batches; no end message.
+    messages: Vec<pb::SyncShiftsRequest>,
+    before: Before,
+    spawned: Spawned,
+}
+
+impl InterruptedSync {
+    async fn open(backend: Backend, label: &str, grpc_timeout: Option<&str>) -> Option<InterruptedSync> {
+        let spawned = seeded_with(backend, "").await?;
+        let before = Before::of(&spawned.app).await;
+        let request_id = watched_request_id(label);
+        let call = raw_sync(&spawned.app, &request_id, grpc_timeout).await;
+        let messages = sync_messages(&generation("new", 100), 10, false);
+        Some(InterruptedSync { call, request_id, messages, before, spawned })
+    }
+
+    /// Sends `messages[range]`.
+    async fn send(&self, range: std::ops::Range<usize>) {
+        send_all(&self.call, &self.messages[range]).await;
+    }
+
+    /// Fails unless the server's last word on the sync was `outcome` and the sync changed
+    /// nothing, naming `what` happened to it.
+    async fn assert_changed_nothing(&self, outcome: &str, what: &str) {
+        assert_eq!(sync_outcome(&self.request_id).await, outcome, "{what}");
+        self.before.assert_unchanged(&self.spawned.app, what).await;
+    }
+}
+
 /// Cancels a sync after `n_batches` of the new generation's batches (0: after the header).
 async fn cancelled_after(backend: Backend, n_batches: usize) {
-    let Some(spawned) = seeded_with(backend, "").await else { return };
-    let app = &spawned.app;
-    let (before, n_events) = (window_ids(app).await, n_sync_events(app).await);
-    let messages = sync_messages(&generation("new", 100), 10, false);
-    let request_id = watched_request_id("cancelled");
-    let call = raw_sync(app, &request_id, None).await;
-    send_all(&call, &messages[..1 + n_batches]).await;
-    call.reset(CANCEL).await;
-    assert_eq!(sync_outcome(&request_id).await, "refused");
-    assert_eq!(window_ids(app).await, before, "cancelled after {n_batches} batches");
-    assert_eq!(n_sync_events(app).await, n_events, "no audit event for a cancelled sync");
+    let Some(sync) = InterruptedSync::open(backend, "cancelled", None).await else { return };
+    sync.send(0..1 + n_batches).await;
+    sync.call.reset(CANCEL).await;
+    sync.assert_changed_nothing("refused", &format!("cancelled after {n_batches} batches")).await;
 }
 
 async fn a_sync_cancelled_after_its_header_changes_nothing(backend: Backend) {
@@ -178,46 +202,31 @@ async fn a_sync_cancelled_after_many_batches_changes_nothing(backend: Backend) {
 /// hyper ends a request body reset with NO_ERROR as if it were whole; the call still writes
 /// nothing.
 async fn a_sync_reset_with_no_error_mid_stream_changes_nothing(backend: Backend) {
-    let Some(spawned) = seeded_with(backend, "").await else { return };
-    let app = &spawned.app;
-    let (before, n_events) = (window_ids(app).await, n_sync_events(app).await);
-    let request_id = watched_request_id("no-error");
-    let call = raw_sync(app, &request_id, None).await;
-    send_all(&call, &sync_messages(&generation("new", 100), 10, false)[..2]).await;
-    call.reset(NO_ERROR).await;
-    assert_eq!(sync_outcome(&request_id).await, "abandoned");
-    assert_eq!(window_ids(app).await, before);
-    assert_eq!(n_sync_events(app).await, n_events);
+    let Some(sync) = InterruptedSync::open(backend, "no-error", None).await else { return };
+    sync.send(0..2).await;
+    sync.call.reset(NO_ERROR).await;
+    sync.assert_changed_nothing("abandoned", "reset with NO_ERROR").await;
 }
 
 async fn a_sync_whose_connection_closes_mid_stream_changes_nothing(backend: Backend) {
-    let Some(spawned) = seeded_with(backend, "").await else { return };
-    let app = &spawned.app;
-    let (before, n_events) = (window_ids(app).await, n_sync_events(app).await);
-    let request_id = watched_request_id("closed");
-    let call = raw_sync(app, &request_id, None).await;
-    let messages = sync_messages(&generation("new", 100), 10, false);
-    send_all(&call, &messages[..1]).await;
+    let Some(sync) = InterruptedSync::open(backend, "closed", None).await else { return };
+    sync.send(0..1).await;
     // A stream whose connection closes before the server has taken it up is never seen at all;
     // this one is being read when its client goes.
-    wait_for_log_line(&request_id, "sync header read").await;
-    send_all(&call, &messages[1..4]).await;
-    call.close_connection().await;
-    assert_eq!(sync_outcome(&request_id).await, "refused");
-    assert_eq!(window_ids(app).await, before);
-    assert_eq!(n_sync_events(app).await, n_events);
+    wait_for_log_line(&sync.request_id, "sync header read").await;
+    sync.send(1..4).await;
+    // Closing takes the call; the rest of `sync` is checked field by field.
+    sync.call.close_connection().await;
+    assert_eq!(sync_outcome(&sync.request_id).await, "refused");
+    sync.before.assert_unchanged(&sync.spawned.app, "connection closed").await;
 }
 
 async fn a_sync_whose_deadline_expires_mid_stream_changes_nothing(backend: Backend) {
-    let Some(spawned) = seeded_with(backend, "").await else { return };
-    let app = &spawned.app;
-    let (before, n_events) = (window_ids(app).await, n_sync_events(app).await);
-    let mut call = raw_sync(app, &watched_request_id("deadline"), Some("300m")).await;
-    send_all(&call, &sync_messages(&generation("new", 100), 10, false)[..4]).await;
+    let Some(mut sync) = InterruptedSync::open(backend, "deadline", Some("300m")).await else { return };
+    sync.send(0..4).await;
     // The server answers DEADLINE_EXCEEDED once the deadline passes, having dropped the call.
-    call.answered().await;
-    assert_eq!(window_ids(app).await, before);
-    assert_eq!(n_sync_events(app).await, n_events);
+    sync.call.answered().await;
+    sync.before.assert_unchanged(&sync.spawned.app, "deadline expired").await;
 }
 
 async fn a_sync_that_ends_cleanly_is_committed_with_or_without_its_count(backend: Backend) {
@@ -225,13 +234,7 @@ async fn a_sync_that_ends_cleanly_is_committed_with_or_without_its_count(backend
     let app = &spawned.app;
     let n_events = n_sync_events(app).await;
     let counted = generation("counted", 60);
-    let response = app
-        .roster
-        .clone()
-        .sync_shifts(tokio_stream::iter(sync_messages(&counted, 7, true)))
-        .await
-        .unwrap()
-        .into_inner();
+    let response = app.sync(sync_messages(&counted, 7, true)).await.unwrap();
     assert_eq!((response.created, response.deleted), (60, 100));
     assert_eq!(window_ids(app).await, ids(&counted));
     assert_eq!(n_sync_events(app).await, n_events + 1);
@@ -251,12 +254,12 @@ async fn a_sync_that_ends_cleanly_is_committed_with_or_without_its_count(backend
 async fn a_sync_whose_count_disagrees_is_aborted_and_changes_nothing(backend: Backend) {
     let Some(spawned) = seeded_with(backend, "").await else { return };
     let app = &spawned.app;
-    let (before, n_events) = (window_ids(app).await, n_sync_events(app).await);
+    let before = Before::of(app).await;
     let shifts = generation("new", 50);
     for (declared_shifts, declared_time_off) in [(100, 0), (49, 0), (50, 1), (0, 0)] {
         let mut messages = sync_messages(&shifts, 25, false);
         messages.push(sync_end(declared_shifts, declared_time_off));
-        let status = app.roster.clone().sync_shifts(tokio_stream::iter(messages)).await.unwrap_err();
+        let status = app.sync(messages).await.unwrap_err();
         assert_eq!(status.code(), Code::Aborted, "{status:?}");
         let expected = format!(
             "declares {declared_shifts} shifts and {declared_time_off} time-off entries, but 50 shifts and 0 time-off entries arrived"
@@ -270,16 +273,15 @@ async fn a_sync_whose_count_disagrees_is_aborted_and_changes_nothing(backend: Ba
     // Nothing may follow the end message, and its counts are never negative.
     let mut followed = sync_messages(&shifts, 25, true);
     followed.push(sync_messages(&generation("late", 1), 1, false).remove(1));
-    let status = app.roster.clone().sync_shifts(tokio_stream::iter(followed)).await.unwrap_err();
+    let status = app.sync(followed).await.unwrap_err();
     assert_eq!(crate::helpers::violated_fields(&status), ["end"]);
     let mut negative = sync_messages(&shifts, 25, false);
     negative.push(pb::SyncShiftsRequest {
         message: Some(pb::sync_shifts_request::Message::End(pb::SyncEnd { shift_count: -1, time_off_count: 0 })),
     });
-    let status = app.roster.clone().sync_shifts(tokio_stream::iter(negative)).await.unwrap_err();
+    let status = app.sync(negative).await.unwrap_err();
     assert_eq!(crate::helpers::violated_fields(&status), ["end.shift_count"]);
-    assert_eq!(window_ids(app).await, before);
-    assert_eq!(n_sync_events(app).await, n_events);
+    before.assert_unchanged(app, "count disagreed").await;
 }
 
 /// A sync in flight when the server is told to stop: its connection gets a GOAWAY, the sync may

@@ -2,7 +2,9 @@
 
 use eea_coverage::pb;
 
-use crate::helpers::{agent, one_off, org, recurring, spawn_app, spawn_app_with, time_off, timestamp, Backend};
+use crate::helpers::{
+    agent, consent, one_off, org, recurring, spawn_app, spawn_app_with, time_off, timestamp, Backend,
+};
 
 async fn decisions_follow_the_roster(backend: Backend) {
     let Some(spawned) = spawn_app(backend).await else { return };
@@ -75,7 +77,7 @@ async fn decisions_follow_the_roster(backend: Backend) {
 
 async fn access_checks_follow_the_plan_and_consent(backend: Backend) {
     let Some(spawned) = spawn_app(backend).await else { return };
-    let (app, mut policy, mut tickets) = (&spawned.app, spawned.app.policy.clone(), spawned.app.tickets.clone());
+    let (app, mut tickets) = (&spawned.app, spawned.app.tickets.clone());
     app.put_org(org("std", "eu-central-1", pb::Plan::Standard)).await;
     app.put_org(org("eea", "eu-west-1", pb::Plan::EeaOnly)).await;
     let agents = [("us", "US", "America/Chicago"), ("in", "IN", "Asia/Kolkata"), ("gb", "GB", "Europe/London")];
@@ -91,13 +93,7 @@ async fn access_checks_follow_the_plan_and_consent(backend: Backend) {
     let product = pb::TicketCategory::ProductSupport;
     let us = tickets.check_agent_access(check("std", "us", product)).await.unwrap().into_inner();
     assert_eq!((us.allowed, us.reason()), (false, pb::AccessReason::UsWithoutConsent));
-    let consent = pb::Consent {
-        org_id: "std".into(),
-        ticket_id: "T-9".into(),
-        agent_id: "us".into(),
-        expires_at: Some(timestamp("2026-12-31T00:00:00Z")),
-    };
-    policy.grant_consent(pb::GrantConsentRequest { consent: Some(consent) }).await.unwrap();
+    app.grant_consent(consent("std", "T-9", "us", "2026-12-31T00:00:00Z")).await;
     let us = tickets.check_agent_access(check("std", "us", product)).await.unwrap().into_inner();
     assert_eq!((us.allowed, us.reason()), (true, pb::AccessReason::ConsentOnFile));
     let india = tickets

@@ -3,7 +3,7 @@
 use eea_coverage::pb;
 use tonic::Code;
 
-use crate::helpers::{agent, one_off, org, recurring, spawn_app, timestamp, violated_fields, Backend};
+use crate::helpers::{agent, one_off, org, recurring, spawn_app, ticket_question, timestamp, violated_fields, Backend};
 
 async fn a_bad_agent_anywhere_in_a_batch_rejects_the_whole_batch(backend: Backend) {
     let Some(spawned) = spawn_app(backend).await else { return };
@@ -29,13 +29,7 @@ async fn a_bad_agent_anywhere_in_a_batch_rejects_the_whole_batch(backend: Backen
 async fn bad_shifts_are_named_by_position_and_field(backend: Backend) {
     let Some(spawned) = spawn_app(backend).await else { return };
     let mut roster = spawned.app.roster.clone();
-    roster
-        .upsert_agents(pb::UpsertAgentsRequest {
-            agents: vec![agent("a", "IE", "Europe/Dublin")],
-            source: String::new(),
-        })
-        .await
-        .unwrap();
+    spawned.app.put_agents(vec![agent("a", "IE", "Europe/Dublin")]).await;
     let good = recurring("ok", "a", "Europe/Dublin", "2026-12-01T09:00:00", "17:00", "FREQ=DAILY");
     let cases: Vec<(pb::Shift, &str)> = vec![
         (
@@ -96,48 +90,26 @@ async fn bad_ticket_questions_are_named(backend: Backend) {
         .await
         .unwrap_err();
     assert_eq!(violated_fields(&error), ["org.cloud_region", "org.plan"]);
-    let error = tickets
-        .decide_ticket(pb::DecideTicketRequest {
-            org_id: String::new(),
-            severity: 0,
-            category: 99,
-            ticket_id: String::new(),
-            at: None,
-        })
-        .await
-        .unwrap_err();
-    assert_eq!(violated_fields(&error), ["org_id", "severity", "category"]);
     let out_of_range = prost_types::Timestamp { seconds: i64::MAX, nanos: 0 };
-    let error = tickets
-        .decide_ticket(pb::DecideTicketRequest {
-            org_id: "acme".into(),
-            severity: 1,
-            category: 0,
-            ticket_id: String::new(),
-            at: Some(out_of_range),
-        })
-        .await
-        .unwrap_err();
-    assert_eq!(violated_fields(&error), ["at"]);
-    let far_future = pb::DecideTicketRequest {
-        org_id: "acme".into(),
-        severity: 1,
-        category: 0,
-        ticket_id: String::new(),
-        at: Some(timestamp("2300-01-01T00:00:00Z")),
-    };
-    let error = tickets.decide_ticket(far_future).await.unwrap_err();
-    assert_eq!(violated_fields(&error), ["at"], "questions are bounded to a supported range");
-    let error = tickets
-        .decide_ticket(pb::DecideTicketRequest {
-            org_id: "nobody".into(),
-            severity: 1,
-            category: 0,
-            ticket_id: String::new(),
-            at: Some(timestamp("2026-06-01T00:00:00Z")),
-        })
-        .await
-        .unwrap_err();
+    let bad_questions = [
+        (
+            ticket_question("", 0, 99, None),
+            vec!["org_id", "severity", "category"],
+            "no org, no severity, an unknown category",
+        ),
+        (ticket_question("acme", 1, 0, Some(out_of_range)), vec!["at"], "an instant out of range"),
+        (
+            ticket_question("acme", 1, 0, Some(timestamp("2300-01-01T00:00:00Z"))),
+            vec!["at"],
+            "questions are bounded to a supported range",
+        ),
+    ];
+    for (question, fields, why) in bad_questions {
+        let error = tickets.decide_ticket(question).await.unwrap_err();
+        assert_eq!(violated_fields(&error), fields, "{why}");
+    }
+    let unknown_org = ticket_question("nobody", 1, 0, Some(timestamp("2026-06-01T00:00:00Z")));
+    let error = tickets.decide_ticket(unknown_org).await.unwrap_err();
     assert_eq!(error.code(), Code::NotFound);
 }
 
