@@ -118,7 +118,8 @@ impl App {
     /// Orgs in ID order.
     pub fn list_orgs(&self, page: &PageRequest) -> Page<Org> {
         let snapshot = self.snapshot.load();
-        take_page(snapshot.orgs_after(page.after.as_deref()), page.size, |org| org.org_id.clone()).map(Org::clone)
+        take_page(snapshot.orgs_after(page.after.as_deref()), page.size, |org| org.org_id.as_str().to_owned())
+            .map(Org::clone)
     }
 
     /// An org's consents, by ticket then agent; `ticket_id` keeps one ticket's.

@@ -88,9 +88,10 @@ fn ticket_context<'a>(
 ) -> Result<TicketContext<'a>, DecisionError> {
     let org = snapshot.org(question.org_id).ok_or_else(|| DecisionError::UnknownOrg(question.org_id.to_owned()))?;
     let facts = &snapshot.policy.facts;
-    let region = facts
-        .region(&org.cloud_region)
-        .ok_or_else(|| DecisionError::UnknownRegion { org_id: org.org_id.clone(), region: org.cloud_region.clone() })?;
+    let region = facts.region(&org.cloud_region).ok_or_else(|| DecisionError::UnknownRegion {
+        org_id: org.org_id.as_str().to_owned(),
+        region: org.cloud_region.clone(),
+    })?;
     let plan = snapshot.policy.effective_plan(org.plan, question.category);
     let eea_tagged = facts.region_is_eea(region, question.at);
     Ok(TicketContext {

@@ -7,6 +7,7 @@ use jiff::civil::DateTime;
 
 use super::schema::{agents, consents, location_changes, orgs, shifts, time_off};
 use super::StorageError;
+use crate::domain::ids::OrgId;
 use crate::domain::policy::{PlanKind, SeveritySet};
 use crate::domain::roster::{Agent, AgentDraft, Consent, Org, Schedule, ScheduleDraft, Shift, ShiftDraft, TimeOff};
 use crate::domain::sync::SyncEntry;
@@ -53,7 +54,7 @@ pub struct OrgRow {
 impl OrgRow {
     pub fn from_domain(org: &Org) -> OrgRow {
         OrgRow {
-            org_id: org.org_id.clone(),
+            org_id: org.org_id.as_str().to_owned(),
             cloud_region: org.cloud_region.clone(),
             plan: plan_text(org.plan).to_owned(),
         }
@@ -67,7 +68,10 @@ impl OrgRow {
             "EEA_ONLY" => PlanKind::EeaOnly,
             other => return Err(StorageError::Corrupt(format!("org {:?} has unknown plan {other:?}", self.org_id))),
         };
-        Ok(Org { org_id: self.org_id, cloud_region: self.cloud_region, plan })
+        let org_id = OrgId::new(self.org_id.clone()).map_err(|problem| {
+            corrupt("org", &self.org_id, vec![FieldViolation::new("org_id", problem.to_string())])
+        })?;
+        Ok(Org { org_id, cloud_region: self.cloud_region, plan })
     }
 }
 
@@ -83,20 +87,18 @@ pub struct ConsentRow {
 impl ConsentRow {
     pub fn from_domain(consent: &Consent) -> ConsentRow {
         ConsentRow {
-            org_id: consent.org_id.clone(),
-            ticket_id: consent.ticket_id.clone(),
+            org_id: consent.org_id.as_str().to_owned(),
+            ticket_id: consent.ticket_id.as_str().to_owned(),
             agent_id: consent.agent_id.clone(),
             expires_at: to_micros(consent.expires_at),
         }
     }
 
     pub fn into_domain(self) -> Result<Consent, StorageError> {
-        Ok(Consent {
-            expires_at: from_micros(self.expires_at)?,
-            org_id: self.org_id,
-            ticket_id: self.ticket_id,
-            agent_id: self.agent_id,
-        })
+        let expires_at = from_micros(self.expires_at)?;
+        let key = format!("{}/{}/{}", self.org_id, self.ticket_id, self.agent_id);
+        Consent::new(self.org_id, self.ticket_id, self.agent_id, Some(expires_at))
+            .map_err(|violations| corrupt("consent", &key, violations))
     }
 }
 

@@ -123,7 +123,7 @@ pub fn category_to_pb(category: TicketCategory) -> pb::TicketCategory {
 pub fn org_to_pb(org: &Org, policy: &Policy, now: Instant) -> pb::Org {
     let region = policy.facts.region(&org.cloud_region);
     pb::Org {
-        org_id: org.org_id.clone(),
+        org_id: org.org_id.as_str().to_owned(),
         cloud_region: org.cloud_region.clone(),
         plan: plan_to_pb(org.plan) as i32,
         eea_tagged: region.is_some_and(|region| policy.facts.region_is_eea(region, now)),
@@ -139,8 +139,8 @@ pub fn org_from_pb(org: pb::Org, policy: &Policy) -> Result<Org, Vec<FieldViolat
 
 pub fn consent_to_pb(consent: &Consent) -> pb::Consent {
     pb::Consent {
-        org_id: consent.org_id.clone(),
-        ticket_id: consent.ticket_id.clone(),
+        org_id: consent.org_id.as_str().to_owned(),
+        ticket_id: consent.ticket_id.as_str().to_owned(),
         agent_id: consent.agent_id.clone(),
         expires_at: Some(timestamp(consent.expires_at)),
     }
