@@ -97,8 +97,10 @@ impl App {
     /// Agents in ID order.
     pub fn list_agents(&self, page: &PageRequest) -> Page<Agent> {
         let snapshot = self.snapshot.load();
-        take_page(snapshot.agents_after(page.after.as_deref()), page.size, |roster| roster.agent.agent_id.clone())
-            .map(|roster| roster.agent.clone())
+        take_page(snapshot.agents_after(page.after.as_deref()), page.size, |roster| {
+            roster.agent.agent_id.as_str().to_owned()
+        })
+        .map(|roster| roster.agent.clone())
     }
 
     /// Shifts in ID order; a window keeps those with an occurrence in it.

@@ -153,7 +153,7 @@ impl App {
                 (),
                 AuditRecord::new(
                     summary,
-                    consent_entities(stored.org_id.as_str(), stored.ticket_id.as_str(), &stored.agent_id),
+                    consent_entities(stored.org_id.as_str(), stored.ticket_id.as_str(), stored.agent_id.as_str()),
                 ),
             ))
         })
@@ -186,7 +186,8 @@ impl App {
         let counts = self
             .write(actor, RequestField::Batch("agents"), move |connection| {
                 let counts = storage::upsert_agents(connection, &batch)?;
-                let affected = batch.iter().map(|agent| Entity::new(EntityKind::Agent, &agent.agent_id)).collect();
+                let affected =
+                    batch.iter().map(|agent| Entity::new(EntityKind::Agent, agent.agent_id.as_str())).collect();
                 Ok((counts, AuditRecord::new(counts_summary("agents", counts), affected)))
             })
             .await?;

@@ -5,7 +5,7 @@
 use std::collections::{BTreeMap, HashSet};
 
 use super::country::Country;
-use super::ids::OrgId;
+use super::ids::{AgentId, OrgId};
 use super::interval::{merge, Interval};
 use super::policy::{Severity, SeveritySet};
 use super::validation::Violations;
@@ -40,7 +40,7 @@ pub struct AgentRoster {
 #[derive(Clone, Debug, Default)]
 pub struct Roster {
     orgs: BTreeMap<OrgId, Org>,
-    agents: BTreeMap<String, AgentRoster>,
+    agents: BTreeMap<AgentId, AgentRoster>,
     /// Keyed by (org, ticket, agent), as strings so that a question's borrowed identifiers
     /// look a consent up without a check.
     consents: BTreeMap<(String, String, String), Consent>,
@@ -56,7 +56,7 @@ impl Roster {
         time_off: Vec<TimeOff>,
         consents: Vec<Consent>,
     ) -> Roster {
-        let mut rosters: BTreeMap<String, AgentRoster> = agents
+        let mut rosters: BTreeMap<AgentId, AgentRoster> = agents
             .into_iter()
             .map(|agent| {
                 let roster =
@@ -88,7 +88,7 @@ impl Roster {
                     let key = (
                         consent.org_id.as_str().to_owned(),
                         consent.ticket_id.as_str().to_owned(),
-                        consent.agent_id.clone(),
+                        consent.agent_id.as_str().to_owned(),
                     );
                     (key, consent)
                 })
@@ -152,8 +152,8 @@ impl Roster {
 
     /// Agents in `agent_id` order, starting after `after`.
     pub fn agents_after<'a>(&'a self, after: Option<&'a str>) -> impl Iterator<Item = &'a AgentRoster> + 'a {
-        let lower = after.map_or(std::ops::Bound::Unbounded, |id| std::ops::Bound::Excluded(id.to_owned()));
-        self.agents.range((lower, std::ops::Bound::Unbounded)).map(|(_, roster)| roster)
+        let lower = after.map_or(std::ops::Bound::Unbounded, std::ops::Bound::Excluded);
+        self.agents.range::<str, _>((lower, std::ops::Bound::Unbounded)).map(|(_, roster)| roster)
     }
 
     pub fn n_agents(&self) -> usize {

@@ -153,8 +153,13 @@ impl StaffedTimelines {
                     agent_pieces
                         .iter()
                         .map(|piece| {
-                            access_reason(&context, &agent_roster.agent.agent_id, piece.country, piece.interval.start())
-                                .allows()
+                            access_reason(
+                                &context,
+                                agent_roster.agent.agent_id.as_str(),
+                                piece.country,
+                                piece.interval.start(),
+                            )
+                            .allows()
                         })
                         .collect()
                 })
@@ -194,7 +199,8 @@ impl StaffedTimelines {
             }
             classes.push(ClassTimelines { indexes: per_severity, eligible, stretches, buckets });
         }
-        let agent_ids = agent_rosters.iter().map(|agent_roster| agent_roster.agent.agent_id.clone()).collect();
+        let agent_ids =
+            agent_rosters.iter().map(|agent_roster| agent_roster.agent.agent_id.as_str().to_owned()).collect();
         StaffedTimelines { horizon: Some(horizon), agent_ids, pieces, classes }
     }
 

@@ -48,13 +48,13 @@ pub fn upsert_consent(connection: &mut AnyConnection, consent: &Consent) -> Resu
     }
     // Checked in the same transaction as the insert: a consent never outlives its agent.
     let agent_exists = agents::table
-        .find(&consent.agent_id)
+        .find(consent.agent_id.as_str())
         .select(agents::agent_id)
         .first::<String>(connection)
         .optional()?
         .is_some();
     if !agent_exists {
-        return Err(StorageError::NotFound { entity: "agent", id: consent.agent_id.clone() });
+        return Err(StorageError::NotFound { entity: "agent", id: consent.agent_id.as_str().to_owned() });
     }
     let row = ConsentRow::from_domain(consent);
     let key = consents::table.find((&row.org_id, &row.ticket_id, &row.agent_id));

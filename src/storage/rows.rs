@@ -89,7 +89,7 @@ impl ConsentRow {
         ConsentRow {
             org_id: consent.org_id.as_str().to_owned(),
             ticket_id: consent.ticket_id.as_str().to_owned(),
-            agent_id: consent.agent_id.clone(),
+            agent_id: consent.agent_id.as_str().to_owned(),
             expires_at: to_micros(consent.expires_at),
         }
     }
@@ -124,7 +124,7 @@ pub struct LocationChangeRow {
 impl AgentRow {
     pub fn from_domain(agent: &Agent) -> (AgentRow, Vec<LocationChangeRow>) {
         let row = AgentRow {
-            agent_id: agent.agent_id.clone(),
+            agent_id: agent.agent_id.as_str().to_owned(),
             display_name: agent.display_name.clone(),
             country: agent.country.to_string(),
             time_zone: agent.zone.name().to_owned(),
@@ -135,7 +135,7 @@ impl AgentRow {
             .location_changes
             .iter()
             .map(|change| LocationChangeRow {
-                agent_id: agent.agent_id.clone(),
+                agent_id: agent.agent_id.as_str().to_owned(),
                 effective_at: to_micros(change.effective_at),
                 country: change.country.to_string(),
             })
@@ -188,7 +188,7 @@ impl ShiftRow {
     pub fn from_domain(shift: &Shift) -> ShiftRow {
         let mut row = ShiftRow {
             shift_id: shift.shift_id.clone(),
-            agent_id: shift.agent_id.clone(),
+            agent_id: shift.agent_id.as_str().to_owned(),
             severities: severities_text(shift.severities),
             country: shift.country.map(|country| country.to_string()),
             starts_at: None,
@@ -258,7 +258,7 @@ impl TimeOffRow {
     pub fn from_domain(entry: &TimeOff) -> TimeOffRow {
         TimeOffRow {
             time_off_id: entry.time_off_id.clone(),
-            agent_id: entry.agent_id.clone(),
+            agent_id: entry.agent_id.as_str().to_owned(),
             starts_at: to_micros(entry.period.start()),
             ends_at: to_micros(entry.period.end()),
             source: entry.source.clone(),

@@ -160,7 +160,7 @@ impl CoverageService for CoverageApi {
             agents: found
                 .into_iter()
                 .map(|entry| pb::OnShiftAgent {
-                    agent_id: entry.agent_id,
+                    agent_id: entry.agent_id.into_string(),
                     country: entry.country.to_string(),
                     shift_id: entry.shift_id,
                     until: Some(timestamp(entry.until)),

@@ -1,9 +1,9 @@
 //! Orgs and the consents their customers give for single tickets.
 
-use crate::domain::ids::{OrgId, TicketId};
+use crate::domain::ids::{AgentId, OrgId, TicketId};
 use crate::domain::policy::{PlanKind, PolicyFacts};
 use crate::domain::time::Instant;
-use crate::domain::validation::{check_id, FieldViolation, Violations};
+use crate::domain::validation::{FieldViolation, Violations};
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct Org {
@@ -41,7 +41,7 @@ impl Org {
 pub struct Consent {
     pub org_id: OrgId,
     pub ticket_id: TicketId,
-    pub agent_id: String,
+    pub agent_id: AgentId,
     /// The consent holds before this instant.
     pub expires_at: Instant,
 }
@@ -56,14 +56,14 @@ impl Consent {
         let mut violations = Violations::default();
         let org_id = OrgId::check(&mut violations, "org_id", org_id);
         let ticket_id = TicketId::check(&mut violations, "ticket_id", ticket_id);
-        check_id(&mut violations, "agent_id", &agent_id);
+        let agent_id = AgentId::check(&mut violations, "agent_id", agent_id);
         if expires_at.is_none() {
             violations.add("expires_at", "is required");
         }
         violations.finish(|| Consent {
             org_id: org_id.expect("checked above"),
             ticket_id: ticket_id.expect("checked above"),
-            agent_id,
+            agent_id: agent_id.expect("checked above"),
             expires_at: expires_at.expect("checked above"),
         })
     }
