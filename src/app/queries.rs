@@ -246,7 +246,7 @@ mod tests {
     fn time_off_is_listed_in_id_order_and_a_window_keeps_what_overlaps_it() {
         let listed = |filter: EntryFilter| -> Vec<String> {
             let listed = list_entries::<TimeOff>(&snapshot(), &filter, &page(10, None)).unwrap();
-            listed.items.into_iter().map(|entry| entry.time_off_id).collect()
+            listed.items.into_iter().map(|entry| entry.time_off_id.into_string()).collect()
         };
         assert_eq!(listed(filter(None, None)), ["t1", "t2"]);
         assert_eq!(listed(filter(Some("b"), None)), ["t1"]);

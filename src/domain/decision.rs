@@ -6,6 +6,7 @@ use jiff::SignedDuration;
 use super::country::Country;
 pub use super::eligibility::AccessReason;
 use super::eligibility::{self, access_reason, location_at, EligibilityClass, EligibilityContext};
+use super::ids::OrgId;
 use super::interval::{intersect, merge, Interval, QUESTIONS_END_BEFORE_THE_END_OF_TIME};
 use super::policy::{PlanKind, ServiceHours, Severity, TicketCategory};
 use super::roster::Shift;
@@ -69,7 +70,7 @@ pub enum DecisionError {
     #[error("agent {0:?} not found")]
     UnknownAgent(String),
     #[error("org {org_id:?} names cloud region {region:?}, which the policy in force does not know")]
-    UnknownRegion { org_id: String, region: String },
+    UnknownRegion { org_id: OrgId, region: String },
 }
 
 /// What the rules need to know about one ticket.
@@ -88,10 +89,9 @@ fn ticket_context<'a>(
 ) -> Result<TicketContext<'a>, DecisionError> {
     let org = snapshot.org(question.org_id).ok_or_else(|| DecisionError::UnknownOrg(question.org_id.to_owned()))?;
     let facts = &snapshot.policy.facts;
-    let region = facts.region(&org.cloud_region).ok_or_else(|| DecisionError::UnknownRegion {
-        org_id: org.org_id.as_str().to_owned(),
-        region: org.cloud_region.clone(),
-    })?;
+    let region = facts
+        .region(&org.cloud_region)
+        .ok_or_else(|| DecisionError::UnknownRegion { org_id: org.org_id.clone(), region: org.cloud_region.clone() })?;
     let plan = snapshot.policy.effective_plan(org.plan, question.category);
     let eea_tagged = facts.region_is_eea(region, question.at);
     Ok(TicketContext {

@@ -10,6 +10,7 @@ use std::sync::Arc;
 use jiff::SignedDuration;
 
 use super::eligibility::{access_reason, eligible_duty, shift_pieces, EligibilityClass, ShiftPiece};
+use super::ids::AgentId;
 use super::interval::{merge, Interval};
 use super::parallel::Parallelism;
 use super::policy::{PolicyFacts, Severity};
@@ -115,7 +116,7 @@ pub struct StaffedTimelines {
     /// `None` until timelines are built (`Snapshot::with_timelines`).
     horizon: Option<Interval>,
     /// Agent IDs in snapshot order: the agent indexes below.
-    agent_ids: Vec<String>,
+    agent_ids: Vec<AgentId>,
     /// `[agent]`: every agent's pieces in the horizon (eligibility as for EEA_ONLY).
     pieces: Vec<Vec<ShiftPiece>>,
     /// `[class]`.
@@ -199,8 +200,7 @@ impl StaffedTimelines {
             }
             classes.push(ClassTimelines { indexes: per_severity, eligible, stretches, buckets });
         }
-        let agent_ids =
-            agent_rosters.iter().map(|agent_roster| agent_roster.agent.agent_id.as_str().to_owned()).collect();
+        let agent_ids = agent_rosters.iter().map(|agent_roster| agent_roster.agent.agent_id.clone()).collect();
         StaffedTimelines { horizon: Some(horizon), agent_ids, pieces, classes }
     }
 
@@ -247,7 +247,7 @@ impl StaffedTimelines {
     }
 
     pub fn agent_id(&self, agent_idx: usize) -> &str {
-        &self.agent_ids[agent_idx]
+        self.agent_ids[agent_idx].as_str()
     }
 
     /// The agent's pieces within the horizon, judged for the class, for following a stretch on.

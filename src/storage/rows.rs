@@ -187,7 +187,7 @@ fn local_text(local: DateTime) -> String {
 impl ShiftRow {
     pub fn from_domain(shift: &Shift) -> ShiftRow {
         let mut row = ShiftRow {
-            shift_id: shift.shift_id.clone(),
+            shift_id: shift.shift_id.as_str().to_owned(),
             agent_id: shift.agent_id.as_str().to_owned(),
             severities: severities_text(shift.severities),
             country: shift.country.map(|country| country.to_string()),
@@ -257,7 +257,7 @@ pub struct TimeOffRow {
 impl TimeOffRow {
     pub fn from_domain(entry: &TimeOff) -> TimeOffRow {
         TimeOffRow {
-            time_off_id: entry.time_off_id.clone(),
+            time_off_id: entry.time_off_id.as_str().to_owned(),
             agent_id: entry.agent_id.as_str().to_owned(),
             starts_at: to_micros(entry.period.start()),
             ends_at: to_micros(entry.period.end()),

@@ -233,7 +233,7 @@ pub fn shift_to_pb(shift: &Shift) -> pb::Shift {
         }),
     };
     pb::Shift {
-        shift_id: shift.shift_id.clone(),
+        shift_id: shift.shift_id.as_str().to_owned(),
         agent_id: shift.agent_id.as_str().to_owned(),
         severities: severities_to_pb(shift.severities),
         country: shift.country.map(|country| country.to_string()).unwrap_or_default(),
@@ -271,7 +271,7 @@ pub fn shift_from_pb(shift: pb::Shift, source: Option<String>) -> Result<Shift, 
 
 pub fn time_off_to_pb(entry: &TimeOff) -> pb::TimeOff {
     pb::TimeOff {
-        time_off_id: entry.time_off_id.clone(),
+        time_off_id: entry.time_off_id.as_str().to_owned(),
         agent_id: entry.agent_id.as_str().to_owned(),
         starts_at: Some(timestamp(entry.period.start())),
         ends_at: Some(timestamp(entry.period.end())),
