@@ -289,3 +289,6 @@ impl SyncEntry for TimeOffRow {
         &self.time_off_id
     }
 }
+
+#[cfg(test)]
+mod tests;
