@@ -97,8 +97,10 @@ impl App {
     /// Agents in ID order.
     pub fn list_agents(&self, page: &PageRequest) -> Page<Agent> {
         let snapshot = self.snapshot.load();
-        take_page(snapshot.agents_after(page.after.as_deref()), page.size, |roster| roster.agent.agent_id.clone())
-            .map(|roster| roster.agent.clone())
+        take_page(snapshot.agents_after(page.after.as_deref()), page.size, |roster| {
+            roster.agent.agent_id.as_str().to_owned()
+        })
+        .map(|roster| roster.agent.clone())
     }
 
     /// Shifts in ID order; a window keeps those with an occurrence in it.
@@ -118,7 +120,8 @@ impl App {
     /// Orgs in ID order.
     pub fn list_orgs(&self, page: &PageRequest) -> Page<Org> {
         let snapshot = self.snapshot.load();
-        take_page(snapshot.orgs_after(page.after.as_deref()), page.size, |org| org.org_id.clone()).map(Org::clone)
+        take_page(snapshot.orgs_after(page.after.as_deref()), page.size, |org| org.org_id.as_str().to_owned())
+            .map(Org::clone)
     }
 
     /// An org's consents, by ticket then agent; `ticket_id` keeps one ticket's.
@@ -243,7 +246,7 @@ mod tests {
     fn time_off_is_listed_in_id_order_and_a_window_keeps_what_overlaps_it() {
         let listed = |filter: EntryFilter| -> Vec<String> {
             let listed = list_entries::<TimeOff>(&snapshot(), &filter, &page(10, None)).unwrap();
-            listed.items.into_iter().map(|entry| entry.time_off_id).collect()
+            listed.items.into_iter().map(|entry| entry.time_off_id.into_string()).collect()
         };
         assert_eq!(listed(filter(None, None)), ["t1", "t2"]);
         assert_eq!(listed(filter(Some("b"), None)), ["t1"]);

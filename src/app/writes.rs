@@ -128,7 +128,7 @@ impl App {
         self.write(actor, RequestField::Single("org"), move |connection| {
             let created = storage::upsert_org(connection, &stored)?;
             let summary = if created { "org created" } else { "org updated" };
-            Ok(((), AuditRecord::new(summary, vec![Entity::new(EntityKind::Org, &stored.org_id)])))
+            Ok(((), AuditRecord::new(summary, vec![Entity::new(EntityKind::Org, stored.org_id.as_str())])))
         })
         .await?;
         Ok(org)
@@ -149,7 +149,13 @@ impl App {
         self.write(actor, RequestField::Message("consent"), move |connection| {
             storage::upsert_consent(connection, &stored)?;
             let summary = format!("consent granted until {}", stored.expires_at);
-            Ok(((), AuditRecord::new(summary, consent_entities(&stored.org_id, &stored.ticket_id, &stored.agent_id))))
+            Ok((
+                (),
+                AuditRecord::new(
+                    summary,
+                    consent_entities(stored.org_id.as_str(), stored.ticket_id.as_str(), stored.agent_id.as_str()),
+                ),
+            ))
         })
         .await?;
         Ok(consent)
@@ -180,7 +186,8 @@ impl App {
         let counts = self
             .write(actor, RequestField::Batch("agents"), move |connection| {
                 let counts = storage::upsert_agents(connection, &batch)?;
-                let affected = batch.iter().map(|agent| Entity::new(EntityKind::Agent, &agent.agent_id)).collect();
+                let affected =
+                    batch.iter().map(|agent| Entity::new(EntityKind::Agent, agent.agent_id.as_str())).collect();
                 Ok((counts, AuditRecord::new(counts_summary("agents", counts), affected)))
             })
             .await?;

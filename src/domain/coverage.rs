@@ -10,6 +10,7 @@ use jiff::SignedDuration;
 
 use super::country::Country;
 use super::eligibility::{piece_covers, shift_pieces, EligibilityClass, ShiftPiece};
+use super::ids::{AgentId, ShiftId};
 use super::interval::{intersect, merge, subtract, Interval, QUESTIONS_END_BEFORE_THE_END_OF_TIME};
 use super::parallel::Parallelism;
 use super::policy::{PlanKind, PlanRules, ServiceHours, Severity};
@@ -415,9 +416,9 @@ pub fn sweep_endpoints(snapshot: &Snapshot, question: &CoverageQuestion) -> Vec<
 /// One eligible agent on shift at an instant, and the shift that puts them there.
 #[derive(Clone, Debug, PartialEq)]
 pub struct OnShift {
-    pub agent_id: String,
+    pub agent_id: AgentId,
     pub country: Country,
-    pub shift_id: String,
+    pub shift_id: ShiftId,
     /// When this stretch of eligible duty ends (the shift's end, a relocation or time off).
     pub until: Instant,
 }

@@ -6,6 +6,7 @@ use jiff::SignedDuration;
 use super::country::Country;
 pub use super::eligibility::AccessReason;
 use super::eligibility::{self, access_reason, location_at, EligibilityClass, EligibilityContext};
+use super::ids::OrgId;
 use super::interval::{intersect, merge, Interval, QUESTIONS_END_BEFORE_THE_END_OF_TIME};
 use super::policy::{PlanKind, ServiceHours, Severity, TicketCategory};
 use super::roster::Shift;
@@ -69,7 +70,7 @@ pub enum DecisionError {
     #[error("agent {0:?} not found")]
     UnknownAgent(String),
     #[error("org {org_id:?} names cloud region {region:?}, which the policy in force does not know")]
-    UnknownRegion { org_id: String, region: String },
+    UnknownRegion { org_id: OrgId, region: String },
 }
 
 /// What the rules need to know about one ticket.

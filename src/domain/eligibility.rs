@@ -176,7 +176,7 @@ pub fn shift_pieces(context: &EligibilityContext, roster: &AgentRoster, range: I
         .collect();
     let consent_expiry = context
         .ticket
-        .and_then(|(org_id, ticket_id)| context.roster.consent(org_id, ticket_id, &roster.agent.agent_id))
+        .and_then(|(org_id, ticket_id)| context.roster.consent(org_id, ticket_id, roster.agent.agent_id.as_str()))
         .map(|consent| consent.expires_at);
     let mut breakpoints: Vec<Instant> = roster
         .agent
@@ -202,7 +202,8 @@ pub fn shift_pieces(context: &EligibilityContext, roster: &AgentRoster, range: I
                 let interval =
                     Interval::new(piece_start, piece_end).expect("the cuts lie strictly inside the occurrence");
                 let country = whereabouts.country_at(interval.start());
-                let eligible = access_reason(context, &roster.agent.agent_id, country, interval.start()).allows();
+                let eligible =
+                    access_reason(context, roster.agent.agent_id.as_str(), country, interval.start()).allows();
                 pieces.push(ShiftPiece { interval, shift_idx, severities: shift.severities, country, eligible });
                 piece_start = piece_end;
             }

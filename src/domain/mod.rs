@@ -10,6 +10,7 @@ pub mod decision;
 pub mod eligibility;
 #[cfg(test)]
 pub mod fixtures;
+pub mod ids;
 pub mod interval;
 pub mod parallel;
 pub mod policy;

@@ -5,6 +5,7 @@
 use std::collections::{BTreeMap, HashSet};
 
 use super::country::Country;
+use super::ids::{AgentId, OrgId};
 use super::interval::{merge, Interval};
 use super::policy::{Severity, SeveritySet};
 use super::validation::Violations;
@@ -38,9 +39,10 @@ pub struct AgentRoster {
 /// everything eligibility needs to know about people, and nothing precomputed.
 #[derive(Clone, Debug, Default)]
 pub struct Roster {
-    orgs: BTreeMap<String, Org>,
-    agents: BTreeMap<String, AgentRoster>,
-    /// Keyed by (org, ticket, agent).
+    orgs: BTreeMap<OrgId, Org>,
+    agents: BTreeMap<AgentId, AgentRoster>,
+    /// Keyed by (org, ticket, agent), as strings so that a question's borrowed identifiers
+    /// look a consent up without a check.
     consents: BTreeMap<(String, String, String), Consent>,
 }
 
@@ -54,7 +56,7 @@ impl Roster {
         time_off: Vec<TimeOff>,
         consents: Vec<Consent>,
     ) -> Roster {
-        let mut rosters: BTreeMap<String, AgentRoster> = agents
+        let mut rosters: BTreeMap<AgentId, AgentRoster> = agents
             .into_iter()
             .map(|agent| {
                 let roster =
@@ -82,7 +84,14 @@ impl Roster {
             agents: rosters,
             consents: consents
                 .into_iter()
-                .map(|consent| ((consent.org_id.clone(), consent.ticket_id.clone(), consent.agent_id.clone()), consent))
+                .map(|consent| {
+                    let key = (
+                        consent.org_id.as_str().to_owned(),
+                        consent.ticket_id.as_str().to_owned(),
+                        consent.agent_id.as_str().to_owned(),
+                    );
+                    (key, consent)
+                })
                 .collect(),
         }
     }
@@ -128,8 +137,8 @@ impl Roster {
 
     /// Orgs in `org_id` order, starting after `after`.
     pub fn orgs_after<'a>(&'a self, after: Option<&'a str>) -> impl Iterator<Item = &'a Org> + 'a {
-        let lower = after.map_or(std::ops::Bound::Unbounded, |id| std::ops::Bound::Excluded(id.to_owned()));
-        self.orgs.range((lower, std::ops::Bound::Unbounded)).map(|(_, org)| org)
+        let lower = after.map_or(std::ops::Bound::Unbounded, std::ops::Bound::Excluded);
+        self.orgs.range::<str, _>((lower, std::ops::Bound::Unbounded)).map(|(_, org)| org)
     }
 
     pub fn agent(&self, agent_id: &str) -> Option<&AgentRoster> {
@@ -143,8 +152,8 @@ impl Roster {
 
     /// Agents in `agent_id` order, starting after `after`.
     pub fn agents_after<'a>(&'a self, after: Option<&'a str>) -> impl Iterator<Item = &'a AgentRoster> + 'a {
-        let lower = after.map_or(std::ops::Bound::Unbounded, |id| std::ops::Bound::Excluded(id.to_owned()));
-        self.agents.range((lower, std::ops::Bound::Unbounded)).map(|(_, roster)| roster)
+        let lower = after.map_or(std::ops::Bound::Unbounded, std::ops::Bound::Excluded);
+        self.agents.range::<str, _>((lower, std::ops::Bound::Unbounded)).map(|(_, roster)| roster)
     }
 
     pub fn n_agents(&self) -> usize {

@@ -21,13 +21,13 @@ pub trait SyncEntry: Clone + PartialEq {
 
 impl SyncEntry for Shift {
     fn id(&self) -> &str {
-        &self.shift_id
+        self.shift_id.as_str()
     }
 }
 
 impl SyncEntry for TimeOff {
     fn id(&self) -> &str {
-        &self.time_off_id
+        self.time_off_id.as_str()
     }
 }
 
@@ -230,8 +230,10 @@ mod tests {
     }
 
     fn shift_ids(snapshot: &Snapshot) -> Vec<String> {
-        let mut ids: Vec<String> =
-            snapshot.agents().flat_map(|roster| roster.shifts.iter().map(|shift| shift.shift_id.clone())).collect();
+        let mut ids: Vec<String> = snapshot
+            .agents()
+            .flat_map(|roster| roster.shifts.iter().map(|shift| shift.shift_id.as_str().to_owned()))
+            .collect();
         ids.sort();
         ids
     }

@@ -10,6 +10,7 @@ use std::sync::Arc;
 use jiff::SignedDuration;
 
 use super::eligibility::{access_reason, eligible_duty, shift_pieces, EligibilityClass, ShiftPiece};
+use super::ids::AgentId;
 use super::interval::{merge, Interval};
 use super::parallel::Parallelism;
 use super::policy::{PolicyFacts, Severity};
@@ -115,7 +116,7 @@ pub struct StaffedTimelines {
     /// `None` until timelines are built (`Snapshot::with_timelines`).
     horizon: Option<Interval>,
     /// Agent IDs in snapshot order: the agent indexes below.
-    agent_ids: Vec<String>,
+    agent_ids: Vec<AgentId>,
     /// `[agent]`: every agent's pieces in the horizon (eligibility as for EEA_ONLY).
     pieces: Vec<Vec<ShiftPiece>>,
     /// `[class]`.
@@ -153,8 +154,13 @@ impl StaffedTimelines {
                     agent_pieces
                         .iter()
                         .map(|piece| {
-                            access_reason(&context, &agent_roster.agent.agent_id, piece.country, piece.interval.start())
-                                .allows()
+                            access_reason(
+                                &context,
+                                agent_roster.agent.agent_id.as_str(),
+                                piece.country,
+                                piece.interval.start(),
+                            )
+                            .allows()
                         })
                         .collect()
                 })
@@ -241,7 +247,7 @@ impl StaffedTimelines {
     }
 
     pub fn agent_id(&self, agent_idx: usize) -> &str {
-        &self.agent_ids[agent_idx]
+        self.agent_ids[agent_idx].as_str()
     }
 
     /// The agent's pieces within the horizon, judged for the class, for following a stretch on.

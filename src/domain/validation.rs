@@ -19,6 +19,14 @@ pub struct FieldViolation {
 #[derive(Default)]
 pub struct Violations(pub Vec<FieldViolation>);
 
+/// Why a caller-chosen identifier is refused; its `Display` is the violation's description.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum InvalidId {
+    Empty,
+    LongerThanMaxIdBytes,
+    WhitespaceOrControlCharacter,
+}
+
 /// One end of a window as the caller sent it, after its conversion to an instant.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ReceivedInstant {
@@ -68,6 +76,33 @@ impl ReceivedInstant {
     }
 }
 
+impl InvalidId {
+    /// What is wrong with `id`, if anything: the first of empty, too long, unprintable.
+    pub fn of(id: &str) -> Option<InvalidId> {
+        if id.is_empty() {
+            Some(InvalidId::Empty)
+        } else if id.len() > MAX_ID_BYTES {
+            Some(InvalidId::LongerThanMaxIdBytes)
+        } else if id.chars().any(|c| c.is_control() || c.is_whitespace()) {
+            Some(InvalidId::WhitespaceOrControlCharacter)
+        } else {
+            None
+        }
+    }
+}
+
+impl std::fmt::Display for InvalidId {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            InvalidId::Empty => formatter.write_str("is required"),
+            InvalidId::LongerThanMaxIdBytes => write!(formatter, "is longer than {MAX_ID_BYTES} bytes"),
+            InvalidId::WhitespaceOrControlCharacter => {
+                formatter.write_str("must not contain whitespace or control characters")
+            }
+        }
+    }
+}
+
 impl FieldViolation {
     pub fn new(field: impl Into<String>, description: impl Into<String>) -> FieldViolation {
         FieldViolation { field: field.into(), description: description.into() }
@@ -100,12 +135,8 @@ impl Violations {
 
 /// Checks a caller-chosen identifier: present, short, printable.
 pub fn check_id(violations: &mut Violations, field: &str, id: &str) {
-    if id.is_empty() {
-        violations.add(field, "is required");
-    } else if id.len() > MAX_ID_BYTES {
-        violations.add(field, format!("is longer than {MAX_ID_BYTES} bytes"));
-    } else if id.chars().any(|c| c.is_control() || c.is_whitespace()) {
-        violations.add(field, "must not contain whitespace or control characters");
+    if let Some(problem) = InvalidId::of(id) {
+        violations.add(field, problem.to_string());
     }
 }
 

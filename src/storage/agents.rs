@@ -19,7 +19,7 @@ pub fn upsert_agents(connection: &mut AnyConnection, batch: &[Agent]) -> Result<
     let mut change_rows = Vec::new();
     for agent in batch {
         let (row, changes) = AgentRow::from_domain(agent);
-        if existing.contains(&agent.agent_id) {
+        if existing.contains(agent.agent_id.as_str()) {
             diesel::update(agents::table.find(&row.agent_id)).set(&row).execute(connection)?;
         } else {
             new_rows.push(row);

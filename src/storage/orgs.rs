@@ -37,20 +37,24 @@ pub fn delete_org(connection: &mut AnyConnection, org_id: &str) -> Result<Vec<En
 
 /// Records or replaces a consent. The org and the agent must exist.
 pub fn upsert_consent(connection: &mut AnyConnection, consent: &Consent) -> Result<(), StorageError> {
-    let org_exists =
-        orgs::table.find(&consent.org_id).select(orgs::org_id).first::<String>(connection).optional()?.is_some();
+    let org_exists = orgs::table
+        .find(consent.org_id.as_str())
+        .select(orgs::org_id)
+        .first::<String>(connection)
+        .optional()?
+        .is_some();
     if !org_exists {
-        return Err(StorageError::NotFound { entity: "org", id: consent.org_id.clone() });
+        return Err(StorageError::NotFound { entity: "org", id: consent.org_id.as_str().to_owned() });
     }
     // Checked in the same transaction as the insert: a consent never outlives its agent.
     let agent_exists = agents::table
-        .find(&consent.agent_id)
+        .find(consent.agent_id.as_str())
         .select(agents::agent_id)
         .first::<String>(connection)
         .optional()?
         .is_some();
     if !agent_exists {
-        return Err(StorageError::NotFound { entity: "agent", id: consent.agent_id.clone() });
+        return Err(StorageError::NotFound { entity: "agent", id: consent.agent_id.as_str().to_owned() });
     }
     let row = ConsentRow::from_domain(consent);
     let key = consents::table.find((&row.org_id, &row.ticket_id, &row.agent_id));

@@ -84,7 +84,7 @@ macro_rules! owned_entry_table {
             type Row = $row;
 
             fn agent_id(&self) -> &str {
-                &self.agent_id
+                self.agent_id.as_str()
             }
 
             fn to_row(&self) -> $row {

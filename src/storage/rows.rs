@@ -7,6 +7,7 @@ use jiff::civil::DateTime;
 
 use super::schema::{agents, consents, location_changes, orgs, shifts, time_off};
 use super::StorageError;
+use crate::domain::ids::OrgId;
 use crate::domain::policy::{PlanKind, SeveritySet};
 use crate::domain::roster::{Agent, AgentDraft, Consent, Org, Schedule, ScheduleDraft, Shift, ShiftDraft, TimeOff};
 use crate::domain::sync::SyncEntry;
@@ -53,7 +54,7 @@ pub struct OrgRow {
 impl OrgRow {
     pub fn from_domain(org: &Org) -> OrgRow {
         OrgRow {
-            org_id: org.org_id.clone(),
+            org_id: org.org_id.as_str().to_owned(),
             cloud_region: org.cloud_region.clone(),
             plan: plan_text(org.plan).to_owned(),
         }
@@ -67,7 +68,10 @@ impl OrgRow {
             "EEA_ONLY" => PlanKind::EeaOnly,
             other => return Err(StorageError::Corrupt(format!("org {:?} has unknown plan {other:?}", self.org_id))),
         };
-        Ok(Org { org_id: self.org_id, cloud_region: self.cloud_region, plan })
+        let org_id = OrgId::new(self.org_id.clone()).map_err(|problem| {
+            corrupt("org", &self.org_id, vec![FieldViolation::new("org_id", problem.to_string())])
+        })?;
+        Ok(Org { org_id, cloud_region: self.cloud_region, plan })
     }
 }
 
@@ -83,20 +87,18 @@ pub struct ConsentRow {
 impl ConsentRow {
     pub fn from_domain(consent: &Consent) -> ConsentRow {
         ConsentRow {
-            org_id: consent.org_id.clone(),
-            ticket_id: consent.ticket_id.clone(),
-            agent_id: consent.agent_id.clone(),
+            org_id: consent.org_id.as_str().to_owned(),
+            ticket_id: consent.ticket_id.as_str().to_owned(),
+            agent_id: consent.agent_id.as_str().to_owned(),
             expires_at: to_micros(consent.expires_at),
         }
     }
 
     pub fn into_domain(self) -> Result<Consent, StorageError> {
-        Ok(Consent {
-            expires_at: from_micros(self.expires_at)?,
-            org_id: self.org_id,
-            ticket_id: self.ticket_id,
-            agent_id: self.agent_id,
-        })
+        let expires_at = from_micros(self.expires_at)?;
+        let key = format!("{}/{}/{}", self.org_id, self.ticket_id, self.agent_id);
+        Consent::new(self.org_id, self.ticket_id, self.agent_id, Some(expires_at))
+            .map_err(|violations| corrupt("consent", &key, violations))
     }
 }
 
@@ -122,7 +124,7 @@ pub struct LocationChangeRow {
 impl AgentRow {
     pub fn from_domain(agent: &Agent) -> (AgentRow, Vec<LocationChangeRow>) {
         let row = AgentRow {
-            agent_id: agent.agent_id.clone(),
+            agent_id: agent.agent_id.as_str().to_owned(),
             display_name: agent.display_name.clone(),
             country: agent.country.to_string(),
             time_zone: agent.zone.name().to_owned(),
@@ -133,7 +135,7 @@ impl AgentRow {
             .location_changes
             .iter()
             .map(|change| LocationChangeRow {
-                agent_id: agent.agent_id.clone(),
+                agent_id: agent.agent_id.as_str().to_owned(),
                 effective_at: to_micros(change.effective_at),
                 country: change.country.to_string(),
             })
@@ -185,8 +187,8 @@ fn local_text(local: DateTime) -> String {
 impl ShiftRow {
     pub fn from_domain(shift: &Shift) -> ShiftRow {
         let mut row = ShiftRow {
-            shift_id: shift.shift_id.clone(),
-            agent_id: shift.agent_id.clone(),
+            shift_id: shift.shift_id.as_str().to_owned(),
+            agent_id: shift.agent_id.as_str().to_owned(),
             severities: severities_text(shift.severities),
             country: shift.country.map(|country| country.to_string()),
             starts_at: None,
@@ -255,8 +257,8 @@ pub struct TimeOffRow {
 impl TimeOffRow {
     pub fn from_domain(entry: &TimeOff) -> TimeOffRow {
         TimeOffRow {
-            time_off_id: entry.time_off_id.clone(),
-            agent_id: entry.agent_id.clone(),
+            time_off_id: entry.time_off_id.as_str().to_owned(),
+            agent_id: entry.agent_id.as_str().to_owned(),
             starts_at: to_micros(entry.period.start()),
             ends_at: to_micros(entry.period.end()),
             source: entry.source.clone(),
@@ -287,3 +289,6 @@ impl SyncEntry for TimeOffRow {
         &self.time_off_id
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -138,7 +138,7 @@ pub fn category_to_pb(category: TicketCategory) -> pb::TicketCategory {
 pub fn org_to_pb(org: &Org, policy: &Policy, now: Instant) -> pb::Org {
     let region = policy.facts.region(&org.cloud_region);
     pb::Org {
-        org_id: org.org_id.clone(),
+        org_id: org.org_id.as_str().to_owned(),
         cloud_region: org.cloud_region.clone(),
         plan: plan_to_pb(org.plan) as i32,
         eea_tagged: region.is_some_and(|region| policy.facts.region_is_eea(region, now)),
@@ -154,9 +154,9 @@ pub fn org_from_pb(org: pb::Org, policy: &Policy) -> Result<Org, Vec<FieldViolat
 
 pub fn consent_to_pb(consent: &Consent) -> pb::Consent {
     pb::Consent {
-        org_id: consent.org_id.clone(),
-        ticket_id: consent.ticket_id.clone(),
-        agent_id: consent.agent_id.clone(),
+        org_id: consent.org_id.as_str().to_owned(),
+        ticket_id: consent.ticket_id.as_str().to_owned(),
+        agent_id: consent.agent_id.as_str().to_owned(),
         expires_at: Some(timestamp(consent.expires_at)),
     }
 }
@@ -191,7 +191,7 @@ fn merge_violations<T>(
 
 pub fn agent_to_pb(agent: &Agent) -> pb::Agent {
     pb::Agent {
-        agent_id: agent.agent_id.clone(),
+        agent_id: agent.agent_id.as_str().to_owned(),
         display_name: agent.display_name.clone(),
         country: agent.country.to_string(),
         time_zone: agent.zone.name().to_owned(),
@@ -248,8 +248,8 @@ pub fn shift_to_pb(shift: &Shift) -> pb::Shift {
         }),
     };
     pb::Shift {
-        shift_id: shift.shift_id.clone(),
-        agent_id: shift.agent_id.clone(),
+        shift_id: shift.shift_id.as_str().to_owned(),
+        agent_id: shift.agent_id.as_str().to_owned(),
         severities: severities_to_pb(shift.severities),
         country: shift.country.map(|country| country.to_string()).unwrap_or_default(),
         schedule: Some(schedule),
@@ -286,8 +286,8 @@ pub fn shift_from_pb(shift: pb::Shift, source: Option<String>) -> Result<Shift, 
 
 pub fn time_off_to_pb(entry: &TimeOff) -> pb::TimeOff {
     pb::TimeOff {
-        time_off_id: entry.time_off_id.clone(),
-        agent_id: entry.agent_id.clone(),
+        time_off_id: entry.time_off_id.as_str().to_owned(),
+        agent_id: entry.agent_id.as_str().to_owned(),
         starts_at: Some(timestamp(entry.period.start())),
         ends_at: Some(timestamp(entry.period.end())),
     }

@@ -152,9 +152,9 @@ impl CoverageService for CoverageApi {
             agents: found
                 .into_iter()
                 .map(|entry| pb::OnShiftAgent {
-                    agent_id: entry.agent_id,
+                    agent_id: entry.agent_id.into_string(),
                     country: entry.country.to_string(),
-                    shift_id: entry.shift_id,
+                    shift_id: entry.shift_id.into_string(),
                     until: Some(timestamp(entry.until)),
                 })
                 .collect(),

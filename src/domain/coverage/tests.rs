@@ -279,8 +279,8 @@ fn build(countries: &[usize], shifts: &[RandomShift], time_off: &[(usize, i64, i
         .iter()
         .enumerate()
         .map(|(entry_idx, (agent_idx, start_minute, length_minutes))| TimeOff {
-            time_off_id: format!("off-{entry_idx}"),
-            agent_id: format!("agent-{agent_idx}"),
+            time_off_id: format!("off-{entry_idx}").as_str().into(),
+            agent_id: format!("agent-{agent_idx}").as_str().into(),
             period: Interval::new(at_minute(*start_minute), at_minute(start_minute + length_minutes)).unwrap(),
             source: None,
         })

@@ -2,6 +2,7 @@
 
 use super::{check_country, check_severities, MAX_LIST_ENTRIES};
 use crate::domain::country::Country;
+use crate::domain::ids::AgentId;
 use crate::domain::policy::SeveritySet;
 use crate::domain::time::{Instant, Zone};
 use crate::domain::validation::{check_id, FieldViolation, Violations};
@@ -18,7 +19,7 @@ pub struct LocationChange {
 /// `Debug` leaves the display name out: personal information never reaches a log line.
 #[derive(Clone, PartialEq)]
 pub struct Agent {
-    pub agent_id: String,
+    pub agent_id: AgentId,
     /// Personal information: never logged.
     pub display_name: String,
     pub country: Country,
@@ -59,7 +60,7 @@ impl Agent {
     pub fn new(draft: AgentDraft) -> Result<Agent, Vec<FieldViolation>> {
         let AgentDraft { agent_id, display_name, country, time_zone, severities, location_changes, source } = draft;
         let mut violations = Violations::default();
-        check_id(&mut violations, "agent_id", &agent_id);
+        let agent_id = AgentId::check(&mut violations, "agent_id", agent_id);
         if display_name.chars().count() > MAX_DISPLAY_NAME_CHARS {
             violations.add("display_name", format!("is longer than {MAX_DISPLAY_NAME_CHARS} characters"));
         }
@@ -88,7 +89,7 @@ impl Agent {
             check_id(&mut violations, "source", source);
         }
         violations.finish(|| Agent {
-            agent_id,
+            agent_id: agent_id.expect("checked above"),
             display_name,
             country: country.expect("checked above"),
             zone: zone.expect("checked above"),

@@ -4,6 +4,7 @@ use jiff::civil::{DateTime, Time};
 
 use super::{check_country, check_severities, MAX_LIST_ENTRIES};
 use crate::domain::country::Country;
+use crate::domain::ids::{AgentId, ShiftId, TimeOffId};
 use crate::domain::interval::Interval;
 use crate::domain::policy::SeveritySet;
 use crate::domain::recurrence::{ExDate, ExpansionBudgetExceeded, RecurringSchedule};
@@ -18,8 +19,8 @@ pub enum Schedule {
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct Shift {
-    pub shift_id: String,
-    pub agent_id: String,
+    pub shift_id: ShiftId,
+    pub agent_id: AgentId,
     /// Limits the shift to these severities; empty means the agent's own.
     pub severities: SeveritySet,
     /// The country worked from during this shift, overriding the agent's location.
@@ -47,8 +48,8 @@ pub struct ShiftDraft {
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct TimeOff {
-    pub time_off_id: String,
-    pub agent_id: String,
+    pub time_off_id: TimeOffId,
+    pub agent_id: AgentId,
     pub period: Interval,
     pub source: Option<String>,
 }
@@ -57,8 +58,8 @@ impl Shift {
     pub fn new(draft: ShiftDraft) -> Result<Shift, Vec<FieldViolation>> {
         let ShiftDraft { shift_id, agent_id, severities, country, schedule, source } = draft;
         let mut violations = Violations::default();
-        check_id(&mut violations, "shift_id", &shift_id);
-        check_id(&mut violations, "agent_id", &agent_id);
+        let shift_id = ShiftId::check(&mut violations, "shift_id", shift_id);
+        let agent_id = AgentId::check(&mut violations, "agent_id", agent_id);
         let severities = check_severities(&mut violations, "severities", &severities);
         let country = if country.is_empty() { None } else { check_country(&mut violations, "country", &country) };
         let schedule = match schedule {
@@ -79,8 +80,8 @@ impl Shift {
             check_id(&mut violations, "source", source);
         }
         violations.finish(|| Shift {
-            shift_id,
-            agent_id,
+            shift_id: shift_id.expect("checked above"),
+            agent_id: agent_id.expect("checked above"),
             severities,
             country,
             schedule: schedule.expect("checked above"),
@@ -116,13 +117,18 @@ impl TimeOff {
         source: Option<String>,
     ) -> Result<TimeOff, Vec<FieldViolation>> {
         let mut violations = Violations::default();
-        check_id(&mut violations, "time_off_id", &time_off_id);
-        check_id(&mut violations, "agent_id", &agent_id);
+        let time_off_id = TimeOffId::check(&mut violations, "time_off_id", time_off_id);
+        let agent_id = AgentId::check(&mut violations, "agent_id", agent_id);
         let period = check_interval(&mut violations, "starts_at", "ends_at", starts_at, ends_at);
         if let Some(source) = &source {
             check_id(&mut violations, "source", source);
         }
-        violations.finish(|| TimeOff { time_off_id, agent_id, period: period.expect("checked above"), source })
+        violations.finish(|| TimeOff {
+            time_off_id: time_off_id.expect("checked above"),
+            agent_id: agent_id.expect("checked above"),
+            period: period.expect("checked above"),
+            source,
+        })
     }
 }
 

@@ -77,8 +77,8 @@ fn build((agents, shifts, time_off): &RandomRoster) -> Snapshot {
         .iter()
         .enumerate()
         .map(|(entry_idx, (agent_idx, start, length))| TimeOff {
-            time_off_id: format!("off-{entry_idx}"),
-            agent_id: format!("agent-{agent_idx}"),
+            time_off_id: format!("off-{entry_idx}").as_str().into(),
+            agent_id: format!("agent-{agent_idx}").as_str().into(),
             period: Interval::new(at_minute(*start), at_minute(start + length)).unwrap(),
             source: None,
         })
