@@ -6,9 +6,10 @@ use super::error::{decision_error, storage_error, RequestField};
 use super::pages::{take_page, Page, PageRequest};
 use super::{machine_parallelism, App, AppError};
 use crate::audit::{AuditEvent, AuditQuery};
-use crate::domain::coverage::{self, CoverageQuestion, OnShift, RequirementCoverage};
+use crate::domain::coverage::{self, CoverageQuestion, RequirementCoverage};
 use crate::domain::decision::{self, AccessDecision, TicketDecision, TicketQuestion};
 use crate::domain::interval::Interval;
+use crate::domain::on_shift::{on_shift, OnShift};
 use crate::domain::policy::{PlanKind, Severity};
 use crate::domain::roster::AgentRoster;
 use crate::domain::roster::{Agent, Consent, Org, Shift, TimeOff};
@@ -166,7 +167,7 @@ impl App {
     }
 
     pub fn on_shift(&self, plan: PlanKind, eea_tagged: bool, severity: Severity, at: Instant) -> Vec<OnShift> {
-        coverage::on_shift(&self.snapshot(), plan, eea_tagged, severity, at)
+        on_shift(&self.snapshot(), plan, eea_tagged, severity, at)
     }
 
     /// Borrows the snapshot in force (`load`) rather than cloning its `Arc` (`load_full`), as

@@ -12,6 +12,7 @@ pub mod eligibility;
 pub mod fixtures;
 pub mod ids;
 pub mod interval;
+pub mod on_shift;
 pub mod parallel;
 pub mod policy;
 pub mod recurrence;

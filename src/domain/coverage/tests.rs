@@ -1,12 +1,14 @@
 //! Worked cases and invariants of coverage reports.
 
 use jiff::civil::{date, Time};
+use jiff::SignedDuration;
 use proptest::prelude::*;
 
 use super::*;
 use crate::domain::calendar::HolidayCalendar;
 use crate::domain::eligibility::eligible_on_shift;
 use crate::domain::fixtures::{agent, daily, instant, interval, one_off, policy, time_off};
+use crate::domain::on_shift::on_shift;
 use crate::domain::policy::SeveritySet;
 use crate::domain::roster::{Agent, Shift, TimeOff};
 

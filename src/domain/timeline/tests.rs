@@ -5,9 +5,9 @@ use proptest::prelude::*;
 
 use super::*;
 use crate::domain::calendar::HolidayCalendar;
-use crate::domain::coverage::on_shift;
 use crate::domain::decision::{decide_ticket, TicketQuestion};
 use crate::domain::fixtures::{agent, daily, instant, org, policy};
+use crate::domain::on_shift::on_shift;
 use crate::domain::parallel::Parallelism;
 use crate::domain::policy::{PlanKind, SeveritySet, TicketCategory};
 use crate::domain::roster::{Consent, Schedule, Shift, TimeOff};
