@@ -11,12 +11,20 @@ use crate::domain::decision::{self, AccessDecision, TicketDecision, TicketQuesti
 use crate::domain::interval::Interval;
 use crate::domain::on_shift::{on_shift, OnShift};
 use crate::domain::policy::{PlanKind, Severity};
-use crate::domain::roster::AgentRoster;
-use crate::domain::roster::{Agent, Consent, Org, Shift, TimeOff};
+use crate::domain::roster::{Agent, AgentRoster, Consent, Org, Shift, TimeOff};
 use crate::domain::snapshot::Snapshot;
 use crate::domain::sync::SyncEntry;
 use crate::domain::time::Instant;
 use crate::storage;
+
+/// Which entries of a kind a listing asks for.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct EntryFilter {
+    /// One agent's entries; every agent's when `None`.
+    pub agent_id: Option<String>,
+    /// Entries worked or taken at some moment of this window; all when `None`.
+    pub window: Option<Interval>,
+}
 
 /// An entry an agent owns and a listing filters by window: shifts and time off.
 trait ListedEntry: SyncEntry {
@@ -44,15 +52,6 @@ impl ListedEntry for TimeOff {
     fn touches(&self, window: Interval) -> bool {
         self.period.overlaps(&window)
     }
-}
-
-/// Which entries of a kind a listing asks for.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct EntryFilter {
-    /// One agent's entries; every agent's when `None`.
-    pub agent_id: Option<String>,
-    /// Entries worked or taken at some moment of this window; all when `None`.
-    pub window: Option<Interval>,
 }
 
 fn unknown_agent(agent_id: &str) -> AppError {
