@@ -10,7 +10,7 @@ mod sync;
 mod writes;
 
 /// Shifts and time off, the entries an agent owns: writes of either kind take one generic path.
-pub use crate::storage::{OwnedEntry, UpsertCounts};
+pub use crate::storage::{EntryKind, OwnedEntry, UpsertCounts};
 pub use error::AppError;
 pub use pages::{Page, PageRequest};
 pub use queries::EntryFilter;

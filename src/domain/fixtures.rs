@@ -9,6 +9,7 @@ use super::interval::Interval;
 use super::policy::{PlanKind, PlanSettings, Policy, PolicyFacts, DEFAULT_POLICY_FACTS};
 use super::recurrence::RecurringSchedule;
 use super::roster::{Agent, AgentDraft, Org, Schedule, Shift, TimeOff};
+use super::snapshot::Snapshot;
 use super::time::{Instant, Zone};
 
 pub fn instant(text: &str) -> Instant {
@@ -72,4 +73,14 @@ pub fn time_off(time_off_id: &str, agent_id: &str, start: &str, end: &str) -> Ti
 
 pub fn interval(start: &str, end: &str) -> Interval {
     Interval::new(instant(start), instant(end)).unwrap()
+}
+
+/// A snapshot of orgs, agents and their shifts alone: no time off, no consents.
+pub fn shifts_snapshot(
+    eea_only_holidays: HolidayCalendar,
+    orgs: Vec<Org>,
+    agents: Vec<Agent>,
+    shifts: Vec<Shift>,
+) -> Snapshot {
+    Snapshot::build(policy(eea_only_holidays), orgs, agents, shifts, vec![], vec![])
 }

@@ -35,27 +35,20 @@ pub fn delete_org(connection: &mut AnyConnection, org_id: &str) -> Result<Vec<En
         .collect())
 }
 
+/// `NotFound` for the `entity` named `id` when a lookup of it found nothing.
+fn found<T>(row: Option<T>, entity: &'static str, id: &str) -> Result<T, StorageError> {
+    row.ok_or_else(|| StorageError::NotFound { entity, id: id.to_owned() })
+}
+
 /// Records or replaces a consent. The org and the agent must exist.
 pub fn upsert_consent(connection: &mut AnyConnection, consent: &Consent) -> Result<(), StorageError> {
-    let org_exists = orgs::table
-        .find(consent.org_id.as_str())
-        .select(orgs::org_id)
-        .first::<String>(connection)
-        .optional()?
-        .is_some();
-    if !org_exists {
-        return Err(StorageError::NotFound { entity: "org", id: consent.org_id.as_str().to_owned() });
-    }
+    let org_id = consent.org_id.as_str();
+    let org = orgs::table.find(org_id).select(orgs::org_id).first::<String>(connection).optional()?;
+    found(org, "org", org_id)?;
     // Checked in the same transaction as the insert: a consent never outlives its agent.
-    let agent_exists = agents::table
-        .find(consent.agent_id.as_str())
-        .select(agents::agent_id)
-        .first::<String>(connection)
-        .optional()?
-        .is_some();
-    if !agent_exists {
-        return Err(StorageError::NotFound { entity: "agent", id: consent.agent_id.as_str().to_owned() });
-    }
+    let agent_id = consent.agent_id.as_str();
+    let agent = agents::table.find(agent_id).select(agents::agent_id).first::<String>(connection).optional()?;
+    found(agent, "agent", agent_id)?;
     let row = ConsentRow::from_domain(consent);
     let key = consents::table.find((&row.org_id, &row.ticket_id, &row.agent_id));
     let n_updated = diesel::update(key).set(consents::expires_at.eq(row.expires_at)).execute(connection)?;

@@ -5,8 +5,8 @@ use std::sync::Arc;
 use tonic::{Request, Response, Status};
 
 use super::convert::{
-    gap_to_pb, plan_from_pb, plan_to_pb, question_instant_field, severity_from_pb, severity_to_pb, timestamp,
-    window_field,
+    bounded_window_field, enum_field, gap_to_pb, plan_from_pb, plan_to_pb, question_instant_field, severity_field,
+    severity_to_pb, timestamp,
 };
 use super::status::{invalid, to_status};
 use crate::app::App;
@@ -14,7 +14,7 @@ use crate::clock;
 use crate::domain::coverage::{CoverageQuestion, RequirementCoverage, HOURS_PER_WEEK, MAX_REPORT_DAYS};
 use crate::domain::policy::{PlanKind, ServiceHours, Severity};
 use crate::domain::time::tz_database_version;
-use crate::domain::validation::{FieldViolation, LongestWindow, Violations, WindowReporting, WindowRules};
+use crate::domain::validation::Violations;
 use crate::pb;
 use crate::pb::coverage_service_server::CoverageService;
 
@@ -26,11 +26,7 @@ pub struct CoverageApi {
 }
 
 fn plan_field(violations: &mut Violations, plan: i32) -> Option<PlanKind> {
-    let plan_kind = plan_from_pb(plan);
-    if plan_kind.is_none() {
-        violations.add("plan", format!("{plan} is not PLAN_STANDARD or PLAN_EEA_ONLY"));
-    }
-    plan_kind
+    enum_field(violations, "plan", plan, plan_from_pb, "PLAN_STANDARD or PLAN_EEA_ONLY")
 }
 
 fn seconds(micros: i64) -> i64 {
@@ -79,13 +75,13 @@ impl CoverageService for CoverageApi {
         let mut violations = Violations::default();
         let plan_kind = plan_field(&mut violations, plan);
         let too_long = format!("the window may span at most {MAX_REPORT_DAYS} days");
-        let rules = WindowRules {
-            start_field: "window_start",
-            end_field: "window_end",
-            longest: Some(LongestWindow { max_days: MAX_REPORT_DAYS, description: &too_long }),
-            reporting: WindowReporting::Every,
-        };
-        let window = window_field(&mut violations, &rules, window_start, window_end);
+        let window = bounded_window_field(
+            &mut violations,
+            ("window_start", "window_end"),
+            (MAX_REPORT_DAYS, &too_long),
+            window_start,
+            window_end,
+        );
         if !(0..=MAX_MIN_STAFF).contains(&min_staff) {
             violations.add("min_staff", format!("must be from 0 (meaning 1) to {MAX_MIN_STAFF}"));
         }
@@ -131,13 +127,8 @@ impl CoverageService for CoverageApi {
         let pb::ListOnShiftRequest { plan, eea_tagged, severity, at } = request.into_inner();
         let mut violations = Violations::default();
         let plan_kind = plan_field(&mut violations, plan);
-        let severity_value = severity_from_pb(severity);
-        if severity_value.is_none() {
-            violations.add("severity", format!("{severity} is not SEVERITY_1 to SEVERITY_4"));
-        }
-        let mut timestamp_violations: Vec<FieldViolation> = Vec::new();
-        let at = question_instant_field("at", at, &mut timestamp_violations);
-        violations.0.extend(timestamp_violations);
+        let severity_value = severity_field(&mut violations, "severity", severity);
+        let at = question_instant_field("at", at, &mut violations.0);
         if !violations.0.is_empty() {
             return Err(invalid(violations.0));
         }

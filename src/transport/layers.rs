@@ -11,6 +11,20 @@ use tokio::sync::Semaphore;
 use tonic::Status;
 use tower::{Layer, Service};
 
+/// What both layers here share as services: they answer what the wrapped service `inner` answers,
+/// box their future, and are ready when `inner` is.
+macro_rules! wrapping_service_items {
+    ($body:ty) => {
+        type Response = http::Response<$body>;
+        type Error = S::Error;
+        type Future = Pin<Box<dyn Future<Output = Result<Self::Response, Self::Error>> + Send>>;
+
+        fn poll_ready(&mut self, context: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+            self.inner.poll_ready(context)
+        }
+    };
+}
+
 /// Admits at most `max_in_flight` calls at once across all connections.
 #[derive(Clone)]
 pub struct ShedLoadLayer {
@@ -43,13 +57,7 @@ where
     S::Future: Send + 'static,
     ResponseBody: Default + Send + 'static,
 {
-    type Response = http::Response<ResponseBody>;
-    type Error = S::Error;
-    type Future = Pin<Box<dyn Future<Output = Result<Self::Response, Self::Error>> + Send>>;
-
-    fn poll_ready(&mut self, context: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
-        self.inner.poll_ready(context)
-    }
+    wrapping_service_items!(ResponseBody);
 
     fn call(&mut self, request: Request) -> Self::Future {
         match self.permits.clone().try_acquire_owned() {
@@ -238,13 +246,7 @@ where
     S::Future: Send + 'static,
     ResponseBody: Default + Send + 'static,
 {
-    type Response = http::Response<ResponseBody>;
-    type Error = S::Error;
-    type Future = Pin<Box<dyn Future<Output = Result<Self::Response, Self::Error>> + Send>>;
-
-    fn poll_ready(&mut self, context: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
-        self.inner.poll_ready(context)
-    }
+    wrapping_service_items!(ResponseBody);
 
     fn call(&mut self, mut request: http::Request<RequestBody>) -> Self::Future {
         // The method as the audit trail names it; the access rules read it with or without

@@ -5,19 +5,22 @@ use std::sync::Arc;
 use tonic::{Request, Response, Status, Streaming};
 
 use super::convert::{
-    agent_from_pb, agent_to_pb, batch_from_pb, gap_to_pb, plan_to_pb, severity_to_pb, shift_from_pb, shift_to_pb,
-    time_off_from_pb, time_off_to_pb, window_field,
+    agent_from_pb, agent_to_pb, batch_from_pb, bounded_window_field, gap_to_pb, plan_to_pb, severity_to_pb,
+    shift_from_pb, shift_to_pb, time_off_from_pb, time_off_to_pb, window_field,
 };
 use super::layers::actor_of;
 use super::pagination::{next_page_token, page_request};
 use super::status::{invalid, invalid_field, required_id, to_status};
 use super::stream_end::RequestStreamEnd;
-use crate::app::{App, AppError, CallerPresence, EntryFilter, OwnedEntry, SyncRequest, UpsertCounts, MAX_SYNC_ENTRIES};
+use crate::app::{
+    App, AppError, CallerPresence, EntryFilter, EntryKind, OwnedEntry, Page, PageRequest, SyncRequest, UpsertCounts,
+    MAX_SYNC_ENTRIES,
+};
 use crate::audit::Actor;
 use crate::domain::interval::Interval;
 use crate::domain::roster::{Shift, TimeOff};
 use crate::domain::sync::{check_complete, SyncChanges, SyncEntryCounts, MAX_SYNC_DAYS};
-use crate::domain::validation::{check_id, FieldViolation, LongestWindow, Violations, WindowReporting, WindowRules};
+use crate::domain::validation::{check_id, FieldViolation, Violations, WindowReporting, WindowRules};
 use crate::pb;
 use crate::pb::roster_service_server::RosterService;
 
@@ -40,6 +43,32 @@ where
     let entries = batch_from_pb(E::KIND.batch_field(), entries, |entry| from_pb(entry, None)).map_err(invalid)?;
     let (entries, counts) = app.upsert_entries(actor, entries).await.map_err(to_status)?;
     Ok((entries.iter().map(to_pb).collect(), counts))
+}
+
+/// One page of shifts or time off (`E`): the filter and page decoded, the page read by `list`,
+/// and its entries encoded with the token of the next page.
+fn entry_page<E, P>(
+    (agent_id, window): (String, Option<pb::TimeWindow>),
+    (page_size, page_token): (i32, &str),
+    list: impl FnOnce(&EntryFilter, &PageRequest) -> Result<Page<E>, AppError>,
+    to_pb: impl Fn(&E) -> P,
+) -> Result<(Vec<P>, String), Status> {
+    let window = window_filter(window)?;
+    let page = page_request(page_size, page_token)?;
+    let entries = list(&EntryFilter { agent_id: non_empty(agent_id), window }, &page).map_err(to_status)?;
+    Ok((entries.items.iter().map(to_pb).collect(), next_page_token(entries.next_after)))
+}
+
+/// Deletes one shift or time off entry (`E`) by the ID sent in its ID field.
+async fn delete_one<E: OwnedEntry>(app: &App, actor: &Actor, entry_id: String) -> Result<Response<()>, Status> {
+    let kind = E::KIND;
+    required_id(kind.id_field(), &entry_id)?;
+    app.delete_entry::<E>(actor, entry_id.clone()).await.map_err(to_status)?;
+    match kind {
+        EntryKind::Shift => tracing::info!(shift.id = %entry_id, "shift deleted"),
+        EntryKind::TimeOff => tracing::info!(time_off.id = %entry_id, "time off deleted"),
+    }
+    Ok(Response::new(()))
 }
 
 /// An optional ID field: proto3 sends an unset string as empty.
@@ -81,13 +110,13 @@ async fn read_sync_stream(
     let mut violations = Violations::default();
     check_id(&mut violations, "header.source", &source);
     let too_long = format!("a sync window spans at most {MAX_SYNC_DAYS} days");
-    let rules = WindowRules {
-        start_field: "header.window_start",
-        end_field: "header.window_end",
-        longest: Some(LongestWindow { max_days: MAX_SYNC_DAYS, description: &too_long }),
-        reporting: WindowReporting::Every,
-    };
-    let window = window_field(&mut violations, &rules, window_start, window_end);
+    let window = bounded_window_field(
+        &mut violations,
+        ("header.window_start", "header.window_end"),
+        (MAX_SYNC_DAYS, &too_long),
+        window_start,
+        window_end,
+    );
     if !violations.0.is_empty() {
         return Err(invalid(violations.0));
     }
@@ -340,23 +369,15 @@ impl RosterService for RosterApi {
         request: Request<pb::ListShiftsRequest>,
     ) -> Result<Response<pb::ListShiftsResponse>, Status> {
         let pb::ListShiftsRequest { agent_id, window, page_size, page_token } = request.into_inner();
-        let window = window_filter(window)?;
-        let page = page_request(page_size, &page_token)?;
-        let filter = EntryFilter { agent_id: non_empty(agent_id), window };
-        let shifts = self.app.list_shifts(&filter, &page).map_err(to_status)?;
-        Ok(Response::new(pb::ListShiftsResponse {
-            shifts: shifts.items.iter().map(shift_to_pb).collect(),
-            next_page_token: next_page_token(shifts.next_after),
-        }))
+        let list = |filter: &EntryFilter, page: &PageRequest| self.app.list_shifts(filter, page);
+        let (shifts, next_page_token) = entry_page((agent_id, window), (page_size, &page_token), list, shift_to_pb)?;
+        Ok(Response::new(pb::ListShiftsResponse { shifts, next_page_token }))
     }
 
     async fn delete_shift(&self, request: Request<pb::DeleteShiftRequest>) -> Result<Response<()>, Status> {
         let actor = actor_of(&request);
         let pb::DeleteShiftRequest { shift_id } = request.into_inner();
-        required_id("shift_id", &shift_id)?;
-        self.app.delete_entry::<Shift>(&actor, shift_id.clone()).await.map_err(to_status)?;
-        tracing::info!(shift.id = %shift_id, "shift deleted");
-        Ok(Response::new(()))
+        delete_one::<Shift>(&self.app, &actor, shift_id).await
     }
 
     async fn upsert_time_off(
@@ -379,22 +400,15 @@ impl RosterService for RosterApi {
         request: Request<pb::ListTimeOffRequest>,
     ) -> Result<Response<pb::ListTimeOffResponse>, Status> {
         let pb::ListTimeOffRequest { agent_id, window, page_size, page_token } = request.into_inner();
-        let window = window_filter(window)?;
-        let page = page_request(page_size, &page_token)?;
-        let filter = EntryFilter { agent_id: non_empty(agent_id), window };
-        let entries = self.app.list_time_off(&filter, &page).map_err(to_status)?;
-        Ok(Response::new(pb::ListTimeOffResponse {
-            time_off: entries.items.iter().map(time_off_to_pb).collect(),
-            next_page_token: next_page_token(entries.next_after),
-        }))
+        let list = |filter: &EntryFilter, page: &PageRequest| self.app.list_time_off(filter, page);
+        let (time_off, next_page_token) =
+            entry_page((agent_id, window), (page_size, &page_token), list, time_off_to_pb)?;
+        Ok(Response::new(pb::ListTimeOffResponse { time_off, next_page_token }))
     }
 
     async fn delete_time_off(&self, request: Request<pb::DeleteTimeOffRequest>) -> Result<Response<()>, Status> {
         let actor = actor_of(&request);
         let pb::DeleteTimeOffRequest { time_off_id } = request.into_inner();
-        required_id("time_off_id", &time_off_id)?;
-        self.app.delete_entry::<TimeOff>(&actor, time_off_id.clone()).await.map_err(to_status)?;
-        tracing::info!(time_off.id = %time_off_id, "time off deleted");
-        Ok(Response::new(()))
+        delete_one::<TimeOff>(&self.app, &actor, time_off_id).await
     }
 }

@@ -4,12 +4,12 @@ use std::sync::Arc;
 
 use tonic::{Request, Response, Status};
 
-use super::convert::{access_to_pb, category_from_pb, decision_to_pb, question_instant_field, severity_from_pb};
+use super::convert::{access_to_pb, category_field, decision_to_pb, question_instant_field, severity_field};
 use super::status::{invalid, to_status};
 use crate::app::App;
 use crate::clock;
 use crate::domain::decision::TicketQuestion;
-use crate::domain::validation::{check_id, FieldViolation, Violations};
+use crate::domain::validation::{check_id, Violations};
 use crate::pb;
 use crate::pb::ticket_service_server::TicketService;
 
@@ -35,27 +35,18 @@ fn ticket_question<'a>(
     if !ticket_id.is_empty() {
         check_id(&mut violations, "ticket_id", ticket_id);
     }
-    let severity_value = severity_from_pb(severity);
-    if severity_value.is_none() {
-        violations.add("severity", format!("{severity} is not SEVERITY_1 to SEVERITY_4"));
-    }
-    let category_value = category_from_pb(category);
-    if category_value.is_none() {
-        violations.add("category", format!("{category} is not a TicketCategory"));
-    }
-    let mut timestamp_violations: Vec<FieldViolation> = Vec::new();
-    let at = question_instant_field("at", at, &mut timestamp_violations);
-    violations.0.extend(timestamp_violations);
-    if !violations.0.is_empty() {
-        return Err(invalid(violations.0));
-    }
-    Ok(TicketQuestion {
-        org_id,
-        ticket_id,
-        severity: severity_value.expect("checked above"),
-        category: category_value.expect("checked above"),
-        at: at.unwrap_or_else(clock::now),
-    })
+    let severity = severity_field(&mut violations, "severity", severity);
+    let category = category_field(&mut violations, "category", category);
+    let at = question_instant_field("at", at, &mut violations.0);
+    violations
+        .finish(|| TicketQuestion {
+            org_id,
+            ticket_id,
+            severity: severity.expect("checked above"),
+            category: category.expect("checked above"),
+            at: at.unwrap_or_else(clock::now),
+        })
+        .map_err(invalid)
 }
 
 #[tonic::async_trait]

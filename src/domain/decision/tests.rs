@@ -6,7 +6,7 @@ use jiff::civil::{date, Time};
 
 use super::*;
 use crate::domain::calendar::HolidayCalendar;
-use crate::domain::fixtures::{agent, daily, instant, one_off, org, policy};
+use crate::domain::fixtures::{agent, daily, instant, one_off, org, policy, shifts_snapshot};
 use crate::domain::parallel::Parallelism;
 use crate::domain::policy::{PlanSettings, Policy, PolicyFacts, StandardHours, DEFAULT_POLICY_FACTS};
 use crate::domain::recurrence::RecurringSchedule;
@@ -180,16 +180,14 @@ fn unknown_orgs_and_agents_are_reported() {
 
 /// A works 22:00-02:30 and B 02:30-10:00 in Brussels, every night.
 fn hand_over_snapshot() -> Snapshot {
-    Snapshot::build(
-        policy(HolidayCalendar::None),
+    shifts_snapshot(
+        HolidayCalendar::None,
         vec![org("acme", "eu-west-1", PlanKind::EeaOnly)],
         vec![agent("a", "BE", &[]), agent("b", "BE", &[])],
         vec![
             daily("a-nights", "a", date(2026, 1, 1).at(22, 0, 0, 0), Time::constant(2, 30, 0, 0)),
             daily("b-mornings", "b", date(2026, 1, 1).at(2, 30, 0, 0), Time::constant(10, 0, 0, 0)),
         ],
-        vec![],
-        vec![],
     )
 }
 
@@ -239,16 +237,14 @@ fn next_staffed_at_finds_the_end_of_a_gap_and_time_off_removes_an_agent() {
 
 #[test]
 fn a_relocation_out_of_the_eea_ends_eligibility_at_that_instant() {
-    let snapshot = Snapshot::build(
-        policy(HolidayCalendar::None),
+    let snapshot = shifts_snapshot(
+        HolidayCalendar::None,
         vec![org("acme", "eu-west-1", PlanKind::EeaOnly)],
         vec![agent("mover", "FR", &[("2026-06-01T12:00:00Z", "GB")]), agent("later", "ES", &[])],
         vec![
             one_off("long", "mover", "2026-06-01T08:00:00Z", "2026-06-01T16:00:00Z"),
             one_off("next", "later", "2026-06-02T08:00:00Z", "2026-06-02T16:00:00Z"),
         ],
-        vec![],
-        vec![],
     );
     let before = decide(&snapshot, "acme", Severity::Sev1, TicketCategory::ProductSupport, "2026-06-01T11:59:59Z");
     assert_eq!(before.eligible_on_shift, 1);
@@ -261,13 +257,11 @@ fn a_relocation_out_of_the_eea_ends_eligibility_at_that_instant() {
 fn a_shifts_own_country_overrides_the_agents_location() {
     let mut trip = one_off("trip", "fr-1", "2026-06-01T08:00:00Z", "2026-06-01T16:00:00Z");
     trip.country = Some(Country::parse("US").unwrap());
-    let snapshot = Snapshot::build(
-        policy(HolidayCalendar::None),
+    let snapshot = shifts_snapshot(
+        HolidayCalendar::None,
         vec![org("acme", "eu-west-1", PlanKind::EeaOnly)],
         vec![agent("fr-1", "FR", &[])],
         vec![trip],
-        vec![],
-        vec![],
     );
     let decision = decide(&snapshot, "acme", Severity::Sev1, TicketCategory::ProductSupport, "2026-06-01T09:00:00Z");
     assert_eq!(decision.eligible_on_shift, 0);
@@ -286,13 +280,11 @@ fn a_shifts_own_country_overrides_the_agents_location() {
 fn a_sev1_pager_shift_does_not_staff_sev3() {
     let mut pager = one_off("pager", "nl-1", "2026-06-01T08:00:00Z", "2026-06-01T16:00:00Z");
     pager.severities = crate::domain::policy::SeveritySet::from_severities([Severity::Sev1]);
-    let snapshot = Snapshot::build(
-        policy(HolidayCalendar::None),
+    let snapshot = shifts_snapshot(
+        HolidayCalendar::None,
         vec![org("acme", "eu-west-1", PlanKind::EeaOnly)],
         vec![agent("nl-1", "NL", &[])],
         vec![pager],
-        vec![],
-        vec![],
     );
     assert!(
         decide(&snapshot, "acme", Severity::Sev1, TicketCategory::ProductSupport, "2026-06-01T09:00:00Z").handle_now
@@ -384,13 +376,11 @@ fn a_trip_shift_decides_where_the_agent_is_for_every_overlapping_shift() {
     // A DE agent on a US trip (00:00-10:00Z) with a second, overlapping shift (05:00-15:00Z).
     let mut trip = one_off("trip", "de-1", "2026-08-01T00:00:00Z", "2026-08-01T10:00:00Z");
     trip.country = Some(Country::parse("US").unwrap());
-    let snapshot = Snapshot::build(
-        policy(HolidayCalendar::None),
+    let snapshot = shifts_snapshot(
+        HolidayCalendar::None,
         vec![org("acme", "eu-west-1", PlanKind::EeaOnly)],
         vec![agent("de-1", "DE", &[])],
         vec![trip, one_off("home", "de-1", "2026-08-01T05:00:00Z", "2026-08-01T15:00:00Z")],
-        vec![],
-        vec![],
     );
     let during_trip = decide(&snapshot, "acme", Severity::Sev1, TicketCategory::ProductSupport, "2026-08-01T07:00:00Z");
     assert_eq!(during_trip.eligible_on_shift, 0);

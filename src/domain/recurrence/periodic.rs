@@ -116,8 +116,20 @@ impl PeriodicRule {
         }
     }
 
-    fn within_limits(&self, index: u64, local: DateTime) -> bool {
-        self.count.is_none_or(|count| index < count) && self.until.is_none_or(|until| local <= until)
+    /// The occurrences on `days` (the rule's days, in order), numbered from `first_index` (how
+    /// many occurrences come before the first of them), while COUNT and UNTIL allow.
+    fn within_limits<'a>(
+        &'a self,
+        first_index: u64,
+        days: impl Iterator<Item = Date> + 'a,
+    ) -> impl Iterator<Item = DateTime> + 'a {
+        let time = self.start.time();
+        days.zip(first_index..)
+            .map(move |(day, index)| (index, day.to_datetime(time)))
+            .take_while(move |(index, local)| {
+                self.count.is_none_or(|count| *index < count) && self.until.is_none_or(|until| *local <= until)
+            })
+            .map(|(_, local)| local)
     }
 
     fn daily_from(&self, from_day: Date) -> impl Iterator<Item = DateTime> + '_ {
@@ -130,19 +142,12 @@ impl PeriodicRule {
         let cycle = if step % 7 == 0 { 1 } else { 7 };
         let per_cycle = (0..cycle).filter(|idx| is_match(*idx)).count() as u64;
         let partial = (first_step - first_step % cycle..first_step).filter(|idx| is_match(*idx)).count() as u64;
-        let mut index = (first_step / cycle) as u64 * per_cycle + partial;
-        let time = self.start.time();
-        (first_step..)
+        let first_index = (first_step / cycle) as u64 * per_cycle + partial;
+        let days = (first_step..)
             .take_while(move |_| per_cycle > 0)
             .map_while(candidate)
-            .filter(move |day| self.matches(*day))
-            .map(move |day| {
-                let occurrence = (index, day.to_datetime(time));
-                index += 1;
-                occurrence
-            })
-            .take_while(move |(index, local)| self.within_limits(*index, *local))
-            .map(|(_, local)| local)
+            .filter(move |day| self.matches(*day));
+        self.within_limits(first_index, days)
     }
 
     fn weekly_from(&self, from_day: Date) -> impl Iterator<Item = DateTime> + '_ {
@@ -162,26 +167,19 @@ impl PeriodicRule {
         let n_first_period = offsets.iter().filter(|offset| **offset >= offset_in_week(first_day)).count() as u64;
         let first_period_idx =
             if from_day <= first_period { 0 } else { days_between(first_period, from_day) / period_days };
-        let mut index = if first_period_idx == 0 {
+        let first_index = if first_period_idx == 0 {
             0
         } else {
             n_first_period + (first_period_idx as u64 - 1) * offsets.len() as u64
         };
-        let time = self.start.time();
         let has_offsets = !offsets.is_empty();
-        (first_period_idx..)
+        let days = (first_period_idx..)
             .take_while(move |_| has_offsets)
             .map_while(move |period_idx| first_period.checked_add((period_idx * period_days).days()).ok())
             .flat_map(move |period| {
                 offsets.clone().into_iter().filter_map(move |offset| period.checked_add(offset.days()).ok())
             })
-            .filter(move |day| *day >= first_day)
-            .map(move |day| {
-                let occurrence = (index, day.to_datetime(time));
-                index += 1;
-                occurrence
-            })
-            .take_while(move |(index, local)| self.within_limits(*index, *local))
-            .map(|(_, local)| local)
+            .filter(move |day| *day >= first_day);
+        self.within_limits(first_index, days)
     }
 }

@@ -13,7 +13,9 @@ pub use roster::{
 use crate::domain::interval::Interval;
 use crate::domain::policy::{PlanKind, Severity, SeveritySet, TicketCategory};
 use crate::domain::time::{is_within_supported_range, Instant};
-use crate::domain::validation::{check_window, FieldViolation, ReceivedInstant, Violations, WindowRules};
+use crate::domain::validation::{
+    check_window, FieldViolation, LongestWindow, ReceivedInstant, Violations, WindowReporting, WindowRules,
+};
 use crate::pb;
 
 /// Converts a wire timestamp; `None` stays `None`, an unrepresentable one is a violation.
@@ -65,6 +67,44 @@ pub fn window_field(
     let start = question_instant_field(rules.start_field, start_at, &mut violations.0);
     let end = question_instant_field(rules.end_field, end_at, &mut violations.0);
     check_window(violations, rules, ReceivedInstant::new(start_sent, start), ReceivedInstant::new(end_sent, end))
+}
+
+/// A window whose span is limited to `max_days`, checked by its every problem: what reports and
+/// syncs ask for. `too_long` is what a longer one is told.
+pub fn bounded_window_field(
+    violations: &mut Violations,
+    (start_field, end_field): (&str, &str),
+    (max_days, too_long): (i64, &str),
+    start_at: Option<prost_types::Timestamp>,
+    end_at: Option<prost_types::Timestamp>,
+) -> Option<Interval> {
+    let rules = WindowRules {
+        start_field,
+        end_field,
+        longest: Some(LongestWindow { max_days, description: too_long }),
+        reporting: WindowReporting::Every,
+    };
+    window_field(violations, &rules, start_at, end_at)
+}
+
+/// A wire enum value converted by `from_pb`; one it refuses (unset, or unknown to this build) is
+/// a violation of `field`, which names the `expected` values.
+pub fn enum_field<T>(
+    violations: &mut Violations,
+    field: &str,
+    value: i32,
+    from_pb: fn(i32) -> Option<T>,
+    expected: &str,
+) -> Option<T> {
+    let converted = from_pb(value);
+    if converted.is_none() {
+        violations.add(field, format!("{value} is not {expected}"));
+    }
+    converted
+}
+
+pub fn severity_field(violations: &mut Violations, field: &str, value: i32) -> Option<Severity> {
+    enum_field(violations, field, value, severity_from_pb, "SEVERITY_1 to SEVERITY_4")
 }
 
 pub fn timestamp(instant: Instant) -> prost_types::Timestamp {
@@ -126,6 +166,10 @@ pub fn category_from_pb(value: i32) -> Option<TicketCategory> {
         pb::TicketCategory::ThirdParty => Some(TicketCategory::ThirdParty),
         pb::TicketCategory::SubProcessor => Some(TicketCategory::SubProcessor),
     }
+}
+
+pub fn category_field(violations: &mut Violations, field: &str, value: i32) -> Option<TicketCategory> {
+    enum_field(violations, field, value, category_from_pb, "a TicketCategory")
 }
 
 pub fn category_to_pb(category: TicketCategory) -> pb::TicketCategory {

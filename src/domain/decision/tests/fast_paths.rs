@@ -3,6 +3,11 @@
 
 use super::*;
 
+/// Ticket t-1 of `org_id`, a product-support ticket.
+fn product_support_question(org_id: &str, severity: Severity, at: Instant) -> TicketQuestion<'_> {
+    TicketQuestion { org_id, ticket_id: "t-1", severity, category: TicketCategory::ProductSupport, at }
+}
+
 /// `next_staffed_at` by the full search: two weeks of service hours against where anyone
 /// eligible is, the first instant in both.
 fn next_staffed_by_full_search(snapshot: &Snapshot, question: &TicketQuestion) -> Option<Instant> {
@@ -15,16 +20,14 @@ fn next_staffed_by_full_search(snapshot: &Snapshot, question: &TicketQuestion) -
 
 #[test]
 fn a_ticket_handled_now_is_next_staffed_at_its_own_instant_as_the_full_search_finds() {
-    let gappy = Snapshot::build(
-        policy(HolidayCalendar::Target2),
+    let gappy = shifts_snapshot(
+        HolidayCalendar::Target2,
         vec![org("acme", "eu-west-1", PlanKind::EeaOnly), org("std", "eu-central-1", PlanKind::Standard)],
         vec![agent("be-1", "BE", &[]), agent("us-1", "US", &[])],
         vec![
             daily("be-days", "be-1", date(2026, 3, 20).at(7, 0, 0, 0), Time::constant(13, 0, 0, 0)),
             daily("us-nights", "us-1", date(2026, 3, 20).at(20, 0, 0, 0), Time::constant(4, 0, 0, 0)),
         ],
-        vec![],
-        vec![],
     );
     let cases = [(hand_over_snapshot(), vec!["acme"]), (gappy, vec!["acme", "std"])];
     for (built, org_ids) in cases {
@@ -36,13 +39,7 @@ fn a_ticket_handled_now_is_next_staffed_at_its_own_instant_as_the_full_search_fi
             while at < instant("2026-04-02T00:00:00Z") {
                 for &org_id in &org_ids {
                     for severity in [Severity::Sev1, Severity::Sev2, Severity::Sev4] {
-                        let question = TicketQuestion {
-                            org_id,
-                            ticket_id: "t-1",
-                            severity,
-                            category: TicketCategory::ProductSupport,
-                            at,
-                        };
+                        let question = product_support_question(org_id, severity, at);
                         let decision = decide_ticket(snapshot, &question).unwrap();
                         n_handled_now += usize::from(decision.handle_now);
                         assert_eq!(
@@ -92,13 +89,7 @@ fn access_from_the_precomputed_pieces_equals_access_from_expanded_shifts() {
         for org_id in ["acme", "std"] {
             for agent_id in ["be-1", "us-1", "ie-1"] {
                 for severity in [Severity::Sev1, Severity::Sev3] {
-                    let question = TicketQuestion {
-                        org_id,
-                        ticket_id: "t-1",
-                        severity,
-                        category: TicketCategory::ProductSupport,
-                        at,
-                    };
+                    let question = product_support_question(org_id, severity, at);
                     let expanded = check_agent_access(&built, &question, agent_id).unwrap();
                     let from_pieces = check_agent_access(&indexed, &question, agent_id).unwrap();
                     assert_eq!(from_pieces, expanded, "{org_id} {agent_id} {severity:?} at {at}");
