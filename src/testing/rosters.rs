@@ -6,7 +6,7 @@ use std::sync::Arc;
 use super::DeterministicRandom;
 use crate::domain::interval::Interval;
 use crate::domain::policy::Policy;
-use crate::domain::roster::{Agent, AgentDraft, ScheduleDraft, Shift, ShiftDraft, TimeOff};
+use crate::domain::roster::{Agent, AgentDraft, Org, ScheduleDraft, Shift, ShiftDraft, TimeOff};
 use crate::domain::snapshot::Snapshot;
 use crate::domain::time::Instant;
 use crate::pb;
@@ -92,6 +92,11 @@ pub fn load_test_roster(n_agents: usize, now_secs: i64) -> Result<LoadTestRoster
 /// `n_agents` agents on weekday days, daily shifts, nights across the DST changes and weekends,
 /// with Sev1 pagers, one-off extras, time off and relocations.
 pub fn coverage_benchmark_snapshot(n_agents: usize, window: Interval) -> Snapshot {
+    coverage_benchmark_snapshot_with_orgs(n_agents, window, vec![])
+}
+
+/// The coverage benchmark's roster with `orgs` to ask tickets about (the hot-path benchmark's).
+pub fn coverage_benchmark_snapshot_with_orgs(n_agents: usize, window: Interval, orgs: Vec<Org>) -> Snapshot {
     let mut random = DeterministicRandom::new(2026);
     let (mut agents, mut shifts, mut time_off) = (Vec::new(), Vec::new(), Vec::new());
     let window_days = (window.end().as_second() - window.start().as_second()) / 86_400;
@@ -154,7 +159,7 @@ pub fn coverage_benchmark_snapshot(n_agents: usize, window: Interval) -> Snapsho
             );
         }
     }
-    Snapshot::build(Arc::new(Policy::default_policy()), vec![], agents, shifts, time_off, vec![])
+    Snapshot::build(Arc::new(Policy::default_policy()), orgs, agents, shifts, time_off, vec![])
 }
 
 /// Where the coverage benchmark's agents live, drawn evenly.
