@@ -10,9 +10,9 @@ use super::writes::audited;
 use super::{machine_parallelism, App, AppError};
 use crate::audit::{Actor, AuditRecord, Entity, EntityKind};
 use crate::domain::interval::Interval;
-use crate::domain::roster::{Schedule, Shift, TimeOff};
+use crate::domain::roster::Schedule;
 use crate::domain::sync::{
-    check_complete, compare_gaps, snapshot_after_sync, RequirementGapChanges, SyncChanges, SyncEntryCounts,
+    check_complete, compare_gaps, snapshot_after_sync, RequirementGapChanges, SyncChanges, SyncEntries, SyncEntryCounts,
 };
 use crate::domain::time::Instant;
 use crate::domain::validation::FieldViolation;
@@ -45,8 +45,7 @@ pub struct SyncRequest {
     pub source: String,
     pub window: Interval,
     pub dry_run: bool,
-    pub shifts: Vec<Shift>,
-    pub time_off: Vec<TimeOff>,
+    pub entries: SyncEntries,
     /// What the sender says it sent, when it says so (the stream's end message).
     pub declared_counts: Option<SyncEntryCounts>,
 }
@@ -150,7 +149,8 @@ fn check_sync_entries(request: &SyncRequest) -> Result<(), AppError> {
                 }
             }
         };
-    let shift_start_field = |entry_idx: usize| match &request.shifts[entry_idx].schedule {
+    let SyncEntries { shifts, time_off } = &request.entries;
+    let shift_start_field = |entry_idx: usize| match &shifts[entry_idx].schedule {
         Schedule::OneOff(_) => format!("shifts[{entry_idx}].one_off.starts_at"),
         Schedule::Recurring(_) => format!("shifts[{entry_idx}].recurring.start_local"),
     };
@@ -158,15 +158,15 @@ fn check_sync_entries(request: &SyncRequest) -> Result<(), AppError> {
         "shifts",
         "shift_id",
         &shift_start_field,
-        request.shifts.iter().map(|shift| (shift.shift_id.as_str(), shift.starts_at())).collect(),
+        shifts.iter().map(|shift| (shift.shift_id.as_str(), shift.starts_at())).collect(),
     );
     check(
         "time_off",
         "time_off_id",
         &|entry_idx| format!("time_off[{entry_idx}].starts_at"),
-        request.time_off.iter().map(|entry| (entry.time_off_id.as_str(), entry.period.start())).collect(),
+        time_off.iter().map(|entry| (entry.time_off_id.as_str(), entry.period.start())).collect(),
     );
-    if request.shifts.len() + request.time_off.len() > MAX_SYNC_ENTRIES {
+    if request.entries.n_entries() > MAX_SYNC_ENTRIES {
         violations.push(FieldViolation::new("batch", format!("at most {MAX_SYNC_ENTRIES} entries per sync")));
     }
     if violations.is_empty() {
@@ -188,26 +188,18 @@ impl App {
         mut request: SyncRequest,
         caller: &mut CallerPresence,
     ) -> Result<SyncReport, AppError> {
-        let received = SyncEntryCounts { n_shifts: request.shifts.len(), n_time_off: request.time_off.len() };
-        check_complete(request.declared_counts, received).map_err(AppError::Incomplete)?;
+        check_complete(request.declared_counts, request.entries.counts()).map_err(AppError::Incomplete)?;
         check_sync_entries(&request)?;
-        for shift in &mut request.shifts {
+        for shift in &mut request.entries.shifts {
             shift.source = Some(request.source.clone());
         }
-        for entry in &mut request.time_off {
+        for entry in &mut request.entries.time_off {
             entry.source = Some(request.source.clone());
         }
         let request = Arc::new(request);
         let stored = request.clone();
         let work = move |connection: &mut storage::AnyConnection| {
-            storage::sync_source(
-                connection,
-                &stored.source,
-                stored.window,
-                &stored.shifts,
-                &stored.time_off,
-                stored.dry_run,
-            )
+            storage::sync_source(connection, &stored.source, stored.window, &stored.entries, stored.dry_run)
         };
         let (before, outcome) = if request.dry_run {
             // A dry run reads in a transaction of its own and writes nothing, not even a version
@@ -270,8 +262,8 @@ impl App {
             // In a sync an unknown agent makes the entry invalid, like any other bad field.
             StorageError::MissingAgent { kind, index, agent_id } => {
                 let entry_id = match kind {
-                    EntryKind::Shift => request.shifts.get(index).map(|shift| shift.shift_id.as_str()),
-                    EntryKind::TimeOff => request.time_off.get(index).map(|entry| entry.time_off_id.as_str()),
+                    EntryKind::Shift => request.entries.shifts.get(index).map(|shift| shift.shift_id.as_str()),
+                    EntryKind::TimeOff => request.entries.time_off.get(index).map(|entry| entry.time_off_id.as_str()),
                 };
                 AppError::Invalid(vec![FieldViolation::new(
                     format!("{}[{index}].agent_id", kind.batch_field()),
@@ -286,7 +278,7 @@ impl App {
         let (changes, sent) = ((shift_changes.clone(), time_off_changes.clone()), request.clone());
         let gap_changes = tokio::task::spawn_blocking(move || {
             let (shift_changes, time_off_changes) = changes;
-            let after = snapshot_after_sync(&before, &shift_changes, &time_off_changes, &sent.shifts, &sent.time_off);
+            let after = snapshot_after_sync(&before, &shift_changes, &time_off_changes, &sent.entries);
             compare_gaps(&before, &after, sent.window, machine_parallelism())
         })
         .await

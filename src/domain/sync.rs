@@ -62,6 +62,24 @@ pub struct SyncEntryCounts {
     pub n_time_off: usize,
 }
 
+/// The entries a sync brings: all of its source's shifts and time off that start in its window.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct SyncEntries {
+    pub shifts: Vec<Shift>,
+    pub time_off: Vec<TimeOff>,
+}
+
+impl SyncEntries {
+    pub fn counts(&self) -> SyncEntryCounts {
+        SyncEntryCounts { n_shifts: self.shifts.len(), n_time_off: self.time_off.len() }
+    }
+
+    /// Shifts and time off together.
+    pub fn n_entries(&self) -> usize {
+        self.shifts.len() + self.time_off.len()
+    }
+}
+
 /// A sync whose stream carried other counts than its end message declared: part of it was
 /// lost (or added) on the way, so none of it may be written.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
@@ -118,8 +136,7 @@ pub fn snapshot_after_sync(
     before: &Snapshot,
     shift_changes: &SyncChanges,
     time_off_changes: &SyncChanges,
-    sent_shifts: &[Shift],
-    sent_time_off: &[TimeOff],
+    sent: &SyncEntries,
 ) -> Snapshot {
     fn ids<'a>(first: &'a [String], second: &'a [String]) -> HashSet<&'a str> {
         first.iter().chain(second).map(String::as_str).collect()
@@ -129,9 +146,9 @@ pub fn snapshot_after_sync(
     let written_shift_ids = ids(&shift_changes.created, &shift_changes.updated);
     let written_time_off_ids = ids(&time_off_changes.created, &time_off_changes.updated);
     let added_shifts: Vec<Shift> =
-        sent_shifts.iter().filter(|shift| written_shift_ids.contains(shift.id())).cloned().collect();
+        sent.shifts.iter().filter(|shift| written_shift_ids.contains(shift.id())).cloned().collect();
     let added_time_off: Vec<TimeOff> =
-        sent_time_off.iter().filter(|entry| written_time_off_ids.contains(entry.id())).cloned().collect();
+        sent.time_off.iter().filter(|entry| written_time_off_ids.contains(entry.id())).cloned().collect();
     let roster = before.roster().with_entries_replaced(
         &removed_shift_ids,
         &added_shifts,
@@ -259,15 +276,18 @@ mod tests {
             vec![],
         );
         let moved = one_off("moved", "a", "2026-12-02T10:00:00Z", "2026-12-02T18:00:00Z");
-        let sent_shifts = vec![
-            one_off("kept", "a", "2026-12-01T08:00:00Z", "2026-12-01T16:00:00Z"),
-            moved.clone(),
-            one_off("new", "a", "2026-12-04T08:00:00Z", "2026-12-04T16:00:00Z"),
-        ];
+        let sent = SyncEntries {
+            shifts: vec![
+                one_off("kept", "a", "2026-12-01T08:00:00Z", "2026-12-01T16:00:00Z"),
+                moved.clone(),
+                one_off("new", "a", "2026-12-04T08:00:00Z", "2026-12-04T16:00:00Z"),
+            ],
+            time_off: vec![],
+        };
         let shift_changes =
             SyncChanges { created: ids(&["new"]), updated: ids(&["moved"]), deleted: ids(&["gone"]), n_unchanged: 1 };
         let time_off_changes = SyncChanges { deleted: ids(&["holiday"]), ..SyncChanges::default() };
-        let after = snapshot_after_sync(&before, &shift_changes, &time_off_changes, &sent_shifts, &[]);
+        let after = snapshot_after_sync(&before, &shift_changes, &time_off_changes, &sent);
         assert_eq!(shift_ids(&after), ids(&["kept", "moved", "new"]));
         let roster = after.agent("a").unwrap();
         assert_eq!(roster.shifts.iter().find(|shift| shift.shift_id == "moved"), Some(&moved));

@@ -11,24 +11,23 @@ use super::rows::to_micros;
 use super::{AnyConnection, EntryKind, StorageError};
 use crate::domain::interval::Interval;
 use crate::domain::roster::{Shift, TimeOff};
-use crate::domain::sync::{diff_entries, EntryChanges, SyncChanges, SyncEntry};
+use crate::domain::sync::{diff_entries, EntryChanges, SyncChanges, SyncEntries, SyncEntry};
 
-/// Makes `source`'s shifts and time off that start inside `window` exactly `shifts` and
-/// `time_off` (which the caller has checked: unique IDs, inside the window, tagged with the
-/// source). With `dry_run` it only reports. Runs inside the caller's transaction.
+/// Makes `source`'s shifts and time off that start inside `window` exactly the entries `sent`
+/// (which the caller has checked: unique IDs, inside the window, tagged with the source). With
+/// `dry_run` it only reports. Runs inside the caller's transaction.
 pub fn sync_source(
     connection: &mut AnyConnection,
     source: &str,
     window: Interval,
-    shifts: &[Shift],
-    time_off: &[TimeOff],
+    sent: &SyncEntries,
     dry_run: bool,
 ) -> Result<(SyncChanges, SyncChanges), StorageError> {
     lock_source(connection, source)?;
-    require_agents(connection, Shift::KIND, shifts.iter().map(Shift::agent_id))?;
-    require_agents(connection, TimeOff::KIND, time_off.iter().map(TimeOff::agent_id))?;
-    let shift_changes = changes_of_source(connection, source, window, shifts)?;
-    let time_off_changes = changes_of_source(connection, source, window, time_off)?;
+    require_agents(connection, Shift::KIND, sent.shifts.iter().map(Shift::agent_id))?;
+    require_agents(connection, TimeOff::KIND, sent.time_off.iter().map(TimeOff::agent_id))?;
+    let shift_changes = changes_of_source(connection, source, window, &sent.shifts)?;
+    let time_off_changes = changes_of_source(connection, source, window, &sent.time_off)?;
     let outcome = (ids_of(&shift_changes), ids_of(&time_off_changes));
     if dry_run {
         return Ok(outcome);

@@ -19,7 +19,7 @@ use crate::app::{
 use crate::audit::Actor;
 use crate::domain::interval::Interval;
 use crate::domain::roster::{Shift, TimeOff};
-use crate::domain::sync::{check_complete, SyncChanges, SyncEntryCounts, MAX_SYNC_DAYS};
+use crate::domain::sync::{check_complete, SyncChanges, SyncEntries, SyncEntryCounts, MAX_SYNC_DAYS};
 use crate::domain::validation::{check_id, FieldViolation, Violations, WindowReporting, WindowRules};
 use crate::pb;
 use crate::pb::roster_service_server::RosterService;
@@ -180,8 +180,11 @@ async fn read_sync_stream(
         entry_violations.truncate(MAX_REPORTED_VIOLATIONS);
         return Err(invalid(entry_violations));
     }
-    let (shifts, time_off) = (shifts.into_iter().flatten().collect(), time_off.into_iter().flatten().collect());
-    Ok(SyncRequest { source, window: window.expect("checked above"), dry_run, shifts, time_off, declared_counts })
+    let entries = SyncEntries {
+        shifts: shifts.into_iter().flatten().collect(),
+        time_off: time_off.into_iter().flatten().collect(),
+    };
+    Ok(SyncRequest { source, window: window.expect("checked above"), dry_run, entries, declared_counts })
 }
 
 fn declared_counts_from_pb(end: pb::SyncEnd) -> Result<SyncEntryCounts, Status> {
@@ -263,7 +266,7 @@ impl RosterService for RosterApi {
         // this point as a clean end (see `stream_end`); here it ends the call instead.
         tokio::task::yield_now().await;
         let source = sync.source.clone();
-        let n_received = sync.shifts.len() + sync.time_off.len();
+        let n_received = sync.entries.n_entries();
         let outcome = self.app.sync_shifts(&actor, sync, &mut caller).await;
         caller.finish();
         let report = outcome.map_err(to_status).map_err(rejected)?;

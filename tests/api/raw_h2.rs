@@ -15,15 +15,27 @@ use tokio::sync::{watch, Mutex};
 use tokio::task::JoinHandle;
 
 const PREFACE: &[u8] = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
-const DATA: u8 = 0x0;
-const HEADERS: u8 = 0x1;
-const RST_STREAM: u8 = 0x3;
-const SETTINGS: u8 = 0x4;
-const PING: u8 = 0x6;
-const GOAWAY: u8 = 0x7;
-const END_STREAM: u8 = 0x1;
-const END_HEADERS: u8 = 0x4;
-const ACK: u8 = 0x1;
+
+/// The frame types this client writes or reads (RFC 9113, 6); it ignores the others.
+mod frame_type {
+    pub const DATA: u8 = 0x0;
+    pub const HEADERS: u8 = 0x1;
+    pub const RST_STREAM: u8 = 0x3;
+    pub const SETTINGS: u8 = 0x4;
+    pub const PING: u8 = 0x6;
+    pub const GOAWAY: u8 = 0x7;
+}
+
+/// Frame flags: a bit's meaning depends on the frame type.
+mod flag {
+    /// On DATA and HEADERS.
+    pub const END_STREAM: u8 = 0x1;
+    /// On HEADERS.
+    pub const END_HEADERS: u8 = 0x4;
+    /// On SETTINGS and PING.
+    pub const ACK: u8 = 0x1;
+}
+
 /// The smallest frame size a peer must accept.
 const MAX_FRAME_PAYLOAD: usize = 16_384;
 /// HTTP/2 error code CANCEL, what grpc-core sends when its application cancels a call.
@@ -105,8 +117,8 @@ impl RawCall {
         ];
         fields.extend_from_slice(extra_headers);
         let mut opening = PREFACE.to_vec();
-        opening.extend(frame(SETTINGS, 0, 0, &[]));
-        opening.extend(frame(HEADERS, END_HEADERS, STREAM_ID, &hpack_literals(&fields)));
+        opening.extend(frame(frame_type::SETTINGS, 0, 0, &[]));
+        opening.extend(frame(frame_type::HEADERS, flag::END_HEADERS, STREAM_ID, &hpack_literals(&fields)));
         writer.lock().await.write_all(&opening).await.expect("writing the call's headers");
 
         let (goaway_sender, goaway) = watch::channel(false);
@@ -126,17 +138,21 @@ impl RawCall {
                     break;
                 }
                 let reply = match kind {
-                    SETTINGS if flags & ACK == 0 => Some(frame(SETTINGS, ACK, 0, &[])),
-                    PING if flags & ACK == 0 => Some(frame(PING, ACK, 0, &payload)),
-                    GOAWAY => {
+                    frame_type::SETTINGS if flags & flag::ACK == 0 => {
+                        Some(frame(frame_type::SETTINGS, flag::ACK, 0, &[]))
+                    }
+                    frame_type::PING if flags & flag::ACK == 0 => Some(frame(frame_type::PING, flag::ACK, 0, &payload)),
+                    frame_type::GOAWAY => {
                         let _ = goaway_sender.send(true);
                         None
                     }
-                    HEADERS | DATA if stream_id == STREAM_ID && flags & END_STREAM != 0 => {
+                    frame_type::HEADERS | frame_type::DATA
+                        if stream_id == STREAM_ID && flags & flag::END_STREAM != 0 =>
+                    {
                         let _ = answered_sender.send(true);
                         None
                     }
-                    RST_STREAM if stream_id == STREAM_ID => {
+                    frame_type::RST_STREAM if stream_id == STREAM_ID => {
                         let _ = answered_sender.send(true);
                         None
                     }
@@ -167,19 +183,19 @@ impl RawCall {
         framed.extend_from_slice(&encoded);
         let mut bytes = Vec::new();
         for chunk in framed.chunks(MAX_FRAME_PAYLOAD) {
-            bytes.extend(frame(DATA, 0, STREAM_ID, chunk));
+            bytes.extend(frame(frame_type::DATA, 0, STREAM_ID, chunk));
         }
         self.write(&bytes).await;
     }
 
     /// Half-closes the request stream: an empty DATA frame with END_STREAM.
     pub async fn end_stream(&self) {
-        self.write(&frame(DATA, END_STREAM, STREAM_ID, &[])).await;
+        self.write(&frame(frame_type::DATA, flag::END_STREAM, STREAM_ID, &[])).await;
     }
 
     /// Resets the stream with `error_code`.
     pub async fn reset(&self, error_code: u32) {
-        self.write(&frame(RST_STREAM, 0, STREAM_ID, &error_code.to_be_bytes())).await;
+        self.write(&frame(frame_type::RST_STREAM, 0, STREAM_ID, &error_code.to_be_bytes())).await;
     }
 
     /// Closes the connection without ending or resetting the stream.

@@ -1,19 +1,26 @@
 //! Worked cases and invariants of coverage reports.
 
-use jiff::civil::{date, Time};
 use jiff::SignedDuration;
 use proptest::prelude::*;
 
 use super::*;
 use crate::domain::calendar::HolidayCalendar;
 use crate::domain::eligibility::eligible_on_shift;
-use crate::domain::fixtures::{agent, daily, instant, interval, one_off, policy, time_off};
+use crate::domain::fixtures::{
+    agent, drawn_time_off, hand_over_at_0230, instant, interval, numbered_agent, numbered_shift, one_off, policy,
+    time_off, trip,
+};
 use crate::domain::on_shift::on_shift;
 use crate::domain::policy::SeveritySet;
 use crate::domain::roster::{Agent, Shift, TimeOff};
 
 fn snapshot(agents: Vec<Agent>, shifts: Vec<Shift>, time_off: Vec<TimeOff>) -> Snapshot {
     Snapshot::build(policy(HolidayCalendar::None), vec![], agents, shifts, time_off, vec![])
+}
+
+/// A roster of one agent working one shift.
+fn one_shift_roster(agent: Agent, shift: Shift) -> Snapshot {
+    snapshot(vec![agent], vec![shift], vec![])
 }
 
 fn report(
@@ -36,14 +43,8 @@ fn hours(micros: i64) -> f64 {
 
 /// A works 22:00-02:30 and B 02:30-10:00 in Brussels, every night.
 fn hand_over_roster() -> Snapshot {
-    snapshot(
-        vec![agent("a", "BE", &[]), agent("b", "BE", &[])],
-        vec![
-            daily("a-nights", "a", date(2026, 1, 1).at(22, 0, 0, 0), Time::constant(2, 30, 0, 0)),
-            daily("b-mornings", "b", date(2026, 1, 1).at(2, 30, 0, 0), Time::constant(10, 0, 0, 0)),
-        ],
-        vec![],
-    )
+    let (agents, shifts) = hand_over_at_0230();
+    snapshot(agents, shifts, vec![])
 }
 
 #[test]
@@ -97,10 +98,9 @@ fn the_autumn_night_hand_over_leaves_no_gap() {
 
 #[test]
 fn a_us_agent_never_covers_a_standard_eea_tagged_requirement() {
-    let roster = snapshot(
-        vec![agent("us-1", "US", &[])],
-        vec![one_off("day", "us-1", "2026-06-01T08:00:00Z", "2026-06-01T16:00:00Z")],
-        vec![],
+    let roster = one_shift_roster(
+        agent("us-1", "US", &[]),
+        one_off("day", "us-1", "2026-06-01T08:00:00Z", "2026-06-01T16:00:00Z"),
     );
     let window = interval("2026-06-01T06:00:00Z", "2026-06-01T18:00:00Z");
     let tagged = &report(&roster, PlanKind::Standard, true, window, 1)[2];
@@ -119,10 +119,9 @@ fn a_us_agent_never_covers_a_standard_eea_tagged_requirement() {
 
 #[test]
 fn a_relocation_in_the_middle_of_a_shift_opens_a_gap_from_that_instant() {
-    let roster = snapshot(
-        vec![agent("mover", "FR", &[("2026-06-01T12:00:00Z", "GB")])],
-        vec![one_off("day", "mover", "2026-06-01T08:00:00Z", "2026-06-01T16:00:00Z")],
-        vec![],
+    let roster = one_shift_roster(
+        agent("mover", "FR", &[("2026-06-01T12:00:00Z", "GB")]),
+        one_off("day", "mover", "2026-06-01T08:00:00Z", "2026-06-01T16:00:00Z"),
     );
     let sev1 =
         &report(&roster, PlanKind::EeaOnly, true, interval("2026-06-01T08:00:00Z", "2026-06-01T16:00:00Z"), 1)[0];
@@ -134,7 +133,7 @@ fn a_relocation_in_the_middle_of_a_shift_opens_a_gap_from_that_instant() {
 fn a_sev1_pager_shift_covers_sev1_and_not_sev3() {
     let mut pager = one_off("pager", "nl-1", "2026-06-01T07:00:00Z", "2026-06-01T16:00:00Z");
     pager.severities = SeveritySet::from_severities([Severity::Sev1]);
-    let roster = snapshot(vec![agent("nl-1", "NL", &[])], vec![pager], vec![]);
+    let roster = one_shift_roster(agent("nl-1", "NL", &[]), pager);
     // Monday 1 June 2026: the Sev2-4 window is 07:00Z-16:00Z.
     let coverage =
         report(&roster, PlanKind::EeaOnly, true, interval("2026-06-01T00:00:00Z", "2026-06-02T00:00:00Z"), 1);
@@ -187,11 +186,8 @@ fn too_few_eligible_agents_is_below_minimum_and_one_more_makes_it_thin() {
 
 #[test]
 fn the_hour_of_week_grid_records_the_lowest_headcount_in_brussels_hours() {
-    let roster = snapshot(
-        vec![agent("a", "IE", &[])],
-        vec![one_off("mon", "a", "2026-06-01T07:00:00Z", "2026-06-01T12:30:00Z")],
-        vec![],
-    );
+    let roster =
+        one_shift_roster(agent("a", "IE", &[]), one_off("mon", "a", "2026-06-01T07:00:00Z", "2026-06-01T12:30:00Z"));
     let sev3 =
         &report(&roster, PlanKind::EeaOnly, true, interval("2026-06-01T00:00:00Z", "2026-06-08T00:00:00Z"), 1)[2];
     // Monday 09:00 CEST is 07:00Z; 14:00 CEST holds 12:00-12:30Z covered and the rest a gap.
@@ -204,11 +200,12 @@ fn the_hour_of_week_grid_records_the_lowest_headcount_in_brussels_hours() {
 
 #[test]
 fn list_on_shift_names_the_agent_country_and_shift() {
-    let mut trip = one_off("trip", "fr-1", "2026-06-01T08:00:00Z", "2026-06-01T16:00:00Z");
-    trip.country = Some(crate::domain::country::Country::parse("NO").unwrap());
     let roster = snapshot(
         vec![agent("fr-1", "FR", &[]), agent("us-1", "US", &[])],
-        vec![trip, one_off("us-day", "us-1", "2026-06-01T08:00:00Z", "2026-06-01T16:00:00Z")],
+        vec![
+            trip("trip", "fr-1", "2026-06-01T08:00:00Z", "2026-06-01T16:00:00Z", "NO"),
+            one_off("us-day", "us-1", "2026-06-01T08:00:00Z", "2026-06-01T16:00:00Z"),
+        ],
         vec![time_off("break", "fr-1", "2026-06-01T12:00:00Z", "2026-06-01T12:30:00Z")],
     );
     let at = instant("2026-06-01T09:00:00Z");
@@ -251,43 +248,26 @@ fn random_shift(n_agents: usize) -> impl Strategy<Value = RandomShift> {
     )
 }
 
+/// The `length_minutes` from `start_minute`.
+fn minutes(start_minute: i64, length_minutes: i64) -> Interval {
+    Interval::new(at_minute(start_minute), at_minute(start_minute + length_minutes)).unwrap()
+}
+
 fn build(countries: &[usize], shifts: &[RandomShift], time_off: &[(usize, i64, i64)]) -> Snapshot {
     let agents = countries
         .iter()
         .enumerate()
-        .map(|(agent_idx, country_idx)| agent(&format!("agent-{agent_idx}"), COUNTRIES[*country_idx], &[]))
+        .map(|(agent_idx, country_idx)| numbered_agent(agent_idx, COUNTRIES[*country_idx], &[]))
         .collect();
     let shifts = shifts
         .iter()
         .enumerate()
         .map(|(shift_idx, random)| {
-            let mut shift = one_off(
-                &format!("shift-{shift_idx}"),
-                &format!("agent-{}", random.agent_idx),
-                "2026-06-01T00:00:00Z",
-                "2026-06-01T00:01:00Z",
-            );
-            shift.schedule = crate::domain::roster::Schedule::OneOff(
-                Interval::new(at_minute(random.start_minute), at_minute(random.start_minute + random.length_minutes))
-                    .unwrap(),
-            );
-            if random.sev1_only {
-                shift.severities = SeveritySet::from_severities([Severity::Sev1]);
-            }
-            shift
+            let period = minutes(random.start_minute, random.length_minutes);
+            numbered_shift(shift_idx, random.agent_idx, period, random.sev1_only)
         })
         .collect();
-    let time_off = time_off
-        .iter()
-        .enumerate()
-        .map(|(entry_idx, (agent_idx, start_minute, length_minutes))| TimeOff {
-            time_off_id: format!("off-{entry_idx}").as_str().into(),
-            agent_id: format!("agent-{agent_idx}").as_str().into(),
-            period: Interval::new(at_minute(*start_minute), at_minute(start_minute + length_minutes)).unwrap(),
-            source: None,
-        })
-        .collect();
-    snapshot(agents, shifts, time_off)
+    snapshot(agents, shifts, drawn_time_off(time_off, minutes))
 }
 
 fn gap_micros(coverage: &RequirementCoverage) -> i64 {
@@ -390,13 +370,12 @@ fn gap_changes_report_what_opened_and_what_closed() {
 
 #[test]
 fn list_on_shift_reports_the_trip_country_and_ignores_policy_dates_that_change_nothing() {
-    let mut trip = one_off("trip", "u1", "2027-02-05T00:00:00Z", "2027-02-05T06:00:00Z");
-    trip.country = Some(crate::domain::country::Country::parse("FR").unwrap());
-    trip.severities = SeveritySet::from_severities([Severity::Sev4]);
+    let mut sev4_trip = trip("trip", "u1", "2027-02-05T00:00:00Z", "2027-02-05T06:00:00Z", "FR");
+    sev4_trip.severities = SeveritySet::from_severities([Severity::Sev4]);
     let roster = snapshot(
         vec![agent("u1", "US", &[]), agent("p1", "PL", &[])],
         vec![
-            trip,
+            sev4_trip,
             one_off("main", "u1", "2027-02-05T00:00:00Z", "2027-02-05T06:00:00Z"),
             one_off("across-brazil-date", "p1", "2026-01-25T12:00:00Z", "2026-01-26T12:00:00Z"),
         ],

@@ -6,11 +6,13 @@ use jiff::civil::{date, Time};
 
 use super::*;
 use crate::domain::calendar::HolidayCalendar;
-use crate::domain::fixtures::{agent, daily, instant, one_off, org, policy, shifts_snapshot};
+use crate::domain::fixtures::{
+    agent, consent, daily, hand_over_at_0230, instant, one_off, org, policy, shifts_snapshot, time_off, trip,
+};
 use crate::domain::parallel::Parallelism;
 use crate::domain::policy::{PlanSettings, Policy, PolicyFacts, StandardHours, DEFAULT_POLICY_FACTS};
 use crate::domain::recurrence::RecurringSchedule;
-use crate::domain::roster::{Consent, TimeOff};
+use crate::domain::roster::Agent;
 use crate::domain::snapshot::Snapshot;
 use crate::domain::time::Zone;
 
@@ -27,6 +29,11 @@ fn always_staffed(holidays: HolidayCalendar) -> Snapshot {
         vec![],
         vec![],
     )
+}
+
+/// Ticket t-1 of `org_id`, a product-support ticket.
+fn product_support_question(org_id: &str, severity: Severity, at: Instant) -> TicketQuestion<'_> {
+    TicketQuestion { org_id, ticket_id: "t-1", severity, category: TicketCategory::ProductSupport, at }
 }
 
 fn decide(snapshot: &Snapshot, org_id: &str, severity: Severity, category: TicketCategory, at: &str) -> TicketDecision {
@@ -103,6 +110,11 @@ fn sev1_on_the_eea_only_plan_is_in_service_hours_at_every_instant() {
     }
 }
 
+/// The EEA-only org acme (eu-west-1, no holidays), staffed by `agents` on `shifts`.
+fn eea_only_acme(agents: Vec<Agent>, shifts: Vec<Shift>) -> Snapshot {
+    shifts_snapshot(HolidayCalendar::None, vec![org("acme", "eu-west-1", PlanKind::EeaOnly)], agents, shifts)
+}
+
 /// One org per (region, plan); agents by country; a consent for the US agent on ticket t-consent.
 fn access_snapshot() -> Snapshot {
     Snapshot::build(
@@ -118,12 +130,7 @@ fn access_snapshot() -> Snapshot {
             .collect(),
         vec![],
         vec![],
-        vec![Consent {
-            org_id: "fra-std".into(),
-            ticket_id: "t-consent".into(),
-            agent_id: "us".into(),
-            expires_at: instant("2026-12-01T00:00:00Z"),
-        }],
+        vec![consent("fra-std", "t-consent", "us", "2026-12-01T00:00:00Z")],
     )
 }
 
@@ -163,13 +170,7 @@ fn the_reference_tagging_and_access_cases_hold() {
 #[test]
 fn unknown_orgs_and_agents_are_reported() {
     let snapshot = access_snapshot();
-    let question = TicketQuestion {
-        org_id: "nobody",
-        ticket_id: "t-1",
-        severity: Severity::Sev1,
-        category: TicketCategory::ProductSupport,
-        at: instant("2026-06-01T12:00:00Z"),
-    };
+    let question = product_support_question("nobody", Severity::Sev1, instant("2026-06-01T12:00:00Z"));
     assert_eq!(decide_ticket(&snapshot, &question).unwrap_err(), DecisionError::UnknownOrg("nobody".into()));
     let question = TicketQuestion { org_id: "fra-std", ..question };
     assert_eq!(
@@ -180,15 +181,8 @@ fn unknown_orgs_and_agents_are_reported() {
 
 /// A works 22:00-02:30 and B 02:30-10:00 in Brussels, every night.
 fn hand_over_snapshot() -> Snapshot {
-    shifts_snapshot(
-        HolidayCalendar::None,
-        vec![org("acme", "eu-west-1", PlanKind::EeaOnly)],
-        vec![agent("a", "BE", &[]), agent("b", "BE", &[])],
-        vec![
-            daily("a-nights", "a", date(2026, 1, 1).at(22, 0, 0, 0), Time::constant(2, 30, 0, 0)),
-            daily("b-mornings", "b", date(2026, 1, 1).at(2, 30, 0, 0), Time::constant(10, 0, 0, 0)),
-        ],
-    )
+    let (agents, shifts) = hand_over_at_0230();
+    eea_only_acme(agents, shifts)
 }
 
 #[test]
@@ -215,12 +209,7 @@ fn next_staffed_at_finds_the_end_of_a_gap_and_time_off_removes_an_agent() {
             one_off("morning", "de-1", "2026-06-01T06:00:00Z", "2026-06-01T10:00:00Z"),
             one_off("evening", "de-1", "2026-06-01T14:00:00Z", "2026-06-01T20:00:00Z"),
         ],
-        vec![TimeOff {
-            time_off_id: "dentist".into(),
-            agent_id: "de-1".into(),
-            period: Interval::new(instant("2026-06-01T14:00:00Z"), instant("2026-06-01T15:00:00Z")).unwrap(),
-            source: None,
-        }],
+        vec![time_off("dentist", "de-1", "2026-06-01T14:00:00Z", "2026-06-01T15:00:00Z")],
         vec![],
     );
     let staffed = decide(&snapshot, "acme", Severity::Sev2, TicketCategory::ProductSupport, "2026-06-01T07:00:00Z");
@@ -237,9 +226,7 @@ fn next_staffed_at_finds_the_end_of_a_gap_and_time_off_removes_an_agent() {
 
 #[test]
 fn a_relocation_out_of_the_eea_ends_eligibility_at_that_instant() {
-    let snapshot = shifts_snapshot(
-        HolidayCalendar::None,
-        vec![org("acme", "eu-west-1", PlanKind::EeaOnly)],
+    let snapshot = eea_only_acme(
         vec![agent("mover", "FR", &[("2026-06-01T12:00:00Z", "GB")]), agent("later", "ES", &[])],
         vec![
             one_off("long", "mover", "2026-06-01T08:00:00Z", "2026-06-01T16:00:00Z"),
@@ -255,23 +242,13 @@ fn a_relocation_out_of_the_eea_ends_eligibility_at_that_instant() {
 
 #[test]
 fn a_shifts_own_country_overrides_the_agents_location() {
-    let mut trip = one_off("trip", "fr-1", "2026-06-01T08:00:00Z", "2026-06-01T16:00:00Z");
-    trip.country = Some(Country::parse("US").unwrap());
-    let snapshot = shifts_snapshot(
-        HolidayCalendar::None,
-        vec![org("acme", "eu-west-1", PlanKind::EeaOnly)],
+    let snapshot = eea_only_acme(
         vec![agent("fr-1", "FR", &[])],
-        vec![trip],
+        vec![trip("trip", "fr-1", "2026-06-01T08:00:00Z", "2026-06-01T16:00:00Z", "US")],
     );
     let decision = decide(&snapshot, "acme", Severity::Sev1, TicketCategory::ProductSupport, "2026-06-01T09:00:00Z");
     assert_eq!(decision.eligible_on_shift, 0);
-    let question = TicketQuestion {
-        org_id: "acme",
-        ticket_id: "t-1",
-        severity: Severity::Sev1,
-        category: TicketCategory::ProductSupport,
-        at: instant("2026-06-01T09:00:00Z"),
-    };
+    let question = product_support_question("acme", Severity::Sev1, instant("2026-06-01T09:00:00Z"));
     let access = check_agent_access(&snapshot, &question, "fr-1").unwrap();
     assert_eq!((access.allowed, access.agent_country.as_str(), access.on_shift), (false, "US", true));
 }
@@ -280,25 +257,14 @@ fn a_shifts_own_country_overrides_the_agents_location() {
 fn a_sev1_pager_shift_does_not_staff_sev3() {
     let mut pager = one_off("pager", "nl-1", "2026-06-01T08:00:00Z", "2026-06-01T16:00:00Z");
     pager.severities = crate::domain::policy::SeveritySet::from_severities([Severity::Sev1]);
-    let snapshot = shifts_snapshot(
-        HolidayCalendar::None,
-        vec![org("acme", "eu-west-1", PlanKind::EeaOnly)],
-        vec![agent("nl-1", "NL", &[])],
-        vec![pager],
-    );
+    let snapshot = eea_only_acme(vec![agent("nl-1", "NL", &[])], vec![pager]);
     assert!(
         decide(&snapshot, "acme", Severity::Sev1, TicketCategory::ProductSupport, "2026-06-01T09:00:00Z").handle_now
     );
     assert!(
         !decide(&snapshot, "acme", Severity::Sev3, TicketCategory::ProductSupport, "2026-06-01T09:00:00Z").staffed_now
     );
-    let question = |severity| TicketQuestion {
-        org_id: "acme",
-        ticket_id: "t-1",
-        severity,
-        category: TicketCategory::ProductSupport,
-        at: instant("2026-06-01T09:00:00Z"),
-    };
+    let question = |severity| product_support_question("acme", severity, instant("2026-06-01T09:00:00Z"));
     assert!(check_agent_access(&snapshot, &question(Severity::Sev1), "nl-1").unwrap().on_shift);
     assert!(!check_agent_access(&snapshot, &question(Severity::Sev3), "nl-1").unwrap().on_shift);
 }
@@ -374,24 +340,17 @@ mod properties {
 #[test]
 fn a_trip_shift_decides_where_the_agent_is_for_every_overlapping_shift() {
     // A DE agent on a US trip (00:00-10:00Z) with a second, overlapping shift (05:00-15:00Z).
-    let mut trip = one_off("trip", "de-1", "2026-08-01T00:00:00Z", "2026-08-01T10:00:00Z");
-    trip.country = Some(Country::parse("US").unwrap());
-    let snapshot = shifts_snapshot(
-        HolidayCalendar::None,
-        vec![org("acme", "eu-west-1", PlanKind::EeaOnly)],
+    let snapshot = eea_only_acme(
         vec![agent("de-1", "DE", &[])],
-        vec![trip, one_off("home", "de-1", "2026-08-01T05:00:00Z", "2026-08-01T15:00:00Z")],
+        vec![
+            trip("trip", "de-1", "2026-08-01T00:00:00Z", "2026-08-01T10:00:00Z", "US"),
+            one_off("home", "de-1", "2026-08-01T05:00:00Z", "2026-08-01T15:00:00Z"),
+        ],
     );
     let during_trip = decide(&snapshot, "acme", Severity::Sev1, TicketCategory::ProductSupport, "2026-08-01T07:00:00Z");
     assert_eq!(during_trip.eligible_on_shift, 0);
     assert_eq!(during_trip.next_staffed_at, Some(instant("2026-08-01T10:00:00Z")));
-    let question = TicketQuestion {
-        org_id: "acme",
-        ticket_id: "t-1",
-        severity: Severity::Sev1,
-        category: TicketCategory::ProductSupport,
-        at: instant("2026-08-01T07:00:00Z"),
-    };
+    let question = product_support_question("acme", Severity::Sev1, instant("2026-08-01T07:00:00Z"));
     let access = check_agent_access(&snapshot, &question, "de-1").unwrap();
     assert_eq!((access.allowed, access.agent_country.as_str()), (false, "US"));
     let back_home = decide(&snapshot, "acme", Severity::Sev1, TicketCategory::ProductSupport, "2026-08-01T11:00:00Z");

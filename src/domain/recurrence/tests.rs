@@ -10,9 +10,23 @@ fn window(start: &str, end: &str) -> Interval {
     Interval::new(start.parse().unwrap(), end.parse().unwrap()).unwrap()
 }
 
+/// A 09:00-17:00 shift in Brussels from `first_day` on, by `rule`, skipping `exdates`.
+fn nine_to_five(first_day: Date, rule: &str, exdates: Vec<ExDate>) -> Result<RecurringSchedule, RecurrenceError> {
+    RecurringSchedule::new(Zone::brussels(), first_day.at(9, 0, 0, 0), Time::constant(17, 0, 0, 0), rule, exdates)
+}
+
 fn rejects(rule: &str) -> RecurrenceError {
-    RecurringSchedule::new(Zone::brussels(), date(2026, 1, 5).at(9, 0, 0, 0), Time::constant(17, 0, 0, 0), rule, vec![])
-        .unwrap_err()
+    nine_to_five(date(2026, 1, 5), rule, vec![]).unwrap_err()
+}
+
+/// Where a 22:00-02:30 and a 02:30-10:00 Brussels shift, both daily, meet in `night`: the end of
+/// the first and the start of the second.
+fn hand_over_within(night: Interval) -> (Instant, Instant) {
+    let evening = brussels_daily(date(2026, 3, 1).at(22, 0, 0, 0), Time::constant(2, 30, 0, 0));
+    let morning = brussels_daily(date(2026, 3, 1).at(2, 30, 0, 0), Time::constant(10, 0, 0, 0));
+    let evening_shift = evening.occurrences_within(night).unwrap()[0];
+    let morning_shift = morning.occurrences_within(night).unwrap()[0];
+    (evening_shift.end(), morning_shift.start())
 }
 
 #[test]
@@ -24,51 +38,30 @@ fn a_night_shift_ends_the_next_morning() {
 
 #[test]
 fn a_0230_hand_over_on_the_spring_night_meets_at_one_instant() {
-    let evening = brussels_daily(date(2026, 3, 1).at(22, 0, 0, 0), Time::constant(2, 30, 0, 0));
-    let morning = brussels_daily(date(2026, 3, 1).at(2, 30, 0, 0), Time::constant(10, 0, 0, 0));
-    let night = window("2026-03-28T12:00:00Z", "2026-03-29T12:00:00Z");
-    let evening_shift = evening.occurrences_within(night).unwrap()[0];
-    let morning_shift = morning.occurrences_within(night).unwrap()[0];
-    assert_eq!(evening_shift.end(), morning_shift.start());
-    assert_eq!(morning_shift.start(), "2026-03-29T01:30:00Z".parse::<Instant>().unwrap());
+    let (evening_end, morning_start) = hand_over_within(window("2026-03-28T12:00:00Z", "2026-03-29T12:00:00Z"));
+    assert_eq!(evening_end, morning_start);
+    assert_eq!(morning_start, "2026-03-29T01:30:00Z".parse::<Instant>().unwrap());
 }
 
 #[test]
 fn a_0230_hand_over_on_the_autumn_night_takes_the_first_0230() {
-    let evening = brussels_daily(date(2026, 3, 1).at(22, 0, 0, 0), Time::constant(2, 30, 0, 0));
-    let morning = brussels_daily(date(2026, 3, 1).at(2, 30, 0, 0), Time::constant(10, 0, 0, 0));
-    let night = window("2026-10-24T12:00:00Z", "2026-10-25T12:00:00Z");
-    let evening_shift = evening.occurrences_within(night).unwrap()[0];
-    let morning_shift = morning.occurrences_within(night).unwrap()[0];
-    assert_eq!(evening_shift.end(), "2026-10-25T00:30:00Z".parse::<Instant>().unwrap());
-    assert_eq!(evening_shift.end(), morning_shift.start());
+    let (evening_end, morning_start) = hand_over_within(window("2026-10-24T12:00:00Z", "2026-10-25T12:00:00Z"));
+    assert_eq!(evening_end, "2026-10-25T00:30:00Z".parse::<Instant>().unwrap());
+    assert_eq!(evening_end, morning_start);
 }
 
 #[test]
 fn a_utc_until_is_converted_to_local_wall_time() {
     // 2026-01-07T08:00:00Z is 09:00 in Brussels, so the 09:00 occurrence on the 7th is included.
-    let schedule = RecurringSchedule::new(
-        Zone::brussels(),
-        date(2026, 1, 5).at(9, 0, 0, 0),
-        Time::constant(17, 0, 0, 0),
-        "RRULE:FREQ=DAILY;UNTIL=20260107T080000Z",
-        vec![],
-    )
-    .unwrap();
+    let schedule = nine_to_five(date(2026, 1, 5), "RRULE:FREQ=DAILY;UNTIL=20260107T080000Z", vec![]).unwrap();
     let occurrences = schedule.occurrences_within(window("2026-01-01T00:00:00Z", "2026-02-01T00:00:00Z")).unwrap();
     assert_eq!(occurrences.len(), 3);
 }
 
 #[test]
 fn excluded_dates_are_skipped() {
-    let schedule = RecurringSchedule::new(
-        Zone::brussels(),
-        date(2026, 1, 5).at(9, 0, 0, 0),
-        Time::constant(17, 0, 0, 0),
-        "FREQ=WEEKLY;BYDAY=MO,TU,WE,TH,FR",
-        vec![ExDate::At(date(2026, 1, 6).at(9, 0, 0, 0)), ExDate::Day(date(2026, 1, 8))],
-    )
-    .unwrap();
+    let exdates = vec![ExDate::At(date(2026, 1, 6).at(9, 0, 0, 0)), ExDate::Day(date(2026, 1, 8))];
+    let schedule = nine_to_five(date(2026, 1, 5), "FREQ=WEEKLY;BYDAY=MO,TU,WE,TH,FR", exdates).unwrap();
     let occurrences = schedule.occurrences_within(window("2026-01-05T00:00:00Z", "2026-01-12T00:00:00Z")).unwrap();
     assert_eq!(occurrences.len(), 3);
 }
@@ -92,14 +85,7 @@ fn unbounded_or_absurd_rules_are_rejected() {
 
 #[test]
 fn a_rare_but_possible_rule_is_accepted() {
-    let leap_days = RecurringSchedule::new(
-        Zone::brussels(),
-        date(2027, 1, 1).at(9, 0, 0, 0),
-        Time::constant(17, 0, 0, 0),
-        "FREQ=YEARLY;BYMONTH=2;BYMONTHDAY=29",
-        vec![],
-    )
-    .unwrap();
+    let leap_days = nine_to_five(date(2027, 1, 1), "FREQ=YEARLY;BYMONTH=2;BYMONTHDAY=29", vec![]).unwrap();
     let occurrences = leap_days.occurrences_within(window("2027-01-01T00:00:00Z", "2033-01-01T00:00:00Z")).unwrap();
     assert_eq!(
         occurrences,

@@ -35,26 +35,17 @@ fn a_floating_local_time_without_a_zone_is_rejected() {
 
 #[test]
 fn each_bad_field_of_a_recurring_shift_is_named() {
-    assert_eq!(
-        fields(Shift::new(recurring_draft("Europe/Nowhere", "2026-01-05T09:00:00", "17:00", "FREQ=DAILY"))),
-        ["recurring.time_zone"]
-    );
-    assert_eq!(
-        fields(Shift::new(recurring_draft("Europe/Paris", "2026-01-05T09:00:00Z", "17:00", "FREQ=DAILY"))),
-        ["recurring.start_local"]
-    );
-    assert_eq!(
-        fields(Shift::new(recurring_draft("Europe/Paris", "0001-01-05T09:00:00", "17:00", "FREQ=DAILY"))),
-        ["recurring.start_local"]
-    );
-    assert_eq!(
-        fields(Shift::new(recurring_draft("Europe/Paris", "2026-01-05T09:00:00", "25:00", "FREQ=DAILY"))),
-        ["recurring.end_time"]
-    );
-    assert_eq!(
-        fields(Shift::new(recurring_draft("Europe/Paris", "2026-01-05T09:00:00", "17:00", "FREQ=SECONDLY"))),
-        ["recurring.rrule"]
-    );
+    // (time zone, local start, end time, rule) with one bad field, and the field named.
+    let cases = [
+        (("Europe/Nowhere", "2026-01-05T09:00:00", "17:00", "FREQ=DAILY"), "recurring.time_zone"),
+        (("Europe/Paris", "2026-01-05T09:00:00Z", "17:00", "FREQ=DAILY"), "recurring.start_local"),
+        (("Europe/Paris", "0001-01-05T09:00:00", "17:00", "FREQ=DAILY"), "recurring.start_local"),
+        (("Europe/Paris", "2026-01-05T09:00:00", "25:00", "FREQ=DAILY"), "recurring.end_time"),
+        (("Europe/Paris", "2026-01-05T09:00:00", "17:00", "FREQ=SECONDLY"), "recurring.rrule"),
+    ];
+    for (draft @ (time_zone, start_local, end_time, rrule), field) in cases {
+        assert_eq!(fields(Shift::new(recurring_draft(time_zone, start_local, end_time, rrule))), [field], "{draft:?}");
+    }
 }
 
 #[test]

@@ -6,11 +6,13 @@ use proptest::prelude::*;
 use super::*;
 use crate::domain::calendar::HolidayCalendar;
 use crate::domain::decision::{decide_ticket, TicketQuestion};
-use crate::domain::fixtures::{agent, daily, instant, org, policy};
+use crate::domain::fixtures::{
+    consent, daily, drawn_time_off, numbered_agent, numbered_agent_id, numbered_shift, org, policy,
+};
 use crate::domain::on_shift::on_shift;
 use crate::domain::parallel::Parallelism;
-use crate::domain::policy::{PlanKind, SeveritySet, TicketCategory};
-use crate::domain::roster::{Consent, Schedule, Shift, TimeOff};
+use crate::domain::policy::{PlanKind, TicketCategory};
+use crate::domain::roster::Shift;
 use crate::domain::snapshot::Snapshot;
 
 /// Timelines built on two threads, as on the machines the service runs on.
@@ -21,6 +23,11 @@ const BUILT_AT: i64 = 1_773_964_800;
 
 fn at_minute(minute: i64) -> Instant {
     Instant::from_second(BUILT_AT + minute * 60).unwrap()
+}
+
+/// The `length_minutes` from `start_minute`.
+fn minutes(start_minute: i64, length_minutes: i64) -> Interval {
+    Interval::new(at_minute(start_minute), at_minute(start_minute + length_minutes)).unwrap()
 }
 
 type RandomRoster = (Vec<(usize, bool)>, Vec<(usize, i64, i64, bool)>, Vec<(usize, i64, i64)>);
@@ -44,51 +51,26 @@ fn build((agents, shifts, time_off): &RandomRoster) -> Snapshot {
         .enumerate()
         .map(|(agent_idx, (country_idx, relocates))| {
             let relocations: &[(&str, &str)] = if *relocates { &[("2026-03-25T12:00:00Z", "GB")] } else { &[] };
-            agent(&format!("agent-{agent_idx}"), COUNTRIES[*country_idx], relocations)
+            numbered_agent(agent_idx, COUNTRIES[*country_idx], relocations)
         })
         .collect();
     let mut shift_list: Vec<Shift> = shifts
         .iter()
         .enumerate()
         .map(|(shift_idx, (agent_idx, start, length, sev1_only))| {
-            let mut shift = daily(
-                &format!("shift-{shift_idx}"),
-                &format!("agent-{agent_idx}"),
-                date(2026, 1, 1).at(22, 0, 0, 0),
-                Time::constant(6, 0, 0, 0),
-            );
-            shift.schedule = Schedule::OneOff(Interval::new(at_minute(*start), at_minute(start + length)).unwrap());
-            if *sev1_only {
-                shift.severities = SeveritySet::from_severities([Severity::Sev1]);
-            }
-            shift
+            numbered_shift(shift_idx, *agent_idx, minutes(*start, *length), *sev1_only)
         })
         .collect();
     // Every agent also works a nightly shift across the DST change.
     for agent_idx in 0..agents.len() {
         shift_list.push(daily(
             &format!("nights-{agent_idx}"),
-            &format!("agent-{agent_idx}"),
+            &numbered_agent_id(agent_idx),
             date(2026, 1, 1).at(22, 0, 0, 0),
             Time::constant(2, 30, 0, 0),
         ));
     }
-    let time_off_list = time_off
-        .iter()
-        .enumerate()
-        .map(|(entry_idx, (agent_idx, start, length))| TimeOff {
-            time_off_id: format!("off-{entry_idx}").as_str().into(),
-            agent_id: format!("agent-{agent_idx}").as_str().into(),
-            period: Interval::new(at_minute(*start), at_minute(start + length)).unwrap(),
-            source: None,
-        })
-        .collect();
-    let consents = vec![Consent {
-        org_id: "std-eu".into(),
-        ticket_id: "t-consent".into(),
-        agent_id: "agent-1".into(),
-        expires_at: instant("2026-03-30T00:00:00Z"),
-    }];
+    let consents = vec![consent("std-eu", "t-consent", &numbered_agent_id(1), "2026-03-30T00:00:00Z")];
     Snapshot::build(
         policy(HolidayCalendar::Target2),
         vec![
@@ -98,7 +80,7 @@ fn build((agents, shifts, time_off): &RandomRoster) -> Snapshot {
         ],
         agent_list,
         shift_list,
-        time_off_list,
+        drawn_time_off(time_off, minutes),
         consents,
     )
 }

@@ -3,11 +3,6 @@
 
 use super::*;
 
-/// Ticket t-1 of `org_id`, a product-support ticket.
-fn product_support_question(org_id: &str, severity: Severity, at: Instant) -> TicketQuestion<'_> {
-    TicketQuestion { org_id, ticket_id: "t-1", severity, category: TicketCategory::ProductSupport, at }
-}
-
 /// `next_staffed_at` by the full search: two weeks of service hours against where anyone
 /// eligible is, the first instant in both.
 fn next_staffed_by_full_search(snapshot: &Snapshot, question: &TicketQuestion) -> Option<Instant> {
@@ -58,13 +53,9 @@ fn a_ticket_handled_now_is_next_staffed_at_its_own_instant_as_the_full_search_fi
 
 #[test]
 fn access_from_the_precomputed_pieces_equals_access_from_expanded_shifts() {
-    use crate::domain::country::Country;
-    use crate::domain::fixtures::time_off;
     use crate::domain::policy::SeveritySet;
     let mut pager = daily("us-pager", "us-1", date(2026, 3, 20).at(20, 0, 0, 0), Time::constant(4, 0, 0, 0));
     pager.severities = SeveritySet::from_severities([Severity::Sev1]);
-    let mut trip = one_off("be-trip", "be-1", "2026-03-30T12:00:00Z", "2026-03-30T20:00:00Z");
-    trip.country = Some(Country::parse("US").unwrap());
     let built = Snapshot::build(
         policy(HolidayCalendar::None),
         vec![org("acme", "eu-west-1", PlanKind::EeaOnly), org("std", "eu-central-1", PlanKind::Standard)],
@@ -77,7 +68,7 @@ fn access_from_the_precomputed_pieces_equals_access_from_expanded_shifts() {
             daily("be-days", "be-1", date(2026, 3, 20).at(7, 0, 0, 0), Time::constant(15, 0, 0, 0)),
             daily("ie-days", "ie-1", date(2026, 3, 20).at(2, 30, 0, 0), Time::constant(9, 0, 0, 0)),
             pager,
-            trip,
+            trip("be-trip", "be-1", "2026-03-30T12:00:00Z", "2026-03-30T20:00:00Z", "US"),
         ],
         vec![time_off("be-leave", "be-1", "2026-03-27T00:00:00Z", "2026-03-28T12:00:00Z")],
         vec![],
