@@ -246,12 +246,13 @@ pub fn check_agent_access(
     agent_id: &str,
 ) -> Result<AccessDecision, DecisionError> {
     let context = ticket_context(snapshot, question)?;
-    let roster = snapshot.agent(agent_id).ok_or_else(|| DecisionError::UnknownAgent(agent_id.to_owned()))?;
+    let (agent_idx, roster) =
+        snapshot.agent_at(agent_id).ok_or_else(|| DecisionError::UnknownAgent(agent_id.to_owned()))?;
     let at = question.at;
-    let instant_range =
-        Interval::following(at, SignedDuration::from_secs(1)).expect(QUESTIONS_END_BEFORE_THE_END_OF_TIME);
     let on_time_off = roster.time_off_merged.iter().any(|period| period.contains(at));
     let on_duty_in = |shift: &Shift| {
+        let instant_range =
+            Interval::following(at, SignedDuration::from_secs(1)).expect(QUESTIONS_END_BEFORE_THE_END_OF_TIME);
         shift
             .occurrences_within(instant_range)
             .is_ok_and(|occurrences| occurrences.iter().any(|occurrence| occurrence.contains(at)))
@@ -262,9 +263,9 @@ pub fn check_agent_access(
     // The precomputed pieces answer inside the horizon; only outside it are shifts expanded,
     // and only those whose answer matters.
     let on_duty = || {
-        let from_pieces = snapshot
-            .timelines()
-            .on_duty_at(agent_id, at, |piece| roster.shifts.get(piece.shift_idx).is_some_and(covers_severity));
+        let from_pieces = snapshot.timelines().on_duty_at((agent_idx, agent_id), at, |piece| {
+            roster.shifts.get(piece.shift_idx).is_some_and(covers_severity)
+        });
         from_pieces.unwrap_or_else(|| roster.shifts.iter().any(|shift| covers_severity(shift) && on_duty_in(shift)))
     };
     let on_shift = handles_severity && !on_time_off && on_duty();

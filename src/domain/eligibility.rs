@@ -144,14 +144,13 @@ impl Whereabouts<'_> {
 /// Where the agent works from at one instant, by the same rule as [`shift_pieces`]: the first
 /// running trip shift (in shift ID order), else the effective-dated location.
 pub fn location_at(roster: &AgentRoster, at: Instant) -> Country {
+    let mut trips = roster.shifts.iter().filter_map(|shift| shift.country.map(|country| (shift, country))).peekable();
     // At the end of time no shift can run: the agent is where it lives.
-    let Some(probe) = Interval::following(at, jiff::SignedDuration::from_secs(1)) else {
+    let probe = Interval::following(at, jiff::SignedDuration::from_secs(1));
+    let (Some(probe), Some(_)) = (probe, trips.peek()) else {
         return roster.agent.country_at(at);
     };
-    roster
-        .shifts
-        .iter()
-        .filter_map(|shift| shift.country.map(|country| (shift, country)))
+    trips
         .find(|(shift, _)| {
             shift
                 .occurrences_within(probe)

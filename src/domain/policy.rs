@@ -122,6 +122,8 @@ pub struct PolicyFacts {
     pub countries: Vec<CountryBasis>,
     pub regions: Vec<CloudRegion>,
     bases_by_country: BTreeMap<Country, Vec<usize>>,
+    /// Each region's position in `regions` (they are listed once each), for the hot path.
+    region_positions: BTreeMap<String, usize>,
     /// Every instant at which some basis starts or ends, sorted.
     basis_changes: Vec<Instant>,
 }
@@ -223,6 +225,8 @@ impl PolicyFacts {
         for (basis_idx, basis) in countries.iter().enumerate() {
             bases_by_country.entry(basis.country).or_default().push(basis_idx);
         }
+        let region_positions =
+            regions.iter().enumerate().map(|(region_idx, known)| (known.region.clone(), region_idx)).collect();
         let mut basis_changes: Vec<Instant> =
             countries.iter().flat_map(|basis| [basis.valid_from, basis.valid_until]).flatten().collect();
         basis_changes.sort_unstable();
@@ -235,11 +239,12 @@ impl PolicyFacts {
             countries,
             regions,
             bases_by_country,
+            region_positions,
         })
     }
 
     pub fn region(&self, region: &str) -> Option<&CloudRegion> {
-        self.regions.iter().find(|known| known.region == region)
+        self.region_positions.get(region).map(|region_idx| &self.regions[*region_idx])
     }
 
     /// The basis in force for a country at an instant, if any.

@@ -2,7 +2,7 @@
 //! collection that eligibility reads; the entities themselves live in the submodules, with the
 //! checks that turn a caller's draft into one. Every check names the field it is about.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use super::country::Country;
 use super::ids::{AgentId, OrgId};
@@ -40,7 +40,12 @@ pub struct AgentRoster {
 #[derive(Clone, Debug, Default)]
 pub struct Roster {
     orgs: BTreeMap<OrgId, Org>,
-    agents: BTreeMap<AgentId, AgentRoster>,
+    /// Sorted by `agent_id`, one per ID: an agent's position here is its index in the
+    /// snapshot's timelines, so the hot path finds both with one lookup.
+    agents: Vec<AgentRoster>,
+    /// Each agent's position in `agents`: one hash and one comparison, where a search of the
+    /// sorted list would touch a dozen agents' memory.
+    positions: HashMap<AgentId, usize>,
     /// Keyed by (org, ticket, agent), as strings so that a question's borrowed identifiers
     /// look a consent up without a check.
     consents: BTreeMap<(String, String, String), Consent>,
@@ -56,25 +61,25 @@ impl Roster {
         time_off: Vec<TimeOff>,
         consents: Vec<Consent>,
     ) -> Roster {
-        let mut rosters: BTreeMap<AgentId, AgentRoster> = agents
-            .into_iter()
-            .map(|agent| {
-                let roster =
-                    AgentRoster { agent, shifts: Vec::new(), time_off: Vec::new(), time_off_merged: Vec::new() };
-                (roster.agent.agent_id.clone(), roster)
-            })
+        // One roster per agent ID, the last given winning, as a map's insert would.
+        let by_id: BTreeMap<AgentId, Agent> = agents.into_iter().map(|agent| (agent.agent_id.clone(), agent)).collect();
+        let mut rosters: Vec<AgentRoster> = by_id
+            .into_values()
+            .map(|agent| AgentRoster { agent, shifts: Vec::new(), time_off: Vec::new(), time_off_merged: Vec::new() })
             .collect();
+        let positions: HashMap<AgentId, usize> =
+            rosters.iter().enumerate().map(|(agent_idx, roster)| (roster.agent.agent_id.clone(), agent_idx)).collect();
         for shift in shifts {
-            if let Some(roster) = rosters.get_mut(&shift.agent_id) {
-                roster.shifts.push(shift);
+            if let Some(agent_idx) = positions.get(&shift.agent_id) {
+                rosters[*agent_idx].shifts.push(shift);
             }
         }
         for entry in time_off {
-            if let Some(roster) = rosters.get_mut(&entry.agent_id) {
-                roster.time_off.push(entry);
+            if let Some(agent_idx) = positions.get(&entry.agent_id) {
+                rosters[*agent_idx].time_off.push(entry);
             }
         }
-        for roster in rosters.values_mut() {
+        for roster in &mut rosters {
             roster.shifts.sort_by(|left, right| left.shift_id.cmp(&right.shift_id));
             roster.time_off.sort_by(|left, right| left.time_off_id.cmp(&right.time_off_id));
             roster.time_off_merged = merge(roster.time_off.iter().map(|entry| entry.period).collect());
@@ -82,6 +87,7 @@ impl Roster {
         Roster {
             orgs: orgs.into_iter().map(|org| (org.org_id.clone(), org)).collect(),
             agents: rosters,
+            positions,
             consents: consents
                 .into_iter()
                 .map(|consent| {
@@ -108,7 +114,7 @@ impl Roster {
     ) -> Roster {
         let mut shifts: Vec<Shift> = Vec::with_capacity(self.n_shifts() + added_shifts.len());
         let mut time_off: Vec<TimeOff> = Vec::with_capacity(added_time_off.len());
-        for roster in self.agents.values() {
+        for roster in &self.agents {
             shifts.extend(
                 roster.shifts.iter().filter(|shift| !removed_shift_ids.contains(shift.shift_id.as_str())).cloned(),
             );
@@ -124,7 +130,7 @@ impl Roster {
         time_off.extend(added_time_off.iter().cloned());
         Roster::build(
             self.orgs.values().cloned().collect(),
-            self.agents.values().map(|roster| roster.agent.clone()).collect(),
+            self.agents.iter().map(|roster| roster.agent.clone()).collect(),
             shifts,
             time_off,
             self.consents.values().cloned().collect(),
@@ -142,18 +148,24 @@ impl Roster {
     }
 
     pub fn agent(&self, agent_id: &str) -> Option<&AgentRoster> {
-        self.agents.get(agent_id)
+        self.agent_at(agent_id).map(|(_, roster)| roster)
+    }
+
+    /// The agent with its position in `agents()` order.
+    pub fn agent_at(&self, agent_id: &str) -> Option<(usize, &AgentRoster)> {
+        self.positions.get(agent_id).map(|agent_idx| (*agent_idx, &self.agents[*agent_idx]))
     }
 
     /// Agents in `agent_id` order.
-    pub fn agents(&self) -> impl Iterator<Item = &AgentRoster> {
-        self.agents.values()
+    pub fn agents(&self) -> impl ExactSizeIterator<Item = &AgentRoster> {
+        self.agents.iter()
     }
 
     /// Agents in `agent_id` order, starting after `after`.
     pub fn agents_after<'a>(&'a self, after: Option<&'a str>) -> impl Iterator<Item = &'a AgentRoster> + 'a {
-        let lower = after.map_or(std::ops::Bound::Unbounded, std::ops::Bound::Excluded);
-        self.agents.range::<str, _>((lower, std::ops::Bound::Unbounded)).map(|(_, roster)| roster)
+        let first =
+            after.map_or(0, |after| self.agents.partition_point(|roster| roster.agent.agent_id.as_str() <= after));
+        self.agents[first..].iter()
     }
 
     pub fn n_agents(&self) -> usize {
@@ -161,7 +173,7 @@ impl Roster {
     }
 
     pub fn n_shifts(&self) -> usize {
-        self.agents.values().map(|roster| roster.shifts.len()).sum()
+        self.agents.iter().map(|roster| roster.shifts.len()).sum()
     }
 
     pub fn consent(&self, org_id: &str, ticket_id: &str, agent_id: &str) -> Option<&Consent> {

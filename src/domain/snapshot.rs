@@ -75,6 +75,11 @@ impl Snapshot {
         self.roster.agent(agent_id)
     }
 
+    /// The agent with its position in `agents()` order, which indexes the timelines too.
+    pub fn agent_at(&self, agent_id: &str) -> Option<(usize, &AgentRoster)> {
+        self.roster.agent_at(agent_id)
+    }
+
     /// Agents in `agent_id` order.
     pub fn agents(&self) -> impl Iterator<Item = &AgentRoster> {
         self.roster.agents()

@@ -206,14 +206,21 @@ impl StaffedTimelines {
 
     /// Whether one of the agent's shift pieces that `counts` contains `at`: the agent is on
     /// duty then. `None` when the horizon does not hold `at` or the agent is not in the
-    /// timelines; the caller then expands the agent's shifts itself.
-    pub fn on_duty_at(&self, agent_id: &str, at: Instant, counts: impl Fn(&ShiftPiece) -> bool) -> Option<bool> {
+    /// timelines at `agent_idx` (its position in the roster the timelines were built from); the
+    /// caller then expands the agent's shifts itself.
+    pub fn on_duty_at(
+        &self,
+        (agent_idx, agent_id): (usize, &str),
+        at: Instant,
+        counts: impl Fn(&ShiftPiece) -> bool,
+    ) -> Option<bool> {
         // Pieces are clipped to the horizon, so any instant inside it is answered.
         if !self.horizon.is_some_and(|horizon| horizon.contains(at)) {
             return None;
         }
-        // In snapshot order, which is the agents' ID order.
-        let agent_idx = self.agent_ids.binary_search_by(|id| id.as_str().cmp(agent_id)).ok()?;
+        if self.agent_ids.get(agent_idx).is_none_or(|id| id.as_str() != agent_id) {
+            return None;
+        }
         Some(self.pieces[agent_idx].iter().any(|piece| piece.interval.contains(at) && counts(piece)))
     }
 

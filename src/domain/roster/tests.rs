@@ -93,3 +93,34 @@ fn an_agents_country_follows_its_relocations() {
     assert_eq!(agent.country_at("2026-05-31T23:59:59Z".parse().unwrap()).as_str(), "DE");
     assert_eq!(agent.country_at("2026-06-01T00:00:00Z".parse().unwrap()).as_str(), "US");
 }
+
+#[test]
+fn agents_are_kept_in_id_order_and_found_at_their_position() {
+    use crate::domain::fixtures::{agent, one_off};
+    let mut renamed = agent("b", "DE", &[]);
+    renamed.display_name = "B, second draft".into();
+    let roster = Roster::build(
+        vec![],
+        vec![agent("c", "FR", &[]), agent("a", "IE", &[]), agent("b", "PL", &[]), renamed],
+        vec![one_off("s-b", "b", "2026-06-01T08:00:00Z", "2026-06-01T16:00:00Z")],
+        vec![],
+        vec![],
+    );
+    let ids: Vec<&str> = roster.agents().map(|roster| roster.agent.agent_id.as_str()).collect();
+    assert_eq!(ids, ["a", "b", "c"]);
+    for (position, agent_id) in ids.iter().enumerate() {
+        let (found_at, found) = roster.agent_at(agent_id).unwrap();
+        assert_eq!((found_at, found.agent.agent_id.as_str()), (position, *agent_id));
+    }
+    // The last draft of an ID wins, and its shifts follow it.
+    let b = roster.agent("b").unwrap();
+    assert_eq!((b.agent.display_name.as_str(), b.shifts.len()), ("B, second draft", 1));
+    assert!(roster.agent_at("d").is_none());
+    let after = |after: Option<&str>| -> Vec<String> {
+        roster.agents_after(after).map(|roster| roster.agent.agent_id.as_str().to_owned()).collect()
+    };
+    assert_eq!(after(None), ["a", "b", "c"]);
+    assert_eq!(after(Some("a")), ["b", "c"]);
+    assert_eq!(after(Some("ab")), ["b", "c"]);
+    assert_eq!(after(Some("c")), Vec::<String>::new());
+}
