@@ -3,12 +3,20 @@
 //! transaction. Run with `cargo bench --bench sync_shifts`; PostgreSQL is measured too when
 //! `TEST_DATABASE_URL` names a server (a throw-away database is created and dropped per run).
 //!
-//! Prints the median of each over `RUNS` runs and their ratio.
+//! Prints the median of each over `RUNS` runs and their ratio; then, on SQLite, the bytes the
+//! same sync puts on the wire (counted by a TCP relay between client and server) sent as it is
+//! and compressed with gzip and with zstd.
 
 use std::time::{Duration, Instant as WallClock};
 
 use diesel::connection::SimpleConnection;
 use diesel::Connection;
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::task::JoinHandle;
+use tonic::codec::CompressionEncoding;
+use tonic::transport::Channel;
+
 use eea_coverage::cli::connection::with_token;
 use eea_coverage::domain::roster::{ScheduleDraft, Shift, ShiftDraft};
 use eea_coverage::pb;
@@ -120,10 +128,64 @@ impl Drop for Database {
     }
 }
 
+/// Relays one connection to `server`, counting the bytes each way: (to the server, from it).
+async fn counting_relay(server: std::net::SocketAddr) -> (std::net::SocketAddr, JoinHandle<(u64, u64)>) {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    let relay = tokio::spawn(async move {
+        let (client, _) = listener.accept().await.unwrap();
+        let upstream = TcpStream::connect(server).await.unwrap();
+        let ((client_read, client_write), (upstream_read, upstream_write)) =
+            (client.into_split(), upstream.into_split());
+        let to_server = tokio::spawn(pump(client_read, upstream_write));
+        let from_server = tokio::spawn(pump(upstream_read, client_write));
+        (to_server.await.unwrap(), from_server.await.unwrap())
+    });
+    (address, relay)
+}
+
+/// Copies until either side ends or fails (a server that stops resets the connection), and
+/// returns the bytes copied.
+async fn pump(mut from: impl AsyncRead + Unpin, mut to: impl AsyncWrite + Unpin) -> u64 {
+    let (mut buffer, mut copied) = (vec![0u8; 64 * 1024], 0u64);
+    loop {
+        match from.read(&mut buffer).await {
+            Ok(0) | Err(_) => return copied,
+            Ok(n_read) => {
+                if to.write_all(&buffer[..n_read]).await.is_err() {
+                    return copied;
+                }
+                copied += n_read as u64;
+            }
+        }
+    }
+}
+
+/// One sync through the service, sent as it is: how long it took.
 async fn sync_through_the_service(database: &Database, shifts: &[pb::Shift]) -> Duration {
+    sync_over_the_wire(database, shifts, None, false).await.0
+}
+
+/// One sync through the service, its request stream compressed with `compression` (or not):
+/// how long it took and, when `count_bytes`, the bytes on the wire each way.
+async fn sync_over_the_wire(
+    database: &Database,
+    shifts: &[pb::Shift],
+    compression: Option<CompressionEncoding>,
+    count_bytes: bool,
+) -> (Duration, Option<(u64, u64)>) {
     let server = SpawnedServer::start(&settings_with_admin_token(&database.url, "bench", BENCH_TOKEN)).await;
-    let channel = server.connect().await;
+    let (channel, relay) = if count_bytes {
+        let (address, relay) = counting_relay(server.address).await;
+        let channel = Channel::from_shared(format!("http://{address}")).unwrap().connect().await.unwrap();
+        (channel, Some(relay))
+    } else {
+        (server.connect().await, None)
+    };
     let mut roster = pb::roster_service_client::RosterServiceClient::new(with_token(channel, Some(BENCH_TOKEN)));
+    if let Some(encoding) = compression {
+        roster = roster.send_compressed(encoding).accept_compressed(encoding);
+    }
     roster.upsert_agents(pb::UpsertAgentsRequest { agents: agents(), source: "wfm".into() }).await.unwrap();
 
     let header = pb::SyncShiftsRequest {
@@ -151,8 +213,13 @@ async fn sync_through_the_service(database: &Database, shifts: &[pb::Shift]) -> 
         .into_inner();
     let elapsed = started.elapsed();
     assert_eq!(response.created as usize, shifts.len());
+    drop(roster);
     server.stop().await;
-    elapsed
+    let bytes = match relay {
+        Some(relay) => Some(relay.await.unwrap()),
+        None => None,
+    };
+    (elapsed, bytes)
 }
 
 fn insert_directly(database: &Database, shifts: Vec<Shift>) -> Duration {
@@ -213,6 +280,20 @@ fn main() {
             service_runs.iter().map(|run| format!("{:.2}", run.as_secs_f64())).collect::<Vec<_>>(),
             direct.as_secs_f64(),
             service.as_secs_f64() / direct.as_secs_f64()
+        );
+    }
+    let encodings =
+        [("none", None), ("gzip", Some(CompressionEncoding::Gzip)), ("zstd", Some(CompressionEncoding::Zstd))];
+    for (run_idx, (name, compression)) in encodings.into_iter().enumerate() {
+        let database = Database::create(None, 2 * RUNS + run_idx);
+        let (elapsed, bytes) = runtime.block_on(sync_over_the_wire(&database, &wire, compression, true));
+        let (sent, received) = bytes.expect("counted");
+        println!(
+            "sqlite, {} shifts, stream compression {name}: {:.2} MB to the server, {:.1} KB back, {:.2} s end to end",
+            wire.len(),
+            sent as f64 / 1e6,
+            received as f64 / 1e3,
+            elapsed.as_secs_f64()
         );
     }
 }

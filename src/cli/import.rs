@@ -4,6 +4,8 @@
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 
+use tonic::codec::CompressionEncoding;
+
 use crate::cli::connection::{connect, CallerArgs};
 use crate::cli::parse_when;
 use crate::domain::time::Zone;
@@ -40,6 +42,10 @@ pub struct ImportArgs {
     /// Entries per streamed message.
     #[arg(long, value_name = "N", default_value_t = 1_000)]
     batch_size: usize,
+    /// Compress the stream with gzip or zstd (a server from before 30 November 2026 accepts
+    /// neither), or send it as it is (none).
+    #[arg(long, value_name = "ENCODING", default_value = "none", value_parser = ["none", "gzip", "zstd"])]
+    compression: String,
     /// The CSV or iCalendar file.
     file: PathBuf,
     #[command(flatten)]
@@ -70,7 +76,14 @@ pub async fn run_import(args: ImportArgs) -> Result<(), String> {
         window_end: Some(parse_when("--to", &args.to)?),
         dry_run: args.dry_run,
     };
-    let mut client = pb::roster_service_client::RosterServiceClient::new(connect(&args.server, &args.caller).await?);
+    let mut client = pb::roster_service_client::RosterServiceClient::new(connect(&args.server, &args.caller).await?)
+        .accept_compressed(CompressionEncoding::Gzip)
+        .accept_compressed(CompressionEncoding::Zstd);
+    match args.compression.as_str() {
+        "gzip" => client = client.send_compressed(CompressionEncoding::Gzip),
+        "zstd" => client = client.send_compressed(CompressionEncoding::Zstd),
+        _ => {}
+    }
     let total = entries.len();
     let messages = sync_messages(header, entries.clone(), args.batch_size);
     let mut progress = SendProgress { total, interactive: std::io::stderr().is_terminal(), last_quarter: 0 };

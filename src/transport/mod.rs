@@ -15,6 +15,7 @@ use std::future::Future;
 use std::sync::Arc;
 
 use tokio::net::TcpListener;
+use tonic::codec::CompressionEncoding;
 use tonic::transport::server::TcpIncoming;
 use tonic::transport::Server;
 use tonic_health::server::HealthReporter;
@@ -38,6 +39,29 @@ pub enum TransportError {
     Reflection(#[from] tonic_reflection::server::Error),
     #[error("gRPC server failed: {0}")]
     Server(#[from] tonic::transport::Error),
+}
+
+/// A generated service that accepts requests compressed with gzip, zstd or deflate (held to
+/// `max_decoding_message_size` as they inflate), as WAN clients such as grpcio send them.
+macro_rules! accepting_compression {
+    ($service:expr) => {
+        $service
+            .accept_compressed(CompressionEncoding::Gzip)
+            .accept_compressed(CompressionEncoding::Zstd)
+            .accept_compressed(CompressionEncoding::Deflate)
+    };
+}
+
+/// A generated service that compresses its answers with an encoding the caller accepts
+/// (`grpc-accept-encoding`, in the caller's order of preference); callers that accept none of
+/// them get them uncompressed.
+macro_rules! answering_compressed {
+    ($service:expr) => {
+        $service
+            .send_compressed(CompressionEncoding::Gzip)
+            .send_compressed(CompressionEncoding::Zstd)
+            .send_compressed(CompressionEncoding::Deflate)
+    };
 }
 
 /// Serves every service on `listener` until `shutdown` completes, then drains in-flight calls.
@@ -90,13 +114,25 @@ pub async fn serve(
         .layer(layers::ShedLoadLayer::new(limits.max_concurrent_calls))
         .layer(layers::AuthLayer::new(access.tokens))
         .layer(stream_end::WatchRequestStreamEndLayer)
-        .add_service(health_service)
-        .add_optional_service(access.reflection.then_some(reflection_v1))
-        .add_optional_service(access.reflection.then_some(reflection_v1alpha))
-        .add_service(PolicyServiceServer::new(PolicyApi { app: app.clone() }).max_decoding_message_size(max_bytes))
-        .add_service(RosterServiceServer::new(RosterApi { app: app.clone() }).max_decoding_message_size(max_bytes))
-        .add_service(TicketServiceServer::new(TicketApi { app: app.clone() }).max_decoding_message_size(max_bytes))
-        .add_service(CoverageServiceServer::new(CoverageApi { app }).max_decoding_message_size(max_bytes))
+        .add_service(accepting_compression!(health_service))
+        .add_optional_service(access.reflection.then(|| accepting_compression!(reflection_v1)))
+        .add_optional_service(access.reflection.then(|| accepting_compression!(reflection_v1alpha)))
+        .add_service(answering_compressed!(accepting_compression!(PolicyServiceServer::new(PolicyApi {
+            app: app.clone()
+        })
+        .max_decoding_message_size(max_bytes))))
+        .add_service(answering_compressed!(accepting_compression!(RosterServiceServer::new(RosterApi {
+            app: app.clone()
+        })
+        .max_decoding_message_size(max_bytes))))
+        // The hot path's answers are a few hundred bytes: compressing them would cost more than
+        // it saves, so they go uncompressed whatever the caller accepts (gRPC allows it).
+        .add_service(accepting_compression!(
+            TicketServiceServer::new(TicketApi { app: app.clone() }).max_decoding_message_size(max_bytes)
+        ))
+        .add_service(answering_compressed!(accepting_compression!(
+            CoverageServiceServer::new(CoverageApi { app }).max_decoding_message_size(max_bytes)
+        )))
         // Nagle's algorithm against the peer's delayed ACK stalls small answers by about 40 ms;
         // tonic sets TCP_NODELAY only on listeners it binds itself.
         .serve_with_incoming_shutdown(TcpIncoming::from(listener).with_nodelay(Some(true)), shutdown);

@@ -7,6 +7,7 @@ mod hostile;
 
 mod audit;
 
+mod compression;
 mod coverage;
 mod crash;
 mod pg_restart;
