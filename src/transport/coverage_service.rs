@@ -75,13 +75,8 @@ impl CoverageService for CoverageApi {
         let mut violations = Violations::default();
         let plan_kind = plan_field(&mut violations, plan);
         let too_long = format!("the window may span at most {MAX_REPORT_DAYS} days");
-        let window = bounded_window_field(
-            &mut violations,
-            ("window_start", "window_end"),
-            (MAX_REPORT_DAYS, &too_long),
-            window_start,
-            window_end,
-        );
+        let ends = [("window_start", window_start), ("window_end", window_end)];
+        let window = bounded_window_field(&mut violations, ends, (MAX_REPORT_DAYS, &too_long));
         if !(0..=MAX_MIN_STAFF).contains(&min_staff) {
             violations.add("min_staff", format!("must be from 0 (meaning 1) to {MAX_MIN_STAFF}"));
         }

@@ -41,26 +41,16 @@ pub enum TransportError {
     Server(#[from] tonic::transport::Error),
 }
 
-/// A generated service that accepts requests compressed with gzip, zstd or deflate (held to
-/// `max_decoding_message_size` as they inflate), as WAN clients such as grpcio send them.
-macro_rules! accepting_compression {
-    ($service:expr) => {
+/// A generated service with `$method` (`accept_compressed`, `send_compressed`) called for gzip,
+/// zstd and deflate. Accepted, a compressed request is held to `max_decoding_message_size` as it
+/// inflates; sent, an answer is compressed with the first of them the caller's
+/// `grpc-accept-encoding` lists, and left uncompressed for a caller that lists none.
+macro_rules! for_each_encoding {
+    ($service:expr, $method:ident) => {
         $service
-            .accept_compressed(CompressionEncoding::Gzip)
-            .accept_compressed(CompressionEncoding::Zstd)
-            .accept_compressed(CompressionEncoding::Deflate)
-    };
-}
-
-/// A generated service that compresses its answers with an encoding the caller accepts
-/// (`grpc-accept-encoding`, in the caller's order of preference); callers that accept none of
-/// them get them uncompressed.
-macro_rules! answering_compressed {
-    ($service:expr) => {
-        $service
-            .send_compressed(CompressionEncoding::Gzip)
-            .send_compressed(CompressionEncoding::Zstd)
-            .send_compressed(CompressionEncoding::Deflate)
+            .$method(CompressionEncoding::Gzip)
+            .$method(CompressionEncoding::Zstd)
+            .$method(CompressionEncoding::Deflate)
     };
 }
 
@@ -104,6 +94,10 @@ pub async fn serve(
         let _ = draining.send(());
     };
     let max_bytes = limits.max_message_bytes;
+    let policy = PolicyServiceServer::new(PolicyApi { app: app.clone() }).max_decoding_message_size(max_bytes);
+    let roster = RosterServiceServer::new(RosterApi { app: app.clone() }).max_decoding_message_size(max_bytes);
+    let tickets = TicketServiceServer::new(TicketApi { app: app.clone() }).max_decoding_message_size(max_bytes);
+    let coverage = CoverageServiceServer::new(CoverageApi { app }).max_decoding_message_size(max_bytes);
     let mut builder = Server::builder();
     if let Some(tls) = access.tls {
         builder = builder.tls_config(tls)?;
@@ -114,25 +108,15 @@ pub async fn serve(
         .layer(layers::ShedLoadLayer::new(limits.max_concurrent_calls))
         .layer(layers::AuthLayer::new(access.tokens))
         .layer(stream_end::WatchRequestStreamEndLayer)
-        .add_service(accepting_compression!(health_service))
-        .add_optional_service(access.reflection.then(|| accepting_compression!(reflection_v1)))
-        .add_optional_service(access.reflection.then(|| accepting_compression!(reflection_v1alpha)))
-        .add_service(answering_compressed!(accepting_compression!(PolicyServiceServer::new(PolicyApi {
-            app: app.clone()
-        })
-        .max_decoding_message_size(max_bytes))))
-        .add_service(answering_compressed!(accepting_compression!(RosterServiceServer::new(RosterApi {
-            app: app.clone()
-        })
-        .max_decoding_message_size(max_bytes))))
+        .add_service(for_each_encoding!(health_service, accept_compressed))
+        .add_optional_service(access.reflection.then(|| for_each_encoding!(reflection_v1, accept_compressed)))
+        .add_optional_service(access.reflection.then(|| for_each_encoding!(reflection_v1alpha, accept_compressed)))
+        .add_service(for_each_encoding!(for_each_encoding!(policy, accept_compressed), send_compressed))
+        .add_service(for_each_encoding!(for_each_encoding!(roster, accept_compressed), send_compressed))
         // The hot path's answers are a few hundred bytes: compressing them would cost more than
         // it saves, so they go uncompressed whatever the caller accepts (gRPC allows it).
-        .add_service(accepting_compression!(
-            TicketServiceServer::new(TicketApi { app: app.clone() }).max_decoding_message_size(max_bytes)
-        ))
-        .add_service(answering_compressed!(accepting_compression!(
-            CoverageServiceServer::new(CoverageApi { app }).max_decoding_message_size(max_bytes)
-        )))
+        .add_service(for_each_encoding!(tickets, accept_compressed))
+        .add_service(for_each_encoding!(for_each_encoding!(coverage, accept_compressed), send_compressed))
         // Nagle's algorithm against the peer's delayed ACK stalls small answers by about 40 ms;
         // tonic sets TCP_NODELAY only on listeners it binds itself.
         .serve_with_incoming_shutdown(TcpIncoming::from(listener).with_nodelay(Some(true)), shutdown);

@@ -110,13 +110,8 @@ async fn read_sync_stream(
     let mut violations = Violations::default();
     check_id(&mut violations, "header.source", &source);
     let too_long = format!("a sync window spans at most {MAX_SYNC_DAYS} days");
-    let window = bounded_window_field(
-        &mut violations,
-        ("header.window_start", "header.window_end"),
-        (MAX_SYNC_DAYS, &too_long),
-        window_start,
-        window_end,
-    );
+    let ends = [("header.window_start", window_start), ("header.window_end", window_end)];
+    let window = bounded_window_field(&mut violations, ends, (MAX_SYNC_DAYS, &too_long));
     if !violations.0.is_empty() {
         return Err(invalid(violations.0));
     }

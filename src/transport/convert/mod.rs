@@ -73,10 +73,8 @@ pub fn window_field(
 /// syncs ask for. `too_long` is what a longer one is told.
 pub fn bounded_window_field(
     violations: &mut Violations,
-    (start_field, end_field): (&str, &str),
+    [(start_field, start_at), (end_field, end_at)]: [(&str, Option<prost_types::Timestamp>); 2],
     (max_days, too_long): (i64, &str),
-    start_at: Option<prost_types::Timestamp>,
-    end_at: Option<prost_types::Timestamp>,
 ) -> Option<Interval> {
     let rules = WindowRules {
         start_field,
