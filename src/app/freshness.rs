@@ -28,6 +28,32 @@ impl App {
         self.rebuild().await
     }
 
+    /// Returns once the snapshot in force holds every write up to roster version `version`:
+    /// at once when it already does, or after a rebuild, its own or one that another caller
+    /// started after `version` was committed. Writers waiting together share one rebuild.
+    pub(super) async fn refresh_covering(&self, version: i64) -> Result<(), AppError> {
+        if self.loaded_version.load(Ordering::SeqCst) >= version {
+            return Ok(());
+        }
+        let _refreshing = self.refresh_lock.lock().await;
+        // The rebuild that held the lock may have read this version already.
+        if self.loaded_version.load(Ordering::SeqCst) >= version {
+            return Ok(());
+        }
+        self.rebuild().await
+    }
+
+    /// The highest roster version this replica's writers have committed.
+    pub(super) fn note_committed(&self, version: i64) {
+        self.committed_version.fetch_max(version, Ordering::SeqCst);
+    }
+
+    /// Returns once the snapshot in force holds every write this replica has committed; for
+    /// a writer holding the write lock, which needs the state before its own change.
+    pub(super) async fn refresh_covering_own_writes(&self) -> Result<(), AppError> {
+        self.refresh_covering(self.committed_version.load(Ordering::SeqCst)).await
+    }
+
     /// The body of `refresh`, for callers that hold the refresh lock.
     async fn rebuild(&self) -> Result<(), AppError> {
         let stored = self

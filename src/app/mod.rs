@@ -37,6 +37,8 @@ pub struct App {
     refresh_lock: Mutex<()>,
     /// The database's write count that the snapshot in force reflects.
     loaded_version: AtomicI64,
+    /// The highest roster version this replica's own writes committed.
+    committed_version: AtomicI64,
     /// Whether the last look at the database succeeded.
     database_reachable: AtomicBool,
     /// When the snapshot in force was swapped in.
@@ -53,6 +55,7 @@ impl App {
             write_lock: Mutex::new(()),
             refresh_lock: Mutex::new(()),
             loaded_version: AtomicI64::new(-1),
+            committed_version: AtomicI64::new(-1),
             database_reachable: AtomicBool::new(true),
             swapped_at: std::sync::Mutex::new(std::time::Instant::now()),
         };

@@ -222,8 +222,12 @@ impl App {
                     finished("abandoned");
                     return Err(AppError::CallerGone);
                 }
-                // The state the change is compared against, taken before it is written: a
-                // catch-up after the commit must not make the change look already applied.
+                // The state the change is compared against, taken before it is written (a
+                // catch-up after the commit must not make the change look already applied) and
+                // after every earlier write of this replica is in it.
+                if let Err(error) = app.refresh_covering_own_writes().await {
+                    tracing::error!(error = %error, "snapshot refresh before a sync failed");
+                }
                 let before = app.snapshot();
                 let abandoned = gone.clone();
                 let outcome = app
@@ -236,9 +240,10 @@ impl App {
                         }),
                         move || abandoned.load(Ordering::SeqCst),
                     )
-                    .await;
-                if outcome.is_ok() {
-                    if let Err(error) = app.refresh().await {
+                    .await
+                    .inspect(|committed| app.note_committed(committed.version));
+                if let Ok(committed) = &outcome {
+                    if let Err(error) = app.refresh_covering(committed.version).await {
                         // The sync is committed; the next successful refresh will show it.
                         tracing::error!(error = %error, "snapshot refresh after a committed sync failed");
                     }
@@ -252,7 +257,7 @@ impl App {
                 // Logged here whether or not the caller is still there to be answered: a sync
                 // committed just as its caller went away leaves this line alone.
                 finished(outcome_name);
-                Ok::<_, AppError>((before, outcome))
+                Ok::<_, AppError>((before, outcome.map(|committed| committed.outcome)))
             });
             caller.hand_over();
             committing.await.map_err(|error| AppError::internal(format!("sync task failed: {error}")))??

@@ -106,21 +106,30 @@ impl App {
             .map_err(|_| AppError::unavailable("the database is unreachable; retry the write later"))
     }
 
-    /// Runs one write transaction, with its audit event, then swaps in the snapshot of what it
-    /// committed. `work` returns its outcome and what it touched.
+    /// Runs one write transaction, with its audit event, then answers once a snapshot holding
+    /// what it committed is in force. `work` returns its outcome and what it touched.
+    ///
+    /// Writers commit one at a time, but wait for the snapshot together: the write lock is let
+    /// go at the commit, so the writes that commit while one rebuild runs all wait for the next,
+    /// which one of them starts and which reads every one of them (`refresh_covering`).
     async fn write<T, F>(&self, actor: &Actor, field: RequestField, work: F) -> Result<T, AppError>
     where
         T: Send + 'static,
         F: FnOnce(&mut storage::AnyConnection) -> Result<(T, AuditRecord), StorageError> + Send + 'static,
     {
-        let _writer = self.lock_writes().await?;
-        let outcome =
-            self.store.write(audited(actor.clone(), work)).await.map_err(|error| storage_error(error, field))?;
-        if let Err(error) = self.refresh().await {
+        let writer = self.lock_writes().await?;
+        let committed = self
+            .store
+            .write_unless(audited(actor.clone(), work), || false)
+            .await
+            .map_err(|error| storage_error(error, field))?;
+        self.note_committed(committed.version);
+        drop(writer);
+        if let Err(error) = self.refresh_covering(committed.version).await {
             // The write is committed; the next successful refresh will show it.
             tracing::error!(error = %error, "snapshot refresh after a committed write failed");
         }
-        Ok(outcome)
+        Ok(committed.outcome)
     }
 
     pub async fn upsert_org(&self, actor: &Actor, org: Org) -> Result<Org, AppError> {

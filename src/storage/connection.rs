@@ -71,6 +71,14 @@ impl ManageConnection for ConnectionManager {
     }
 }
 
+/// What a write transaction answered, and the roster version it committed (the count of
+/// committed writes, its own included).
+#[derive(Debug)]
+pub struct Committed<T> {
+    pub outcome: T,
+    pub version: i64,
+}
+
 impl Store {
     /// Opens the database (creating a SQLite file and its directory on first start) and applies
     /// pending migrations.
@@ -137,12 +145,13 @@ impl Store {
         T: Send + 'static,
         F: FnOnce(&mut AnyConnection) -> Result<T, StorageError> + Send + 'static,
     {
-        self.write_unless(work, || false).await
+        self.write_unless(work, || false).await.map(|Committed { outcome, .. }| outcome)
     }
 
     /// Like `write`, but asks `abandoned` once everything is written, just before the commit:
     /// when it answers true, the transaction rolls back and the write fails with `Abandoned`.
-    pub async fn write_unless<T, F, A>(&self, work: F, abandoned: A) -> Result<T, StorageError>
+    /// Answers with the roster version the write committed.
+    pub async fn write_unless<T, F, A>(&self, work: F, abandoned: A) -> Result<Committed<T>, StorageError>
     where
         T: Send + 'static,
         F: FnOnce(&mut AnyConnection) -> Result<T, StorageError> + Send + 'static,
@@ -152,11 +161,11 @@ impl Store {
             connection.transaction(|connection| {
                 serialise_writers(connection)?;
                 let outcome = work(connection)?;
-                bump_version(connection)?;
+                let version = bump_version(connection)?;
                 if abandoned() {
                     return Err(StorageError::Abandoned);
                 }
-                Ok(outcome)
+                Ok(Committed { outcome, version })
             })
         })
         .await

@@ -35,14 +35,15 @@ pub(super) fn run_migrations(connection: &mut AnyConnection) -> Result<(), Stora
     Ok(())
 }
 
-pub(super) fn bump_version(connection: &mut AnyConnection) -> Result<(), StorageError> {
+/// Counts one more committed write; answers the new count.
+pub(super) fn bump_version(connection: &mut AnyConnection) -> Result<i64, StorageError> {
     diesel::update(roster_version::table.find(1))
         .set(roster_version::version.eq(roster_version::version + 1))
         .execute(connection)?;
     if let AnyConnection::Postgresql(_) = connection {
         connection.batch_execute(&format!("NOTIFY {CHANGES_CHANNEL}"))?;
     }
-    Ok(())
+    read_version(connection)
 }
 
 pub(super) fn read_version(connection: &mut AnyConnection) -> Result<i64, StorageError> {

@@ -41,7 +41,7 @@ mod url;
 pub use agents::{delete_agent, upsert_agents};
 pub use audit::{append_audit_event, list_audit_events};
 pub use batch::UpsertCounts;
-pub use connection::{AnyConnection, Store};
+pub use connection::{AnyConnection, Committed, Store};
 pub use error::StorageError;
 pub use listener::{ChangeListener, CHANGES_CHANNEL};
 pub use orgs::{delete_consent, delete_org, upsert_consent, upsert_org};

@@ -3,7 +3,7 @@
 use eea_coverage::pb;
 use tonic::Code;
 
-use crate::helpers::{agent, one_off, recurring, spawn_app, time_off, timestamp, Backend};
+use crate::helpers::{agent, one_off, org, recurring, spawn_app, time_off, timestamp, Backend};
 
 type RosterClient = pb::roster_service_client::RosterServiceClient<crate::helpers::AuthChannel>;
 
@@ -127,4 +127,58 @@ async fn listed_shifts(roster: &mut RosterClient, request: pb::ListShiftsRequest
     roster.list_shifts(request).await.unwrap().into_inner().shifts
 }
 
-crate::on_both_backends!(agents_round_trip_with_pagination, shifts_and_time_off_round_trip);
+/// Writers commit one at a time but wait for the snapshot together: each answer still comes
+/// only once a snapshot holding that write is in force, and each write keeps its own audit
+/// event and its own outcome, a bad one among them included.
+async fn concurrent_writes_are_each_visible_when_answered(backend: Backend) {
+    let Some(spawned) = spawn_app(backend).await else { return };
+    let app = &spawned.app;
+    app.put_org(org("acme", "eu-west-1", pb::Plan::EeaOnly)).await;
+    const N_WRITERS: usize = 24;
+    let mut writers = tokio::task::JoinSet::new();
+    for writer_idx in 0..N_WRITERS {
+        let (mut roster, mut tickets) = (app.roster.clone(), app.tickets.clone());
+        writers.spawn(async move {
+            let agent_id = format!("agent-{writer_idx:02}");
+            let country = if writer_idx == 7 { "XX" } else { "IE" };
+            let agents = vec![agent(&agent_id, country, "Europe/Dublin")];
+            let written = roster.upsert_agents(pb::UpsertAgentsRequest { agents, source: String::new() }).await;
+            if writer_idx == 7 {
+                return (writer_idx, written.map(|_| ()).map_err(|status| status.code()));
+            }
+            written.unwrap();
+            let shift = one_off(&format!("{agent_id}-day"), &agent_id, "2026-12-01T08:00:00Z", "2026-12-01T16:00:00Z");
+            roster.upsert_shifts(pb::UpsertShiftsRequest { shifts: vec![shift] }).await.unwrap();
+            // Answered means in force: the agent is on duty for the very next question.
+            let question = pb::CheckAgentAccessRequest {
+                org_id: "acme".into(),
+                ticket_id: "T-1".into(),
+                severity: pb::Severity::Severity1 as i32,
+                category: pb::TicketCategory::ProductSupport as i32,
+                agent_id: agent_id.clone(),
+                at: Some(timestamp("2026-12-01T10:00:00Z")),
+            };
+            let access = tickets.check_agent_access(question).await.unwrap().into_inner();
+            assert!(access.allowed && access.on_shift, "{agent_id}: {access:?}");
+            (writer_idx, Ok(()))
+        });
+    }
+    for (writer_idx, outcome) in writers.join_all().await {
+        match writer_idx {
+            7 => assert_eq!(outcome, Err(tonic::Code::InvalidArgument)),
+            _ => assert_eq!(outcome, Ok(()), "writer {writer_idx}"),
+        }
+    }
+    let decision = app.decide("acme", pb::Severity::Severity1, "2026-12-01T10:00:00Z").await;
+    assert_eq!(decision.eligible_on_shift as usize, N_WRITERS - 1);
+    let filter = pb::ListAuditEventsRequest { page_size: 200, ..Default::default() };
+    let events = app.policy.clone().list_audit_events(filter).await.unwrap().into_inner().events;
+    // The org, then two events for each good writer; the refused write left none.
+    assert_eq!(events.len(), 1 + 2 * (N_WRITERS - 1));
+}
+
+crate::on_both_backends!(
+    agents_round_trip_with_pagination,
+    shifts_and_time_off_round_trip,
+    concurrent_writes_are_each_visible_when_answered
+);
