@@ -61,7 +61,7 @@ async fn open_store(url: &DatabaseUrl) -> Result<Store, StartupError> {
                     database.url = %url.redacted(),
                     error = %message,
                     retry_in_secs = backoff.as_secs(),
-                    "database unreachable at start-up; retrying"
+                    "cannot connect to the database at start-up; retrying"
                 );
                 tokio::time::sleep(backoff).await;
                 backoff = (backoff * 2).min(std::time::Duration::from_secs(30));

@@ -56,7 +56,14 @@ impl ManageConnection for ConnectionManager {
             }
             DatabaseUrl::Postgres(url) => diesel::PgConnection::establish(&with_connect_timeout(url))
                 .map(AnyConnection::Postgresql)
-                .map_err(|error| StorageError::Unavailable(format!("cannot connect to {}: {error}", redact(url)))),
+                // libpq's message (a refused certificate says why) ends in a newline.
+                .map_err(|error| {
+                    StorageError::Unavailable(format!(
+                        "cannot connect to {}: {}",
+                        redact(url),
+                        error.to_string().trim_end()
+                    ))
+                }),
         }
     }
 

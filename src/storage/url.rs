@@ -79,12 +79,16 @@ pub(super) fn redact(url: &str) -> String {
         }
         None => location.to_owned(),
     };
-    // A password can also travel as a query parameter.
+    // A password can also travel as a query parameter, and so can the one that unlocks a client
+    // certificate's key. The TLS settings (sslmode, sslrootcert, sslcert, sslkey) name a mode
+    // and files, no secret, and stay.
     let query = query.map(|query| {
         let parameters: Vec<String> = query
             .split('&')
             .map(|parameter| match parameter.split_once('=') {
-                Some((key, _)) if key.eq_ignore_ascii_case("password") => format!("{key}=***"),
+                Some((key, _)) if key.eq_ignore_ascii_case("password") || key.eq_ignore_ascii_case("sslpassword") => {
+                    format!("{key}=***")
+                }
                 _ => parameter.to_owned(),
             })
             .collect();
@@ -105,6 +109,21 @@ mod tests {
             "postgres://db/roster?user=app&password=***"
         );
         assert_eq!(redact("postgres://db/roster"), "postgres://db/roster");
+        assert_eq!(
+            redact("postgres://app@db/roster?sslcert=/etc/app.crt&sslkey=/etc/app.key&sslpassword=unlock"),
+            "postgres://app:***@db/roster?sslcert=/etc/app.crt&sslkey=/etc/app.key&sslpassword=***"
+        );
+    }
+
+    #[test]
+    fn tls_settings_reach_libpq_and_the_logs() {
+        let url = "postgres://app:secret@db.example:5432/roster?sslmode=verify-full&sslrootcert=/etc/eea/ca.pem";
+        assert_eq!(
+            DatabaseUrl::parse(url).unwrap().redacted(),
+            "postgres://app:***@db.example:5432/roster?sslmode=verify-full&sslrootcert=/etc/eea/ca.pem"
+        );
+        assert_eq!(with_connect_timeout(url), format!("{url}&connect_timeout=3"));
+        assert_eq!(with_connect_timeout("postgres://db/roster"), "postgres://db/roster?connect_timeout=3");
     }
 
     #[test]

@@ -3,8 +3,6 @@
 //! answering from the snapshot and writes fail with UNAVAILABLE; once it is back, the same
 //! service process writes again.
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -15,123 +13,7 @@ use tonic_health::pb::health_client::HealthClient;
 use tonic_health::pb::HealthCheckRequest;
 
 use crate::helpers::{one_off, spawn_app_on, TestDatabase};
-
-/// A PostgreSQL cluster of the test's own, run by the `postgres` system user when the tests run
-/// as root (initdb refuses root). Stopped and removed on drop.
-struct PrivateCluster {
-    bin: PathBuf,
-    data: PathBuf,
-    port: u16,
-    _directory: tempfile::TempDir,
-    as_postgres_user: bool,
-}
-
-impl PrivateCluster {
-    /// `None` with a printed notice where PostgreSQL's server programs are missing; under
-    /// `CI=true` that is a failure.
-    fn start() -> Option<PrivateCluster> {
-        let Some(bin) = postgres_bin_dir() else {
-            assert!(
-                std::env::var("CI").as_deref() != Ok("true"),
-                "CI=true but PostgreSQL's server programs (initdb, pg_ctl) were not found"
-            );
-            eprintln!("skipping the PostgreSQL restart test: initdb and pg_ctl were not found");
-            return None;
-        };
-        let directory = tempfile::tempdir().expect("a temporary directory");
-        let data = directory.path().join("data");
-        let as_postgres_user = running_as_root();
-        if as_postgres_user {
-            chown_to_postgres(directory.path());
-        }
-        let port = free_port();
-        let cluster = PrivateCluster { bin, data, port, _directory: directory, as_postgres_user };
-        let data_text = cluster.data.display().to_string();
-        cluster.run("initdb", &["-D", &data_text, "-A", "trust", "-U", "postgres", "--no-sync"]);
-        cluster.pg_ctl_start();
-        Some(cluster)
-    }
-
-    /// One of PostgreSQL's programs, run as the user that owns the cluster.
-    fn command(&self, program: &str) -> Command {
-        let path = self.bin.join(program);
-        if self.as_postgres_user {
-            let mut command = Command::new("runuser");
-            command.args(["-u", "postgres", "--"]).arg(&path);
-            command
-        } else {
-            Command::new(&path)
-        }
-    }
-
-    fn run(&self, program: &str, arguments: &[&str]) {
-        let output =
-            self.command(program).args(arguments).output().unwrap_or_else(|error| panic!("running {program}: {error}"));
-        assert!(
-            output.status.success(),
-            "{program} {arguments:?} failed: {}{}",
-            String::from_utf8_lossy(&output.stdout),
-            String::from_utf8_lossy(&output.stderr)
-        );
-    }
-
-    fn pg_ctl_start(&self) {
-        let options = format!(
-            "-p {} -c listen_addresses=127.0.0.1 -k {} -c fsync=off",
-            self.port,
-            self.data.parent().unwrap().display()
-        );
-        let log = self.data.parent().unwrap().join("postgres.log").display().to_string();
-        self.run("pg_ctl", &["-D", &self.data.display().to_string(), "-o", &options, "-l", &log, "-w", "start"]);
-    }
-
-    /// A fast shutdown, as a restart does: sessions are terminated, then the server exits.
-    fn pg_ctl_stop(&self) {
-        self.run("pg_ctl", &["-D", &self.data.display().to_string(), "-m", "fast", "-w", "stop"]);
-    }
-
-    fn url(&self, database: &str) -> String {
-        format!("postgres://postgres@127.0.0.1:{}/{database}", self.port)
-    }
-}
-
-impl Drop for PrivateCluster {
-    fn drop(&mut self) {
-        let data = self.data.display().to_string();
-        let _ = self.command("pg_ctl").args(["-D", &data, "-m", "immediate", "stop"]).output();
-    }
-}
-
-fn postgres_bin_dir() -> Option<PathBuf> {
-    let from_pg_config = Command::new("pg_config")
-        .arg("--bindir")
-        .output()
-        .ok()
-        .filter(|output| output.status.success())
-        .map(|output| PathBuf::from(String::from_utf8_lossy(&output.stdout).trim()));
-    let mut candidates: Vec<PathBuf> = from_pg_config.into_iter().collect();
-    if let Ok(entries) = std::fs::read_dir("/usr/lib/postgresql") {
-        let mut versions: Vec<PathBuf> =
-            entries.filter_map(|entry| entry.ok()).map(|entry| entry.path().join("bin")).collect();
-        versions.sort();
-        candidates.extend(versions.into_iter().rev());
-    }
-    candidates.into_iter().find(|bin| bin.join("initdb").exists() && bin.join("pg_ctl").exists())
-}
-
-fn running_as_root() -> bool {
-    Command::new("id").arg("-u").output().is_ok_and(|output| String::from_utf8_lossy(&output.stdout).trim() == "0")
-}
-
-fn chown_to_postgres(path: &Path) {
-    let status =
-        Command::new("chown").args(["postgres:", &path.display().to_string()]).status().expect("running chown");
-    assert!(status.success(), "chown postgres {}", path.display());
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
-}
+use crate::private_cluster::PrivateCluster;
 
 async fn database_serving(channel: tonic::transport::Channel) -> bool {
     let mut health = HealthClient::new(channel);
@@ -149,7 +31,7 @@ async fn wait_for(what: &str, limit: Duration, mut condition: impl AsyncFnMut() 
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_postgres_restart_under_load_keeps_reads_and_fails_writes_as_unavailable() {
-    let Some(cluster) = PrivateCluster::start() else { return };
+    let Some(cluster) = PrivateCluster::start("the PostgreSQL restart test") else { return };
     let database = TestDatabase::external(cluster.url("postgres"));
     let app = spawn_app_on(&database, "").await;
     crate::helpers::seed_acme_with_ie_1(&app, true).await;

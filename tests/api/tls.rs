@@ -13,15 +13,15 @@ use tonic::Code;
 use crate::helpers::{agent, create_database, test_settings, with_token, Backend, TestDatabase, TEST_TOKEN};
 
 /// A throw-away PKI: a CA, a server certificate for 127.0.0.1 and localhost, and client
-/// certificates, written as PEM files.
-struct Pki {
+/// certificates, written as PEM files. Its CA and leaf makers also serve the PostgreSQL TLS test.
+pub(crate) struct Pki {
     directory: tempfile::TempDir,
     ca_cert: String,
 }
 
-struct Pem {
-    cert: String,
-    key: String,
+pub(crate) struct Pem {
+    pub(crate) cert: String,
+    pub(crate) key: String,
 }
 
 impl Pki {
@@ -48,7 +48,7 @@ impl Pki {
         pki
     }
 
-    fn ca_params(common_name: &str) -> rcgen::CertificateParams {
+    pub(crate) fn ca_params(common_name: &str) -> rcgen::CertificateParams {
         let mut params = rcgen::CertificateParams::new(Vec::<String>::new()).expect("CA parameters");
         params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
         params.distinguished_name.push(rcgen::DnType::CommonName, common_name);
@@ -56,13 +56,18 @@ impl Pki {
         params
     }
 
-    fn ca(common_name: &str) -> (rcgen::Certificate, rcgen::KeyPair) {
+    pub(crate) fn ca(common_name: &str) -> (rcgen::Certificate, rcgen::KeyPair) {
         let key = rcgen::KeyPair::generate().expect("a CA key");
         let cert = Pki::ca_params(common_name).self_signed(&key).expect("a self-signed CA");
         (cert, key)
     }
 
-    fn leaf(issuer: &rcgen::Issuer<'_, rcgen::KeyPair>, common_name: &str, names: &[&str], client: bool) -> Pem {
+    pub(crate) fn leaf(
+        issuer: &rcgen::Issuer<'_, rcgen::KeyPair>,
+        common_name: &str,
+        names: &[&str],
+        client: bool,
+    ) -> Pem {
         let names: Vec<String> = names.iter().map(|name| (*name).to_owned()).collect();
         let mut params = rcgen::CertificateParams::new(names).expect("leaf parameters");
         params.distinguished_name.push(rcgen::DnType::CommonName, common_name);
