@@ -243,7 +243,8 @@ fn insert_directly(database: &Database, shifts: Vec<Shift>) -> Duration {
         .collect();
     runtime.block_on(store.write(move |connection| storage::upsert_agents(connection, &agents))).unwrap();
     let started = WallClock::now();
-    let counts = runtime.block_on(store.write(move |connection| storage::upsert_entries(connection, &shifts))).unwrap();
+    let counts =
+        runtime.block_on(store.write(move |connection| storage::upsert_entries(connection, &shifts))).unwrap().outcome;
     let elapsed = started.elapsed();
     assert_eq!(counts.created, N_AGENTS * SHIFTS_PER_AGENT);
     elapsed

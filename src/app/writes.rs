@@ -118,11 +118,8 @@ impl App {
         F: FnOnce(&mut storage::AnyConnection) -> Result<(T, AuditRecord), StorageError> + Send + 'static,
     {
         let writer = self.lock_writes().await?;
-        let committed = self
-            .store
-            .write_unless(audited(actor.clone(), work), || false)
-            .await
-            .map_err(|error| storage_error(error, field))?;
+        let committed =
+            self.store.write(audited(actor.clone(), work)).await.map_err(|error| storage_error(error, field))?;
         self.note_committed(committed.version);
         drop(writer);
         if let Err(error) = self.refresh_covering(committed.version).await {

@@ -146,18 +146,18 @@ impl Store {
     }
 
     /// Runs `work` in one transaction: it commits only if `work` succeeds. Every write counts
-    /// itself in `roster_version` and, on PostgreSQL, notifies the other replicas at commit.
-    pub async fn write<T, F>(&self, work: F) -> Result<T, StorageError>
+    /// itself in `roster_version` and, on PostgreSQL, notifies the other replicas at commit;
+    /// the answer carries the version it committed.
+    pub async fn write<T, F>(&self, work: F) -> Result<Committed<T>, StorageError>
     where
         T: Send + 'static,
         F: FnOnce(&mut AnyConnection) -> Result<T, StorageError> + Send + 'static,
     {
-        self.write_unless(work, || false).await.map(|Committed { outcome, .. }| outcome)
+        self.write_unless(work, || false).await
     }
 
     /// Like `write`, but asks `abandoned` once everything is written, just before the commit:
     /// when it answers true, the transaction rolls back and the write fails with `Abandoned`.
-    /// Answers with the roster version the write committed.
     pub async fn write_unless<T, F, A>(&self, work: F, abandoned: A) -> Result<Committed<T>, StorageError>
     where
         T: Send + 'static,
