@@ -1,8 +1,12 @@
 //! The roster: orgs, consents, agents, and each agent's shifts and time off, as one immutable
 //! collection that eligibility reads; the entities themselves live in the submodules, with the
 //! checks that turn a caller's draft into one. Every check names the field it is about.
+//!
+//! The collections are persistent maps: a roster with a few agents changed shares everything
+//! else with the one it came from, so a write costs what it changes (`with_changes`).
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashSet};
+use std::sync::Arc;
 
 use super::country::Country;
 use super::ids::{AgentId, OrgId};
@@ -24,7 +28,7 @@ pub use shift::{Schedule, ScheduleDraft, Shift, ShiftDraft, TimeOff};
 pub const MAX_LIST_ENTRIES: usize = 1_000;
 
 /// One agent with everything scheduled for it.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct AgentRoster {
     pub agent: Agent,
     /// Sorted by `shift_id`.
@@ -35,25 +39,68 @@ pub struct AgentRoster {
     pub time_off_merged: Vec<Interval>,
 }
 
+impl AgentRoster {
+    /// The agent with its entries, sorted by ID.
+    pub fn new(agent: Agent, mut shifts: Vec<Shift>, mut time_off: Vec<TimeOff>) -> AgentRoster {
+        shifts.sort_by(|left, right| left.shift_id.cmp(&right.shift_id));
+        time_off.sort_by(|left, right| left.time_off_id.cmp(&right.time_off_id));
+        let time_off_merged = merge(time_off.iter().map(|entry| entry.period).collect());
+        AgentRoster { agent, shifts, time_off, time_off_merged }
+    }
+}
+
+/// An agent's roster with its slot: a number that stays the agent's for as long as it is in the
+/// roster (whatever is added or removed around it), which indexes the snapshot's timelines.
+#[derive(Clone, Debug)]
+pub struct Slotted {
+    pub slot: u32,
+    pub roster: Arc<AgentRoster>,
+}
+
+/// What changed in the stored roster since a snapshot was built: each changed agent as now
+/// stored (`None`: gone), and each changed org with all its consents as now stored.
+#[derive(Clone, Debug, Default)]
+pub struct RosterChanges {
+    pub agents: Vec<(AgentId, Option<AgentRoster>)>,
+    pub orgs: Vec<(OrgId, Option<Org>, Vec<Consent>)>,
+}
+
+/// One agent's change, as the timelines apply it: the roster it had (with its slot) and the one
+/// it has now.
+#[derive(Clone, Debug)]
+pub struct AgentChange {
+    pub before: Option<Slotted>,
+    pub after: Option<Slotted>,
+}
+
+/// A consent's key: (org, ticket, agent), as strings so that a question's borrowed identifiers
+/// look a consent up without a check.
+type ConsentKey = (String, String, String);
+
 /// Orgs, agents with their shifts and time off, and consents, as of one committed write:
 /// everything eligibility needs to know about people, and nothing precomputed.
 #[derive(Clone, Debug, Default)]
 pub struct Roster {
-    orgs: BTreeMap<OrgId, Org>,
-    /// Sorted by `agent_id`, one per ID: an agent's position here is its index in the
-    /// snapshot's timelines, so the hot path finds both with one lookup.
-    agents: Vec<AgentRoster>,
-    /// Each agent's position in `agents`: one hash and one comparison, where a search of the
-    /// sorted list would touch a dozen agents' memory.
-    positions: HashMap<AgentId, usize>,
-    /// Keyed by (org, ticket, agent), as strings so that a question's borrowed identifiers
-    /// look a consent up without a check.
-    consents: BTreeMap<(String, String, String), Consent>,
+    orgs: imbl::OrdMap<OrgId, Org>,
+    /// In `agent_id` order, for listings and reports.
+    agents: imbl::OrdMap<AgentId, Slotted>,
+    /// The same agents by hash: the hot path finds an agent and its slot with one lookup.
+    positions: imbl::HashMap<AgentId, Slotted>,
+    /// Slots freed by removed agents, taken again before new ones are numbered.
+    free_slots: Vec<u32>,
+    /// One past the highest slot ever given out.
+    n_slots: u32,
+    n_shifts: usize,
+    consents: imbl::OrdMap<ConsentKey, Consent>,
+}
+
+fn consent_key(consent: &Consent) -> ConsentKey {
+    (consent.org_id.as_str().to_owned(), consent.ticket_id.as_str().to_owned(), consent.agent_id.as_str().to_owned())
 }
 
 impl Roster {
     /// Builds a roster; shifts and time off of unknown agents are dropped (storage keeps them
-    /// consistent through foreign keys, so there are none).
+    /// consistent through foreign keys, so there are none). Slots follow `agent_id` order.
     pub fn build(
         orgs: Vec<Org>,
         agents: Vec<Agent>,
@@ -62,49 +109,99 @@ impl Roster {
         consents: Vec<Consent>,
     ) -> Roster {
         // One roster per agent ID, the last given winning, as a map's insert would.
-        let by_id: BTreeMap<AgentId, Agent> = agents.into_iter().map(|agent| (agent.agent_id.clone(), agent)).collect();
-        let mut rosters: Vec<AgentRoster> = by_id
-            .into_values()
-            .map(|agent| AgentRoster { agent, shifts: Vec::new(), time_off: Vec::new(), time_off_merged: Vec::new() })
-            .collect();
-        let positions: HashMap<AgentId, usize> =
-            rosters.iter().enumerate().map(|(agent_idx, roster)| (roster.agent.agent_id.clone(), agent_idx)).collect();
+        let mut by_id: BTreeMap<AgentId, (Agent, Vec<Shift>, Vec<TimeOff>)> =
+            agents.into_iter().map(|agent| (agent.agent_id.clone(), (agent, Vec::new(), Vec::new()))).collect();
         for shift in shifts {
-            if let Some(agent_idx) = positions.get(&shift.agent_id) {
-                rosters[*agent_idx].shifts.push(shift);
+            if let Some((_, shifts, _)) = by_id.get_mut(&shift.agent_id) {
+                shifts.push(shift);
             }
         }
         for entry in time_off {
-            if let Some(agent_idx) = positions.get(&entry.agent_id) {
-                rosters[*agent_idx].time_off.push(entry);
+            if let Some((_, _, time_off)) = by_id.get_mut(&entry.agent_id) {
+                time_off.push(entry);
             }
         }
-        for roster in &mut rosters {
-            roster.shifts.sort_by(|left, right| left.shift_id.cmp(&right.shift_id));
-            roster.time_off.sort_by(|left, right| left.time_off_id.cmp(&right.time_off_id));
-            roster.time_off_merged = merge(roster.time_off.iter().map(|entry| entry.period).collect());
-        }
-        Roster {
+        let mut roster = Roster {
             orgs: orgs.into_iter().map(|org| (org.org_id.clone(), org)).collect(),
-            agents: rosters,
-            positions,
-            consents: consents
-                .into_iter()
-                .map(|consent| {
-                    let key = (
-                        consent.org_id.as_str().to_owned(),
-                        consent.ticket_id.as_str().to_owned(),
-                        consent.agent_id.as_str().to_owned(),
-                    );
-                    (key, consent)
-                })
-                .collect(),
+            consents: consents.into_iter().map(|consent| (consent_key(&consent), consent)).collect(),
+            ..Roster::default()
+        };
+        for (agent_id, (agent, shifts, time_off)) in by_id {
+            roster.put_agent(agent_id, AgentRoster::new(agent, shifts, time_off));
         }
+        roster
+    }
+
+    /// Puts an agent in (replacing one with its ID, which keeps its slot); returns what it
+    /// replaced and what it put in.
+    fn put_agent(&mut self, agent_id: AgentId, agent_roster: AgentRoster) -> AgentChange {
+        let before = self.positions.get(&agent_id).cloned();
+        let slot = match &before {
+            Some(before) => before.slot,
+            None => self.free_slots.pop().unwrap_or_else(|| {
+                self.n_slots += 1;
+                self.n_slots - 1
+            }),
+        };
+        self.n_shifts =
+            self.n_shifts - before.as_ref().map_or(0, |before| before.roster.shifts.len()) + agent_roster.shifts.len();
+        let after = Slotted { slot, roster: Arc::new(agent_roster) };
+        self.agents.insert(agent_id.clone(), after.clone());
+        self.positions.insert(agent_id, after.clone());
+        AgentChange { before, after: Some(after) }
+    }
+
+    /// Takes an agent out, freeing its slot.
+    fn take_agent(&mut self, agent_id: &AgentId) -> AgentChange {
+        let before = self.positions.remove(agent_id);
+        if let Some(before) = &before {
+            self.agents.remove(agent_id);
+            self.free_slots.push(before.slot);
+            self.n_shifts -= before.roster.shifts.len();
+        }
+        AgentChange { before, after: None }
+    }
+
+    /// This roster with `changes` applied, sharing everything unchanged with this one; with the
+    /// agents' changes, for the timelines to follow.
+    pub fn with_changes(&self, changes: RosterChanges) -> (Roster, Vec<AgentChange>) {
+        let mut roster = self.clone();
+        // One change per agent, the last given winning: each agent's old contribution is taken
+        // out of the timelines exactly once.
+        let latest: BTreeMap<AgentId, Option<AgentRoster>> = changes.agents.into_iter().collect();
+        let mut agent_changes = Vec::with_capacity(latest.len());
+        for (agent_id, now) in latest {
+            let change = match now {
+                Some(agent_roster) => roster.put_agent(agent_id, agent_roster),
+                None => roster.take_agent(&agent_id),
+            };
+            if change.before.is_some() || change.after.is_some() {
+                agent_changes.push(change);
+            }
+        }
+        for (org_id, org, consents) in changes.orgs {
+            let gone: Vec<ConsentKey> = roster.consents_of(org_id.as_str()).map(consent_key).collect();
+            for key in gone {
+                roster.consents.remove(&key);
+            }
+            match org {
+                Some(org) => {
+                    roster.orgs.insert(org_id, org);
+                }
+                None => {
+                    roster.orgs.remove(&org_id);
+                }
+            }
+            for consent in consents {
+                roster.consents.insert(consent_key(&consent), consent);
+            }
+        }
+        (roster, agent_changes)
     }
 
     /// This roster with shifts and time off replaced: entries named in `removed_*` go, the
     /// `added_*` ones come in (an update is a removal plus an addition). Agents, orgs and
-    /// consents stay as they are.
+    /// consents stay as they are; only the agents whose entries change are rebuilt.
     pub fn with_entries_replaced(
         &self,
         removed_shift_ids: &HashSet<&str>,
@@ -112,29 +209,41 @@ impl Roster {
         removed_time_off_ids: &HashSet<&str>,
         added_time_off: &[TimeOff],
     ) -> Roster {
-        let mut shifts: Vec<Shift> = Vec::with_capacity(self.n_shifts() + added_shifts.len());
-        let mut time_off: Vec<TimeOff> = Vec::with_capacity(added_time_off.len());
-        for roster in &self.agents {
-            shifts.extend(
-                roster.shifts.iter().filter(|shift| !removed_shift_ids.contains(shift.shift_id.as_str())).cloned(),
-            );
-            time_off.extend(
-                roster
-                    .time_off
-                    .iter()
-                    .filter(|entry| !removed_time_off_ids.contains(entry.time_off_id.as_str()))
-                    .cloned(),
-            );
+        let mut touched: BTreeMap<&AgentId, (Vec<Shift>, Vec<TimeOff>)> = BTreeMap::new();
+        for roster in self.agents() {
+            let removes_shift = roster.shifts.iter().any(|shift| removed_shift_ids.contains(shift.shift_id.as_str()));
+            let removes_time_off =
+                roster.time_off.iter().any(|entry| removed_time_off_ids.contains(entry.time_off_id.as_str()));
+            if removes_shift || removes_time_off {
+                touched.insert(&roster.agent.agent_id, (Vec::new(), Vec::new()));
+            }
         }
-        shifts.extend(added_shifts.iter().cloned());
-        time_off.extend(added_time_off.iter().cloned());
-        Roster::build(
-            self.orgs.values().cloned().collect(),
-            self.agents.iter().map(|roster| roster.agent.clone()).collect(),
-            shifts,
-            time_off,
-            self.consents.values().cloned().collect(),
-        )
+        for shift in added_shifts {
+            touched.entry(&shift.agent_id).or_default().0.push(shift.clone());
+        }
+        for entry in added_time_off {
+            touched.entry(&entry.agent_id).or_default().1.push(entry.clone());
+        }
+        let mut changes = RosterChanges::default();
+        for (agent_id, (added_shifts, added_time_off)) in touched {
+            let Some(before) = self.agent(agent_id.as_str()) else { continue };
+            let shifts = before
+                .shifts
+                .iter()
+                .filter(|shift| !removed_shift_ids.contains(shift.shift_id.as_str()))
+                .cloned()
+                .chain(added_shifts)
+                .collect();
+            let time_off = before
+                .time_off
+                .iter()
+                .filter(|entry| !removed_time_off_ids.contains(entry.time_off_id.as_str()))
+                .cloned()
+                .chain(added_time_off)
+                .collect();
+            changes.agents.push((agent_id.clone(), Some(AgentRoster::new(before.agent.clone(), shifts, time_off))));
+        }
+        self.with_changes(changes).0
     }
 
     pub fn org(&self, org_id: &str) -> Option<&Org> {
@@ -144,36 +253,45 @@ impl Roster {
     /// Orgs in `org_id` order, starting after `after`.
     pub fn orgs_after<'a>(&'a self, after: Option<&'a str>) -> impl Iterator<Item = &'a Org> + 'a {
         let lower = after.map_or(std::ops::Bound::Unbounded, std::ops::Bound::Excluded);
-        self.orgs.range::<str, _>((lower, std::ops::Bound::Unbounded)).map(|(_, org)| org)
+        self.orgs.range::<_, str>((lower, std::ops::Bound::Unbounded)).map(|(_, org)| org)
     }
 
     pub fn agent(&self, agent_id: &str) -> Option<&AgentRoster> {
         self.agent_at(agent_id).map(|(_, roster)| roster)
     }
 
-    /// The agent with its position in `agents()` order.
+    /// The agent with its slot.
     pub fn agent_at(&self, agent_id: &str) -> Option<(usize, &AgentRoster)> {
-        self.positions.get(agent_id).map(|agent_idx| (*agent_idx, &self.agents[*agent_idx]))
+        self.positions.get(agent_id).map(|slotted| (slotted.slot as usize, slotted.roster.as_ref()))
     }
 
     /// Agents in `agent_id` order.
-    pub fn agents(&self) -> impl ExactSizeIterator<Item = &AgentRoster> {
-        self.agents.iter()
+    pub fn agents(&self) -> impl Iterator<Item = &AgentRoster> {
+        self.agents.values().map(|slotted| slotted.roster.as_ref())
+    }
+
+    /// Agents in `agent_id` order, with their slots.
+    pub fn slotted_agents(&self) -> impl Iterator<Item = &Slotted> {
+        self.agents.values()
     }
 
     /// Agents in `agent_id` order, starting after `after`.
     pub fn agents_after<'a>(&'a self, after: Option<&'a str>) -> impl Iterator<Item = &'a AgentRoster> + 'a {
-        let first =
-            after.map_or(0, |after| self.agents.partition_point(|roster| roster.agent.agent_id.as_str() <= after));
-        self.agents[first..].iter()
+        let lower = after.map_or(std::ops::Bound::Unbounded, std::ops::Bound::Excluded);
+        self.agents.range::<_, str>((lower, std::ops::Bound::Unbounded)).map(|(_, slotted)| slotted.roster.as_ref())
     }
 
     pub fn n_agents(&self) -> usize {
         self.agents.len()
     }
 
+    /// One past the highest slot in use or freed.
+    pub fn n_slots(&self) -> usize {
+        self.n_slots as usize
+    }
+
     pub fn n_shifts(&self) -> usize {
-        self.agents.iter().map(|roster| roster.shifts.len()).sum()
+        self.n_shifts
     }
 
     pub fn consent(&self, org_id: &str, ticket_id: &str, agent_id: &str) -> Option<&Consent> {
@@ -182,7 +300,8 @@ impl Roster {
 
     /// Consents of one org, in (ticket, agent) order.
     pub fn consents_of<'a>(&'a self, org_id: &'a str) -> impl Iterator<Item = &'a Consent> + 'a {
-        self.consents.values().filter(move |consent| consent.org_id == org_id)
+        let from = (org_id.to_owned(), String::new(), String::new());
+        self.consents.range(from..).map(|(_, consent)| consent).take_while(move |consent| consent.org_id == org_id)
     }
 
     /// Whether any consent names this org's ticket: such a ticket may have more eligible staff

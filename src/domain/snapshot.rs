@@ -8,7 +8,7 @@ use super::eligibility::EligibilityContext;
 use super::parallel::Parallelism;
 use super::policy::PlanKind;
 use super::policy::Policy;
-use super::roster::{Agent, AgentRoster, Consent, Org, Roster, Shift, TimeOff};
+use super::roster::{Agent, AgentRoster, Consent, Org, Roster, RosterChanges, Shift, TimeOff};
 use super::time::Instant;
 use super::timeline::StaffedTimelines;
 
@@ -52,6 +52,14 @@ impl Snapshot {
         self
     }
 
+    /// This snapshot with `changes` applied: the roster and the timelines share everything the
+    /// changes do not touch with this one, and cost what the changed agents' shifts cost.
+    pub fn with_changes(&self, changes: RosterChanges, parallelism: Parallelism) -> Snapshot {
+        let (roster, agent_changes) = self.roster.with_changes(changes);
+        let timelines = self.timelines.with_changes(&roster, &self.policy.facts, &agent_changes, parallelism);
+        Snapshot { policy: self.policy.clone(), roster, timelines: Arc::new(timelines) }
+    }
+
     pub fn roster(&self) -> &Roster {
         &self.roster
     }
@@ -75,7 +83,7 @@ impl Snapshot {
         self.roster.agent(agent_id)
     }
 
-    /// The agent with its position in `agents()` order, which indexes the timelines too.
+    /// The agent with its slot, which indexes the timelines too.
     pub fn agent_at(&self, agent_id: &str) -> Option<(usize, &AgentRoster)> {
         self.roster.agent_at(agent_id)
     }

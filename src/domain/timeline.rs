@@ -2,125 +2,381 @@
 //! lookups: per eligibility class and severity, how many distinct eligible agents are on shift
 //! at every instant, and which agents those are.
 //!
-//! Built once per snapshot, off the request path; questions outside the horizon (or about a
-//! ticket with consents, which only widen eligibility for that ticket) take the full computation.
+//! Everything here is a sum over agents, kept in pieces that a change shares: each agent's own
+//! pieces sit behind their own pointer, indexed by the agent's slot; the counts and the lists of
+//! who is on shift are cut into buckets of the horizon (and the lists into chunks of slots).
+//! A write that changes k agents takes their old contribution out and puts the new one in,
+//! copying only the buckets and chunks those agents touch (`with_changes`); a horizon that moves
+//! drops buckets at its start and adds them at its end (`rolled_to`). Readers hold whichever
+//! timelines were in force when they started; nothing they hold changes under them.
+//!
+//! Questions outside the horizon (or about a ticket with consents, which only widen eligibility
+//! for that ticket) take the full computation.
 
 use std::sync::Arc;
 
 use jiff::SignedDuration;
 
+use super::country::Country;
 use super::eligibility::{access_reason, eligible_duty, shift_pieces, EligibilityClass, ShiftPiece};
 use super::ids::AgentId;
-use super::interval::{merge, Interval};
+use super::interval::Interval;
 use super::parallel::Parallelism;
-use super::policy::{PolicyFacts, Severity};
-use super::roster::{AgentRoster, Roster};
+use super::policy::{PolicyFacts, Severity, SeveritySet};
+use super::roster::{AgentChange, AgentRoster, Roster, Slotted};
 use super::time::Instant;
 
-/// How far back and ahead of the snapshot's build instant the timelines reach.
+/// How far back and ahead of the snapshot's build instant the timelines reach at least; the
+/// horizon's ends are rounded outwards to whole buckets.
 pub const HORIZON_BACK: SignedDuration = SignedDuration::from_hours(7 * 24);
 pub const HORIZON_AHEAD: SignedDuration = SignedDuration::from_hours(36 * 24);
 
-/// One agent's stretch of eligible duty, for listing who is on shift; microseconds, to keep it
-/// small.
+/// The horizon is cut into buckets of this length, aligned on the Unix epoch: long enough that a
+/// shift spans few, short enough that a change copies little.
+const BUCKET: SignedDuration = SignedDuration::from_hours(6);
+const BUCKET_US: i64 = BUCKET.as_micros() as i64;
+/// Who is on shift in a bucket is kept in chunks of this many slots, so a change of one agent
+/// copies one chunk of each bucket it touches, not a list of the whole organisation.
+const CHUNK_SLOTS: usize = 1_024;
+/// A bucket's pending changes are summed (equal instants folded) once they grow past this, so a
+/// full build holds about as many changes as there are distinct instants, not one per shift.
+const FOLD_PENDING_AT: usize = 4_096;
+
+fn class_bit(class_idx: usize) -> u8 {
+    1 << class_idx
+}
+
+/// One piece of an agent's shift within the horizon, with its eligibility for every class as
+/// one bit each; instants as microseconds, to keep it small.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Stretch {
-    pub start_us: i64,
-    pub end_us: i64,
-    pub agent_idx: u32,
-    pub piece_idx: u32,
+struct Piece {
+    start_us: i64,
+    end_us: i64,
+    shift_idx: u32,
+    severities: SeveritySet,
+    country: Country,
+    /// Bit `class.index()`: eligible for the class.
+    eligible: u8,
 }
 
-/// What one eligibility class adds to the shared pieces.
-#[derive(Clone, Debug, Default)]
-struct ClassTimelines {
-    /// Per severity; severities with equal staffing share one index.
-    indexes: Vec<Arc<StaffingIndex>>,
-    /// `[agent][piece]`: whether the piece is eligible for the class.
-    eligible: Vec<Vec<bool>>,
-    /// The eligible pieces, and per bucket of the horizon the stretches overlapping it.
-    stretches: Vec<Stretch>,
-    buckets: Vec<Vec<u32>>,
-}
-
-/// The staffing of one eligibility class and severity.
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct StaffingIndex {
-    /// A step function: `counts[i]` distinct eligible agents in `[starts[i], starts[i + 1])`;
-    /// instants as microseconds, half the size of `Instant`.
-    starts: Vec<i64>,
-    counts: Vec<u32>,
-    /// Where the count is above zero, merged.
-    staffed: Vec<Interval>,
-}
-
-impl StaffingIndex {
-    fn from_agent_intervals(intervals: impl Iterator<Item = Interval>) -> StaffingIndex {
-        let mut events: Vec<(Instant, i32)> = Vec::new();
-        for interval in intervals {
-            events.push((interval.start(), 1));
-            events.push((interval.end(), -1));
-        }
-        events.sort_unstable();
-        let (mut starts, mut counts) = (Vec::new(), Vec::new());
-        let mut count: i32 = 0;
-        let mut event_idx = 0;
-        while event_idx < events.len() {
-            let at = events[event_idx].0;
-            while event_idx < events.len() && events[event_idx].0 == at {
-                count += events[event_idx].1;
-                event_idx += 1;
-            }
-            starts.push(at.as_microsecond());
-            counts.push(count.max(0) as u32);
-        }
-        let staffed = merge(
-            starts
-                .windows(2)
-                .zip(&counts)
-                .filter(|(_, count)| **count > 0)
-                .filter_map(|(pair, _)| {
-                    Interval::new(Instant::from_microsecond(pair[0]).ok()?, Instant::from_microsecond(pair[1]).ok()?)
-                })
-                .collect(),
-        );
-        StaffingIndex { starts, counts, staffed }
+impl Piece {
+    fn contains_us(&self, at_us: i64) -> bool {
+        self.start_us <= at_us && at_us < self.end_us
     }
 
-    /// Distinct eligible agents on shift at `at`.
-    pub fn count_at(&self, at: Instant) -> u32 {
-        let at = at.as_microsecond();
-        match self.starts.partition_point(|start| *start <= at) {
+    fn for_class(&self, class_idx: usize) -> ShiftPiece {
+        ShiftPiece {
+            interval: interval_us(self.start_us, self.end_us),
+            shift_idx: self.shift_idx as usize,
+            severities: self.severities,
+            country: self.country,
+            eligible: self.eligible & class_bit(class_idx) != 0,
+        }
+    }
+}
+
+fn interval_us(start_us: i64, end_us: i64) -> Interval {
+    Interval::new(
+        Instant::from_microsecond(start_us).expect("held instants are valid"),
+        Instant::from_microsecond(end_us).expect("held instants are valid"),
+    )
+    .expect("held pieces are not empty")
+}
+
+/// One agent's pieces within the horizon, in shift then time order (as `shift_pieces` cuts them).
+#[derive(Clone, Debug, PartialEq)]
+struct AgentTimeline {
+    agent_id: AgentId,
+    pieces: Vec<Piece>,
+}
+
+impl AgentTimeline {
+    /// Expands the agent's shifts over `range` and judges each piece for every class.
+    fn build(roster: &Roster, facts: &PolicyFacts, agent_roster: &AgentRoster, range: Interval) -> AgentTimeline {
+        // Pieces are cut at the same instants for every class (no ticket, so no consent); only
+        // eligibility differs.
+        let contexts = EligibilityClass::ALL.map(|class| class.context(roster, facts));
+        let agent_id = agent_roster.agent.agent_id.as_str();
+        let pieces = shift_pieces(&contexts[0], agent_roster, range)
+            .into_iter()
+            .map(|piece| {
+                let eligible = contexts.iter().enumerate().fold(0u8, |bits, (class_idx, context)| {
+                    let allows = access_reason(context, agent_id, piece.country, piece.interval.start()).allows();
+                    if allows {
+                        bits | class_bit(class_idx)
+                    } else {
+                        bits
+                    }
+                });
+                Piece {
+                    start_us: piece.interval.start().as_microsecond(),
+                    end_us: piece.interval.end().as_microsecond(),
+                    shift_idx: piece.shift_idx as u32,
+                    severities: piece.severities,
+                    country: piece.country,
+                    eligible,
+                }
+            })
+            .collect();
+        AgentTimeline { agent_id: agent_roster.agent.agent_id.clone(), pieces }
+    }
+
+    fn class_pieces(&self, class_idx: usize) -> Vec<ShiftPiece> {
+        self.pieces.iter().map(|piece| piece.for_class(class_idx)).collect()
+    }
+
+    /// The buckets this agent's eligible pieces overlap, each with the classes it is eligible for
+    /// there; sorted by bucket.
+    fn bucket_classes(&self, grid: Grid) -> Vec<(usize, u8)> {
+        let mut found: Vec<(usize, u8)> = Vec::new();
+        for piece in self.pieces.iter().filter(|piece| piece.eligible != 0) {
+            for bucket_idx in grid.buckets_of(piece.start_us, piece.end_us) {
+                found.push((bucket_idx, piece.eligible));
+            }
+        }
+        found.sort_unstable_by_key(|(bucket_idx, _)| *bucket_idx);
+        found.dedup_by(|later, earlier| {
+            let same = later.0 == earlier.0;
+            if same {
+                earlier.1 |= later.1;
+            }
+            same
+        });
+        found
+    }
+}
+
+/// The bucket grid of one horizon.
+#[derive(Clone, Copy, Debug, PartialEq)]
+struct Grid {
+    start_us: i64,
+    n_buckets: usize,
+}
+
+impl Grid {
+    /// The grid around `built_at`: whole buckets from at least `HORIZON_BACK` before it to at
+    /// least `HORIZON_AHEAD` after it.
+    fn around(built_at: Instant) -> Grid {
+        let earliest = built_at.saturating_sub(HORIZON_BACK).expect("saturates").as_microsecond();
+        let latest = built_at.saturating_add(HORIZON_AHEAD).expect("saturates").as_microsecond();
+        let start_us = earliest.div_euclid(BUCKET_US) * BUCKET_US;
+        let n_buckets = (latest - start_us).div_euclid(BUCKET_US) as usize + 1;
+        Grid { start_us, n_buckets }
+    }
+
+    fn end_us(self) -> i64 {
+        self.start_us + self.n_buckets as i64 * BUCKET_US
+    }
+
+    fn horizon(self) -> Interval {
+        interval_us(self.start_us, self.end_us())
+    }
+
+    fn bucket_start_us(self, bucket_idx: usize) -> i64 {
+        self.start_us + bucket_idx as i64 * BUCKET_US
+    }
+
+    /// The bucket holding `at_us`, which lies inside the horizon.
+    fn bucket_of(self, at_us: i64) -> usize {
+        ((at_us - self.start_us) / BUCKET_US) as usize
+    }
+
+    /// The buckets `[start_us, end_us)` overlaps, once clipped to the horizon.
+    fn buckets_of(self, start_us: i64, end_us: i64) -> std::ops::Range<usize> {
+        let (start_us, end_us) = (start_us.max(self.start_us), end_us.min(self.end_us()));
+        if start_us >= end_us {
+            return 0..0;
+        }
+        self.bucket_of(start_us)..self.bucket_of(end_us - 1) + 1
+    }
+}
+
+/// Part of a step function: from `starts[i]` to the next start (or the bucket's end), `counts[i]`
+/// distinct eligible agents. `starts[0]` is the bucket's start; no two neighbours have the same
+/// count, so two buckets that count the same are equal however they were reached.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct StepBucket {
+    starts: Vec<i64>,
+    counts: Vec<u32>,
+}
+
+impl StepBucket {
+    fn empty(start_us: i64) -> StepBucket {
+        StepBucket { starts: vec![start_us], counts: vec![0] }
+    }
+
+    /// This bucket with `changes` ((instant, +1 or -1) from that instant on) added.
+    fn with_changes(&self, changes: &mut [(i64, i32)]) -> StepBucket {
+        changes.sort_unstable();
+        let (mut starts, mut counts) = (Vec::with_capacity(self.starts.len()), Vec::with_capacity(self.starts.len()));
+        let (mut step_idx, mut change_idx) = (0, 0);
+        let (mut base, mut added): (i64, i64) = (0, 0);
+        loop {
+            let at = match (self.starts.get(step_idx), changes.get(change_idx)) {
+                (Some(step), Some((change, _))) => (*step).min(*change),
+                (Some(step), None) => *step,
+                (None, Some((change, _))) => *change,
+                (None, None) => break,
+            };
+            while self.starts.get(step_idx) == Some(&at) {
+                base = i64::from(self.counts[step_idx]);
+                step_idx += 1;
+            }
+            while changes.get(change_idx).is_some_and(|(change, _)| *change == at) {
+                added += i64::from(changes[change_idx].1);
+                change_idx += 1;
+            }
+            let count = (base + added).max(0) as u32;
+            if counts.last() != Some(&count) {
+                starts.push(at);
+                counts.push(count);
+            }
+        }
+        starts.shrink_to_fit();
+        counts.shrink_to_fit();
+        StepBucket { starts, counts }
+    }
+
+    fn count_at(&self, at_us: i64) -> u32 {
+        match self.starts.partition_point(|start| *start <= at_us) {
             0 => 0,
             after => self.counts[after - 1],
         }
     }
+}
 
-    /// The staffed stretches overlapping `range`, clipped to it.
-    pub fn staffed_within(&self, range: Interval) -> Vec<Interval> {
-        let first = self.staffed.partition_point(|interval| interval.end() <= range.start());
-        self.staffed[first..]
-            .iter()
-            .take_while(|interval| interval.start() < range.end())
-            .filter_map(|interval| interval.intersection(&range))
-            .collect()
+/// Changes to one step function, gathered per bucket before any bucket is copied.
+struct PendingSteps {
+    per_bucket: Vec<Vec<(i64, i32)>>,
+}
+
+impl PendingSteps {
+    fn new(grid: Grid) -> PendingSteps {
+        PendingSteps { per_bucket: vec![Vec::new(); grid.n_buckets] }
+    }
+
+    /// Adds `sign` (+1 or -1) over `interval`, clipped to the horizon.
+    fn add(&mut self, grid: Grid, interval: Interval, sign: i32) {
+        let (start_us, end_us) = (interval.start().as_microsecond(), interval.end().as_microsecond());
+        for bucket_idx in grid.buckets_of(start_us, end_us) {
+            let bucket_start = grid.bucket_start_us(bucket_idx);
+            let pending = &mut self.per_bucket[bucket_idx];
+            pending.push((start_us.max(bucket_start), sign));
+            if end_us < bucket_start + BUCKET_US {
+                pending.push((end_us, -sign));
+            }
+            if pending.len() >= FOLD_PENDING_AT {
+                fold(pending);
+            }
+        }
     }
 }
 
-/// Stretches are found through buckets of this length: long enough that a shift spans few.
-const BUCKET: SignedDuration = SignedDuration::from_hours(6);
+/// Sums changes at equal instants, dropping those that cancel out.
+fn fold(pending: &mut Vec<(i64, i32)>) {
+    pending.sort_unstable();
+    pending.dedup_by(|later, earlier| {
+        let same = later.0 == earlier.0;
+        if same {
+            earlier.1 += later.1;
+        }
+        same
+    });
+    pending.retain(|(_, change)| *change != 0);
+}
+
+/// The staffing of one eligibility class and severity: a step function over the horizon, in
+/// buckets that changes copy one at a time.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct StaffingIndex {
+    grid_start_us: i64,
+    buckets: Vec<Arc<StepBucket>>,
+}
+
+impl StaffingIndex {
+    fn empty(grid: Grid) -> StaffingIndex {
+        StaffingIndex {
+            grid_start_us: grid.start_us,
+            buckets: (0..grid.n_buckets)
+                .map(|bucket_idx| Arc::new(StepBucket::empty(grid.bucket_start_us(bucket_idx))))
+                .collect(),
+        }
+    }
+
+    /// Applies `pending`, copying only the buckets it changes; returns which those are.
+    fn apply(&mut self, pending: &mut PendingSteps) -> Vec<usize> {
+        let mut changed = Vec::new();
+        for (bucket_idx, changes) in pending.per_bucket.iter_mut().enumerate() {
+            if changes.is_empty() {
+                continue;
+            }
+            self.buckets[bucket_idx] = Arc::new(self.buckets[bucket_idx].with_changes(changes));
+            changes.clear();
+            changed.push(bucket_idx);
+        }
+        changed
+    }
+
+    /// Distinct eligible agents on shift at `at`.
+    pub fn count_at(&self, at: Instant) -> u32 {
+        let at_us = at.as_microsecond();
+        if at_us < self.grid_start_us {
+            return 0;
+        }
+        let bucket_idx = ((at_us - self.grid_start_us) / BUCKET_US) as usize;
+        self.buckets.get(bucket_idx).map_or(0, |bucket| bucket.count_at(at_us))
+    }
+
+    /// The staffed stretches (count above zero) overlapping `range`, merged and clipped to it.
+    pub fn staffed_within(&self, range: Interval) -> Vec<Interval> {
+        let grid = Grid { start_us: self.grid_start_us, n_buckets: self.buckets.len() };
+        let (range_start, range_end) = (range.start().as_microsecond(), range.end().as_microsecond());
+        let mut staffed: Vec<(i64, i64)> = Vec::new();
+        for bucket_idx in grid.buckets_of(range_start, range_end) {
+            let bucket = &self.buckets[bucket_idx];
+            let bucket_end = grid.bucket_start_us(bucket_idx) + BUCKET_US;
+            for (step_idx, (start, count)) in bucket.starts.iter().zip(&bucket.counts).enumerate() {
+                if *count == 0 {
+                    continue;
+                }
+                let end = bucket.starts.get(step_idx + 1).copied().unwrap_or(bucket_end);
+                let (start, end) = ((*start).max(range_start), end.min(range_end));
+                if start >= end {
+                    continue;
+                }
+                match staffed.last_mut() {
+                    Some(last) if last.1 == start => last.1 = end,
+                    _ => staffed.push((start, end)),
+                }
+            }
+        }
+        staffed.into_iter().map(|(start, end)| interval_us(start, end)).collect()
+    }
+}
+
+/// An agent in a bucket's list of who is on shift, with the classes it is eligible for there.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Member {
+    slot: u32,
+    classes: u8,
+}
 
 /// Everything precomputed for one snapshot.
 #[derive(Clone, Debug, Default)]
 pub struct StaffedTimelines {
     /// `None` until timelines are built (`Snapshot::with_timelines`).
-    horizon: Option<Interval>,
-    /// Agent IDs in snapshot order: the agent indexes below.
-    agent_ids: Vec<AgentId>,
-    /// `[agent]`: every agent's pieces in the horizon (eligibility as for EEA_ONLY).
-    pieces: Vec<Vec<ShiftPiece>>,
-    /// `[class]`.
-    classes: Vec<ClassTimelines>,
+    grid: Option<Grid>,
+    /// By slot: every agent's pieces in the horizon.
+    agents: imbl::Vector<Option<Arc<AgentTimeline>>>,
+    /// `[class.index() * 4 + severity]`.
+    indexes: Vec<StaffingIndex>,
+    /// `[bucket][slot / CHUNK_SLOTS]`: the agents with an eligible piece overlapping the bucket,
+    /// by slot.
+    members: Vec<Vec<Arc<Vec<Member>>>>,
+}
+
+fn index_position(class_idx: usize, severity: Severity) -> usize {
+    class_idx * Severity::ALL.len() + severity as usize
 }
 
 impl StaffedTimelines {
@@ -132,144 +388,205 @@ impl StaffedTimelines {
         built_at: Instant,
         parallelism: Parallelism,
     ) -> StaffedTimelines {
-        let horizon = Interval::new(
-            built_at.saturating_sub(HORIZON_BACK).expect("saturates"),
-            built_at.saturating_add(HORIZON_AHEAD).expect("saturates"),
-        )
-        .expect("the horizon is not empty");
-        let agent_rosters: Vec<&AgentRoster> = roster.agents().collect();
-        // Pieces are cut at the same instants for every class (no ticket, so no consent); only
-        // eligibility differs. They are expanded once and judged once per class.
-        let pieces: Vec<Vec<ShiftPiece>> = parallelism.map_in_order(&agent_rosters, |agent_roster| {
-            shift_pieces(&EligibilityClass::EeaOnly.context(roster, facts), agent_roster, horizon)
-        });
-        let n_buckets = (horizon.duration_secs() / BUCKET.as_secs()) as usize + 1;
-        let mut classes = Vec::with_capacity(EligibilityClass::ALL.len());
-        for class in EligibilityClass::ALL {
-            let context = class.context(roster, facts);
-            let eligible: Vec<Vec<bool>> = agent_rosters
-                .iter()
-                .zip(&pieces)
-                .map(|(agent_roster, agent_pieces)| {
-                    agent_pieces
-                        .iter()
-                        .map(|piece| {
-                            access_reason(
-                                &context,
-                                agent_roster.agent.agent_id.as_str(),
-                                piece.country,
-                                piece.interval.start(),
-                            )
-                            .allows()
-                        })
-                        .collect()
-                })
-                .collect();
-            let class_pieces =
-                |agent_idx: usize| -> Vec<ShiftPiece> { with_eligibility(&pieces[agent_idx], &eligible[agent_idx]) };
-            let mut per_severity: Vec<Arc<StaffingIndex>> = Vec::with_capacity(Severity::ALL.len());
+        let grid = Grid::around(built_at);
+        let empty = StaffedTimelines {
+            grid: Some(grid),
+            agents: imbl::Vector::new(),
+            indexes: vec![StaffingIndex::empty(grid); EligibilityClass::ALL.len() * Severity::ALL.len()],
+            members: vec![Vec::new(); grid.n_buckets],
+        };
+        let changes: Vec<AgentChange> =
+            roster.slotted_agents().map(|slotted| AgentChange { before: None, after: Some(slotted.clone()) }).collect();
+        empty.with_changes(roster, facts, &changes, parallelism)
+    }
+
+    /// These timelines with `changes` applied: each changed agent's old contribution taken out
+    /// and its new one (expanded from `roster`, the roster after the changes) put in. Costs what
+    /// the changed agents' shifts cost; everything else is shared with `self`.
+    pub fn with_changes(
+        &self,
+        roster: &Roster,
+        facts: &PolicyFacts,
+        changes: &[AgentChange],
+        parallelism: Parallelism,
+    ) -> StaffedTimelines {
+        let Some(grid) = self.grid else { return self.clone() };
+        let horizon = grid.horizon();
+        let afters: Vec<&Slotted> = changes.iter().filter_map(|change| change.after.as_ref()).collect();
+        let built: Vec<AgentTimeline> =
+            parallelism.map_in_order(&afters, |slotted| AgentTimeline::build(roster, facts, &slotted.roster, horizon));
+        let mut next = self.clone();
+        while next.agents.len() < roster.n_slots() {
+            next.agents.push_back(None);
+        }
+        let befores: Vec<(&Slotted, Arc<AgentTimeline>)> = changes
+            .iter()
+            .filter_map(|change| change.before.as_ref())
+            .filter_map(|before| {
+                let timeline = self.agents.get(before.slot as usize)?.clone()?;
+                (timeline.agent_id == before.roster.agent.agent_id).then_some((before, timeline))
+            })
+            .collect();
+        let afters: Vec<(&Slotted, Arc<AgentTimeline>)> =
+            afters.into_iter().zip(built).map(|(slotted, timeline)| (slotted, Arc::new(timeline))).collect();
+        next.apply_steps(grid, &befores, &afters);
+        next.apply_members(grid, &befores, &afters);
+        for (before, _) in &befores {
+            next.agents.set(before.slot as usize, None);
+        }
+        for (after, timeline) in afters {
+            next.agents.set(after.slot as usize, Some(timeline));
+        }
+        next
+    }
+
+    /// Takes the `befores`' duty out of every step function and puts the `afters`' in; then lets
+    /// severities that count the same share the buckets that changed.
+    fn apply_steps(
+        &mut self,
+        grid: Grid,
+        befores: &[(&Slotted, Arc<AgentTimeline>)],
+        afters: &[(&Slotted, Arc<AgentTimeline>)],
+    ) {
+        for (class_idx, _) in EligibilityClass::ALL.iter().enumerate() {
+            let mut changed: Vec<usize> = Vec::new();
             for severity in Severity::ALL {
-                let index = StaffingIndex::from_agent_intervals(agent_rosters.iter().enumerate().flat_map(
-                    |(agent_idx, agent_roster)| eligible_duty(agent_roster, &class_pieces(agent_idx), severity),
-                ));
-                let shared = per_severity.iter().find(|known| ***known == index).cloned();
-                per_severity.push(shared.unwrap_or_else(|| Arc::new(index)));
-            }
-            let mut stretches: Vec<Stretch> = Vec::new();
-            let mut buckets: Vec<Vec<u32>> = vec![Vec::new(); n_buckets];
-            for (agent_idx, agent_pieces) in pieces.iter().enumerate() {
-                for (piece_idx, piece) in
-                    agent_pieces.iter().enumerate().filter(|(piece_idx, _)| eligible[agent_idx][*piece_idx])
-                {
-                    let stretch_idx = stretches.len() as u32;
-                    stretches.push(Stretch {
-                        start_us: piece.interval.start().as_microsecond(),
-                        end_us: piece.interval.end().as_microsecond(),
-                        agent_idx: agent_idx as u32,
-                        piece_idx: piece_idx as u32,
-                    });
-                    let first = bucket_of(horizon, piece.interval.start());
-                    let last = bucket_of(horizon, piece.interval.end() - SignedDuration::from_nanos(1));
-                    for bucket in buckets.iter_mut().take(last + 1).skip(first) {
-                        bucket.push(stretch_idx);
+                let mut pending = PendingSteps::new(grid);
+                for (contributions, sign) in [(befores, -1), (afters, 1)] {
+                    for (slotted, timeline) in contributions {
+                        let pieces = timeline.class_pieces(class_idx);
+                        for interval in eligible_duty(&slotted.roster, &pieces, severity) {
+                            pending.add(grid, interval, sign);
+                        }
                     }
                 }
+                changed.extend(self.indexes[index_position(class_idx, severity)].apply(&mut pending));
             }
-            for bucket in &mut buckets {
-                bucket.shrink_to_fit();
-            }
-            classes.push(ClassTimelines { indexes: per_severity, eligible, stretches, buckets });
+            changed.sort_unstable();
+            changed.dedup();
+            self.share_equal_buckets(class_idx, &changed);
         }
-        let agent_ids = agent_rosters.iter().map(|agent_roster| agent_roster.agent.agent_id.clone()).collect();
-        StaffedTimelines { horizon: Some(horizon), agent_ids, pieces, classes }
+    }
+
+    /// Lets each severity of a class share a changed bucket with the first severity before it
+    /// that counts the same there, as most do.
+    fn share_equal_buckets(&mut self, class_idx: usize, changed: &[usize]) {
+        for bucket_idx in changed.iter().copied() {
+            for later in 1..Severity::ALL.len() {
+                let later_position = class_idx * Severity::ALL.len() + later;
+                let shared = (0..later).find_map(|earlier| {
+                    let earlier_bucket = &self.indexes[class_idx * Severity::ALL.len() + earlier].buckets[bucket_idx];
+                    (**earlier_bucket == *self.indexes[later_position].buckets[bucket_idx])
+                        .then(|| earlier_bucket.clone())
+                });
+                if let Some(shared) = shared {
+                    self.indexes[later_position].buckets[bucket_idx] = shared;
+                }
+            }
+        }
+    }
+
+    /// Takes the `befores` out of the lists of who is on shift and puts the `afters` in, copying
+    /// the chunks they touch.
+    fn apply_members(
+        &mut self,
+        grid: Grid,
+        befores: &[(&Slotted, Arc<AgentTimeline>)],
+        afters: &[(&Slotted, Arc<AgentTimeline>)],
+    ) {
+        let n_chunks = self.agents.len().div_ceil(CHUNK_SLOTS);
+        for chunks in &mut self.members {
+            chunks.resize_with(n_chunks, Arc::default);
+        }
+        // (bucket, chunk) -> slots leaving and members arriving.
+        let mut touched: std::collections::BTreeMap<(usize, usize), (Vec<u32>, Vec<Member>)> = Default::default();
+        for (slotted, timeline) in befores {
+            for (bucket_idx, _) in timeline.bucket_classes(grid) {
+                let chunk_idx = slotted.slot as usize / CHUNK_SLOTS;
+                touched.entry((bucket_idx, chunk_idx)).or_default().0.push(slotted.slot);
+            }
+        }
+        for (slotted, timeline) in afters {
+            for (bucket_idx, classes) in timeline.bucket_classes(grid) {
+                let chunk_idx = slotted.slot as usize / CHUNK_SLOTS;
+                touched.entry((bucket_idx, chunk_idx)).or_default().1.push(Member { slot: slotted.slot, classes });
+            }
+        }
+        for ((bucket_idx, chunk_idx), (mut leaving, arriving)) in touched {
+            leaving.sort_unstable();
+            let chunk = &mut self.members[bucket_idx][chunk_idx];
+            let mut members: Vec<Member> = chunk
+                .iter()
+                .filter(|member| leaving.binary_search(&member.slot).is_err())
+                .copied()
+                .chain(arriving)
+                .collect();
+            members.sort_unstable_by_key(|member| member.slot);
+            members.shrink_to_fit();
+            *chunk = Arc::new(members);
+        }
     }
 
     /// Whether one of the agent's shift pieces that `counts` contains `at`: the agent is on
     /// duty then. `None` when the horizon does not hold `at` or the agent is not in the
-    /// timelines at `agent_idx` (its position in the roster the timelines were built from); the
-    /// caller then expands the agent's shifts itself.
+    /// timelines at `slot`; the caller then expands the agent's shifts itself.
     pub fn on_duty_at(
         &self,
-        (agent_idx, agent_id): (usize, &str),
+        (slot, agent_id): (usize, &str),
         at: Instant,
         counts: impl Fn(&ShiftPiece) -> bool,
     ) -> Option<bool> {
         // Pieces are clipped to the horizon, so any instant inside it is answered.
-        if !self.horizon.is_some_and(|horizon| horizon.contains(at)) {
+        if !self.horizon().is_some_and(|horizon| horizon.contains(at)) {
             return None;
         }
-        if self.agent_ids.get(agent_idx).is_none_or(|id| id.as_str() != agent_id) {
-            return None;
-        }
-        Some(self.pieces[agent_idx].iter().any(|piece| piece.interval.contains(at) && counts(piece)))
+        let timeline = self.agents.get(slot)?.as_ref().filter(|timeline| timeline.agent_id.as_str() == agent_id)?;
+        let at_us = at.as_microsecond();
+        Some(timeline.pieces.iter().any(|piece| piece.contains_us(at_us) && counts(&piece.for_class(0))))
     }
 
     /// Whether `range` lies inside the precomputed horizon.
     pub fn covers(&self, range: Interval) -> bool {
-        self.horizon.is_some_and(|horizon| horizon.start() <= range.start() && range.end() <= horizon.end())
+        self.horizon().is_some_and(|horizon| horizon.start() <= range.start() && range.end() <= horizon.end())
     }
 
     pub fn horizon(&self) -> Option<Interval> {
-        self.horizon
+        self.grid.map(Grid::horizon)
     }
 
     pub fn index(&self, class: EligibilityClass, severity: Severity) -> &StaffingIndex {
-        &self.classes[class.index()].indexes[severity as usize]
+        &self.indexes[index_position(class.index(), severity)]
     }
 
-    /// The agents (indexes in snapshot order) with an eligible piece containing `at`.
+    /// The agents (slots, in agent ID order) with a piece eligible for the class containing `at`.
     pub fn agents_at(&self, class: EligibilityClass, at: Instant) -> Vec<usize> {
-        let Some(horizon) = self.horizon.filter(|horizon| horizon.contains(at)) else { return Vec::new() };
-        let timelines = &self.classes[class.index()];
-        let at_us = at.as_microsecond();
-        let mut agents: Vec<usize> = timelines.buckets[bucket_of(horizon, at)]
+        let Some(grid) = self.grid.filter(|grid| grid.horizon().contains(at)) else { return Vec::new() };
+        let (at_us, bit) = (at.as_microsecond(), class_bit(class.index()));
+        let mut found: Vec<(&AgentId, usize)> = self.members[grid.bucket_of(at_us)]
             .iter()
-            .map(|stretch_idx| &timelines.stretches[*stretch_idx as usize])
-            .filter(|stretch| stretch.start_us <= at_us && at_us < stretch.end_us)
-            .map(|stretch| stretch.agent_idx as usize)
+            .flat_map(|chunk| chunk.iter())
+            .filter(|member| member.classes & bit != 0)
+            .filter_map(|member| {
+                let timeline = self.agents.get(member.slot as usize)?.as_ref()?;
+                let on = timeline.pieces.iter().any(|piece| piece.eligible & bit != 0 && piece.contains_us(at_us));
+                on.then_some((&timeline.agent_id, member.slot as usize))
+            })
             .collect();
-        agents.sort_unstable();
-        agents.dedup();
-        agents
+        found.sort_unstable();
+        found.into_iter().map(|(_, slot)| slot).collect()
     }
 
-    pub fn agent_id(&self, agent_idx: usize) -> &str {
-        self.agent_ids[agent_idx].as_str()
+    pub fn agent_id(&self, slot: usize) -> &str {
+        self.agents.get(slot).and_then(Option::as_ref).map_or("", |timeline| timeline.agent_id.as_str())
     }
 
     /// The agent's pieces within the horizon, judged for the class, for following a stretch on.
-    pub fn agent_pieces(&self, class: EligibilityClass, agent_idx: usize) -> Vec<ShiftPiece> {
-        with_eligibility(&self.pieces[agent_idx], &self.classes[class.index()].eligible[agent_idx])
+    pub fn agent_pieces(&self, class: EligibilityClass, slot: usize) -> Vec<ShiftPiece> {
+        self.agents
+            .get(slot)
+            .and_then(Option::as_ref)
+            .map_or_else(Vec::new, |timeline| timeline.class_pieces(class.index()))
     }
-}
-
-/// Pieces with the eligibility of one class.
-fn with_eligibility(pieces: &[ShiftPiece], eligible: &[bool]) -> Vec<ShiftPiece> {
-    pieces.iter().zip(eligible).map(|(piece, eligible)| ShiftPiece { eligible: *eligible, ..*piece }).collect()
-}
-
-fn bucket_of(horizon: Interval, at: Instant) -> usize {
-    (at.duration_since(horizon.start()).as_secs().max(0) / BUCKET.as_secs()) as usize
 }
 
 #[cfg(test)]
