@@ -60,6 +60,13 @@ impl Snapshot {
         Snapshot { policy: self.policy.clone(), roster, timelines: Arc::new(timelines) }
     }
 
+    /// This snapshot with its timelines' horizon moved to `now`, adding and dropping only the
+    /// stretches of time the move adds and drops (see [`StaffedTimelines::rolled_to`]).
+    pub fn rolled_to(&self, now: Instant, parallelism: Parallelism) -> Snapshot {
+        let timelines = self.timelines.rolled_to(&self.roster, &self.policy.facts, now, parallelism);
+        Snapshot { policy: self.policy.clone(), roster: self.roster.clone(), timelines: Arc::new(timelines) }
+    }
+
     pub fn roster(&self) -> &Roster {
         &self.roster
     }

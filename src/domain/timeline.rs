@@ -146,6 +146,30 @@ impl AgentTimeline {
     }
 }
 
+/// An agent's pieces after a roll: those `held` from `start_us` on (the first clipped there),
+/// and the `tail`'s, in shift then time order; a piece cut only by the old horizon's end
+/// (`old_end_us`) is joined again.
+fn rolled_pieces(held: &[Piece], start_us: i64, old_end_us: i64, tail: &[Piece]) -> Vec<Piece> {
+    let mut pieces: Vec<Piece> = held
+        .iter()
+        .filter(|piece| piece.end_us > start_us)
+        .map(|piece| Piece { start_us: piece.start_us.max(start_us), ..*piece })
+        .chain(tail.iter().copied())
+        .collect();
+    // Stable: pieces of one shift keep their time order.
+    pieces.sort_by_key(|piece| (piece.shift_idx, piece.start_us));
+    pieces.dedup_by(|later, earlier| {
+        let joins = earlier.end_us == old_end_us
+            && later.start_us == old_end_us
+            && Piece { start_us: later.start_us, end_us: later.end_us, ..*earlier } == *later;
+        if joins {
+            earlier.end_us = later.end_us;
+        }
+        joins
+    });
+    pieces
+}
+
 /// The bucket grid of one horizon.
 #[derive(Clone, Copy, Debug, PartialEq)]
 struct Grid {
@@ -440,6 +464,61 @@ impl StaffedTimelines {
         next
     }
 
+    /// These timelines moved to the horizon around `now`: buckets before its start are dropped,
+    /// and those after the old end are added from every agent's shifts over just that stretch.
+    /// Built from scratch instead when the horizon moved backwards or by more than its length.
+    pub fn rolled_to(
+        &self,
+        roster: &Roster,
+        facts: &PolicyFacts,
+        now: Instant,
+        parallelism: Parallelism,
+    ) -> StaffedTimelines {
+        let (Some(old), new) = (self.grid, Grid::around(now)) else {
+            return StaffedTimelines::build(roster, facts, now, parallelism);
+        };
+        if new == old {
+            return self.clone();
+        }
+        let dropped = ((new.start_us - old.start_us) / BUCKET_US) as usize;
+        if new.start_us < old.start_us || new.n_buckets != old.n_buckets || dropped >= old.n_buckets {
+            return StaffedTimelines::build(roster, facts, now, parallelism);
+        }
+        let tail = interval_us(old.end_us(), new.end_us());
+        let slotted: Vec<&Slotted> = roster.slotted_agents().collect();
+        let tails: Vec<AgentTimeline> =
+            parallelism.map_in_order(&slotted, |slotted| AgentTimeline::build(roster, facts, &slotted.roster, tail));
+
+        let mut next = StaffedTimelines {
+            grid: Some(new),
+            agents: self.agents.clone(),
+            indexes: self
+                .indexes
+                .iter()
+                .map(|index| StaffingIndex {
+                    grid_start_us: new.start_us,
+                    buckets: index.buckets[dropped..]
+                        .iter()
+                        .cloned()
+                        .chain(StaffingIndex::empty(new).buckets.into_iter().skip(new.n_buckets - dropped))
+                        .collect(),
+                })
+                .collect(),
+            members: self.members[dropped..].iter().cloned().chain(vec![Vec::new(); dropped]).collect(),
+        };
+        let tails: Vec<(&Slotted, Arc<AgentTimeline>)> =
+            slotted.iter().copied().zip(tails.into_iter().map(Arc::new)).collect();
+        next.apply_steps(new, &[], &tails);
+        next.apply_members(new, &[], &tails);
+        for (slotted, tail) in tails {
+            let Some(Some(held)) = self.agents.get(slotted.slot as usize) else { continue };
+            let pieces = rolled_pieces(&held.pieces, new.start_us, old.end_us(), &tail.pieces);
+            next.agents
+                .set(slotted.slot as usize, Some(Arc::new(AgentTimeline { agent_id: held.agent_id.clone(), pieces })));
+        }
+        next
+    }
+
     /// Takes the `befores`' duty out of every step function and puts the `afters`' in; then lets
     /// severities that count the same share the buckets that changed.
     fn apply_steps(
@@ -589,5 +668,7 @@ impl StaffedTimelines {
     }
 }
 
+#[cfg(test)]
+mod incremental_tests;
 #[cfg(test)]
 mod tests;
