@@ -290,7 +290,7 @@ proptest! {
         for step in &steps {
             kept = match step {
                 Step::Roll { minutes } => {
-                    now = now + SignedDuration::from_mins(*minutes);
+                    now += SignedDuration::from_mins(*minutes);
                     kept.rolled_to(now, TWO_THREADS)
                 }
                 write => kept.with_changes(stored.write(write), TWO_THREADS),
