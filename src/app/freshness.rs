@@ -1,5 +1,7 @@
-//! Keeping the snapshot current: rebuilds after writes, catch-ups with other replicas' writes
-//! (notified or polled), the rolling precomputed horizon, and whether the database answers.
+//! Keeping the snapshot current: after writes, this replica's and other replicas' (notified or
+//! polled), the snapshot moves on by what the change log says changed, costing what those
+//! agents cost; a full rebuild runs at start-up and whenever the log cannot tell. Also the
+//! rolling precomputed horizon, and whether the database answers.
 
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -29,18 +31,18 @@ impl App {
     }
 
     /// Returns once the snapshot in force holds every write up to roster version `version`:
-    /// at once when it already does, or after a rebuild, its own or one that another caller
-    /// started after `version` was committed. Writers waiting together share one rebuild.
+    /// at once when it already does, or after a catch-up, its own or one that another caller
+    /// started after `version` was committed. Writers waiting together share one catch-up.
     pub(super) async fn refresh_covering(&self, version: i64) -> Result<(), AppError> {
         if self.loaded_version.load(Ordering::SeqCst) >= version {
             return Ok(());
         }
         let _refreshing = self.refresh_lock.lock().await;
-        // The rebuild that held the lock may have read this version already.
+        // The catch-up that held the lock may have read this version already.
         if self.loaded_version.load(Ordering::SeqCst) >= version {
             return Ok(());
         }
-        self.rebuild().await
+        self.advance().await
     }
 
     /// The highest roster version this replica's writers have committed.
@@ -54,7 +56,43 @@ impl App {
         self.refresh_covering(self.committed_version.load(Ordering::SeqCst)).await
     }
 
-    /// The body of `refresh`, for callers that hold the refresh lock.
+    /// Moves the snapshot on to the newest committed version by what changed since the one it
+    /// holds, as the change log names it; rebuilds it from scratch when the log cannot tell.
+    /// For callers that hold the refresh lock.
+    async fn advance(&self) -> Result<(), AppError> {
+        let since = self.loaded_version.load(Ordering::SeqCst);
+        if since < 0 {
+            return self.rebuild().await;
+        }
+        let stored = self
+            .store
+            .read_consistent(move |connection| storage::load_changes_since(connection, since))
+            .await
+            .map_err(|error| storage_error(error, RequestField::Unnamed))?;
+        let Some(stored) = stored else {
+            tracing::info!(snapshot.version = since, "the change log cannot bring the snapshot up to date; rebuilding");
+            return self.rebuild().await;
+        };
+        if stored.version <= since {
+            return Ok(());
+        }
+        let (current, version, n_agents) = (self.snapshot(), stored.version, stored.changes.agents.len());
+        let started = std::time::Instant::now();
+        let snapshot = tokio::task::spawn_blocking(move || current.with_changes(stored.changes, machine_parallelism()))
+            .await
+            .map_err(|error| AppError::internal(format!("snapshot update failed: {error}")))?;
+        tracing::debug!(
+            snapshot.version = version,
+            snapshot.changed_agents = n_agents,
+            elapsed_us = started.elapsed().as_micros() as u64,
+            "snapshot moved on"
+        );
+        self.swap_in(snapshot);
+        self.loaded_version.store(version, Ordering::SeqCst);
+        Ok(())
+    }
+
+    /// Builds the snapshot from everything stored; for callers that hold the refresh lock.
     async fn rebuild(&self) -> Result<(), AppError> {
         let stored = self
             .store
@@ -94,19 +132,19 @@ impl App {
         if version <= self.loaded_version.load(Ordering::SeqCst) {
             return Ok(false);
         }
-        self.rebuild().await?;
+        self.advance().await?;
         Ok(true)
     }
 
-    /// Moves the precomputed horizon forward to `now`, from the snapshot in force.
+    /// Moves the precomputed horizon forward to `now`, from the snapshot in force: the buckets
+    /// it leaves behind are dropped and those it reaches are added.
     pub async fn roll_horizon(&self) -> Result<(), AppError> {
         let _refreshing = self.refresh_lock.lock().await;
         let current = self.snapshot();
         let now = clock::now();
-        let rolled =
-            tokio::task::spawn_blocking(move || current.as_ref().clone().with_timelines(now, machine_parallelism()))
-                .await
-                .map_err(|error| AppError::internal(format!("horizon roll failed: {error}")))?;
+        let rolled = tokio::task::spawn_blocking(move || current.rolled_to(now, machine_parallelism()))
+            .await
+            .map_err(|error| AppError::internal(format!("horizon roll failed: {error}")))?;
         self.swap_in(rolled);
         Ok(())
     }

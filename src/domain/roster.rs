@@ -57,12 +57,15 @@ pub struct Slotted {
     pub roster: Arc<AgentRoster>,
 }
 
+/// One org as now stored (`None`: gone), with all its consents.
+pub type OrgChange = (OrgId, Option<Org>, Vec<Consent>);
+
 /// What changed in the stored roster since a snapshot was built: each changed agent as now
 /// stored (`None`: gone), and each changed org with all its consents as now stored.
 #[derive(Clone, Debug, Default)]
 pub struct RosterChanges {
     pub agents: Vec<(AgentId, Option<AgentRoster>)>,
-    pub orgs: Vec<(OrgId, Option<Org>, Vec<Consent>)>,
+    pub orgs: Vec<OrgChange>,
 }
 
 /// One agent's change, as the timelines apply it: the roster it had (with its slot) and the one

@@ -5,6 +5,7 @@ use std::collections::HashSet;
 use diesel::prelude::*;
 
 use super::batch::{existing_ids, not_found_unless, UpsertCounts, CHUNK_ROWS};
+use super::changes::{note_agents, note_orgs};
 use super::rows::AgentRow;
 use super::schema::{agents, consents, location_changes, shifts, time_off};
 use super::{AnyConnection, EntryKind, StorageError};
@@ -15,6 +16,7 @@ use crate::domain::roster::Agent;
 pub fn upsert_agents(connection: &mut AnyConnection, batch: &[Agent]) -> Result<UpsertCounts, StorageError> {
     let ids: Vec<&str> = batch.iter().map(|agent| agent.agent_id.as_str()).collect();
     let existing = existing_agent_ids(connection, &ids)?;
+    note_agents(connection, ids.iter().copied())?;
     let mut new_rows = Vec::new();
     let mut change_rows = Vec::new();
     for agent in batch {
@@ -56,6 +58,8 @@ pub fn delete_agent(connection: &mut AnyConnection, agent_id: &str) -> Result<Ve
     diesel::delete(location_changes::table.filter(location_changes::agent_id.eq(agent_id))).execute(connection)?;
     let n_deleted = diesel::delete(agents::table.find(agent_id)).execute(connection)?;
     not_found_unless(n_deleted, "agent", agent_id)?;
+    note_agents(connection, [agent_id])?;
+    note_orgs(connection, tickets.iter().map(|(org_id, _)| org_id.as_str()))?;
     let shifts = shift_ids.into_iter().map(|id| Entity::new(EntityKind::Shift, id));
     let time_off = time_off_ids.into_iter().map(|id| Entity::new(EntityKind::TimeOff, id));
     let tickets = tickets

@@ -9,6 +9,7 @@ use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 use diesel::r2d2::{ManageConnection, Pool, PooledConnection};
 
+use super::changes::note_version;
 use super::migrations::{bump_version, read_version, run_migrations};
 use super::url::{redact, with_connect_timeout, CONNECTION_TIMEOUT};
 use super::{DatabaseUrl, StorageError};
@@ -169,6 +170,7 @@ impl Store {
                 serialise_writers(connection)?;
                 let outcome = work(connection)?;
                 let version = bump_version(connection)?;
+                note_version(connection, version)?;
                 if abandoned() {
                     return Err(StorageError::Abandoned);
                 }

@@ -24,6 +24,7 @@ macro_rules! insert_rows {
 mod agents;
 mod audit;
 mod batch;
+mod changes;
 mod connection;
 mod error;
 mod listener;
@@ -41,6 +42,7 @@ mod url;
 pub use agents::{delete_agent, upsert_agents};
 pub use audit::{append_audit_event, list_audit_events};
 pub use batch::UpsertCounts;
+pub use changes::{load_changes_since, StoredChanges};
 pub use connection::{AnyConnection, Committed, Store};
 pub use error::StorageError;
 pub use listener::{ChangeListener, CHANGES_CHANNEL};

@@ -2,6 +2,8 @@
 
 use diesel::prelude::*;
 
+use super::changes::note_orgs;
+
 use super::batch::not_found_unless;
 use super::rows::{ConsentRow, OrgRow};
 use super::schema::{agents, consents, orgs};
@@ -12,6 +14,7 @@ use crate::domain::roster::{Consent, Org};
 /// Creates or replaces an org; `true` when it was created.
 pub fn upsert_org(connection: &mut AnyConnection, org: &Org) -> Result<bool, StorageError> {
     let row = OrgRow::from_domain(org);
+    note_orgs(connection, [org.org_id.as_str()])?;
     let n_updated = diesel::update(orgs::table.find(&row.org_id)).set(&row).execute(connection)?;
     if n_updated == 0 {
         diesel::insert_into(orgs::table).values(&row).execute(connection)?;
@@ -29,6 +32,7 @@ pub fn delete_org(connection: &mut AnyConnection, org_id: &str) -> Result<Vec<En
     diesel::delete(consents::table.filter(consents::org_id.eq(org_id))).execute(connection)?;
     let n_deleted = diesel::delete(orgs::table.find(org_id)).execute(connection)?;
     not_found_unless(n_deleted, "org", org_id)?;
+    note_orgs(connection, [org_id])?;
     Ok(consented
         .into_iter()
         .flat_map(|(ticket_id, agent_id)| [ticket_entity(org_id, &ticket_id), Entity::new(EntityKind::Agent, agent_id)])
@@ -50,6 +54,7 @@ pub fn upsert_consent(connection: &mut AnyConnection, consent: &Consent) -> Resu
     let agent = agents::table.find(agent_id).select(agents::agent_id).first::<String>(connection).optional()?;
     found(agent, "agent", agent_id)?;
     let row = ConsentRow::from_domain(consent);
+    note_orgs(connection, [org_id])?;
     let key = consents::table.find((&row.org_id, &row.ticket_id, &row.agent_id));
     let n_updated = diesel::update(key).set(consents::expires_at.eq(row.expires_at)).execute(connection)?;
     if n_updated == 0 {
@@ -65,5 +70,6 @@ pub fn delete_consent(
     agent_id: &str,
 ) -> Result<(), StorageError> {
     let n_deleted = diesel::delete(consents::table.find((org_id, ticket_id, agent_id))).execute(connection)?;
-    not_found_unless(n_deleted, "consent", &format!("{org_id}/{ticket_id}/{agent_id}"))
+    not_found_unless(n_deleted, "consent", &format!("{org_id}/{ticket_id}/{agent_id}"))?;
+    note_orgs(connection, [org_id])
 }

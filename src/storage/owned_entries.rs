@@ -6,6 +6,7 @@ use diesel::prelude::*;
 
 use super::agents::require_agents;
 use super::batch::{existing_ids, not_found_unless, owned_ids, refuse_owned, UpsertCounts, CHUNK_ROWS};
+use super::changes::note_agents;
 use super::rows::{ShiftRow, TimeOffRow};
 use super::schema::{shifts, time_off};
 use super::{AnyConnection, StorageError};
@@ -29,6 +30,10 @@ pub trait OwnedEntry: SyncEntry {
 
     fn agent_id(&self) -> &str;
     fn to_row(&self) -> Self::Row;
+    /// The agent a stored entry belongs to.
+    fn row_agent_id(row: &Self::Row) -> &str;
+    /// The agents that own the stored entries among `ids`.
+    fn load_agent_ids(connection: &mut AnyConnection, ids: &[&str]) -> Result<Vec<String>, StorageError>;
     /// Which of `ids` are stored.
     fn load_ids(connection: &mut AnyConnection, ids: Vec<String>) -> Result<Vec<String>, StorageError>;
     /// Which of `ids` are stored, each with the source that owns it (if any).
@@ -89,6 +94,18 @@ macro_rules! owned_entry_table {
 
             fn to_row(&self) -> $row {
                 <$row>::from_domain(self)
+            }
+
+            fn row_agent_id(row: &$row) -> &str {
+                &row.agent_id
+            }
+
+            fn load_agent_ids(connection: &mut AnyConnection, ids: &[&str]) -> Result<Vec<String>, StorageError> {
+                Ok($table::table
+                    .select($table::agent_id)
+                    .filter($table::$id.eq_any(ids))
+                    .distinct()
+                    .load(connection)?)
             }
 
             fn load_ids(connection: &mut AnyConnection, ids: Vec<String>) -> Result<Vec<String>, StorageError> {
@@ -153,6 +170,8 @@ pub fn upsert_entries<E: OwnedEntry>(
 pub fn delete_entry<E: OwnedEntry>(connection: &mut AnyConnection, entry_id: &str) -> Result<(), StorageError> {
     let owned = owned_ids(&[entry_id], |chunk| E::load_owners(connection, chunk))?;
     refuse_owned(&[entry_id], &owned)?;
+    let owners = E::load_agent_ids(connection, &[entry_id])?;
+    note_agents(connection, owners.iter().map(String::as_str))?;
     let n_deleted = E::delete_ids(connection, &[entry_id])?;
     not_found_unless(n_deleted, E::KIND.entity_name(), entry_id)
 }
@@ -167,6 +186,8 @@ pub(super) fn stored_ids<E: OwnedEntry>(
 
 pub(super) fn delete_entries<E: OwnedEntry>(connection: &mut AnyConnection, ids: &[&str]) -> Result<(), StorageError> {
     for chunk in ids.chunks(CHUNK_ROWS) {
+        let owners = E::load_agent_ids(connection, chunk)?;
+        note_agents(connection, owners.iter().map(String::as_str))?;
         E::delete_ids(connection, chunk)?;
     }
     Ok(())
@@ -177,6 +198,7 @@ pub(super) fn insert_entries<E: OwnedEntry>(
     rows: &[E::Row],
 ) -> Result<(), StorageError> {
     for chunk in rows.chunks(CHUNK_ROWS) {
+        note_agents(connection, chunk.iter().map(E::row_agent_id))?;
         E::insert(connection, chunk)?;
     }
     Ok(())

@@ -92,6 +92,14 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    roster_changes (version, kind, entity_id) {
+        version -> BigInt,
+        kind -> Text,
+        entity_id -> Text,
+    }
+}
+
 diesel::joinable!(location_changes -> agents (agent_id));
 diesel::joinable!(shifts -> agents (agent_id));
 diesel::joinable!(time_off -> agents (agent_id));

@@ -167,6 +167,7 @@ fn the_schema_file_is_read_as_diesel_compiles_it() {
         roster_version,
         audit_events,
         audit_event_entities,
+        roster_changes,
     );
     let declared = declared_tables();
     assert_eq!(compiled.len(), declared.len(), "every table of schema.rs is listed here");

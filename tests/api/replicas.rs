@@ -12,7 +12,8 @@ use tonic_health::pb::health_client::HealthClient;
 use tonic_health::pb::HealthCheckRequest;
 
 use crate::helpers::{
-    agent, create_database, one_off, org, spawn_app_on, sync_batch, sync_header, timestamp, Backend, TestDatabase,
+    agent, create_database, one_off, org, spawn_app_on, sync_batch, sync_header, time_off, timestamp, Backend,
+    TestDatabase,
 };
 
 async fn decide(
@@ -215,3 +216,123 @@ async fn snapshot_swaps_never_expose_a_half_built_state(backend: Backend) {
 }
 
 crate::on_both_backends!(snapshot_swaps_never_expose_a_half_built_state);
+
+/// Every answer the replicas are compared on: who is on shift, and the decision, for each plan
+/// and severity at instants across the week written to.
+async fn answers(app: &crate::helpers::TestApp) -> Vec<String> {
+    let mut coverage = app.coverage();
+    let mut tickets = app.tickets.clone();
+    let mut answers = Vec::new();
+    for hour in (0..7 * 24).step_by(5) {
+        let at = timestamp("2026-12-07T00:00:00Z");
+        let at = prost_types::Timestamp { seconds: at.seconds + hour * 3_600 + 17, nanos: 0 };
+        for (plan, eea_tagged) in [(pb::Plan::EeaOnly, true), (pb::Plan::Standard, true), (pb::Plan::Standard, false)] {
+            let request = pb::ListOnShiftRequest {
+                plan: plan as i32,
+                eea_tagged,
+                severity: pb::Severity::Severity2 as i32,
+                at: Some(at),
+            };
+            let found = coverage.list_on_shift(request).await.unwrap().into_inner();
+            answers.push(format!("{hour} {plan:?} {eea_tagged}: {:?}", found.agents));
+        }
+        for (org_id, ticket_id) in [("acme", "T-1"), ("globex", "T-2"), ("globex", "T-consented")] {
+            let decided = tickets
+                .decide_ticket(pb::DecideTicketRequest {
+                    org_id: org_id.into(),
+                    severity: pb::Severity::Severity1 as i32,
+                    category: 0,
+                    ticket_id: ticket_id.into(),
+                    at: Some(at),
+                })
+                .await
+                .unwrap()
+                .into_inner();
+            answers.push(format!("{hour} {org_id} {ticket_id}: {decided:?}"));
+        }
+    }
+    answers
+}
+
+/// Waits until `app` answers as `expected`; fails after five seconds.
+async fn until_answers(app: &crate::helpers::TestApp, expected: &[String], what: &str) {
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        let now = answers(app).await;
+        if now == expected {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{what}: {:?}",
+            now.iter().zip(expected).find(|(now, expected)| now != expected)
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn replicas_kept_up_to_date_by_the_change_log_answer_as_a_fresh_one() {
+    let Some(database) = create_database(Backend::Postgres) else { return };
+    let first = spawn_app_on(&database, "").await;
+    let second = spawn_app_on(&database, "").await;
+    // Writes of every kind, through both replicas in turn.
+    first.put_org(org("acme", "eu-west-1", pb::Plan::EeaOnly)).await;
+    second.put_org(org("globex", "us-east-1", pb::Plan::Standard)).await;
+    let mut mover = agent("mover", "FR", "Europe/Paris");
+    mover.location_changes =
+        vec![pb::LocationChange { effective_at: Some(timestamp("2026-12-09T12:00:00Z")), country: "US".into() }];
+    first.put_agents(vec![agent("ie-1", "IE", "Europe/Dublin"), agent("us-1", "US", "America/New_York"), mover]).await;
+    second.put_agents(vec![agent("gone", "DE", "Europe/Berlin")]).await;
+    first
+        .put_shifts(vec![
+            one_off("a", "ie-1", "2026-12-07T08:00:00Z", "2026-12-07T16:00:00Z"),
+            one_off("b", "us-1", "2026-12-07T14:00:00Z", "2026-12-07T22:00:00Z"),
+            one_off("c", "mover", "2026-12-09T08:00:00Z", "2026-12-09T18:00:00Z"),
+            one_off("d", "gone", "2026-12-08T08:00:00Z", "2026-12-08T16:00:00Z"),
+        ])
+        .await;
+    // A shift moves to another agent, one goes, time off comes, an agent goes with its shift.
+    second.put_shifts(vec![one_off("b", "ie-1", "2026-12-10T06:00:00Z", "2026-12-10T12:00:00Z")]).await;
+    first.roster.clone().delete_shift(pb::DeleteShiftRequest { shift_id: "a".into() }).await.unwrap();
+    second.put_time_off(vec![time_off("off", "mover", "2026-12-09T15:00:00Z", "2026-12-09T16:00:00Z")]).await;
+    first.roster.clone().delete_agent(pb::DeleteAgentRequest { agent_id: "gone".into() }).await.unwrap();
+    second
+        .policy
+        .clone()
+        .grant_consent(pb::GrantConsentRequest {
+            consent: Some(pb::Consent {
+                org_id: "globex".into(),
+                ticket_id: "T-consented".into(),
+                agent_id: "us-1".into(),
+                expires_at: Some(timestamp("2026-12-31T00:00:00Z")),
+            }),
+        })
+        .await
+        .unwrap();
+    first.put_shifts(vec![one_off("e", "us-1", "2026-12-11T08:00:00Z", "2026-12-11T16:00:00Z")]).await;
+
+    // A replica started now builds everything from scratch; the two kept up to date agree.
+    let fresh = spawn_app_on(&database, "").await;
+    let expected = answers(&fresh).await;
+    assert!(expected.iter().any(|answer| answer.contains("\"mover\"")), "the roster reached the fresh replica");
+    until_answers(&first, &expected, "the first replica").await;
+    until_answers(&second, &expected, "the second replica").await;
+
+    // A write the change log does not hold (an earlier release's): the replicas notice the
+    // missing version and rebuild from scratch.
+    let url = database.url().to_owned();
+    tokio::task::spawn_blocking(move || {
+        use diesel::{Connection, RunQueryDsl};
+        let mut connection = diesel::PgConnection::establish(&url).unwrap();
+        diesel::sql_query("DELETE FROM shifts WHERE shift_id = 'e'").execute(&mut connection).unwrap();
+        diesel::sql_query("UPDATE roster_version SET version = version + 1").execute(&mut connection).unwrap();
+    })
+    .await
+    .unwrap();
+    let restarted = spawn_app_on(&database, "").await;
+    let expected_after = answers(&restarted).await;
+    assert_ne!(expected_after, expected, "the shift deleted behind the service's back mattered");
+    until_answers(&first, &expected_after, "the first replica, after an unlogged write").await;
+    until_answers(&second, &expected_after, "the second replica, after an unlogged write").await;
+}

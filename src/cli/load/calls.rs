@@ -167,7 +167,7 @@ impl MixedKind {
 /// a day of sick leave (`UpsertTimeOff`), or an extra four-hour shift (`UpsertShifts`), each
 /// within the two weeks after `now`. Entries keep one ID per agent, so repeated writes replace
 /// them and the roster does not grow.
-async fn write_call(
+pub async fn write_call(
     channel: AuthChannel,
     call_idx: u64,
     now: i64,

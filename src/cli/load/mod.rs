@@ -9,7 +9,7 @@ mod phase;
 use std::sync::Arc;
 use std::time::{Duration, Instant as WallClock};
 
-use calls::{access_call, decide_call, health_call, mixed_call, seed};
+use calls::{access_call, decide_call, health_call, mixed_call, seed, write_call};
 use phase::{run_mixed_phase, run_phase, PhaseLength, PhaseResult};
 
 use crate::cli::connection::{with_token, AuthChannel, CallerArgs};
@@ -49,8 +49,12 @@ pub struct LoadArgs {
     /// Instead of the hot calls' own phases, a mixed phase after each health check: 95 in 100
     /// calls `DecideTicket`, 4 `CheckAgentAccess`, 1 a write touching one seeded agent (the
     /// server needs the roster `--seed-agents` loads, now or in an earlier run).
-    #[arg(long)]
+    #[arg(long, conflicts_with = "writes")]
     mixed: bool,
+    /// Instead of the hot calls' own phases, a phase of single-agent writes alone (those of
+    /// `--mixed`) after each health check: what a write costs, call to answer.
+    #[arg(long)]
+    writes: bool,
     #[command(flatten)]
     caller: CallerArgs,
 }
@@ -91,9 +95,10 @@ pub async fn run_load(args: LoadArgs) -> Result<(), String> {
         channels.iter().map(|channel| with_token(channel.clone(), token.as_deref())).collect();
     let n_agents = args.agents.unwrap_or(if args.seed_agents > 0 { args.seed_agents } else { 5_000 }).max(1);
     let concurrency = args.concurrency;
-    if args.mixed {
+    if args.mixed || args.writes {
         let agents = Arc::new(load_test_roster(n_agents, now)?.agents);
-        return run_mixed(&channels, &authenticated, concurrency, length, rounds, now, agents).await;
+        let mix = if args.writes { Mix::WritesAlone } else { Mix::HotPathWithWrites };
+        return run_mixed(&channels, &authenticated, concurrency, length, rounds, now, (mix, agents)).await;
     }
     let (mut health, mut decide, mut health_again, mut access) = (None, None, None, None);
     for round in 0..rounds {
@@ -133,6 +138,14 @@ pub async fn run_load(args: LoadArgs) -> Result<(), String> {
     Ok(())
 }
 
+/// What the calls of a mixed phase are.
+#[derive(Clone, Copy)]
+enum Mix {
+    /// 95% `DecideTicket`, 4% `CheckAgentAccess`, 1% single-agent writes.
+    HotPathWithWrites,
+    WritesAlone,
+}
+
 /// Rounds of a health check and a mixed phase; prints each kind of call of the mix, and the
 /// mix's throughput and `DecideTicket`'s tail against the health check's.
 async fn run_mixed(
@@ -142,7 +155,7 @@ async fn run_mixed(
     length: PhaseLength,
     rounds: u32,
     now: i64,
-    agents: Arc<Vec<crate::pb::Agent>>,
+    (mix, agents): (Mix, Arc<Vec<crate::pb::Agent>>),
 ) -> Result<(), String> {
     let mut health = None;
     let mut mixed: Vec<PhaseResult> = Vec::new();
@@ -153,7 +166,13 @@ async fn run_mixed(
         let agents = agents.clone();
         let mixed_round =
             run_mixed_phase(authenticated, concurrency, length, first_call_idx, move |channel, call_idx| {
-                mixed_call(channel, call_idx, now, agents.clone())
+                let agents = agents.clone();
+                async move {
+                    match mix {
+                        Mix::HotPathWithWrites => mixed_call(channel, call_idx, now, agents).await,
+                        Mix::WritesAlone => write_call(channel, call_idx, now, &agents).await,
+                    }
+                }
             })
             .await;
         for kind in mixed_round {
