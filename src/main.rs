@@ -10,6 +10,12 @@ use eea_coverage::cli::report::{run_report, ReportArgs};
 use eea_coverage::config::{LogFormat, RawLog, RawSettings, Settings};
 use eea_coverage::startup::{shutdown_signal, Server};
 
+/// mimalloc rather than the system allocator: snapshots are built and dropped on many threads,
+/// and glibc's per-thread arenas kept the memory freed by old snapshots (see docs/benchmarks.md,
+/// "Memory per agent").
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser)]
 #[command(
     name = "eea-coverage",
