@@ -7,6 +7,7 @@ mod freshness;
 mod pages;
 mod queries;
 mod sync;
+mod write_queue;
 mod writes;
 
 /// Shifts and time off, the entries an agent owns: writes of either kind take one generic path.
@@ -32,13 +33,17 @@ pub struct App {
     store: Store,
     policy: Arc<Policy>,
     snapshot: ArcSwap<Snapshot>,
-    write_lock: Mutex<()>,
+    /// Held by the writer committing a group (or a sync); owned, so a group's commit keeps it
+    /// even if the caller that started the group goes away.
+    write_lock: Arc<Mutex<()>>,
+    /// Writes waiting for the next group.
+    write_queue: write_queue::WriteQueue,
     /// Serialises snapshot rebuilds, so an older state never replaces a newer one.
     refresh_lock: Mutex<()>,
     /// The database's write count that the snapshot in force reflects.
     loaded_version: AtomicI64,
     /// The highest roster version this replica's own writes committed.
-    committed_version: AtomicI64,
+    committed_version: Arc<AtomicI64>,
     /// Whether the last look at the database succeeded.
     database_reachable: AtomicBool,
     /// When the snapshot in force was swapped in.
@@ -52,10 +57,11 @@ impl App {
             store,
             snapshot: ArcSwap::from_pointee(Snapshot::empty(policy.clone())),
             policy,
-            write_lock: Mutex::new(()),
+            write_lock: Arc::new(Mutex::new(())),
+            write_queue: write_queue::WriteQueue::default(),
             refresh_lock: Mutex::new(()),
             loaded_version: AtomicI64::new(-1),
-            committed_version: AtomicI64::new(-1),
+            committed_version: Arc::new(AtomicI64::new(-1)),
             database_reachable: AtomicBool::new(true),
             swapped_at: std::sync::Mutex::new(std::time::Instant::now()),
         };

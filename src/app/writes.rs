@@ -2,6 +2,7 @@
 //! then the snapshot of what it committed is swapped in.
 
 use std::collections::HashMap;
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -11,7 +12,7 @@ use crate::audit::{ticket_entity, Actor, AuditRecord, Entity, EntityKind};
 use crate::clock;
 use crate::domain::roster::{Agent, Consent, Org};
 use crate::domain::validation::FieldViolation;
-use crate::storage::{self, EntryKind, OwnedEntry, StorageError, UpsertCounts};
+use crate::storage::{self, EntryKind, GroupCommitted, GroupedWork, OwnedEntry, StorageError, UpsertCounts};
 
 /// How long a write waits for the write lock while the database is known to be away.
 const WRITE_LOCK_PATIENCE_WHILE_AWAY: Duration = Duration::from_secs(1);
@@ -97,36 +98,85 @@ pub fn check_batch<'a>(batch_field: &str, id_field: &str, ids: impl Iterator<Ite
 impl App {
     /// Takes the write lock. While the database is known to be away, waits only briefly: writes
     /// fail with UNAVAILABLE instead of queueing behind each other's connection attempts.
-    pub(super) async fn lock_writes(&self) -> Result<tokio::sync::MutexGuard<'_, ()>, AppError> {
+    pub(super) async fn lock_writes(&self) -> Result<tokio::sync::OwnedMutexGuard<()>, AppError> {
         if self.database_reachable() {
-            return Ok(self.write_lock.lock().await);
+            return Ok(self.write_lock.clone().lock_owned().await);
         }
-        tokio::time::timeout(WRITE_LOCK_PATIENCE_WHILE_AWAY, self.write_lock.lock())
+        tokio::time::timeout(WRITE_LOCK_PATIENCE_WHILE_AWAY, self.write_lock.clone().lock_owned())
             .await
             .map_err(|_| AppError::unavailable("the database is unreachable; retry the write later"))
     }
 
-    /// Runs one write transaction, with its audit event, then answers once a snapshot holding
-    /// what it committed is in force. `work` returns its outcome and what it touched.
+    /// Runs one write, with its audit event, then answers once a snapshot holding what it
+    /// committed is in force. `work` returns its outcome and what it touched.
     ///
-    /// Writers commit one at a time, but wait for the snapshot together: the write lock is let
-    /// go at the commit, so the writes that commit while one rebuild runs all wait for the next,
-    /// which one of them starts and which reads every one of them (`refresh_covering`).
+    /// Writes that arrive together commit together (group commit): each joins the queue, and
+    /// whichever writer next holds the write lock commits everything queued in one transaction,
+    /// each write in a savepoint of its own, so that a write that fails is rolled back alone and
+    /// answers its own error, with its own audit event for each that succeeds. The group counts
+    /// as one roster version; its writers then wait together for one snapshot step
+    /// (`refresh_covering`).
     async fn write<T, F>(&self, actor: &Actor, field: RequestField, work: F) -> Result<T, AppError>
     where
         T: Send + 'static,
         F: FnOnce(&mut storage::AnyConnection) -> Result<(T, AuditRecord), StorageError> + Send + 'static,
     {
-        let writer = self.lock_writes().await?;
-        let committed =
-            self.store.write(audited(actor.clone(), work)).await.map_err(|error| storage_error(error, field))?;
-        self.note_committed(committed.version);
-        drop(writer);
-        if let Err(error) = self.refresh_covering(committed.version).await {
+        let audited = audited(actor.clone(), work);
+        let work: GroupedWork = Box::new(move |connection| audited(connection).map(|outcome| Box::new(outcome) as _));
+        let (answer, answered) = tokio::sync::oneshot::channel();
+        let queued = self.write_queue.push(work, answer);
+        match self.lock_writes().await {
+            Ok(writer) => self.commit_queued(writer).await,
+            // Not written unless another writer took it into its group already: then its
+            // answer comes all the same.
+            Err(error) if queued.withdraw() => return Err(error),
+            Err(_) => {}
+        }
+        queued.keep();
+        let answer =
+            answered.await.map_err(|_| AppError::internal("the group holding a write ended without an answer"))?;
+        let (outcome, version) = answer.map_err(|error| storage_error(error, field))?;
+        if let Err(error) = self.refresh_covering(version).await {
             // The write is committed; the next successful refresh will show it.
             tracing::error!(error = %error, "snapshot refresh after a committed write failed");
         }
-        Ok(committed.outcome)
+        Ok(*outcome.downcast::<T>().expect("a write's answer has the type of its outcome"))
+    }
+
+    /// Commits every write queued, as one group, holding `writer` throughout; the answers go to
+    /// the writers when the group is done, even if this caller has gone meanwhile.
+    async fn commit_queued(&self, writer: tokio::sync::OwnedMutexGuard<()>) {
+        let queued = self.write_queue.take_all();
+        if queued.is_empty() {
+            return;
+        }
+        let (works, answers): (Vec<GroupedWork>, Vec<_>) = queued.into_iter().unzip();
+        let (store, committed_version) = (self.store.clone(), self.committed_version.clone());
+        let group = tokio::spawn(async move {
+            let committed = store.write_group(works).await;
+            drop(writer);
+            match committed {
+                Ok(GroupCommitted { outcomes, version }) => {
+                    committed_version.fetch_max(version, Ordering::SeqCst);
+                    for (answer, outcome) in answers.into_iter().zip(outcomes) {
+                        let _ = answer.send(outcome.map(|outcome| (outcome, version)));
+                    }
+                }
+                Err(error) => {
+                    // The first writer is told what went wrong; the others, whose own writes did
+                    // not fail, that nothing was written and that a retry may succeed.
+                    let mut answers = answers.into_iter();
+                    let shared = format!("the write was not committed: {error}");
+                    if let Some(first) = answers.next() {
+                        let _ = first.send(Err(error));
+                    }
+                    for answer in answers {
+                        let _ = answer.send(Err(StorageError::Unavailable(shared.clone())));
+                    }
+                }
+            }
+        });
+        let _ = group.await;
     }
 
     pub async fn upsert_org(&self, actor: &Actor, org: Org) -> Result<Org, AppError> {

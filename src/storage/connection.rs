@@ -79,6 +79,18 @@ impl ManageConnection for ConnectionManager {
     }
 }
 
+/// What one write of a group answers, whatever its type.
+pub type GroupedOutcome = Box<dyn std::any::Any + Send>;
+
+/// One write of a group (see `Store::write_group`).
+pub type GroupedWork = Box<dyn FnOnce(&mut AnyConnection) -> Result<GroupedOutcome, StorageError> + Send>;
+
+/// A committed group: each write's own outcome or error, in order, and the version they share.
+pub struct GroupCommitted {
+    pub outcomes: Vec<Result<GroupedOutcome, StorageError>>,
+    pub version: i64,
+}
+
 /// What a write transaction answered, and the roster version it committed (the count of
 /// committed writes, its own included).
 #[derive(Debug)]
@@ -175,6 +187,30 @@ impl Store {
                     return Err(StorageError::Abandoned);
                 }
                 Ok(Committed { outcome, version })
+            })
+        })
+        .await
+    }
+
+    /// Runs several writes in one transaction, each in a savepoint of its own: a write that fails
+    /// is rolled back alone and answers its own error, and the others commit together, counted
+    /// as one roster version (only when at least one of them succeeded). Answers each write's
+    /// outcome in order, with the version they committed as; `Err` when the transaction itself
+    /// fails, and then nothing is written.
+    pub async fn write_group(&self, works: Vec<GroupedWork>) -> Result<GroupCommitted, StorageError> {
+        self.read(move |connection| {
+            connection.transaction(|connection| {
+                serialise_writers(connection)?;
+                let outcomes: Vec<Result<GroupedOutcome, StorageError>> =
+                    works.into_iter().map(|work| connection.transaction(|connection| work(connection))).collect();
+                let version = if outcomes.iter().any(Result::is_ok) {
+                    let version = bump_version(connection)?;
+                    note_version(connection, version)?;
+                    version
+                } else {
+                    read_version(connection)?
+                };
+                Ok(GroupCommitted { outcomes, version })
             })
         })
         .await

@@ -27,6 +27,8 @@ mod batch;
 mod changes;
 mod connection;
 mod error;
+#[cfg(test)]
+mod group_tests;
 mod listener;
 mod migrations;
 mod orgs;
@@ -43,7 +45,7 @@ pub use agents::{delete_agent, upsert_agents};
 pub use audit::{append_audit_event, list_audit_events};
 pub use batch::UpsertCounts;
 pub use changes::{load_changes_since, StoredChanges};
-pub use connection::{AnyConnection, Committed, Store};
+pub use connection::{AnyConnection, Committed, GroupCommitted, GroupedOutcome, GroupedWork, Store};
 pub use error::StorageError;
 pub use listener::{ChangeListener, CHANGES_CHANNEL};
 pub use orgs::{delete_consent, delete_org, upsert_consent, upsert_org};

@@ -147,8 +147,15 @@ async fn concurrent_writes_are_each_visible_when_answered(backend: Backend) {
                 return (writer_idx, written.map(|_| ()).map_err(|status| status.code()));
             }
             written.unwrap();
-            let shift = one_off(&format!("{agent_id}-day"), &agent_id, "2026-12-01T08:00:00Z", "2026-12-01T16:00:00Z");
-            roster.upsert_shifts(pb::UpsertShiftsRequest { shifts: vec![shift] }).await.unwrap();
+            // Writer 11's shift names an agent that does not exist: the write fails in the
+            // database, alone, whatever group it was committed with.
+            let owner = if writer_idx == 11 { "nobody" } else { &agent_id };
+            let shift = one_off(&format!("{agent_id}-day"), owner, "2026-12-01T08:00:00Z", "2026-12-01T16:00:00Z");
+            let written = roster.upsert_shifts(pb::UpsertShiftsRequest { shifts: vec![shift] }).await;
+            if writer_idx == 11 {
+                return (writer_idx, written.map(|_| ()).map_err(|status| status.code()));
+            }
+            written.unwrap();
             // Answered means in force: the agent is on duty for the very next question.
             let question = pb::CheckAgentAccessRequest {
                 org_id: "acme".into(),
@@ -166,15 +173,16 @@ async fn concurrent_writes_are_each_visible_when_answered(backend: Backend) {
     for (writer_idx, outcome) in writers.join_all().await {
         match writer_idx {
             7 => assert_eq!(outcome, Err(tonic::Code::InvalidArgument)),
+            11 => assert_eq!(outcome, Err(tonic::Code::NotFound)),
             _ => assert_eq!(outcome, Ok(()), "writer {writer_idx}"),
         }
     }
     let decision = app.decide("acme", pb::Severity::Severity1, "2026-12-01T10:00:00Z").await;
-    assert_eq!(decision.eligible_on_shift as usize, N_WRITERS - 1);
+    assert_eq!(decision.eligible_on_shift as usize, N_WRITERS - 2);
     let filter = pb::ListAuditEventsRequest { page_size: 200, ..Default::default() };
     let events = app.policy.clone().list_audit_events(filter).await.unwrap().into_inner().events;
-    // The org, then two events for each good writer; the refused write left none.
-    assert_eq!(events.len(), 1 + 2 * (N_WRITERS - 1));
+    // The org, then two events for each good writer; the refused writes left none.
+    assert_eq!(events.len(), 1 + 2 * (N_WRITERS - 2) + 1);
 }
 
 crate::on_both_backends!(
