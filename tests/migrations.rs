@@ -9,7 +9,7 @@ use std::path::Path;
 use sha2::{Digest, Sha256};
 
 /// Every landed migration file and the SHA-256 of its bytes.
-const LANDED: [(&str, &str); 16] = [
+const LANDED: [(&str, &str); 20] = [
     (
         "migrations/postgres/2026-11-29-000001_create_roster/down.sql",
         "b4ca864381f137a5b6d8f4d546a221680d921f1b92e045d8ad7539221b0086a5",
@@ -43,6 +43,14 @@ const LANDED: [(&str, &str); 16] = [
         "8eed4945bd6ffb0f0e8fe32f2fd5d24e4f59a29b86f49614fca1bad601a95e1d",
     ),
     (
+        "migrations/postgres/2026-11-30-000005_roster_changes/down.sql",
+        "ce280a2c811b12d684e48aa0bbbecfde39d56b0654d46bc5c8039c23ddc3fe4f",
+    ),
+    (
+        "migrations/postgres/2026-11-30-000005_roster_changes/up.sql",
+        "5229a83b53a54aa3c3320e99364447fc9e04662c3495f5351be4a5a7ad939ca9",
+    ),
+    (
         "migrations/sqlite/2026-11-29-000001_create_roster/down.sql",
         "b4ca864381f137a5b6d8f4d546a221680d921f1b92e045d8ad7539221b0086a5",
     ),
@@ -73,6 +81,14 @@ const LANDED: [(&str, &str); 16] = [
     (
         "migrations/sqlite/2026-11-30-000004_audit_events/up.sql",
         "4bb5b122daeb2e1e8ae27ccd2defbaf030fb77b18cd5d8e390c6d2dadc283d2d",
+    ),
+    (
+        "migrations/sqlite/2026-11-30-000005_roster_changes/down.sql",
+        "ce280a2c811b12d684e48aa0bbbecfde39d56b0654d46bc5c8039c23ddc3fe4f",
+    ),
+    (
+        "migrations/sqlite/2026-11-30-000005_roster_changes/up.sql",
+        "5229a83b53a54aa3c3320e99364447fc9e04662c3495f5351be4a5a7ad939ca9",
     ),
 ];
 

@@ -37,7 +37,7 @@ const BUCKET: SignedDuration = SignedDuration::from_hours(6);
 const BUCKET_US: i64 = BUCKET.as_micros() as i64;
 /// Who is on shift in a bucket is kept in chunks of this many slots, so a change of one agent
 /// copies one chunk of each bucket it touches, not a list of the whole organisation.
-const CHUNK_SLOTS: usize = 1_024;
+const CHUNK_SLOTS: usize = 512;
 /// A bucket's pending changes are summed (equal instants folded) once they grow past this, so a
 /// full build holds about as many changes as there are distinct instants, not one per shift.
 const FOLD_PENDING_AT: usize = 4_096;
@@ -396,7 +396,7 @@ pub struct StaffedTimelines {
     indexes: Vec<StaffingIndex>,
     /// `[bucket][slot / CHUNK_SLOTS]`: the agents with an eligible piece overlapping the bucket,
     /// by slot.
-    members: Vec<Vec<Arc<Vec<Member>>>>,
+    members: Vec<Arc<Vec<Arc<Vec<Member>>>>>,
 }
 
 fn index_position(class_idx: usize, severity: Severity) -> usize {
@@ -417,7 +417,7 @@ impl StaffedTimelines {
             grid: Some(grid),
             agents: imbl::Vector::new(),
             indexes: vec![StaffingIndex::empty(grid); EligibilityClass::ALL.len() * Severity::ALL.len()],
-            members: vec![Vec::new(); grid.n_buckets],
+            members: vec![Arc::default(); grid.n_buckets],
         };
         let changes: Vec<AgentChange> =
             roster.slotted_agents().map(|slotted| AgentChange { before: None, after: Some(slotted.clone()) }).collect();
@@ -504,7 +504,7 @@ impl StaffedTimelines {
                         .collect(),
                 })
                 .collect(),
-            members: self.members[dropped..].iter().cloned().chain(vec![Vec::new(); dropped]).collect(),
+            members: self.members[dropped..].iter().cloned().chain(vec![Arc::default(); dropped]).collect(),
         };
         let tails: Vec<(&Slotted, Arc<AgentTimeline>)> =
             slotted.iter().copied().zip(tails.into_iter().map(Arc::new)).collect();
@@ -574,8 +574,8 @@ impl StaffedTimelines {
         afters: &[(&Slotted, Arc<AgentTimeline>)],
     ) {
         let n_chunks = self.agents.len().div_ceil(CHUNK_SLOTS);
-        for chunks in &mut self.members {
-            chunks.resize_with(n_chunks, Arc::default);
+        for chunks in self.members.iter_mut().filter(|chunks| chunks.len() < n_chunks) {
+            Arc::make_mut(chunks).resize_with(n_chunks, Arc::default);
         }
         // (bucket, chunk) -> slots leaving and members arriving.
         let mut touched: std::collections::BTreeMap<(usize, usize), (Vec<u32>, Vec<Member>)> = Default::default();
@@ -591,17 +591,23 @@ impl StaffedTimelines {
                 touched.entry((bucket_idx, chunk_idx)).or_default().1.push(Member { slot: slotted.slot, classes });
             }
         }
-        for ((bucket_idx, chunk_idx), (mut leaving, arriving)) in touched {
+        for ((bucket_idx, chunk_idx), (mut leaving, mut arriving)) in touched {
             leaving.sort_unstable();
-            let chunk = &mut self.members[bucket_idx][chunk_idx];
-            let mut members: Vec<Member> = chunk
-                .iter()
-                .filter(|member| leaving.binary_search(&member.slot).is_err())
-                .copied()
-                .chain(arriving)
-                .collect();
-            members.sort_unstable_by_key(|member| member.slot);
-            members.shrink_to_fit();
+            arriving.sort_unstable_by_key(|member| member.slot);
+            let chunk = &mut Arc::make_mut(&mut self.members[bucket_idx])[chunk_idx];
+            // Both lists are in slot order: one merge, no sort of the whole chunk.
+            let mut staying = chunk.iter().filter(|member| leaving.binary_search(&member.slot).is_err()).peekable();
+            let mut arriving = arriving.into_iter().peekable();
+            let mut members: Vec<Member> = Vec::with_capacity(chunk.len() + arriving.len());
+            loop {
+                let next = match (staying.peek(), arriving.peek()) {
+                    (Some(stays), Some(arrives)) if stays.slot < arrives.slot => staying.next().copied(),
+                    (Some(_), Some(_)) | (None, Some(_)) => arriving.next(),
+                    (Some(_), None) => staying.next().copied(),
+                    (None, None) => break,
+                };
+                members.extend(next);
+            }
             *chunk = Arc::new(members);
         }
     }
