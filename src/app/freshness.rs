@@ -87,8 +87,7 @@ impl App {
             elapsed_us = started.elapsed().as_micros() as u64,
             "snapshot moved on"
         );
-        self.swap_in(snapshot);
-        self.loaded_version.store(version, Ordering::SeqCst);
+        self.put_in_force(snapshot, version);
         Ok(())
     }
 
@@ -114,9 +113,14 @@ impl App {
             elapsed_ms = started.elapsed().as_millis() as u64,
             "snapshot rebuilt"
         );
+        self.put_in_force(snapshot, version);
+        Ok(())
+    }
+
+    /// Swaps `snapshot` in as the one holding every write up to roster version `version`.
+    fn put_in_force(&self, snapshot: Snapshot, version: i64) {
         self.swap_in(snapshot);
         self.loaded_version.store(version, Ordering::SeqCst);
-        Ok(())
     }
 
     /// Catches up with writes committed elsewhere (another replica). `Err` when the database

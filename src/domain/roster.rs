@@ -230,20 +230,14 @@ impl Roster {
         let mut changes = RosterChanges::default();
         for (agent_id, (added_shifts, added_time_off)) in touched {
             let Some(before) = self.agent(agent_id.as_str()) else { continue };
-            let shifts = before
-                .shifts
-                .iter()
-                .filter(|shift| !removed_shift_ids.contains(shift.shift_id.as_str()))
-                .cloned()
-                .chain(added_shifts)
-                .collect();
-            let time_off = before
-                .time_off
-                .iter()
-                .filter(|entry| !removed_time_off_ids.contains(entry.time_off_id.as_str()))
-                .cloned()
-                .chain(added_time_off)
-                .collect();
+            let shifts =
+                kept_and_added(&before.shifts, removed_shift_ids, |shift| shift.shift_id.as_str(), added_shifts);
+            let time_off = kept_and_added(
+                &before.time_off,
+                removed_time_off_ids,
+                |entry| entry.time_off_id.as_str(),
+                added_time_off,
+            );
             changes.agents.push((agent_id.clone(), Some(AgentRoster::new(before.agent.clone(), shifts, time_off))));
         }
         self.with_changes(changes).0
@@ -313,6 +307,11 @@ impl Roster {
         let from = (org_id.to_owned(), ticket_id.to_owned(), String::new());
         self.consents.range(from..).next().is_some_and(|((org, ticket, _), _)| org == org_id && ticket == ticket_id)
     }
+}
+
+/// The `entries` whose ID is not among `removed`, then the `added` ones.
+fn kept_and_added<T: Clone>(entries: &[T], removed: &HashSet<&str>, id: impl Fn(&T) -> &str, added: Vec<T>) -> Vec<T> {
+    entries.iter().filter(|entry| !removed.contains(id(entry))).cloned().chain(added).collect()
 }
 
 fn check_severities(violations: &mut Violations, field: &str, numbers: &[i32]) -> SeveritySet {
