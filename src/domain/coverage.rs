@@ -275,6 +275,8 @@ fn push_events(events: &mut Vec<Event>, intervals: &[Interval], counter: Counter
 /// One agent's expanded shifts, and whether any severity limit applies to it.
 struct ExpandedAgent<'a> {
     roster: &'a AgentRoster,
+    /// Kept only for an agent without a `shared` timeline: the rest need them no more, and a
+    /// report over 50,000 agents would hold them all at once.
     pieces: Vec<ShiftPiece>,
     /// When neither the agent nor any of its shifts limits severities, the one timeline that
     /// serves every severity.
@@ -323,10 +325,13 @@ pub fn coverage_report(
                 roster.agent.severities.is_empty() && pieces.iter().all(|piece| piece.severities.is_empty());
             // Such an agent's timeline is the same for every severity: built here, once.
             let shared = unrestricted.then(|| agent_timeline(roster, &pieces, Severity::Sev1));
-            ExpandedAgent { roster, pieces, shared }
+            (!pieces.is_empty()).then(|| {
+                let pieces = if shared.is_some() { Vec::new() } else { pieces };
+                ExpandedAgent { roster, pieces, shared }
+            })
         })
         .into_iter()
-        .filter(|agent| !agent.pieces.is_empty())
+        .flatten()
         .collect();
     let grid = HourGrid::new(question.window);
     let classes = severity_classes(&expanded, rules);
