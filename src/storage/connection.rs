@@ -158,19 +158,12 @@ impl Store {
             .map_err(|error| StorageError::Unavailable(format!("database task failed: {error}")))?
     }
 
-    /// Runs `work` in one transaction: it commits only if `work` succeeds. Every write counts
-    /// itself in `roster_version` and, on PostgreSQL, notifies the other replicas at commit;
-    /// the answer carries the version it committed.
-    pub async fn write<T, F>(&self, work: F) -> Result<Committed<T>, StorageError>
-    where
-        T: Send + 'static,
-        F: FnOnce(&mut AnyConnection) -> Result<T, StorageError> + Send + 'static,
-    {
-        self.write_unless(work, || false).await
-    }
-
-    /// Like `write`, but asks `abandoned` once everything is written, just before the commit:
-    /// when it answers true, the transaction rolls back and the write fails with `Abandoned`.
+    /// Runs `work` in one transaction of its own (a sync: too large to share one), which commits
+    /// only if `work` succeeds. The write counts itself in `roster_version`, logs its version in
+    /// the change log and, on PostgreSQL, notifies the other replicas at commit; the answer
+    /// carries the version it committed. `abandoned` is asked once everything is written, just
+    /// before the commit: when it answers true, the transaction rolls back and the write fails
+    /// with `Abandoned`. Other writes go through `write_group`.
     pub async fn write_unless<T, F, A>(&self, work: F, abandoned: A) -> Result<Committed<T>, StorageError>
     where
         T: Send + 'static,
