@@ -241,10 +241,15 @@ fn insert_directly(database: &Database, shifts: Vec<Shift>) -> Duration {
             .unwrap()
         })
         .collect();
-    runtime.block_on(store.write(move |connection| storage::upsert_agents(connection, &agents))).unwrap();
+    let never_abandoned = || false;
+    runtime
+        .block_on(store.write_unless(move |connection| storage::upsert_agents(connection, &agents), never_abandoned))
+        .unwrap();
     let started = WallClock::now();
-    let counts =
-        runtime.block_on(store.write(move |connection| storage::upsert_entries(connection, &shifts))).unwrap().outcome;
+    let counts = runtime
+        .block_on(store.write_unless(move |connection| storage::upsert_entries(connection, &shifts), never_abandoned))
+        .unwrap()
+        .outcome;
     let elapsed = started.elapsed();
     assert_eq!(counts.created, N_AGENTS * SHIFTS_PER_AGENT);
     elapsed
