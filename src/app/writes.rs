@@ -154,10 +154,14 @@ impl App {
         let (store, committed_version) = (self.store.clone(), self.committed_version.clone());
         let group = tokio::spawn(async move {
             let committed = store.write_group(works).await;
+            // Counted before the lock goes: a sync that takes it next reads its "before" state
+            // only once every write this replica committed is in the snapshot.
+            if let Ok(group) = &committed {
+                committed_version.fetch_max(group.version, Ordering::SeqCst);
+            }
             drop(writer);
             match committed {
                 Ok(GroupCommitted { outcomes, version }) => {
-                    committed_version.fetch_max(version, Ordering::SeqCst);
                     for (answer, outcome) in answers.into_iter().zip(outcomes) {
                         let _ = answer.send(outcome.map(|outcome| (outcome, version)));
                     }
