@@ -5,8 +5,13 @@
 //! Every shift is expanded once into pieces of constant eligibility; then one sweep over the
 //! sorted interval endpoints per severity classifies every stretch of required time. The cost is
 //! O(n log n) in the number of shift occurrences.
+//!
+//! The sweep goes through the window in consecutive slices, each sorting only the endpoints that
+//! fall in it, so a large roster's report holds one slice's endpoints rather than the whole
+//! window's. Every count is a function of the instant alone, so the slices' stretches, joined at
+//! the seams, are the same maximal gaps and thin stretches one sweep over the window finds.
 
-use super::eligibility::{piece_covers, shift_pieces, ShiftPiece};
+use super::eligibility::{piece_covers, shift_pieces, EligibilityContext, ShiftPiece};
 use super::interval::{intersect, merge, subtract, Interval};
 use super::parallel::Parallelism;
 use super::policy::{PlanKind, PlanRules, ServiceHours, Severity};
@@ -81,11 +86,23 @@ impl RequirementCoverage {
     }
 }
 
+/// An interval as microseconds since the epoch: half the size of an [`Interval`], for the
+/// millions an expanded report over a large roster holds.
+#[derive(Clone, Copy)]
+struct Span {
+    start: i64,
+    end: i64,
+}
+
+fn spans(intervals: &[Interval]) -> Box<[Span]> {
+    intervals.iter().map(|interval| Span { start: micros(interval.start()), end: micros(interval.end()) }).collect()
+}
+
 /// One agent's intervals for one severity, each sorted and merged.
 struct AgentTimeline {
-    eligible: Vec<Interval>,
-    cancelled_by_time_off: Vec<Interval>,
-    ineligible: Vec<Interval>,
+    eligible: Box<[Span]>,
+    cancelled_by_time_off: Box<[Span]>,
+    ineligible: Box<[Span]>,
 }
 
 fn agent_timeline(roster: &AgentRoster, pieces: &[ShiftPiece], severity: Severity) -> AgentTimeline {
@@ -99,12 +116,16 @@ fn agent_timeline(roster: &AgentRoster, pieces: &[ShiftPiece], severity: Severit
     }
     let eligible = merge(eligible);
     if roster.time_off_merged.is_empty() {
-        return AgentTimeline { eligible, cancelled_by_time_off: Vec::new(), ineligible: merge(ineligible) };
+        return AgentTimeline {
+            eligible: spans(&eligible),
+            cancelled_by_time_off: Box::default(),
+            ineligible: spans(&merge(ineligible)),
+        };
     }
     AgentTimeline {
-        cancelled_by_time_off: intersect(&eligible, &roster.time_off_merged),
-        eligible: subtract(&eligible, &roster.time_off_merged),
-        ineligible: subtract(&merge(ineligible), &roster.time_off_merged),
+        cancelled_by_time_off: spans(&intersect(&eligible, &roster.time_off_merged)),
+        eligible: spans(&subtract(&eligible, &roster.time_off_merged)),
+        ineligible: spans(&subtract(&merge(ineligible), &roster.time_off_merged)),
     }
 }
 
@@ -152,15 +173,16 @@ struct ReportBuilder {
 }
 
 impl ReportBuilder {
+    fn new(min_staff: u32) -> ReportBuilder {
+        ReportBuilder { min_staff, covered_micros: 0, gaps: Vec::new(), thin: Vec::new() }
+    }
+
     fn add(&mut self, stretch: Interval, counts: Counts) {
         let eligible = counts.eligible.max(0) as u32;
         if eligible >= self.min_staff {
             self.covered_micros += micros(stretch.end()) - micros(stretch.start());
             if eligible == self.min_staff {
-                match self.thin.last_mut() {
-                    Some(last) if last.end() == stretch.start() => *last = last.hull(&stretch),
-                    _ => self.thin.push(stretch),
-                }
+                self.push_thin(stretch);
             }
             return;
         }
@@ -173,15 +195,37 @@ impl ReportBuilder {
         } else {
             GapCause::NoOneScheduled
         };
+        self.push_gap(Gap { interval: stretch, eligible_on_shift: eligible, cause });
+    }
+
+    fn push_thin(&mut self, stretch: Interval) {
+        match self.thin.last_mut() {
+            Some(last) if last.end() == stretch.start() => *last = last.hull(&stretch),
+            _ => self.thin.push(stretch),
+        }
+    }
+
+    fn push_gap(&mut self, gap: Gap) {
         match self.gaps.last_mut() {
             Some(last)
-                if last.interval.end() == stretch.start()
-                    && last.cause == cause
-                    && last.eligible_on_shift == eligible =>
+                if last.interval.end() == gap.interval.start()
+                    && last.cause == gap.cause
+                    && last.eligible_on_shift == gap.eligible_on_shift =>
             {
-                last.interval = last.interval.hull(&stretch);
+                last.interval = last.interval.hull(&gap.interval);
             }
-            _ => self.gaps.push(Gap { interval: stretch, eligible_on_shift: eligible, cause }),
+            _ => self.gaps.push(gap),
+        }
+    }
+
+    /// Appends what a later slice found, joining a gap or thin stretch that runs across the seam.
+    fn append(&mut self, later: &ReportBuilder) {
+        self.covered_micros += later.covered_micros;
+        for gap in &later.gaps {
+            self.push_gap(*gap);
+        }
+        for stretch in &later.thin {
+            self.push_thin(*stretch);
         }
     }
 }
@@ -228,7 +272,7 @@ fn sweep(
     grid: &HourGrid,
 ) -> (ReportBuilder, Vec<HourCell>) {
     events.sort_unstable();
-    let mut builder = ReportBuilder { min_staff, covered_micros: 0, gaps: Vec::new(), thin: Vec::new() };
+    let mut builder = ReportBuilder::new(min_staff);
     let mut cells = vec![HourCell::default(); HOURS_PER_WEEK];
     let mut counts = Counts::default();
     let mut event_idx = 0;
@@ -262,13 +306,6 @@ fn apply(counts: &mut Counts, event: Event) {
         0 => counts.eligible += delta,
         1 => counts.cancelled += delta,
         _ => counts.ineligible += delta,
-    }
-}
-
-fn push_events(events: &mut Vec<Event>, intervals: &[Interval], counter: Counter) {
-    for interval in intervals {
-        events.push(event(micros(interval.start()), counter, true));
-        events.push(event(micros(interval.end()), counter, false));
     }
 }
 
@@ -307,29 +344,61 @@ fn severity_classes(expanded: &[ExpandedAgent], rules: &PlanRules) -> Vec<Vec<Se
     classes
 }
 
+/// Agent-days one slice of a report sweeps at once: a report over 5,000 agents sorts 50 days of
+/// interval endpoints at a time, one over 50,000 agents 5 days.
+const AGENT_DAYS_PER_SLICE: i64 = 250_000;
+const MICROS_PER_DAY: i64 = 24 * MICROS_PER_HOUR;
+
 /// The report: one entry per severity, Sev1 first. Agents' shifts are expanded, and severities
-/// swept, on as many threads as `parallelism` allows.
+/// swept, on as many threads as `parallelism` allows; each sweep goes one slice of the window at
+/// a time.
 pub fn coverage_report(
     snapshot: &Snapshot,
     question: &CoverageQuestion,
     parallelism: Parallelism,
+) -> Vec<RequirementCoverage> {
+    let slice_days = (AGENT_DAYS_PER_SLICE / snapshot.n_agents().max(1) as i64).max(1);
+    report_in_slices(snapshot, question, parallelism, slice_days * MICROS_PER_DAY)
+}
+
+/// One requirement's findings so far, slice by slice.
+struct Findings {
+    builder: ReportBuilder,
+    hour_of_week: Vec<HourCell>,
+}
+
+impl Findings {
+    fn append(&mut self, later: &ReportBuilder, later_cells: &[HourCell]) {
+        self.builder.append(later);
+        for (cell, later_cell) in self.hour_of_week.iter_mut().zip(later_cells) {
+            cell.min_eligible = match (cell.min_eligible, later_cell.min_eligible) {
+                (Some(known), Some(later)) => Some(known.min(later)),
+                (known, later) => known.or(later),
+            };
+        }
+    }
+}
+
+/// Consecutive slices of at most `slice_micros` that tile `window`.
+fn slices(window: Interval, slice_micros: i64) -> impl Iterator<Item = Interval> {
+    let (start, end) = (micros(window.start()), micros(window.end()));
+    (start..end).step_by(usize::try_from(slice_micros).expect("a slice is a positive span")).map(move |from| {
+        Interval::new(instant_at(from), instant_at((from + slice_micros).min(end))).expect("non-empty")
+    })
+}
+
+fn report_in_slices(
+    snapshot: &Snapshot,
+    question: &CoverageQuestion,
+    parallelism: Parallelism,
+    slice_micros: i64,
 ) -> Vec<RequirementCoverage> {
     let context = snapshot.eligibility_context(question.plan, question.eea_tagged);
     let rules = snapshot.policy.rules(question.plan);
     // Shifts are expanded once, for all severities; agents are independent, so in parallel.
     let rosters: Vec<&AgentRoster> = snapshot.agents().collect();
     let expanded: Vec<ExpandedAgent> = parallelism
-        .map_in_order(&rosters, |roster| {
-            let pieces = shift_pieces(&context, roster, question.window);
-            let unrestricted =
-                roster.agent.severities.is_empty() && pieces.iter().all(|piece| piece.severities.is_empty());
-            // Such an agent's timeline is the same for every severity: built here, once.
-            let shared = unrestricted.then(|| agent_timeline(roster, &pieces, Severity::Sev1));
-            (!pieces.is_empty()).then(|| {
-                let pieces = if shared.is_some() { Vec::new() } else { pieces };
-                ExpandedAgent { roster, pieces, shared }
-            })
-        })
+        .map_in_order(&rosters, |roster| expand_agent(&context, roster, question.window))
         .into_iter()
         .flatten()
         .collect();
@@ -339,29 +408,24 @@ pub fn coverage_report(
         let severity = class[0];
         let hours = rules.hours_for(severity);
         let required = merge(hours.windows_within(question.window));
-        let mut events = Vec::new();
-        for agent in &expanded {
-            let own;
-            let timeline = match &agent.shared {
-                Some(shared) => shared,
-                None => {
-                    own = agent_timeline(agent.roster, &agent.pieces, severity);
-                    &own
-                }
-            };
-            push_events(&mut events, &timeline.eligible, Counter::Eligible);
-            push_events(&mut events, &timeline.cancelled_by_time_off, Counter::Cancelled);
-            push_events(&mut events, &timeline.ineligible, Counter::Ineligible);
-        }
-        let (builder, hour_of_week) = sweep(&required, events, question.min_staff, &grid);
+        let own: Vec<Option<AgentTimeline>> = expanded
+            .iter()
+            .map(|agent| agent.shared.is_none().then(|| agent_timeline(agent.roster, &agent.pieces, severity)))
+            .collect();
+        let timelines: Vec<&AgentTimeline> = expanded
+            .iter()
+            .zip(&own)
+            .map(|(agent, own)| agent.shared.as_ref().or(own.as_ref()).expect("shared or its own"))
+            .collect();
+        let findings = sweep_in_slices(&timelines, &required, question, &grid, slice_micros);
         RequirementCoverage {
             severity,
             around_the_clock: matches!(hours, ServiceHours::AroundTheClock),
             required_micros: required.iter().map(|interval| micros(interval.end()) - micros(interval.start())).sum(),
-            covered_micros: builder.covered_micros,
-            gaps: builder.gaps,
-            thin: builder.thin,
-            hour_of_week,
+            covered_micros: findings.builder.covered_micros,
+            gaps: findings.builder.gaps,
+            thin: findings.builder.thin,
+            hour_of_week: findings.hour_of_week,
         }
     });
     let mut reports: Vec<RequirementCoverage> = Vec::with_capacity(Severity::ALL.len());
@@ -373,6 +437,77 @@ pub fn coverage_report(
     }
     reports.sort_by_key(|report| report.severity);
     reports
+}
+
+/// Sweeps the window one slice at a time: each slice sorts only the endpoints of the
+/// intervals (clipped) that fall in it, so the sort's memory is one slice's, not the window's.
+fn sweep_in_slices(
+    timelines: &[&AgentTimeline],
+    required: &[Interval],
+    question: &CoverageQuestion,
+    grid: &HourGrid,
+    slice_micros: i64,
+) -> Findings {
+    let mut findings = Findings {
+        builder: ReportBuilder::new(question.min_staff),
+        hour_of_week: vec![HourCell::default(); HOURS_PER_WEEK],
+    };
+    // Per agent, the first eligible, cancelled and ineligible interval not yet swept to its end.
+    let mut next = vec![[0usize; 3]; timelines.len()];
+    for slice in slices(question.window, slice_micros) {
+        let mut events = Vec::new();
+        let slice_span = Span { start: micros(slice.start()), end: micros(slice.end()) };
+        for (timeline, next) in timelines.iter().zip(&mut next) {
+            push_events_within(&mut events, &timeline.eligible, &mut next[0], slice_span, Counter::Eligible);
+            push_events_within(
+                &mut events,
+                &timeline.cancelled_by_time_off,
+                &mut next[1],
+                slice_span,
+                Counter::Cancelled,
+            );
+            push_events_within(&mut events, &timeline.ineligible, &mut next[2], slice_span, Counter::Ineligible);
+        }
+        let (builder, cells) = sweep(&intersect(required, &[slice]), events, question.min_staff, grid);
+        findings.append(&builder, &cells);
+    }
+    findings
+}
+
+/// The endpoints of `spans` (sorted, within the window) clipped to `slice`, from `*next` on;
+/// `*next` moves past the spans that end within the slice.
+fn push_events_within(events: &mut Vec<Event>, spans: &[Span], next: &mut usize, slice: Span, counter: Counter) {
+    while let Some(span) = spans.get(*next) {
+        if span.start >= slice.end {
+            return;
+        }
+        let (start, end) = (span.start.max(slice.start), span.end.min(slice.end));
+        if start < end {
+            events.push(event(start, counter, true));
+            events.push(event(end, counter, false));
+        }
+        if span.end > slice.end {
+            return;
+        }
+        *next += 1;
+    }
+}
+
+/// One agent's shifts within `window`; `None` when it has none there.
+fn expand_agent<'a>(
+    context: &EligibilityContext,
+    roster: &'a AgentRoster,
+    window: Interval,
+) -> Option<ExpandedAgent<'a>> {
+    let pieces = shift_pieces(context, roster, window);
+    if pieces.is_empty() {
+        return None;
+    }
+    let unrestricted = roster.agent.severities.is_empty() && pieces.iter().all(|piece| piece.severities.is_empty());
+    // Such an agent's timeline is the same for every severity: built here, once.
+    let shared = unrestricted.then(|| agent_timeline(roster, &pieces, Severity::Sev1));
+    let pieces = if shared.is_some() { Vec::new() } else { pieces };
+    Some(ExpandedAgent { roster, pieces, shared })
 }
 
 /// What changed between two gap lists of one requirement: the stretches that are gaps only in
@@ -404,10 +539,9 @@ pub fn sweep_endpoints(snapshot: &Snapshot, question: &CoverageQuestion) -> Vec<
         let pieces = shift_pieces(&context, roster, question.window);
         for severity in Severity::ALL {
             let timeline = agent_timeline(roster, &pieces, severity);
-            for interval in timeline.eligible.iter().chain(&timeline.cancelled_by_time_off).chain(&timeline.ineligible)
-            {
-                endpoints.push(micros(interval.start()));
-                endpoints.push(micros(interval.end()));
+            for span in timeline.eligible.iter().chain(&timeline.cancelled_by_time_off).chain(&timeline.ineligible) {
+                endpoints.push(span.start);
+                endpoints.push(span.end);
             }
         }
     }

@@ -7,8 +7,8 @@ use super::*;
 use crate::domain::calendar::HolidayCalendar;
 use crate::domain::eligibility::eligible_on_shift;
 use crate::domain::fixtures::{
-    agent, drawn_time_off, hand_over_at_0230, instant, interval, numbered_agent, numbered_shift, one_off, policy,
-    time_off, trip,
+    agent, daily, drawn_time_off, hand_over_at_0230, instant, interval, numbered_agent, numbered_agent_id,
+    numbered_shift, one_off, policy, time_off, trip,
 };
 use crate::domain::on_shift::on_shift;
 use crate::domain::policy::SeveritySet;
@@ -385,4 +385,108 @@ fn list_on_shift_reports_the_trip_country_and_ignores_policy_dates_that_change_n
     assert_eq!((found[0].country.as_str(), found[0].shift_id.as_str()), ("FR", "main"));
     let found = on_shift(&roster, PlanKind::EeaOnly, true, Severity::Sev1, instant("2026-01-25T18:00:00Z"));
     assert_eq!(found[0].until, instant("2026-01-26T12:00:00Z"));
+}
+
+/// Trips (agent, start minute, length, country), a relocation (agent, minute, country) and a
+/// nightly shift (agent, local start hour, hours) added to a random roster.
+type RandomMoves = (Vec<(usize, i64, i64, usize)>, Option<(usize, i64, usize)>, Option<(usize, i8, i8)>);
+
+fn moves_strategy() -> impl Strategy<Value = RandomMoves> {
+    (
+        prop::collection::vec((0usize..5, 0i64..(3 * 1440), 30i64..600, 0..COUNTRIES.len()), 0..3),
+        prop::option::of((0usize..5, 0i64..(3 * 1440), 0..COUNTRIES.len())),
+        prop::option::of((0usize..5, 0i8..24, 1i8..12)),
+    )
+}
+
+fn build_with_moves(
+    countries: &[usize],
+    shifts: &[RandomShift],
+    time_off: &[(usize, i64, i64)],
+    (trips, relocation, nightly): &RandomMoves,
+) -> Snapshot {
+    let n_agents = countries.len();
+    let agents = countries
+        .iter()
+        .enumerate()
+        .map(|(agent_idx, country_idx)| {
+            let moved = relocation
+                .filter(|(moved_idx, _, _)| moved_idx % n_agents == agent_idx)
+                .map(|(_, minute, country_idx)| (at_minute(minute).to_string(), COUNTRIES[country_idx]));
+            let moves: Vec<(&str, &str)> = moved.iter().map(|(at, country)| (at.as_str(), *country)).collect();
+            numbered_agent(agent_idx, COUNTRIES[*country_idx], &moves)
+        })
+        .collect();
+    let mut all_shifts: Vec<Shift> = shifts
+        .iter()
+        .enumerate()
+        .map(|(shift_idx, random)| {
+            numbered_shift(
+                shift_idx,
+                random.agent_idx,
+                minutes(random.start_minute, random.length_minutes),
+                random.sev1_only,
+            )
+        })
+        .collect();
+    for (trip_idx, (agent_idx, start_minute, length_minutes, country_idx)) in trips.iter().enumerate() {
+        let period = minutes(*start_minute, *length_minutes);
+        all_shifts.push(trip(
+            &format!("trip-{trip_idx}"),
+            &numbered_agent_id(agent_idx % n_agents),
+            &period.start().to_string(),
+            &period.end().to_string(),
+            COUNTRIES[*country_idx],
+        ));
+    }
+    if let Some((agent_idx, hour, hours)) = nightly {
+        let start = jiff::civil::date(2026, 5, 30).at(*hour, 0, 0, 0);
+        let end = jiff::civil::Time::new((hour + hours) % 24, 0, 0, 0).unwrap();
+        all_shifts.push(daily("nightly", &numbered_agent_id(agent_idx % n_agents), start, end));
+    }
+    snapshot(agents, all_shifts, drawn_time_off(time_off, minutes))
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    /// Seams anywhere, slices of any length: the same report as one sweep over the whole window.
+    #[test]
+    fn a_report_cut_into_slices_equals_one_sweep_over_the_window(
+        (countries, shifts, time_off, eea_only, eea_tagged, min_staff) in roster_strategy(),
+        moves in moves_strategy(),
+        window_from_minute in 0i64..1440,
+        slice_minutes in 1i64..(2 * 1440),
+    ) {
+        let plan = if eea_only { PlanKind::EeaOnly } else { PlanKind::Standard };
+        let roster = build_with_moves(&countries, &shifts, &time_off, &moves);
+        let window = Interval::new(at_minute(window_from_minute), at_minute(3 * 1440)).unwrap();
+        let question = CoverageQuestion { plan, eea_tagged, window, min_staff };
+        let whole_window = micros(window.end()) - micros(window.start());
+        let one_sweep = report_in_slices(&roster, &question, Parallelism::SEQUENTIAL, whole_window);
+        let on_two_threads = Parallelism::new(std::num::NonZeroUsize::new(2).unwrap());
+        let sliced = report_in_slices(&roster, &question, on_two_threads, slice_minutes * 60_000_000);
+        prop_assert_eq!(&sliced, &one_sweep);
+        prop_assert_eq!(&coverage_report(&roster, &question, Parallelism::SEQUENTIAL), &one_sweep);
+    }
+}
+
+/// The spring and autumn night hand-overs, cut into slices whose seams fall on and around the
+/// changes: the same gaps, thin stretches and grid as one sweep.
+#[test]
+fn slices_whose_seams_fall_on_a_clock_change_change_nothing() {
+    let roster = hand_over_roster();
+    for window in [
+        interval("2026-03-27T00:00:00Z", "2026-04-01T00:00:00Z"),
+        interval("2026-10-23T00:00:00Z", "2026-10-28T00:00:00Z"),
+    ] {
+        let question = CoverageQuestion { plan: PlanKind::EeaOnly, eea_tagged: true, window, min_staff: 1 };
+        let whole_window = micros(window.end()) - micros(window.start());
+        let one_sweep = report_in_slices(&roster, &question, Parallelism::SEQUENTIAL, whole_window);
+        assert!(!one_sweep[0].gaps.is_empty() && !one_sweep[0].thin.is_empty(), "the case has gaps and thin stretches");
+        for slice_minutes in [1, 30, 60, 61, 24 * 60, 24 * 60 + 7] {
+            let sliced = report_in_slices(&roster, &question, Parallelism::SEQUENTIAL, slice_minutes * 60_000_000);
+            assert_eq!(sliced, one_sweep, "slices of {slice_minutes} minutes");
+        }
+    }
 }
