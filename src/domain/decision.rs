@@ -75,15 +75,15 @@ pub enum DecisionError {
 
 /// What the rules need to know about one ticket.
 #[derive(Clone, Copy, Debug)]
-struct TicketContext<'a> {
-    eligibility: EligibilityContext<'a>,
-    severity: Severity,
-    org_plan: PlanKind,
-    plan: PlanKind,
-    eea_tagged: bool,
+pub(super) struct TicketContext<'a> {
+    pub(super) eligibility: EligibilityContext<'a>,
+    pub(super) severity: Severity,
+    pub(super) org_plan: PlanKind,
+    pub(super) plan: PlanKind,
+    pub(super) eea_tagged: bool,
 }
 
-fn ticket_context<'a>(
+pub(super) fn ticket_context<'a>(
     snapshot: &'a Snapshot,
     question: &TicketQuestion<'a>,
 ) -> Result<TicketContext<'a>, DecisionError> {
@@ -109,6 +109,22 @@ fn ticket_context<'a>(
     })
 }
 
+/// The snapshot's precomputed step function for the ticket, when it covers `range` and no
+/// consent widens eligibility for this ticket.
+fn precomputed_index<'a>(
+    snapshot: &'a Snapshot,
+    context: &TicketContext,
+    question: &TicketQuestion,
+    range: Interval,
+) -> Option<&'a StaffingIndex> {
+    let timelines = snapshot.timelines();
+    let class = EligibilityClass::of(context.plan, context.eea_tagged);
+    // Consents widen eligibility only for EEA-tagged STANDARD tickets.
+    let consents_matter = class == EligibilityClass::StandardEeaTagged
+        && snapshot.roster().has_consents_for(question.org_id, question.ticket_id);
+    (timelines.covers(range) && !consents_matter).then(|| timelines.index(class, context.severity))
+}
+
 /// How many distinct eligible agents are on shift at `question.at`, and where anyone is, within
 /// `horizon` (worked out only when asked for). From the snapshot's precomputed timelines when
 /// they cover the question (and no consent widens eligibility for this ticket); otherwise
@@ -119,13 +135,7 @@ fn staffing<'a>(
     question: &TicketQuestion,
     horizon: Interval,
 ) -> (u32, Staffed<'a>) {
-    let timelines = snapshot.timelines();
-    let class = EligibilityClass::of(context.plan, context.eea_tagged);
-    // Consents widen eligibility only for EEA-tagged STANDARD tickets.
-    let consents_matter = class == EligibilityClass::StandardEeaTagged
-        && snapshot.roster().has_consents_for(question.org_id, question.ticket_id);
-    if timelines.covers(horizon) && !consents_matter {
-        let index = timelines.index(class, context.severity);
+    if let Some(index) = precomputed_index(snapshot, context, question, horizon) {
         return (index.count_at(question.at), Staffed::Indexed { index, horizon });
     }
     let mut eligible_on_shift: u32 = 0;
@@ -138,6 +148,28 @@ fn staffing<'a>(
         staffed.extend(intervals);
     }
     (eligible_on_shift, Staffed::Merged(merge(staffed)))
+}
+
+/// Where anyone eligible for the ticket is on shift within `range`, merged: from the
+/// precomputed timelines when they cover it, otherwise agent by agent (the cost of a report
+/// over `range` for one requirement).
+pub(super) fn staffed_within(
+    snapshot: &Snapshot,
+    context: &TicketContext,
+    question: &TicketQuestion,
+    range: Interval,
+) -> Vec<Interval> {
+    match precomputed_index(snapshot, context, question, range) {
+        Some(index) => index.staffed_within(range),
+        None => merge(
+            snapshot
+                .agents()
+                .flat_map(|roster| {
+                    eligibility::eligible_on_shift(&context.eligibility, roster, context.severity, range)
+                })
+                .collect(),
+        ),
+    }
 }
 
 /// Where anyone eligible is on shift within the horizon: read from the precomputed index, or

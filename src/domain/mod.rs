@@ -6,6 +6,7 @@ mod boundary_tests;
 pub mod calendar;
 pub mod country;
 pub mod coverage;
+pub mod deadline;
 pub mod decision;
 pub mod eligibility;
 #[cfg(test)]
