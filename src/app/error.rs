@@ -1,5 +1,6 @@
 //! The use cases' one error type, and how storage and decision errors map onto it.
 
+use crate::domain::deadline::DeadlineError;
 use crate::domain::decision::DecisionError;
 use crate::domain::sync::IncompleteSync;
 use crate::domain::validation::FieldViolation;
@@ -123,6 +124,16 @@ pub(super) fn storage_error(error: StorageError, field: RequestField) -> AppErro
             field: field.of_entry(index),
             description: format!("{id:?} was synced by source {owner:?}; change it through that source's SyncShifts"),
         },
+    }
+}
+
+pub(super) fn deadline_error(error: DeadlineError) -> AppError {
+    match error {
+        DeadlineError::Decision(error) => decision_error(error),
+        DeadlineError::DueBeyondSearch => AppError::Invalid(vec![FieldViolation::new("target", error.to_string())]),
+        DeadlineError::StartedTooLongBefore => {
+            AppError::Invalid(vec![FieldViolation::new("clock_started_at", error.to_string())])
+        }
     }
 }
 

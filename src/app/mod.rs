@@ -14,7 +14,7 @@ mod writes;
 pub use crate::storage::{EntryKind, OwnedEntry, UpsertCounts};
 pub use error::AppError;
 pub use pages::{Page, PageRequest};
-pub use queries::EntryFilter;
+pub use queries::{DeadlineItem, EntryFilter};
 pub use sync::{CallerPresence, SyncReport, SyncRequest, MAX_SYNC_ENTRIES};
 pub use writes::{check_batch, MAX_BATCH_ENTRIES};
 

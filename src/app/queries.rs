@@ -2,20 +2,54 @@
 //! The read rules (which entries a filter keeps, in what order, where a page ends) are here, so
 //! they hold for every front end and are tested without one.
 
-use super::error::{decision_error, storage_error, RequestField};
+use jiff::SignedDuration;
+
+use super::error::{deadline_error, decision_error, storage_error, RequestField};
 use super::pages::{take_page, Page, PageRequest};
 use super::{machine_parallelism, App, AppError};
 use crate::audit::{AuditEvent, AuditQuery};
 use crate::domain::coverage::{self, CoverageQuestion, RequirementCoverage};
+use crate::domain::deadline::{self, Deadline, DeadlineQuestion};
 use crate::domain::decision::{self, AccessDecision, TicketDecision, TicketQuestion};
 use crate::domain::interval::Interval;
 use crate::domain::on_shift::{on_shift, OnShift};
-use crate::domain::policy::{PlanKind, Severity};
+use crate::domain::policy::{PlanKind, Severity, TicketCategory};
 use crate::domain::roster::{Agent, AgentRoster, Consent, Org, Shift, TimeOff};
 use crate::domain::snapshot::Snapshot;
 use crate::domain::sync::SyncEntry;
 use crate::domain::time::Instant;
 use crate::storage;
+
+/// One ticket of a `compute_deadlines` batch, owned so the batch can leave the async runtime.
+#[derive(Clone, Debug)]
+pub struct DeadlineItem {
+    pub org_id: String,
+    pub ticket_id: String,
+    pub severity: Severity,
+    pub category: TicketCategory,
+    /// When the clocks are read.
+    pub at: Instant,
+    pub clock_started_at: Instant,
+    pub target: SignedDuration,
+    pub pauses: Vec<Interval>,
+}
+
+impl DeadlineItem {
+    fn question(&self) -> DeadlineQuestion<'_> {
+        DeadlineQuestion {
+            ticket: TicketQuestion {
+                org_id: &self.org_id,
+                ticket_id: &self.ticket_id,
+                severity: self.severity,
+                category: self.category,
+                at: self.at,
+            },
+            clock_started_at: self.clock_started_at,
+            target: self.target,
+            pauses: &self.pauses,
+        }
+    }
+}
 
 /// Which entries of a kind a listing asks for.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -163,6 +197,23 @@ impl App {
         tokio::task::spawn_blocking(move || coverage::coverage_report(&snapshot, &question, machine_parallelism()))
             .await
             .map_err(|error| AppError::internal(format!("coverage report task failed: {error}")))
+    }
+
+    /// Each item's SLA clocks, all read from one snapshot, off the async runtime: an item whose
+    /// staffed clock reaches outside the precomputed timelines expands shifts agent by agent.
+    pub async fn compute_deadlines(
+        &self,
+        items: Vec<DeadlineItem>,
+    ) -> Result<Vec<Result<Deadline, AppError>>, AppError> {
+        let snapshot = self.snapshot();
+        tokio::task::spawn_blocking(move || {
+            items
+                .iter()
+                .map(|item| deadline::compute_deadline(&snapshot, &item.question()).map_err(deadline_error))
+                .collect()
+        })
+        .await
+        .map_err(|error| AppError::internal(format!("deadline task failed: {error}")))
     }
 
     pub fn on_shift(&self, plan: PlanKind, eea_tagged: bool, severity: Severity, at: Instant) -> Vec<OnShift> {

@@ -39,7 +39,7 @@ pub struct DeadlineQuestion<'a> {
     /// Service time allowed, not negative.
     pub target: SignedDuration,
     /// When the clock stood still; in any order, overlapping or not.
-    pub pauses: Vec<Interval>,
+    pub pauses: &'a [Interval],
 }
 
 /// One clock read at an instant.

@@ -10,6 +10,7 @@ mod audit;
 mod compression;
 mod coverage;
 mod crash;
+mod deadlines;
 mod pg_restart;
 mod pg_tls;
 mod policy;

@@ -40,6 +40,7 @@ fn ask(
     pauses: &[(&str, &str)],
     at: &str,
 ) -> Result<Deadline, DeadlineError> {
+    let pauses: Vec<Interval> = pauses.iter().map(|(start, end)| interval(start, end)).collect();
     let question = DeadlineQuestion {
         ticket: TicketQuestion {
             org_id: "acme",
@@ -50,7 +51,7 @@ fn ask(
         },
         clock_started_at: instant(started),
         target,
-        pauses: pauses.iter().map(|(start, end)| interval(start, end)).collect(),
+        pauses: &pauses,
     };
     compute_deadline(snapshot, &question)
 }
@@ -174,7 +175,7 @@ fn the_edge_cases_of_the_contract() {
         ticket: TicketQuestion { org_id: "nobody", ..ask_question_ticket() },
         clock_started_at: instant("2026-12-07T08:00:00Z"),
         target: hours(1),
-        pauses: vec![],
+        pauses: &[],
     };
     assert_eq!(
         compute_deadline(&snapshot, &unknown),
@@ -270,11 +271,13 @@ proptest! {
         let severity = if sev1 { Severity::Sev1 } else { Severity::Sev3 };
         let pauses: Vec<(i64, i64)> = pauses.iter().map(|(from, length)| (*from, from + length)).collect();
         let at = start + read_after;
+        let pause_intervals: Vec<Interval> =
+            pauses.iter().map(|(from, to)| Interval::new(model_step(*from), model_step(*to)).unwrap()).collect();
         let question = DeadlineQuestion {
             ticket: TicketQuestion { at: model_step(at), severity, ..ask_question_ticket() },
             clock_started_at: model_step(start),
             target: STEP * target as i32,
-            pauses: pauses.iter().map(|(from, to)| Interval::new(model_step(*from), model_step(*to)).unwrap()).collect(),
+            pauses: &pause_intervals,
         };
         let deadline = compute_deadline(&snapshot, &question).unwrap();
         let expected = model(&snapshot, severity, start, target, &pauses, at);

@@ -1,10 +1,13 @@
-//! The service's answers: gaps, ticket decisions, access checks, the policy in force and the audit
-//! trail.
+//! The service's answers: gaps, ticket decisions, SLA deadlines, access checks, the policy in force
+//! and the audit trail.
+
+use jiff::SignedDuration;
 
 use super::{category_to_pb, plan_to_pb, severity_to_pb, timestamp};
 use crate::audit::{AuditEvent, EntityKind};
 use crate::domain::calendar::HolidayCalendar;
 use crate::domain::coverage::{Gap, GapCause};
+use crate::domain::deadline::{ClockReading, Deadline};
 use crate::domain::decision::{AccessDecision, AccessReason, DecisionReason, TicketDecision};
 use crate::domain::policy::{Policy, ServiceHours, Severity, TransferBasis};
 use crate::domain::time::{tz_database_version, Instant};
@@ -228,5 +231,32 @@ pub fn audit_event_to_pb(event: AuditEvent) -> pb::AuditEvent {
             .map(|entity| pb::AuditEntity { kind: audit_kind_to_pb(entity.kind) as i32, id: entity.id })
             .collect(),
         affected_count: i64::try_from(event.n_affected).unwrap_or(i64::MAX),
+    }
+}
+
+fn duration_to_pb(duration: SignedDuration) -> prost_types::Duration {
+    prost_types::Duration { seconds: duration.as_secs(), nanos: duration.subsec_nanos() }
+}
+
+fn clock_to_pb(reading: &ClockReading) -> pb::SlaClock {
+    let ClockReading { due_at, elapsed, remaining, breached } = *reading;
+    pb::SlaClock {
+        due_at: due_at.map(timestamp),
+        elapsed: Some(duration_to_pb(elapsed)),
+        remaining: Some(duration_to_pb(remaining)),
+        breached,
+    }
+}
+
+pub fn deadline_to_pb(deadline: &Deadline, at: Instant) -> pb::Deadline {
+    let Deadline { eea_tagged, org_plan, plan, around_the_clock, service, staffed } = deadline;
+    pb::Deadline {
+        eea_tagged: *eea_tagged,
+        plan: plan_to_pb(*plan) as i32,
+        org_plan: plan_to_pb(*org_plan) as i32,
+        around_the_clock: *around_the_clock,
+        at: Some(timestamp(at)),
+        service_time: Some(clock_to_pb(service)),
+        staffed_service_time: Some(clock_to_pb(staffed)),
     }
 }
