@@ -27,8 +27,8 @@ use super::time::Instant;
 /// `at` may lie.
 pub const MAX_DEADLINE_DAYS: i64 = 366;
 const MAX_DEADLINE_SPAN: SignedDuration = SignedDuration::from_hours(MAX_DEADLINE_DAYS * 24);
-/// Business hours a week at most: five days of nine hours.
-const BUSINESS_HOURS_A_WEEK: i64 = 45;
+/// Business hours a day at most: 09:00-18:00.
+const BUSINESS_HOURS_A_DAY: i64 = 9;
 
 /// One ticket's clocks, read at `ticket.at`.
 #[derive(Clone, Debug)]
@@ -105,12 +105,17 @@ pub fn compute_deadline(snapshot: &Snapshot, question: &DeadlineQuestion) -> Res
         (start.saturating_add(likely_span(hours, question.target)).unwrap_or(search.end())).max(at).min(search.end());
     let first = Interval::new(start, first_end).expect("the target's span is positive");
     let (mut service, mut staffed) = counted_in(first);
+    // Where the first stretch falls short, the stretch laid out doubles until both clocks are
+    // used up or the search ends: a roster short of staff costs what it takes to find out.
     let needs_more = |counted: &[Interval]| due_within(counted, question.target).is_none();
-    if first.end() < search.end() && (needs_more(&service) || needs_more(&staffed)) {
-        let rest = Interval::new(first.end(), search.end()).expect("the first stretch ends before the search");
-        let (more_service, more_staffed) = counted_in(rest);
+    let mut laid_out = first;
+    while laid_out.end() < search.end() && (needs_more(&service) || needs_more(&staffed)) {
+        let doubled = laid_out.end().saturating_add(laid_out.end().duration_since(start)).unwrap_or(search.end());
+        let next = Interval::new(laid_out.end(), doubled.min(search.end())).expect("the search goes on");
+        let (more_service, more_staffed) = counted_in(next);
         service.extend(more_service);
         staffed.extend(more_staffed);
+        laid_out = laid_out.hull(&next);
     }
     let service = read_clock(&service, question.target, at);
     if service.due_at.is_none() {
@@ -126,15 +131,15 @@ pub fn compute_deadline(snapshot: &Snapshot, question: &DeadlineQuestion) -> Res
     })
 }
 
-/// A span from the start that holds `target` of service time in most weeks: the target itself
-/// around the clock; in business hours, its whole weeks plus two, for a weekend and holidays.
+/// A span from the start that holds `target` of service time unless staff are missing: the
+/// target and a day around the clock; in business hours, its business days (of nine hours) at
+/// five a week, plus a weekend and four closing days.
 fn likely_span(hours: &ServiceHours, target: SignedDuration) -> SignedDuration {
-    let a_day = SignedDuration::from_hours(24);
     match hours {
-        ServiceHours::AroundTheClock => target.saturating_add(a_day),
+        ServiceHours::AroundTheClock => target.saturating_add(SignedDuration::from_hours(24)),
         ServiceHours::Business(_) => {
-            let weeks = target.as_secs() / (BUSINESS_HOURS_A_WEEK * 3600) + 2;
-            SignedDuration::from_hours(weeks * 7 * 24)
+            let business_days = target.as_secs() / (BUSINESS_HOURS_A_DAY * 3600) + 1;
+            SignedDuration::from_hours((business_days * 7 / 5 + 7) * 24)
         }
     }
 }

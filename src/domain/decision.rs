@@ -150,26 +150,40 @@ fn staffing<'a>(
     (eligible_on_shift, Staffed::Merged(merge(staffed)))
 }
 
-/// Where anyone eligible for the ticket is on shift within `range`, merged: from the
-/// precomputed timelines when they cover it, otherwise agent by agent (the cost of a report
-/// over `range` for one requirement).
+/// Where anyone eligible for the ticket is on shift within `range`, sorted: from the
+/// precomputed timelines where they cover it, and agent by agent beyond (the cost of a report
+/// over that stretch for one requirement).
 pub(super) fn staffed_within(
     snapshot: &Snapshot,
     context: &TicketContext,
     question: &TicketQuestion,
     range: Interval,
 ) -> Vec<Interval> {
-    match precomputed_index(snapshot, context, question, range) {
-        Some(index) => index.staffed_within(range),
-        None => merge(
+    let agent_by_agent = |range: Interval| {
+        merge(
             snapshot
                 .agents()
                 .flat_map(|roster| {
                     eligibility::eligible_on_shift(&context.eligibility, roster, context.severity, range)
                 })
                 .collect(),
-        ),
+        )
+    };
+    // The part of `range` from its start that the timelines hold.
+    let held = snapshot
+        .timelines()
+        .horizon()
+        .and_then(|horizon| range.intersection(&horizon))
+        .filter(|held| held.start() == range.start());
+    let Some(index) = held.and_then(|held| precomputed_index(snapshot, context, question, held)) else {
+        return agent_by_agent(range);
+    };
+    let held = held.expect("an index was found for it");
+    let mut staffed = index.staffed_within(held);
+    if let Some(beyond) = Interval::new(held.end(), range.end()) {
+        staffed.extend(agent_by_agent(beyond));
     }
+    staffed
 }
 
 /// Where anyone eligible is on shift within the horizon: read from the precomputed index, or
