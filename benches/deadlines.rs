@@ -78,29 +78,37 @@ fn items() -> Vec<Item> {
         .collect()
 }
 
+fn question(item: &Item) -> DeadlineQuestion<'_> {
+    DeadlineQuestion {
+        ticket: TicketQuestion {
+            org_id: "eea-dublin",
+            ticket_id: "T-1",
+            severity: item.severity,
+            category: TicketCategory::ProductSupport,
+            at: item.at,
+        },
+        clock_started_at: item.started,
+        target: item.target,
+        pauses: &item.pauses,
+    }
+}
+
 fn compute_all(snapshot: &Snapshot, items: &[Item]) -> usize {
     items
         .iter()
-        .filter(|item| {
-            let question = DeadlineQuestion {
-                ticket: TicketQuestion {
-                    org_id: "eea-dublin",
-                    ticket_id: "T-1",
-                    severity: item.severity,
-                    category: TicketCategory::ProductSupport,
-                    at: item.at,
-                },
-                clock_started_at: item.started,
-                target: item.target,
-                pauses: &item.pauses,
-            };
-            compute_deadline(snapshot, &question).expect("a deadline").service.breached
-        })
+        .filter(|item| compute_deadline(snapshot, &question(item)).expect("a deadline").service.breached)
         .count()
 }
 
 fn summary() {
     let (snapshot, items) = (snapshot(), items());
+    let horizon_end = snapshot.timelines().horizon().expect("timelines built").end();
+    let deadlines: Vec<_> =
+        items.iter().map(|item| compute_deadline(&snapshot, &question(item)).expect("a deadline")).collect();
+    let unstaffed = deadlines.iter().filter(|deadline| deadline.staffed.due_at.is_none()).count();
+    let beyond =
+        deadlines.iter().filter(|deadline| deadline.staffed.due_at.is_some_and(|due| due > horizon_end)).count();
+    println!("staffed clock: {unstaffed} of {N_ITEMS} not used up within 366 days, {beyond} due beyond the timelines");
     let mut runs: Vec<Duration> = (0..SUMMARY_RUNS)
         .map(|_| {
             let started = WallClock::now();

@@ -27,8 +27,6 @@ use super::time::Instant;
 /// `at` may lie.
 pub const MAX_DEADLINE_DAYS: i64 = 366;
 const MAX_DEADLINE_SPAN: SignedDuration = SignedDuration::from_hours(MAX_DEADLINE_DAYS * 24);
-/// Business hours a day at most: 09:00-18:00.
-const BUSINESS_HOURS_A_DAY: i64 = 9;
 
 /// One ticket's clocks, read at `ticket.at`.
 #[derive(Clone, Debug)]
@@ -94,30 +92,31 @@ pub fn compute_deadline(snapshot: &Snapshot, question: &DeadlineQuestion) -> Res
         Some(before_at) => merge(question.pauses.iter().filter_map(|pause| pause.intersection(&before_at)).collect()),
         None => Vec::new(),
     };
-    let counted_in = |range: Interval| {
-        let service = subtract(&merge(hours.windows_within(range)), &pauses);
-        let staffed = intersect(&service, &staffed_within(snapshot, &context, ticket, range));
-        (service, staffed)
-    };
-    // Most clocks end well within a first stretch sized from the target; the rest of the
-    // search is laid out only when they do not.
-    let first_end =
-        (start.saturating_add(likely_span(hours, question.target)).unwrap_or(search.end())).max(at).min(search.end());
-    let first = Interval::new(start, first_end).expect("the target's span is positive");
-    let (mut service, mut staffed) = counted_in(first);
-    // Where the first stretch falls short, the stretch laid out doubles until both clocks are
-    // used up or the search ends: a roster short of staff costs what it takes to find out.
-    let needs_more = |counted: &[Interval]| due_within(counted, question.target).is_none();
-    let mut laid_out = first;
-    while laid_out.end() < search.end() && (needs_more(&service) || needs_more(&staffed)) {
-        let doubled = laid_out.end().saturating_add(laid_out.end().duration_since(start)).unwrap_or(search.end());
-        let next = Interval::new(laid_out.end(), doubled.min(search.end())).expect("the search goes on");
-        let (more_service, more_staffed) = counted_in(next);
-        service.extend(more_service);
-        staffed.extend(more_staffed);
-        laid_out = laid_out.hull(&next);
+    // The clocks are walked a stretch at a time, each stretch twice the last up to a week, and
+    // only as far as they need: to their due instant and to `at`.
+    let (mut service, mut staffed) = (RunningClock::new(question.target), RunningClock::new(question.target));
+    let mut stretch_length = FIRST_STRETCH;
+    let mut cursor = start;
+    // A stretch never straddles the end of the precomputed timelines: what lies before it is
+    // read from them, and only what lies beyond is expanded agent by agent.
+    let timelines_end = snapshot.timelines().horizon().map(|horizon| horizon.end());
+    while cursor < search.end() && !(service.is_read(cursor, at) && staffed.is_read(cursor, at)) {
+        let mut stretch_end = cursor.saturating_add(stretch_length).unwrap_or(search.end()).min(search.end());
+        if let Some(timelines_end) = timelines_end.filter(|end| cursor < *end) {
+            stretch_end = stretch_end.min(timelines_end);
+        }
+        let stretch = Interval::new(cursor, stretch_end).expect("the search goes on");
+        let counted = subtract(&hours.windows_within(stretch), &pauses);
+        if !staffed.is_read(cursor, at) {
+            staffed.count(&intersect(&counted, &staffed_within(snapshot, &context, ticket, stretch)), at);
+        }
+        if !service.is_read(cursor, at) {
+            service.count(&counted, at);
+        }
+        cursor = stretch_end;
+        stretch_length = (stretch_length * 2).min(LONGEST_STRETCH);
     }
-    let service = read_clock(&service, question.target, at);
+    let service = service.reading(at);
     if service.due_at.is_none() {
         return Err(DeadlineError::DueBeyondSearch);
     }
@@ -127,48 +126,53 @@ pub fn compute_deadline(snapshot: &Snapshot, question: &DeadlineQuestion) -> Res
         plan: context.plan,
         around_the_clock: matches!(hours, ServiceHours::AroundTheClock),
         service,
-        staffed: read_clock(&staffed, question.target, at),
+        staffed: staffed.reading(at),
     })
 }
 
-/// A span from the start that holds `target` of service time unless staff are missing: the
-/// target and a day around the clock; in business hours, its business days (of nine hours) at
-/// five a week, plus a weekend and four closing days.
-fn likely_span(hours: &ServiceHours, target: SignedDuration) -> SignedDuration {
-    match hours {
-        ServiceHours::AroundTheClock => target.saturating_add(SignedDuration::from_hours(24)),
-        ServiceHours::Business(_) => {
-            let business_days = target.as_secs() / (BUSINESS_HOURS_A_DAY * 3600) + 1;
-            SignedDuration::from_hours((business_days * 7 / 5 + 7) * 24)
-        }
-    }
+const FIRST_STRETCH: SignedDuration = SignedDuration::from_hours(24);
+const LONGEST_STRETCH: SignedDuration = SignedDuration::from_hours(7 * 24);
+
+/// A clock being walked forward: what it has counted so far, and where its target ran out.
+struct RunningClock {
+    target: SignedDuration,
+    counted: SignedDuration,
+    elapsed: SignedDuration,
+    due_at: Option<Instant>,
 }
 
-/// The instant at which `counted` (sorted, disjoint) has held `target`; `None` when it never does.
-fn due_within(counted: &[Interval], target: SignedDuration) -> Option<Instant> {
-    let mut left = target;
-    for interval in counted {
-        let length = interval.end().duration_since(interval.start());
-        if left <= length {
-            return Some(interval.start().saturating_add(left).expect("within the interval"));
-        }
-        left -= length;
+impl RunningClock {
+    fn new(target: SignedDuration) -> RunningClock {
+        RunningClock { target, counted: SignedDuration::ZERO, elapsed: SignedDuration::ZERO, due_at: None }
     }
-    None
-}
 
-fn read_clock(counted: &[Interval], target: SignedDuration, at: Instant) -> ClockReading {
-    let due_at = due_within(counted, target);
-    let elapsed = counted
-        .iter()
-        .take_while(|interval| interval.start() < at)
-        .map(|interval| interval.end().min(at).duration_since(interval.start()))
-        .fold(SignedDuration::ZERO, |sum, length| sum.saturating_add(length));
-    ClockReading {
-        due_at,
-        elapsed,
-        remaining: target.saturating_sub(elapsed).max(SignedDuration::ZERO),
-        breached: due_at.is_some_and(|due| due <= at),
+    /// Whether walking on from `cursor` can change the reading at `at` no more.
+    fn is_read(&self, cursor: Instant, at: Instant) -> bool {
+        self.due_at.is_some() && cursor >= at
+    }
+
+    /// Counts the next stretch's instants (sorted, disjoint, after everything counted so far).
+    fn count(&mut self, counted: &[Interval], at: Instant) {
+        for interval in counted {
+            let length = interval.end().duration_since(interval.start());
+            let left = self.target.saturating_sub(self.counted);
+            if self.due_at.is_none() && left <= length {
+                self.due_at = Some(interval.start().saturating_add(left).expect("within the interval"));
+            }
+            self.counted = self.counted.saturating_add(length);
+            if interval.start() < at {
+                self.elapsed = self.elapsed.saturating_add(interval.end().min(at).duration_since(interval.start()));
+            }
+        }
+    }
+
+    fn reading(&self, at: Instant) -> ClockReading {
+        ClockReading {
+            due_at: self.due_at,
+            elapsed: self.elapsed,
+            remaining: self.target.saturating_sub(self.elapsed).max(SignedDuration::ZERO),
+            breached: self.due_at.is_some_and(|due| due <= at),
+        }
     }
 }
 
