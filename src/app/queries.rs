@@ -9,7 +9,7 @@ use super::pages::{take_page, Page, PageRequest};
 use super::{machine_parallelism, App, AppError};
 use crate::audit::{AuditEvent, AuditQuery};
 use crate::domain::coverage::{self, CoverageQuestion, RequirementCoverage};
-use crate::domain::deadline::{self, Deadline, DeadlineQuestion};
+use crate::domain::deadline::{self, BeyondTimelines, Deadline, DeadlineQuestion};
 use crate::domain::decision::{self, AccessDecision, TicketDecision, TicketQuestion};
 use crate::domain::interval::Interval;
 use crate::domain::on_shift::{on_shift, OnShift};
@@ -207,9 +207,13 @@ impl App {
     ) -> Result<Vec<Result<Deadline, AppError>>, AppError> {
         let snapshot = self.snapshot();
         tokio::task::spawn_blocking(move || {
+            let mut beyond = BeyondTimelines::default();
             items
                 .iter()
-                .map(|item| deadline::compute_deadline(&snapshot, &item.question()).map_err(deadline_error))
+                .map(|item| {
+                    deadline::compute_deadline_in_batch(&snapshot, &item.question(), &mut beyond)
+                        .map_err(deadline_error)
+                })
                 .collect()
         })
         .await

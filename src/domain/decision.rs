@@ -109,20 +109,24 @@ pub(super) fn ticket_context<'a>(
     })
 }
 
+/// Whether a consent on file widens who is eligible for this ticket: only on EEA-tagged
+/// STANDARD tickets with a consent for them.
+pub(super) fn consents_matter(snapshot: &Snapshot, context: &TicketContext, question: &TicketQuestion) -> bool {
+    EligibilityClass::of(context.plan, context.eea_tagged) == EligibilityClass::StandardEeaTagged
+        && snapshot.roster().has_consents_for(question.org_id, question.ticket_id)
+}
+
 /// The snapshot's precomputed step function for the ticket, when it covers `range` and no
 /// consent widens eligibility for this ticket.
-fn precomputed_index<'a>(
+pub(super) fn precomputed_index<'a>(
     snapshot: &'a Snapshot,
     context: &TicketContext,
     question: &TicketQuestion,
     range: Interval,
 ) -> Option<&'a StaffingIndex> {
     let timelines = snapshot.timelines();
-    let class = EligibilityClass::of(context.plan, context.eea_tagged);
-    // Consents widen eligibility only for EEA-tagged STANDARD tickets.
-    let consents_matter = class == EligibilityClass::StandardEeaTagged
-        && snapshot.roster().has_consents_for(question.org_id, question.ticket_id);
-    (timelines.covers(range) && !consents_matter).then(|| timelines.index(class, context.severity))
+    (timelines.covers(range) && !consents_matter(snapshot, context, question))
+        .then(|| timelines.index(EligibilityClass::of(context.plan, context.eea_tagged), context.severity))
 }
 
 /// How many distinct eligible agents are on shift at `question.at`, and where anyone is, within
@@ -150,40 +154,15 @@ fn staffing<'a>(
     (eligible_on_shift, Staffed::Merged(merge(staffed)))
 }
 
-/// Where anyone eligible for the ticket is on shift within `range`, sorted: from the
-/// precomputed timelines where they cover it, and agent by agent beyond (the cost of a report
-/// over that stretch for one requirement).
-pub(super) fn staffed_within(
-    snapshot: &Snapshot,
-    context: &TicketContext,
-    question: &TicketQuestion,
-    range: Interval,
-) -> Vec<Interval> {
-    let agent_by_agent = |range: Interval| {
-        merge(
-            snapshot
-                .agents()
-                .flat_map(|roster| {
-                    eligibility::eligible_on_shift(&context.eligibility, roster, context.severity, range)
-                })
-                .collect(),
-        )
-    };
-    // The part of `range` from its start that the timelines hold.
-    let held = snapshot
-        .timelines()
-        .horizon()
-        .and_then(|horizon| range.intersection(&horizon))
-        .filter(|held| held.start() == range.start());
-    let Some(index) = held.and_then(|held| precomputed_index(snapshot, context, question, held)) else {
-        return agent_by_agent(range);
-    };
-    let held = held.expect("an index was found for it");
-    let mut staffed = index.staffed_within(held);
-    if let Some(beyond) = Interval::new(held.end(), range.end()) {
-        staffed.extend(agent_by_agent(beyond));
-    }
-    staffed
+/// Where anyone eligible for the ticket is on shift within `range`, merged, found agent by
+/// agent: the cost of a report over `range` for one requirement.
+pub(super) fn staffed_agent_by_agent(snapshot: &Snapshot, context: &TicketContext, range: Interval) -> Vec<Interval> {
+    merge(
+        snapshot
+            .agents()
+            .flat_map(|roster| eligibility::eligible_on_shift(&context.eligibility, roster, context.severity, range))
+            .collect(),
+    )
 }
 
 /// Where anyone eligible is on shift within the horizon: read from the precomputed index, or

@@ -34,7 +34,7 @@ use staffing::{interval_us, Grid, PendingSteps, BUCKET_US};
 /// How far back and ahead of the snapshot's build instant the timelines reach at least; the
 /// horizon's ends are rounded outwards to whole buckets.
 pub const HORIZON_BACK: SignedDuration = SignedDuration::from_hours(7 * 24);
-pub const HORIZON_AHEAD: SignedDuration = SignedDuration::from_hours(36 * 24);
+pub const HORIZON_AHEAD: SignedDuration = SignedDuration::from_hours(42 * 24);
 
 /// Who is on shift in a bucket is kept in chunks of this many slots, so a change of one agent
 /// copies one chunk of each bucket it touches, not a list of the whole organisation.

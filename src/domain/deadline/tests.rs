@@ -294,3 +294,43 @@ proptest! {
         }
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(16))]
+
+    /// Clocks that reach past the timelines answer the same whether each expands the shifts
+    /// beyond on its own or a batch shares them.
+    #[test]
+    fn a_batch_sharing_what_lies_beyond_the_timelines_answers_as_each_ticket_alone(
+        shifts in prop::collection::vec((0i64..(70 * STEPS_A_DAY), 2i64..48), 0..40),
+        tickets in prop::collection::vec((0i64..(60 * STEPS_A_DAY), 0i64..(80 * 4), 0i64..(5 * STEPS_A_DAY), 0usize..3), 1..12),
+    ) {
+        let shifts = shifts
+            .iter()
+            .enumerate()
+            .map(|(shift_idx, (from, length))| {
+                let (start, end) = (model_step(*from), model_step(from + length));
+                one_off(&format!("s{shift_idx}"), "ie-1", &start.to_string(), &end.to_string())
+            })
+            .collect();
+        // Timelines reach about five weeks past day zero; the tickets run to nine weeks past it.
+        let snapshot = roster(HolidayCalendar::Target2, shifts).with_timelines(model_step(0), Parallelism::SEQUENTIAL);
+        let mut beyond = BeyondTimelines::default();
+        for (start, target, read_after, severity_idx) in tickets {
+            let question = DeadlineQuestion {
+                ticket: TicketQuestion {
+                    at: model_step(start + read_after),
+                    severity: [Severity::Sev1, Severity::Sev2, Severity::Sev4][severity_idx],
+                    ..ask_question_ticket()
+                },
+                clock_started_at: model_step(start),
+                target: STEP * target as i32,
+                pauses: &[],
+            };
+            prop_assert_eq!(
+                compute_deadline_in_batch(&snapshot, &question, &mut beyond),
+                compute_deadline(&snapshot, &question)
+            );
+        }
+    }
+}
