@@ -4,6 +4,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+use eea_coverage::cli::deadline::{run_deadline, DeadlineArgs};
 use eea_coverage::cli::import::{run_import, ImportArgs};
 use eea_coverage::cli::load::{run_load, LoadArgs};
 use eea_coverage::cli::report::{run_report, ReportArgs};
@@ -56,6 +57,12 @@ EEA_COVERAGE_STANDARD_HOLIDAYS (none|target2)."
 instants are RFC 3339 (2026-12-01T08:00:00Z). The window is [--from, --to), at most 366 days.\n\
 Example: eea-coverage report --plan eea-only --from 2026-12-07 --to 2026-12-14 --format svg --output week.svg")]
     Report(ReportArgs),
+    /// Read one ticket's SLA clocks on a running server: due in service time, and in service time
+    /// with someone eligible on shift.
+    #[command(after_help = "Dates (YYYY-MM-DD) mean midnight in Europe/Brussels; instants are RFC 3339.\n\
+Example: eea-coverage deadline --org acme --severity 3 --started 2026-12-04T15:30:00Z --target 4h \\\n\
+  --pause 2026-12-07T09:00:00Z/2026-12-07T10:00:00Z --at 2026-12-07T12:00:00Z")]
+    Deadline(DeadlineArgs),
     /// Stream a CSV or iCalendar file of shifts into SyncShifts on a running server.
     #[command(
         after_help = "The file's entries become exactly the source's shifts and time off that start in [--from, --to).\n\
@@ -138,6 +145,7 @@ fn main() -> ExitCode {
             }
         }
         Command::Report(args) => run_client("report", run_report(args)),
+        Command::Deadline(args) => run_client("deadline", run_deadline(args)),
         Command::Import(args) => run_client("import", run_import(args)),
         Command::Load(args) => {
             let runtime =

@@ -1,8 +1,9 @@
 //! The client side of the binary: the commands that talk to a running server over gRPC
-//! (`report`, `import`, `load`). The server never imports this module; what both sides need, such
+//! (`report`, `deadline`, `import`, `load`). The server never imports this module; what both sides need, such
 //! as reading shift files and rendering reports, lives in `formats`.
 
 pub mod connection;
+pub mod deadline;
 pub mod import;
 pub mod load;
 pub mod report;
