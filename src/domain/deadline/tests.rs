@@ -205,6 +205,18 @@ fn model_step(step: i64) -> Instant {
     instant(MODEL_DAY_ZERO).saturating_add(STEP * step as i32).unwrap()
 }
 
+/// The Irish agent's one-off shifts, each drawn as (first step, length in steps).
+fn step_shifts(drawn: &[(i64, i64)]) -> Vec<Shift> {
+    drawn
+        .iter()
+        .enumerate()
+        .map(|(shift_idx, (from, length))| {
+            let (start, end) = (model_step(*from), model_step(from + length));
+            one_off(&format!("s{shift_idx}"), "ie-1", &start.to_string(), &end.to_string())
+        })
+        .collect()
+}
+
 /// Both clocks stepped a quarter of an hour at a time: a step counts when the window is open (asked of the
 /// decision for that step), no pause covers it, and, for the staffed clock, someone eligible
 /// is on shift. Returns each clock's (due step, elapsed steps at `at`).
@@ -259,14 +271,7 @@ proptest! {
         read_after in 0i64..(10 * STEPS_A_DAY),
         sev1 in any::<bool>(),
     ) {
-        let shifts = shifts
-            .iter()
-            .enumerate()
-            .map(|(shift_idx, (from, length))| {
-                let (start, end) = (model_step(*from), model_step(from + length));
-                one_off(&format!("s{shift_idx}"), "ie-1", &start.to_string(), &end.to_string())
-            })
-            .collect();
+        let shifts = step_shifts(&shifts);
         let snapshot = roster(HolidayCalendar::Target2, shifts);
         let severity = if sev1 { Severity::Sev1 } else { Severity::Sev3 };
         let pauses: Vec<(i64, i64)> = pauses.iter().map(|(from, length)| (*from, from + length)).collect();
@@ -305,14 +310,7 @@ proptest! {
         shifts in prop::collection::vec((0i64..(70 * STEPS_A_DAY), 2i64..48), 0..40),
         tickets in prop::collection::vec((0i64..(60 * STEPS_A_DAY), 0i64..(80 * 4), 0i64..(5 * STEPS_A_DAY), 0usize..3), 1..12),
     ) {
-        let shifts = shifts
-            .iter()
-            .enumerate()
-            .map(|(shift_idx, (from, length))| {
-                let (start, end) = (model_step(*from), model_step(from + length));
-                one_off(&format!("s{shift_idx}"), "ie-1", &start.to_string(), &end.to_string())
-            })
-            .collect();
+        let shifts = step_shifts(&shifts);
         // Timelines reach about five weeks past day zero; the tickets run to nine weeks past it.
         let snapshot = roster(HolidayCalendar::Target2, shifts).with_timelines(model_step(0), Parallelism::SEQUENTIAL);
         let mut beyond = BeyondTimelines::default();
