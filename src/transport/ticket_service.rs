@@ -79,30 +79,30 @@ fn target_field(
     Some(SignedDuration::new(seconds, nanos - nanos % 1_000))
 }
 
-/// Checks one `ComputeDeadlines` item, naming each bad field from the request's root.
-fn deadline_item(item_idx: usize, item: pb::DeadlineQuery, now: Instant) -> Result<DeadlineItem, Vec<FieldViolation>> {
+/// Checks one `ComputeDeadlines` item, naming each bad field within the item (`item_error`
+/// names it from the request's root).
+fn deadline_item(item: pb::DeadlineQuery, now: Instant) -> Result<DeadlineItem, Vec<FieldViolation>> {
     let pb::DeadlineQuery { org_id, severity, category, ticket_id, clock_started_at, target, pauses, at } = item;
-    let field = |name: &str| format!("items[{item_idx}].{name}");
     let mut violations = Violations::default();
-    check_id(&mut violations, &field("org_id"), &org_id);
+    check_id(&mut violations, "org_id", &org_id);
     if !ticket_id.is_empty() {
-        check_id(&mut violations, &field("ticket_id"), &ticket_id);
+        check_id(&mut violations, "ticket_id", &ticket_id);
     }
-    let severity = severity_field(&mut violations, &field("severity"), severity);
-    let category = category_field(&mut violations, &field("category"), category);
-    let started_field = field("clock_started_at");
+    let severity = severity_field(&mut violations, "severity", severity);
+    let category = category_field(&mut violations, "category", category);
+    let started_field = "clock_started_at";
     let started_sent = clock_started_at.is_some();
-    let clock_started_at = question_instant_field(&started_field, clock_started_at, &mut violations.0);
+    let clock_started_at = question_instant_field(started_field, clock_started_at, &mut violations.0);
     if !started_sent {
         violations.add(started_field, "is required");
     }
-    let target = target_field(&mut violations, &field("target"), target);
+    let target = target_field(&mut violations, "target", target);
     let pauses: Vec<_> = pauses
         .into_iter()
         .enumerate()
         .filter_map(|(pause_idx, pause)| {
             let (start_field, end_field) =
-                (field(&format!("pauses[{pause_idx}].start_at")), field(&format!("pauses[{pause_idx}].end_at")));
+                (format!("pauses[{pause_idx}].start_at"), format!("pauses[{pause_idx}].end_at"));
             let rules = WindowRules {
                 start_field: &start_field,
                 end_field: &end_field,
@@ -112,7 +112,7 @@ fn deadline_item(item_idx: usize, item: pb::DeadlineQuery, now: Instant) -> Resu
             window_field(&mut violations, &rules, pause.start_at, pause.end_at)
         })
         .collect();
-    let at = question_instant_field(&field("at"), at, &mut violations.0);
+    let at = question_instant_field("at", at, &mut violations.0);
     violations.finish(|| DeadlineItem {
         org_id,
         ticket_id,
@@ -155,17 +155,6 @@ fn item_error(item_idx: usize, error: AppError) -> pb::ItemError {
     }
 }
 
-fn invalid_item(violations: Vec<FieldViolation>) -> pb::ItemError {
-    pb::ItemError {
-        code: tonic::Code::InvalidArgument as i32,
-        message: "invalid item".into(),
-        violations: violations
-            .into_iter()
-            .map(|violation| pb::ItemFieldViolation { field: violation.field, description: violation.description })
-            .collect(),
-    }
-}
-
 #[tonic::async_trait]
 impl TicketService for TicketApi {
     async fn decide_ticket(
@@ -203,8 +192,8 @@ impl TicketService for TicketApi {
         // Each item is either refused here, or asked of the app and read at its instant.
         let mut checked: Vec<Result<Instant, Vec<FieldViolation>>> = Vec::with_capacity(items.len());
         let mut asked = Vec::new();
-        for (item_idx, item) in items.into_iter().enumerate() {
-            checked.push(deadline_item(item_idx, item, now).map(|item| {
+        for item in items {
+            checked.push(deadline_item(item, now).map(|item| {
                 let at = item.at;
                 asked.push(item);
                 at
@@ -220,7 +209,9 @@ impl TicketService for TicketApi {
                         Ok(deadline) => pb::deadline_answer::Outcome::Deadline(deadline_to_pb(&deadline, at)),
                         Err(error) => pb::deadline_answer::Outcome::Error(item_error(item_idx, error)),
                     },
-                    Err(violations) => pb::deadline_answer::Outcome::Error(invalid_item(violations)),
+                    Err(violations) => {
+                        pb::deadline_answer::Outcome::Error(item_error(item_idx, AppError::Invalid(violations)))
+                    }
                 };
                 pb::DeadlineAnswer { outcome: Some(outcome) }
             })
