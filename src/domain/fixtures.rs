@@ -111,6 +111,18 @@ pub fn shifts_snapshot(
     Snapshot::build(policy(eea_only_holidays), orgs, agents, shifts, vec![], vec![])
 }
 
+/// An EEA-only org ("acme", eu-west-1) and an Irish agent ("ie-1") with `shifts`.
+pub fn eea_only_org_snapshot(holidays: HolidayCalendar, shifts: Vec<Shift>) -> Snapshot {
+    Snapshot::build(
+        policy(holidays),
+        vec![org("acme", "eu-west-1", PlanKind::EeaOnly)],
+        vec![agent("ie-1", "IE", &[])],
+        shifts,
+        vec![],
+        vec![],
+    )
+}
+
 // Random rosters, as the property tests draw them: agents, shifts and time off by number.
 
 /// The ID of agent number `agent_idx` of a random roster.
@@ -148,4 +160,81 @@ pub fn drawn_time_off(drawn: &[(usize, i64, i64)], minutes: impl Fn(i64, i64) ->
             source: None,
         })
         .collect()
+}
+
+// A random roster as the timeline and watch properties draw it: up to five agents of mixed
+// countries (some relocating), one-off shifts and time off within four weeks of 2026-03-20,
+// and a nightly shift for everyone across the spring DST change; three orgs, one consent.
+
+const RANDOM_COUNTRIES: [&str; 5] = ["IE", "US", "GB", "IN", "DE"];
+/// 2026-03-20T00:00:00Z, where a random roster's minutes count from.
+const RANDOM_ROSTER_ORIGIN: i64 = 1_773_964_800;
+
+/// Minute `minute` of a random roster (negative before its origin).
+pub fn at_minute(minute: i64) -> Instant {
+    Instant::from_second(RANDOM_ROSTER_ORIGIN + minute * 60).unwrap()
+}
+
+/// The `length_minutes` from `start_minute`.
+pub fn minutes(start_minute: i64, length_minutes: i64) -> Interval {
+    Interval::new(at_minute(start_minute), at_minute(start_minute + length_minutes)).unwrap()
+}
+
+/// Agents (country, relocates), shifts (agent, start minute, length, Sev1 alone) and time off
+/// (agent, start minute, length).
+pub type RandomRoster = (Vec<(usize, bool)>, Vec<(usize, i64, i64, bool)>, Vec<(usize, i64, i64)>);
+
+pub fn random_roster() -> impl proptest::strategy::Strategy<Value = RandomRoster> {
+    use proptest::prelude::*;
+    (1usize..6).prop_flat_map(|n_agents| {
+        (
+            prop::collection::vec((0..RANDOM_COUNTRIES.len(), any::<bool>()), n_agents),
+            prop::collection::vec(
+                (0..n_agents, -7 * 1440i64..(21 * 1440), 30i64..(30 * 60), proptest::bool::weighted(0.2)),
+                0..12,
+            ),
+            prop::collection::vec((0..n_agents, -7 * 1440i64..(21 * 1440), 60i64..(3 * 1440)), 0..3),
+        )
+    })
+}
+
+/// The snapshot of a random roster: orgs "eea" (EEA-only), "std-eu" and "std-us" (standard),
+/// and a consent of agent 1 for ticket "t-consent" of "std-eu".
+pub fn random_roster_snapshot((agents, shifts, time_off): &RandomRoster) -> Snapshot {
+    let agent_list = agents
+        .iter()
+        .enumerate()
+        .map(|(agent_idx, (country_idx, relocates))| {
+            let relocations: &[(&str, &str)] = if *relocates { &[("2026-03-25T12:00:00Z", "GB")] } else { &[] };
+            numbered_agent(agent_idx, RANDOM_COUNTRIES[*country_idx], relocations)
+        })
+        .collect();
+    let mut shift_list: Vec<Shift> = shifts
+        .iter()
+        .enumerate()
+        .map(|(shift_idx, (agent_idx, start, length, sev1_only))| {
+            numbered_shift(shift_idx, *agent_idx, minutes(*start, *length), *sev1_only)
+        })
+        .collect();
+    for agent_idx in 0..agents.len() {
+        shift_list.push(daily(
+            &format!("nights-{agent_idx}"),
+            &numbered_agent_id(agent_idx),
+            date(2026, 1, 1).at(22, 0, 0, 0),
+            Time::constant(2, 30, 0, 0),
+        ));
+    }
+    let consents = vec![consent("std-eu", "t-consent", &numbered_agent_id(1), "2026-03-30T00:00:00Z")];
+    Snapshot::build(
+        policy(HolidayCalendar::Target2),
+        vec![
+            org("eea", "eu-west-1", PlanKind::EeaOnly),
+            org("std-eu", "eu-central-1", PlanKind::Standard),
+            org("std-us", "us-east-1", PlanKind::Standard),
+        ],
+        agent_list,
+        shift_list,
+        drawn_time_off(time_off, minutes),
+        consents,
+    )
 }

@@ -23,3 +23,4 @@ pub mod sync;
 pub mod time;
 pub mod timeline;
 pub mod validation;
+pub mod watch;

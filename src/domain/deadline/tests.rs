@@ -6,7 +6,7 @@ use proptest::prelude::*;
 
 use super::*;
 use crate::domain::calendar::HolidayCalendar;
-use crate::domain::fixtures::{agent, instant, interval, one_off, org, policy};
+use crate::domain::fixtures::{eea_only_org_snapshot, instant, interval, one_off};
 use crate::domain::parallel::Parallelism;
 use crate::domain::policy::{Severity, TicketCategory};
 use crate::domain::roster::Shift;
@@ -15,21 +15,9 @@ fn hours(n: i64) -> SignedDuration {
     SignedDuration::from_hours(n)
 }
 
-/// An EEA-only org ("acme") and an Irish agent with `shifts`.
-fn roster(holidays: HolidayCalendar, shifts: Vec<Shift>) -> Snapshot {
-    Snapshot::build(
-        policy(holidays),
-        vec![org("acme", "eu-west-1", PlanKind::EeaOnly)],
-        vec![agent("ie-1", "IE", &[])],
-        shifts,
-        vec![],
-        vec![],
-    )
-}
-
 /// Someone eligible is on shift at every instant of 2025-2034: only the calendar decides.
 fn always_staffed(holidays: HolidayCalendar) -> Snapshot {
-    roster(holidays, vec![one_off("always", "ie-1", "2025-01-01T00:00:00Z", "2034-01-01T00:00:00Z")])
+    eea_only_org_snapshot(holidays, vec![one_off("always", "ie-1", "2025-01-01T00:00:00Z", "2034-01-01T00:00:00Z")])
 }
 
 fn ask(
@@ -105,7 +93,7 @@ fn sev1_counts_real_time_across_the_spring_change() {
 fn the_staffed_clock_waits_for_someone_eligible_on_shift() {
     // Monday 7 December 2026: the window opens at 08:00Z; the agent works 10:00Z-11:00Z, and
     // from 14:00Z to 18:00Z.
-    let snapshot = roster(
+    let snapshot = eea_only_org_snapshot(
         HolidayCalendar::None,
         vec![
             one_off("late-morning", "ie-1", "2026-12-07T10:00:00Z", "2026-12-07T11:00:00Z"),
@@ -129,7 +117,7 @@ fn the_staffed_clock_waits_for_someone_eligible_on_shift() {
 
 #[test]
 fn with_nobody_eligible_the_staffed_clock_has_no_due_instant_and_is_not_an_error() {
-    let snapshot = roster(HolidayCalendar::None, vec![]);
+    let snapshot = eea_only_org_snapshot(HolidayCalendar::None, vec![]);
     let deadline =
         ask(&snapshot, Severity::Sev3, "2026-12-07T08:00:00Z", hours(4), &[], "2026-12-08T08:00:00Z").unwrap();
     assert_eq!(deadline.service.due_at, Some(instant("2026-12-07T12:00:00Z")));
@@ -272,7 +260,7 @@ proptest! {
         sev1 in any::<bool>(),
     ) {
         let shifts = step_shifts(&shifts);
-        let snapshot = roster(HolidayCalendar::Target2, shifts);
+        let snapshot = eea_only_org_snapshot(HolidayCalendar::Target2, shifts);
         let severity = if sev1 { Severity::Sev1 } else { Severity::Sev3 };
         let pauses: Vec<(i64, i64)> = pauses.iter().map(|(from, length)| (*from, from + length)).collect();
         let at = start + read_after;
@@ -312,7 +300,7 @@ proptest! {
     ) {
         let shifts = step_shifts(&shifts);
         // Timelines reach about five weeks past day zero; the tickets run to nine weeks past it.
-        let snapshot = roster(HolidayCalendar::Target2, shifts).with_timelines(model_step(0), Parallelism::SEQUENTIAL);
+        let snapshot = eea_only_org_snapshot(HolidayCalendar::Target2, shifts).with_timelines(model_step(0), Parallelism::SEQUENTIAL);
         let mut beyond = BeyondTimelines::default();
         for (start, target, read_after, severity_idx) in tickets {
             let question = DeadlineQuestion {

@@ -207,6 +207,21 @@ impl StaffingIndex {
         self.buckets.get(bucket_idx).map_or(0, |bucket| bucket.count_at(at_us))
     }
 
+    /// The first instant after `at` and before `until` at which the count differs from the
+    /// count at `at`; `None` when it holds until `until` (or the end of the horizon, if sooner).
+    pub fn next_change_after(&self, at: Instant, until: Instant) -> Option<Instant> {
+        let grid = Grid { start_us: self.grid_start_us, n_buckets: self.buckets.len() };
+        let (at_us, until_us) = (at.as_microsecond(), until.as_microsecond());
+        let count_now = self.count_at(at);
+        grid.buckets_of(at_us, until_us)
+            .flat_map(|bucket_idx| {
+                let bucket = &self.buckets[bucket_idx];
+                bucket.starts.iter().zip(&bucket.counts)
+            })
+            .find(|(start, count)| **start > at_us && **start < until_us && **count != count_now)
+            .map(|(start, _)| Instant::from_microsecond(*start).expect("held instants are valid"))
+    }
+
     /// The staffed stretches (count above zero) overlapping `range`, merged and clipped to it.
     pub fn staffed_within(&self, range: Interval) -> Vec<Interval> {
         let grid = Grid { start_us: self.grid_start_us, n_buckets: self.buckets.len() };
