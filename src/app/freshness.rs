@@ -8,6 +8,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::error::{storage_error, RequestField};
+use super::watch::InForce;
 use super::{machine_parallelism, App, AppError};
 use crate::clock;
 use crate::domain::snapshot::Snapshot;
@@ -117,10 +118,14 @@ impl App {
         Ok(())
     }
 
-    /// Swaps `snapshot` in as the one holding every write up to roster version `version`.
+    /// Swaps `snapshot` in as the one holding every write up to roster version `version`, and
+    /// tells the watches.
     fn put_in_force(&self, snapshot: Snapshot, version: i64) {
-        self.swap_in(snapshot);
+        let snapshot = Arc::new(snapshot);
+        self.snapshot.store(snapshot.clone());
+        *self.swapped_at.lock().expect("the swap time lock is never poisoned") = std::time::Instant::now();
         self.loaded_version.store(version, Ordering::SeqCst);
+        self.in_force.send_replace(InForce { snapshot, version });
     }
 
     /// Catches up with writes committed elsewhere (another replica). `Err` when the database
@@ -149,13 +154,8 @@ impl App {
         let rolled = tokio::task::spawn_blocking(move || current.rolled_to(now, machine_parallelism()))
             .await
             .map_err(|error| AppError::internal(format!("horizon roll failed: {error}")))?;
-        self.swap_in(rolled);
+        self.put_in_force(rolled, self.loaded_version.load(Ordering::SeqCst));
         Ok(())
-    }
-
-    pub(super) fn swap_in(&self, snapshot: Snapshot) {
-        self.snapshot.store(Arc::new(snapshot));
-        *self.swapped_at.lock().expect("the swap time lock is never poisoned") = std::time::Instant::now();
     }
 
     /// How long the snapshot in force has been in force.

@@ -7,6 +7,7 @@ mod freshness;
 mod pages;
 mod queries;
 mod sync;
+mod watch;
 mod write_queue;
 mod writes;
 
@@ -16,6 +17,7 @@ pub use error::AppError;
 pub use pages::{Page, PageRequest};
 pub use queries::{DeadlineItem, EntryFilter};
 pub use sync::{CallerPresence, SyncReport, SyncRequest, MAX_SYNC_ENTRIES};
+pub use watch::{WindowCause, WindowSubscription, WindowUpdate, WindowWatch};
 pub use writes::{check_batch, MAX_BATCH_ENTRIES};
 
 use std::sync::atomic::{AtomicBool, AtomicI64};
@@ -33,6 +35,8 @@ pub struct App {
     store: Store,
     policy: Arc<Policy>,
     snapshot: ArcSwap<Snapshot>,
+    /// The snapshot in force with its roster version, for watches to wait on.
+    in_force: tokio::sync::watch::Sender<watch::InForce>,
     /// Held by the writer committing a group (or a sync); owned, so a group's commit keeps it
     /// even if the caller that started the group goes away.
     write_lock: Arc<Mutex<()>>,
@@ -56,6 +60,10 @@ impl App {
         let app = App {
             store,
             snapshot: ArcSwap::from_pointee(Snapshot::empty(policy.clone())),
+            in_force: tokio::sync::watch::Sender::new(watch::InForce {
+                snapshot: Arc::new(Snapshot::empty(policy.clone())),
+                version: -1,
+            }),
             policy,
             write_lock: Arc::new(Mutex::new(())),
             write_queue: write_queue::WriteQueue::default(),

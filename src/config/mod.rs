@@ -85,6 +85,9 @@ pub struct Limits {
     pub call_timeout: std::time::Duration,
     /// After SIGTERM, how long in-flight calls may take to finish.
     pub shutdown_grace: std::time::Duration,
+    /// Watch streams (`WatchWindows`) open at once; they are not calls in flight, since a
+    /// stream's call is done once its answer has started.
+    pub max_watch_streams: usize,
 }
 
 impl Default for Limits {
@@ -94,6 +97,7 @@ impl Default for Limits {
             max_message_bytes: 16 * 1024 * 1024,
             call_timeout: std::time::Duration::from_secs(60),
             shutdown_grace: std::time::Duration::from_secs(20),
+            max_watch_streams: 10_000,
         }
     }
 }

@@ -95,6 +95,8 @@ pub struct RawLimits {
     pub call_timeout_secs: Option<u64>,
     /// How long calls in progress may finish after SIGTERM.
     pub shutdown_grace_secs: Option<u64>,
+    /// Watch streams open at once; more are refused with RESOURCE_EXHAUSTED.
+    pub max_watch_streams: Option<usize>,
 }
 
 /// `[log]`: how the server logs.
@@ -192,6 +194,7 @@ impl RawSettings {
                 max_message_bytes: over.limits.max_message_bytes.or(self.limits.max_message_bytes),
                 call_timeout_secs: over.limits.call_timeout_secs.or(self.limits.call_timeout_secs),
                 shutdown_grace_secs: over.limits.shutdown_grace_secs.or(self.limits.shutdown_grace_secs),
+                max_watch_streams: over.limits.max_watch_streams.or(self.limits.max_watch_streams),
             },
             metrics: RawMetrics { listen: over.metrics.listen.or(self.metrics.listen) },
             auth: RawAuth {

@@ -109,6 +109,11 @@ impl RawLimits {
                 self.shutdown_grace_secs,
                 defaults.shutdown_grace.as_secs(),
             )?),
+            max_watch_streams: positive(
+                "limits.max_watch_streams",
+                self.max_watch_streams.map(|value| value as u64),
+                defaults.max_watch_streams as u64,
+            )? as usize,
         })
     }
 }

@@ -10,6 +10,7 @@ mod roster_service;
 mod status;
 mod stream_end;
 mod ticket_service;
+mod window_watch;
 
 use std::future::Future;
 use std::sync::Arc;
@@ -85,8 +86,11 @@ pub async fn serve(
     // in-flight calls then get `shutdown_grace` to finish.
     let (draining, drain_started) = tokio::sync::oneshot::channel::<()>();
     let shutdown_reporter = health_reporter.clone();
+    // Watch streams end as shutdown begins: they would otherwise hold the drain for its grace.
+    let (stopping, stopping_watched) = tokio::sync::watch::channel(false);
     let shutdown = async move {
         shutdown.await;
+        stopping.send_replace(true);
         shutdown_reporter.set_service_status("", ServingStatus::NotServing).await;
         for name in SERVICE_NAMES {
             shutdown_reporter.set_service_status(name, ServingStatus::NotServing).await;
@@ -96,7 +100,9 @@ pub async fn serve(
     let max_bytes = limits.max_message_bytes;
     let policy = PolicyServiceServer::new(PolicyApi { app: app.clone() }).max_decoding_message_size(max_bytes);
     let roster = RosterServiceServer::new(RosterApi { app: app.clone() }).max_decoding_message_size(max_bytes);
-    let tickets = TicketServiceServer::new(TicketApi { app: app.clone() }).max_decoding_message_size(max_bytes);
+    let watches = window_watch::WatchStreams::new(limits.max_watch_streams, stopping_watched);
+    let tickets =
+        TicketServiceServer::new(TicketApi { app: app.clone(), watches }).max_decoding_message_size(max_bytes);
     let coverage = CoverageServiceServer::new(CoverageApi { app }).max_decoding_message_size(max_bytes);
     let mut builder = Server::builder();
     if let Some(tls) = access.tls {

@@ -10,6 +10,7 @@ use super::convert::{
     access_to_pb, category_field, deadline_to_pb, decision_to_pb, question_instant_field, severity_field, window_field,
 };
 use super::status::{invalid, invalid_field, to_status};
+use super::window_watch::{WatchStreams, WindowStream};
 use crate::app::{App, AppError, DeadlineItem};
 use crate::clock;
 use crate::domain::decision::TicketQuestion;
@@ -20,6 +21,7 @@ use crate::pb::ticket_service_server::TicketService;
 
 pub struct TicketApi {
     pub app: Arc<App>,
+    pub watches: WatchStreams,
 }
 
 /// Checks the fields both calls share (and the agent, for access checks), names each bad one,
@@ -217,5 +219,14 @@ impl TicketService for TicketApi {
             })
             .collect();
         Ok(Response::new(pb::ComputeDeadlinesResponse { answers }))
+    }
+
+    type WatchWindowsStream = WindowStream;
+
+    async fn watch_windows(
+        &self,
+        request: Request<pb::WatchWindowsRequest>,
+    ) -> Result<Response<Self::WatchWindowsStream>, Status> {
+        Ok(Response::new(self.watches.start(&self.app, request.into_inner())?))
     }
 }

@@ -293,7 +293,7 @@ async fn every_request_type_survives_hostile_values(backend: Backend) {
         .filter(|service| service.package_name() == "eeacoverage.v1")
         .flat_map(|service| service.methods().collect::<Vec<_>>())
         .collect();
-    assert_eq!(methods.len(), 25);
+    assert_eq!(methods.len(), 26);
 
     let mut runner = TestRunner::new(Config { cases: 240, failure_persistence: None, ..Config::default() });
     let strategy = (0..methods.len(), prop::collection::vec(any::<u32>(), 400));
@@ -316,9 +316,21 @@ async fn every_request_type_survives_hostile_values(backend: Backend) {
                 grpc.ready().await.map_err(|error| format!("channel: {error}"))?;
                 let codec = tonic_prost::ProstCodec::<prost_reflect::DynamicMessage, ()>::default();
                 let path_and_query = http::uri::PathAndQuery::try_from(path.clone()).unwrap();
-                let code = match grpc.unary(tonic::Request::new(request.clone()), path_and_query, codec).await {
-                    Ok(_) => Code::Ok,
-                    Err(status) => status.code(),
+                let call = tonic::Request::new(request.clone());
+                // A watch that starts answers its first message and goes on: that message decides.
+                let code = if method.is_server_streaming() {
+                    match grpc.server_streaming(call, path_and_query, codec).await {
+                        Ok(response) => match response.into_inner().message().await {
+                            Ok(_) => Code::Ok,
+                            Err(status) => status.code(),
+                        },
+                        Err(status) => status.code(),
+                    }
+                } else {
+                    match grpc.unary(call, path_and_query, codec).await {
+                        Ok(_) => Code::Ok,
+                        Err(status) => status.code(),
+                    }
                 };
                 answered_cell.lock().unwrap().entry(path.clone()).or_default().insert(format!("{code:?}"));
                 let clear = matches!(

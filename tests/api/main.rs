@@ -25,3 +25,4 @@ mod sync_endings;
 mod tickets;
 mod tls;
 mod validation;
+mod windows;

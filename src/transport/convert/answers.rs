@@ -4,6 +4,7 @@
 use jiff::SignedDuration;
 
 use super::{category_to_pb, plan_to_pb, severity_to_pb, timestamp};
+use crate::app::{WindowCause, WindowUpdate};
 use crate::audit::{AuditEvent, EntityKind};
 use crate::domain::calendar::HolidayCalendar;
 use crate::domain::coverage::{Gap, GapCause};
@@ -11,6 +12,7 @@ use crate::domain::deadline::{ClockReading, Deadline};
 use crate::domain::decision::{AccessDecision, AccessReason, DecisionReason, TicketDecision};
 use crate::domain::policy::{Policy, ServiceHours, Severity, TransferBasis};
 use crate::domain::time::{tz_database_version, Instant};
+use crate::domain::watch::WindowChange;
 use crate::pb;
 
 pub fn gap_to_pb(gap: &Gap) -> pb::Gap {
@@ -26,6 +28,41 @@ pub fn gap_to_pb(gap: &Gap) -> pb::Gap {
         ends_at: Some(timestamp(interval.end())),
         eligible_on_shift: i32::try_from(*eligible_on_shift).unwrap_or(i32::MAX),
         cause: cause as i32,
+    }
+}
+
+pub fn window_update_to_pb(update: WindowUpdate) -> pb::WindowUpdate {
+    let WindowUpdate { subscription_idx, cause, changes, roster_version, at, decision } = update;
+    let cause = match cause {
+        WindowCause::CurrentState => pb::WindowUpdateCause::CurrentState,
+        WindowCause::TimePassed => pb::WindowUpdateCause::TimePassed,
+        WindowCause::RosterChanged => pb::WindowUpdateCause::RosterChanged,
+    };
+    let changes = changes
+        .into_iter()
+        .map(|change| {
+            let change = match change {
+                WindowChange::WindowOpened => pb::WindowChange::WindowOpened,
+                WindowChange::WindowClosed => pb::WindowChange::WindowClosed,
+                WindowChange::WindowMoved => pb::WindowChange::WindowMoved,
+                WindowChange::StaffingStarted => pb::WindowChange::StaffingStarted,
+                WindowChange::StaffingStopped => pb::WindowChange::StaffingStopped,
+                WindowChange::HeadcountChanged => pb::WindowChange::HeadcountChanged,
+                WindowChange::NextStaffedMoved => pb::WindowChange::NextStaffedAtMoved,
+                WindowChange::EeaTagChanged => pb::WindowChange::EeaTagChanged,
+                WindowChange::PlanChanged => pb::WindowChange::PlanChanged,
+                WindowChange::OrgRemoved => pb::WindowChange::OrgRemoved,
+                WindowChange::OrgRestored => pb::WindowChange::OrgRestored,
+            };
+            change as i32
+        })
+        .collect();
+    pb::WindowUpdate {
+        subscription_index: i32::try_from(subscription_idx).unwrap_or(i32::MAX),
+        cause: cause as i32,
+        changes,
+        roster_version,
+        decision: decision.map(|decision| decision_to_pb(decision, at)),
     }
 }
 

@@ -1,0 +1,196 @@
+//! Live windows (`WatchWindows`): a watch holds its subscriptions' last answers and looks again
+//! when time reaches the instant one can change, or when a snapshot with other replicas' or this
+//! one's writes comes into force; it reports the subscriptions whose answers changed.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use super::error::decision_error;
+use super::{App, AppError};
+use crate::clock::WallClock;
+use crate::domain::decision::{DecisionError, TicketDecision, TicketQuestion};
+use crate::domain::policy::{Severity, TicketCategory};
+use crate::domain::snapshot::Snapshot;
+use crate::domain::time::Instant;
+use crate::domain::watch::{changes_between, read_window, WindowChange, WindowState};
+
+/// The snapshot in force and the roster version it holds, published together.
+#[derive(Clone)]
+pub(super) struct InForce {
+    pub(super) snapshot: Arc<Snapshot>,
+    pub(super) version: i64,
+}
+
+/// The longest a watch sleeps without reading the wall clock again, so that a clock that is
+/// stepped (not slewed) delays no look by more than this.
+const LONGEST_SLEEP: Duration = Duration::from_secs(1);
+
+/// One (org, severity, category) a watch follows, with the ticket whose consents count.
+#[derive(Clone, Debug)]
+pub struct WindowSubscription {
+    pub org_id: String,
+    /// Empty when no ticket is named (then no consent counts).
+    pub ticket_id: String,
+    pub severity: Severity,
+    pub category: TicketCategory,
+}
+
+impl WindowSubscription {
+    fn question(&self, at: Instant) -> TicketQuestion<'_> {
+        TicketQuestion {
+            org_id: &self.org_id,
+            ticket_id: &self.ticket_id,
+            severity: self.severity,
+            category: self.category,
+            at,
+        }
+    }
+}
+
+/// Why a watch reports an answer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum WindowCause {
+    /// The first answer of each subscription, as the watch starts.
+    CurrentState,
+    /// Time reached a window boundary, a shift's start or end, or the like.
+    TimePassed,
+    /// A committed write (through any replica) changed the answer.
+    RosterChanged,
+}
+
+/// A subscription's new answer and what changed in it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct WindowUpdate {
+    pub subscription_idx: usize,
+    pub cause: WindowCause,
+    /// Empty for the first answer.
+    pub changes: Vec<WindowChange>,
+    /// The roster version the answer reflects.
+    pub roster_version: i64,
+    pub at: Instant,
+    /// `None` while the org does not exist.
+    pub decision: Option<TicketDecision>,
+}
+
+/// A subscription's last answer: its state and when to look again (`None` while the org does
+/// not exist, when only a write can change the answer).
+struct Followed {
+    subscription: WindowSubscription,
+    state: Option<WindowState>,
+    recheck_at: Option<Instant>,
+}
+
+/// The subscriptions of one `WatchWindows` call.
+pub struct WindowWatch {
+    followed: Vec<Followed>,
+    in_force: tokio::sync::watch::Receiver<InForce>,
+    version: i64,
+    clock: WallClock,
+}
+
+impl App {
+    /// Starts a watch: each subscription's answer now, or the first subscription's error (an
+    /// org that does not exist is NOT_FOUND, `subscriptions[i].org_id`).
+    pub fn watch_windows(
+        &self,
+        subscriptions: Vec<WindowSubscription>,
+        clock: WallClock,
+    ) -> Result<(WindowWatch, Vec<WindowUpdate>), AppError> {
+        let mut in_force = self.in_force.subscribe();
+        let InForce { snapshot, version } = in_force.borrow_and_update().clone();
+        let at = clock();
+        let mut followed = Vec::with_capacity(subscriptions.len());
+        let mut updates = Vec::with_capacity(subscriptions.len());
+        for (subscription_idx, subscription) in subscriptions.into_iter().enumerate() {
+            let reading = read_window(&snapshot, &subscription.question(at)).map_err(|error| match error {
+                DecisionError::UnknownOrg(id) => {
+                    AppError::NotFound { entity: "org", id, field: format!("subscriptions[{subscription_idx}].org_id") }
+                }
+                error => decision_error(error),
+            })?;
+            followed.push(Followed {
+                subscription,
+                state: Some(WindowState::of(&reading.decision)),
+                recheck_at: Some(reading.recheck_at),
+            });
+            updates.push(WindowUpdate {
+                subscription_idx,
+                cause: WindowCause::CurrentState,
+                changes: Vec::new(),
+                roster_version: version,
+                at,
+                decision: Some(reading.decision),
+            });
+        }
+        Ok((WindowWatch { followed, in_force, version, clock }, updates))
+    }
+}
+
+impl WindowWatch {
+    /// The roster version of the last look.
+    pub fn roster_version(&self) -> i64 {
+        self.version
+    }
+
+    /// Waits until some subscription's answer changes and returns the new answers. Cancel-safe:
+    /// dropped while waiting, it loses nothing, and the next call picks up where it stood.
+    pub async fn next_updates(&mut self) -> Result<Vec<WindowUpdate>, AppError> {
+        loop {
+            let due = self.followed.iter().filter_map(|followed| followed.recheck_at).min();
+            let sleep = match due {
+                Some(due) => (due - (self.clock)()).max(jiff::SignedDuration::ZERO).unsigned_abs().min(LONGEST_SLEEP),
+                None => LONGEST_SLEEP,
+            };
+            tokio::select! {
+                changed = self.in_force.changed() => {
+                    if changed.is_err() {
+                        return Err(AppError::unavailable("the server is stopping"));
+                    }
+                }
+                () = tokio::time::sleep(sleep) => {}
+            }
+            let updates = self.look()?;
+            if !updates.is_empty() {
+                return Ok(updates);
+            }
+        }
+    }
+
+    /// Answers again every subscription that is due, or all of them when a new roster version
+    /// is in force; returns those whose answers changed.
+    fn look(&mut self) -> Result<Vec<WindowUpdate>, AppError> {
+        let InForce { snapshot, version } = self.in_force.borrow_and_update().clone();
+        let roster_changed = version != self.version;
+        self.version = version;
+        let at = (self.clock)();
+        let cause = if roster_changed { WindowCause::RosterChanged } else { WindowCause::TimePassed };
+        let mut updates = Vec::new();
+        for (subscription_idx, followed) in self.followed.iter_mut().enumerate() {
+            let due = followed.recheck_at.is_some_and(|recheck_at| recheck_at <= at);
+            if !roster_changed && !due {
+                continue;
+            }
+            let (decision, recheck_at) = match read_window(&snapshot, &followed.subscription.question(at)) {
+                Ok(reading) => (Some(reading.decision), Some(reading.recheck_at)),
+                Err(DecisionError::UnknownOrg(_)) => (None, None),
+                Err(error) => return Err(decision_error(error)),
+            };
+            followed.recheck_at = recheck_at;
+            let state = decision.as_ref().map(WindowState::of);
+            let changes = match (&followed.state, &state) {
+                (Some(before), Some(after)) => changes_between(before, after),
+                (Some(_), None) => vec![WindowChange::OrgRemoved],
+                (None, Some(_)) => vec![WindowChange::OrgRestored],
+                (None, None) => Vec::new(),
+            };
+            followed.state = state;
+            if !changes.is_empty() {
+                updates.push(WindowUpdate { subscription_idx, cause, changes, roster_version: version, at, decision });
+            }
+        }
+        Ok(updates)
+    }
+}
+
+#[cfg(test)]
+mod tests;
