@@ -8,6 +8,7 @@ use eea_coverage::cli::deadline::{run_deadline, DeadlineArgs};
 use eea_coverage::cli::import::{run_import, ImportArgs};
 use eea_coverage::cli::load::{run_load, LoadArgs};
 use eea_coverage::cli::report::{run_report, ReportArgs};
+use eea_coverage::cli::watch::{run_watch, WatchArgs};
 use eea_coverage::config::{LogFormat, RawLog, RawSettings, Settings};
 use eea_coverage::startup::{shutdown_signal, Server};
 
@@ -63,6 +64,10 @@ Example: eea-coverage report --plan eea-only --from 2026-12-07 --to 2026-12-14 -
 Example: eea-coverage deadline --org acme --severity 3 --started 2026-12-04T15:30:00Z --target 4h \\\n\
   --pause 2026-12-07T09:00:00Z/2026-12-07T10:00:00Z --at 2026-12-07T12:00:00Z")]
     Deadline(DeadlineArgs),
+    /// Follow a running server's live answers and print each change as it comes.
+    #[command(after_help = "Example: eea-coverage watch windows --org acme --severity 1 --severity 3\n\
+Each line: when (with Brussels wall time), the subscription, what changed and why, the answer now.")]
+    Watch(WatchArgs),
     /// Stream a CSV or iCalendar file of shifts into SyncShifts on a running server.
     #[command(
         after_help = "The file's entries become exactly the source's shifts and time off that start in [--from, --to).\n\
@@ -146,6 +151,7 @@ fn main() -> ExitCode {
         }
         Command::Report(args) => run_client("report", run_report(args)),
         Command::Deadline(args) => run_client("deadline", run_deadline(args)),
+        Command::Watch(args) => run_client("watch", run_watch(args)),
         Command::Import(args) => run_client("import", run_import(args)),
         Command::Load(args) => {
             let runtime =

@@ -12,7 +12,9 @@ use crate::domain::decision::{DecisionError, TicketDecision, TicketQuestion};
 use crate::domain::policy::{Severity, TicketCategory};
 use crate::domain::snapshot::Snapshot;
 use crate::domain::time::Instant;
-use crate::domain::watch::{changes_between, read_window, WindowChange, WindowState};
+use crate::domain::watch::{
+    changes_between, read_window, reads_from_timelines, WindowChange, WindowReading, WindowState,
+};
 
 /// The snapshot in force and the roster version it holds, published together.
 #[derive(Clone)]
@@ -24,6 +26,10 @@ pub(super) struct InForce {
 /// The longest a watch sleeps without reading the wall clock again, so that a clock that is
 /// stepped (not slewed) delays no look by more than this.
 const LONGEST_SLEEP: Duration = Duration::from_secs(1);
+/// The least time between two looks for new snapshots: writes that come faster are answered
+/// together, so a watch costs at most five looks a second however busy the writers are, and a
+/// write's change reaches the stream at most this much later.
+const ROSTER_LOOK_SPACING: Duration = Duration::from_millis(200);
 
 /// One (org, severity, category) a watch follows, with the ticket whose consents count.
 #[derive(Clone, Debug)]
@@ -86,6 +92,10 @@ pub struct WindowWatch {
     in_force: tokio::sync::watch::Receiver<InForce>,
     version: i64,
     clock: WallClock,
+    /// A new snapshot has come into force since the last look.
+    roster_look_pending: bool,
+    /// When the last look for a new snapshot was taken.
+    last_roster_look: tokio::time::Instant,
 }
 
 impl App {
@@ -122,7 +132,15 @@ impl App {
                 decision: Some(reading.decision),
             });
         }
-        Ok((WindowWatch { followed, in_force, version, clock }, updates))
+        let watch = WindowWatch {
+            followed,
+            in_force,
+            version,
+            clock,
+            roster_look_pending: false,
+            last_roster_look: tokio::time::Instant::now(),
+        };
+        Ok((watch, updates))
     }
 }
 
@@ -133,44 +151,67 @@ impl WindowWatch {
     }
 
     /// Waits until some subscription's answer changes and returns the new answers. Cancel-safe:
-    /// dropped while waiting, it loses nothing, and the next call picks up where it stood.
+    /// dropped while waiting or looking, it loses nothing (a new snapshot seen stays to be
+    /// looked at), and the next call picks up where it stood.
     pub async fn next_updates(&mut self) -> Result<Vec<WindowUpdate>, AppError> {
         loop {
+            let now = (self.clock)();
             let due = self.followed.iter().filter_map(|followed| followed.recheck_at).min();
-            let sleep = match due {
-                Some(due) => (due - (self.clock)()).max(jiff::SignedDuration::ZERO).unsigned_abs().min(LONGEST_SLEEP),
-                None => LONGEST_SLEEP,
-            };
+            let roster_look_in =
+                self.roster_look_pending.then(|| ROSTER_LOOK_SPACING.saturating_sub(self.last_roster_look.elapsed()));
+            if due.is_some_and(|due| due <= now) || roster_look_in == Some(Duration::ZERO) {
+                let updates = self.look().await?;
+                if !updates.is_empty() {
+                    return Ok(updates);
+                }
+                continue;
+            }
+            let until_due = due.map_or(LONGEST_SLEEP, |due| (due - now).unsigned_abs().min(LONGEST_SLEEP));
+            let sleep = roster_look_in.map_or(until_due, |roster_look_in| roster_look_in.min(until_due));
             tokio::select! {
-                changed = self.in_force.changed() => {
+                changed = self.in_force.changed(), if !self.roster_look_pending => {
                     if changed.is_err() {
                         return Err(AppError::unavailable("the server is stopping"));
                     }
+                    self.roster_look_pending = true;
                 }
                 () = tokio::time::sleep(sleep) => {}
-            }
-            let updates = self.look()?;
-            if !updates.is_empty() {
-                return Ok(updates);
             }
         }
     }
 
     /// Answers again every subscription that is due, or all of them when a new roster version
-    /// is in force; returns those whose answers changed.
-    fn look(&mut self) -> Result<Vec<WindowUpdate>, AppError> {
+    /// is in force; returns those whose answers changed. Answers that expand shifts agent by
+    /// agent are worked out off the async runtime. Nothing is changed until all are in.
+    async fn look(&mut self) -> Result<Vec<WindowUpdate>, AppError> {
         let InForce { snapshot, version } = self.in_force.borrow_and_update().clone();
         let roster_changed = version != self.version;
-        self.version = version;
         let at = (self.clock)();
+        let asked: Vec<(usize, WindowSubscription)> = self
+            .followed
+            .iter()
+            .enumerate()
+            .filter(|(_, followed)| roster_changed || followed.recheck_at.is_some_and(|recheck_at| recheck_at <= at))
+            .map(|(subscription_idx, followed)| (subscription_idx, followed.subscription.clone()))
+            .collect();
+        let quick = asked.iter().all(|(_, subscription)| reads_from_timelines(&snapshot, &subscription.question(at)));
+        let readings = if quick {
+            read_windows(&snapshot, &asked, at)
+        } else {
+            tokio::task::spawn_blocking(move || read_windows(&snapshot, &asked, at))
+                .await
+                .map_err(|error| AppError::internal(format!("window watch task failed: {error}")))?
+        };
+        self.version = version;
+        self.roster_look_pending = false;
+        if roster_changed {
+            self.last_roster_look = tokio::time::Instant::now();
+        }
         let cause = if roster_changed { WindowCause::RosterChanged } else { WindowCause::TimePassed };
         let mut updates = Vec::new();
-        for (subscription_idx, followed) in self.followed.iter_mut().enumerate() {
-            let due = followed.recheck_at.is_some_and(|recheck_at| recheck_at <= at);
-            if !roster_changed && !due {
-                continue;
-            }
-            let (decision, recheck_at) = match read_window(&snapshot, &followed.subscription.question(at)) {
+        for (subscription_idx, reading) in readings {
+            let followed = &mut self.followed[subscription_idx];
+            let (decision, recheck_at) = match reading {
                 Ok(reading) => (Some(reading.decision), Some(reading.recheck_at)),
                 Err(DecisionError::UnknownOrg(_)) => (None, None),
                 Err(error) => return Err(decision_error(error)),
@@ -190,6 +231,18 @@ impl WindowWatch {
         }
         Ok(updates)
     }
+}
+
+/// Each asked subscription's answer at `at`.
+fn read_windows(
+    snapshot: &Snapshot,
+    asked: &[(usize, WindowSubscription)],
+    at: Instant,
+) -> Vec<(usize, Result<WindowReading, DecisionError>)> {
+    asked
+        .iter()
+        .map(|(subscription_idx, subscription)| (*subscription_idx, read_window(snapshot, &subscription.question(at))))
+        .collect()
 }
 
 #[cfg(test)]

@@ -4,8 +4,7 @@
 use jiff::SignedDuration;
 
 use crate::cli::connection::{connect, CallerArgs};
-use crate::cli::parse_when;
-use crate::domain::time::Zone;
+use crate::cli::{brussels_text, category, parse_when, severity};
 use crate::pb;
 
 #[derive(clap::Args)]
@@ -42,26 +41,9 @@ pub struct DeadlineArgs {
     caller: CallerArgs,
 }
 
-fn category(name: &str) -> Result<pb::TicketCategory, String> {
-    Ok(match name {
-        "product-support" => pb::TicketCategory::ProductSupport,
-        "custom-application-support" => pb::TicketCategory::CustomApplicationSupport,
-        "professional-services" => pb::TicketCategory::ProfessionalServices,
-        "third-party" => pb::TicketCategory::ThirdParty,
-        "sub-processor" => pb::TicketCategory::SubProcessor,
-        other => return Err(format!("--category {other:?}: expected product-support, custom-application-support, professional-services, third-party or sub-processor")),
-    })
-}
-
 /// The request `args` make, checked as far as the command line can.
 fn query(args: &DeadlineArgs) -> Result<pb::DeadlineQuery, String> {
-    let severity = match args.severity {
-        1 => pb::Severity::Severity1,
-        2 => pb::Severity::Severity2,
-        3 => pb::Severity::Severity3,
-        4 => pb::Severity::Severity4,
-        other => return Err(format!("--severity {other}: expected 1 to 4")),
-    };
+    let severity = severity(args.severity)?;
     let target: SignedDuration = args
         .target
         .parse()
@@ -96,13 +78,7 @@ fn duration_text(duration: Option<&prost_types::Duration>) -> String {
 }
 
 fn instant_text(timestamp: Option<&prost_types::Timestamp>) -> String {
-    let Some(timestamp) = timestamp else { return "not within 366 days".into() };
-    match jiff::Timestamp::new(timestamp.seconds, timestamp.nanos) {
-        Ok(instant) => {
-            format!("{instant} ({} Brussels)", Zone::brussels().to_local(instant).strftime("%a %d %b %H:%M"))
-        }
-        Err(_) => "out of range".into(),
-    }
+    timestamp.map_or_else(|| "not within 366 days".into(), brussels_text)
 }
 
 /// Both clocks, one line each, then what decided the hours.

@@ -1,5 +1,5 @@
 //! The client side of the binary: the commands that talk to a running server over gRPC
-//! (`report`, `deadline`, `import`, `load`). The server never imports this module; what both sides need, such
+//! (`report`, `deadline`, `watch`, `import`, `load`). The server never imports this module; what both sides need, such
 //! as reading shift files and rendering reports, lives in `formats`.
 
 pub mod connection;
@@ -7,6 +7,7 @@ pub mod deadline;
 pub mod import;
 pub mod load;
 pub mod report;
+pub mod watch;
 
 use crate::domain::time::Zone;
 
@@ -22,4 +23,40 @@ pub(crate) fn parse_when(flag: &str, text: &str) -> Result<prost_types::Timestam
         })?,
     };
     Ok(prost_types::Timestamp { seconds: instant.as_second(), nanos: instant.subsec_nanosecond() })
+}
+
+/// `--severity N`: 1 to 4.
+pub(crate) fn severity(number: u8) -> Result<crate::pb::Severity, String> {
+    use crate::pb::Severity;
+    Ok(match number {
+        1 => Severity::Severity1,
+        2 => Severity::Severity2,
+        3 => Severity::Severity3,
+        4 => Severity::Severity4,
+        other => return Err(format!("--severity {other}: expected 1 to 4")),
+    })
+}
+
+/// `--category NAME`, as the kebab-case of the contract's names.
+pub(crate) fn category(name: &str) -> Result<crate::pb::TicketCategory, String> {
+    use crate::pb::TicketCategory;
+    Ok(match name {
+        "product-support" => TicketCategory::ProductSupport,
+        "custom-application-support" => TicketCategory::CustomApplicationSupport,
+        "professional-services" => TicketCategory::ProfessionalServices,
+        "third-party" => TicketCategory::ThirdParty,
+        "sub-processor" => TicketCategory::SubProcessor,
+        other => return Err(format!("--category {other:?}: expected product-support, custom-application-support, professional-services, third-party or sub-processor")),
+    })
+}
+
+/// An instant as RFC 3339 with its Brussels wall time: `2026-12-07T10:30:00Z (Mon 07 Dec 11:30
+/// Brussels)`.
+pub(crate) fn brussels_text(timestamp: &prost_types::Timestamp) -> String {
+    match jiff::Timestamp::new(timestamp.seconds, timestamp.nanos) {
+        Ok(instant) => {
+            format!("{instant} ({} Brussels)", Zone::brussels().to_local(instant).strftime("%a %d %b %H:%M"))
+        }
+        Err(_) => "out of range".into(),
+    }
 }

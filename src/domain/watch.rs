@@ -132,6 +132,16 @@ pub fn read_window(snapshot: &Snapshot, question: &TicketQuestion) -> Result<Win
     Ok(WindowReading { decision, recheck_at })
 }
 
+/// Whether `read_window` answers from the precomputed timelines alone, in microseconds; if not
+/// (a consent widens eligibility, or the timelines do not reach four weeks ahead), it expands
+/// every agent's shifts, which at tens of thousands of agents takes milliseconds.
+pub fn reads_from_timelines(snapshot: &Snapshot, question: &TicketQuestion) -> bool {
+    let Ok(context) = ticket_context(snapshot, question) else { return true };
+    let reach = SignedDuration::from_hours(2 * 14 * 24);
+    Interval::following(question.at, reach)
+        .is_some_and(|range| precomputed_index(snapshot, &context, question, range).is_some())
+}
+
 /// The first instant in `range` after `question.at` at which the number of distinct eligible
 /// agents on shift differs from the number at `question.at`.
 fn next_staffing_change(

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use super::*;
 use crate::audit::Actor;
 use crate::domain::calendar::HolidayCalendar;
-use crate::domain::fixtures::{agent, instant, one_off, org, policy};
+use crate::domain::fixtures::{agent, consent, instant, one_off, org, policy};
 use crate::domain::policy::PlanKind;
 use crate::domain::watch::WindowChange::*;
 use crate::storage::{DatabaseUrl, Store};
@@ -122,6 +122,27 @@ async fn a_write_in_force_is_reported_with_its_roster_version_and_a_deleted_org_
     let updates = watch.next_updates().await.unwrap();
     assert_eq!(updates[0].changes, vec![OrgRestored]);
     assert!(updates[0].decision.as_ref().unwrap().staffed_now);
+}
+
+/// A consent for the watched ticket widens who is eligible: such a subscription is answered
+/// agent by agent, off the async runtime, and the grant is reported like any write.
+#[tokio::test]
+async fn a_consent_granted_for_the_watched_ticket_starts_its_staffing() {
+    let directory = tempfile::tempdir().unwrap();
+    let app = app_with_roster(&directory).await;
+    app.upsert_org(&actor(), org("std", "eu-central-1", PlanKind::Standard)).await.unwrap();
+    app.upsert_agents(&actor(), vec![agent("us-1", "US", &[])]).await.unwrap();
+    app.upsert_entries(&actor(), vec![one_off("us-day", "us-1", "2026-12-07T12:00:00Z", "2026-12-07T13:30:00Z")])
+        .await
+        .unwrap();
+    let watched = WindowSubscription { org_id: "std".into(), ticket_id: "T-9".into(), ..subscription(Severity::Sev1) };
+    let (mut watch, first) = app.watch_windows(vec![watched], controlled_clock("2026-12-07T13:00:00Z")).unwrap();
+    assert_eq!(first[0].decision.as_ref().unwrap().eligible_on_shift, 0, "a US agent without consent");
+
+    app.grant_consent(&actor(), consent("std", "T-9", "us-1", "2026-12-31T00:00:00Z")).await.unwrap();
+    let updates = watch.next_updates().await.unwrap();
+    assert_eq!((updates[0].cause, updates[0].changes.clone()), (WindowCause::RosterChanged, vec![StaffingStarted]));
+    assert_eq!(updates[0].decision.as_ref().unwrap().eligible_on_shift, 1);
 }
 
 #[tokio::test]

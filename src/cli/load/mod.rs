@@ -5,6 +5,7 @@
 
 mod calls;
 mod phase;
+mod watches;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant as WallClock};
@@ -55,6 +56,10 @@ pub struct LoadArgs {
     /// `--mixed`) after each health check: what a write costs, call to answer.
     #[arg(long)]
     writes: bool,
+    /// Hold this many `WatchWindows` streams open (one subscription each, on connections of
+    /// their own) while the phases run.
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    watch_streams: usize,
     #[command(flatten)]
     caller: CallerArgs,
 }
@@ -94,27 +99,53 @@ pub async fn run_load(args: LoadArgs) -> Result<(), String> {
     let authenticated: Vec<AuthChannel> =
         channels.iter().map(|channel| with_token(channel.clone(), token.as_deref())).collect();
     let n_agents = args.agents.unwrap_or(if args.seed_agents > 0 { args.seed_agents } else { 5_000 }).max(1);
+    let watches = if args.watch_streams > 0 {
+        let started = WallClock::now();
+        let endpoint = args.caller.endpoint(&args.server)?;
+        let opened = watches::OpenWatches::open(&endpoint, token.as_deref(), args.watch_streams).await?;
+        eprintln!("opened {} watch streams in {:.1} s", args.watch_streams, started.elapsed().as_secs_f64());
+        Some(opened)
+    } else {
+        None
+    };
+    let measured = measure(&args, &channels, &authenticated, length, rounds, now, n_agents).await;
+    if let Some(watches) = watches {
+        println!("{}", watches.close());
+    }
+    measured
+}
+
+/// Runs the phases the arguments ask for and prints what they measured.
+async fn measure(
+    args: &LoadArgs,
+    channels: &[tonic::transport::Channel],
+    authenticated: &[AuthChannel],
+    length: PhaseLength,
+    rounds: u32,
+    now: i64,
+    n_agents: usize,
+) -> Result<(), String> {
     let concurrency = args.concurrency;
     if args.mixed || args.writes {
         let agents = Arc::new(load_test_roster(n_agents, now)?.agents);
         let mix = if args.writes { Mix::WritesAlone } else { Mix::HotPathWithWrites };
-        return run_mixed(&channels, &authenticated, concurrency, length, rounds, now, (mix, agents)).await;
+        return run_mixed(channels, authenticated, concurrency, length, rounds, now, (mix, agents)).await;
     }
     let (mut health, mut decide, mut health_again, mut access) = (None, None, None, None);
     for round in 0..rounds {
         // Each round asks new questions: its calls are numbered on from the last round's.
         let first_call_idx = u64::from(round) * 1_000_000_000_000;
-        let health_round = run_phase("health Check", &channels, concurrency, length, first_call_idx, health_call).await;
+        let health_round = run_phase("health Check", channels, concurrency, length, first_call_idx, health_call).await;
         let decide_round =
-            run_phase("DecideTicket", &authenticated, concurrency, length, first_call_idx, move |channel, call_idx| {
+            run_phase("DecideTicket", authenticated, concurrency, length, first_call_idx, move |channel, call_idx| {
                 decide_call(channel, call_idx, now)
             })
             .await;
         let health_again_round =
-            run_phase("health Check", &channels, concurrency, length, first_call_idx, health_call).await;
+            run_phase("health Check", channels, concurrency, length, first_call_idx, health_call).await;
         let access_round = run_phase(
             "CheckAgentAccess",
-            &authenticated,
+            authenticated,
             concurrency,
             length,
             first_call_idx,
