@@ -89,13 +89,83 @@ struct Followed {
 /// The subscriptions of one `WatchWindows` call.
 pub struct WindowWatch {
     followed: Vec<Followed>,
+    follower: SnapshotFollower,
+}
+
+/// What a watch needs to follow the snapshots in force: the channel they are published on, the
+/// roster version it last looked at, its clock, and the spacing of its looks at new snapshots.
+pub(super) struct SnapshotFollower {
     in_force: tokio::sync::watch::Receiver<InForce>,
     version: i64,
     clock: WallClock,
     /// A new snapshot has come into force since the last look.
     roster_look_pending: bool,
-    /// When the last look for a new snapshot was taken.
+    /// When the last look at a new snapshot was taken.
     last_roster_look: tokio::time::Instant,
+}
+
+impl SnapshotFollower {
+    /// Follows `app`'s snapshots from the one in force, which it returns.
+    pub(super) fn new(app: &App, clock: WallClock) -> (SnapshotFollower, InForce) {
+        let mut in_force = app.in_force.subscribe();
+        let current = in_force.borrow_and_update().clone();
+        let follower = SnapshotFollower {
+            in_force,
+            version: current.version,
+            clock,
+            roster_look_pending: false,
+            last_roster_look: tokio::time::Instant::now(),
+        };
+        (follower, current)
+    }
+
+    pub(super) fn now(&self) -> Instant {
+        (self.clock)()
+    }
+
+    pub(super) fn roster_version(&self) -> i64 {
+        self.version
+    }
+
+    /// Returns once `due` has come or a new snapshot may be looked at. Cancel-safe: a new
+    /// snapshot seen stays to be looked at.
+    pub(super) async fn wait(&mut self, due: Option<Instant>) -> Result<(), AppError> {
+        loop {
+            let now = self.now();
+            let roster_look_in =
+                self.roster_look_pending.then(|| ROSTER_LOOK_SPACING.saturating_sub(self.last_roster_look.elapsed()));
+            if due.is_some_and(|due| due <= now) || roster_look_in == Some(Duration::ZERO) {
+                return Ok(());
+            }
+            let until_due = due.map_or(LONGEST_SLEEP, |due| (due - now).unsigned_abs().min(LONGEST_SLEEP));
+            let sleep = roster_look_in.map_or(until_due, |roster_look_in| roster_look_in.min(until_due));
+            tokio::select! {
+                changed = self.in_force.changed(), if !self.roster_look_pending => {
+                    if changed.is_err() {
+                        return Err(AppError::unavailable("the server is stopping"));
+                    }
+                    self.roster_look_pending = true;
+                }
+                () = tokio::time::sleep(sleep) => {}
+            }
+        }
+    }
+
+    /// The snapshot to look at, and whether it holds writes the last look did not.
+    pub(super) fn snapshot(&mut self) -> (InForce, bool) {
+        let in_force = self.in_force.borrow_and_update().clone();
+        let roster_changed = in_force.version != self.version;
+        (in_force, roster_changed)
+    }
+
+    /// Notes that a look at `version` is done; until then a new snapshot stays to be looked at.
+    pub(super) fn looked(&mut self, version: i64, roster_changed: bool) {
+        self.version = version;
+        self.roster_look_pending = false;
+        if roster_changed {
+            self.last_roster_look = tokio::time::Instant::now();
+        }
+    }
 }
 
 impl App {
@@ -106,9 +176,8 @@ impl App {
         subscriptions: Vec<WindowSubscription>,
         clock: WallClock,
     ) -> Result<(WindowWatch, Vec<WindowUpdate>), AppError> {
-        let mut in_force = self.in_force.subscribe();
-        let InForce { snapshot, version } = in_force.borrow_and_update().clone();
-        let at = clock();
+        let (follower, InForce { snapshot, version }) = SnapshotFollower::new(self, clock);
+        let at = follower.now();
         let mut followed = Vec::with_capacity(subscriptions.len());
         let mut updates = Vec::with_capacity(subscriptions.len());
         for (subscription_idx, subscription) in subscriptions.into_iter().enumerate() {
@@ -132,50 +201,26 @@ impl App {
                 decision: Some(reading.decision),
             });
         }
-        let watch = WindowWatch {
-            followed,
-            in_force,
-            version,
-            clock,
-            roster_look_pending: false,
-            last_roster_look: tokio::time::Instant::now(),
-        };
-        Ok((watch, updates))
+        Ok((WindowWatch { followed, follower }, updates))
     }
 }
 
 impl WindowWatch {
     /// The roster version of the last look.
     pub fn roster_version(&self) -> i64 {
-        self.version
+        self.follower.roster_version()
     }
 
     /// Waits until some subscription's answer changes and returns the new answers. Cancel-safe:
-    /// dropped while waiting or looking, it loses nothing (a new snapshot seen stays to be
-    /// looked at), and the next call picks up where it stood.
+    /// dropped while waiting or looking, it loses nothing, and the next call picks up where it
+    /// stood.
     pub async fn next_updates(&mut self) -> Result<Vec<WindowUpdate>, AppError> {
         loop {
-            let now = (self.clock)();
             let due = self.followed.iter().filter_map(|followed| followed.recheck_at).min();
-            let roster_look_in =
-                self.roster_look_pending.then(|| ROSTER_LOOK_SPACING.saturating_sub(self.last_roster_look.elapsed()));
-            if due.is_some_and(|due| due <= now) || roster_look_in == Some(Duration::ZERO) {
-                let updates = self.look().await?;
-                if !updates.is_empty() {
-                    return Ok(updates);
-                }
-                continue;
-            }
-            let until_due = due.map_or(LONGEST_SLEEP, |due| (due - now).unsigned_abs().min(LONGEST_SLEEP));
-            let sleep = roster_look_in.map_or(until_due, |roster_look_in| roster_look_in.min(until_due));
-            tokio::select! {
-                changed = self.in_force.changed(), if !self.roster_look_pending => {
-                    if changed.is_err() {
-                        return Err(AppError::unavailable("the server is stopping"));
-                    }
-                    self.roster_look_pending = true;
-                }
-                () = tokio::time::sleep(sleep) => {}
+            self.follower.wait(due).await?;
+            let updates = self.look().await?;
+            if !updates.is_empty() {
+                return Ok(updates);
             }
         }
     }
@@ -184,9 +229,8 @@ impl WindowWatch {
     /// is in force; returns those whose answers changed. Answers that expand shifts agent by
     /// agent are worked out off the async runtime. Nothing is changed until all are in.
     async fn look(&mut self) -> Result<Vec<WindowUpdate>, AppError> {
-        let InForce { snapshot, version } = self.in_force.borrow_and_update().clone();
-        let roster_changed = version != self.version;
-        let at = (self.clock)();
+        let (InForce { snapshot, version }, roster_changed) = self.follower.snapshot();
+        let at = self.follower.now();
         let asked: Vec<(usize, WindowSubscription)> = self
             .followed
             .iter()
@@ -202,11 +246,7 @@ impl WindowWatch {
                 .await
                 .map_err(|error| AppError::internal(format!("window watch task failed: {error}")))?
         };
-        self.version = version;
-        self.roster_look_pending = false;
-        if roster_changed {
-            self.last_roster_look = tokio::time::Instant::now();
-        }
+        self.follower.looked(version, roster_changed);
         let cause = if roster_changed { WindowCause::RosterChanged } else { WindowCause::TimePassed };
         let mut updates = Vec::new();
         for (subscription_idx, reading) in readings {
@@ -246,4 +286,4 @@ fn read_windows(
 }
 
 #[cfg(test)]
-mod tests;
+pub(super) mod tests;

@@ -11,6 +11,7 @@ pub mod decision;
 pub mod eligibility;
 #[cfg(test)]
 pub mod fixtures;
+pub mod gap_watch;
 pub mod ids;
 pub mod interval;
 pub mod on_shift;

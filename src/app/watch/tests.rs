@@ -11,13 +11,13 @@ use crate::domain::policy::PlanKind;
 use crate::domain::watch::WindowChange::*;
 use crate::storage::{DatabaseUrl, Store};
 
-fn actor() -> Actor {
+pub(in crate::app) fn actor() -> Actor {
     Actor { caller: "token:test".into(), rpc: "test".into(), request_id: "r-1".into() }
 }
 
 /// An app on a fresh SQLite file holding an EEA-only org and an Irish agent with two shifts on
 /// Monday 7 December 2026 (07:00-12:00 and 14:00-20:00 UTC).
-async fn app_with_roster(directory: &tempfile::TempDir) -> Arc<App> {
+pub(in crate::app) async fn app_with_roster(directory: &tempfile::TempDir) -> Arc<App> {
     let url = DatabaseUrl::parse(directory.path().join("watch.db").to_str().unwrap()).unwrap();
     let store = Store::open(&url).unwrap();
     let app = Arc::new(App::start(store, policy(HolidayCalendar::None)).await.unwrap());
@@ -36,7 +36,7 @@ async fn app_with_roster(directory: &tempfile::TempDir) -> Arc<App> {
 }
 
 /// Wall time that starts at `start` and moves with tokio's (paused) clock.
-fn controlled_clock(start: &str) -> WallClock {
+pub(in crate::app) fn controlled_clock(start: &str) -> WallClock {
     let (wall_start, tokio_start) = (instant(start), tokio::time::Instant::now());
     Arc::new(move || {
         let elapsed = tokio::time::Instant::now() - tokio_start;
