@@ -9,6 +9,7 @@ use super::convert::{
     severity_to_pb, timestamp,
 };
 use super::status::{invalid, to_status};
+use super::watches::{GapStream, WatchStreams};
 use crate::app::App;
 use crate::clock;
 use crate::domain::coverage::{CoverageQuestion, RequirementCoverage, HOURS_PER_WEEK, MAX_REPORT_DAYS};
@@ -23,6 +24,7 @@ pub const MAX_MIN_STAFF: i32 = 10_000;
 
 pub struct CoverageApi {
     pub app: Arc<App>,
+    pub watches: WatchStreams,
 }
 
 fn plan_field(violations: &mut Violations, plan: i32) -> Option<PlanKind> {
@@ -146,5 +148,14 @@ impl CoverageService for CoverageApi {
                 .collect(),
             at: Some(timestamp(at)),
         }))
+    }
+
+    type WatchGapsStream = GapStream;
+
+    async fn watch_gaps(
+        &self,
+        request: Request<pb::WatchGapsRequest>,
+    ) -> Result<Response<Self::WatchGapsStream>, Status> {
+        Ok(Response::new(self.watches.start_gaps(&self.app, request.into_inner()).await?))
     }
 }

@@ -10,7 +10,7 @@ mod roster_service;
 mod status;
 mod stream_end;
 mod ticket_service;
-mod window_watch;
+mod watches;
 
 use std::future::Future;
 use std::sync::Arc;
@@ -100,10 +100,10 @@ pub async fn serve(
     let max_bytes = limits.max_message_bytes;
     let policy = PolicyServiceServer::new(PolicyApi { app: app.clone() }).max_decoding_message_size(max_bytes);
     let roster = RosterServiceServer::new(RosterApi { app: app.clone() }).max_decoding_message_size(max_bytes);
-    let watches = window_watch::WatchStreams::new(limits.max_watch_streams, stopping_watched);
-    let tickets =
-        TicketServiceServer::new(TicketApi { app: app.clone(), watches }).max_decoding_message_size(max_bytes);
-    let coverage = CoverageServiceServer::new(CoverageApi { app }).max_decoding_message_size(max_bytes);
+    let watches = watches::WatchStreams::new(limits.max_watch_streams, stopping_watched);
+    let tickets = TicketServiceServer::new(TicketApi { app: app.clone(), watches: watches.clone() })
+        .max_decoding_message_size(max_bytes);
+    let coverage = CoverageServiceServer::new(CoverageApi { app, watches }).max_decoding_message_size(max_bytes);
     let mut builder = Server::builder();
     if let Some(tls) = access.tls {
         builder = builder.tls_config(tls)?;

@@ -10,7 +10,7 @@ use super::convert::{
     access_to_pb, category_field, deadline_to_pb, decision_to_pb, question_instant_field, severity_field, window_field,
 };
 use super::status::{invalid, invalid_field, to_status};
-use super::window_watch::{WatchStreams, WindowStream};
+use super::watches::{WatchStreams, WindowStream};
 use crate::app::{App, AppError, DeadlineItem};
 use crate::clock;
 use crate::domain::decision::TicketQuestion;
@@ -227,6 +227,6 @@ impl TicketService for TicketApi {
         &self,
         request: Request<pb::WatchWindowsRequest>,
     ) -> Result<Response<Self::WatchWindowsStream>, Status> {
-        Ok(Response::new(self.watches.start(&self.app, request.into_inner())?))
+        Ok(Response::new(self.watches.start_windows(&self.app, request.into_inner())?))
     }
 }

@@ -11,6 +11,7 @@ mod compression;
 mod coverage;
 mod crash;
 mod deadlines;
+mod gap_watch;
 mod pg_restart;
 mod pg_tls;
 mod policy;

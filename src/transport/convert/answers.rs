@@ -4,7 +4,7 @@
 use jiff::SignedDuration;
 
 use super::{category_to_pb, plan_to_pb, severity_to_pb, timestamp};
-use crate::app::{WindowCause, WindowUpdate};
+use crate::app::{GapEvent, GapEventKind, WindowCause, WindowUpdate};
 use crate::audit::{AuditEvent, EntityKind};
 use crate::domain::calendar::HolidayCalendar;
 use crate::domain::coverage::{Gap, GapCause};
@@ -31,13 +31,36 @@ pub fn gap_to_pb(gap: &Gap) -> pb::Gap {
     }
 }
 
-pub fn window_update_to_pb(update: WindowUpdate) -> pb::WindowUpdate {
-    let WindowUpdate { subscription_idx, cause, changes, roster_version, at, decision } = update;
-    let cause = match cause {
+fn cause_to_pb(cause: WindowCause) -> pb::WindowUpdateCause {
+    match cause {
         WindowCause::CurrentState => pb::WindowUpdateCause::CurrentState,
         WindowCause::TimePassed => pb::WindowUpdateCause::TimePassed,
         WindowCause::RosterChanged => pb::WindowUpdateCause::RosterChanged,
+    }
+}
+
+pub fn gap_event_to_pb(event: GapEvent) -> pb::GapEvent {
+    let GapEvent { requirement_idx, kind, cause, gap, roster_version, at } = event;
+    let kind = match kind {
+        GapEventKind::Current => pb::GapEventKind::Current,
+        GapEventKind::Opened => pb::GapEventKind::Opened,
+        GapEventKind::Closed => pb::GapEventKind::Closed,
+        GapEventKind::Started => pb::GapEventKind::Started,
+        GapEventKind::Ended => pb::GapEventKind::Ended,
     };
+    pb::GapEvent {
+        requirement_index: i32::try_from(requirement_idx).unwrap_or(i32::MAX),
+        kind: kind as i32,
+        cause: cause_to_pb(cause) as i32,
+        gap: Some(gap_to_pb(&gap)),
+        roster_version,
+        at: Some(timestamp(at)),
+    }
+}
+
+pub fn window_update_to_pb(update: WindowUpdate) -> pb::WindowUpdate {
+    let WindowUpdate { subscription_idx, cause, changes, roster_version, at, decision } = update;
+    let cause = cause_to_pb(cause);
     let changes = changes
         .into_iter()
         .map(|change| {
