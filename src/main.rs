@@ -65,8 +65,9 @@ Example: eea-coverage deadline --org acme --severity 3 --started 2026-12-04T15:3
   --pause 2026-12-07T09:00:00Z/2026-12-07T10:00:00Z --at 2026-12-07T12:00:00Z")]
     Deadline(DeadlineArgs),
     /// Follow a running server's live answers and print each change as it comes.
-    #[command(after_help = "Example: eea-coverage watch windows --org acme --severity 1 --severity 3\n\
-Each line: when (with Brussels wall time), the subscription, what changed and why, the answer now.")]
+    #[command(after_help = "Examples: eea-coverage watch windows --org acme --severity 1 --severity 3\n\
+          eea-coverage watch gaps --plan eea-only --look-ahead 72\n\
+Each line: when (with Brussels wall time), the subscription, what happened and why, the answer or gap now.")]
     Watch(WatchArgs),
     /// Stream a CSV or iCalendar file of shifts into SyncShifts on a running server.
     #[command(

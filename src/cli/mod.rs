@@ -60,3 +60,13 @@ pub(crate) fn brussels_text(timestamp: &prost_types::Timestamp) -> String {
         Err(_) => "out of range".into(),
     }
 }
+
+/// `--plan NAME`: standard or eea-only.
+pub(crate) fn plan(name: &str) -> Result<crate::pb::Plan, String> {
+    use crate::pb::Plan;
+    match name {
+        "standard" | "STANDARD" | "PLAN_STANDARD" => Ok(Plan::Standard),
+        "eea-only" | "eea_only" | "EEA_ONLY" | "PLAN_EEA_ONLY" => Ok(Plan::EeaOnly),
+        other => Err(format!("--plan {other:?}: expected standard or eea-only")),
+    }
+}

@@ -41,11 +41,7 @@ pub struct ReportArgs {
 
 /// Asks the server for the report and writes it to `--output` or standard output.
 pub async fn run_report(args: ReportArgs) -> Result<(), String> {
-    let plan = match args.plan.as_str() {
-        "standard" | "STANDARD" | "PLAN_STANDARD" => pb::Plan::Standard,
-        "eea-only" | "eea_only" | "EEA_ONLY" | "PLAN_EEA_ONLY" => pb::Plan::EeaOnly,
-        other => return Err(format!("--plan {other:?}: expected standard or eea-only")),
-    };
+    let plan = crate::cli::plan(&args.plan)?;
     let request = pb::GetCoverageReportRequest {
         plan: plan as i32,
         eea_tagged: args.eea_tagged,
