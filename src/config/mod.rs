@@ -85,7 +85,7 @@ pub struct Limits {
     pub call_timeout: std::time::Duration,
     /// After SIGTERM, how long in-flight calls may take to finish.
     pub shutdown_grace: std::time::Duration,
-    /// Watch streams (`WatchWindows`) open at once; they are not calls in flight, since a
+    /// Watch streams (`WatchWindows`, `WatchGaps`) open at once; they are not calls in flight, since a
     /// stream's call is done once its answer has started.
     pub max_watch_streams: usize,
 }
