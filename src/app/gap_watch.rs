@@ -8,7 +8,7 @@ use super::watch::{InForce, SnapshotFollower, WindowCause};
 use super::{App, AppError};
 use crate::clock::WallClock;
 use crate::domain::coverage::Gap;
-use crate::domain::gap_watch::{view_gaps, GapRequirement, GapView};
+use crate::domain::gap_watch::{view_gaps_together, GapRequirement, GapView};
 use crate::domain::parallel::Parallelism;
 use crate::domain::snapshot::Snapshot;
 use crate::domain::time::Instant;
@@ -52,7 +52,7 @@ pub struct GapWatch {
 }
 
 /// Each requirement's view at `at`, worked out off the async runtime (a view runs a coverage
-/// report over a few days).
+/// report over a few days, shared by requirements that differ only in severity).
 async fn views(
     snapshot: std::sync::Arc<Snapshot>,
     requirements: Vec<(usize, GapRequirement)>,
@@ -60,12 +60,9 @@ async fn views(
     look_ahead: SignedDuration,
 ) -> Result<Vec<(usize, GapView)>, AppError> {
     tokio::task::spawn_blocking(move || {
-        requirements
-            .into_iter()
-            .map(|(requirement_idx, requirement)| {
-                (requirement_idx, view_gaps(&snapshot, &requirement, at, look_ahead, Parallelism::SEQUENTIAL))
-            })
-            .collect()
+        let (indices, requirements): (Vec<usize>, Vec<GapRequirement>) = requirements.into_iter().unzip();
+        let views = view_gaps_together(&snapshot, &requirements, at, look_ahead, Parallelism::SEQUENTIAL);
+        indices.into_iter().zip(views).collect()
     })
     .await
     .map_err(|error| AppError::internal(format!("gap watch task failed: {error}")))

@@ -4,7 +4,7 @@
 
 use jiff::SignedDuration;
 
-use super::coverage::{coverage_report, CoverageQuestion, Gap};
+use super::coverage::{coverage_report, CoverageQuestion, Gap, RequirementCoverage};
 use super::interval::Interval;
 use super::parallel::Parallelism;
 use super::policy::{PlanKind, Severity};
@@ -56,18 +56,55 @@ pub fn view_gaps(
     look_ahead: SignedDuration,
     parallelism: Parallelism,
 ) -> GapView {
+    view_gaps_together(snapshot, std::slice::from_ref(requirement), now, look_ahead, parallelism)
+        .pop()
+        .expect("one view per requirement")
+}
+
+/// `view_gaps` for each of `requirements`, in their order; those that differ only in severity
+/// share one coverage report, which covers every severity of a plan at once.
+pub fn view_gaps_together(
+    snapshot: &Snapshot,
+    requirements: &[GapRequirement],
+    now: Instant,
+    look_ahead: SignedDuration,
+    parallelism: Parallelism,
+) -> Vec<GapView> {
     let window = window_around(now, look_ahead);
-    let question = CoverageQuestion {
-        plan: requirement.plan,
-        eea_tagged: requirement.eea_tagged,
-        window,
-        min_staff: requirement.min_staff.max(1),
-    };
-    let all: Vec<Gap> = coverage_report(snapshot, &question, parallelism)
-        .into_iter()
-        .find(|coverage| coverage.severity == requirement.severity)
-        .map(|coverage| coverage.gaps)
-        .unwrap_or_default();
+    let mut reports: Vec<(GapRequirement, Vec<RequirementCoverage>)> = Vec::new();
+    requirements
+        .iter()
+        .map(|requirement| {
+            let shares_report = |(asked, _): &&(GapRequirement, Vec<RequirementCoverage>)| {
+                (asked.plan, asked.eea_tagged, asked.min_staff.max(1))
+                    == (requirement.plan, requirement.eea_tagged, requirement.min_staff.max(1))
+            };
+            let report_idx = match reports.iter().position(|report| shares_report(&report)) {
+                Some(report_idx) => report_idx,
+                None => {
+                    let question = CoverageQuestion {
+                        plan: requirement.plan,
+                        eea_tagged: requirement.eea_tagged,
+                        window,
+                        min_staff: requirement.min_staff.max(1),
+                    };
+                    reports.push((*requirement, coverage_report(snapshot, &question, parallelism)));
+                    reports.len() - 1
+                }
+            };
+            let gaps = reports[report_idx]
+                .1
+                .iter()
+                .find(|coverage| coverage.severity == requirement.severity)
+                .map(|coverage| coverage.gaps.clone())
+                .unwrap_or_default();
+            view_of(gaps, now, look_ahead)
+        })
+        .collect()
+}
+
+/// The gaps of the window that overlap the look-ahead, and when the view can next change.
+fn view_of(all: Vec<Gap>, now: Instant, look_ahead: SignedDuration) -> GapView {
     let view_end = now + look_ahead;
     // The window moves on when either of its ends would: its start at the next midnight after
     // `now - reach`, its end at the next one after `now + look_ahead + reach`.

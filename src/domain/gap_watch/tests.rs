@@ -70,6 +70,12 @@ proptest! {
             let look_ahead = hours(look_ahead_hours);
             let view = view_gaps(&snapshot, &requirement, now, look_ahead, Parallelism::SEQUENTIAL);
             prop_assert!(view.recheck_at > now);
+            // Asked together, the four severities share a report and get the views they get alone.
+            let together: Vec<GapRequirement> =
+                Severity::ALL.iter().map(|severity| GapRequirement { severity: *severity, ..requirement }).collect();
+            let views = view_gaps_together(&snapshot, &together, now, look_ahead, Parallelism::SEQUENTIAL);
+            prop_assert_eq!(&views[severity_idx], &view);
+            prop_assert_eq!(views.len(), 4);
             let span = (view.recheck_at - now).as_micros() as u64;
             let mut probes: Vec<Instant> = (0..4)
                 .map(|probe_idx| now + SignedDuration::from_micros(((seed * 7919 + probe_idx * 104_729) % span.max(1)) as i64))
