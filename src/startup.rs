@@ -5,13 +5,13 @@ use std::sync::Arc;
 
 use tokio::net::TcpListener;
 
-use crate::app::{App, AppError};
+use crate::app::{App, AppError, GapWebhookPlan};
 use crate::auth::{token_hash, Role, TokenEntry, TokenTable};
 use crate::config::{AuthSettings, Limits, Settings, TlsSettings};
 use crate::domain::policy::{Policy, PolicyFacts, PolicyFactsError, DEFAULT_POLICY_FACTS};
 use crate::domain::time::tz_database_version;
 use crate::storage::{DatabaseUrl, StorageError, Store};
-use crate::transport::{self, TransportError};
+use crate::transport::{self, HttpGapReceiver, TransportError, WebhookSetupError};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartupError {
@@ -33,6 +33,8 @@ pub enum StartupError {
     Bind { address: SocketAddr, error: std::io::Error },
     #[error(transparent)]
     Transport(#[from] TransportError),
+    #[error(transparent)]
+    Webhook(#[from] WebhookSetupError),
 }
 
 /// Reads the policy facts (shipped, or the configured file) and applies the plan settings.
@@ -149,6 +151,7 @@ pub struct Server {
     metrics_listener: Option<TcpListener>,
     app: Arc<App>,
     limits: Limits,
+    gap_webhook: Option<(GapWebhookPlan, Arc<HttpGapReceiver>)>,
 }
 
 impl Server {
@@ -159,6 +162,18 @@ impl Server {
             tokens: TokenTable::new(&accepted_tokens(&settings.auth)?).with_certificates(&settings.auth.certificates),
             reflection: settings.auth.reflection,
             tls: settings.tls.as_ref().map(server_tls).transpose()?,
+        };
+        let gap_webhook = match &settings.gap_webhook {
+            Some(webhook) => Some((
+                GapWebhookPlan {
+                    requirements: webhook.requirements.clone(),
+                    look_ahead: webhook.look_ahead,
+                    lease: webhook.lease,
+                    delivery_timeout: webhook.timeout,
+                },
+                Arc::new(HttpGapReceiver::new(webhook)?),
+            )),
+            None => None,
         };
         let policy = Arc::new(load_policy(settings)?);
         let store = open_store(&settings.database_url).await?;
@@ -188,7 +203,15 @@ impl Server {
             }
             None => None,
         };
-        Ok(Server { access, listener, metrics_listener, app, limits: settings.limits })
+        if let Some(webhook) = &settings.gap_webhook {
+            tracing::info!(
+                webhook.host = webhook.url.host().unwrap_or_default(),
+                webhook.requirements = webhook.requirements.len(),
+                webhook.signed = webhook.secret_file.is_some(),
+                "posting gap events to a webhook"
+            );
+        }
+        Ok(Server { access, listener, metrics_listener, app, limits: settings.limits, gap_webhook })
     }
 
     /// Where metrics are served, when they are.
@@ -203,11 +226,17 @@ impl Server {
     /// Serves until `shutdown` completes.
     pub async fn run_until(self, shutdown: impl std::future::Future<Output = ()> + Send) -> Result<(), StartupError> {
         let (stop, stopped) = tokio::sync::watch::channel(false);
+        let webhook = self.gap_webhook.map(|(plan, receiver)| {
+            tokio::spawn(self.app.clone().run_gap_webhook(plan, receiver, crate::clock::wall_clock(), stopped.clone()))
+        });
         let keeper = tokio::spawn(self.app.clone().keep_current(stopped));
         let served =
             transport::serve(self.listener, self.metrics_listener, self.app, self.limits, self.access, shutdown).await;
         let _ = stop.send(true);
         let _ = keeper.await;
+        if let Some(webhook) = webhook {
+            let _ = webhook.await;
+        }
         served?;
         tracing::info!("eea-coverage stopped");
         Ok(())

@@ -9,7 +9,7 @@ use std::path::Path;
 use sha2::{Digest, Sha256};
 
 /// Every landed migration file and the SHA-256 of its bytes.
-const LANDED: [(&str, &str); 20] = [
+const LANDED: [(&str, &str); 24] = [
     (
         "migrations/postgres/2026-11-29-000001_create_roster/down.sql",
         "b4ca864381f137a5b6d8f4d546a221680d921f1b92e045d8ad7539221b0086a5",
@@ -51,6 +51,14 @@ const LANDED: [(&str, &str); 20] = [
         "5229a83b53a54aa3c3320e99364447fc9e04662c3495f5351be4a5a7ad939ca9",
     ),
     (
+        "migrations/postgres/2026-12-01-000006_gap_webhook/down.sql",
+        "fe0db9d999cbbfb80824608b525ffc437ed9c0b2ee090ea347a1c4bda83463b7",
+    ),
+    (
+        "migrations/postgres/2026-12-01-000006_gap_webhook/up.sql",
+        "803dc14d5c0399d1c29558637f95a42e734a5407aa26d9fc3d91dc3114008ef7",
+    ),
+    (
         "migrations/sqlite/2026-11-29-000001_create_roster/down.sql",
         "b4ca864381f137a5b6d8f4d546a221680d921f1b92e045d8ad7539221b0086a5",
     ),
@@ -89,6 +97,14 @@ const LANDED: [(&str, &str); 20] = [
     (
         "migrations/sqlite/2026-11-30-000005_roster_changes/up.sql",
         "5229a83b53a54aa3c3320e99364447fc9e04662c3495f5351be4a5a7ad939ca9",
+    ),
+    (
+        "migrations/sqlite/2026-12-01-000006_gap_webhook/down.sql",
+        "fe0db9d999cbbfb80824608b525ffc437ed9c0b2ee090ea347a1c4bda83463b7",
+    ),
+    (
+        "migrations/sqlite/2026-12-01-000006_gap_webhook/up.sql",
+        "6526b31c826ca70f3a862d940e5376e0a8c17223ba071be4d25b270f228ea733",
     ),
 ];
 

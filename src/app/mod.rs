@@ -5,6 +5,7 @@
 mod error;
 mod freshness;
 mod gap_watch;
+mod gap_webhook;
 mod pages;
 mod queries;
 mod sync;
@@ -15,7 +16,8 @@ mod writes;
 /// Shifts and time off, the entries an agent owns: writes of either kind take one generic path.
 pub use crate::storage::{EntryKind, OwnedEntry, UpsertCounts};
 pub use error::AppError;
-pub use gap_watch::{GapEvent, GapEventKind, GapWatch};
+pub use gap_watch::{EarlierGaps, GapEvent, GapEventKind, GapWatch};
+pub use gap_webhook::{DeliveryFailure, GapReceiver, GapWebhookPlan, WebhookEvent, MAX_EVENTS_PER_DELIVERY};
 pub use pages::{Page, PageRequest};
 pub use queries::{DeadlineItem, EntryFilter};
 pub use sync::{CallerPresence, SyncReport, SyncRequest, MAX_SYNC_ENTRIES};

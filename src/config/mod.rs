@@ -8,14 +8,15 @@ mod tests;
 mod validate;
 
 pub use raw::{
-    RawAuth, RawCertificate, RawLimits, RawLog, RawMetrics, RawPlans, RawSettings, RawTls, RawToken,
-    ENVIRONMENT_VARIABLES,
+    RawAuth, RawCertificate, RawGapRequirement, RawGapWebhook, RawLimits, RawLog, RawMetrics, RawPlans, RawSettings,
+    RawTls, RawToken, ENVIRONMENT_VARIABLES,
 };
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use crate::auth::{CertificateEntry, TokenEntry};
+use crate::domain::gap_watch::GapRequirement;
 use crate::domain::policy::PlanSettings;
 use crate::storage::DatabaseUrl;
 
@@ -46,6 +47,20 @@ pub struct Settings {
     /// TLS for the gRPC listener; `None` serves plaintext (for a loopback or a mesh that
     /// terminates TLS).
     pub tls: Option<TlsSettings>,
+    /// Where gap events are posted; `None` posts none.
+    pub gap_webhook: Option<GapWebhookSettings>,
+}
+
+/// The gap webhook: its receiver, how it is reached, and what it watches.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct GapWebhookSettings {
+    pub url: http::Uri,
+    pub secret_file: Option<PathBuf>,
+    pub ca_file: Option<PathBuf>,
+    pub requirements: Vec<GapRequirement>,
+    pub look_ahead: jiff::SignedDuration,
+    pub timeout: std::time::Duration,
+    pub lease: std::time::Duration,
 }
 
 /// The server's certificate and key, and, for mutual TLS, the CA client certificates must chain to.

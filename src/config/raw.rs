@@ -28,6 +28,44 @@ pub struct RawSettings {
     pub auth: RawAuth,
     #[serde(default)]
     pub tls: RawTls,
+    /// Set in the file only.
+    pub gap_webhook: Option<RawGapWebhook>,
+}
+
+/// `[gap_webhook]`: where the managers' forward watch posts its gap events, for which
+/// requirements.
+#[derive(Default, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawGapWebhook {
+    /// `http://` or `https://`.
+    pub url: Option<String>,
+    /// A file holding the signing secret as Standard Webhooks write it (`whsec_` and base64).
+    pub secret_file: Option<String>,
+    /// PEM CA certificates to trust for an `https://` receiver instead of the system's roots.
+    pub ca_file: Option<String>,
+    /// How far ahead gaps are watched, in hours (1 to 336; 72 by default).
+    pub look_ahead_hours: Option<u64>,
+    /// How long one POST may take before it is retried.
+    pub timeout_secs: Option<u64>,
+    /// How long a replica leads the delivery without renewing its lease.
+    pub lease_secs: Option<u64>,
+    #[serde(default)]
+    pub requirements: Vec<RawGapRequirement>,
+}
+
+/// One `[[gap_webhook.requirements]]` entry.
+#[derive(Debug, Deserialize, Clone)]
+#[serde(deny_unknown_fields)]
+pub struct RawGapRequirement {
+    /// `eea-only` or `standard`.
+    pub plan: String,
+    /// Matters for `standard` only.
+    #[serde(default)]
+    pub eea_tagged: bool,
+    /// 1 to 4.
+    pub severity: u8,
+    #[serde(default)]
+    pub min_staff: Option<u32>,
 }
 
 /// `[tls]`: serve TLS when a certificate and key are named; mutual TLS with a client CA.
@@ -174,6 +212,7 @@ impl RawSettings {
                 client_ca_file: lookup("EEA_COVERAGE_TLS_CLIENT_CA_FILE").filter(|value| !value.is_empty()),
                 require_client_certificate: None,
             },
+            gap_webhook: None,
         }
     }
 
@@ -213,6 +252,7 @@ impl RawSettings {
                 client_ca_file: over.tls.client_ca_file.or(self.tls.client_ca_file),
                 require_client_certificate: over.tls.require_client_certificate.or(self.tls.require_client_certificate),
             },
+            gap_webhook: over.gap_webhook.or(self.gap_webhook),
         }
     }
 
@@ -279,6 +319,7 @@ impl RawSettings {
             },
             tls,
             auth,
+            gap_webhook: self.gap_webhook.map(RawGapWebhook::validate).transpose()?,
         })
     }
 }

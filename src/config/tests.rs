@@ -67,3 +67,36 @@ fn a_bad_setting_is_named() {
     let raw: RawSettings = toml::from_str("[limits]\ncall_timeout_secs = 5\n").unwrap();
     assert_eq!(raw.validate().unwrap().limits.call_timeout, std::time::Duration::from_secs(5));
 }
+
+#[test]
+fn a_gap_webhook_is_read_with_its_defaults_and_its_bad_settings_are_named() {
+    let webhook = |body: &str| toml::from_str::<RawSettings>(&format!("[gap_webhook]\n{body}")).unwrap().validate();
+    let one_requirement = "[[gap_webhook.requirements]]\nplan = \"eea-only\"\nseverity = 1\n";
+    let settings = webhook(&format!("url = \"https://hooks.example.net/gaps\"\n{one_requirement}")).unwrap();
+    let read = settings.gap_webhook.expect("a webhook");
+    assert_eq!(read.url.host(), Some("hooks.example.net"));
+    assert_eq!(read.look_ahead, jiff::SignedDuration::from_hours(72));
+    assert_eq!((read.timeout.as_secs(), read.lease.as_secs()), (10, 30));
+    assert_eq!(read.requirements[0].min_staff, 1);
+    assert!(RawSettings::default().validate().unwrap().gap_webhook.is_none());
+
+    for (body, setting) in [
+        (one_requirement.to_owned(), "gap_webhook.url"),
+        (format!("url = \"ftp://hooks.example.net\"\n{one_requirement}"), "gap_webhook.url"),
+        ("url = \"http://127.0.0.1:9/\"\n".to_owned(), "gap_webhook.requirements"),
+        (format!("url = \"http://127.0.0.1:9/\"\nca_file = \"ca.pem\"\n{one_requirement}"), "gap_webhook.ca_file"),
+        (format!("url = \"http://127.0.0.1:9/\"\nlook_ahead_hours = 400\n{one_requirement}"), "gap_webhook.look_ahead_hours"),
+        (format!("url = \"http://127.0.0.1:9/\"\ntimeout_secs = 10\nlease_secs = 15\n{one_requirement}"), "gap_webhook.lease_secs"),
+        (
+            "url = \"http://127.0.0.1:9/\"\n[[gap_webhook.requirements]]\nplan = \"gold\"\nseverity = 1\n".to_owned(),
+            "gap_webhook.requirements[0].plan",
+        ),
+        (
+            format!("url = \"http://127.0.0.1:9/\"\n{one_requirement}[[gap_webhook.requirements]]\nplan = \"standard\"\nseverity = 5\n"),
+            "gap_webhook.requirements[1].severity",
+        ),
+        (format!("url = \"http://127.0.0.1:9/\"\n{one_requirement}{one_requirement}"), "gap_webhook.requirements[1].severity"),
+    ] {
+        assert_eq!(webhook(&body).unwrap_err().setting, setting, "{body}");
+    }
+}

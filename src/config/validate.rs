@@ -2,9 +2,16 @@
 
 use std::path::PathBuf;
 
-use super::raw::{RawAuth, RawLimits, RawTls};
-use super::{config_error, AuthSettings, ConfigError, Limits, TlsSettings, DEFAULT_TOKEN_FILE};
+use super::raw::{RawAuth, RawGapWebhook, RawLimits, RawTls};
+use super::{config_error, AuthSettings, ConfigError, GapWebhookSettings, Limits, TlsSettings, DEFAULT_TOKEN_FILE};
 use crate::auth::{CertificateEntry, Role, TokenEntry};
+use crate::domain::gap_watch::GapRequirement;
+use crate::domain::policy::{PlanKind, Severity};
+
+/// The most requirements a gap webhook watches, as one `WatchGaps` call.
+pub const MAX_WEBHOOK_REQUIREMENTS: usize = 20;
+/// The largest `min_staff` a requirement may ask, as a report does.
+const MAX_WEBHOOK_MIN_STAFF: u32 = 10_000;
 
 fn role_setting(setting: &str, name: &str) -> Result<Role, ConfigError> {
     Role::named(name)
@@ -114,6 +121,92 @@ impl RawLimits {
                 self.max_watch_streams.map(|value| value as u64),
                 defaults.max_watch_streams as u64,
             )? as usize,
+        })
+    }
+}
+
+impl RawGapWebhook {
+    pub(super) fn validate(self) -> Result<GapWebhookSettings, ConfigError> {
+        let url_text =
+            self.url.filter(|url| !url.is_empty()).ok_or_else(|| config_error("gap_webhook.url", "is required"))?;
+        let url: http::Uri = url_text
+            .parse()
+            .map_err(|error| config_error("gap_webhook.url", format!("{url_text:?} is not a URL: {error}")))?;
+        match url.scheme_str() {
+            Some("http" | "https") if url.host().is_some_and(|host| !host.is_empty()) => {}
+            _ => {
+                return Err(config_error("gap_webhook.url", format!("{url_text:?} is not an http:// or https:// URL")))
+            }
+        }
+        let path = |value: Option<String>| value.filter(|text| !text.is_empty()).map(PathBuf::from);
+        let ca_file = path(self.ca_file);
+        if ca_file.is_some() && url.scheme_str() != Some("https") {
+            return Err(config_error("gap_webhook.ca_file", "is for an https:// receiver only"));
+        }
+        if self.requirements.is_empty() || self.requirements.len() > MAX_WEBHOOK_REQUIREMENTS {
+            return Err(config_error(
+                "gap_webhook.requirements",
+                format!("needs 1 to {MAX_WEBHOOK_REQUIREMENTS} entries, not {}", self.requirements.len()),
+            ));
+        }
+        let mut requirements = Vec::with_capacity(self.requirements.len());
+        for (requirement_idx, raw) in self.requirements.into_iter().enumerate() {
+            let setting = |field: &str| format!("gap_webhook.requirements[{requirement_idx}].{field}");
+            let plan = match raw.plan.as_str() {
+                "eea-only" => PlanKind::EeaOnly,
+                "standard" => PlanKind::Standard,
+                other => {
+                    return Err(config_error(
+                        &setting("plan"),
+                        format!("{other:?} is neither \"eea-only\" nor \"standard\""),
+                    ))
+                }
+            };
+            let severity = Severity::ALL
+                .into_iter()
+                .find(|severity| severity.number() == raw.severity)
+                .ok_or_else(|| config_error(&setting("severity"), format!("{} is not 1 to 4", raw.severity)))?;
+            let min_staff = raw.min_staff.unwrap_or(1);
+            if !(1..=MAX_WEBHOOK_MIN_STAFF).contains(&min_staff) {
+                return Err(config_error(
+                    &setting("min_staff"),
+                    format!("{min_staff} is not 1 to {MAX_WEBHOOK_MIN_STAFF}"),
+                ));
+            }
+            let requirement = GapRequirement { plan, eea_tagged: raw.eea_tagged, severity, min_staff };
+            if requirements.contains(&requirement) {
+                return Err(config_error(&setting("severity"), "repeats an earlier requirement"));
+            }
+            requirements.push(requirement);
+        }
+        let look_ahead_hours = self.look_ahead_hours.unwrap_or(72);
+        if !(1..=336).contains(&look_ahead_hours) {
+            return Err(config_error("gap_webhook.look_ahead_hours", format!("{look_ahead_hours} is not 1 to 336")));
+        }
+        let timeout_secs = self.timeout_secs.unwrap_or(10);
+        if !(1..=300).contains(&timeout_secs) {
+            return Err(config_error("gap_webhook.timeout_secs", format!("{timeout_secs} is not 1 to 300")));
+        }
+        // A leader posts only while its lease has a whole timeout and a margin to run, and renews
+        // it six times a lease: a shorter lease would leave it no time to post.
+        let lease_secs = self.lease_secs.unwrap_or(30);
+        if lease_secs < 2 * timeout_secs + 2 || lease_secs > 3_600 {
+            return Err(config_error(
+                "gap_webhook.lease_secs",
+                format!(
+                    "{lease_secs} is not between twice gap_webhook.timeout_secs plus 2 ({}) and 3600",
+                    2 * timeout_secs + 2
+                ),
+            ));
+        }
+        Ok(GapWebhookSettings {
+            url,
+            secret_file: path(self.secret_file),
+            ca_file,
+            requirements,
+            look_ahead: jiff::SignedDuration::from_hours(look_ahead_hours as i64),
+            timeout: std::time::Duration::from_secs(timeout_secs),
+            lease: std::time::Duration::from_secs(lease_secs),
         })
     }
 }

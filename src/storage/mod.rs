@@ -6,7 +6,7 @@
 //! the `Store` that runs work in transactions), `listener` (other replicas' writes),
 //! `migrations` (with the version counter), `snapshot` (loading everything), one file per
 //! aggregate (`orgs` with consents, `agents`, `owned_entries` for shifts and time off), `sync`,
-//! and `audit`; `rows` and `schema` are the tables as diesel sees them.
+//! `audit`, and `gap_webhook` (a lease, a state and an outbox); `rows` and `schema` are the tables as diesel sees them.
 
 /// Multi-row INSERT is not available through the multi-backend connection, so it runs on the
 /// inner connection, inside the same transaction.
@@ -27,6 +27,7 @@ mod batch;
 mod changes;
 mod connection;
 mod error;
+mod gap_webhook;
 #[cfg(test)]
 mod group_tests;
 mod listener;
@@ -47,6 +48,10 @@ pub use batch::UpsertCounts;
 pub use changes::{load_changes_since, StoredChanges};
 pub use connection::{AnyConnection, Committed, GroupCommitted, GroupedOutcome, GroupedWork, Store};
 pub use error::StorageError;
+pub use gap_webhook::{
+    append_webhook_events, claim_lease, load_webhook_state, release_lease, remove_webhook_events, renew_lease,
+    waiting_webhook_events, StoredWebhookState,
+};
 pub use listener::{ChangeListener, CHANGES_CHANNEL};
 pub use orgs::{delete_consent, delete_org, upsert_consent, upsert_org};
 pub use owned_entries::{delete_entry, upsert_entries, EntryKind, OwnedEntry};

@@ -105,3 +105,29 @@ diesel::joinable!(shifts -> agents (agent_id));
 diesel::joinable!(time_off -> agents (agent_id));
 diesel::allow_tables_to_appear_in_same_query!(orgs, consents, agents, location_changes, shifts, time_off);
 diesel::allow_tables_to_appear_in_same_query!(audit_events, audit_event_entities);
+
+diesel::table! {
+    leases (name) {
+        name -> Text,
+        holder -> Text,
+        term -> BigInt,
+        expires_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    gap_webhook_state (name) {
+        name -> Text,
+        roster_version -> BigInt,
+        looked_at -> BigInt,
+        gaps -> Text,
+    }
+}
+
+diesel::table! {
+    gap_webhook_outbox (event_id) {
+        event_id -> BigInt,
+        created_at -> BigInt,
+        payload -> Text,
+    }
+}

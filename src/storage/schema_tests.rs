@@ -168,6 +168,9 @@ fn the_schema_file_is_read_as_diesel_compiles_it() {
         audit_events,
         audit_event_entities,
         roster_changes,
+        leases,
+        gap_webhook_state,
+        gap_webhook_outbox,
     );
     let declared = declared_tables();
     assert_eq!(compiled.len(), declared.len(), "every table of schema.rs is listed here");

@@ -2,6 +2,7 @@
 
 mod convert;
 mod coverage_service;
+mod gap_webhook;
 mod layers;
 mod metrics;
 mod pagination;
@@ -11,6 +12,8 @@ mod status;
 mod stream_end;
 mod ticket_service;
 mod watches;
+
+pub use gap_webhook::{signature as webhook_signature, HttpGapReceiver, WebhookSetupError};
 
 use std::future::Future;
 use std::sync::Arc;

@@ -1,0 +1,3 @@
+DROP TABLE gap_webhook_outbox;
+DROP TABLE gap_webhook_state;
+DROP TABLE leases;

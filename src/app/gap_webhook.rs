@@ -1,0 +1,587 @@
+//! The gap webhook: a gap watch of configured requirements whose events are posted to a
+//! receiver, by exactly one replica at a time.
+//!
+//! The replicas sharing a database contend for a lease in it (judged by the database's clock).
+//! The one that holds it runs the watch, carrying on from what the last leader told the
+//! receiver (the state in the database), and appends each event to an outbox in the same
+//! transaction that checks its lease and saves the new state, so a replica that has lost the
+//! lease writes nothing. A delivery task posts the outbox oldest first, retries with back-off,
+//! and posts only while the lease has a whole request timeout to run, so two replicas never post
+//! at once. An event posted whose removal from the outbox did not happen (the replica died
+//! between the two) is posted again with the same event ID: receivers drop an ID they have seen.
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+use tokio::sync::Notify;
+use tokio::time::Instant as Monotonic;
+
+use super::gap_watch::EarlierGaps;
+use super::{App, AppError, GapEvent, GapEventKind, WindowCause};
+use crate::clock::WallClock;
+use crate::domain::coverage::{Gap, GapCause};
+use crate::domain::gap_watch::GapRequirement;
+use crate::domain::interval::Interval;
+use crate::domain::policy::{PlanKind, Severity};
+use crate::domain::time::Instant;
+use crate::storage::{self, StoredWebhookState};
+
+/// The lease's name in the database.
+const LEASE_NAME: &str = "gap_webhook";
+/// Events per POST.
+pub const MAX_EVENTS_PER_DELIVERY: usize = 100;
+/// Events kept waiting while the receiver is away; older ones are dropped, counted and logged.
+const MAX_WAITING_EVENTS: usize = 10_000;
+/// The first retry's wait, and the longest.
+const FIRST_RETRY: Duration = Duration::from_secs(1);
+const LONGEST_RETRY: Duration = Duration::from_secs(300);
+/// How often the delivery task looks at the outbox when nothing wakes it (events written by an
+/// earlier leader, say).
+const OUTBOX_LOOK: Duration = Duration::from_secs(5);
+
+/// What the webhook watches and how its lease runs.
+#[derive(Clone, Debug)]
+pub struct GapWebhookPlan {
+    pub requirements: Vec<GapRequirement>,
+    pub look_ahead: jiff::SignedDuration,
+    /// How long a lease lasts unrenewed; renewed six times as often.
+    pub lease: Duration,
+    /// The longest one delivery may take: posts start only while the lease has this and a
+    /// second to run.
+    pub delivery_timeout: Duration,
+}
+
+/// One event as the receiver gets it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct WebhookEvent {
+    pub event_id: i64,
+    pub requirement: GapRequirement,
+    pub event: GapEvent,
+}
+
+/// Why a delivery failed, and when the receiver asked to be tried again, if it did.
+#[derive(Debug)]
+pub struct DeliveryFailure {
+    pub reason: String,
+    pub retry_after: Option<Duration>,
+}
+
+/// Where events go: the HTTP receiver in service, a recording one in tests.
+pub trait GapReceiver: Send + Sync + 'static {
+    /// Delivers `events` (oldest first, at most `MAX_EVENTS_PER_DELIVERY`); `Ok` once the
+    /// receiver has taken them all.
+    fn deliver(&self, events: &[WebhookEvent]) -> impl Future<Output = Result<(), DeliveryFailure>> + Send;
+}
+
+/// The lease as this replica knows it: held in `term` until `valid_until` by its own monotonic
+/// clock (counted from before the database extended it, so never later than the database's
+/// expiry).
+struct HeldLease {
+    term: i64,
+    valid_until: std::sync::Mutex<Monotonic>,
+}
+
+impl HeldLease {
+    fn extend(&self, asked_at: Monotonic, lease: Duration) {
+        *self.valid_until.lock().expect("the lease lock is never poisoned") = asked_at + lease;
+    }
+
+    /// How long the lease has to run.
+    fn remaining(&self) -> Duration {
+        self.valid_until.lock().expect("the lease lock is never poisoned").saturating_duration_since(Monotonic::now())
+    }
+}
+
+/// What stops a leader: the database, or a watch that cannot go on.
+#[derive(Debug, thiserror::Error)]
+enum WebhookError {
+    #[error(transparent)]
+    Storage(#[from] crate::storage::StorageError),
+    #[error(transparent)]
+    App(#[from] AppError),
+}
+
+/// Why a replica stopped leading.
+enum LeadEnd {
+    Stopped,
+    LostLease,
+}
+
+/// A name for this process in the lease table: unique per start.
+fn holder_name() -> String {
+    let mut random = [0u8; 8];
+    if let Ok(mut file) = std::fs::File::open("/dev/urandom") {
+        let _ = std::io::Read::read_exact(&mut file, &mut random);
+    }
+    let host = std::env::var("HOSTNAME").unwrap_or_default();
+    let tag: String = random.iter().map(|byte| format!("{byte:02x}")).collect();
+    format!("{host}:{}:{tag}", std::process::id())
+}
+
+impl App {
+    /// Runs the gap webhook until `stop` says true: contends for the lease, leads while it holds
+    /// it, and gives it up on the way out so another replica takes over at once.
+    pub async fn run_gap_webhook<R: GapReceiver>(
+        self: Arc<Self>,
+        plan: GapWebhookPlan,
+        receiver: Arc<R>,
+        clock: WallClock,
+        mut stop: tokio::sync::watch::Receiver<bool>,
+    ) {
+        let holder = holder_name();
+        let renew_every = plan.lease / 6;
+        metrics::gauge!("eea_coverage_gap_webhook_leader").set(0.0);
+        while !*stop.borrow() {
+            let asked_at = Monotonic::now();
+            let (name, me, ttl) = (LEASE_NAME, holder.clone(), micros(plan.lease));
+            match self.store.read(move |connection| storage::claim_lease(connection, name, &me, ttl)).await {
+                Ok(Some(term)) => {
+                    let lease = Arc::new(HeldLease { term, valid_until: std::sync::Mutex::new(asked_at + plan.lease) });
+                    tracing::info!(webhook.term = term, "leading the gap webhook");
+                    metrics::gauge!("eea_coverage_gap_webhook_leader").set(1.0);
+                    let ended =
+                        self.lead_gap_webhook(&plan, &holder, lease, receiver.clone(), clock.clone(), &mut stop).await;
+                    metrics::gauge!("eea_coverage_gap_webhook_leader").set(0.0);
+                    match ended {
+                        Ok(LeadEnd::Stopped) => break,
+                        Ok(LeadEnd::LostLease) => tracing::warn!(webhook.term = term, "lost the gap webhook's lease"),
+                        Err(error) => tracing::error!(webhook.term = term, %error, "the gap webhook stopped leading"),
+                    }
+                }
+                Ok(None) => {}
+                Err(error) => tracing::warn!(%error, "cannot claim the gap webhook's lease"),
+            }
+            tokio::select! {
+                _ = tokio::time::sleep(renew_every) => {}
+                _ = stop.changed() => {}
+            }
+        }
+        let me = holder.clone();
+        if let Err(error) = self.store.read(move |connection| storage::release_lease(connection, LEASE_NAME, &me)).await
+        {
+            tracing::warn!(%error, "cannot release the gap webhook's lease");
+        }
+    }
+
+    /// Leads while the lease holds: watches, writes events to the outbox, and has them
+    /// delivered.
+    async fn lead_gap_webhook<R: GapReceiver>(
+        &self,
+        plan: &GapWebhookPlan,
+        holder: &str,
+        lease: Arc<HeldLease>,
+        receiver: Arc<R>,
+        clock: WallClock,
+        stop: &mut tokio::sync::watch::Receiver<bool>,
+    ) -> Result<LeadEnd, WebhookError> {
+        let stored = self.store.read(storage::load_webhook_state).await?;
+        let earlier = earlier_gaps(stored.as_ref(), &plan.requirements);
+        let (mut watch, events) =
+            self.resume_gap_watch(plan.requirements.clone(), earlier, plan.look_ahead, clock.clone()).await?;
+        let outbox_written = Arc::new(Notify::new());
+        if !self
+            .append_to_outbox(plan, holder, &lease, &events, watch.reported_gaps(), watch.roster_version(), clock())
+            .await?
+        {
+            return Ok(LeadEnd::LostLease);
+        }
+        outbox_written.notify_one();
+        let delivery = tokio::spawn(deliver_outbox(
+            self.store.clone(),
+            receiver,
+            lease.clone(),
+            outbox_written.clone(),
+            plan.delivery_timeout,
+        ));
+        let _stop_delivery = AbortOnDrop(delivery);
+        let mut renewal = tokio::time::interval(plan.lease / 6);
+        renewal.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tokio::select! {
+                biased;
+                _ = stop.changed() => return Ok(LeadEnd::Stopped),
+                _ = renewal.tick() => {
+                    if !self.renew(holder, &lease, plan.lease).await? {
+                        return Ok(LeadEnd::LostLease);
+                    }
+                }
+                events = watch.next_events() => {
+                    let events = events?;
+                    let written = self
+                        .append_to_outbox(plan, holder, &lease, &events, watch.reported_gaps(), watch.roster_version(), clock())
+                        .await?;
+                    if !written {
+                        return Ok(LeadEnd::LostLease);
+                    }
+                    outbox_written.notify_one();
+                }
+            }
+        }
+    }
+
+    async fn renew(&self, holder: &str, lease: &HeldLease, length: Duration) -> Result<bool, WebhookError> {
+        let asked_at = Monotonic::now();
+        let (me, term, ttl) = (holder.to_owned(), lease.term, micros(length));
+        let renewed =
+            self.store.read(move |connection| storage::renew_lease(connection, LEASE_NAME, &me, term, ttl)).await?;
+        if renewed {
+            lease.extend(asked_at, length);
+        }
+        Ok(renewed)
+    }
+
+    /// In one transaction: renews the lease (false, and nothing written, when it is lost),
+    /// appends `events` to the outbox and saves the gaps now reported.
+    #[allow(clippy::too_many_arguments)]
+    async fn append_to_outbox<'a>(
+        &self,
+        plan: &GapWebhookPlan,
+        holder: &str,
+        lease: &HeldLease,
+        events: &[GapEvent],
+        reported: impl Iterator<Item = &'a [(Gap, bool)]>,
+        roster_version: i64,
+        now: Instant,
+    ) -> Result<bool, WebhookError> {
+        let payloads = events
+            .iter()
+            .map(|event| StoredEvent::of(plan.requirements[event.requirement_idx], event).to_json())
+            .collect::<Result<Vec<String>, AppError>>()?;
+        let state = StoredWebhookState {
+            roster_version,
+            looked_at: now.as_microsecond(),
+            gaps: stored_gaps(&plan.requirements, reported)?,
+        };
+        let asked_at = Monotonic::now();
+        let (me, term, ttl) = (holder.to_owned(), lease.term, micros(plan.lease));
+        let created_at = now.as_microsecond();
+        let outcome = self
+            .store
+            .read_in_transaction(move |connection| {
+                if !storage::renew_lease(connection, LEASE_NAME, &me, term, ttl)? {
+                    return Ok(None);
+                }
+                storage::append_webhook_events(connection, &payloads, &state, created_at, MAX_WAITING_EVENTS).map(Some)
+            })
+            .await?;
+        match outcome {
+            None => Ok(false),
+            Some(dropped) => {
+                lease.extend(asked_at, plan.lease);
+                if dropped > 0 {
+                    metrics::counter!("eea_coverage_gap_webhook_dropped_total").increment(dropped as u64);
+                    tracing::error!(
+                        webhook.dropped = dropped,
+                        "the gap webhook's receiver is behind by more than {MAX_WAITING_EVENTS} events: the oldest were dropped"
+                    );
+                }
+                Ok(true)
+            }
+        }
+    }
+}
+
+fn micros(duration: Duration) -> i64 {
+    i64::try_from(duration.as_micros()).unwrap_or(i64::MAX)
+}
+
+/// Aborts the delivery task when the leader stops leading, however it stops.
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+/// Posts the outbox oldest first, a batch at a time, each retried with back-off until the
+/// receiver takes it. Runs until the leader aborts it.
+async fn deliver_outbox<R: GapReceiver>(
+    store: storage::Store,
+    receiver: Arc<R>,
+    lease: Arc<HeldLease>,
+    written: Arc<Notify>,
+    delivery_timeout: Duration,
+) {
+    let mut jitter = Jitter::new();
+    loop {
+        let waiting =
+            match store.read(|connection| storage::waiting_webhook_events(connection, MAX_EVENTS_PER_DELIVERY)).await {
+                Ok(waiting) => waiting,
+                Err(error) => {
+                    tracing::warn!(%error, "cannot read the gap webhook's outbox");
+                    tokio::time::sleep(FIRST_RETRY).await;
+                    continue;
+                }
+            };
+        metrics::gauge!("eea_coverage_gap_webhook_waiting").set(waiting.len() as f64);
+        if waiting.is_empty() {
+            let _ = tokio::time::timeout(OUTBOX_LOOK, written.notified()).await;
+            continue;
+        }
+        let mut unreadable = Vec::new();
+        let mut batch = Vec::with_capacity(waiting.len());
+        for (event_id, payload) in waiting {
+            match StoredEvent::read(event_id, &payload) {
+                Ok(event) => batch.push(event),
+                Err(error) => {
+                    tracing::error!(webhook.event_id = event_id, %error, "a gap webhook event cannot be read; it is dropped");
+                    unreadable.push(event_id);
+                }
+            }
+        }
+        let mut retry_in = FIRST_RETRY;
+        let delivered = loop {
+            if batch.is_empty() {
+                break true;
+            }
+            // Post only with a whole timeout and a margin left on the lease, so that a post never
+            // outlives the lease and overlaps the next leader's.
+            let needed = delivery_timeout + Duration::from_secs(1);
+            let remaining = lease.remaining();
+            if remaining < needed {
+                tokio::time::sleep(Duration::from_millis(200).min(needed - remaining)).await;
+                continue;
+            }
+            let posted = tokio::time::timeout(delivery_timeout, receiver.deliver(&batch)).await;
+            let failure = match posted {
+                Ok(Ok(())) => break true,
+                Ok(Err(failure)) => failure,
+                Err(_) => {
+                    DeliveryFailure { reason: format!("no answer within {delivery_timeout:?}"), retry_after: None }
+                }
+            };
+            metrics::counter!("eea_coverage_gap_webhook_failed_posts_total").increment(1);
+            let wait = failure.retry_after.unwrap_or_else(|| jitter.spread(retry_in)).min(LONGEST_RETRY);
+            tracing::warn!(
+                webhook.first_event_id = batch[0].event_id,
+                webhook.events = batch.len(),
+                webhook.retry_in_ms = wait.as_millis() as u64,
+                reason = %failure.reason,
+                "the gap webhook's receiver did not take the events; retrying"
+            );
+            tokio::time::sleep(wait).await;
+            retry_in = (retry_in * 2).min(LONGEST_RETRY);
+        };
+        if delivered {
+            metrics::counter!("eea_coverage_gap_webhook_delivered_total").increment(batch.len() as u64);
+        }
+        let done: Vec<i64> = batch.iter().map(|event| event.event_id).chain(unreadable).collect();
+        if let Err(error) = store.read(move |connection| storage::remove_webhook_events(connection, &done)).await {
+            // They stay in the outbox and go again, with the same IDs.
+            tracing::warn!(%error, "cannot remove delivered gap webhook events");
+            tokio::time::sleep(FIRST_RETRY).await;
+        }
+    }
+}
+
+/// Spreads retries over ±20% so that replicas of many deployments do not retry in step.
+struct Jitter(u64);
+
+impl Jitter {
+    fn new() -> Jitter {
+        let seed = std::collections::hash_map::RandomState::new();
+        Jitter(std::hash::BuildHasher::hash_one(&seed, std::process::id()) | 1)
+    }
+
+    fn spread(&mut self, wait: Duration) -> Duration {
+        // xorshift64
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        let factor = 0.8 + 0.4 * (self.0 % 1_000) as f64 / 1_000.0;
+        wait.mul_f64(factor)
+    }
+}
+
+/// An outbox row's payload: the event with its requirement, by name and number.
+#[derive(Serialize, Deserialize)]
+struct StoredEvent {
+    requirement_index: usize,
+    plan: String,
+    eea_tagged: bool,
+    severity: u8,
+    min_staff: u32,
+    kind: String,
+    cause: String,
+    gap: StoredGap,
+    roster_version: i64,
+    at: i64,
+}
+
+/// A gap as the webhook's tables keep it; `started` only in the state.
+#[derive(Serialize, Deserialize)]
+struct StoredGap {
+    starts_at: i64,
+    ends_at: i64,
+    eligible_on_shift: u32,
+    cause: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    started: Option<bool>,
+}
+
+const PLAN_NAMES: [(PlanKind, &str); 2] = [(PlanKind::Standard, "standard"), (PlanKind::EeaOnly, "eea-only")];
+const KIND_NAMES: [(GapEventKind, &str); 5] = [
+    (GapEventKind::Current, "current"),
+    (GapEventKind::Opened, "opened"),
+    (GapEventKind::Closed, "closed"),
+    (GapEventKind::Started, "started"),
+    (GapEventKind::Ended, "ended"),
+];
+const CAUSE_NAMES: [(WindowCause, &str); 3] = [
+    (WindowCause::CurrentState, "current-state"),
+    (WindowCause::TimePassed, "time-passed"),
+    (WindowCause::RosterChanged, "roster-changed"),
+];
+const GAP_CAUSE_NAMES: [(GapCause, &str); 4] = [
+    (GapCause::BelowMinimum, "below-minimum"),
+    (GapCause::StaffOnTimeOff, "staff-on-time-off"),
+    (GapCause::OnlyIneligibleStaff, "only-ineligible-staff"),
+    (GapCause::NoOneScheduled, "no-one-scheduled"),
+];
+
+fn name_of<T: PartialEq + Copy>(names: &[(T, &'static str)], value: T) -> String {
+    names.iter().find(|(known, _)| *known == value).map(|(_, name)| *name).expect("every value is named").to_owned()
+}
+
+fn named<T: Copy>(names: &[(T, &'static str)], name: &str) -> Result<T, AppError> {
+    names.iter().find(|(_, known)| *known == name).map(|(value, _)| *value).ok_or_else(|| {
+        AppError::internal(format!("the gap webhook's tables name {name:?}, which this release does not know"))
+    })
+}
+
+fn stored_instant(micros: i64) -> Result<Instant, AppError> {
+    Instant::from_microsecond(micros).map_err(|error| AppError::internal(format!("a stored instant: {error}")))
+}
+
+impl StoredGap {
+    fn of(gap: &Gap, started: Option<bool>) -> StoredGap {
+        StoredGap {
+            starts_at: gap.interval.start().as_microsecond(),
+            ends_at: gap.interval.end().as_microsecond(),
+            eligible_on_shift: gap.eligible_on_shift,
+            cause: name_of(&GAP_CAUSE_NAMES, gap.cause),
+            started,
+        }
+    }
+
+    fn gap(&self) -> Result<Gap, AppError> {
+        let interval = Interval::new(stored_instant(self.starts_at)?, stored_instant(self.ends_at)?)
+            .ok_or_else(|| AppError::internal(format!("a stored gap ends before it starts: {}", self.starts_at)))?;
+        Ok(Gap { interval, eligible_on_shift: self.eligible_on_shift, cause: named(&GAP_CAUSE_NAMES, &self.cause)? })
+    }
+}
+
+impl StoredEvent {
+    fn of(requirement: GapRequirement, event: &GapEvent) -> StoredEvent {
+        StoredEvent {
+            requirement_index: event.requirement_idx,
+            plan: name_of(&PLAN_NAMES, requirement.plan),
+            eea_tagged: requirement.eea_tagged,
+            severity: requirement.severity.number(),
+            min_staff: requirement.min_staff,
+            kind: name_of(&KIND_NAMES, event.kind),
+            cause: name_of(&CAUSE_NAMES, event.cause),
+            gap: StoredGap::of(&event.gap, None),
+            roster_version: event.roster_version,
+            at: event.at.as_microsecond(),
+        }
+    }
+
+    fn to_json(&self) -> Result<String, AppError> {
+        serde_json::to_string(self)
+            .map_err(|error| AppError::internal(format!("a gap event does not serialise: {error}")))
+    }
+
+    /// The event an outbox row holds, as the receiver gets it.
+    fn read(event_id: i64, payload: &str) -> Result<WebhookEvent, AppError> {
+        let stored: StoredEvent = serde_json::from_str(payload)
+            .map_err(|error| AppError::internal(format!("a stored gap event does not parse: {error}")))?;
+        let severity = Severity::ALL
+            .into_iter()
+            .find(|severity| severity.number() == stored.severity)
+            .ok_or_else(|| AppError::internal(format!("a stored gap event's severity {}", stored.severity)))?;
+        Ok(WebhookEvent {
+            event_id,
+            requirement: GapRequirement {
+                plan: named(&PLAN_NAMES, &stored.plan)?,
+                eea_tagged: stored.eea_tagged,
+                severity,
+                min_staff: stored.min_staff,
+            },
+            event: GapEvent {
+                requirement_idx: stored.requirement_index,
+                kind: named(&KIND_NAMES, &stored.kind)?,
+                cause: named(&CAUSE_NAMES, &stored.cause)?,
+                gap: stored.gap.gap()?,
+                roster_version: stored.roster_version,
+                at: stored_instant(stored.at)?,
+            },
+        })
+    }
+}
+
+/// A requirement's key in the saved state.
+fn requirement_key(requirement: &GapRequirement) -> String {
+    format!(
+        "{}/eea_tagged={}/sev{}/min_staff={}",
+        name_of(&PLAN_NAMES, requirement.plan),
+        requirement.eea_tagged,
+        requirement.severity.number(),
+        requirement.min_staff
+    )
+}
+
+/// The gaps reported for each requirement, as the state's JSON: an object by requirement key.
+fn stored_gaps<'a>(
+    requirements: &[GapRequirement],
+    reported: impl Iterator<Item = &'a [(Gap, bool)]>,
+) -> Result<String, AppError> {
+    let by_requirement: std::collections::BTreeMap<String, Vec<StoredGap>> = requirements
+        .iter()
+        .zip(reported)
+        .map(|(requirement, gaps)| {
+            (
+                requirement_key(requirement),
+                gaps.iter().map(|(gap, started)| StoredGap::of(gap, Some(*started))).collect(),
+            )
+        })
+        .collect();
+    serde_json::to_string(&by_requirement)
+        .map_err(|error| AppError::internal(format!("the gap webhook's state does not serialise: {error}")))
+}
+
+/// What the last leader told the receiver about each requirement, from the saved state; `None`
+/// for a requirement it did not watch (new in the configuration), or when the state cannot be
+/// read (then each requirement starts over with its current gaps, and the error is logged).
+fn earlier_gaps(stored: Option<&StoredWebhookState>, requirements: &[GapRequirement]) -> Vec<Option<EarlierGaps>> {
+    let none = || requirements.iter().map(|_| None).collect();
+    let Some(stored) = stored else { return none() };
+    let parsed: Result<std::collections::BTreeMap<String, Vec<StoredGap>>, _> = serde_json::from_str(&stored.gaps);
+    let Ok(mut by_requirement) = parsed else {
+        tracing::error!(
+            "the gap webhook's saved state cannot be read: each requirement starts over with its current gaps"
+        );
+        return none();
+    };
+    requirements
+        .iter()
+        .map(|requirement| {
+            let gaps = by_requirement.remove(&requirement_key(requirement))?;
+            let gaps: Result<Vec<(Gap, bool)>, AppError> =
+                gaps.iter().map(|stored| Ok((stored.gap()?, stored.started.unwrap_or(false)))).collect();
+            match gaps {
+                Ok(gaps) => Some(EarlierGaps { gaps, roster_version: stored.roster_version }),
+                Err(error) => {
+                    tracing::error!(%error, "a requirement's saved gaps cannot be read: it starts over");
+                    None
+                }
+            }
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,215 @@
+//! The gap webhook's receiver over HTTP: each delivery a POST of the contract's
+//! `GapWebhookDelivery` in the proto3 JSON mapping, over HTTP/1.1 or HTTPS (rustls, the system's
+//! roots or a configured CA), signed as Standard Webhooks sign (`webhook-id`,
+//! `webhook-timestamp`, `webhook-signature`) when a secret is configured.
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use base64::Engine;
+use bytes::Bytes;
+use hmac::{Hmac, Mac};
+use http_body_util::{BodyExt, Full, Limited};
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::client::legacy::Client;
+use hyper_util::rt::TokioExecutor;
+use prost::Message;
+use prost_reflect::{DescriptorPool, DynamicMessage, MessageDescriptor, SerializeOptions};
+use rustls_pki_types::pem::PemObject;
+use rustls_pki_types::CertificateDer;
+
+use super::convert::{gap_event_to_pb, plan_to_pb, severity_to_pb};
+use crate::app::{DeliveryFailure, GapReceiver, WebhookEvent};
+use crate::clock;
+use crate::config::GapWebhookSettings;
+use crate::pb;
+
+/// What a receiver's answer body may hold before it is cut off (it is read only to reuse the
+/// connection).
+const ANSWER_BODY_LIMIT: usize = 64 * 1024;
+/// The prefix of a Standard Webhooks secret.
+const SECRET_PREFIX: &str = "whsec_";
+
+/// A setting of the webhook that cannot be used, named.
+#[derive(Debug, thiserror::Error)]
+#[error("setting {setting}: {problem}")]
+pub struct WebhookSetupError {
+    pub setting: &'static str,
+    pub problem: String,
+}
+
+fn setup_error(setting: &'static str, problem: impl Into<String>) -> WebhookSetupError {
+    WebhookSetupError { setting, problem: problem.into() }
+}
+
+pub struct HttpGapReceiver {
+    client: Client<hyper_rustls::HttpsConnector<HttpConnector>, Full<Bytes>>,
+    url: http::Uri,
+    signing_key: Option<Vec<u8>>,
+    delivery: MessageDescriptor,
+}
+
+/// The signing key in a Standard Webhooks secret file: `whsec_` and the key in base64.
+fn read_signing_key(path: &Path) -> Result<Vec<u8>, WebhookSetupError> {
+    let setting = "gap_webhook.secret_file";
+    let text = std::fs::read_to_string(path)
+        .map_err(|error| setup_error(setting, format!("cannot read {}: {error}", path.display())))?;
+    let encoded = text.trim().strip_prefix(SECRET_PREFIX).ok_or_else(|| {
+        setup_error(setting, format!("{} does not hold a secret starting {SECRET_PREFIX}", path.display()))
+    })?;
+    let key = base64::engine::general_purpose::STANDARD
+        .decode(encoded)
+        .map_err(|error| setup_error(setting, format!("{}: the secret is not base64: {error}", path.display())))?;
+    if key.len() < 24 {
+        return Err(setup_error(
+            setting,
+            format!("{}: the secret is {} bytes; at least 24 are needed", path.display(), key.len()),
+        ));
+    }
+    Ok(key)
+}
+
+fn tls_connector(ca_file: Option<&Path>) -> Result<hyper_rustls::HttpsConnector<HttpConnector>, WebhookSetupError> {
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let builder = hyper_rustls::HttpsConnectorBuilder::new();
+    let builder = match ca_file {
+        Some(path) => {
+            let setting = "gap_webhook.ca_file";
+            let certificates = CertificateDer::pem_file_iter(path)
+                .and_then(|certificates| certificates.collect::<Result<Vec<_>, _>>())
+                .map_err(|error| setup_error(setting, format!("{}: {error}", path.display())))?;
+            let mut roots = rustls::RootCertStore::empty();
+            let (added, _) = roots.add_parsable_certificates(certificates);
+            if added == 0 {
+                return Err(setup_error(setting, format!("{} holds no usable certificate", path.display())));
+            }
+            let config = rustls::ClientConfig::builder_with_provider(provider)
+                .with_safe_default_protocol_versions()
+                .map_err(|error| setup_error(setting, error.to_string()))?
+                .with_root_certificates(roots)
+                .with_no_client_auth();
+            builder.with_tls_config(config)
+        }
+        None => builder
+            .with_provider_and_native_roots(provider)
+            .map_err(|error| setup_error("gap_webhook.url", format!("no system CA certificates: {error}")))?,
+    };
+    Ok(builder.https_or_http().enable_http1().build())
+}
+
+impl HttpGapReceiver {
+    /// The receiver the settings name, its secret and CA read now, so that a bad file stops the
+    /// start with the setting named.
+    pub fn new(settings: &GapWebhookSettings) -> Result<HttpGapReceiver, WebhookSetupError> {
+        let signing_key = settings.secret_file.as_deref().map(read_signing_key).transpose()?;
+        let connector = tls_connector(settings.ca_file.as_deref())?;
+        let client = Client::builder(TokioExecutor::new()).pool_idle_timeout(Duration::from_secs(60)).build(connector);
+        let delivery = DescriptorPool::decode(pb::FILE_DESCRIPTOR_SET)
+            .ok()
+            .and_then(|pool| pool.get_message_by_name("eeacoverage.v1.GapWebhookDelivery"))
+            .expect("the contract describes GapWebhookDelivery");
+        Ok(HttpGapReceiver { client, url: settings.url.clone(), signing_key, delivery })
+    }
+
+    /// The POST body: `events` as a `GapWebhookDelivery` in the proto3 JSON mapping, every field
+    /// present.
+    pub fn body(&self, events: &[WebhookEvent]) -> Vec<u8> {
+        let delivery = pb::GapWebhookDelivery { events: events.iter().map(event_to_pb).collect() };
+        let message = DynamicMessage::decode(self.delivery.clone(), delivery.encode_to_vec().as_slice())
+            .expect("a message of the contract decodes against its own descriptor");
+        let mut serializer = serde_json::Serializer::new(Vec::new());
+        message
+            .serialize_with_options(&mut serializer, &SerializeOptions::new().skip_default_fields(false))
+            .expect("JSON serialises into memory");
+        serializer.into_inner()
+    }
+
+    fn request(&self, events: &[WebhookEvent]) -> http::Request<Full<Bytes>> {
+        let body = self.body(events);
+        let first = events.first().map_or(0, |event| event.event_id);
+        let last = events.last().map_or(0, |event| event.event_id);
+        let webhook_id = format!("gap-events-{first}-{last}");
+        let timestamp = clock::now().as_second().to_string();
+        let mut request = http::Request::post(self.url.clone())
+            .header(http::header::CONTENT_TYPE, "application/json")
+            .header(http::header::USER_AGENT, concat!("eea-coverage/", env!("CARGO_PKG_VERSION")))
+            .header("webhook-id", &webhook_id)
+            .header("webhook-timestamp", &timestamp);
+        if let Some(key) = &self.signing_key {
+            request = request.header("webhook-signature", signature(key, &webhook_id, &timestamp, &body));
+        }
+        request.body(Full::new(Bytes::from(body))).expect("a request of valid parts")
+    }
+}
+
+/// `v1,` and the base64 HMAC-SHA256 of `id.timestamp.body`, as Standard Webhooks sign.
+pub fn signature(key: &[u8], webhook_id: &str, timestamp: &str, body: &[u8]) -> String {
+    let mut mac = Hmac::<sha2::Sha256>::new_from_slice(key).expect("HMAC takes a key of any length");
+    mac.update(webhook_id.as_bytes());
+    mac.update(b".");
+    mac.update(timestamp.as_bytes());
+    mac.update(b".");
+    mac.update(body);
+    format!("v1,{}", base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes()))
+}
+
+fn event_to_pb(event: &WebhookEvent) -> pb::GapWebhookEvent {
+    let requirement = event.requirement;
+    pb::GapWebhookEvent {
+        event_id: event.event_id,
+        requirement: Some(pb::GapRequirement {
+            plan: plan_to_pb(requirement.plan).into(),
+            eea_tagged: requirement.eea_tagged,
+            severity: severity_to_pb(requirement.severity).into(),
+            min_staff: i32::try_from(requirement.min_staff).unwrap_or(i32::MAX),
+        }),
+        event: Some(gap_event_to_pb(event.event.clone())),
+    }
+}
+
+/// A `Retry-After` of whole seconds (the form receivers send with 429 and 503).
+fn retry_after(headers: &http::HeaderMap) -> Option<Duration> {
+    let seconds: u64 = headers.get(http::header::RETRY_AFTER)?.to_str().ok()?.trim().parse().ok()?;
+    Some(Duration::from_secs(seconds))
+}
+
+impl GapReceiver for HttpGapReceiver {
+    async fn deliver(&self, events: &[WebhookEvent]) -> Result<(), DeliveryFailure> {
+        let response = self
+            .client
+            .request(self.request(events))
+            .await
+            .map_err(|error| DeliveryFailure { reason: format!("{error:?}"), retry_after: None })?;
+        let (status, wait) = (response.status(), retry_after(response.headers()));
+        // Read (a bounded part of) the answer, so the connection can be used again.
+        let _ = Limited::new(response.into_body(), ANSWER_BODY_LIMIT).collect().await;
+        if status.is_success() {
+            Ok(())
+        } else {
+            Err(DeliveryFailure { reason: format!("the receiver answered {status}"), retry_after: wait })
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_signature_is_the_one_standard_webhooks_specifies() {
+        // The worked example of the Standard Webhooks specification's reference libraries.
+        let key = base64::engine::general_purpose::STANDARD.decode("MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw").unwrap();
+        let signed = signature(&key, "msg_p5jXN8AQM9LWM0D4loKWxJek", "1614265330", br#"{"test": 2432232314}"#);
+        assert_eq!(signed, "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=");
+    }
+
+    #[test]
+    fn a_retry_after_in_seconds_is_read_and_a_date_is_not() {
+        let mut headers = http::HeaderMap::new();
+        headers.insert(http::header::RETRY_AFTER, "7".parse().unwrap());
+        assert_eq!(retry_after(&headers), Some(Duration::from_secs(7)));
+        headers.insert(http::header::RETRY_AFTER, "Wed, 21 Oct 2026 07:28:00 GMT".parse().unwrap());
+        assert_eq!(retry_after(&headers), None);
+    }
+}
