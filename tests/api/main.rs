@@ -12,6 +12,7 @@ mod coverage;
 mod crash;
 mod deadlines;
 mod gap_watch;
+mod gap_webhook;
 mod pg_restart;
 mod pg_tls;
 mod policy;
