@@ -27,13 +27,18 @@ const ALLOWED_LAYERS: [(&str, &[&str]); 13] = [
 ];
 
 /// Crates that belong to one side of the service, and the modules that may name them.
-const CONFINED_CRATES: [(&str, &[&str]); 6] = [
+const CONFINED_CRATES: [(&str, &[&str]); 11] = [
     ("diesel", &["storage"]),
     ("tonic", &["transport", "startup", "cli", "testing", "pb"]),
     ("tower", &["transport"]),
     ("hyper", &["transport"]),
     ("http", &["transport", "startup", "cli", "testing"]),
     ("arc_swap", &["app"]),
+    ("hyper_util", &["transport"]),
+    ("hyper_rustls", &["transport"]),
+    ("rustls", &["transport"]),
+    ("hmac", &["transport"]),
+    ("prost_reflect", &["transport"]),
 ];
 
 /// The module a source file is, as path segments below the crate root

@@ -54,7 +54,8 @@ pub struct Settings {
 /// The gap webhook: its receiver, how it is reached, and what it watches.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct GapWebhookSettings {
-    pub url: http::Uri,
+    /// An `http://` or `https://` URL with a host.
+    pub url: String,
     pub secret_file: Option<PathBuf>,
     pub ca_file: Option<PathBuf>,
     pub requirements: Vec<GapRequirement>,

@@ -74,7 +74,7 @@ fn a_gap_webhook_is_read_with_its_defaults_and_its_bad_settings_are_named() {
     let one_requirement = "[[gap_webhook.requirements]]\nplan = \"eea-only\"\nseverity = 1\n";
     let settings = webhook(&format!("url = \"https://hooks.example.net/gaps\"\n{one_requirement}")).unwrap();
     let read = settings.gap_webhook.expect("a webhook");
-    assert_eq!(read.url.host(), Some("hooks.example.net"));
+    assert_eq!(read.url, "https://hooks.example.net/gaps");
     assert_eq!(read.look_ahead, jiff::SignedDuration::from_hours(72));
     assert_eq!((read.timeout.as_secs(), read.lease.as_secs()), (10, 30));
     assert_eq!(read.requirements[0].min_staff, 1);
@@ -83,6 +83,7 @@ fn a_gap_webhook_is_read_with_its_defaults_and_its_bad_settings_are_named() {
     for (body, setting) in [
         (one_requirement.to_owned(), "gap_webhook.url"),
         (format!("url = \"ftp://hooks.example.net\"\n{one_requirement}"), "gap_webhook.url"),
+        (format!("url = \"https:///gaps\"\n{one_requirement}"), "gap_webhook.url"),
         ("url = \"http://127.0.0.1:9/\"\n".to_owned(), "gap_webhook.requirements"),
         (format!("url = \"http://127.0.0.1:9/\"\nca_file = \"ca.pem\"\n{one_requirement}"), "gap_webhook.ca_file"),
         (format!("url = \"http://127.0.0.1:9/\"\nlook_ahead_hours = 400\n{one_requirement}"), "gap_webhook.look_ahead_hours"),

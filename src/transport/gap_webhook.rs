@@ -102,6 +102,10 @@ impl HttpGapReceiver {
     /// The receiver the settings name, its secret and CA read now, so that a bad file stops the
     /// start with the setting named.
     pub fn new(settings: &GapWebhookSettings) -> Result<HttpGapReceiver, WebhookSetupError> {
+        let url = settings
+            .url
+            .parse::<http::Uri>()
+            .map_err(|error| setup_error("gap_webhook.url", format!("{:?}: {error}", settings.url)))?;
         let signing_key = settings.secret_file.as_deref().map(read_signing_key).transpose()?;
         let connector = tls_connector(settings.ca_file.as_deref())?;
         let client = Client::builder(TokioExecutor::new()).pool_idle_timeout(Duration::from_secs(60)).build(connector);
@@ -109,7 +113,7 @@ impl HttpGapReceiver {
             .ok()
             .and_then(|pool| pool.get_message_by_name("eeacoverage.v1.GapWebhookDelivery"))
             .expect("the contract describes GapWebhookDelivery");
-        Ok(HttpGapReceiver { client, url: settings.url.clone(), signing_key, delivery })
+        Ok(HttpGapReceiver { client, url, signing_key, delivery })
     }
 
     /// The POST body: `events` as a `GapWebhookDelivery` in the proto3 JSON mapping, every field
