@@ -172,6 +172,18 @@ fn event_to_pb(event: &WebhookEvent) -> pb::GapWebhookEvent {
     }
 }
 
+/// An error with its causes, `a: b: c` (hyper's own message says only "client error").
+fn error_chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}
+
 /// A `Retry-After` of whole seconds (the form receivers send with 429 and 503).
 fn retry_after(headers: &http::HeaderMap) -> Option<Duration> {
     let seconds: u64 = headers.get(http::header::RETRY_AFTER)?.to_str().ok()?.trim().parse().ok()?;
@@ -184,7 +196,7 @@ impl GapReceiver for HttpGapReceiver {
             .client
             .request(self.request(events))
             .await
-            .map_err(|error| DeliveryFailure { reason: format!("{error:?}"), retry_after: None })?;
+            .map_err(|error| DeliveryFailure { reason: error_chain(&error), retry_after: None })?;
         let (status, wait) = (response.status(), retry_after(response.headers()));
         // Read (a bounded part of) the answer, so the connection can be used again.
         let _ = Limited::new(response.into_body(), ANSWER_BODY_LIMIT).collect().await;
