@@ -144,13 +144,6 @@ fn accepted_tokens(auth: &AuthSettings) -> Result<Vec<TokenEntry>, StartupError>
     Ok(vec![TokenEntry { name: "generated-admin".into(), role: Role::Admin, sha256: token_hash(&token) }])
 }
 
-/// The host (and port) of a receiver's URL, which may be logged; its user information, path and
-/// query may hold a secret, and are not.
-fn receiver_host(url: &str) -> &str {
-    let authority = url.split_once("://").map_or("", |(_, rest)| rest.split(['/', '?', '#']).next().unwrap_or(""));
-    authority.rsplit('@').next().unwrap_or("")
-}
-
 /// A server bound to its address, with its data loaded, not yet serving.
 pub struct Server {
     access: transport::Access,
@@ -212,7 +205,7 @@ impl Server {
         };
         if let Some(webhook) = &settings.gap_webhook {
             tracing::info!(
-                webhook.host = receiver_host(&webhook.url),
+                webhook.host = crate::config::url_host(&webhook.url).unwrap_or_default(),
                 webhook.requirements = webhook.requirements.len(),
                 webhook.signed = webhook.secret_file.is_some(),
                 "posting gap events to a webhook"
@@ -267,14 +260,4 @@ pub async fn shutdown_signal() {
         let _ = interrupt.await;
     }
     tracing::info!("shutdown requested; draining in-flight calls");
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn only_a_receivers_host_and_port_are_logged() {
-        assert_eq!(super::receiver_host("https://hooks.example.net:8443/gaps?token=s3cret"), "hooks.example.net:8443");
-        assert_eq!(super::receiver_host("http://user:s3cret@10.1.2.3/gaps"), "10.1.2.3");
-        assert_eq!(super::receiver_host("http://[::1]:9000"), "[::1]:9000");
-    }
 }

@@ -109,15 +109,14 @@ enum LeadEnd {
     LostLease,
 }
 
-/// A name for this process in the lease table: unique per start.
+/// A name for this process in the lease table: unique per start (64 bits from the standard
+/// library's randomly seeded hasher, beside the host and the process ID, which containers often
+/// share).
 fn holder_name() -> String {
-    let mut random = [0u8; 8];
-    if let Ok(mut file) = std::fs::File::open("/dev/urandom") {
-        let _ = std::io::Read::read_exact(&mut file, &mut random);
-    }
+    let seed = std::collections::hash_map::RandomState::new();
+    let tag = std::hash::BuildHasher::hash_one(&seed, std::time::SystemTime::UNIX_EPOCH.elapsed().ok());
     let host = std::env::var("HOSTNAME").unwrap_or_default();
-    let tag: String = random.iter().map(|byte| format!("{byte:02x}")).collect();
-    format!("{host}:{}:{tag}", std::process::id())
+    format!("{host}:{}:{tag:016x}", std::process::id())
 }
 
 impl App {
@@ -188,25 +187,27 @@ impl App {
             return Ok(LeadEnd::LostLease);
         }
         outbox_written.notify_one();
-        let delivery = tokio::spawn(deliver_outbox(
+        let (stop_delivery, delivery_stopping) = tokio::sync::watch::channel(false);
+        let mut delivery = Task(tokio::spawn(deliver_outbox(
             self.store.clone(),
             receiver,
             lease.clone(),
             outbox_written.clone(),
             plan.delivery_timeout,
-        ));
-        let _stop_delivery = AbortOnDrop(delivery);
-        let mut renewal = tokio::time::interval(plan.lease / 6);
-        renewal.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            delivery_stopping,
+        )));
+        let mut renewal =
+            Task(tokio::spawn(keep_lease(self.store.clone(), holder.to_owned(), lease.clone(), plan.lease)));
         loop {
             tokio::select! {
                 biased;
-                _ = stop.changed() => return Ok(LeadEnd::Stopped),
-                _ = renewal.tick() => {
-                    if !self.renew(holder, &lease, plan.lease).await? {
-                        return Ok(LeadEnd::LostLease);
-                    }
+                _ = stop.changed() => {
+                    // Let a post under way finish, so the next leader's cannot overlap it.
+                    let _ = stop_delivery.send(true);
+                    let _ = tokio::time::timeout(plan.delivery_timeout + Duration::from_secs(1), &mut delivery.0).await;
+                    return Ok(LeadEnd::Stopped);
                 }
+                _ = &mut renewal.0 => return Ok(LeadEnd::LostLease),
                 events = watch.next_events() => {
                     let events = events?;
                     let written = self
@@ -219,17 +220,6 @@ impl App {
                 }
             }
         }
-    }
-
-    async fn renew(&self, holder: &str, lease: &HeldLease, length: Duration) -> Result<bool, WebhookError> {
-        let asked_at = Monotonic::now();
-        let (me, term, ttl) = (holder.to_owned(), lease.term, micros(length));
-        let renewed =
-            self.store.read(move |connection| storage::renew_lease(connection, LEASE_NAME, &me, term, ttl)).await?;
-        if renewed {
-            lease.extend(asked_at, length);
-        }
-        Ok(renewed)
     }
 
     /// In one transaction: renews the lease (false, and nothing written, when it is lost),
@@ -287,12 +277,34 @@ fn micros(duration: Duration) -> i64 {
     i64::try_from(duration.as_micros()).unwrap_or(i64::MAX)
 }
 
-/// Aborts the delivery task when the leader stops leading, however it stops.
-struct AbortOnDrop(tokio::task::JoinHandle<()>);
+/// A leader's task (delivery, renewal), aborted when the leader stops leading, however it stops.
+struct Task(tokio::task::JoinHandle<()>);
 
-impl Drop for AbortOnDrop {
+impl Drop for Task {
     fn drop(&mut self) {
         self.0.abort();
+    }
+}
+
+/// Renews the lease six times per `length` until it is lost (another holds it, or the database
+/// could not be reached while it ran out); then ends.
+async fn keep_lease(store: storage::Store, holder: String, lease: Arc<HeldLease>, length: Duration) {
+    let mut renewal = tokio::time::interval(length / 6);
+    renewal.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        renewal.tick().await;
+        let asked_at = Monotonic::now();
+        let (me, term, ttl) = (holder.clone(), lease.term, micros(length));
+        match store.read(move |connection| storage::renew_lease(connection, LEASE_NAME, &me, term, ttl)).await {
+            Ok(true) => lease.extend(asked_at, length),
+            Ok(false) => return,
+            Err(error) => {
+                tracing::warn!(%error, "cannot renew the gap webhook's lease");
+                if lease.remaining().is_zero() {
+                    return;
+                }
+            }
+        }
     }
 }
 
@@ -304,6 +316,7 @@ async fn deliver_outbox<R: GapReceiver>(
     lease: Arc<HeldLease>,
     written: Arc<Notify>,
     delivery_timeout: Duration,
+    mut stopping: tokio::sync::watch::Receiver<bool>,
 ) {
     let mut jitter = Jitter::new();
     loop {
@@ -312,14 +325,18 @@ async fn deliver_outbox<R: GapReceiver>(
                 Ok(waiting) => waiting,
                 Err(error) => {
                     tracing::warn!(%error, "cannot read the gap webhook's outbox");
-                    tokio::time::sleep(FIRST_RETRY).await;
+                    if !pause(&mut stopping, FIRST_RETRY).await {
+                        return;
+                    }
                     continue;
                 }
             };
         metrics::gauge!("eea_coverage_gap_webhook_waiting").set(waiting.len() as f64);
         if waiting.is_empty() {
-            let _ = tokio::time::timeout(OUTBOX_LOOK, written.notified()).await;
-            continue;
+            tokio::select! {
+                _ = tokio::time::timeout(OUTBOX_LOOK, written.notified()) => continue,
+                _ = stopping.wait_for(|stop| *stop) => return,
+            }
         }
         let mut unreadable = Vec::new();
         let mut batch = Vec::with_capacity(waiting.len());
@@ -337,12 +354,17 @@ async fn deliver_outbox<R: GapReceiver>(
             if batch.is_empty() {
                 break true;
             }
+            if *stopping.borrow() {
+                return;
+            }
             // Post only with a whole timeout and a margin left on the lease, so that a post never
             // outlives the lease and overlaps the next leader's.
             let needed = delivery_timeout + Duration::from_secs(1);
             let remaining = lease.remaining();
             if remaining < needed {
-                tokio::time::sleep(Duration::from_millis(200).min(needed - remaining)).await;
+                if !pause(&mut stopping, Duration::from_millis(200).min(needed - remaining)).await {
+                    return;
+                }
                 continue;
             }
             let posted = tokio::time::timeout(delivery_timeout, receiver.deliver(&batch)).await;
@@ -354,7 +376,8 @@ async fn deliver_outbox<R: GapReceiver>(
                 }
             };
             metrics::counter!("eea_coverage_gap_webhook_failed_posts_total").increment(1);
-            let wait = failure.retry_after.unwrap_or_else(|| jitter.spread(retry_in)).min(LONGEST_RETRY);
+            // A receiver's Retry-After is honoured between the first retry's wait and the longest.
+            let wait = failure.retry_after.unwrap_or_else(|| jitter.spread(retry_in)).clamp(FIRST_RETRY, LONGEST_RETRY);
             tracing::warn!(
                 webhook.first_event_id = batch[0].event_id,
                 webhook.events = batch.len(),
@@ -362,7 +385,9 @@ async fn deliver_outbox<R: GapReceiver>(
                 reason = %failure.reason,
                 "the gap webhook's receiver did not take the events; retrying"
             );
-            tokio::time::sleep(wait).await;
+            if !pause(&mut stopping, wait).await {
+                return;
+            }
             retry_in = (retry_in * 2).min(LONGEST_RETRY);
         };
         if delivered {
@@ -372,8 +397,18 @@ async fn deliver_outbox<R: GapReceiver>(
         if let Err(error) = store.read(move |connection| storage::remove_webhook_events(connection, &done)).await {
             // They stay in the outbox and go again, with the same IDs.
             tracing::warn!(%error, "cannot remove delivered gap webhook events");
-            tokio::time::sleep(FIRST_RETRY).await;
+            if !pause(&mut stopping, FIRST_RETRY).await {
+                return;
+            }
         }
+    }
+}
+
+/// Waits `duration`; false when the leader asked the delivery to stop meanwhile.
+async fn pause(stopping: &mut tokio::sync::watch::Receiver<bool>, duration: Duration) -> bool {
+    tokio::select! {
+        _ = tokio::time::sleep(duration) => true,
+        _ = stopping.wait_for(|stop| *stop) => false,
     }
 }
 

@@ -7,6 +7,8 @@ mod raw;
 mod tests;
 mod validate;
 
+pub use validate::url_host;
+
 pub use raw::{
     RawAuth, RawCertificate, RawGapRequirement, RawGapWebhook, RawLimits, RawLog, RawMetrics, RawPlans, RawSettings,
     RawTls, RawToken, ENVIRONMENT_VARIABLES,

@@ -80,6 +80,9 @@ fn a_gap_webhook_is_read_with_its_defaults_and_its_bad_settings_are_named() {
     assert_eq!(read.requirements[0].min_staff, 1);
     assert!(RawSettings::default().validate().unwrap().gap_webhook.is_none());
 
+    let secret_in_url = format!("url = \"https://user:s3cret@/gaps?token=s3cret\"\n{one_requirement}");
+    assert!(!webhook(&secret_in_url).unwrap_err().to_string().contains("s3cret"), "a URL is not repeated in an error");
+
     for (body, setting) in [
         (one_requirement.to_owned(), "gap_webhook.url"),
         (format!("url = \"ftp://hooks.example.net\"\n{one_requirement}"), "gap_webhook.url"),
@@ -96,8 +99,21 @@ fn a_gap_webhook_is_read_with_its_defaults_and_its_bad_settings_are_named() {
             format!("url = \"http://127.0.0.1:9/\"\n{one_requirement}[[gap_webhook.requirements]]\nplan = \"standard\"\nseverity = 5\n"),
             "gap_webhook.requirements[1].severity",
         ),
-        (format!("url = \"http://127.0.0.1:9/\"\n{one_requirement}{one_requirement}"), "gap_webhook.requirements[1].severity"),
+        (format!("url = \"http://127.0.0.1:9/\"\n{one_requirement}{one_requirement}"), "gap_webhook.requirements[1]"),
+        (
+            format!("url = \"http://127.0.0.1:9/\"\n{one_requirement}{one_requirement}eea_tagged = true\n"),
+            "gap_webhook.requirements[1]",
+        ),
+        (format!("url = \"https://user@/gaps\"\n{one_requirement}"), "gap_webhook.url"),
     ] {
         assert_eq!(webhook(&body).unwrap_err().setting, setting, "{body}");
     }
+}
+
+#[test]
+fn only_a_receivers_host_and_port_may_be_logged() {
+    assert_eq!(url_host("https://hooks.example.net:8443/gaps?token=s3cret"), Some("hooks.example.net:8443"));
+    assert_eq!(url_host("http://user:s3c#r?t@10.1.2.3/gaps"), Some("10.1.2.3"));
+    assert_eq!(url_host("http://[::1]:9000?x=1"), Some("[::1]:9000"));
+    assert_eq!(url_host("hooks.example.net"), None);
 }

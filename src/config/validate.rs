@@ -125,18 +125,27 @@ impl RawLimits {
     }
 }
 
+/// The host (and port) of an `http://` or `https://` URL, without the user information before it
+/// or the path, query and fragment after it: what may be logged of a receiver's URL.
+pub fn url_host(url: &str) -> Option<&str> {
+    let (_, rest) = url.split_once("://")?;
+    let authority = rest.split('/').next().unwrap_or("");
+    let host = authority.rsplit('@').next().unwrap_or("");
+    host.split(['?', '#']).next()
+}
+
 impl RawGapWebhook {
     pub(super) fn validate(self) -> Result<GapWebhookSettings, ConfigError> {
         let url_text =
             self.url.filter(|url| !url.is_empty()).ok_or_else(|| config_error("gap_webhook.url", "is required"))?;
+        // The URL is not repeated in an error: its user information or query may hold a secret.
         let scheme = ["http", "https"].into_iter().find(|scheme| url_text.starts_with(&format!("{scheme}://")));
-        let host = url_text.split_once("://").map_or("", |(_, rest)| rest.split(['/', '?', '#']).next().unwrap_or(""));
-        let (Some(scheme), false) = (scheme, host.is_empty() || url_text.chars().any(char::is_whitespace)) else {
-            return Err(config_error(
-                "gap_webhook.url",
-                format!("{url_text:?} is not an http:// or https:// URL with a host"),
-            ));
+        let (Some(scheme), Some(_)) = (scheme, url_host(&url_text).filter(|host| !host.is_empty())) else {
+            return Err(config_error("gap_webhook.url", "is not an http:// or https:// URL with a host"));
         };
+        if url_text.chars().any(|c| c.is_whitespace() || c.is_control()) {
+            return Err(config_error("gap_webhook.url", "holds white space"));
+        }
         let path = |value: Option<String>| value.filter(|text| !text.is_empty()).map(PathBuf::from);
         let ca_file = path(self.ca_file);
         if ca_file.is_some() && scheme != "https" {
@@ -172,9 +181,15 @@ impl RawGapWebhook {
                     format!("{min_staff} is not 1 to {MAX_WEBHOOK_MIN_STAFF}"),
                 ));
             }
-            let requirement = GapRequirement { plan, eea_tagged: raw.eea_tagged, severity, min_staff };
+            // The EEA tag matters for the standard plan only: two EEA-only requirements that differ
+            // in it alone are one.
+            let eea_tagged = raw.eea_tagged && plan == PlanKind::Standard;
+            let requirement = GapRequirement { plan, eea_tagged, severity, min_staff };
             if requirements.contains(&requirement) {
-                return Err(config_error(&setting("severity"), "repeats an earlier requirement"));
+                return Err(config_error(
+                    &format!("gap_webhook.requirements[{requirement_idx}]"),
+                    "repeats an earlier requirement",
+                ));
             }
             requirements.push(requirement);
         }

@@ -70,10 +70,22 @@ fn read_signing_key(path: &Path) -> Result<Vec<u8>, WebhookSetupError> {
     Ok(key)
 }
 
-fn tls_connector(ca_file: Option<&Path>) -> Result<hyper_rustls::HttpsConnector<HttpConnector>, WebhookSetupError> {
+/// The connector: for an `https://` receiver, TLS trusting `ca_file` or else the system's roots;
+/// for an `http://` one, no roots are needed (a host without a CA bundle may post over HTTP).
+fn tls_connector(
+    https: bool,
+    ca_file: Option<&Path>,
+) -> Result<hyper_rustls::HttpsConnector<HttpConnector>, WebhookSetupError> {
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let builder = hyper_rustls::HttpsConnectorBuilder::new();
     let builder = match ca_file {
+        None if !https => builder.with_tls_config(
+            rustls::ClientConfig::builder_with_provider(provider)
+                .with_safe_default_protocol_versions()
+                .map_err(|error| setup_error("gap_webhook.url", error.to_string()))?
+                .with_root_certificates(rustls::RootCertStore::empty())
+                .with_no_client_auth(),
+        ),
         Some(path) => {
             let setting = "gap_webhook.ca_file";
             let certificates = CertificateDer::pem_file_iter(path)
@@ -105,9 +117,10 @@ impl HttpGapReceiver {
         let url = settings
             .url
             .parse::<http::Uri>()
-            .map_err(|error| setup_error("gap_webhook.url", format!("{:?}: {error}", settings.url)))?;
+            // The URL itself is not repeated: its user information or query may hold a secret.
+            .map_err(|error| setup_error("gap_webhook.url", format!("is not a URL: {error}")))?;
         let signing_key = settings.secret_file.as_deref().map(read_signing_key).transpose()?;
-        let connector = tls_connector(settings.ca_file.as_deref())?;
+        let connector = tls_connector(url.scheme_str() == Some("https"), settings.ca_file.as_deref())?;
         let client = Client::builder(TokioExecutor::new()).pool_idle_timeout(Duration::from_secs(60)).build(connector);
         let delivery = DescriptorPool::decode(pb::FILE_DESCRIPTOR_SET)
             .ok()
@@ -197,7 +210,13 @@ impl GapReceiver for HttpGapReceiver {
             .request(self.request(events))
             .await
             .map_err(|error| DeliveryFailure { reason: error_chain(&error), retry_after: None })?;
-        let (status, wait) = (response.status(), retry_after(response.headers()));
+        let status = response.status();
+        let wait = match status {
+            http::StatusCode::TOO_MANY_REQUESTS | http::StatusCode::SERVICE_UNAVAILABLE => {
+                retry_after(response.headers())
+            }
+            _ => None,
+        };
         // Read (a bounded part of) the answer, so the connection can be used again.
         let _ = Limited::new(response.into_body(), ANSWER_BODY_LIMIT).collect().await;
         if status.is_success() {

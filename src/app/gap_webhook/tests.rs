@@ -21,19 +21,38 @@ fn plan() -> GapWebhookPlan {
     }
 }
 
-/// Records what it is given, under a replica's name; refuses the first `refusals` posts.
+/// Records what it is given, under a replica's name, each post taking `slowness`; refuses the
+/// first `refusals` posts.
 struct Recorder {
     replica: &'static str,
     refusals: Mutex<usize>,
+    slowness: Duration,
+    posts_begun: std::sync::atomic::AtomicUsize,
     posts: Posts,
+}
+
+impl Recorder {
+    fn new(replica: &'static str, refusals: usize, posts: &Posts) -> Recorder {
+        Recorder {
+            replica,
+            refusals: Mutex::new(refusals),
+            slowness: Duration::ZERO,
+            posts_begun: Default::default(),
+            posts: posts.clone(),
+        }
+    }
 }
 
 impl GapReceiver for Recorder {
     async fn deliver(&self, events: &[WebhookEvent]) -> Result<(), DeliveryFailure> {
-        let mut refusals = self.refusals.lock().unwrap();
-        if *refusals > 0 {
-            *refusals -= 1;
-            return Err(DeliveryFailure { reason: "503".into(), retry_after: Some(Duration::from_millis(20)) });
+        self.posts_begun.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        tokio::time::sleep(self.slowness).await;
+        {
+            let mut refusals = self.refusals.lock().unwrap();
+            if *refusals > 0 {
+                *refusals -= 1;
+                return Err(DeliveryFailure { reason: "503".into(), retry_after: Some(Duration::ZERO) });
+            }
         }
         self.posts.lock().unwrap().push((self.replica, events.to_vec()));
         Ok(())
@@ -69,7 +88,7 @@ async fn a_refused_post_is_retried_with_the_same_events_and_later_events_follow_
     let directory = tempfile::tempdir().unwrap();
     let app = app_with_roster(&directory).await;
     let posts = Posts::default();
-    let receiver = Arc::new(Recorder { replica: "a", refusals: Mutex::new(2), posts: posts.clone() });
+    let receiver = Arc::new(Recorder::new("a", 2, &posts));
     let (stop, stopped) = tokio::sync::watch::channel(false);
     let running =
         tokio::spawn(app.clone().run_gap_webhook(plan(), receiver, controlled_clock("2026-12-07T10:00:00Z"), stopped));
@@ -111,7 +130,7 @@ async fn one_replica_delivers_and_the_next_leader_carries_on_without_repeating_a
     let mut stops = Vec::new();
     let mut running = Vec::new();
     for (replica, app) in [("first", first.clone()), ("second", second.clone())] {
-        let receiver = Arc::new(Recorder { replica, refusals: Mutex::new(0), posts: posts.clone() });
+        let receiver = Arc::new(Recorder::new(replica, 0, &posts));
         let (stop, stopped) = tokio::sync::watch::channel(false);
         running.push(tokio::spawn(app.run_gap_webhook(plan(), receiver, clock.clone(), stopped)));
         stops.push(stop);
@@ -148,6 +167,25 @@ async fn one_replica_delivers_and_the_next_leader_carries_on_without_repeating_a
     );
     stops[other_idx].send(true).unwrap();
     running.pop().unwrap().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stopping_leader_finishes_the_post_under_way_before_it_gives_the_lease_up() {
+    let directory = tempfile::tempdir().unwrap();
+    let app = app_with_roster(&directory).await;
+    let posts = Posts::default();
+    let receiver = Arc::new(Recorder { slowness: Duration::from_millis(400), ..Recorder::new("a", 0, &posts) });
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let clock = controlled_clock("2026-12-07T10:00:00Z");
+    let running = tokio::spawn(app.clone().run_gap_webhook(plan(), receiver.clone(), clock, stopped));
+    until("a post to begin", || receiver.posts_begun.load(std::sync::atomic::Ordering::SeqCst) > 0).await;
+    stop.send(true).unwrap();
+    running.await.unwrap();
+    assert_eq!(described(&posts).len(), 1, "the post under way was finished");
+    let waiting = app.store.read(|connection| storage::waiting_webhook_events(connection, 10)).await.unwrap();
+    assert!(waiting.is_empty());
+    let claimed = app.store.read(|connection| storage::claim_lease(connection, LEASE_NAME, "next", 1_000_000)).await;
+    assert_eq!(claimed.unwrap(), Some(2), "the lease was given up");
 }
 
 #[test]
