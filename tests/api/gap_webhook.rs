@@ -18,6 +18,7 @@ use tokio::net::TcpListener;
 use eea_coverage::pb;
 
 use crate::helpers::{agent, create_database, one_off, org, spawn_app_on, Backend, TestApp};
+use crate::tls::Pki;
 
 /// One post as the receiver got it.
 #[derive(Clone, Debug)]
@@ -29,17 +30,21 @@ struct Post {
 }
 
 /// A local receiver: answers 503 with `Retry-After: 1` to its first post, 204 to the rest, and
-/// keeps every post.
-async fn start_receiver() -> (String, Arc<Mutex<Vec<Post>>>) {
+/// keeps every post. Over TLS with `tls`.
+async fn start_receiver(tls: Option<tokio_rustls::TlsAcceptor>) -> (String, Arc<Mutex<Vec<Post>>>) {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}/hooks/gaps", listener.local_addr().unwrap());
+    let port = listener.local_addr().unwrap().port();
+    let url = match tls {
+        Some(_) => format!("https://localhost:{port}/hooks/gaps"),
+        None => format!("http://127.0.0.1:{port}/hooks/gaps"),
+    };
     let posts = Arc::new(Mutex::new(Vec::new()));
     let refused_one = Arc::new(Mutex::new(false));
     let kept = posts.clone();
     tokio::spawn(async move {
         loop {
             let Ok((stream, _)) = listener.accept().await else { return };
-            let (posts, refused_one) = (kept.clone(), refused_one.clone());
+            let (posts, refused_one, tls) = (kept.clone(), refused_one.clone(), tls.clone());
             tokio::spawn(async move {
                 let service = service_fn(move |request: hyper::Request<hyper::body::Incoming>| {
                     let (posts, refused_one) = (posts.clone(), refused_one.clone());
@@ -72,8 +77,16 @@ async fn start_receiver() -> (String, Arc<Mutex<Vec<Post>>>) {
                         Ok::<_, std::convert::Infallible>(answer)
                     }
                 });
-                let _ =
-                    hyper::server::conn::http1::Builder::new().serve_connection(TokioIo::new(stream), service).await;
+                let http = hyper::server::conn::http1::Builder::new();
+                match tls {
+                    Some(acceptor) => {
+                        let Ok(stream) = acceptor.accept(stream).await else { return };
+                        let _ = http.serve_connection(TokioIo::new(stream), service).await;
+                    }
+                    None => {
+                        let _ = http.serve_connection(TokioIo::new(stream), service).await;
+                    }
+                }
             });
         }
     });
@@ -191,7 +204,7 @@ async fn settled(posts: &Mutex<Vec<Post>>, key: &[u8], app: &TestApp, what: &str
 
 async fn two_replicas_post_each_gap_event_once_and_hand_over_when_the_leader_stops(backend: Backend) {
     let Some(database) = create_database(backend) else { return };
-    let (url, posts) = start_receiver().await;
+    let (url, posts) = start_receiver(None).await;
     let key = b"a test secret of thirty-two bytes".to_vec();
     let directory = tempfile::tempdir().unwrap();
     let secret_file = directory.path().join("webhook.secret");
@@ -232,4 +245,62 @@ async fn two_replicas_post_each_gap_event_once_and_hand_over_when_the_leader_sto
     assert_eq!(webhook_ids.len(), posts.lock().unwrap().len(), "each post has its own webhook-id");
 }
 
-crate::on_both_backends!(two_replicas_post_each_gap_event_once_and_hand_over_when_the_leader_stops);
+/// A TLS acceptor for `localhost` with a certificate from a fresh CA; answers the acceptor and
+/// the CA's PEM.
+fn tls_receiver_identity() -> (tokio_rustls::TlsAcceptor, String) {
+    use rustls_pki_types::pem::PemObject;
+    let (ca, ca_key) = Pki::ca("webhook receiver CA");
+    let issuer = rcgen::Issuer::new(Pki::ca_params("webhook receiver CA"), ca_key);
+    let leaf = Pki::leaf(&issuer, "receiver", &["localhost"], false);
+    let chain = vec![rustls_pki_types::CertificateDer::from_pem_slice(leaf.cert.as_bytes()).unwrap()];
+    let key = rustls_pki_types::PrivateKeyDer::from_pem_slice(leaf.key.as_bytes()).unwrap();
+    let config = rustls::ServerConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_no_client_auth()
+        .with_single_cert(chain, key)
+        .unwrap();
+    (tokio_rustls::TlsAcceptor::from(Arc::new(config)), ca.pem())
+}
+
+async fn an_https_receiver_is_reached_through_the_configured_ca_and_not_without_it(backend: Backend) {
+    let Some(database) = create_database(backend) else { return };
+    let (acceptor, ca_pem) = tls_receiver_identity();
+    let (url, posts) = start_receiver(Some(acceptor)).await;
+    let directory = tempfile::tempdir().unwrap();
+    let (_, other_ca) = tls_receiver_identity();
+    for (name, pem) in [("ca.pem", &ca_pem), ("other-ca.pem", &other_ca)] {
+        std::fs::write(directory.path().join(name), pem).unwrap();
+    }
+    let toml = |ca_file: &str| {
+        format!(
+            "[gap_webhook]\nurl = \"{url}\"\nca_file = \"{}\"\ntimeout_secs = 2\nlease_secs = 6\n\
+             [[gap_webhook.requirements]]\nplan = \"eea-only\"\nseverity = 1\n",
+            directory.path().join(ca_file).display()
+        )
+    };
+    // A CA that did not sign the receiver's certificate: nothing reaches it.
+    let untrusting = spawn_app_on(&database, &toml("other-ca.pem")).await;
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    assert!(posts.lock().unwrap().is_empty(), "a receiver whose certificate is not trusted got a post");
+    untrusting.stop().await;
+    // The receiver's own CA: the events kept in the outbox arrive (after the receiver's one
+    // refusal), unsigned since no secret is configured.
+    let trusting = spawn_app_on(&database, &toml("ca.pem")).await;
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while posts.lock().unwrap().is_empty() {
+        assert!(std::time::Instant::now() < deadline, "no post reached the https receiver");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let post = posts.lock().unwrap()[0].clone();
+    assert!(post.signature.is_empty(), "no secret, no signature");
+    let delivery: Value = serde_json::from_slice(&post.body).unwrap();
+    assert_eq!(delivery["events"][0]["event"]["kind"], "GAP_EVENT_KIND_CURRENT");
+    assert_eq!(delivery["events"][0]["eventId"], "1");
+    trusting.stop().await;
+}
+
+crate::on_both_backends!(
+    two_replicas_post_each_gap_event_once_and_hand_over_when_the_leader_stops,
+    an_https_receiver_is_reached_through_the_configured_ca_and_not_without_it,
+);
