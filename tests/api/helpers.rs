@@ -155,9 +155,6 @@ struct ScanningWriter;
 impl std::io::Write for ScanningWriter {
     fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
         let line = String::from_utf8_lossy(bytes);
-        if line.contains("webhook") {
-            eprint!("DBG {line}");
-        }
         if line.contains(DISPLAY_NAME_MARKER) {
             LEAKED_LOG_LINES.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).push(line.into_owned());
         } else if line.contains(WATCHED_REQUEST_ID_PREFIX) {
