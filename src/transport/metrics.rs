@@ -28,6 +28,21 @@ fn handle() -> &'static PrometheusHandle {
     })
 }
 
+/// How often the recorder folds the latency samples recorded since into its summaries. Until
+/// then each call's sample is held: without this, a server nobody scrapes grows by every call it
+/// answers (about 7 MB a second at 40,000 calls a second).
+const UPKEEP_INTERVAL: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// Folds recorded samples into the summaries every `UPKEEP_INTERVAL`, until the server stops.
+pub async fn keep_up() {
+    let mut ticks = tokio::time::interval(UPKEEP_INTERVAL);
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        ticks.tick().await;
+        handle().run_upkeep();
+    }
+}
+
 /// Records every call: count by method and gRPC status, and latency by method.
 #[derive(Clone, Default)]
 pub struct CallMetricsLayer;

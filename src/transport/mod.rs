@@ -68,6 +68,7 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send,
 ) -> Result<(), TransportError> {
     let metrics_server = metrics_listener.map(|listener| tokio::spawn(metrics::serve_metrics(listener, app.clone())));
+    let metrics_upkeep = tokio::spawn(metrics::keep_up());
     let (health_reporter, health_service) = tonic_health::server::health_reporter();
     health_reporter.set_serving::<PolicyServiceServer<PolicyApi>>().await;
     health_reporter.set_serving::<RosterServiceServer<RosterApi>>().await;
@@ -145,6 +146,7 @@ pub async fn serve(
         ),
     }
     health_watch.abort();
+    metrics_upkeep.abort();
     if let Some(metrics_server) = metrics_server {
         metrics_server.abort();
     }
