@@ -14,7 +14,7 @@ use eea_coverage::startup::{shutdown_signal, Server};
 
 /// mimalloc rather than the system allocator: snapshots are built and dropped on many threads,
 /// and glibc's per-thread arenas kept the memory freed by old snapshots (see docs/benchmarks.md,
-/// "Memory per agent").
+/// "Memory under the mixed load").
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
@@ -30,7 +30,7 @@ const PURGE_DELAY_MS: std::os::raw::c_long = 1;
 /// long after it has freed it. At 5,000 agents, with mimalloc built without transparent huge
 /// pages (`no_thp` in Cargo.toml), the peak through a mixed load with three 90-day reports was
 /// 87 MB against 92 MB at 10 ms; at 0 ms it was 84 MB, but `DecideTicket` lost about 4% of its
-/// rate to the extra system calls (see docs/benchmarks.md, "Memory per agent").
+/// rate to the extra system calls (see docs/benchmarks.md, "Memory under the mixed load").
 /// `MIMALLOC_PURGE_DELAY`, read when mimalloc starts, still wins: the option is set here only
 /// when it is unset.
 fn tune_allocator() {
