@@ -203,9 +203,9 @@ impl Server {
             }
             None => None,
         };
-        if let Some(webhook) = &settings.gap_webhook {
+        if let (Some(webhook), Some((_, receiver))) = (&settings.gap_webhook, &gap_webhook) {
             tracing::info!(
-                webhook.host = crate::config::url_host(&webhook.url).unwrap_or_default(),
+                webhook.host = receiver.host(),
                 webhook.requirements = webhook.requirements.len(),
                 webhook.signed = webhook.secret_file.is_some(),
                 "posting gap events to a webhook"

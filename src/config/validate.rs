@@ -129,9 +129,8 @@ impl RawLimits {
 /// or the path, query and fragment after it: what may be logged of a receiver's URL.
 pub fn url_host(url: &str) -> Option<&str> {
     let (_, rest) = url.split_once("://")?;
-    let authority = rest.split('/').next().unwrap_or("");
-    let host = authority.rsplit('@').next().unwrap_or("");
-    host.split(['?', '#']).next()
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
+    authority.rsplit('@').next()
 }
 
 impl RawGapWebhook {

@@ -129,6 +129,16 @@ impl HttpGapReceiver {
         Ok(HttpGapReceiver { client, url, signing_key, delivery })
     }
 
+    /// The receiver's host and port, as the URL was parsed: what may be logged of it (its user
+    /// information, path and query may hold a secret).
+    pub fn host(&self) -> String {
+        match (self.url.host(), self.url.port_u16()) {
+            (Some(host), Some(port)) => format!("{host}:{port}"),
+            (Some(host), None) => host.to_owned(),
+            (None, _) => String::new(),
+        }
+    }
+
     /// The POST body: `events` as a `GapWebhookDelivery` in the proto3 JSON mapping, every field
     /// present.
     pub fn body(&self, events: &[WebhookEvent]) -> Vec<u8> {
@@ -237,6 +247,20 @@ mod tests {
         let key = base64::engine::general_purpose::STANDARD.decode("MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw").unwrap();
         let signed = signature(&key, "msg_p5jXN8AQM9LWM0D4loKWxJek", "1614265330", br#"{"test": 2432232314}"#);
         assert_eq!(signed, "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=");
+    }
+
+    #[test]
+    fn only_the_receivers_host_and_port_are_told_for_the_log() {
+        let settings = GapWebhookSettings {
+            url: "http://user:s3cret@10.1.2.3:9000/gaps?token=s3cret".into(),
+            secret_file: None,
+            ca_file: None,
+            requirements: Vec::new(),
+            look_ahead: jiff::SignedDuration::from_hours(72),
+            timeout: Duration::from_secs(10),
+            lease: Duration::from_secs(30),
+        };
+        assert_eq!(HttpGapReceiver::new(&settings).unwrap().host(), "10.1.2.3:9000");
     }
 
     #[test]
