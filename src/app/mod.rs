@@ -17,7 +17,7 @@ mod writes;
 pub use crate::storage::{EntryKind, OwnedEntry, UpsertCounts};
 pub use error::AppError;
 pub use gap_watch::{EarlierGaps, GapEvent, GapEventKind, GapWatch};
-pub use gap_webhook::{DeliveryFailure, GapReceiver, GapWebhookPlan, WebhookEvent, MAX_EVENTS_PER_DELIVERY};
+pub use gap_webhook::{DeliveryFailure, GapReceiver, GapWebhookPlan, WebhookEvent};
 pub use pages::{Page, PageRequest};
 pub use queries::{DeadlineItem, EntryFilter};
 pub use sync::{CallerPresence, SyncReport, SyncRequest, MAX_SYNC_ENTRIES};

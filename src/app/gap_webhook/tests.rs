@@ -5,7 +5,11 @@ use std::sync::Mutex;
 
 use super::*;
 use crate::app::watch::tests::{actor, app_with_roster, controlled_clock};
+use crate::app::{GapEventKind, WindowCause};
+use crate::domain::coverage::GapCause;
 use crate::domain::fixtures::one_off;
+use crate::domain::interval::Interval;
+use crate::domain::policy::{PlanKind, Severity};
 
 fn plan() -> GapWebhookPlan {
     GapWebhookPlan {
