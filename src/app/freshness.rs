@@ -23,6 +23,16 @@ const LISTENER_POLL_INTERVAL: Duration = Duration::from_millis(50);
 /// How often the precomputed horizon moves forward.
 const HORIZON_ROLL_INTERVAL: Duration = Duration::from_secs(30 * 60);
 
+/// What reading the change log made of the snapshot in force.
+enum Step {
+    /// Nothing was committed after it.
+    UpToDate,
+    /// The log cannot tell what changed.
+    Rebuild,
+    /// Moved on to this roster version, with this many agents changed.
+    Moved(Snapshot, i64, usize),
+}
+
 impl App {
     /// Rebuilds the snapshot, with its precomputed timelines, from one consistent read of the
     /// database. The build runs off the async runtime; readers keep the old snapshot meanwhile.
@@ -65,31 +75,45 @@ impl App {
         if since < 0 {
             return self.rebuild().await;
         }
-        let stored = self
-            .store
-            .read_consistent(move |connection| storage::load_changes_since(connection, since))
-            .await
-            .map_err(|error| storage_error(error, RequestField::Unnamed))?;
-        let Some(stored) = stored else {
-            tracing::info!(snapshot.version = since, "the change log cannot bring the snapshot up to date; rebuilding");
-            return self.rebuild().await;
-        };
-        if stored.version <= since {
-            return Ok(());
-        }
-        let (current, version, n_agents) = (self.snapshot(), stored.version, stored.changes.agents.len());
+        // Reading the changes and applying them happen on one blocking thread, one hand-over
+        // per write rather than two.
+        let (store, current) = (self.store.clone(), self.snapshot());
         let started = std::time::Instant::now();
-        let snapshot = tokio::task::spawn_blocking(move || current.with_changes(stored.changes, machine_parallelism()))
-            .await
-            .map_err(|error| AppError::internal(format!("snapshot update failed: {error}")))?;
-        tracing::debug!(
-            snapshot.version = version,
-            snapshot.changed_agents = n_agents,
-            elapsed_us = started.elapsed().as_micros() as u64,
-            "snapshot moved on"
-        );
-        self.put_in_force(snapshot, version);
-        Ok(())
+        let step = tokio::task::spawn_blocking(move || {
+            let stored =
+                store.read_consistent_here(move |connection| storage::load_changes_since(connection, since))?;
+            Ok(match stored {
+                None => Step::Rebuild,
+                Some(stored) if stored.version <= since => Step::UpToDate,
+                Some(stored) => {
+                    let (version, n_agents) = (stored.version, stored.changes.agents.len());
+                    Step::Moved(current.with_changes(stored.changes, machine_parallelism()), version, n_agents)
+                }
+            })
+        })
+        .await
+        .map_err(|error| AppError::internal(format!("snapshot update failed: {error}")))?
+        .map_err(|error| storage_error(error, RequestField::Unnamed))?;
+        match step {
+            Step::UpToDate => Ok(()),
+            Step::Rebuild => {
+                tracing::info!(
+                    snapshot.version = since,
+                    "the change log cannot bring the snapshot up to date; rebuilding"
+                );
+                self.rebuild().await
+            }
+            Step::Moved(snapshot, version, n_agents) => {
+                tracing::debug!(
+                    snapshot.version = version,
+                    snapshot.changed_agents = n_agents,
+                    elapsed_us = started.elapsed().as_micros() as u64,
+                    "snapshot moved on"
+                );
+                self.put_in_force(snapshot, version);
+                Ok(())
+            }
+        }
     }
 
     /// Builds the snapshot from everything stored; for callers that hold the refresh lock.

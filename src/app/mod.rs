@@ -92,9 +92,20 @@ impl App {
 }
 
 /// The threads a coverage report or a timeline build may use: the machine's cores, at most
-/// eight (the cap the reports were measured with). Asked at each use, as the cores a container
-/// may use can change.
+/// eight (the cap the reports were measured with). Asked again at most once a minute, as the
+/// cores a container may use can change; asking reads the cgroup limits from files, which would
+/// weigh on every write.
 pub fn machine_parallelism() -> Parallelism {
+    const ASK_AGAIN_AFTER: std::time::Duration = std::time::Duration::from_secs(60);
+    static KNOWN: std::sync::Mutex<Option<(std::time::Instant, Parallelism)>> = std::sync::Mutex::new(None);
+    let mut known = KNOWN.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    if let Some((asked_at, parallelism)) = *known {
+        if asked_at.elapsed() < ASK_AGAIN_AFTER {
+            return parallelism;
+        }
+    }
     let n_threads = std::thread::available_parallelism().map_or(1, |cores| cores.get()).clamp(1, 8);
-    Parallelism::new(std::num::NonZeroUsize::new(n_threads).expect("clamped to at least one"))
+    let parallelism = Parallelism::new(std::num::NonZeroUsize::new(n_threads).expect("clamped to at least one"));
+    *known = Some((std::time::Instant::now(), parallelism));
+    parallelism
 }

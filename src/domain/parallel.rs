@@ -3,6 +3,9 @@
 
 use std::num::NonZeroUsize;
 
+/// Fewer items than this are not worth a thread of their own.
+const MIN_ITEMS_PER_THREAD: usize = 16;
+
 /// A number of threads, at least one.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Parallelism(NonZeroUsize);
@@ -19,12 +22,14 @@ impl Parallelism {
         self.0.get()
     }
 
-    /// Runs `work` over `items` in up to `n_threads` chunks at once, keeping the order.
+    /// Runs `work` over `items` in up to `n_threads` chunks at once, keeping the order; a few
+    /// items (a write's changed agents) run on the calling thread, where starting a thread
+    /// would cost more than the work.
     pub(crate) fn map_in_order<T: Sync, R: Send>(self, items: &[T], work: impl Fn(&T) -> R + Sync) -> Vec<R> {
-        if self == Parallelism::SEQUENTIAL {
+        let chunk_size = items.len().div_ceil(self.n_threads()).max(MIN_ITEMS_PER_THREAD);
+        if self == Parallelism::SEQUENTIAL || items.len() <= chunk_size {
             return items.iter().map(work).collect();
         }
-        let chunk_size = items.len().div_ceil(self.n_threads()).max(1);
         std::thread::scope(|scope| {
             let work = &work;
             let handles: Vec<_> = items
@@ -49,7 +54,9 @@ mod tests {
 
     #[test]
     fn results_keep_the_order_of_the_items_on_any_number_of_threads() {
-        for (n_threads, n_items) in [(1, 0), (1, 5), (2, 0), (2, 1), (2, 7), (3, 10), (8, 3), (16, 1000)] {
+        for (n_threads, n_items) in
+            [(1, 0), (1, 5), (2, 0), (2, 1), (2, 7), (3, 10), (8, 3), (16, 1000), (2, 33), (3, 50)]
+        {
             check(n_threads, n_items);
         }
     }

@@ -167,6 +167,19 @@ struct Member {
     classes: u8,
 }
 
+/// Whether the `arriving` members are exactly the `leaving` slots as `chunk` already holds them
+/// (both in slot order): an agent written again as it was, where taking it out and putting it
+/// back in would copy the chunk for nothing.
+fn arrive_as_they_leave(chunk: &[Member], leaving: &[u32], arriving: &[Member]) -> bool {
+    leaving.len() == arriving.len()
+        && leaving.iter().zip(arriving).all(|(leaves, arrives)| {
+            *leaves == arrives.slot
+                && chunk
+                    .binary_search_by_key(&arrives.slot, |member| member.slot)
+                    .is_ok_and(|held_idx| chunk[held_idx] == *arrives)
+        })
+}
+
 /// Everything precomputed for one snapshot.
 #[derive(Clone, Debug, Default)]
 pub struct StaffedTimelines {
@@ -376,6 +389,9 @@ impl StaffedTimelines {
         for ((bucket_idx, chunk_idx), (mut leaving, mut arriving)) in touched {
             leaving.sort_unstable();
             arriving.sort_unstable_by_key(|member| member.slot);
+            if arrive_as_they_leave(&self.members[bucket_idx][chunk_idx], &leaving, &arriving) {
+                continue;
+            }
             let chunk = &mut Arc::make_mut(&mut self.members[bucket_idx])[chunk_idx];
             // Both lists are in slot order: one merge, no sort of the whole chunk.
             let mut staying = chunk.iter().filter(|member| leaving.binary_search(&member.slot).is_err()).peekable();

@@ -68,8 +68,13 @@ impl ManageConnection for ConnectionManager {
         }
     }
 
+    /// A PostgreSQL connection can be cut by the network or a restarting server; an embedded
+    /// SQLite connection cannot, and asking it would cost every call a statement parsed.
     fn is_valid(&self, connection: &mut AnyConnection) -> Result<(), StorageError> {
-        connection.batch_execute("SELECT 1").map_err(StorageError::Query)
+        match connection {
+            AnyConnection::Sqlite(_) => Ok(()),
+            AnyConnection::Postgresql(_) => connection.batch_execute("SELECT 1").map_err(StorageError::Query),
+        }
     }
 
     /// A connection given back while its thread panics may still be inside a transaction: it is
@@ -225,15 +230,26 @@ impl Store {
         T: Send + 'static,
         F: FnOnce(&mut AnyConnection) -> Result<T, StorageError> + Send + 'static,
     {
-        self.read(move |connection| {
-            connection.transaction(|connection| {
-                if let AnyConnection::Postgresql(_) = connection {
-                    connection.batch_execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")?;
-                }
-                work(connection)
-            })
+        let store = self.clone();
+        tokio::task::spawn_blocking(move || store.read_consistent_here(work))
+            .await
+            .map_err(|error| StorageError::Unavailable(format!("database task failed: {error}")))?
+    }
+
+    /// `read_consistent` on the calling thread, for work already off the async runtime that
+    /// goes on with what it read.
+    pub fn read_consistent_here<T, F>(&self, work: F) -> Result<T, StorageError>
+    where
+        F: FnOnce(&mut AnyConnection) -> Result<T, StorageError>,
+    {
+        let mut pooled = self.connection()?;
+        let connection: &mut AnyConnection = &mut pooled;
+        connection.transaction(|connection| {
+            if let AnyConnection::Postgresql(_) = connection {
+                connection.batch_execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")?;
+            }
+            work(connection)
         })
-        .await
     }
 
     /// The count of committed writes. Gives up after `timeout` when no connection can be had,

@@ -128,16 +128,19 @@ const MIXED_ACCESS_SHARE: u64 = 4;
 
 /// One call of the mixed phase, drawn from its index, named by its kind: mostly the hot path,
 /// now and then a write touching one agent, as a WFM tool pushes changes when they happen.
+/// With `writes_paced`, the writes come at a rate of their own (see `paced_writes`) and the
+/// write's share of these calls is a `DecideTicket`.
 pub async fn mixed_call(
     channel: AuthChannel,
     call_idx: u64,
     now: i64,
     agents: std::sync::Arc<Vec<pb::Agent>>,
+    writes_paced: bool,
 ) -> (&'static str, Result<(), tonic::Code>) {
     match MixedKind::of(call_idx) {
-        MixedKind::Decide => ("DecideTicket", decide_call(channel, call_idx, now).await),
+        MixedKind::Write if !writes_paced => write_call(channel, call_idx, now, &agents).await,
+        MixedKind::Decide | MixedKind::Write => ("DecideTicket", decide_call(channel, call_idx, now).await),
         MixedKind::Access => ("CheckAgentAccess", access_call(channel, call_idx, now, agents.len()).await),
-        MixedKind::Write => write_call(channel, call_idx, now, &agents).await,
     }
 }
 

@@ -11,7 +11,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant as WallClock};
 
 use calls::{access_call, decide_call, health_call, mixed_call, seed, write_call};
-use phase::{run_mixed_phase, run_phase, PhaseLength, PhaseResult};
+use phase::{run_mixed_phase, run_paced, run_phase, PhaseLength, PhaseResult};
 
 use crate::cli::connection::{with_token, AuthChannel, CallerArgs};
 use crate::testing::rosters::load_test_roster;
@@ -56,6 +56,11 @@ pub struct LoadArgs {
     /// `--mixed`) after each health check: what a write costs, call to answer.
     #[arg(long)]
     writes: bool,
+    /// With `--mixed`: writes at this many a second of their own, beside the calls in flight
+    /// (which then ask `DecideTicket` where they would have written), instead of one call in a
+    /// hundred: a sustained write rate to hold the hot path's rate against.
+    #[arg(long, value_name = "PER_SECOND", requires = "mixed", value_parser = clap::value_parser!(u32).range(1..))]
+    write_rate: Option<u32>,
     /// Hold this many `WatchWindows` streams open (one subscription each, on connections of
     /// their own) while the phases run.
     #[arg(long, value_name = "N", default_value_t = 0)]
@@ -128,7 +133,7 @@ async fn measure(
     let concurrency = args.concurrency;
     if args.mixed || args.writes {
         let agents = Arc::new(load_test_roster(n_agents, now)?.agents);
-        let mix = if args.writes { Mix::WritesAlone } else { Mix::HotPathWithWrites };
+        let mix = if args.writes { Mix::WritesAlone } else { Mix::HotPathWithWrites { paced: args.write_rate } };
         return run_mixed(channels, authenticated, concurrency, length, rounds, now, (mix, agents)).await;
     }
     let (mut health, mut decide, mut health_again, mut access) = (None, None, None, None);
@@ -172,8 +177,11 @@ async fn measure(
 /// What the calls of a mixed phase are.
 #[derive(Clone, Copy)]
 enum Mix {
-    /// 95% `DecideTicket`, 4% `CheckAgentAccess`, 1% single-agent writes.
-    HotPathWithWrites,
+    /// 95% `DecideTicket`, 4% `CheckAgentAccess`, 1% single-agent writes; or, `paced`, 96%
+    /// `DecideTicket` and 4% `CheckAgentAccess` with writes at that many a second beside them.
+    HotPathWithWrites {
+        paced: Option<u32>,
+    },
     WritesAlone,
 }
 
@@ -194,18 +202,36 @@ async fn run_mixed(
         let first_call_idx = u64::from(round) * 1_000_000_000_000;
         let health_round = run_phase("health Check", channels, concurrency, length, first_call_idx, health_call).await;
         health = Some(PhaseResult::merged(health, health_round));
-        let agents = agents.clone();
-        let mixed_round =
+        let calls_agents = agents.clone();
+        let in_flight =
             run_mixed_phase(authenticated, concurrency, length, first_call_idx, move |channel, call_idx| {
-                let agents = agents.clone();
+                let agents = calls_agents.clone();
                 async move {
                     match mix {
-                        Mix::HotPathWithWrites => mixed_call(channel, call_idx, now, agents).await,
+                        Mix::HotPathWithWrites { paced } => {
+                            mixed_call(channel, call_idx, now, agents, paced.is_some()).await
+                        }
                         Mix::WritesAlone => write_call(channel, call_idx, now, &agents).await,
                     }
                 }
-            })
-            .await;
+            });
+        let mixed_round = match (mix, length) {
+            (Mix::HotPathWithWrites { paced: Some(per_second) }, PhaseLength::Duration(duration)) => {
+                let agents = agents.clone();
+                let writes =
+                    run_paced(authenticated, per_second, duration, first_call_idx, move |channel, call_idx| {
+                        let agents = agents.clone();
+                        async move { write_call(channel, call_idx, now, &agents).await }
+                    });
+                let (mut calls, writes) = tokio::join!(in_flight, writes);
+                calls.extend(writes);
+                calls
+            }
+            (Mix::HotPathWithWrites { paced: Some(_) }, PhaseLength::Calls(_)) => {
+                return Err("--write-rate paces writes over a time: give --duration, not --calls".into())
+            }
+            _ => in_flight.await,
+        };
         for kind in mixed_round {
             let earlier =
                 mixed.iter().position(|known| known.name == kind.name).map(|known_idx| mixed.remove(known_idx));

@@ -142,7 +142,7 @@ where
             let call = call.clone();
             let calls_left = calls_left.clone();
             tokio::spawn(async move {
-                let mut measured: BTreeMap<&'static str, (Vec<u64>, BTreeMap<String, u64>)> = BTreeMap::new();
+                let mut measured = Measured::new();
                 let mut call_idx = first_call_idx + task_idx as u64 * 1_000_003;
                 let another_call = || match (&calls_left, deadline) {
                     (Some(calls_left), _) => calls_left
@@ -157,20 +157,13 @@ where
                     let sent = WallClock::now();
                     let (kind, outcome) = call(channel.clone(), call_idx).await;
                     call_idx += 1;
-                    let (latencies, outcomes) = measured.entry(kind).or_default();
-                    match outcome {
-                        Ok(()) => {
-                            latencies.push(sent.elapsed().as_micros() as u64);
-                            *outcomes.entry("OK".into()).or_default() += 1;
-                        }
-                        Err(code) => *outcomes.entry(format!("{code:?}")).or_default() += 1,
-                    }
+                    count(&mut measured, kind, outcome, sent.elapsed());
                 }
                 measured
             })
         })
         .collect();
-    let mut measured: BTreeMap<&'static str, (Vec<u64>, BTreeMap<String, u64>)> = BTreeMap::new();
+    let mut measured = Measured::new();
     for task in tasks {
         for (kind, (task_latencies, task_outcomes)) in task.await.expect("a load task does not panic") {
             let (latencies, outcomes) = measured.entry(kind).or_default();
@@ -180,7 +173,25 @@ where
             }
         }
     }
-    let elapsed = started.elapsed();
+    by_kind(measured, started.elapsed())
+}
+
+/// Latencies and outcomes, by kind of call.
+type Measured = BTreeMap<&'static str, (Vec<u64>, BTreeMap<String, u64>)>;
+
+/// Adds one call's outcome to `measured`.
+fn count(measured: &mut Measured, kind: &'static str, outcome: Result<(), tonic::Code>, latency: Duration) {
+    let (latencies, outcomes) = measured.entry(kind).or_default();
+    match outcome {
+        Ok(()) => {
+            latencies.push(latency.as_micros() as u64);
+            *outcomes.entry("OK".into()).or_default() += 1;
+        }
+        Err(code) => *outcomes.entry(format!("{code:?}")).or_default() += 1,
+    }
+}
+
+fn by_kind(measured: Measured, elapsed: Duration) -> Vec<PhaseResult> {
     measured
         .into_iter()
         .map(|(name, (mut latencies_us, outcomes))| {
@@ -188,4 +199,48 @@ where
             PhaseResult { name, elapsed, outcomes, latencies_us }
         })
         .collect()
+}
+
+/// Starts `call` `per_second` times a second for `duration`, spread over `channels`: an open
+/// loop, as a WFM tool pushes each change when it happens rather than after the last answer,
+/// so a slow call does not hold the next one back. Each kind of call is measured on its own,
+/// over the time until the last call answered.
+pub async fn run_paced<C, F, Fut>(
+    channels: &[C],
+    per_second: u32,
+    duration: Duration,
+    first_call_idx: u64,
+    call: F,
+) -> Vec<PhaseResult>
+where
+    C: Clone + Send + 'static,
+    F: Fn(C, u64) -> Fut,
+    Fut: std::future::Future<Output = (&'static str, Result<(), tonic::Code>)> + Send + 'static,
+{
+    let started = WallClock::now();
+    let deadline = started + duration;
+    let mut ticks = tokio::time::interval(Duration::from_secs_f64(1.0 / f64::from(per_second.max(1))));
+    // A tick the runtime was too busy to take is taken late, so the rate holds over the phase.
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
+    let mut in_flight = tokio::task::JoinSet::new();
+    let mut call_idx = first_call_idx;
+    loop {
+        ticks.tick().await;
+        if WallClock::now() >= deadline {
+            break;
+        }
+        let answered = call(channels[call_idx as usize % channels.len()].clone(), call_idx);
+        in_flight.spawn(async move {
+            let sent = WallClock::now();
+            let (kind, outcome) = answered.await;
+            (kind, outcome, sent.elapsed())
+        });
+        call_idx += 1;
+    }
+    let mut measured = Measured::new();
+    while let Some(joined) = in_flight.join_next().await {
+        let (kind, outcome, latency) = joined.expect("a paced call does not panic");
+        count(&mut measured, kind, outcome, latency);
+    }
+    by_kind(measured, started.elapsed())
 }

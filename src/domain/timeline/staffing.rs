@@ -183,10 +183,14 @@ impl StaffingIndex {
         }
     }
 
-    /// Applies `pending`, copying only the buckets it changes; returns which those are.
+    /// Applies `pending`, copying only the buckets whose counts it changes; returns which those
+    /// are.
     pub(super) fn apply(&mut self, pending: &mut PendingSteps) -> Vec<usize> {
         let mut changed = Vec::new();
         for (bucket_idx, changes) in pending.per_bucket.iter_mut().enumerate() {
+            // An agent written again as it was takes out what it puts back in: such a bucket
+            // keeps its copy.
+            fold(changes);
             if changes.is_empty() {
                 continue;
             }
