@@ -1,16 +1,18 @@
-//! `eea-coverage import`: streams a CSV or iCalendar file (read by `formats`) into `SyncShifts`
+//! `eea-coverage import`: streams CSV or iCalendar files (read by `formats`) into `SyncShifts`
 //! on a running server, and prints what the sync changed.
 
+use std::collections::HashMap;
 use std::io::{IsTerminal, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use tonic::codec::CompressionEncoding;
 
-use crate::cli::connection::{connect, CallerArgs};
+use crate::cli::connection::{connect, AuthChannel, CallerArgs};
 use crate::cli::parse_when;
-use crate::domain::time::Zone;
+use crate::domain::interval::Interval;
+use crate::domain::time::{Instant, Zone};
 use crate::formats::report::duration_text;
-use crate::formats::{parse_csv, parse_icalendar, ImportedEntries, LineError};
+use crate::formats::{parse_csv, read_calendar, Calendar, ImportedEntries, LineError, ReadOptions};
 use crate::pb;
 
 #[derive(clap::Args)]
@@ -30,13 +32,14 @@ pub struct ImportArgs {
     /// Report what the sync would change, and the gaps it would open, without writing.
     #[arg(long)]
     dry_run: bool,
-    /// csv or ics; by default taken from the file's extension.
+    /// csv or ics; by default taken from each file's extension.
     #[arg(long, value_name = "FORMAT")]
     format: Option<String>,
-    /// iCalendar: the agent of every event (one agent per file).
+    /// iCalendar, one file: the agent of every event. Otherwise each event's X-EEA-AGENT-ID or
+    /// first ATTENDEE, else the file's name without its extension.
     #[arg(long, value_name = "ID")]
     agent: Option<String>,
-    /// iCalendar: the zone of date-times that carry no TZID.
+    /// iCalendar: the zone of date-times that carry no TZID [default: the agent's home zone].
     #[arg(long, value_name = "ZONE")]
     time_zone: Option<String>,
     /// Entries per streamed message.
@@ -46,37 +49,211 @@ pub struct ImportArgs {
     /// neither), or send it as it is (none).
     #[arg(long, value_name = "ENCODING", default_value = "none", value_parser = ["none", "gzip", "zstd"])]
     compression: String,
-    /// The CSV or iCalendar file.
-    file: PathBuf,
+    /// The CSV or iCalendar files, or folders of them (their .csv and .ics files, in name
+    /// order): all of them make one sync.
+    #[arg(required = true, value_name = "FILE")]
+    files: Vec<PathBuf>,
     #[command(flatten)]
     caller: CallerArgs,
 }
 
-/// Streams a CSV or iCalendar file into `SyncShifts`.
-pub async fn run_import(args: ImportArgs) -> Result<(), String> {
-    let text =
-        std::fs::read_to_string(&args.file).map_err(|error| format!("cannot read {}: {error}", args.file.display()))?;
-    let format = args
-        .format
-        .clone()
-        .or_else(|| args.file.extension().map(|extension| extension.to_string_lossy().to_ascii_lowercase()))
-        .unwrap_or_default();
-    let parsed = match format.as_str() {
-        "csv" => parse_csv(&text),
-        "ics" | "ical" | "icalendar" => parse_icalendar(&text, args.agent.as_deref(), args.time_zone.as_deref()),
-        other => return Err(format!("--format {other:?}: expected csv or ics")),
+/// A file to read, and how.
+struct Source {
+    path: PathBuf,
+    format: String,
+}
+
+/// The files named on the command line, folders expanded.
+fn sources(args: &ImportArgs) -> Result<Vec<Source>, String> {
+    let mut paths = Vec::new();
+    for path in &args.files {
+        if path.is_dir() {
+            let listing =
+                std::fs::read_dir(path).map_err(|error| format!("cannot read {}: {error}", path.display()))?;
+            let mut inside: Vec<PathBuf> = listing
+                .filter_map(|entry| entry.ok().map(|entry| entry.path()))
+                .filter(|file| file.is_file() && matches!(extension(file).as_str(), "csv" | "ics"))
+                .collect();
+            if inside.is_empty() {
+                return Err(format!("{} holds no .csv or .ics file", path.display()));
+            }
+            inside.sort();
+            paths.extend(inside);
+        } else {
+            paths.push(path.clone());
+        }
+    }
+    if args.agent.is_some() && paths.len() > 1 {
+        return Err("--agent names the agent of one file; with several, each file's events name theirs (or the file's name does)".into());
+    }
+    paths
+        .into_iter()
+        .map(|path| {
+            let format = args.format.clone().unwrap_or_else(|| extension(&path));
+            match format.as_str() {
+                "csv" => Ok(Source { path, format }),
+                "ics" | "ical" | "icalendar" => Ok(Source { path, format: "ics".into() }),
+                other => Err(format!("{}: format {other:?}: expected csv or ics (give --format)", path.display())),
+            }
+        })
+        .collect()
+}
+
+fn extension(path: &Path) -> String {
+    path.extension().map(|extension| extension.to_string_lossy().to_ascii_lowercase()).unwrap_or_default()
+}
+
+/// What was read: every file's entries in one list, and which file each came from.
+struct ReadFiles {
+    entries: ImportedEntries,
+    shift_files: Vec<usize>,
+    time_off_files: Vec<usize>,
+    paths: Vec<PathBuf>,
+}
+
+impl ReadFiles {
+    /// `file:line` of the entry the server names as `shifts[12]...` or `time_off[3]...`.
+    fn place_of(&self, field: &str) -> Option<String> {
+        let line = self.entries.line_of(field)?;
+        let index: usize = field.split_once('[')?.1.split_once(']')?.0.parse().ok()?;
+        let files = if field.starts_with("shifts") { &self.shift_files } else { &self.time_off_files };
+        Some(format!("{}:{line}", self.paths[*files.get(index)?].display()))
+    }
+}
+
+/// A file as read before it is placed in the window: CSV entries, or a calendar.
+type ReadFile = Result<ImportedEntries, Calendar>;
+
+/// Reads every file; nothing is sent when any has a problem.
+fn read_sources(args: &ImportArgs) -> Result<(Vec<Source>, Vec<ReadFile>), String> {
+    let sources = sources(args)?;
+    let mut n_errors = 0;
+    let mut per_file: Vec<ReadFile> = Vec::new();
+    for source in &sources {
+        let text = std::fs::read_to_string(&source.path)
+            .map_err(|error| format!("cannot read {}: {error}", source.path.display()))?;
+        let read = if source.format == "csv" {
+            parse_csv(&text).map(Ok)
+        } else {
+            let stem = source.path.file_stem().map(|stem| stem.to_string_lossy().into_owned());
+            let options = ReadOptions {
+                agent: args.agent.as_deref(),
+                fallback_agent: stem.as_deref(),
+                default_zone: args.time_zone.as_deref(),
+            };
+            read_calendar(&text, options).map(Err)
+        };
+        match read {
+            Ok(read) => per_file.push(read),
+            Err(errors) => {
+                print_line_errors(&errors, &source.path);
+                n_errors += errors.len();
+            }
+        }
+    }
+    if n_errors > 0 {
+        return Err(format!("{n_errors} bad line(s); nothing was sent"));
+    }
+    Ok((sources, per_file))
+}
+
+/// Places every calendar's events in the window; all-day events and floating times ask the
+/// server for the agents' home zones first.
+async fn place_files(
+    sources: Vec<Source>,
+    per_file: Vec<ReadFile>,
+    window: Interval,
+    channel: &AuthChannel,
+) -> Result<ReadFiles, String> {
+    let mut n_errors = 0;
+    let mut wanted: Vec<String> =
+        per_file.iter().filter_map(|read| read.as_ref().err()).flat_map(Calendar::agents_needing_home_zone).collect();
+    wanted.sort();
+    wanted.dedup();
+    let home_zones = if wanted.is_empty() { HashMap::new() } else { home_zones(channel, &wanted).await? };
+    let mut read = ReadFiles {
+        entries: ImportedEntries::default(),
+        shift_files: Vec::new(),
+        time_off_files: Vec::new(),
+        paths: sources.iter().map(|source| source.path.clone()).collect(),
     };
-    let entries = parsed.map_err(|errors| {
-        print_line_errors(&errors, &args.file);
-        format!("{} bad line(s); nothing was sent", errors.len())
-    })?;
+    for (file_idx, (source, file)) in sources.iter().zip(per_file).enumerate() {
+        let entries = match file {
+            Ok(entries) => entries,
+            Err(calendar) => match calendar.entries(window, &home_zones) {
+                Ok(entries) => entries,
+                Err(errors) => {
+                    print_line_errors(&errors, &source.path);
+                    n_errors += errors.len();
+                    continue;
+                }
+            },
+        };
+        read.shift_files.extend(std::iter::repeat_n(file_idx, entries.shifts.len()));
+        read.time_off_files.extend(std::iter::repeat_n(file_idx, entries.time_off.len()));
+        read.entries.append(entries);
+    }
+    if n_errors > 0 {
+        return Err(format!("{n_errors} bad line(s); nothing was sent"));
+    }
+    Ok(read)
+}
+
+/// The home zones of `agents`, from the server's roster. An agent it does not hold is left out
+/// (the calendar then names what needed it).
+async fn home_zones(channel: &AuthChannel, agents: &[String]) -> Result<HashMap<String, Zone>, String> {
+    let mut client = pb::roster_service_client::RosterServiceClient::new(channel.clone());
+    let mut zones = HashMap::new();
+    let mut page_token = String::new();
+    loop {
+        let page = client
+            .list_agents(pb::ListAgentsRequest { page_size: 1_000, page_token: page_token.clone() })
+            .await
+            .map_err(|status| format!("cannot read the agents' home zones: {:?}: {}", status.code(), status.message()))?
+            .into_inner();
+        for agent in page.agents {
+            if agents.binary_search(&agent.agent_id).is_ok() {
+                if let Ok(zone) = Zone::named(&agent.time_zone) {
+                    zones.insert(agent.agent_id, zone);
+                }
+            }
+        }
+        if page.next_page_token.is_empty() {
+            return Ok(zones);
+        }
+        page_token = page.next_page_token;
+    }
+}
+
+fn instant_of(timestamp: &prost_types::Timestamp) -> Result<Instant, String> {
+    Instant::new(timestamp.seconds, timestamp.nanos).map_err(|error| error.to_string())
+}
+
+/// Streams CSV or iCalendar files into one `SyncShifts`.
+pub async fn run_import(args: ImportArgs) -> Result<(), String> {
+    let window_start = parse_when("--from", &args.from)?;
+    let window_end = parse_when("--to", &args.to)?;
+    let window = Interval::new(instant_of(&window_start)?, instant_of(&window_end)?)
+        .ok_or_else(|| format!("--to {} is not after --from {}", args.to, args.from))?;
     let header = pb::SyncHeader {
         source: args.source.clone(),
-        window_start: Some(parse_when("--from", &args.from)?),
-        window_end: Some(parse_when("--to", &args.to)?),
+        window_start: Some(window_start),
+        window_end: Some(window_end),
         dry_run: args.dry_run,
     };
-    let mut client = pb::roster_service_client::RosterServiceClient::new(connect(&args.server, &args.caller).await?)
+    let (sources, per_file) = read_sources(&args)?;
+    let channel = connect(&args.server, &args.caller).await?;
+    let files = place_files(sources, per_file, window, &channel).await?;
+    if files.entries.outside_window > 0 {
+        eprintln!(
+            "{} entr{} starting outside [{}, {}) left out",
+            files.entries.outside_window,
+            if files.entries.outside_window == 1 { "y" } else { "ies" },
+            args.from,
+            args.to
+        );
+    }
+    let mut client = pb::roster_service_client::RosterServiceClient::new(channel)
         .accept_compressed(CompressionEncoding::Gzip)
         .accept_compressed(CompressionEncoding::Zstd);
     match args.compression.as_str() {
@@ -84,8 +261,8 @@ pub async fn run_import(args: ImportArgs) -> Result<(), String> {
         "zstd" => client = client.send_compressed(CompressionEncoding::Zstd),
         _ => {}
     }
-    let total = entries.len();
-    let messages = sync_messages(header, entries.clone(), args.batch_size);
+    let total = files.entries.len();
+    let messages = sync_messages(header, files.entries.clone(), args.batch_size);
     let mut progress = SendProgress { total, interactive: std::io::stderr().is_terminal(), last_quarter: 0 };
     let mut sent = 0;
     let stream = tokio_stream::iter(messages.into_iter().inspect(move |message| {
@@ -98,11 +275,9 @@ pub async fn run_import(args: ImportArgs) -> Result<(), String> {
         use tonic_types::StatusExt;
         if let Some(bad_request) = status.get_details_bad_request() {
             for violation in &bad_request.field_violations {
-                match entries.line_of(&violation.field) {
-                    Some(line) => {
-                        eprintln!("{}:{line}: {}: {}", args.file.display(), violation.field, violation.description)
-                    }
-                    None => eprintln!("{}: {}: {}", args.file.display(), violation.field, violation.description),
+                match files.place_of(&violation.field) {
+                    Some(place) => eprintln!("{place}: {}: {}", violation.field, violation.description),
+                    None => eprintln!("{}: {}", violation.field, violation.description),
                 }
             }
         }
@@ -136,7 +311,7 @@ pub fn sync_end(n_shifts: usize, n_time_off: usize) -> pb::SyncShiftsRequest {
     }
 }
 
-fn print_line_errors(errors: &[LineError], file: &std::path::Path) {
+fn print_line_errors(errors: &[LineError], file: &Path) {
     for error in errors {
         eprintln!("{}:{}: {}", file.display(), error.line, error.message);
     }
@@ -237,6 +412,7 @@ mod tests {
             shift_lines: (0..n_shifts).collect(),
             time_off: (0..n_time_off).map(leave).collect(),
             time_off_lines: (0..n_time_off).collect(),
+            outside_window: 0,
         }
     }
 

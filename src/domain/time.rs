@@ -27,6 +27,11 @@ fn bundled_database() -> &'static TimeZoneDatabase {
     DATABASE.get_or_init(TimeZoneDatabase::bundled)
 }
 
+/// The names of every zone in the bundled tz database, links included.
+pub fn zone_names() -> Vec<String> {
+    bundled_database().available().map(|name| name.to_string()).collect()
+}
+
 /// A validated IANA zone together with the name it was asked for by.
 #[derive(Clone, Debug)]
 pub struct Zone {
@@ -99,6 +104,25 @@ impl Zone {
     /// The UTC offset in force at an instant, in seconds.
     pub fn offset_seconds_at(&self, instant: Instant) -> i32 {
         self.time_zone.to_offset(instant).seconds()
+    }
+
+    /// The instants after `start` and before `end` at which the UTC offset changes, each with the
+    /// offset from then on (a transition that only renames the offset is left out).
+    pub fn offset_changes(&self, start: Instant, end: Instant) -> Vec<(Instant, i32)> {
+        let mut changes = Vec::new();
+        let mut offset = self.offset_seconds_at(start);
+        for transition in self.time_zone.following(start) {
+            let at = transition.timestamp();
+            if at >= end {
+                break;
+            }
+            let after = transition.offset().seconds();
+            if after != offset {
+                changes.push((at, after));
+                offset = after;
+            }
+        }
+        changes
     }
 }
 

@@ -10,7 +10,7 @@ pub mod icalendar;
 pub mod report;
 
 pub use self::csv::parse_csv;
-pub use self::icalendar::parse_icalendar;
+pub use self::icalendar::{read_calendar, Calendar, ReadOptions};
 
 use crate::domain::time::Instant;
 use crate::pb;
@@ -35,6 +35,8 @@ pub struct ImportedEntries {
     pub shift_lines: Vec<usize>,
     pub time_off: Vec<pb::TimeOff>,
     pub time_off_lines: Vec<usize>,
+    /// Entries of the file left out because they start outside the sync window.
+    pub outside_window: usize,
 }
 
 impl ImportedEntries {
@@ -44,6 +46,15 @@ impl ImportedEntries {
 
     pub fn is_empty(&self) -> bool {
         self.len() == 0
+    }
+
+    /// Adds the entries of another file after these.
+    pub fn append(&mut self, other: ImportedEntries) {
+        self.shifts.extend(other.shifts);
+        self.shift_lines.extend(other.shift_lines);
+        self.time_off.extend(other.time_off);
+        self.time_off_lines.extend(other.time_off_lines);
+        self.outside_window += other.outside_window;
     }
 
     /// The file line of an entry the server names as `shifts[12]...` or `time_off[3]...`.

@@ -34,9 +34,21 @@ fn bad_csv_lines_are_reported_with_their_numbers() {
     assert_eq!(unknown[0].line, 1);
 }
 
+fn december() -> crate::domain::interval::Interval {
+    crate::domain::interval::Interval::new(
+        "2026-12-01T00:00:00Z".parse().unwrap(),
+        "2027-01-01T00:00:00Z".parse().unwrap(),
+    )
+    .unwrap()
+}
+
+fn ical_entries(text: &str, options: ReadOptions<'_>) -> Result<ImportedEntries, Vec<LineError>> {
+    read_calendar(text, options)?.entries(december(), &std::collections::HashMap::new())
+}
+
 #[test]
 fn the_example_icalendar_reads_into_shifts_and_time_off() {
-    let entries = parse_icalendar(EXAMPLE_ICS, None, None).unwrap();
+    let entries = ical_entries(EXAMPLE_ICS, ReadOptions::default()).unwrap();
     assert_eq!(
         entries.shifts.iter().map(|shift| shift.agent_id.as_str()).collect::<Vec<_>>(),
         ["ie-0042", "de-0007", "pl-0100"]
@@ -75,40 +87,44 @@ fn icalendar_problems_name_their_lines() {
                 DTEND:20261207T170000Z\n\
                 END:VEVENT\n\
                 END:VCALENDAR\n";
-    let errors = parse_icalendar(text, None, None).unwrap_err();
-    // The floating DTSTART (line 5), and the event without an agent (it begins on line 8).
-    assert_eq!(errors.iter().map(|error| error.line).collect::<Vec<_>>(), [5, 8]);
-    assert!(errors[0].message.contains("TZID"), "{}", errors[0]);
-    // One agent per file, and a zone for floating times, make the same file valid.
-    let entries = parse_icalendar(text, Some("ie-0042"), Some("Europe/Dublin")).unwrap();
+    // The event without an agent (it begins on line 8).
+    let errors = read_calendar(text, ReadOptions::default()).unwrap_err();
+    assert_eq!(errors.iter().map(|error| error.line).collect::<Vec<_>>(), [8]);
+    // With every event given its agent, the floating DTSTART (line 5) needs a zone: the agent's
+    // home zone, unknown here.
+    let one_agent = ReadOptions { agent: Some("ie-0042"), ..ReadOptions::default() };
+    let errors = ical_entries(text, one_agent).unwrap_err();
+    assert_eq!(errors.iter().map(|error| error.line).collect::<Vec<_>>(), [5]);
+    assert!(errors[0].message.contains("home zone"), "{}", errors[0]);
+    // A zone for floating times makes the same file valid.
+    let entries = ical_entries(text, ReadOptions { default_zone: Some("Europe/Dublin"), ..one_agent }).unwrap();
     assert_eq!(entries.shifts.len(), 2);
 }
 
 #[test]
 fn folded_icalendar_lines_are_unfolded() {
     let text = "BEGIN:VEVENT\nUID:long\nX-EEA-AGENT-ID:ie-\n 0042\nDTSTART:20261207T090000Z\nDTEND:20261207T170000Z\nEND:VEVENT\n";
-    let entries = parse_icalendar(text, None, None).unwrap();
+    let entries = ical_entries(text, ReadOptions::default()).unwrap();
     assert_eq!(entries.shifts[0].agent_id, "ie-0042");
 }
 
 #[test]
 fn utc_exdates_name_the_occurrence_in_the_shifts_zone() {
     let text = "BEGIN:VEVENT\nUID:daily\nX-EEA-AGENT-ID:be-1\nDTSTART;TZID=Europe/Brussels:20261207T090000\nDTEND;TZID=Europe/Brussels:20261207T170000\nRRULE:FREQ=DAILY\nEXDATE:20261208T080000Z\nEND:VEVENT\n";
-    let entries = parse_icalendar(text, None, None).unwrap();
+    let entries = ical_entries(text, ReadOptions::default()).unwrap();
     let Some(pb::shift::Schedule::Recurring(daily)) = &entries.shifts[0].schedule else { panic!("recurring expected") };
     assert_eq!(daily.exdates, ["2026-12-08T09:00:00"]);
 }
 
 #[test]
-fn cancelled_events_are_left_out_and_unsupported_ones_refused() {
+fn cancelled_events_are_left_out_and_day_long_recurring_shifts_refused() {
     let event = |extra: &str| {
         format!("BEGIN:VEVENT\nUID:e\nX-EEA-AGENT-ID:be-1\nDTSTART:20261207T080000Z\nDTEND:20261207T160000Z\n{extra}END:VEVENT\n")
     };
-    assert!(parse_icalendar(&event("STATUS:CANCELLED\n"), None, None).unwrap().is_empty());
-    let edited = parse_icalendar(&event("RECURRENCE-ID:20261207T080000Z\n"), None, None).unwrap_err();
-    assert_eq!(edited[0].line, 6);
-    let recurring_leave = parse_icalendar(&event("CATEGORIES:TIME-OFF\nRRULE:FREQ=WEEKLY\n"), None, None).unwrap_err();
-    assert_eq!(recurring_leave[0].line, 7);
+    assert!(ical_entries(&event("STATUS:CANCELLED\n"), ReadOptions::default()).unwrap().is_empty());
+    let recurring_leave =
+        ical_entries(&event("CATEGORIES:TIME-OFF\nRRULE:FREQ=WEEKLY\n"), ReadOptions::default()).unwrap();
+    assert_eq!(recurring_leave.time_off.len(), 4, "one entry per week of December from the 7th");
     let too_long = "BEGIN:VEVENT\nUID:long\nX-EEA-AGENT-ID:be-1\nDTSTART:20261207T080000Z\nDTEND:20261208T090000Z\nRRULE:FREQ=WEEKLY\nEND:VEVENT\n";
-    assert_eq!(parse_icalendar(too_long, None, None).unwrap_err()[0].line, 5);
+    assert_eq!(ical_entries(too_long, ReadOptions::default()).unwrap_err()[0].line, 5);
 }

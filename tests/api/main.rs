@@ -6,6 +6,7 @@ mod raw_h2;
 mod hostile;
 
 mod audit;
+mod calendar_import;
 
 mod compression;
 mod coverage;

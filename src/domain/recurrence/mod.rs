@@ -315,6 +315,27 @@ impl RecurringSchedule {
         Ok(occurrences)
     }
 
+    /// Every local start the rule gives before `end`, EXDATEs not applied (COUNT counts the
+    /// occurrences they remove): what a caller needs to count occurrences or to start a series
+    /// again at a later one.
+    pub fn rule_starts_before(&self, end: DateTime) -> Result<Vec<DateTime>, ExpansionBudgetExceeded> {
+        let all: Box<dyn Iterator<Item = DateTime> + '_> = match &self.periodic {
+            Some(periodic) => periodic.starts_from(self.start_local.date()),
+            None => Box::new((&self.rule_set).into_iter().map_while(|occurrence| from_naive(occurrence.naive_utc()))),
+        };
+        let mut starts = Vec::new();
+        for (step_idx, local_start) in all.enumerate() {
+            if step_idx as u64 >= MAX_EXPANSION_STEPS {
+                return Err(ExpansionBudgetExceeded);
+            }
+            if local_start >= end {
+                break;
+            }
+            starts.push(local_start);
+        }
+        Ok(starts)
+    }
+
     /// The instant of `start_local` (the rule's DTSTART, which a BYDAY rule may itself skip).
     pub fn first_start(&self) -> Instant {
         self.zone.to_instant(self.start_local)

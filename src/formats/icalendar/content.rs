@@ -1,0 +1,139 @@
+//! The content of an iCalendar file as a tree of components, read by the `icalendar` crate's
+//! parser, with the file line every component and property starts on.
+//!
+//! The crate parses the unfolded text; this module unfolds it itself so that it knows where each
+//! unfolded line came from, then finds a property's line from where its name lies in that text.
+
+use super::LineError;
+
+/// A component (`VCALENDAR`, `VEVENT`, `VTIMEZONE`, `STANDARD`, ...) with its properties and
+/// the components inside it. Names are upper case.
+#[derive(Debug)]
+pub struct Component {
+    pub name: String,
+    pub line: usize,
+    pub properties: Vec<Property>,
+    pub components: Vec<Component>,
+}
+
+/// A property, its parameters (names upper case, values unquoted) and its value as written.
+#[derive(Clone, Debug)]
+pub struct Property {
+    pub name: String,
+    pub line: usize,
+    pub parameters: Vec<(String, String)>,
+    pub value: String,
+}
+
+impl Component {
+    /// The first property called `name`.
+    pub fn property(&self, name: &str) -> Option<&Property> {
+        self.properties.iter().find(|property| property.name == name)
+    }
+
+    /// Every property called `name`.
+    pub fn properties_named<'c>(&'c self, name: &'c str) -> impl Iterator<Item = &'c Property> + 'c {
+        self.properties.iter().filter(move |property| property.name == name)
+    }
+}
+
+impl Property {
+    /// The value of parameter `name`, if the property has it.
+    pub fn parameter(&self, name: &str) -> Option<&str> {
+        self.parameters.iter().find(|(key, _)| key == name).map(|(_, value)| value.as_str())
+    }
+}
+
+/// The text unfolded (RFC 5545 3.1: a line that starts with a space or tab continues the one
+/// before it), and the file line each unfolded line starts on.
+struct Unfolded {
+    text: String,
+    /// Byte offset of each unfolded line in `text`, with its 1-based file line.
+    starts: Vec<(usize, usize)>,
+}
+
+fn unfold(text: &str) -> Unfolded {
+    let mut unfolded = Unfolded { text: String::with_capacity(text.len()), starts: Vec::new() };
+    for (line_idx, raw) in text.split('\n').enumerate() {
+        let raw = raw.strip_suffix('\r').unwrap_or(raw);
+        match raw.strip_prefix([' ', '\t']) {
+            Some(continuation) if !unfolded.starts.is_empty() => unfolded.text.push_str(continuation),
+            _ => {
+                if raw.trim().is_empty() {
+                    continue;
+                }
+                if !unfolded.starts.is_empty() {
+                    unfolded.text.push('\n');
+                }
+                unfolded.starts.push((unfolded.text.len(), line_idx + 1));
+                unfolded.text.push_str(raw);
+            }
+        }
+    }
+    unfolded.text.push('\n');
+    unfolded
+}
+
+impl Unfolded {
+    /// The file line of a slice of `text`, or `fallback` for text that is not in it (a value the
+    /// parser had to copy).
+    fn line_of(&self, slice: &str, fallback: usize) -> usize {
+        let base = self.text.as_ptr() as usize;
+        let at = slice.as_ptr() as usize;
+        if at < base || at > base + self.text.len() {
+            return fallback;
+        }
+        let offset = at - base;
+        let idx = self.starts.partition_point(|(start, _)| *start <= offset);
+        idx.checked_sub(1).map_or(fallback, |idx| self.starts[idx].1)
+    }
+
+    /// The file line of the parser's 1-based line of the unfolded text.
+    fn file_line(&self, unfolded_line: usize) -> usize {
+        unfolded_line.checked_sub(1).and_then(|idx| self.starts.get(idx)).map_or(unfolded_line, |(_, line)| *line)
+    }
+}
+
+/// Every top-level component of the file (normally one `VCALENDAR`), or why the file is not
+/// iCalendar.
+pub fn read_components(text: &str) -> Result<Vec<Component>, LineError> {
+    let unfolded = unfold(text);
+    if unfolded.starts.is_empty() {
+        return Err(LineError { line: 1, message: "the file is empty".into() });
+    }
+    let parsed = icalendar::parser::read_components(&unfolded.text).map_err(|error| {
+        // The parser names the unfolded line as "at line N"; the file's own line is what helps.
+        let line = error
+            .split("at line ")
+            .nth(1)
+            .and_then(|rest| rest.split(|c: char| !c.is_ascii_digit()).next())
+            .and_then(|digits| digits.parse::<usize>().ok())
+            .map_or(1, |unfolded_line| unfolded.file_line(unfolded_line));
+        let reason = error.lines().find(|line| !line.trim().is_empty()).unwrap_or("").trim();
+        LineError { line, message: format!("not iCalendar as RFC 5545 writes it ({reason})") }
+    })?;
+    Ok(parsed.iter().map(|component| owned(component, &unfolded, 1)).collect())
+}
+
+fn owned(component: &icalendar::parser::Component<'_>, unfolded: &Unfolded, parent_line: usize) -> Component {
+    let line = unfolded.line_of(component.name.as_str(), parent_line);
+    let properties = component
+        .properties
+        .iter()
+        .map(|property| Property {
+            name: property.name.as_str().to_ascii_uppercase(),
+            line: unfolded.line_of(property.name.as_str(), line),
+            parameters: property
+                .params
+                .iter()
+                .map(|parameter| {
+                    let value = parameter.val.as_ref().map_or("", |value| value.as_str());
+                    (parameter.key.as_str().to_ascii_uppercase(), value.to_owned())
+                })
+                .collect(),
+            value: property.val.as_str().to_owned(),
+        })
+        .collect();
+    let components = component.components.iter().map(|child| owned(child, unfolded, line)).collect();
+    Component { name: component.name.as_str().to_ascii_uppercase(), line, properties, components }
+}

@@ -1,0 +1,87 @@
+//! `eea-coverage import` with calendars as tools export them: a folder of files, one agent each
+//! (named by the file), Windows zones, edited occurrences and all-day vacations placed in the
+//! agents' home zones, which the command asks the server for.
+
+use eea_coverage::pb;
+
+use crate::helpers::{agent, spawn_app, timestamp, Backend, TestApp, TEST_TOKEN};
+
+const OUTLOOK_ICS: &str = include_str!("../../docs/examples/outlook.ics");
+
+/// A Google-style calendar: an IANA zone, a weekly rota that began long before the window and
+/// whose hours change from 14 December on.
+const GOOGLE_ICS: &str = "BEGIN:VCALENDAR\r\nPRODID:-//Google Inc//Google Calendar 70.9054//EN\r\nVERSION:2.0\r\n\
+BEGIN:VEVENT\r\nDTSTART;TZID=Europe/Madrid:20250106T080000\r\nDTEND;TZID=Europe/Madrid:20250106T140000\r\n\
+RRULE:FREQ=WEEKLY;BYDAY=MO,WE\r\nUID:rota-es@google.com\r\nSUMMARY:Guardia\r\nEND:VEVENT\r\n\
+BEGIN:VEVENT\r\nDTSTART;TZID=Europe/Madrid:20261214T150000\r\nDTEND;TZID=Europe/Madrid:20261214T210000\r\n\
+RECURRENCE-ID;RANGE=THISANDFUTURE;TZID=Europe/Madrid:20261214T080000\r\nUID:rota-es@google.com\r\nSUMMARY:Guardia (tarde)\r\nEND:VEVENT\r\n\
+END:VCALENDAR\r\n";
+
+async fn on_shift(app: &TestApp, at: &str) -> Vec<String> {
+    let request = pb::ListOnShiftRequest {
+        plan: pb::Plan::Standard as i32,
+        eea_tagged: false,
+        severity: pb::Severity::Severity1 as i32,
+        at: Some(timestamp(at)),
+    };
+    let listed = app.coverage().list_on_shift(request).await.unwrap().into_inner();
+    let mut agents: Vec<String> = listed.agents.into_iter().map(|agent| agent.agent_id).collect();
+    agents.sort();
+    agents
+}
+
+fn import(app: &TestApp, arguments: &[&str]) -> std::process::Output {
+    let server = format!("http://{}", app.address);
+    std::process::Command::new(env!("CARGO_BIN_EXE_eea-coverage"))
+        .args(["import", "--server", &server, "--token", TEST_TOKEN, "--source", "calendars"])
+        .args(arguments)
+        .env_remove("EEA_COVERAGE_TOKEN")
+        .output()
+        .expect("running eea-coverage import")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_folder_of_exported_calendars_imports_with_the_commands_alone() {
+    let Some(spawned) = spawn_app(Backend::Sqlite).await else { return };
+    let app = &spawned.app;
+    app.put_agents(vec![agent("anna", "AT", "Europe/Vienna"), agent("pablo", "ES", "Europe/Madrid")]).await;
+    let folder = tempfile::tempdir().unwrap();
+    std::fs::write(folder.path().join("anna.ics"), OUTLOOK_ICS).unwrap();
+    std::fs::write(folder.path().join("pablo.ics"), GOOGLE_ICS).unwrap();
+    std::fs::write(folder.path().join("notes.txt"), "not a calendar").unwrap();
+    let folder_text = folder.path().display().to_string();
+
+    let output = import(app, &["--from", "2026-12-07", "--to", "2026-12-21", &folder_text]);
+    let (stdout, stderr) = (String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
+    assert!(output.status.success(), "stdout: {stdout}\nstderr: {stderr}");
+    // Anna's series and moved occurrence, Pablo's rota in two parts, Anna's vacation.
+    assert!(stdout.starts_with("5 created, 0 updated, 0 deleted, 0 unchanged"), "{stdout}");
+
+    // Wednesday 9 December: Anna's 09:00-17:00 in Berlin time was moved to 12:00-20:00.
+    assert_eq!(on_shift(app, "2026-12-09T08:30:00Z").await, ["pablo"]);
+    assert_eq!(on_shift(app, "2026-12-09T18:30:00Z").await, ["anna"]);
+    // Monday 14 December: Anna is on vacation (whole days in Vienna), Pablo works 15:00-21:00.
+    assert!(on_shift(app, "2026-12-14T08:30:00Z").await.is_empty());
+    assert_eq!(on_shift(app, "2026-12-14T15:00:00Z").await, ["pablo"]);
+    assert_eq!(on_shift(app, "2026-12-16T08:30:00Z").await, ["anna"]);
+
+    // The same files again change nothing.
+    let again = import(app, &["--from", "2026-12-07", "--to", "2026-12-21", &folder_text]);
+    let stdout = String::from_utf8_lossy(&again.stdout);
+    assert!(stdout.starts_with("0 created, 0 updated, 0 deleted, 5 unchanged"), "{stdout}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_all_day_event_of_an_agent_the_server_does_not_hold_sends_nothing() {
+    let Some(spawned) = spawn_app(Backend::Sqlite).await else { return };
+    let app = &spawned.app;
+    let folder = tempfile::tempdir().unwrap();
+    let file = folder.path().join("outlook.ics");
+    std::fs::write(&file, OUTLOOK_ICS).unwrap();
+    let output =
+        import(app, &["--from", "2026-12-07", "--to", "2026-12-21", "--agent", "nobody", &file.display().to_string()]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success());
+    assert!(stderr.contains("outlook.ics:43:") && stderr.contains("\"nobody\" is not known"), "{stderr}");
+    assert!(app.shift_ids().await.is_empty());
+}
