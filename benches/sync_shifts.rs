@@ -202,6 +202,7 @@ async fn sync_over_the_wire(
             message: Some(pb::sync_shifts_request::Message::Batch(pb::SyncBatch {
                 shifts: chunk.to_vec(),
                 time_off: vec![],
+                agents: vec![],
             })),
         })
         .collect();

@@ -12,20 +12,33 @@ use crate::audit::{Actor, AuditRecord, Entity, EntityKind};
 use crate::domain::interval::Interval;
 use crate::domain::roster::Schedule;
 use crate::domain::sync::{
-    check_complete, compare_gaps, snapshot_after_sync, RequirementGapChanges, SyncChanges, SyncEntries, SyncEntryCounts,
+    check_complete, compare_gaps, snapshot_after_sync, RequirementGapChanges, SyncChanges, SyncEntries,
+    SyncEntryCounts, SyncOutcome,
 };
 use crate::domain::time::Instant;
 use crate::domain::validation::FieldViolation;
 use crate::storage::{self, EntryKind, StorageError};
 
 /// A sync's audit record: the source, and every entry it created, updated or deleted.
-fn sync_audit_record(source: &str, shifts: &SyncChanges, time_off: &SyncChanges) -> AuditRecord {
+fn sync_audit_record(source: &str, outcome: &SyncOutcome) -> AuditRecord {
     let touched = |changes: &SyncChanges, kind: EntityKind| -> Vec<Entity> {
         changes.created.iter().chain(&changes.updated).chain(&changes.deleted).map(|id| Entity::new(kind, id)).collect()
     };
+    let (agents, shifts, time_off) = (&outcome.agents, &outcome.shifts, &outcome.time_off);
     let mut affected = vec![Entity::new(EntityKind::Source, source)];
+    affected.extend(touched(agents, EntityKind::Agent));
     affected.extend(touched(shifts, EntityKind::Shift));
     affected.extend(touched(time_off, EntityKind::TimeOff));
+    let agents_text = if agents.created.is_empty() && agents.updated.is_empty() && agents.n_unchanged == 0 {
+        String::new()
+    } else {
+        format!(
+            "; agents {} created, {} updated, {} unchanged",
+            agents.created.len(),
+            agents.updated.len(),
+            agents.n_unchanged
+        )
+    };
     let summary = format!(
         "sync: shifts {} created, {} updated, {} deleted, {} unchanged; time off {} created, {} updated, {} deleted, {} unchanged",
         shifts.created.len(),
@@ -36,7 +49,7 @@ fn sync_audit_record(source: &str, shifts: &SyncChanges, time_off: &SyncChanges)
         time_off.updated.len(),
         time_off.deleted.len(),
         time_off.n_unchanged,
-    );
+    ) + &agents_text;
     AuditRecord::new(summary, affected)
 }
 
@@ -114,6 +127,7 @@ impl Drop for CallerPresence {
 #[derive(Clone, Debug, PartialEq)]
 pub struct SyncReport {
     pub dry_run: bool,
+    pub agents: SyncChanges,
     pub shifts: SyncChanges,
     pub time_off: SyncChanges,
     pub gap_changes: Vec<RequirementGapChanges>,
@@ -149,7 +163,8 @@ fn check_sync_entries(request: &SyncRequest) -> Result<(), AppError> {
                 }
             }
         };
-    let SyncEntries { shifts, time_off } = &request.entries;
+    let SyncEntries { shifts, time_off, agents } = &request.entries;
+
     let shift_start_field = |entry_idx: usize| match &shifts[entry_idx].schedule {
         Schedule::OneOff(_) => format!("shifts[{entry_idx}].one_off.starts_at"),
         Schedule::Recurring(_) => format!("shifts[{entry_idx}].recurring.start_local"),
@@ -166,6 +181,16 @@ fn check_sync_entries(request: &SyncRequest) -> Result<(), AppError> {
         &|entry_idx| format!("time_off[{entry_idx}].starts_at"),
         time_off.iter().map(|entry| (entry.time_off_id.as_str(), entry.period.start())).collect(),
     );
+    let mut first_agent: HashMap<&str, usize> = HashMap::new();
+    for (agent_idx, agent) in agents.iter().enumerate() {
+        let first_idx = *first_agent.entry(agent.agent_id.as_str()).or_insert(agent_idx);
+        if first_idx != agent_idx {
+            violations.push(FieldViolation::new(
+                format!("agents[{agent_idx}].agent_id"),
+                format!("{:?} appears twice in the sync (first at agents[{first_idx}])", agent.agent_id.as_str()),
+            ));
+        }
+    }
     if request.entries.n_entries() > MAX_SYNC_ENTRIES {
         violations.push(FieldViolation::new("batch", format!("at most {MAX_SYNC_ENTRIES} entries per sync")));
     }
@@ -195,6 +220,9 @@ impl App {
         }
         for entry in &mut request.entries.time_off {
             entry.source = Some(request.source.clone());
+        }
+        for agent in &mut request.entries.agents {
+            agent.source = Some(request.source.clone());
         }
         let request = Arc::new(request);
         let stored = request.clone();
@@ -235,7 +263,7 @@ impl App {
                     .write_unless(
                         audited(actor.clone(), move |connection| {
                             let changes = work(connection)?;
-                            let record = sync_audit_record(&source, &changes.0, &changes.1);
+                            let record = sync_audit_record(&source, &changes);
                             Ok((changes, record))
                         }),
                         move || abandoned.load(Ordering::SeqCst),
@@ -263,7 +291,7 @@ impl App {
             committing.await.map_err(|error| AppError::internal(format!("sync task failed: {error}")))??
         };
         caller.finish();
-        let (shift_changes, time_off_changes) = outcome.map_err(|error| match error {
+        let synced = outcome.map_err(|error| match error {
             // In a sync an unknown agent makes the entry invalid, like any other bad field.
             StorageError::MissingAgent { kind, index, agent_id } => {
                 let entry_id = match kind {
@@ -280,14 +308,14 @@ impl App {
 
         // The gaps the change opens and closes, computed after the lock is released: the state
         // before with the change applied in memory, against the state before.
-        let (changes, sent) = ((shift_changes.clone(), time_off_changes.clone()), request.clone());
+        let (changes, sent) = (synced.clone(), request.clone());
         let gap_changes = tokio::task::spawn_blocking(move || {
-            let (shift_changes, time_off_changes) = changes;
-            let after = snapshot_after_sync(&before, &shift_changes, &time_off_changes, &sent.entries);
+            let after = snapshot_after_sync(&before, &changes, &sent.entries);
             compare_gaps(&before, &after, sent.window, machine_parallelism())
         })
         .await
         .map_err(|error| AppError::internal(format!("gap comparison failed: {error}")))?;
-        Ok(SyncReport { dry_run: request.dry_run, shifts: shift_changes, time_off: time_off_changes, gap_changes })
+        let SyncOutcome { agents, shifts, time_off } = synced;
+        Ok(SyncReport { dry_run: request.dry_run, agents, shifts, time_off, gap_changes })
     }
 }

@@ -108,6 +108,7 @@ struct ReadFiles {
     entries: ImportedEntries,
     shift_files: Vec<usize>,
     time_off_files: Vec<usize>,
+    agent_files: Vec<usize>,
     paths: Vec<PathBuf>,
 }
 
@@ -116,7 +117,11 @@ impl ReadFiles {
     fn place_of(&self, field: &str) -> Option<String> {
         let line = self.entries.line_of(field)?;
         let index: usize = field.split_once('[')?.1.split_once(']')?.0.parse().ok()?;
-        let files = if field.starts_with("shifts") { &self.shift_files } else { &self.time_off_files };
+        let files = match field.split_once('[')?.0 {
+            "shifts" => &self.shift_files,
+            "time_off" => &self.time_off_files,
+            _ => &self.agent_files,
+        };
         Some(format!("{}:{line}", self.paths[*files.get(index)?].display()))
     }
 }
@@ -166,15 +171,32 @@ async fn place_files(
     channel: &AuthChannel,
 ) -> Result<ReadFiles, String> {
     let mut n_errors = 0;
-    let mut wanted: Vec<String> =
-        per_file.iter().filter_map(|read| read.as_ref().err()).flat_map(Calendar::agents_needing_home_zone).collect();
+    // The agents the files create or update give their own home zones; the server gives the
+    // others'.
+    let mut home_zones: HashMap<String, Zone> = per_file
+        .iter()
+        .filter_map(|read| read.as_ref().ok())
+        .flat_map(|entries| &entries.agents)
+        .filter_map(|agent| Some((agent.agent_id.clone(), Zone::named(&agent.time_zone).ok()?)))
+        .collect();
+    let mut wanted: Vec<String> = per_file
+        .iter()
+        .filter_map(|read| read.as_ref().err())
+        .flat_map(Calendar::agents_needing_home_zone)
+        .filter(|agent_id| !home_zones.contains_key(agent_id))
+        .collect();
     wanted.sort();
     wanted.dedup();
-    let home_zones = if wanted.is_empty() { HashMap::new() } else { home_zones(channel, &wanted).await? };
+    if !wanted.is_empty() {
+        home_zones.extend(server_home_zones(channel, &wanted).await?);
+    }
+    let names: HashMap<String, String> =
+        per_file.iter().filter_map(|read| read.as_ref().err()).flat_map(Calendar::agent_names).collect();
     let mut read = ReadFiles {
         entries: ImportedEntries::default(),
         shift_files: Vec::new(),
         time_off_files: Vec::new(),
+        agent_files: Vec::new(),
         paths: sources.iter().map(|source| source.path.clone()).collect(),
     };
     for (file_idx, (source, file)) in sources.iter().zip(per_file).enumerate() {
@@ -191,7 +213,14 @@ async fn place_files(
         };
         read.shift_files.extend(std::iter::repeat_n(file_idx, entries.shifts.len()));
         read.time_off_files.extend(std::iter::repeat_n(file_idx, entries.time_off.len()));
+        read.agent_files.extend(std::iter::repeat_n(file_idx, entries.agents.len()));
         read.entries.append(entries);
+    }
+    // An agent row without a name takes the one its calendar's attendees give.
+    for agent in read.entries.agents.iter_mut().filter(|agent| agent.display_name.is_empty()) {
+        if let Some(name) = names.get(&agent.agent_id) {
+            agent.display_name = name.clone();
+        }
     }
     if n_errors > 0 {
         return Err(format!("{n_errors} bad line(s); nothing was sent"));
@@ -201,7 +230,7 @@ async fn place_files(
 
 /// The home zones of `agents`, from the server's roster. An agent it does not hold is left out
 /// (the calendar then names what needed it).
-async fn home_zones(channel: &AuthChannel, agents: &[String]) -> Result<HashMap<String, Zone>, String> {
+async fn server_home_zones(channel: &AuthChannel, agents: &[String]) -> Result<HashMap<String, Zone>, String> {
     let mut client = pb::roster_service_client::RosterServiceClient::new(channel.clone());
     let mut zones = HashMap::new();
     let mut page_token = String::new();
@@ -301,12 +330,13 @@ pub async fn run_import(args: ImportArgs) -> Result<(), String> {
 
 /// The last message of a sync, declaring what it carried: the server then commits only a sync
 /// that arrived whole.
-pub fn sync_end(n_shifts: usize, n_time_off: usize) -> pb::SyncShiftsRequest {
+pub fn sync_end(n_shifts: usize, n_time_off: usize, n_agents: usize) -> pb::SyncShiftsRequest {
     let count = |n: usize| i32::try_from(n).unwrap_or(i32::MAX);
     pb::SyncShiftsRequest {
         message: Some(pb::sync_shifts_request::Message::End(pb::SyncEnd {
             shift_count: count(n_shifts),
             time_off_count: count(n_time_off),
+            agent_count: count(n_agents),
         })),
     }
 }
@@ -349,16 +379,20 @@ impl SendProgress {
 fn sync_messages(header: pb::SyncHeader, entries: ImportedEntries, batch_size: usize) -> Vec<pb::SyncShiftsRequest> {
     let batch_size = batch_size.max(1);
     let mut messages = vec![pb::SyncShiftsRequest { message: Some(pb::sync_shifts_request::Message::Header(header)) }];
-    let batch = |shifts: Vec<pb::Shift>, time_off: Vec<pb::TimeOff>| pb::SyncShiftsRequest {
-        message: Some(pb::sync_shifts_request::Message::Batch(pb::SyncBatch { shifts, time_off })),
+    let batch = |shifts: Vec<pb::Shift>, time_off: Vec<pb::TimeOff>, agents: Vec<pb::Agent>| pb::SyncShiftsRequest {
+        message: Some(pb::sync_shifts_request::Message::Batch(pb::SyncBatch { shifts, time_off, agents })),
     };
+    // Agents first: a reader sees who the entries name before the entries.
+    for chunk in entries.agents.chunks(batch_size) {
+        messages.push(batch(Vec::new(), Vec::new(), chunk.to_vec()));
+    }
     for chunk in entries.shifts.chunks(batch_size) {
-        messages.push(batch(chunk.to_vec(), Vec::new()));
+        messages.push(batch(chunk.to_vec(), Vec::new(), Vec::new()));
     }
     for chunk in entries.time_off.chunks(batch_size) {
-        messages.push(batch(Vec::new(), chunk.to_vec()));
+        messages.push(batch(Vec::new(), chunk.to_vec(), Vec::new()));
     }
-    messages.push(sync_end(entries.shifts.len(), entries.time_off.len()));
+    messages.push(sync_end(entries.shifts.len(), entries.time_off.len(), entries.agents.len()));
     messages
 }
 
@@ -372,6 +406,12 @@ fn summary(response: &pb::SyncShiftsResponse) -> String {
         response.deleted,
         response.unchanged
     );
+    if let Some(agents) = response.agents.filter(|agents| agents.created + agents.updated + agents.unchanged > 0) {
+        out.push_str(&format!(
+            "agents: {} created, {} updated, {} unchanged\n",
+            agents.created, agents.updated, agents.unchanged
+        ));
+    }
     for change in response.gap_changes.iter().filter(|change| !change.opened.is_empty() || !change.closed.is_empty()) {
         let plan = pb::Plan::try_from(change.plan).map_or("?", |plan| plan.as_str_name());
         let severity = pb::Severity::try_from(change.severity).map_or("?", |severity| severity.as_str_name());
@@ -412,7 +452,7 @@ mod tests {
             shift_lines: (0..n_shifts).collect(),
             time_off: (0..n_time_off).map(leave).collect(),
             time_off_lines: (0..n_time_off).collect(),
-            outside_window: 0,
+            ..Default::default()
         }
     }
 

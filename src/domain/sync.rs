@@ -8,7 +8,7 @@ use super::coverage::{coverage_report, gap_changes, CoverageQuestion, Gap};
 use super::interval::Interval;
 use super::parallel::Parallelism;
 use super::policy::{PlanKind, Severity};
-use super::roster::{Shift, TimeOff};
+use super::roster::{Agent, AgentRoster, RosterChanges, Shift, TimeOff};
 use super::snapshot::Snapshot;
 
 /// The longest window one sync may replace.
@@ -60,18 +60,21 @@ pub struct SyncChanges {
 pub struct SyncEntryCounts {
     pub n_shifts: usize,
     pub n_time_off: usize,
+    pub n_agents: usize,
 }
 
-/// The entries a sync brings: all of its source's shifts and time off that start in its window.
+/// The entries a sync brings: all of its source's shifts and time off that start in its window,
+/// and the agents it creates or updates (which no window bounds).
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SyncEntries {
     pub shifts: Vec<Shift>,
     pub time_off: Vec<TimeOff>,
+    pub agents: Vec<Agent>,
 }
 
 impl SyncEntries {
     pub fn counts(&self) -> SyncEntryCounts {
-        SyncEntryCounts { n_shifts: self.shifts.len(), n_time_off: self.time_off.len() }
+        SyncEntryCounts { n_shifts: self.shifts.len(), n_time_off: self.time_off.len(), n_agents: self.agents.len() }
     }
 
     /// Shifts and time off together.
@@ -83,13 +86,28 @@ impl SyncEntries {
 /// A sync whose stream carried other counts than its end message declared: part of it was
 /// lost (or added) on the way, so none of it may be written.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
-#[error(
-    "the sync's end message declares {} shifts and {} time-off entries, but {} shifts and {} time-off entries arrived",
-    declared.n_shifts, declared.n_time_off, received.n_shifts, received.n_time_off
-)]
+#[error("the sync's end message declares {}, but {} arrived", counts_text(declared), counts_text(received))]
 pub struct IncompleteSync {
     pub declared: SyncEntryCounts,
     pub received: SyncEntryCounts,
+}
+
+/// `3 shifts and 2 time-off entries`, with `and 4 agents` when a sync carries agents.
+fn counts_text(counts: &SyncEntryCounts) -> String {
+    let entries = format!("{} shifts and {} time-off entries", counts.n_shifts, counts.n_time_off);
+    if counts.n_agents == 0 {
+        entries
+    } else {
+        format!("{entries} and {} agents", counts.n_agents)
+    }
+}
+
+/// What a sync did to each kind it carries.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct SyncOutcome {
+    pub agents: SyncChanges,
+    pub shifts: SyncChanges,
+    pub time_off: SyncChanges,
 }
 
 /// A sync may be written only when it carried exactly what it declared (when it declared
@@ -132,15 +150,30 @@ pub struct RequirementGapChanges {
 /// taken out, and the ones it created or updated (from `sent`) put in. Built in memory, so that
 /// the change is measured against the state it was written over, whatever else has been
 /// committed since.
-pub fn snapshot_after_sync(
-    before: &Snapshot,
-    shift_changes: &SyncChanges,
-    time_off_changes: &SyncChanges,
-    sent: &SyncEntries,
-) -> Snapshot {
+pub fn snapshot_after_sync(before: &Snapshot, outcome: &SyncOutcome, sent: &SyncEntries) -> Snapshot {
     fn ids<'a>(first: &'a [String], second: &'a [String]) -> HashSet<&'a str> {
         first.iter().chain(second).map(String::as_str).collect()
     }
+    let (shift_changes, time_off_changes) = (&outcome.shifts, &outcome.time_off);
+    // The agents it created or updated first, each keeping the entries it had.
+    let written_agent_ids = ids(&outcome.agents.created, &outcome.agents.updated);
+    let agent_changes: Vec<_> = sent
+        .agents
+        .iter()
+        .filter(|agent| written_agent_ids.contains(agent.agent_id.as_str()))
+        .map(|agent| {
+            let (shifts, time_off) = match before.roster().agent(agent.agent_id.as_str()) {
+                Some(stored) => (stored.shifts.to_vec(), stored.time_off.to_vec()),
+                None => (Vec::new(), Vec::new()),
+            };
+            (agent.agent_id.clone(), Some(AgentRoster::new(agent.clone(), shifts, time_off)))
+        })
+        .collect();
+    let with_agents = if agent_changes.is_empty() {
+        before.roster().clone()
+    } else {
+        before.roster().with_changes(RosterChanges { agents: agent_changes, orgs: Vec::new() }).0
+    };
     let removed_shift_ids = ids(&shift_changes.updated, &shift_changes.deleted);
     let removed_time_off_ids = ids(&time_off_changes.updated, &time_off_changes.deleted);
     let written_shift_ids = ids(&shift_changes.created, &shift_changes.updated);
@@ -149,12 +182,8 @@ pub fn snapshot_after_sync(
         sent.shifts.iter().filter(|shift| written_shift_ids.contains(shift.id())).cloned().collect();
     let added_time_off: Vec<TimeOff> =
         sent.time_off.iter().filter(|entry| written_time_off_ids.contains(entry.id())).cloned().collect();
-    let roster = before.roster().with_entries_replaced(
-        &removed_shift_ids,
-        &added_shifts,
-        &removed_time_off_ids,
-        &added_time_off,
-    );
+    let roster =
+        with_agents.with_entries_replaced(&removed_shift_ids, &added_shifts, &removed_time_off_ids, &added_time_off);
     Snapshot::of_roster(before.policy.clone(), roster)
 }
 
@@ -210,7 +239,7 @@ mod tests {
     }
 
     fn counts(n_shifts: usize, n_time_off: usize) -> SyncEntryCounts {
-        SyncEntryCounts { n_shifts, n_time_off }
+        SyncEntryCounts { n_shifts, n_time_off, n_agents: 0 }
     }
 
     #[test]
@@ -283,11 +312,13 @@ mod tests {
                 one_off("new", "a", "2026-12-04T08:00:00Z", "2026-12-04T16:00:00Z"),
             ],
             time_off: vec![],
+            agents: vec![],
         };
         let shift_changes =
             SyncChanges { created: ids(&["new"]), updated: ids(&["moved"]), deleted: ids(&["gone"]), n_unchanged: 1 };
         let time_off_changes = SyncChanges { deleted: ids(&["holiday"]), ..SyncChanges::default() };
-        let after = snapshot_after_sync(&before, &shift_changes, &time_off_changes, &sent);
+        let outcome = SyncOutcome { shifts: shift_changes, time_off: time_off_changes, ..SyncOutcome::default() };
+        let after = snapshot_after_sync(&before, &outcome, &sent);
         assert_eq!(shift_ids(&after), ids(&["kept", "moved", "new"]));
         let roster = after.agent("a").unwrap();
         assert_eq!(roster.shifts.iter().find(|shift| shift.shift_id == "moved"), Some(&moved));

@@ -9,7 +9,7 @@ pub mod csv;
 pub mod icalendar;
 pub mod report;
 
-pub use self::csv::parse_csv;
+pub use self::csv::{parse_csv, write_csv};
 pub use self::icalendar::{read_calendar, Calendar, ReadOptions};
 
 use crate::domain::time::Instant;
@@ -35,17 +35,21 @@ pub struct ImportedEntries {
     pub shift_lines: Vec<usize>,
     pub time_off: Vec<pb::TimeOff>,
     pub time_off_lines: Vec<usize>,
+    /// Agents to create or update in the same sync.
+    pub agents: Vec<pb::Agent>,
+    pub agent_lines: Vec<usize>,
     /// Entries of the file left out because they start outside the sync window.
     pub outside_window: usize,
 }
 
 impl ImportedEntries {
+    /// Shifts and time off (agents are not entries).
     pub fn len(&self) -> usize {
         self.shifts.len() + self.time_off.len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.len() == 0
+        self.len() == 0 && self.agents.is_empty()
     }
 
     /// Adds the entries of another file after these.
@@ -54,6 +58,8 @@ impl ImportedEntries {
         self.shift_lines.extend(other.shift_lines);
         self.time_off.extend(other.time_off);
         self.time_off_lines.extend(other.time_off_lines);
+        self.agents.extend(other.agents);
+        self.agent_lines.extend(other.agent_lines);
         self.outside_window += other.outside_window;
     }
 
@@ -64,15 +70,17 @@ impl ImportedEntries {
         match kind {
             "shifts" => self.shift_lines.get(index).copied(),
             "time_off" => self.time_off_lines.get(index).copied(),
+            "agents" => self.agent_lines.get(index).copied(),
             _ => None,
         }
     }
 }
 
-/// One entry of a shift file: a shift or a time off.
+/// One entry of a shift file: a shift, a time off, or an agent.
 enum ImportedEntry {
     Shift(pb::Shift),
     TimeOff(pb::TimeOff),
+    Agent(pb::Agent),
 }
 
 impl ImportedEntries {
@@ -86,6 +94,10 @@ impl ImportedEntries {
             ImportedEntry::TimeOff(time_off) => {
                 self.time_off.push(time_off);
                 self.time_off_lines.push(line);
+            }
+            ImportedEntry::Agent(agent) => {
+                self.agents.push(agent);
+                self.agent_lines.push(line);
             }
         }
     }

@@ -128,3 +128,13 @@ fn cancelled_events_are_left_out_and_day_long_recurring_shifts_refused() {
     let too_long = "BEGIN:VEVENT\nUID:long\nX-EEA-AGENT-ID:be-1\nDTSTART:20261207T080000Z\nDTEND:20261208T090000Z\nRRULE:FREQ=WEEKLY\nEND:VEVENT\n";
     assert_eq!(ical_entries(too_long, ReadOptions::default()).unwrap_err()[0].line, 5);
 }
+
+#[test]
+fn written_csv_reads_back_as_the_same_entries() {
+    let mut entries = parse_csv(EXAMPLE_CSV).unwrap();
+    entries.append(ical_entries(EXAMPLE_ICS, ReadOptions::default()).unwrap());
+    let again = parse_csv(&write_csv(&entries)).unwrap();
+    assert_eq!(again.shifts, entries.shifts);
+    assert_eq!(again.time_off, entries.time_off);
+    assert_eq!(again.len(), 9);
+}

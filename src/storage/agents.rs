@@ -1,12 +1,12 @@
 //! Agents with their location changes; deleting one takes everything that names it.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use diesel::prelude::*;
 
 use super::batch::{existing_ids, not_found_unless, UpsertCounts, CHUNK_ROWS};
 use super::changes::{note_agents, note_orgs};
-use super::rows::AgentRow;
+use super::rows::{AgentRow, LocationChangeRow};
 use super::schema::{agents, consents, location_changes, shifts, time_off};
 use super::{AnyConnection, EntryKind, StorageError};
 use crate::audit::{ticket_entity, Entity, EntityKind};
@@ -68,15 +68,18 @@ pub fn delete_agent(connection: &mut AnyConnection, agent_id: &str) -> Result<Ve
     Ok(shifts.chain(time_off).chain(tickets).collect())
 }
 
-/// Fails with the first entry of a batch whose agent does not exist.
+/// Fails with the first entry of a batch whose agent neither exists nor is among `arriving`
+/// (agents the same transaction creates).
 pub(super) fn require_agents<'a>(
     connection: &mut AnyConnection,
     kind: EntryKind,
     agent_ids: impl Iterator<Item = &'a str> + Clone,
+    arriving: &HashSet<&str>,
 ) -> Result<(), StorageError> {
     let wanted: Vec<&str> = agent_ids.clone().collect::<HashSet<_>>().into_iter().collect();
     let existing = existing_agent_ids(connection, &wanted)?;
-    match agent_ids.enumerate().find(|(_, agent_id)| !existing.contains(*agent_id)) {
+    let known = |agent_id: &str| existing.contains(agent_id) || arriving.contains(agent_id);
+    match agent_ids.enumerate().find(|(_, agent_id)| !known(agent_id)) {
         Some((index, agent_id)) => Err(StorageError::MissingAgent { kind, index, agent_id: agent_id.to_owned() }),
         None => Ok(()),
     }
@@ -86,4 +89,34 @@ fn existing_agent_ids(connection: &mut AnyConnection, ids: &[&str]) -> Result<Ha
     existing_ids(ids, |chunk| {
         Ok(agents::table.select(agents::agent_id).filter(agents::agent_id.eq_any(chunk)).load(connection)?)
     })
+}
+
+/// The agents among `ids` as stored, with their location changes; one whose stored row no
+/// longer passes today's checks is left out, as a full read leaves it out.
+pub(super) fn stored_agents(
+    connection: &mut AnyConnection,
+    ids: &[&str],
+) -> Result<HashMap<String, Agent>, StorageError> {
+    let mut found = HashMap::new();
+    for chunk in ids.chunks(CHUNK_ROWS) {
+        let mut changes_of: HashMap<String, Vec<LocationChangeRow>> = HashMap::new();
+        for change in location_changes::table
+            .filter(location_changes::agent_id.eq_any(chunk))
+            .load::<LocationChangeRow>(connection)?
+        {
+            changes_of.entry(change.agent_id.clone()).or_default().push(change);
+        }
+        for row in agents::table.filter(agents::agent_id.eq_any(chunk)).load::<AgentRow>(connection)? {
+            let agent_id = row.agent_id.clone();
+            if let Ok(agent) = row.into_domain(changes_of.remove(&agent_id).unwrap_or_default()) {
+                found.insert(agent_id, agent);
+            }
+        }
+    }
+    Ok(found)
+}
+
+/// The IDs among `ids` that name a stored agent.
+pub(super) fn existing_agents(connection: &mut AnyConnection, ids: &[&str]) -> Result<HashSet<String>, StorageError> {
+    existing_agent_ids(connection, ids)
 }

@@ -155,7 +155,7 @@ pub fn upsert_entries<E: OwnedEntry>(
     connection: &mut AnyConnection,
     batch: &[E],
 ) -> Result<UpsertCounts, StorageError> {
-    require_agents(connection, E::KIND, batch.iter().map(E::agent_id))?;
+    require_agents(connection, E::KIND, batch.iter().map(E::agent_id), &Default::default())?;
     let ids: Vec<&str> = batch.iter().map(SyncEntry::id).collect();
     let owned = owned_ids(&ids, |chunk| E::load_owners(connection, chunk))?;
     refuse_owned(&ids, &owned)?;

@@ -5,13 +5,13 @@ use std::collections::HashSet;
 
 use diesel::prelude::*;
 
-use super::agents::require_agents;
+use super::agents::{existing_agents, require_agents, stored_agents, upsert_agents};
 use super::owned_entries::{delete_entries, insert_entries, stored_ids, OwnedEntry};
 use super::rows::to_micros;
 use super::{AnyConnection, EntryKind, StorageError};
 use crate::domain::interval::Interval;
-use crate::domain::roster::{Shift, TimeOff};
-use crate::domain::sync::{diff_entries, EntryChanges, SyncChanges, SyncEntries, SyncEntry};
+use crate::domain::roster::{Agent, Shift, TimeOff};
+use crate::domain::sync::{diff_entries, EntryChanges, SyncChanges, SyncEntries, SyncEntry, SyncOutcome};
 
 /// Makes `source`'s shifts and time off that start inside `window` exactly the entries `sent`
 /// (which the caller has checked: unique IDs, inside the window, tagged with the source). With
@@ -22,19 +22,56 @@ pub fn sync_source(
     window: Interval,
     sent: &SyncEntries,
     dry_run: bool,
-) -> Result<(SyncChanges, SyncChanges), StorageError> {
+) -> Result<SyncOutcome, StorageError> {
     lock_source(connection, source)?;
-    require_agents(connection, Shift::KIND, sent.shifts.iter().map(Shift::agent_id))?;
-    require_agents(connection, TimeOff::KIND, sent.time_off.iter().map(TimeOff::agent_id))?;
+    let (agent_changes, changed_agents) = changes_of_agents(connection, &sent.agents)?;
+    let arriving: HashSet<&str> = sent.agents.iter().map(|agent| agent.agent_id.as_str()).collect();
+    require_agents(connection, Shift::KIND, sent.shifts.iter().map(Shift::agent_id), &arriving)?;
+    require_agents(connection, TimeOff::KIND, sent.time_off.iter().map(TimeOff::agent_id), &arriving)?;
     let shift_changes = changes_of_source(connection, source, window, &sent.shifts)?;
     let time_off_changes = changes_of_source(connection, source, window, &sent.time_off)?;
-    let outcome = (ids_of(&shift_changes), ids_of(&time_off_changes));
+    let outcome =
+        SyncOutcome { agents: agent_changes, shifts: ids_of(&shift_changes), time_off: ids_of(&time_off_changes) };
     if dry_run {
         return Ok(outcome);
+    }
+    if !changed_agents.is_empty() {
+        upsert_agents(connection, &changed_agents)?;
     }
     apply_changes::<Shift>(connection, shift_changes)?;
     apply_changes::<TimeOff>(connection, time_off_changes)?;
     Ok(outcome)
+}
+
+/// Which of a sync's agents it creates, which it changes and how many it sends as stored; and
+/// the agents to write (those created or changed: an agent sent as it is writes nothing).
+fn changes_of_agents(
+    connection: &mut AnyConnection,
+    sent: &[Agent],
+) -> Result<(SyncChanges, Vec<Agent>), StorageError> {
+    if sent.is_empty() {
+        return Ok((SyncChanges::default(), Vec::new()));
+    }
+    let ids: Vec<&str> = sent.iter().map(|agent| agent.agent_id.as_str()).collect();
+    let stored = stored_agents(connection, &ids)?;
+    let existing = existing_agents(connection, &ids)?;
+    let mut changes = SyncChanges::default();
+    let mut to_write = Vec::new();
+    for agent in sent {
+        let id = agent.agent_id.as_str();
+        match stored.get(id) {
+            Some(as_stored) if as_stored == agent => changes.n_unchanged += 1,
+            _ => {
+                if existing.contains(id) {
+                    changes.updated.push(id.to_owned());
+                } else {
+                    changes.created.push(id.to_owned());
+                }
+                to_write.push(agent.clone());
+            }
+        }
+    }
+    Ok((changes, to_write))
 }
 
 /// What replacing `source`'s entries of one kind inside `window` with `sent` changes; fails

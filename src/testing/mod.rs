@@ -4,6 +4,7 @@
 //! rosters built from it (so a benchmark or a load run measures the same workload every time), and
 //! a server started on its own task for a test or a benchmark to call.
 
+pub mod calendars;
 pub mod rosters;
 pub mod server;
 

@@ -18,7 +18,7 @@ use crate::app::{
 };
 use crate::audit::Actor;
 use crate::domain::interval::Interval;
-use crate::domain::roster::{Shift, TimeOff};
+use crate::domain::roster::{Agent, Shift, TimeOff};
 use crate::domain::sync::{check_complete, SyncChanges, SyncEntries, SyncEntryCounts, MAX_SYNC_DAYS};
 use crate::domain::validation::{check_id, FieldViolation, Violations, WindowReporting, WindowRules};
 use crate::pb;
@@ -120,6 +120,7 @@ async fn read_sync_stream(
     // correctly; a sync with any is rejected.
     let mut shifts: Vec<Option<Shift>> = Vec::new();
     let mut time_off: Vec<Option<TimeOff>> = Vec::new();
+    let mut agents: Vec<Option<Agent>> = Vec::new();
     let mut entry_violations: Vec<FieldViolation> = Vec::new();
     let mut declared_counts: Option<SyncEntryCounts> = None;
     while let Some(message) = stream.message().await? {
@@ -137,9 +138,23 @@ async fn read_sync_stream(
             }
             None => continue,
         };
-        let pb::SyncBatch { shifts: batch_shifts, time_off: batch_time_off } = batch;
-        if shifts.len() + time_off.len() + batch_shifts.len() + batch_time_off.len() > MAX_SYNC_ENTRIES {
+        let pb::SyncBatch { shifts: batch_shifts, time_off: batch_time_off, agents: batch_agents } = batch;
+        let n_carried = shifts.len() + time_off.len() + agents.len();
+        if n_carried + batch_shifts.len() + batch_time_off.len() + batch_agents.len() > MAX_SYNC_ENTRIES {
             return Err(invalid_field("batch", &format!("a sync carries at most {MAX_SYNC_ENTRIES} entries")));
+        }
+        for entry in batch_agents {
+            let (agent_idx, agent_id) = (agents.len(), entry.agent_id.clone());
+            match agent_from_pb(entry, Some(source.clone())) {
+                Ok(agent) => agents.push(Some(agent)),
+                Err(found) => {
+                    agents.push(None);
+                    entry_violations.extend(found.into_iter().map(|violation| FieldViolation {
+                        field: format!("agents[{agent_idx}].{}", violation.field),
+                        description: format!("agent {agent_id:?}: {}", violation.description),
+                    }));
+                }
+            }
         }
         for entry in batch_shifts {
             let (entry_idx, shift_id) = (shifts.len(), entry.shift_id.clone());
@@ -169,7 +184,7 @@ async fn read_sync_stream(
         }
     }
     // A sync that lost entries on the way is reported as such, not by what the rest lacks.
-    let received = SyncEntryCounts { n_shifts: shifts.len(), n_time_off: time_off.len() };
+    let received = SyncEntryCounts { n_shifts: shifts.len(), n_time_off: time_off.len(), n_agents: agents.len() };
     check_complete(declared_counts, received).map_err(|incomplete| to_status(AppError::Incomplete(incomplete)))?;
     if !entry_violations.is_empty() {
         entry_violations.truncate(MAX_REPORTED_VIOLATIONS);
@@ -178,12 +193,13 @@ async fn read_sync_stream(
     let entries = SyncEntries {
         shifts: shifts.into_iter().flatten().collect(),
         time_off: time_off.into_iter().flatten().collect(),
+        agents: agents.into_iter().flatten().collect(),
     };
     Ok(SyncRequest { source, window: window.expect("checked above"), dry_run, entries, declared_counts })
 }
 
 fn declared_counts_from_pb(end: pb::SyncEnd) -> Result<SyncEntryCounts, Status> {
-    let pb::SyncEnd { shift_count, time_off_count } = end;
+    let pb::SyncEnd { shift_count, time_off_count, agent_count } = end;
     let mut violations = Violations::default();
     let mut count_field = |field: &str, value: i32| match usize::try_from(value) {
         Ok(count) => count,
@@ -195,6 +211,7 @@ fn declared_counts_from_pb(end: pb::SyncEnd) -> Result<SyncEntryCounts, Status> 
     let counts = SyncEntryCounts {
         n_shifts: count_field("end.shift_count", shift_count),
         n_time_off: count_field("end.time_off_count", time_off_count),
+        n_agents: count_field("end.agent_count", agent_count),
     };
     if violations.0.is_empty() {
         Ok(counts)
@@ -287,6 +304,7 @@ impl RosterService for RosterApi {
             unchanged: shifts.unchanged + time_off.unchanged,
             shifts: Some(shifts),
             time_off: Some(time_off),
+            agents: Some(sync_counts(&report.agents)),
             gap_changes: report
                 .gap_changes
                 .iter()

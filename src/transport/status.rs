@@ -174,6 +174,8 @@ pub fn to_status(error: AppError) -> Status {
                     ("declared_time_off_count".to_owned(), declared.n_time_off.to_string()),
                     ("received_shift_count".to_owned(), received.n_shifts.to_string()),
                     ("received_time_off_count".to_owned(), received.n_time_off.to_string()),
+                    ("declared_agent_count".to_owned(), declared.n_agents.to_string()),
+                    ("received_agent_count".to_owned(), received.n_agents.to_string()),
                 ],
             );
             Status::with_error_details(

@@ -85,3 +85,75 @@ async fn an_all_day_event_of_an_agent_the_server_does_not_hold_sends_nothing() {
     assert!(stderr.contains("outlook.ics:43:") && stderr.contains("\"nobody\" is not known"), "{stderr}");
     assert!(app.shift_ids().await.is_empty());
 }
+
+const AGENTS_CSV: &str = "kind,agent_id,display_name,country,time_zone,severities,location_changes\n\
+agent,anna,Anna Schmidt,AT,Europe/Vienna,,\n\
+agent,pablo,,ES,Europe/Madrid,1;2;3;4,2027-01-11T00:00:00Z=PT\n";
+
+async fn agent_named(app: &TestApp, agent_id: &str) -> Option<pb::Agent> {
+    app.roster
+        .clone()
+        .get_agent(pb::GetAgentRequest { agent_id: agent_id.into() })
+        .await
+        .ok()
+        .map(|reply| reply.into_inner())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_command_loads_agents_and_their_calendars_into_an_empty_server() {
+    let Some(spawned) = spawn_app(Backend::Sqlite).await else { return };
+    let app = &spawned.app;
+    let folder = tempfile::tempdir().unwrap();
+    std::fs::write(folder.path().join("agents.csv"), AGENTS_CSV).unwrap();
+    std::fs::write(folder.path().join("anna.ics"), OUTLOOK_ICS).unwrap();
+    let pablo = GOOGLE_ICS.replace(
+        "UID:rota-es@google.com\r\n",
+        "UID:rota-es@google.com\r\nATTENDEE;CN=Pablo García:mailto:pablo@example.com\r\n",
+    );
+    std::fs::write(folder.path().join("pablo.ics"), pablo).unwrap();
+    let folder_text = folder.path().display().to_string();
+
+    // A dry run reports the agents it would create and creates none.
+    let dry = import(app, &["--from", "2026-12-07", "--to", "2026-12-21", "--dry-run", &folder_text]);
+    let stdout = String::from_utf8_lossy(&dry.stdout);
+    assert!(dry.status.success(), "{stdout}{}", String::from_utf8_lossy(&dry.stderr));
+    assert!(stdout.contains("agents: 2 created, 0 updated, 0 unchanged"), "{stdout}");
+    assert!(agent_named(app, "anna").await.is_none());
+
+    let output = import(app, &["--from", "2026-12-07", "--to", "2026-12-21", &folder_text]);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "{stdout}{}", String::from_utf8_lossy(&output.stderr));
+    assert!(stdout.starts_with("5 created"), "{stdout}");
+    let pablo = agent_named(app, "pablo").await.expect("created by the sync");
+    assert_eq!(
+        (pablo.display_name.as_str(), pablo.country.as_str(), pablo.time_zone.as_str()),
+        ("Pablo García", "ES", "Europe/Madrid")
+    );
+    assert_eq!(pablo.location_changes.len(), 1);
+    assert_eq!(on_shift(app, "2026-12-09T18:30:00Z").await, ["anna"]);
+
+    // Again: the agents are sent as stored.
+    let again = import(app, &["--from", "2026-12-07", "--to", "2026-12-21", &folder_text]);
+    let stdout = String::from_utf8_lossy(&again.stdout);
+    assert!(stdout.contains("agents: 0 created, 0 updated, 2 unchanged"), "{stdout}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refused_sync_creates_none_of_its_agents() {
+    let Some(spawned) = spawn_app(Backend::Sqlite).await else { return };
+    let app = &spawned.app;
+    let folder = tempfile::tempdir().unwrap();
+    let file = folder.path().join("roster.csv");
+    let text = "kind,id,agent_id,starts_at,ends_at,display_name,country,time_zone\n\
+                agent,,zoe,,,Zoe,IE,Europe/Dublin\n\
+                shift,zoe-1,zoe,2026-12-08T09:00:00Z,2026-12-08T17:00:00Z,,,\n\
+                shift,ghost-1,ghost,2026-12-08T09:00:00Z,2026-12-08T17:00:00Z,,,\n";
+    std::fs::write(&file, text).unwrap();
+    let output = import(app, &["--from", "2026-12-07", "--to", "2026-12-21", &file.display().to_string()]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success());
+    // The server names the entry; the command names its file and line.
+    assert!(stderr.contains("roster.csv:4: shifts[1].agent_id"), "{stderr}");
+    assert!(agent_named(app, "zoe").await.is_none());
+    assert!(app.shift_ids().await.is_empty());
+}

@@ -424,7 +424,9 @@ pub fn sync_header(source: &str, starts_at: &str, ends_at: &str, dry_run: bool) 
 
 /// A message of a sync carrying entries.
 pub fn sync_batch(shifts: Vec<pb::Shift>, time_off: Vec<pb::TimeOff>) -> pb::SyncShiftsRequest {
-    pb::SyncShiftsRequest { message: Some(pb::sync_shifts_request::Message::Batch(pb::SyncBatch { shifts, time_off })) }
+    pb::SyncShiftsRequest {
+        message: Some(pb::sync_shifts_request::Message::Batch(pb::SyncBatch { shifts, time_off, agents: vec![] })),
+    }
 }
 
 /// A span of a report or a decision, as the wire carries it.

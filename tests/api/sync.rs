@@ -160,7 +160,66 @@ async fn a_dry_run_reports_the_gap_it_would_open_and_writes_nothing(backend: Bac
     assert_eq!(app.shift_ids().await, ["wfm-mon", "wfm-tue", "wfm-wed"], "a dry run writes nothing");
 }
 
+fn agents_batch(agents: Vec<pb::Agent>) -> pb::SyncShiftsRequest {
+    pb::SyncShiftsRequest {
+        message: Some(pb::sync_shifts_request::Message::Batch(pb::SyncBatch { agents, ..Default::default() })),
+    }
+}
+
+fn sync_end(n_shifts: i32, n_agents: i32) -> pb::SyncShiftsRequest {
+    pb::SyncShiftsRequest {
+        message: Some(pb::sync_shifts_request::Message::End(pb::SyncEnd {
+            shift_count: n_shifts,
+            time_off_count: 0,
+            agent_count: n_agents,
+        })),
+    }
+}
+
+async fn agents_travel_in_the_sync_and_are_written_with_its_entries(backend: Backend) {
+    let Some(spawned) = spawn_app(backend).await else { return };
+    let (app, mut roster) = (&spawned.app, spawned.app.roster.clone());
+    let new_agents = || vec![agent("ie-1", "IE", "Europe/Dublin"), agent("de-1", "DE", "Europe/Berlin")];
+    let sync = |agents: Vec<pb::Agent>, n_agents: i32| {
+        vec![week_header(false), agents_batch(agents), batch(week_shifts(), vec![]), sync_end(3, n_agents)]
+    };
+    // An empty server: the agents and their shifts arrive together, and the gap they close is
+    // reported against the roster without them.
+    let first = app.sync(sync(new_agents(), 2)).await.unwrap();
+    assert_eq!(counts(&first), (3, 0, 0, 0), "the totals count entries only");
+    let agents = first.agents.unwrap();
+    assert_eq!((agents.created, agents.updated, agents.unchanged), (2, 0, 0));
+    assert!(first.gap_changes.iter().any(|change| !change.closed.is_empty()), "the new shifts close gaps");
+    let stored = roster.get_agent(pb::GetAgentRequest { agent_id: "de-1".into() }).await.unwrap().into_inner();
+    assert_eq!(stored.time_zone, "Europe/Berlin");
+
+    // Sent again as they are: unchanged. One moves country: updated.
+    let again = app.sync(sync(new_agents(), 2)).await.unwrap().agents.unwrap();
+    assert_eq!((again.created, again.updated, again.unchanged), (0, 0, 2));
+    let mut moved = new_agents();
+    moved[1].country = "AT".into();
+    moved[1].time_zone = "Europe/Vienna".into();
+    let third = app.sync(sync(moved, 2)).await.unwrap().agents.unwrap();
+    assert_eq!((third.created, third.updated, third.unchanged), (0, 1, 1));
+    let stored = roster.get_agent(pb::GetAgentRequest { agent_id: "de-1".into() }).await.unwrap().into_inner();
+    assert_eq!(stored.country, "AT");
+
+    // An agent named twice, a bad agent, or a lost agent batch: refused, and nothing written.
+    let twice = vec![agent("fr-1", "FR", "Europe/Paris"), agent("fr-1", "FR", "Europe/Paris")];
+    let refused = app.sync(sync(twice, 2)).await.unwrap_err();
+    assert_eq!(refused.code(), Code::InvalidArgument);
+    assert_eq!(violated_fields(&refused), ["agents[1].agent_id"]);
+    let bad = vec![agent("fr-1", "FR", "Europe/Paris"), agent("nl-1", "NL", "Mars/Olympus")];
+    let refused = app.sync(sync(bad, 2)).await.unwrap_err();
+    assert_eq!(violated_fields(&refused), ["agents[1].time_zone"]);
+    let lost = app.sync(sync(vec![agent("fr-1", "FR", "Europe/Paris")], 2)).await.unwrap_err();
+    assert_eq!(lost.code(), Code::Aborted);
+    assert!(lost.message().contains("and 2 agents") && lost.message().contains("and 1 agents"), "{}", lost.message());
+    assert!(roster.get_agent(pb::GetAgentRequest { agent_id: "fr-1".into() }).await.is_err());
+}
+
 crate::on_both_backends!(
+    agents_travel_in_the_sync_and_are_written_with_its_entries,
     a_sync_creates_updates_deletes_and_leaves_equal_entries_alone,
     a_sync_leaves_other_sources_and_the_outside_of_its_window_alone,
     a_bad_entry_in_the_last_batch_leaves_the_database_untouched,

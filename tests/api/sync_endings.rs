@@ -43,7 +43,7 @@ fn sync_messages(shifts: &[pb::Shift], batch_size: usize, with_end: bool) -> Vec
     let mut messages = vec![sync_header(SOURCE, WINDOW_START, WINDOW_END, false)];
     messages.extend(shifts.chunks(batch_size).map(|chunk| sync_batch(chunk.to_vec(), vec![])));
     if with_end {
-        messages.push(sync_end(shifts.len(), 0));
+        messages.push(sync_end(shifts.len(), 0, 0));
     }
     messages
 }
@@ -258,7 +258,7 @@ async fn a_sync_whose_count_disagrees_is_aborted_and_changes_nothing(backend: Ba
     let shifts = generation("new", 50);
     for (declared_shifts, declared_time_off) in [(100, 0), (49, 0), (50, 1), (0, 0)] {
         let mut messages = sync_messages(&shifts, 25, false);
-        messages.push(sync_end(declared_shifts, declared_time_off));
+        messages.push(sync_end(declared_shifts, declared_time_off, 0));
         let status = app.sync(messages).await.unwrap_err();
         assert_eq!(status.code(), Code::Aborted, "{status:?}");
         let expected = format!(
@@ -277,7 +277,11 @@ async fn a_sync_whose_count_disagrees_is_aborted_and_changes_nothing(backend: Ba
     assert_eq!(crate::helpers::violated_fields(&status), ["end"]);
     let mut negative = sync_messages(&shifts, 25, false);
     negative.push(pb::SyncShiftsRequest {
-        message: Some(pb::sync_shifts_request::Message::End(pb::SyncEnd { shift_count: -1, time_off_count: 0 })),
+        message: Some(pb::sync_shifts_request::Message::End(pb::SyncEnd {
+            shift_count: -1,
+            time_off_count: 0,
+            agent_count: 0,
+        })),
     });
     let status = app.sync(negative).await.unwrap_err();
     assert_eq!(crate::helpers::violated_fields(&status), ["end.shift_count"]);

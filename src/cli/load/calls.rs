@@ -44,11 +44,16 @@ pub async fn seed(channel: AuthChannel, n_agents: usize, now: i64) -> Result<(),
         message: Some(pb::sync_shifts_request::Message::Batch(pb::SyncBatch {
             shifts: chunk.to_vec(),
             time_off: vec![],
+            agents: vec![],
         })),
     });
-    let end = crate::cli::import::sync_end(shifts.len(), time_off.len());
+    let end = crate::cli::import::sync_end(shifts.len(), time_off.len(), 0);
     let leave = pb::SyncShiftsRequest {
-        message: Some(pb::sync_shifts_request::Message::Batch(pb::SyncBatch { shifts: vec![], time_off })),
+        message: Some(pb::sync_shifts_request::Message::Batch(pb::SyncBatch {
+            shifts: vec![],
+            time_off,
+            agents: vec![],
+        })),
     };
     let messages: Vec<_> =
         std::iter::once(header).chain(batches).chain(std::iter::once(leave)).chain(std::iter::once(end)).collect();

@@ -107,6 +107,8 @@ struct Event {
     time_off: bool,
     severities: Vec<i32>,
     country: String,
+    /// The `CN` of an `ATTENDEE` that names the event's agent.
+    agent_name: Option<String>,
 }
 
 /// Reads an iCalendar file: every problem names its line, and a file with any problem gives no
@@ -303,7 +305,6 @@ fn read_event(event: &Component, options: ReadOptions<'_>, calendar_agent: Optio
     };
     Ok(Event {
         line: event.line,
-        agent,
         start,
         end,
         duration,
@@ -315,6 +316,13 @@ fn read_event(event: &Component, options: ReadOptions<'_>, calendar_agent: Optio
         time_off: has_value("CATEGORIES", "TIME-OFF") || has_value("X-MICROSOFT-CDO-BUSYSTATUS", "OOF"),
         severities,
         country: event.property("X-EEA-COUNTRY").map(|property| property.value.trim().to_owned()).unwrap_or_default(),
+        agent_name: event
+            .properties_named("ATTENDEE")
+            .find(|property| attendee_id(&property.value) == agent)
+            .and_then(|property| property.parameter("CN"))
+            .map(|name| name.trim().to_owned())
+            .filter(|name| !name.is_empty()),
+        agent,
         uid,
     })
 }
@@ -427,6 +435,14 @@ impl Calendar {
         agents.sort();
         agents.dedup();
         agents
+    }
+
+    /// Each agent's name as the calendar's attendees give it (`ATTENDEE;CN=Anna Schmidt:...`).
+    pub fn agent_names(&self) -> HashMap<String, String> {
+        self.events
+            .iter()
+            .filter_map(|event| event.agent_name.as_ref().map(|name| (event.agent.clone(), name.clone())))
+            .collect()
     }
 
     /// The number of events read (masters and edited occurrences).
