@@ -38,7 +38,7 @@ const CONFINED_CRATES: [(&str, &[&str]); 11] = [
     ("hyper_rustls", &["transport"]),
     ("rustls", &["transport"]),
     ("hmac", &["transport"]),
-    ("prost_reflect", &["transport"]),
+    ("prost_reflect", &["transport", "pb"]),
 ];
 
 /// The module a source file is, as path segments below the crate root

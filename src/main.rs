@@ -5,6 +5,10 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use eea_coverage::cli::deadline::{run_deadline, DeadlineArgs};
+use eea_coverage::cli::everyday::{
+    run_access, run_agent, run_audit, run_consent, run_decide, run_on_shift, run_org, run_policy, AccessArgs,
+    AgentArgs, AuditArgs, ConsentArgs, DecideArgs, Failure, OnShiftArgs, OrgArgs, PolicyArgs,
+};
 use eea_coverage::cli::import::{run_import, ImportArgs};
 use eea_coverage::cli::load::{run_load, LoadArgs};
 use eea_coverage::cli::report::{run_report, ReportArgs};
@@ -104,7 +108,42 @@ Example: eea-coverage import --source wfm --from 2026-12-07 --to 2026-12-14 --dr
     Import(ImportArgs),
     /// Measure a running server: the health check, then DecideTicket, at the same concurrency.
     Load(LoadArgs),
+    /// Create, show and list orgs.
+    #[command(after_help = EVERYDAY_HELP)]
+    Org(OrgArgs),
+    /// Create, show and list agents.
+    #[command(after_help = EVERYDAY_HELP)]
+    Agent(AgentArgs),
+    /// Grant, revoke and list per-ticket consents.
+    #[command(after_help = EVERYDAY_HELP)]
+    Consent(ConsentArgs),
+    /// Ask whether a ticket can be handled now, and when its window opens (DecideTicket).
+    #[command(after_help = EVERYDAY_HELP)]
+    Decide(DecideArgs),
+    /// Ask whether an agent may handle a ticket (CheckAgentAccess).
+    #[command(after_help = EVERYDAY_HELP)]
+    Access(AccessArgs),
+    /// List who is on shift and eligible at an instant (ListOnShift).
+    #[command(name = "on-shift", after_help = EVERYDAY_HELP)]
+    OnShift(OnShiftArgs),
+    /// Show the policy the server enforces: plans, hours, countries and their bases.
+    #[command(after_help = EVERYDAY_HELP)]
+    Policy(PolicyArgs),
+    /// Read the audit trail of writes (admins).
+    #[command(after_help = EVERYDAY_HELP)]
+    Audit(AuditArgs),
+    /// Print a completion script: eea-coverage completions bash > /etc/bash_completion.d/eea-coverage
+    Completions {
+        /// bash, zsh or fish.
+        #[arg(value_parser = ["bash", "zsh", "fish"])]
+        shell: String,
+    },
 }
+
+const EVERYDAY_HELP: &str =
+    "Output: for people by default; --format json prints the contract's messages in the proto3\n\
+JSON mapping (a list as a JSON array). Exit codes: 0 done, 1 other failure, 2 bad usage, 3 server\n\
+not reached, 4 not found, 5 refused as invalid, 6 not allowed, 7 server unavailable or too slow.";
 
 fn init_logging(settings: &Settings) {
     let filter = tracing_subscriber::EnvFilter::try_new(&settings.log_filter)
@@ -149,6 +188,19 @@ fn run_client(name: &str, command: impl std::future::Future<Output = Result<(), 
     }
 }
 
+/// Runs an everyday command; its failure's exit code says what went wrong.
+fn run_everyday(name: &str, command: impl std::future::Future<Output = Result<(), Failure>>) -> ExitCode {
+    let runtime =
+        tokio::runtime::Builder::new_current_thread().enable_all().build().expect("building the tokio runtime");
+    match runtime.block_on(command) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(failure) => {
+            eprintln!("eea-coverage {name}: {}", failure.message);
+            ExitCode::from(failure.exit_code)
+        }
+    }
+}
+
 fn main() -> ExitCode {
     tune_allocator();
     let cli = Cli::parse();
@@ -181,6 +233,24 @@ fn main() -> ExitCode {
         Command::Deadline(args) => run_client("deadline", run_deadline(args)),
         Command::Watch(args) => run_client("watch", run_watch(args)),
         Command::Import(args) => run_client("import", run_import(args)),
+        Command::Org(args) => run_everyday("org", run_org(args)),
+        Command::Agent(args) => run_everyday("agent", run_agent(args)),
+        Command::Consent(args) => run_everyday("consent", run_consent(args)),
+        Command::Decide(args) => run_everyday("decide", run_decide(args)),
+        Command::Access(args) => run_everyday("access", run_access(args)),
+        Command::OnShift(args) => run_everyday("on-shift", run_on_shift(args)),
+        Command::Policy(args) => run_everyday("policy", run_policy(args)),
+        Command::Audit(args) => run_everyday("audit", run_audit(args)),
+        Command::Completions { shell } => {
+            use clap::CommandFactory;
+            let shell = match shell.as_str() {
+                "zsh" => clap_complete::Shell::Zsh,
+                "fish" => clap_complete::Shell::Fish,
+                _ => clap_complete::Shell::Bash,
+            };
+            clap_complete::generate(shell, &mut Cli::command(), "eea-coverage", &mut std::io::stdout());
+            ExitCode::SUCCESS
+        }
         Command::Load(args) => {
             let runtime =
                 tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("building the tokio runtime");

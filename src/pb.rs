@@ -7,6 +7,26 @@ tonic::include_proto!("eeacoverage.v1");
 /// The encoded file descriptor set of the `eeacoverage.v1` package, for server reflection.
 pub const FILE_DESCRIPTOR_SET: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/eeacoverage_descriptor.bin"));
 
+/// The proto3 JSON mapping of `message`, a message of this package called `name` (such as
+/// `"Agent"`), every field present (defaults included): the one mapping that the gap webhook's
+/// bodies and the command line's `--format json` share.
+pub fn to_json<M: prost::Message>(message: &M, name: &str) -> Vec<u8> {
+    static POOL: std::sync::OnceLock<prost_reflect::DescriptorPool> = std::sync::OnceLock::new();
+    let pool = POOL.get_or_init(|| {
+        prost_reflect::DescriptorPool::decode(FILE_DESCRIPTOR_SET).expect("the contract's own descriptors decode")
+    });
+    let descriptor = pool
+        .get_message_by_name(&format!("eeacoverage.v1.{name}"))
+        .unwrap_or_else(|| panic!("the contract describes {name}"));
+    let dynamic = prost_reflect::DynamicMessage::decode(descriptor, message.encode_to_vec().as_slice())
+        .expect("a message of the contract decodes against its own descriptor");
+    let mut serializer = serde_json::Serializer::new(Vec::new());
+    dynamic
+        .serialize_with_options(&mut serializer, &prost_reflect::SerializeOptions::new().skip_default_fields(false))
+        .expect("JSON serialises into memory");
+    serializer.into_inner()
+}
+
 /// Personal information never reaches a log line, even through `{:?}`.
 impl std::fmt::Debug for Agent {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {

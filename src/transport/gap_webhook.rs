@@ -14,8 +14,6 @@ use http_body_util::{BodyExt, Full, Limited};
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
-use prost::Message;
-use prost_reflect::{DescriptorPool, DynamicMessage, MessageDescriptor, SerializeOptions};
 use rustls_pki_types::pem::PemObject;
 use rustls_pki_types::CertificateDer;
 
@@ -47,7 +45,6 @@ pub struct HttpGapReceiver {
     client: Client<hyper_rustls::HttpsConnector<HttpConnector>, Full<Bytes>>,
     url: http::Uri,
     signing_key: Option<Vec<u8>>,
-    delivery: MessageDescriptor,
 }
 
 /// The signing key in a Standard Webhooks secret file: `whsec_` and the key in base64.
@@ -122,11 +119,7 @@ impl HttpGapReceiver {
         let signing_key = settings.secret_file.as_deref().map(read_signing_key).transpose()?;
         let connector = tls_connector(url.scheme_str() == Some("https"), settings.ca_file.as_deref())?;
         let client = Client::builder(TokioExecutor::new()).pool_idle_timeout(Duration::from_secs(60)).build(connector);
-        let delivery = DescriptorPool::decode(pb::FILE_DESCRIPTOR_SET)
-            .ok()
-            .and_then(|pool| pool.get_message_by_name("eeacoverage.v1.GapWebhookDelivery"))
-            .expect("the contract describes GapWebhookDelivery");
-        Ok(HttpGapReceiver { client, url, signing_key, delivery })
+        Ok(HttpGapReceiver { client, url, signing_key })
     }
 
     /// The receiver's host and port, as the URL was parsed: what may be logged of it (its user
@@ -143,13 +136,7 @@ impl HttpGapReceiver {
     /// present.
     pub fn body(&self, events: &[WebhookEvent]) -> Vec<u8> {
         let delivery = pb::GapWebhookDelivery { events: events.iter().map(event_to_pb).collect() };
-        let message = DynamicMessage::decode(self.delivery.clone(), delivery.encode_to_vec().as_slice())
-            .expect("a message of the contract decodes against its own descriptor");
-        let mut serializer = serde_json::Serializer::new(Vec::new());
-        message
-            .serialize_with_options(&mut serializer, &SerializeOptions::new().skip_default_fields(false))
-            .expect("JSON serialises into memory");
-        serializer.into_inner()
+        pb::to_json(&delivery, "GapWebhookDelivery")
     }
 
     fn request(&self, events: &[WebhookEvent]) -> http::Request<Full<Bytes>> {

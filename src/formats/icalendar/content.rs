@@ -7,40 +7,46 @@
 use super::LineError;
 
 /// A component (`VCALENDAR`, `VEVENT`, `VTIMEZONE`, `STANDARD`, ...) with its properties and
-/// the components inside it. Names are upper case.
+/// the components inside it, borrowed from the unfolded text. Names compare without case.
 #[derive(Debug)]
-pub struct Component {
-    pub name: String,
+pub struct Component<'u> {
+    pub name: &'u str,
     pub line: usize,
-    pub properties: Vec<Property>,
-    pub components: Vec<Component>,
+    pub properties: Vec<Property<'u>>,
+    pub components: Vec<Component<'u>>,
 }
 
-/// A property, its parameters (names upper case, values unquoted) and its value as written.
+/// A property, its parameters (values unquoted) and its value as written.
 #[derive(Clone, Debug)]
-pub struct Property {
-    pub name: String,
+pub struct Property<'u> {
+    pub name: &'u str,
     pub line: usize,
-    pub parameters: Vec<(String, String)>,
-    pub value: String,
+    pub parameters: Vec<(&'u str, &'u str)>,
+    /// Borrowed, unless the parser had to unescape it (a TEXT value with `\,` and the like).
+    pub value: std::borrow::Cow<'u, str>,
 }
 
-impl Component {
-    /// The first property called `name`.
-    pub fn property(&self, name: &str) -> Option<&Property> {
-        self.properties.iter().find(|property| property.name == name)
+impl<'u> Component<'u> {
+    /// Whether the component is called `name` (upper case).
+    pub fn is(&self, name: &str) -> bool {
+        self.name.eq_ignore_ascii_case(name)
     }
 
-    /// Every property called `name`.
-    pub fn properties_named<'c>(&'c self, name: &'c str) -> impl Iterator<Item = &'c Property> + 'c {
-        self.properties.iter().filter(move |property| property.name == name)
+    /// The first property called `name` (upper case).
+    pub fn property(&self, name: &str) -> Option<&Property<'u>> {
+        self.properties.iter().find(|property| property.name.eq_ignore_ascii_case(name))
+    }
+
+    /// Every property called `name` (upper case).
+    pub fn properties_named<'c>(&'c self, name: &'c str) -> impl Iterator<Item = &'c Property<'u>> + 'c {
+        self.properties.iter().filter(move |property| property.name.eq_ignore_ascii_case(name))
     }
 }
 
-impl Property {
-    /// The value of parameter `name`, if the property has it.
+impl Property<'_> {
+    /// The value of parameter `name` (upper case), if the property has it.
     pub fn parameter(&self, name: &str) -> Option<&str> {
-        self.parameters.iter().find(|(key, _)| key == name).map(|(_, value)| value.as_str())
+        self.parameters.iter().find(|(key, _)| key.eq_ignore_ascii_case(name)).map(|(_, value)| *value)
     }
 }
 
@@ -48,13 +54,13 @@ impl Property {
 /// before it), and the file line each unfolded line starts on. Lines end in CRLF whatever the
 /// file used: the parser looks for CRLF first, and on a file of bare LFs that search would run
 /// to the end of the text for every property (quadratic: minutes for 100,000 events).
-struct Unfolded {
+pub struct Unfolded {
     text: String,
     /// Byte offset of each unfolded line in `text`, with its 1-based file line.
     starts: Vec<(usize, usize)>,
 }
 
-fn unfold(text: &str) -> Unfolded {
+pub fn unfold(text: &str) -> Unfolded {
     let mut unfolded = Unfolded { text: String::with_capacity(text.len()), starts: Vec::new() };
     for (line_idx, raw) in text.split('\n').enumerate() {
         let raw = raw.strip_suffix('\r').unwrap_or(raw);
@@ -90,6 +96,18 @@ impl Unfolded {
         idx.checked_sub(1).map_or(fallback, |idx| self.starts[idx].1)
     }
 
+    /// `piece` as a slice of the unfolded text when it is one (the parser's slices are), else
+    /// empty.
+    fn slice<'u>(&'u self, piece: &str) -> &'u str {
+        let base = self.text.as_ptr() as usize;
+        let at = piece.as_ptr() as usize;
+        if at >= base && at + piece.len() <= base + self.text.len() {
+            &self.text[at - base..at - base + piece.len()]
+        } else {
+            ""
+        }
+    }
+
     /// The file line of the parser's 1-based line of the unfolded text.
     fn file_line(&self, unfolded_line: usize) -> usize {
         unfolded_line.checked_sub(1).and_then(|idx| self.starts.get(idx)).map_or(unfolded_line, |(_, line)| *line)
@@ -98,8 +116,7 @@ impl Unfolded {
 
 /// Every top-level component of the file (normally one `VCALENDAR`), or why the file is not
 /// iCalendar.
-pub fn read_components(text: &str) -> Result<Vec<Component>, LineError> {
-    let unfolded = unfold(text);
+pub fn read_components(unfolded: &Unfolded) -> Result<Vec<Component<'_>>, LineError> {
     if unfolded.starts.is_empty() {
         return Err(LineError { line: 1, message: "the file is empty".into() });
     }
@@ -114,28 +131,37 @@ pub fn read_components(text: &str) -> Result<Vec<Component>, LineError> {
         let reason = error.lines().find(|line| !line.trim().is_empty()).unwrap_or("").trim();
         LineError { line, message: format!("not iCalendar as RFC 5545 writes it ({reason})") }
     })?;
-    Ok(parsed.iter().map(|component| owned(component, &unfolded, 1)).collect())
+    Ok(parsed.iter().map(|component| borrowed(component, unfolded, 1)).collect())
 }
 
-fn owned(component: &icalendar::parser::Component<'_>, unfolded: &Unfolded, parent_line: usize) -> Component {
+/// The parser's component as slices of the unfolded text (a value the parser had to unescape
+/// is copied).
+fn borrowed<'u>(
+    component: &icalendar::parser::Component<'_>,
+    unfolded: &'u Unfolded,
+    parent_line: usize,
+) -> Component<'u> {
     let line = unfolded.line_of(component.name.as_str(), parent_line);
     let properties = component
         .properties
         .iter()
         .map(|property| Property {
-            name: property.name.as_str().to_ascii_uppercase(),
+            name: unfolded.slice(property.name.as_str()),
             line: unfolded.line_of(property.name.as_str(), line),
             parameters: property
                 .params
                 .iter()
                 .map(|parameter| {
-                    let value = parameter.val.as_ref().map_or("", |value| value.as_str());
-                    (parameter.key.as_str().to_ascii_uppercase(), value.to_owned())
+                    let value = parameter.val.as_ref().map_or("", |value| unfolded.slice(value.as_str()));
+                    (unfolded.slice(parameter.key.as_str()), value)
                 })
                 .collect(),
-            value: property.val.as_str().to_owned(),
+            value: match unfolded.slice(property.val.as_str()) {
+                "" if !property.val.as_str().is_empty() => std::borrow::Cow::Owned(property.val.as_str().to_owned()),
+                slice => std::borrow::Cow::Borrowed(slice),
+            },
         })
         .collect();
-    let components = component.components.iter().map(|child| owned(child, unfolded, line)).collect();
-    Component { name: component.name.as_str().to_ascii_uppercase(), line, properties, components }
+    let components = component.components.iter().map(|child| borrowed(child, unfolded, line)).collect();
+    Component { name: unfolded.slice(component.name.as_str()), line, properties, components }
 }

@@ -114,13 +114,14 @@ struct Event {
 /// Reads an iCalendar file: every problem names its line, and a file with any problem gives no
 /// events.
 pub fn read_calendar(text: &str, options: ReadOptions<'_>) -> Result<Calendar, Vec<LineError>> {
-    let components = read_components(text).map_err(|error| vec![error])?;
+    let unfolded = content::unfold(text);
+    let components = read_components(&unfolded).map_err(|error| vec![error])?;
     let mut events = Vec::new();
     let mut definitions: HashMap<String, &Component> = HashMap::new();
     let mut errors = Vec::new();
     let mut calendar_agent: Option<String> = None;
     for calendar in &components {
-        let children: Vec<&Component> = if calendar.name == "VCALENDAR" {
+        let children: Vec<&Component> = if calendar.is("VCALENDAR") {
             if let Some(agent) = calendar.property("X-EEA-AGENT-ID") {
                 calendar_agent = Some(agent.value.trim().to_owned());
             }
@@ -129,7 +130,7 @@ pub fn read_calendar(text: &str, options: ReadOptions<'_>) -> Result<Calendar, V
             vec![calendar]
         };
         for child in children {
-            match child.name.as_str() {
+            match child.name.to_ascii_uppercase().as_str() {
                 "VEVENT" => match read_event(child, options, calendar_agent.as_deref()) {
                     Ok(event) => events.push(event),
                     Err(error) => errors.push(error),

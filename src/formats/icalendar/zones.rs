@@ -141,9 +141,7 @@ fn defined_transitions(definition: &Component, last_year: i16) -> Result<Vec<Ons
         Date::new(last_year.saturating_add(1), 1, 1).map_err(|error| error.to_string())?.to_datetime(Time::midnight());
     let utc = Zone::named("UTC").expect("the bundled tz database has UTC");
     let mut onsets = Vec::new();
-    for observance in
-        definition.components.iter().filter(|child| matches!(child.name.as_str(), "STANDARD" | "DAYLIGHT"))
-    {
+    for observance in definition.components.iter().filter(|child| child.is("STANDARD") || child.is("DAYLIGHT")) {
         let read = |name: &str| {
             observance
                 .property(name)
