@@ -12,6 +12,7 @@ mod compression;
 mod coverage;
 mod crash;
 mod deadlines;
+mod everyday_commands;
 mod gap_watch;
 mod gap_webhook;
 mod pg_restart;
