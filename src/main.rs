@@ -9,6 +9,7 @@ use eea_coverage::cli::everyday::{
     run_access, run_agent, run_audit, run_consent, run_decide, run_on_shift, run_org, run_policy, AccessArgs,
     AgentArgs, AuditArgs, ConsentArgs, DecideArgs, Failure, OnShiftArgs, OrgArgs, PolicyArgs,
 };
+use eea_coverage::cli::export::{run_export, ExportArgs};
 use eea_coverage::cli::import::{run_import, ImportArgs};
 use eea_coverage::cli::load::{run_load, LoadArgs};
 use eea_coverage::cli::report::{run_report, ReportArgs};
@@ -106,6 +107,13 @@ Columns of the CSV format and the iCalendar properties read: see README.md or do
 Example: eea-coverage import --source wfm --from 2026-12-07 --to 2026-12-14 --dry-run docs/examples/shifts.csv"
     )]
     Import(ImportArgs),
+    /// Write a window's shifts and time off as CSV or iCalendar, the files import reads.
+    #[command(
+        after_help = "Entries that start in [--from, --to), as a sync of that window sees them. Exported with --source and\n\
+imported again over the same window with the same --source, nothing changes.\n\
+Example: eea-coverage export --source wfm --from 2026-12-07 --to 2026-12-14 --output week.ics"
+    )]
+    Export(ExportArgs),
     /// Measure a running server: the health check, then DecideTicket, at the same concurrency.
     Load(LoadArgs),
     /// Create, show and list orgs.
@@ -233,6 +241,7 @@ fn main() -> ExitCode {
         Command::Deadline(args) => run_client("deadline", run_deadline(args)),
         Command::Watch(args) => run_client("watch", run_watch(args)),
         Command::Import(args) => run_client("import", run_import(args)),
+        Command::Export(args) => run_client("export", run_export(args)),
         Command::Org(args) => run_everyday("org", run_org(args)),
         Command::Agent(args) => run_everyday("agent", run_agent(args)),
         Command::Consent(args) => run_everyday("consent", run_consent(args)),

@@ -84,6 +84,7 @@ async fn no_display_name_reaches_any_log_line() {
     roster.get_agent(pb::GetAgentRequest { agent_id: "agent-1".into() }).await.unwrap();
     roster.list_agents(pb::ListAgentsRequest::default()).await.unwrap();
     let shift = pb::Shift {
+        source: String::new(),
         shift_id: "s".into(),
         agent_id: "agent-0".into(),
         severities: vec![],

@@ -5,6 +5,7 @@
 pub mod connection;
 pub mod deadline;
 pub mod everyday;
+pub mod export;
 pub mod import;
 pub mod load;
 pub mod report;

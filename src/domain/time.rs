@@ -106,6 +106,35 @@ impl Zone {
         self.time_zone.to_offset(instant).seconds()
     }
 
+    /// The zone's transitions after `start` and before `end`, in order, with what each puts in
+    /// force: what a calendar file's VTIMEZONE writes out.
+    pub fn transitions(&self, start: Instant, end: Instant) -> Vec<Transition> {
+        let mut transitions = Vec::new();
+        let mut offset_before = self.offset_seconds_at(start);
+        for transition in self.time_zone.following(start) {
+            let at = transition.timestamp();
+            if at >= end {
+                break;
+            }
+            let offset_after = transition.offset().seconds();
+            transitions.push(Transition {
+                at,
+                offset_before,
+                offset_after,
+                is_dst: transition.dst().is_dst(),
+                abbreviation: transition.abbreviation().to_owned(),
+            });
+            offset_before = offset_after;
+        }
+        transitions
+    }
+
+    /// Whether daylight saving time is in force at an instant, and the abbreviation then.
+    pub fn standing_at(&self, instant: Instant) -> (bool, String) {
+        let info = self.time_zone.to_offset_info(instant);
+        (info.dst().is_dst(), info.abbreviation().to_owned())
+    }
+
     /// The instants after `start` and before `end` at which the UTC offset changes, each with the
     /// offset from then on (a transition that only renames the offset is left out).
     pub fn offset_changes(&self, start: Instant, end: Instant) -> Vec<(Instant, i32)> {
@@ -124,6 +153,16 @@ impl Zone {
         }
         changes
     }
+}
+
+/// A change of a zone's rules at an instant.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Transition {
+    pub at: Instant,
+    pub offset_before: i32,
+    pub offset_after: i32,
+    pub is_dst: bool,
+    pub abbreviation: String,
 }
 
 /// Converts many local times of one zone by the same rule as [`Zone::to_instant`], faster: where

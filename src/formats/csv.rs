@@ -103,6 +103,7 @@ fn csv_entry(row: &CsvRow) -> Result<ImportedEntry, String> {
     };
     match cell("kind") {
         "time_off" => Ok(ImportedEntry::TimeOff(pb::TimeOff {
+            source: String::new(),
             time_off_id: id.clone(),
             agent_id,
             starts_at: optional_instant("starts_at")?,
@@ -128,6 +129,7 @@ fn csv_entry(row: &CsvRow) -> Result<ImportedEntry, String> {
                 })
             };
             Ok(ImportedEntry::Shift(pb::Shift {
+                source: String::new(),
                 shift_id: id.clone(),
                 agent_id,
                 severities: parse_severities(cell("severities"))

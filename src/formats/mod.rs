@@ -10,7 +10,7 @@ pub mod icalendar;
 pub mod report;
 
 pub use self::csv::{parse_csv, write_csv};
-pub use self::icalendar::{read_calendar, Calendar, ReadOptions};
+pub use self::icalendar::{read_calendar, write_icalendar, Calendar, ReadOptions};
 
 use crate::domain::time::Instant;
 use crate::pb;

@@ -85,3 +85,105 @@ fn agent_events(out: &mut String, agent_id: &str, tzid: &str) {
         event(out, &format!("{agent_id}-weekend-{shift_idx:02}"), &format!("SUMMARY:Weekend cover\r\n{body}"));
     }
 }
+
+/// Shifts and time off of a random roster.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct RandomEntries {
+    pub agents: Vec<pb::Agent>,
+    pub shifts: Vec<pb::Shift>,
+    pub time_off: Vec<pb::TimeOff>,
+}
+
+/// A random roster of five agents (`agent-0` on) with one-off and recurring shifts (EXDATEs,
+/// severities, trips; zones with and without DST, rules with COUNT and UNTIL) and time off, all
+/// starting between 7 and 27 December 2026 (UTC): the same for the same seed.
+pub fn random_entries(seed: u64, n_entries: usize) -> RandomEntries {
+    let mut state = seed;
+    let mut next = |below: u64| {
+        state = state.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+        (state >> 33) % below
+    };
+    let zones = ["Europe/Dublin", "Europe/Berlin", "America/New_York", "Asia/Kolkata", "Australia/Sydney", "UTC"];
+    let rules = [
+        "FREQ=DAILY",
+        "FREQ=WEEKLY;BYDAY=MO,TU,WE,TH,FR",
+        "FREQ=WEEKLY;BYDAY=SA,SU;COUNT=6",
+        "FREQ=DAILY;INTERVAL=2;UNTIL=20261230T000000Z",
+    ];
+    let mut entries = RandomEntries::default();
+    for (agent_idx, (country, zone)) in [
+        ("IE", "Europe/Dublin"),
+        ("DE", "Europe/Berlin"),
+        ("PL", "Europe/Warsaw"),
+        ("IN", "Asia/Kolkata"),
+        ("US", "America/New_York"),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        entries.agents.push(pb::Agent {
+            agent_id: format!("agent-{agent_idx}"),
+            display_name: format!("Agent {agent_idx}"),
+            country: country.into(),
+            time_zone: zone.into(),
+            severities: vec![],
+            location_changes: vec![],
+        });
+    }
+    for entry_idx in 0..n_entries {
+        let agent_id = format!("agent-{}", next(5));
+        let day = 7 + next(20) as i8;
+        let hour = next(24) as i8;
+        let at = |day: i8, hour: i8| {
+            crate::domain::time::Zone::named("UTC")
+                .expect("UTC exists")
+                .to_instant(jiff::civil::date(2026, 12, day).at(hour, 0, 0, 0))
+        };
+        let stamp = |instant: crate::domain::time::Instant| {
+            Some(prost_types::Timestamp { seconds: instant.as_second(), nanos: 0 })
+        };
+        match next(3) {
+            0 => entries.time_off.push(pb::TimeOff {
+                time_off_id: format!("leave-{entry_idx}"),
+                agent_id,
+                starts_at: stamp(at(day, hour)),
+                ends_at: stamp(at(day, hour) + jiff::SignedDuration::from_hours(1 + next(72) as i64)),
+                source: String::new(),
+            }),
+            kind => {
+                let schedule = if kind == 1 {
+                    pb::shift::Schedule::OneOff(pb::OneOffShift {
+                        starts_at: stamp(at(day, hour)),
+                        ends_at: stamp(at(day, hour) + jiff::SignedDuration::from_mins(30 * (1 + next(30) as i64))),
+                    })
+                } else {
+                    let exdates = (0..next(3))
+                        .map(|_| {
+                            if next(2) == 0 {
+                                format!("2026-12-{:02}", day + 1 + next(3) as i8)
+                            } else {
+                                format!("2026-12-{:02}T{hour:02}:30:00", day + 1 + next(3) as i8)
+                            }
+                        })
+                        .collect();
+                    pb::shift::Schedule::Recurring(pb::RecurringShift {
+                        time_zone: zones[next(zones.len() as u64) as usize].into(),
+                        start_local: format!("2026-12-{day:02}T{hour:02}:30:00"),
+                        end_time: format!("{:02}:{:02}", next(24), 15 * next(4)),
+                        rrule: rules[next(rules.len() as u64) as usize].into(),
+                        exdates,
+                    })
+                };
+                entries.shifts.push(pb::Shift {
+                    shift_id: format!("shift,{entry_idx};x\\y"),
+                    agent_id,
+                    severities: if next(2) == 0 { vec![] } else { vec![1, 1 + next(4) as i32] },
+                    country: if next(4) == 0 { "NO".into() } else { String::new() },
+                    schedule: Some(schedule),
+                    source: String::new(),
+                });
+            }
+        }
+    }
+    entries
+}

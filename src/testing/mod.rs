@@ -15,6 +15,7 @@ pub use server::{settings_with_admin_token, SpawnedServer};
 pub fn one_off_shift(shift_id: String, agent_id: String, starts_at_secs: i64, ends_at_secs: i64) -> crate::pb::Shift {
     let at = |seconds: i64| Some(prost_types::Timestamp { seconds, nanos: 0 });
     crate::pb::Shift {
+        source: String::new(),
         shift_id,
         agent_id,
         severities: vec![],

@@ -63,6 +63,7 @@ pub fn load_test_roster(n_agents: usize, now_secs: i64) -> Result<LoadTestRoster
         let pattern = random.below(10);
         let (start_hour, end_time, rrule) = working_pattern(pattern, &mut random);
         shifts.push(pb::Shift {
+            source: String::new(),
             shift_id: format!("{agent_id}-main"),
             agent_id: agent_id.clone(),
             severities: if random.below(10) == 0 { vec![pb::Severity::Severity1 as i32] } else { vec![] },
@@ -78,6 +79,7 @@ pub fn load_test_roster(n_agents: usize, now_secs: i64) -> Result<LoadTestRoster
         if random.below(5) == 0 {
             let start = window_start_secs + random.below(90) as i64 * 86_400;
             time_off.push(pb::TimeOff {
+                source: String::new(),
                 time_off_id: format!("{agent_id}-leave"),
                 agent_id: agent_id.clone(),
                 starts_at: Some(wire_timestamp(start)),

@@ -157,3 +157,53 @@ async fn a_refused_sync_creates_none_of_its_agents() {
     assert!(agent_named(app, "zoe").await.is_none());
     assert!(app.shift_ids().await.is_empty());
 }
+
+fn binary(app: &TestApp, arguments: &[&str]) -> (bool, String, String) {
+    let server = format!("http://{}", app.address);
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_eea-coverage"))
+        .args(arguments)
+        .args(["--server", &server, "--token", TEST_TOKEN])
+        .env_remove("EEA_COVERAGE_TOKEN")
+        .output()
+        .expect("running eea-coverage");
+    let text = |bytes: &[u8]| String::from_utf8_lossy(bytes).into_owned();
+    (output.status.success(), text(&output.stdout), text(&output.stderr))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_exported_window_imports_again_unchanged_in_both_formats() {
+    use eea_coverage::formats::{write_csv, ImportedEntries};
+    use eea_coverage::testing::calendars::random_entries;
+    for seed in [3, 11] {
+        let Some(spawned) = spawn_app(Backend::Sqlite).await else { return };
+        let app = &spawned.app;
+        let folder = tempfile::tempdir().unwrap();
+        let random = random_entries(seed, 60);
+        let n_entries = random.shifts.len() + random.time_off.len();
+        let entries = ImportedEntries {
+            shifts: random.shifts,
+            time_off: random.time_off,
+            agents: random.agents,
+            ..Default::default()
+        };
+        let roster = folder.path().join("roster.csv");
+        std::fs::write(&roster, write_csv(&entries)).unwrap();
+        let window = ["--from", "2026-12-07T00:00:00Z", "--to", "2026-12-28T00:00:00Z"];
+        let (ok, stdout, stderr) =
+            binary(app, &[&["import", "--source", "wfm"][..], &window, &[roster.to_str().unwrap()]].concat());
+        assert!(ok, "seed {seed}: {stdout}{stderr}");
+        assert!(stdout.starts_with(&format!("{n_entries} created")), "seed {seed}: {stdout}");
+        for format in ["csv", "ics"] {
+            let file = folder.path().join(format!("export.{format}"));
+            let file_text = file.to_str().unwrap();
+            let (ok, _, stderr) =
+                binary(app, &[&["export", "--source", "wfm", "--output", file_text][..], &window].concat());
+            assert!(ok, "seed {seed} {format}: {stderr}");
+            let (ok, stdout, stderr) =
+                binary(app, &[&["import", "--source", "wfm"][..], &window, &[file_text]].concat());
+            assert!(ok, "seed {seed} {format}: {stdout}{stderr}");
+            let unchanged = format!("0 created, 0 updated, 0 deleted, {n_entries} unchanged");
+            assert!(stdout.starts_with(&unchanged), "seed {seed} {format}: {stdout}");
+        }
+    }
+}

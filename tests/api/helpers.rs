@@ -367,6 +367,7 @@ pub fn agent(agent_id: &str, country: &str, time_zone: &str) -> pb::Agent {
 
 pub fn one_off(shift_id: &str, agent_id: &str, starts_at: &str, ends_at: &str) -> pb::Shift {
     pb::Shift {
+        source: String::new(),
         shift_id: shift_id.into(),
         agent_id: agent_id.into(),
         severities: vec![],
@@ -387,6 +388,7 @@ pub fn recurring(
     rrule: &str,
 ) -> pb::Shift {
     pb::Shift {
+        source: String::new(),
         shift_id: shift_id.into(),
         agent_id: agent_id.into(),
         severities: vec![],
@@ -403,6 +405,7 @@ pub fn recurring(
 
 pub fn time_off(time_off_id: &str, agent_id: &str, starts_at: &str, ends_at: &str) -> pb::TimeOff {
     pb::TimeOff {
+        source: String::new(),
         time_off_id: time_off_id.into(),
         agent_id: agent_id.into(),
         starts_at: Some(timestamp(starts_at)),

@@ -63,7 +63,14 @@ fn hostile_shift() -> impl Strategy<Value = pb::Shift> {
                     })
                 };
                 // Always one bad value at least: the agent does not exist.
-                pb::Shift { shift_id, agent_id: "nobody".into(), severities, country, schedule: Some(schedule) }
+                pb::Shift {
+                    shift_id,
+                    agent_id: "nobody".into(),
+                    severities,
+                    country,
+                    schedule: Some(schedule),
+                    source: String::new(),
+                }
             },
         )
 }

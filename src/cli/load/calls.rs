@@ -193,6 +193,7 @@ pub async fn write_call(
         }
         1 => {
             let time_off = pb::TimeOff {
+                source: String::new(),
                 time_off_id: format!("{agent_id}-sick"),
                 agent_id,
                 starts_at: Some(timestamp(start)),

@@ -238,8 +238,14 @@ impl Placing<'_> {
         let Some((rule, rule_line)) = &master.rrule else {
             return self.one_off_shift(master, overrides, start_local, &zone, length);
         };
-        if end.duration_since(start) >= SignedDuration::from_hours(24) {
-            return Err(failure(master, end_line, "a recurring shift must last less than a day"));
+        // Its wall-clock length, as the service reads a recurring shift's end (`end_time` on the
+        // start's day, or the next day when not after the start time): up to a whole day.
+        if length > SignedDuration::from_hours(24) {
+            return Err(failure(
+                master,
+                end_line,
+                "a recurring shift lasts at most a day (DTEND within 24 hours of DTSTART, wall clock)",
+            ));
         }
         let mut exdates = Vec::new();
         for (value, line) in &master.exdates {
@@ -433,12 +439,8 @@ impl Placing<'_> {
             ));
         }
         let length = new_end.duration_since(new_start);
-        if length <= SignedDuration::ZERO || length >= SignedDuration::from_hours(24) {
-            return Err(failure(
-                event,
-                event.line,
-                "a recurring shift must end after its start and last less than a day",
-            ));
+        if length <= SignedDuration::ZERO || length > SignedDuration::from_hours(24) {
+            return Err(failure(event, event.line, "a recurring shift ends after its start and lasts at most a day"));
         }
         if new_end.second() != 0 {
             return Err(failure(event, event.line, "a recurring shift ends on a whole minute"));
@@ -515,6 +517,7 @@ impl Placing<'_> {
             }
         }
         let shift = pb::Shift {
+            source: String::new(),
             shift_id: segment.id,
             agent_id: master.agent.clone(),
             severities: master.severities.clone(),
@@ -539,6 +542,7 @@ impl Placing<'_> {
             return Err(failure(master, single.line, "the occurrence ends before it starts"));
         }
         let shift = pb::Shift {
+            source: String::new(),
             shift_id: single.id,
             agent_id: master.agent.clone(),
             severities: master.severities.clone(),
@@ -649,6 +653,7 @@ fn time_off_placed(event: &Event, single: Single) -> Result<Placed, LineError> {
         return Err(failure(event, single.line, "the time off ends before it starts"));
     }
     let time_off = pb::TimeOff {
+        source: String::new(),
         time_off_id: single.id,
         agent_id: event.agent.clone(),
         starts_at: Some(timestamp(single.start)),

@@ -27,7 +27,10 @@
 
 mod content;
 mod events;
+mod writer;
 pub mod zones;
+
+pub use writer::write_icalendar;
 
 use std::collections::{BTreeMap, HashMap};
 

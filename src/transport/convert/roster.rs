@@ -126,11 +126,12 @@ pub fn shift_to_pb(shift: &Shift) -> pb::Shift {
         severities: severities_to_pb(shift.severities),
         country: shift.country.map(|country| country.to_string()).unwrap_or_default(),
         schedule: Some(schedule),
+        source: shift.source.clone().unwrap_or_default(),
     }
 }
 
 pub fn shift_from_pb(shift: pb::Shift, source: Option<String>) -> Result<Shift, Vec<FieldViolation>> {
-    let pb::Shift { shift_id, agent_id, severities, country, schedule } = shift;
+    let pb::Shift { shift_id, agent_id, severities, country, schedule, source: _ } = shift;
     let mut violations = Vec::new();
     let schedule = match schedule {
         None => ScheduleDraft::Missing,
@@ -163,11 +164,12 @@ pub fn time_off_to_pb(entry: &TimeOff) -> pb::TimeOff {
         agent_id: entry.agent_id.as_str().to_owned(),
         starts_at: Some(timestamp(entry.period.start())),
         ends_at: Some(timestamp(entry.period.end())),
+        source: entry.source.clone().unwrap_or_default(),
     }
 }
 
 pub fn time_off_from_pb(entry: pb::TimeOff, source: Option<String>) -> Result<TimeOff, Vec<FieldViolation>> {
-    let pb::TimeOff { time_off_id, agent_id, starts_at, ends_at } = entry;
+    let pb::TimeOff { time_off_id, agent_id, starts_at, ends_at, source: _ } = entry;
     let mut violations = Vec::new();
     let starts_at = instant_field("starts_at", starts_at, &mut violations);
     let ends_at = instant_field("ends_at", ends_at, &mut violations);
