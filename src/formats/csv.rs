@@ -10,6 +10,24 @@
 use super::{entries_unless_errors, parse_instant, parse_severities, ImportedEntries, ImportedEntry, LineError};
 use crate::pb;
 
+/// Every column the format has, in the order [`write_csv`] writes them.
+const COLUMNS: [&str; 14] = [
+    "kind",
+    "id",
+    "agent_id",
+    "starts_at",
+    "ends_at",
+    "time_zone",
+    "start_local",
+    "end_time",
+    "rrule",
+    "exdates",
+    "severities",
+    "country",
+    "display_name",
+    "location_changes",
+];
+
 /// Reads the CSV format described in the module documentation.
 pub fn parse_csv(text: &str) -> Result<ImportedEntries, Vec<LineError>> {
     let mut reader = csv::ReaderBuilder::new().flexible(false).trim(csv::Trim::All).from_reader(text.as_bytes());
@@ -17,22 +35,7 @@ pub fn parse_csv(text: &str) -> Result<ImportedEntries, Vec<LineError>> {
         Ok(headers) => headers.clone(),
         Err(error) => return Err(vec![LineError { line: 1, message: format!("cannot read the header row: {error}") }]),
     };
-    let known = [
-        "kind",
-        "id",
-        "agent_id",
-        "starts_at",
-        "ends_at",
-        "time_zone",
-        "start_local",
-        "end_time",
-        "rrule",
-        "exdates",
-        "severities",
-        "country",
-        "display_name",
-        "location_changes",
-    ];
+    let known = COLUMNS;
     let mut errors = Vec::new();
     for header in headers.iter() {
         if !known.contains(&header) {
@@ -176,22 +179,7 @@ fn csv_agent(row: &CsvRow) -> Result<ImportedEntry, String> {
 /// agents): reading the text back gives the same entries.
 pub fn write_csv(entries: &ImportedEntries) -> String {
     let mut writer = csv::Writer::from_writer(Vec::new());
-    let header = [
-        "kind",
-        "id",
-        "agent_id",
-        "starts_at",
-        "ends_at",
-        "time_zone",
-        "start_local",
-        "end_time",
-        "rrule",
-        "exdates",
-        "severities",
-        "country",
-        "display_name",
-        "location_changes",
-    ];
+    let header = COLUMNS;
     let instant = |timestamp: &Option<prost_types::Timestamp>| {
         timestamp
             .and_then(|timestamp| crate::domain::time::Instant::new(timestamp.seconds, timestamp.nanos).ok())

@@ -4,7 +4,7 @@
 
 use eea_coverage::pb;
 
-use crate::helpers::{agent, spawn_app, timestamp, Backend, TestApp, TEST_TOKEN};
+use crate::helpers::{agent, run_binary, spawn_app, timestamp, Backend, TestApp};
 
 const OUTLOOK_ICS: &str = include_str!("../../docs/examples/outlook.ics");
 
@@ -31,13 +31,7 @@ async fn on_shift(app: &TestApp, at: &str) -> Vec<String> {
 }
 
 fn import(app: &TestApp, arguments: &[&str]) -> std::process::Output {
-    let server = format!("http://{}", app.address);
-    std::process::Command::new(env!("CARGO_BIN_EXE_eea-coverage"))
-        .args(["import", "--server", &server, "--token", TEST_TOKEN, "--source", "calendars"])
-        .args(arguments)
-        .env_remove("EEA_COVERAGE_TOKEN")
-        .output()
-        .expect("running eea-coverage import")
+    run_binary(app, &[&["import", "--source", "calendars"][..], arguments].concat())
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -159,13 +153,7 @@ async fn a_refused_sync_creates_none_of_its_agents() {
 }
 
 fn binary(app: &TestApp, arguments: &[&str]) -> (bool, String, String) {
-    let server = format!("http://{}", app.address);
-    let output = std::process::Command::new(env!("CARGO_BIN_EXE_eea-coverage"))
-        .args(arguments)
-        .args(["--server", &server, "--token", TEST_TOKEN])
-        .env_remove("EEA_COVERAGE_TOKEN")
-        .output()
-        .expect("running eea-coverage");
+    let output = run_binary(app, arguments);
     let text = |bytes: &[u8]| String::from_utf8_lossy(bytes).into_owned();
     (output.status.success(), text(&output.stdout), text(&output.stderr))
 }

@@ -1,7 +1,7 @@
 //! The everyday commands, run as a user runs them: the binary against a server, for people and
 //! with `--format json`, with exit codes a script can rely on.
 
-use crate::helpers::{spawn_app, Backend, TestApp, TEST_TOKEN};
+use crate::helpers::{run_binary, spawn_app, Backend, TestApp, TEST_TOKEN};
 
 struct Run {
     code: i32,
@@ -10,13 +10,7 @@ struct Run {
 }
 
 fn run(app: &TestApp, arguments: &[&str]) -> Run {
-    let server = format!("http://{}", app.address);
-    let output = std::process::Command::new(env!("CARGO_BIN_EXE_eea-coverage"))
-        .args(arguments)
-        .args(["--server", &server, "--token", TEST_TOKEN])
-        .env_remove("EEA_COVERAGE_TOKEN")
-        .output()
-        .expect("running eea-coverage");
+    let output = run_binary(app, arguments);
     Run {
         code: output.status.code().unwrap_or(-1),
         stdout: String::from_utf8_lossy(&output.stdout).into_owned(),

@@ -519,3 +519,15 @@ pub fn test_auth() -> RawAuth {
     }));
     RawAuth { tokens, certificates: Vec::new(), token_file: None, reflection: None }
 }
+
+/// Runs the binary with `arguments`, then `--server` for `app` and the admin token, as a user
+/// would from a shell.
+pub fn run_binary(app: &TestApp, arguments: &[&str]) -> std::process::Output {
+    let server = format!("http://{}", app.address);
+    std::process::Command::new(env!("CARGO_BIN_EXE_eea-coverage"))
+        .args(arguments)
+        .args(["--server", &server, "--token", TEST_TOKEN])
+        .env_remove("EEA_COVERAGE_TOKEN")
+        .output()
+        .expect("running eea-coverage")
+}

@@ -79,6 +79,24 @@ impl From<String> for Failure {
     }
 }
 
+/// Every item of a listing, page after page: `page` asks for the page a token names and answers
+/// its items and the next token (empty after the last page).
+async fn every_page<T, Fut>(mut page: impl FnMut(String) -> Fut) -> Result<Vec<T>, tonic::Status>
+where
+    Fut: std::future::Future<Output = Result<(Vec<T>, String), tonic::Status>>,
+{
+    let mut items = Vec::new();
+    let mut page_token = String::new();
+    loop {
+        let (mut more, next_page_token) = page(page_token).await?;
+        items.append(&mut more);
+        if next_page_token.is_empty() {
+            return Ok(items);
+        }
+        page_token = next_page_token;
+    }
+}
+
 /// Prints one message: as JSON, or as the lines `human` gives.
 fn print_one<M: prost::Message>(common: &CommonArgs, message: &M, name: &str, human: impl FnOnce(&M) -> String) {
     if common.json() {

@@ -1,6 +1,6 @@
 //! `org`, `agent` and `consent`: the records a manager keeps by hand.
 
-use super::{print_list, print_one, short_name, when_text, CommonArgs, Failure};
+use super::{every_page, print_list, print_one, short_name, when_text, CommonArgs, Failure};
 use crate::cli::parse_when;
 use crate::pb;
 
@@ -63,17 +63,16 @@ pub async fn run_org(args: OrgArgs) -> Result<(), Failure> {
             print_one(&common, &org, "Org", org_lines);
         }
         OrgAction::List { common } => {
-            let mut client = pb::policy_service_client::PolicyServiceClient::new(common.channel().await?);
-            let mut orgs = Vec::new();
-            let mut page_token = String::new();
-            loop {
-                let page = client.list_orgs(pb::ListOrgsRequest { page_size: 1_000, page_token }).await?.into_inner();
-                orgs.extend(page.orgs);
-                if page.next_page_token.is_empty() {
-                    break;
+            let client = pb::policy_service_client::PolicyServiceClient::new(common.channel().await?);
+            let orgs = every_page(|page_token| {
+                let mut client = client.clone();
+                async move {
+                    let page = client.list_orgs(pb::ListOrgsRequest { page_size: 1_000, page_token }).await?;
+                    let page = page.into_inner();
+                    Ok((page.orgs, page.next_page_token))
                 }
-                page_token = page.next_page_token;
-            }
+            })
+            .await?;
             print_list(&common, &orgs, "Org", &["ORG", "REGION", "COUNTRY", "EEA-TAGGED", "PLAN"], |org| {
                 vec![
                     org.org_id.clone(),
@@ -189,18 +188,16 @@ pub async fn run_agent(args: AgentArgs) -> Result<(), Failure> {
             print_one(&common, &agent, "Agent", agent_lines);
         }
         AgentAction::List { common } => {
-            let mut client = pb::roster_service_client::RosterServiceClient::new(common.channel().await?);
-            let mut agents = Vec::new();
-            let mut page_token = String::new();
-            loop {
-                let page =
-                    client.list_agents(pb::ListAgentsRequest { page_size: 1_000, page_token }).await?.into_inner();
-                agents.extend(page.agents);
-                if page.next_page_token.is_empty() {
-                    break;
+            let client = pb::roster_service_client::RosterServiceClient::new(common.channel().await?);
+            let agents = every_page(|page_token| {
+                let mut client = client.clone();
+                async move {
+                    let page = client.list_agents(pb::ListAgentsRequest { page_size: 1_000, page_token }).await?;
+                    let page = page.into_inner();
+                    Ok((page.agents, page.next_page_token))
                 }
-                page_token = page.next_page_token;
-            }
+            })
+            .await?;
             print_list(&common, &agents, "Agent", &["AGENT", "NAME", "COUNTRY", "HOME ZONE", "SEVERITIES"], |agent| {
                 vec![
                     agent.agent_id.clone(),
@@ -294,23 +291,16 @@ pub async fn run_consent(args: ConsentArgs) -> Result<(), Failure> {
             }
         }
         ConsentAction::List { org, ticket, common } => {
-            let mut client = pb::policy_service_client::PolicyServiceClient::new(common.channel().await?);
-            let mut consents = Vec::new();
-            let mut page_token = String::new();
-            loop {
-                let request = pb::ListConsentsRequest {
-                    org_id: org.clone(),
-                    ticket_id: ticket.clone(),
-                    page_size: 1_000,
-                    page_token,
-                };
-                let page = client.list_consents(request).await?.into_inner();
-                consents.extend(page.consents);
-                if page.next_page_token.is_empty() {
-                    break;
+            let client = pb::policy_service_client::PolicyServiceClient::new(common.channel().await?);
+            let consents = every_page(|page_token| {
+                let (mut client, org_id, ticket_id) = (client.clone(), org.clone(), ticket.clone());
+                async move {
+                    let request = pb::ListConsentsRequest { org_id, ticket_id, page_size: 1_000, page_token };
+                    let page = client.list_consents(request).await?.into_inner();
+                    Ok((page.consents, page.next_page_token))
                 }
-                page_token = page.next_page_token;
-            }
+            })
+            .await?;
             print_list(&common, &consents, "Consent", &["ORG", "TICKET", "AGENT", "EXPIRES"], |consent| {
                 vec![
                     consent.org_id.clone(),
