@@ -9,7 +9,8 @@
 //!
 //! - Times: `DTSTART` with `DTEND` or `DURATION`, in UTC (`Z`), in a `TZID` (an IANA zone, a
 //!   Windows zone name, or a zone the file defines in a `VTIMEZONE`: see [`zones`]), or floating
-//!   (read in `--time-zone`, else in the agent's home zone).
+//!   (read in `--time-zone`, else in the calendar's `X-WR-TIMEZONE`, else in the agent's home
+//!   zone).
 //! - Recurrence: `RRULE` with `EXDATE`s makes a recurring shift in the start's zone, shorter than
 //!   a day; `RDATE`s add occurrences; an event with the same `UID` and a `RECURRENCE-ID` replaces
 //!   the occurrence it names (with `RANGE=THISANDFUTURE`, that occurrence and every later one);
@@ -123,10 +124,14 @@ pub fn read_calendar(text: &str, options: ReadOptions<'_>) -> Result<Calendar, V
     let mut definitions: HashMap<String, &Component> = HashMap::new();
     let mut errors = Vec::new();
     let mut calendar_agent: Option<String> = None;
+    let mut calendar_zone: Option<(String, usize)> = None;
     for calendar in &components {
         let children: Vec<&Component> = if calendar.is("VCALENDAR") {
             if let Some(agent) = calendar.property("X-EEA-AGENT-ID") {
                 calendar_agent = Some(agent.value.trim().to_owned());
+            }
+            if let Some(zone) = calendar.property("X-WR-TIMEZONE") {
+                calendar_zone = Some((zone.value.trim().to_owned(), zone.line));
             }
             calendar.components.iter().collect()
         } else {
@@ -160,7 +165,20 @@ pub fn read_calendar(text: &str, options: ReadOptions<'_>) -> Result<Calendar, V
                 None
             }
         },
-        None => None,
+        // A calendar's own zone (Google's `X-WR-TIMEZONE`) reads its floating times.
+        None => match calendar_zone {
+            Some((name, line)) => match zones::named_zone(&name) {
+                Some(zone) => Some(zone),
+                None => {
+                    errors.push(LineError {
+                        line,
+                        message: format!("X-WR-TIMEZONE: {name:?} is neither an IANA nor a Windows zone name"),
+                    });
+                    None
+                }
+            },
+            None => None,
+        },
     };
     if !errors.is_empty() {
         errors.sort_by_key(|error| error.line);

@@ -258,3 +258,20 @@ fn a_file_that_is_not_icalendar_names_a_line() {
         read_calendar("BEGIN:VCALENDAR\nVERSION:2.0\nBEGIN:VEVENT\nUID:x\n", ReadOptions::default()).unwrap_err();
     assert!(errors[0].message.contains("iCalendar"), "{}", errors[0]);
 }
+
+#[test]
+fn floating_times_read_in_the_calendars_own_zone_before_the_agents() {
+    let text = "BEGIN:VCALENDAR\nVERSION:2.0\nX-WR-TIMEZONE:America/New_York\nBEGIN:VEVENT\nUID:e1\nX-EEA-AGENT-ID:a\nDTSTART:20261207T090000\nDTEND:20261207T170000\nEND:VEVENT\nEND:VCALENDAR\n";
+    let calendar = read(text, None);
+    assert!(calendar.agents_needing_home_zone().is_empty());
+    let entries = calendar.entries(december(), &homes(&[("a", "Europe/Dublin")])).unwrap();
+    assert_eq!(one_off(&entries.shifts[0]), ("2026-12-07T14:00:00Z".into(), "2026-12-07T22:00:00Z".into()));
+}
+
+#[test]
+fn a_vtimezone_that_names_its_location_is_matched_to_it_among_equals() {
+    let central_europe = "DTSTART:16010325T020000\nRRULE:FREQ=YEARLY;BYDAY=-1SU;BYMONTH=3\n";
+    let text = custom_zone("Custom", "+0200", central_europe)
+        .replace("TZID:Custom\n", "TZID:Custom\nX-LIC-LOCATION:Europe/Rome\n");
+    assert_eq!(read(&text, Some("a")).zones["Custom"].name(), "Europe/Rome");
+}

@@ -95,6 +95,11 @@ pub fn windows_zone(name: &str) -> Option<Zone> {
     Zone::named(iana).ok()
 }
 
+/// The zone an IANA name or a Windows name gives, without a VTIMEZONE.
+pub fn named_zone(tzid: &str) -> Option<Zone> {
+    iana_zone(tzid).or_else(|| windows_zone(tzid))
+}
+
 /// The zone an IANA name gives, also when a producer put a path before it.
 fn iana_zone(tzid: &str) -> Option<Zone> {
     let trimmed = tzid.trim();
@@ -109,7 +114,7 @@ fn iana_zone(tzid: &str) -> Option<Zone> {
 /// The zone `tzid` names, or why it names none. `definition` is the file's `VTIMEZONE` of that
 /// TZID, if any; `years` those of the events written in it.
 pub fn resolve(tzid: &str, definition: Option<&Component>, years: RangeInclusive<i16>) -> Result<Zone, String> {
-    if let Some(zone) = iana_zone(tzid).or_else(|| windows_zone(tzid)) {
+    if let Some(zone) = named_zone(tzid) {
         return Ok(zone);
     }
     let unknown = format!("TZID {tzid:?} is neither an IANA zone nor a Windows zone name (CLDR {})", cldr_version());
@@ -118,7 +123,10 @@ pub fn resolve(tzid: &str, definition: Option<&Component>, years: RangeInclusive
     };
     let transitions = defined_transitions(definition, *years.end())
         .map_err(|reason| format!("{unknown}, and its VTIMEZONE cannot be read: {reason}"))?;
-    matching_zone(tzid, &transitions, years.clone()).ok_or_else(|| {
+    // Some producers name the zone they mean (`X-LIC-LOCATION:Europe/Berlin`): it wins among the
+    // zones that agree with the rules, but does not replace the check.
+    let hint = definition.property("X-LIC-LOCATION").map(|property| property.value.trim().to_owned());
+    matching_zone(tzid, hint.as_deref(), &transitions, years.clone()).ok_or_else(|| {
         format!(
             "{unknown}, and no IANA zone has the offsets and transitions of its VTIMEZONE in {}-{}",
             years.start(),
@@ -207,9 +215,10 @@ fn defined_offset(onsets: &[Onset], at: Instant) -> i32 {
 
 /// The IANA zone whose offset at the start of `years` and whose offset changes through them are
 /// the VTIMEZONE's. Among several (Amsterdam, Berlin and Brussels agree for decades), the one
-/// whose city the TZID names first, else the zone CLDR gives a Windows name to, else the first by name:
+/// its `X-LIC-LOCATION` names, else the one whose city the TZID names first, else the zone CLDR
+/// gives a Windows name to, else the first by name:
 /// all of them give the same instants over those years.
-fn matching_zone(tzid: &str, onsets: &[Onset], years: RangeInclusive<i16>) -> Option<Zone> {
+fn matching_zone(tzid: &str, hint: Option<&str>, onsets: &[Onset], years: RangeInclusive<i16>) -> Option<Zone> {
     let utc = Zone::named("UTC").expect("the bundled tz database has UTC");
     let year_start =
         |year: i16| Date::new(year, 1, 1).ok().map(|day| utc.to_instant(day.to_datetime(Time::midnight())));
@@ -225,7 +234,7 @@ fn matching_zone(tzid: &str, onsets: &[Onset], years: RangeInclusive<i16>) -> Op
     }
     let primary: std::collections::HashSet<&str> = windows_zones().by_name.values().map(String::as_str).collect();
     let tzid_words = tzid.to_ascii_lowercase();
-    let mut matches: Vec<(usize, bool, String)> = zone_names()
+    let mut matches: Vec<(bool, usize, bool, String)> = zone_names()
         .into_iter()
         .filter(|name| name.contains('/') && !name.starts_with("Etc/"))
         .filter_map(|name| {
@@ -238,10 +247,11 @@ fn matching_zone(tzid: &str, onsets: &[Onset], years: RangeInclusive<i16>) -> Op
                     .all(|onset| zone.offset_seconds_at(onset.at) == onset.offset_to);
             agrees.then(|| {
                 let city = name.rsplit('/').next().unwrap_or(&name).replace('_', " ").to_ascii_lowercase();
-                (tzid_words.find(&city).unwrap_or(usize::MAX), !primary.contains(name.as_str()), name)
+                let named = hint == Some(name.as_str());
+                (!named, tzid_words.find(&city).unwrap_or(usize::MAX), !primary.contains(name.as_str()), name)
             })
         })
         .collect();
     matches.sort();
-    matches.into_iter().next().and_then(|(_, _, name)| Zone::named(&name).ok())
+    matches.into_iter().next().and_then(|(_, _, _, name)| Zone::named(&name).ok())
 }
