@@ -433,11 +433,15 @@ impl Placing<'_> {
         };
         let new_end = self.end_local(event, new_start, &new_zone, Some(current.length))?;
         let moved_by = new_start.duration_since(rid_local);
-        if new_start.date() != rid_local.date() && has_day_rules(&current.rule) {
-            return Err(at(
-                "RANGE=THISANDFUTURE moves the occurrences to another day, which a rule with BYDAY, BYMONTHDAY or the like cannot follow; export the two parts of the series as two events".into(),
-            ));
-        }
+        let day_shift = new_start.date().since(rid_local.date()).map(|span| span.get_days()).unwrap_or(0);
+        // Moved to other days, a rule that picks its weekdays picks the moved ones.
+        let moved_rule = if day_shift != 0 && has_day_rules(&current.rule) {
+            shifted_weekdays(&current.rule, i64::from(day_shift)).ok_or_else(|| {
+                at("RANGE=THISANDFUTURE moves the occurrences to another day, which this rule cannot follow (it picks month days, numbered weekdays, or several weekdays every few weeks); export the two parts of the series as two events".into())
+            })?
+        } else {
+            current.rule.clone()
+        };
         let length = new_end.duration_since(new_start);
         if length <= SignedDuration::ZERO || length > SignedDuration::from_hours(24) {
             return Err(failure(event, event.line, "a recurring shift ends after its start and lasts at most a day"));
@@ -451,7 +455,6 @@ impl Placing<'_> {
                 ExDate::At(local) => *local < boundary,
                 ExDate::Day(day) => *day < boundary.date(),
             });
-        let day_shift = new_start.date().since(rid_local.date()).map(|span| span.get_days()).unwrap_or(0);
         let shifted = after
             .into_iter()
             .map(|exdate| match exdate {
@@ -462,11 +465,11 @@ impl Placing<'_> {
         let (before_rule, after_rule) = match count {
             Some(count) => (
                 with_count(&current.rule, n_before as u64),
-                (count > n_before as u64).then(|| with_count(&current.rule, count - n_before as u64)),
+                (count > n_before as u64).then(|| with_count(&moved_rule, count - n_before as u64)),
             ),
             None => (
                 with_until(&current.rule, boundary.saturating_sub(SignedDuration::from_secs(1))),
-                Some(with_until_moved(&current.rule, zone, moved_by)),
+                Some(with_until_moved(&moved_rule, zone, moved_by)),
             ),
         };
         if n_before > 0 {
@@ -687,6 +690,31 @@ fn rule_count(rule: &str) -> Option<u64> {
 fn has_day_rules(rule: &str) -> bool {
     rule_parts(rule)
         .any(|(key, _)| matches!(key.as_str(), "BYDAY" | "BYMONTHDAY" | "BYYEARDAY" | "BYWEEKNO" | "BYSETPOS"))
+}
+
+/// The rule with each weekday of its `BYDAY` moved `days` on (`MO,WE` by one is `TU,TH`), when
+/// that keeps its meaning: plain weekdays only, no month or year days, and one weekday unless it
+/// recurs every week (with several, an INTERVAL's weeks would be cut differently).
+fn shifted_weekdays(rule: &str, days: i64) -> Option<String> {
+    const WEEKDAYS: [&str; 7] = ["MO", "TU", "WE", "TH", "FR", "SA", "SU"];
+    if rule_parts(rule).any(|(key, _)| matches!(key.as_str(), "BYMONTHDAY" | "BYYEARDAY" | "BYWEEKNO" | "BYSETPOS")) {
+        return None;
+    }
+    let by_day = rule_parts(rule).find(|(key, _)| key == "BYDAY").map(|(_, value)| value.to_ascii_uppercase())?;
+    let interval =
+        rule_parts(rule).find(|(key, _)| key == "INTERVAL").map_or(1, |(_, value)| value.parse().unwrap_or(0));
+    let days_named: Vec<&str> = by_day.split(',').map(str::trim).collect();
+    if days_named.len() > 1 && interval != 1 {
+        return None;
+    }
+    let moved: Option<Vec<&str>> = days_named
+        .iter()
+        .map(|day| {
+            let idx = WEEKDAYS.iter().position(|weekday| weekday == day)? as i64;
+            Some(WEEKDAYS[(idx + days).rem_euclid(7) as usize])
+        })
+        .collect();
+    Some(with_part(rule, "BYDAY", &moved?.join(","), ""))
 }
 
 /// The rule with `key` set to `value` (and `drop` left out).

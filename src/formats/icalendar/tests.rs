@@ -275,3 +275,16 @@ fn a_vtimezone_that_names_its_location_is_matched_to_it_among_equals() {
         .replace("TZID:Custom\n", "TZID:Custom\nX-LIC-LOCATION:Europe/Rome\n");
     assert_eq!(read(&text, Some("a")).zones["Custom"].name(), "Europe/Rome");
 }
+
+#[test]
+fn a_this_and_future_edit_to_another_day_moves_the_rules_weekdays() {
+    let rota = "BEGIN:VEVENT\nUID:rota\nX-EEA-AGENT-ID:a\nDTSTART;TZID=Europe/Madrid:20261207T080000\nDTEND;TZID=Europe/Madrid:20261207T140000\nRRULE:FREQ=WEEKLY;BYDAY=MO,WE\nEND:VEVENT\n";
+    let later = "BEGIN:VEVENT\nUID:rota\nRECURRENCE-ID;RANGE=THISANDFUTURE;TZID=Europe/Madrid:20261214T080000\nDTSTART;TZID=Europe/Madrid:20261215T080000\nDTEND;TZID=Europe/Madrid:20261215T140000\nEND:VEVENT\n";
+    let entries = read(&calendar_of(&[rota, later]), None).entries(december(), &HashMap::new()).unwrap();
+    let after = recurring(&entries.shifts[1]);
+    assert_eq!((after.start_local.as_str(), after.rrule.as_str()), ("2026-12-15T08:00:00", "FREQ=WEEKLY;BYDAY=TU,TH"));
+    // Month days cannot follow: refused, naming the line.
+    let monthly = rota.replace("FREQ=WEEKLY;BYDAY=MO,WE", "FREQ=MONTHLY;BYMONTHDAY=7,14");
+    let errors = read(&calendar_of(&[&monthly, later]), None).entries(december(), &HashMap::new()).unwrap_err();
+    assert_eq!(errors[0].line, 12, "the RECURRENCE-ID line");
+}
