@@ -16,8 +16,8 @@ use crate::domain::recurrence::RecurringSchedule;
 use crate::domain::time::{zone_names, Instant, Zone};
 
 /// CLDR's mapping of Windows zone names to IANA zones, as the Unicode Consortium publishes it in
-/// the `cldr-core` package (see `data/cldr/README.md`).
-const WINDOWS_ZONES_JSON: &str = include_str!("../../../data/cldr/windowsZones.json");
+/// the `cldr-core` package (see `cldr/README.md` beside this file).
+const WINDOWS_ZONES_JSON: &str = include_str!("cldr/windowsZones.json");
 
 struct WindowsZones {
     cldr_version: String,
