@@ -209,9 +209,23 @@ fn run_everyday(name: &str, command: impl std::future::Future<Output = Result<()
     }
 }
 
+/// Lets a client command end quietly when the reader of its output goes away (`| head`), as
+/// other command-line tools do, instead of panicking on the failed write. The server keeps
+/// Rust's default (SIGPIPE ignored): a peer that closes a socket must not stop it.
+fn end_quietly_on_closed_output() {
+    #[allow(unsafe_code, reason = "resetting one signal's disposition: a plain C call")]
+    // SAFETY: called before any other thread exists; SIG_DFL is a valid disposition for SIGPIPE.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
+}
+
 fn main() -> ExitCode {
     tune_allocator();
     let cli = Cli::parse();
+    if !matches!(cli.command, Command::Serve { .. } | Command::Load(_)) {
+        end_quietly_on_closed_output();
+    }
     match cli.command {
         Command::Serve { listen, database_url, config, log_format } => {
             let settings = match settings_for_serve(listen, database_url, config, log_format) {

@@ -138,3 +138,20 @@ fn completions_are_printed_for_bash_zsh_and_fish() {
         assert!(output.status.success() && script.contains("on-shift") && script.contains("consent"), "{shell}");
     }
 }
+
+#[test]
+fn a_reader_that_goes_away_ends_the_command_quietly() {
+    use std::os::unix::process::ExitStatusExt;
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_eea-coverage"))
+        .args(["completions", "bash"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // The reader closes its end before the command has written (it takes milliseconds to start).
+    drop(child.stdout.take());
+    let output = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert!(output.status.success() || output.status.signal() == Some(13), "{:?}", output.status);
+}
