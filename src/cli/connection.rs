@@ -96,6 +96,24 @@ pub async fn connect(server: &str, caller: &CallerArgs) -> Result<AuthChannel, S
     Ok(with_token(channel, caller.token().as_deref()))
 }
 
+/// Every item of a listing, page after page: `page` asks for the page a token names and answers
+/// its items and the next token (empty after the last page).
+pub async fn every_page<T, Fut>(mut page: impl FnMut(String) -> Fut) -> Result<Vec<T>, tonic::Status>
+where
+    Fut: std::future::Future<Output = Result<(Vec<T>, String), tonic::Status>>,
+{
+    let mut items = Vec::new();
+    let mut page_token = String::new();
+    loop {
+        let (mut more, next_page_token) = page(page_token).await?;
+        items.append(&mut more);
+        if next_page_token.is_empty() {
+            return Ok(items);
+        }
+        page_token = next_page_token;
+    }
+}
+
 /// An error with its sources: a TLS failure's reason is two levels down.
 pub fn error_chain(error: &dyn std::error::Error) -> String {
     let mut text = error.to_string();

@@ -4,7 +4,7 @@
 
 use std::path::PathBuf;
 
-use crate::cli::connection::{connect, CallerArgs};
+use crate::cli::connection::{connect, every_page, CallerArgs};
 use crate::cli::parse_when;
 use crate::domain::interval::Interval;
 use crate::domain::time::{Instant, Zone};
@@ -80,41 +80,41 @@ pub async fn run_export(args: ExportArgs) -> Result<(), String> {
     };
     let status_text = |status: tonic::Status| format!("{:?}: {}", status.code(), status.message());
     let mut client = pb::roster_service_client::RosterServiceClient::new(connect(&args.server, &args.caller).await?);
-    let time_window = || Some(pb::TimeWindow { start_at: Some(start), end_at: Some(end) });
-    let mut entries = ImportedEntries::default();
-    let mut page_token = String::new();
-    loop {
-        let request =
-            pb::ListShiftsRequest { agent_id: String::new(), window: time_window(), page_size: 1_000, page_token };
-        let page = client.list_shifts(request).await.map_err(status_text)?.into_inner();
-        entries.shifts.extend(page.shifts.into_iter().filter(|shift| {
-            wanted_source(&shift.source) && shift_start(shift).is_some_and(|start| window.contains(start))
-        }));
-        if page.next_page_token.is_empty() {
-            break;
+    let time_window = Some(pb::TimeWindow { start_at: Some(start), end_at: Some(end) });
+    let shifts = every_page(|page_token| {
+        let (mut client, window) = (client.clone(), time_window);
+        async move {
+            let request = pb::ListShiftsRequest { agent_id: String::new(), window, page_size: 1_000, page_token };
+            let page = client.list_shifts(request).await?.into_inner();
+            Ok((page.shifts, page.next_page_token))
         }
-        page_token = page.next_page_token;
-    }
-    let mut page_token = String::new();
-    loop {
-        let request =
-            pb::ListTimeOffRequest { agent_id: String::new(), window: time_window(), page_size: 1_000, page_token };
-        let page = client.list_time_off(request).await.map_err(status_text)?.into_inner();
-        entries.time_off.extend(page.time_off.into_iter().filter(|entry| {
-            wanted_source(&entry.source) && instant_of(entry.starts_at).is_some_and(|start| window.contains(start))
-        }));
-        if page.next_page_token.is_empty() {
-            break;
+    })
+    .await
+    .map_err(status_text)?;
+    let time_off = every_page(|page_token| {
+        let (mut client, window) = (client.clone(), time_window);
+        async move {
+            let request = pb::ListTimeOffRequest { agent_id: String::new(), window, page_size: 1_000, page_token };
+            let page = client.list_time_off(request).await?.into_inner();
+            Ok((page.time_off, page.next_page_token))
         }
-        page_token = page.next_page_token;
-    }
+    })
+    .await
+    .map_err(status_text)?;
     // Written as read back: the source is the import's to give.
-    for shift in &mut entries.shifts {
-        shift.source.clear();
-    }
-    for entry in &mut entries.time_off {
-        entry.source.clear();
-    }
+    let shifts = shifts
+        .into_iter()
+        .filter(|shift| wanted_source(&shift.source) && shift_start(shift).is_some_and(|start| window.contains(start)))
+        .map(|shift| pb::Shift { source: String::new(), ..shift })
+        .collect();
+    let time_off = time_off
+        .into_iter()
+        .filter(|entry| {
+            wanted_source(&entry.source) && instant_of(entry.starts_at).is_some_and(|start| window.contains(start))
+        })
+        .map(|entry| pb::TimeOff { source: String::new(), ..entry })
+        .collect();
+    let mut entries = ImportedEntries { shifts, time_off, ..ImportedEntries::default() };
     if args.with_agents {
         let mut named: Vec<&str> = entries.shifts.iter().map(|shift| shift.agent_id.as_str()).collect();
         named.extend(entries.time_off.iter().map(|entry| entry.agent_id.as_str()));

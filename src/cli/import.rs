@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use tonic::codec::CompressionEncoding;
 
-use crate::cli::connection::{connect, AuthChannel, CallerArgs};
+use crate::cli::connection::{connect, every_page, AuthChannel, CallerArgs};
 use crate::cli::parse_when;
 use crate::domain::interval::Interval;
 use crate::domain::time::{Instant, Zone};
@@ -231,27 +231,21 @@ async fn place_files(
 /// The home zones of `agents`, from the server's roster. An agent it does not hold is left out
 /// (the calendar then names what needed it).
 async fn server_home_zones(channel: &AuthChannel, agents: &[String]) -> Result<HashMap<String, Zone>, String> {
-    let mut client = pb::roster_service_client::RosterServiceClient::new(channel.clone());
-    let mut zones = HashMap::new();
-    let mut page_token = String::new();
-    loop {
-        let page = client
-            .list_agents(pb::ListAgentsRequest { page_size: 1_000, page_token: page_token.clone() })
-            .await
-            .map_err(|status| format!("cannot read the agents' home zones: {:?}: {}", status.code(), status.message()))?
-            .into_inner();
-        for agent in page.agents {
-            if agents.binary_search(&agent.agent_id).is_ok() {
-                if let Ok(zone) = Zone::named(&agent.time_zone) {
-                    zones.insert(agent.agent_id, zone);
-                }
-            }
+    let client = pb::roster_service_client::RosterServiceClient::new(channel.clone());
+    let listed = every_page(|page_token| {
+        let mut client = client.clone();
+        async move {
+            let page = client.list_agents(pb::ListAgentsRequest { page_size: 1_000, page_token }).await?.into_inner();
+            Ok((page.agents, page.next_page_token))
         }
-        if page.next_page_token.is_empty() {
-            return Ok(zones);
-        }
-        page_token = page.next_page_token;
-    }
+    })
+    .await
+    .map_err(|status| format!("cannot read the agents' home zones: {:?}: {}", status.code(), status.message()))?;
+    Ok(listed
+        .into_iter()
+        .filter(|agent| agents.binary_search(&agent.agent_id).is_ok())
+        .filter_map(|agent| Some((agent.agent_id, Zone::named(&agent.time_zone).ok()?)))
+        .collect())
 }
 
 fn instant_of(timestamp: &prost_types::Timestamp) -> Result<Instant, String> {

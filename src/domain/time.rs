@@ -138,20 +138,11 @@ impl Zone {
     /// The instants after `start` and before `end` at which the UTC offset changes, each with the
     /// offset from then on (a transition that only renames the offset is left out).
     pub fn offset_changes(&self, start: Instant, end: Instant) -> Vec<(Instant, i32)> {
-        let mut changes = Vec::new();
-        let mut offset = self.offset_seconds_at(start);
-        for transition in self.time_zone.following(start) {
-            let at = transition.timestamp();
-            if at >= end {
-                break;
-            }
-            let after = transition.offset().seconds();
-            if after != offset {
-                changes.push((at, after));
-                offset = after;
-            }
-        }
-        changes
+        self.transitions(start, end)
+            .into_iter()
+            .filter(|transition| transition.offset_after != transition.offset_before)
+            .map(|transition| (transition.at, transition.offset_after))
+            .collect()
     }
 }
 

@@ -14,6 +14,7 @@ pub use roster::{run_agent, run_consent, run_org, AgentArgs, ConsentArgs, OrgArg
 pub use tickets::{run_access, run_audit, run_decide, run_on_shift, run_policy};
 pub use tickets::{AccessArgs, AuditArgs, DecideArgs, OnShiftArgs, PolicyArgs};
 
+pub(super) use crate::cli::connection::every_page;
 use crate::cli::connection::{connect, AuthChannel, CallerArgs};
 
 /// What every everyday command takes: the server, the token, and the output format.
@@ -76,24 +77,6 @@ impl From<tonic::Status> for Failure {
 impl From<String> for Failure {
     fn from(message: String) -> Failure {
         Failure::usage(message)
-    }
-}
-
-/// Every item of a listing, page after page: `page` asks for the page a token names and answers
-/// its items and the next token (empty after the last page).
-async fn every_page<T, Fut>(mut page: impl FnMut(String) -> Fut) -> Result<Vec<T>, tonic::Status>
-where
-    Fut: std::future::Future<Output = Result<(Vec<T>, String), tonic::Status>>,
-{
-    let mut items = Vec::new();
-    let mut page_token = String::new();
-    loop {
-        let (mut more, next_page_token) = page(page_token).await?;
-        items.append(&mut more);
-        if next_page_token.is_empty() {
-            return Ok(items);
-        }
-        page_token = next_page_token;
     }
 }
 

@@ -87,12 +87,7 @@ impl Unfolded {
     /// The file line of a slice of `text`, or `fallback` for text that is not in it (a value the
     /// parser had to copy).
     fn line_of(&self, slice: &str, fallback: usize) -> usize {
-        let base = self.text.as_ptr() as usize;
-        let at = slice.as_ptr() as usize;
-        if at < base || at > base + self.text.len() {
-            return fallback;
-        }
-        let offset = at - base;
+        let Some(offset) = self.offset_of(slice) else { return fallback };
         let idx = self.starts.partition_point(|(start, _)| *start <= offset);
         idx.checked_sub(1).map_or(fallback, |idx| self.starts[idx].1)
     }
@@ -100,13 +95,13 @@ impl Unfolded {
     /// `piece` as a slice of the unfolded text when it is one (the parser's slices are), else
     /// empty.
     fn slice<'u>(&'u self, piece: &str) -> &'u str {
-        let base = self.text.as_ptr() as usize;
-        let at = piece.as_ptr() as usize;
-        if at >= base && at + piece.len() <= base + self.text.len() {
-            &self.text[at - base..at - base + piece.len()]
-        } else {
-            ""
-        }
+        self.offset_of(piece).map_or("", |offset| &self.text[offset..offset + piece.len()])
+    }
+
+    /// Where `piece` lies in the unfolded text, when it is a slice of it.
+    fn offset_of(&self, piece: &str) -> Option<usize> {
+        let offset = (piece.as_ptr() as usize).checked_sub(self.text.as_ptr() as usize)?;
+        (offset + piece.len() <= self.text.len()).then_some(offset)
     }
 
     /// Unfolded line `idx`, without its line ending.

@@ -6,6 +6,7 @@ use std::collections::HashMap;
 use jiff::civil::{DateTime, Time};
 use jiff::SignedDuration;
 
+use super::rule_text::{has_day_rules, rule_count, shifted_weekdays, stamp, with_count, with_until, with_until_moved};
 use super::{Calendar, Event, ExtraDate, PeriodEnd, Span, Value};
 use crate::domain::interval::Interval;
 use crate::domain::recurrence::{ExDate, RecurringSchedule};
@@ -93,10 +94,6 @@ struct Single {
 
 fn failure(event: &Event, line: usize, message: impl std::fmt::Display) -> LineError {
     LineError { line, message: format!("{}: {message}", event.uid) }
-}
-
-fn stamp(local: DateTime) -> String {
-    local.strftime("%Y%m%dT%H%M%S").to_string()
 }
 
 /// `UID#suffix`, or a shortened form with a hash of its whole when that is longer than an ID
@@ -189,10 +186,9 @@ impl Placing<'_> {
     }
 
     /// The start of an event, as a local date-time of its own zone.
-    fn start(&self, event: &Event) -> Result<(DateTime, Zone, usize), LineError> {
+    fn start(&self, event: &Event) -> Result<(DateTime, Zone), LineError> {
         let (value, line) = event.start.as_ref().ok_or_else(|| failure(event, event.line, "DTSTART is missing"))?;
-        let (local, zone) = self.local(value, event).map_err(|message| failure(event, *line, message))?;
-        Ok((local, zone, *line))
+        self.local(value, event).map_err(|message| failure(event, *line, message))
     }
 
     /// The local end, in `zone`, of an event that starts at `start_local`: its DTEND, or its
@@ -221,7 +217,7 @@ impl Placing<'_> {
     }
 
     fn shift(&self, master: &Event, overrides: &[&Event]) -> Result<Vec<Placed>, LineError> {
-        let (start_local, zone, _) = self.start(master)?;
+        let (start_local, zone) = self.start(master)?;
         let end_local = self.end_local(master, start_local, &zone, None)?;
         let end_line = master
             .end
@@ -560,7 +556,7 @@ impl Placing<'_> {
 
     /// An edited occurrence whose series is not in the file.
     fn standalone(&self, event: &Event, suffix: Option<&str>) -> Result<Vec<Placed>, LineError> {
-        let (start_local, zone, _) = self.start(event)?;
+        let (start_local, zone) = self.start(event)?;
         let end_local = self.end_local(event, start_local, &zone, None)?;
         let single = Single {
             id: entry_id(&event.uid, suffix),
@@ -576,7 +572,7 @@ impl Placing<'_> {
 
     /// Time off: the event, or each of its occurrences that starts in the window.
     fn time_off(&self, master: &Event, overrides: &[&Event]) -> Result<Vec<Placed>, LineError> {
-        let (start_local, zone, _) = self.start(master)?;
+        let (start_local, zone) = self.start(master)?;
         let end_local = self.end_local(master, start_local, &zone, None)?;
         let length = end_local.duration_since(start_local);
         let whole_days = matches!(master.start, Some((Value::Date(_), _)));
@@ -674,79 +670,4 @@ fn add_span(zone: &Zone, start: DateTime, span: Span) -> Option<DateTime> {
     }
     let instant = zone.to_instant(after_days).checked_add(SignedDuration::from_secs(span.seconds)).ok()?;
     Some(zone.to_local(instant))
-}
-
-fn rule_parts(rule: &str) -> impl Iterator<Item = (String, &str)> {
-    rule.split(';').filter(|part| !part.trim().is_empty()).map(|part| {
-        let (key, value) = part.split_once('=').unwrap_or((part, ""));
-        (key.trim().to_ascii_uppercase(), value.trim())
-    })
-}
-
-fn rule_count(rule: &str) -> Option<u64> {
-    rule_parts(rule).find(|(key, _)| key == "COUNT").and_then(|(_, value)| value.parse().ok())
-}
-
-fn has_day_rules(rule: &str) -> bool {
-    rule_parts(rule)
-        .any(|(key, _)| matches!(key.as_str(), "BYDAY" | "BYMONTHDAY" | "BYYEARDAY" | "BYWEEKNO" | "BYSETPOS"))
-}
-
-/// The rule with each weekday of its `BYDAY` moved `days` on (`MO,WE` by one is `TU,TH`), when
-/// that keeps its meaning: plain weekdays only, no month or year days, and one weekday unless it
-/// recurs every week (with several, an INTERVAL's weeks would be cut differently).
-fn shifted_weekdays(rule: &str, days: i64) -> Option<String> {
-    const WEEKDAYS: [&str; 7] = ["MO", "TU", "WE", "TH", "FR", "SA", "SU"];
-    if rule_parts(rule).any(|(key, _)| matches!(key.as_str(), "BYMONTHDAY" | "BYYEARDAY" | "BYWEEKNO" | "BYSETPOS")) {
-        return None;
-    }
-    let by_day = rule_parts(rule).find(|(key, _)| key == "BYDAY").map(|(_, value)| value.to_ascii_uppercase())?;
-    let interval =
-        rule_parts(rule).find(|(key, _)| key == "INTERVAL").map_or(1, |(_, value)| value.parse().unwrap_or(0));
-    let days_named: Vec<&str> = by_day.split(',').map(str::trim).collect();
-    if days_named.len() > 1 && interval != 1 {
-        return None;
-    }
-    let moved: Option<Vec<&str>> = days_named
-        .iter()
-        .map(|day| {
-            let idx = WEEKDAYS.iter().position(|weekday| weekday == day)? as i64;
-            Some(WEEKDAYS[(idx + days).rem_euclid(7) as usize])
-        })
-        .collect();
-    Some(with_part(rule, "BYDAY", &moved?.join(","), ""))
-}
-
-/// The rule with `key` set to `value` (and `drop` left out).
-fn with_part(rule: &str, key: &str, value: &str, drop: &str) -> String {
-    let mut parts: Vec<String> = rule_parts(rule)
-        .filter(|(part_key, _)| part_key != key && part_key != drop)
-        .map(|(part_key, part_value)| format!("{part_key}={part_value}"))
-        .collect();
-    parts.push(format!("{key}={value}"));
-    parts.join(";")
-}
-
-fn with_count(rule: &str, count: u64) -> String {
-    with_part(rule, "COUNT", &count.to_string(), "UNTIL")
-}
-
-fn with_until(rule: &str, last_local: DateTime) -> String {
-    with_part(rule, "UNTIL", &stamp(last_local), "COUNT")
-}
-
-/// The rule with its UNTIL (if any) moved as its occurrences were.
-fn with_until_moved(rule: &str, zone: &Zone, moved_by: SignedDuration) -> String {
-    let Some((_, until)) = rule_parts(rule).find(|(key, _)| key == "UNTIL") else { return rule.to_owned() };
-    let local = match until.strip_suffix(['Z', 'z']) {
-        Some(utc) => DateTime::strptime("%Y%m%dT%H%M%S", utc)
-            .ok()
-            .map(|utc_local| zone.to_local(Zone::named("UTC").expect("UTC exists").to_instant(utc_local))),
-        None => DateTime::strptime("%Y%m%dT%H%M%S", until).ok(),
-    };
-    match local {
-        Some(local) => with_until(rule, local.saturating_add(moved_by)),
-        // A date UNTIL includes its whole day, wherever in it the occurrences moved.
-        None => rule.to_owned(),
-    }
 }

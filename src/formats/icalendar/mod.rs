@@ -28,6 +28,7 @@
 
 mod content;
 mod events;
+mod rule_text;
 mod writer;
 pub mod zones;
 
@@ -465,11 +466,6 @@ impl Calendar {
             .iter()
             .filter_map(|event| event.agent_name.as_ref().map(|name| (event.agent.clone(), name.clone())))
             .collect()
-    }
-
-    /// The number of events read (masters and edited occurrences).
-    pub fn n_events(&self) -> usize {
-        self.events.len()
     }
 
     /// The shifts and time off whose start lies in `window`. `home_zones` gives the agents'
