@@ -10,6 +10,11 @@ use super::calendar::{BusinessWindow, HolidayCalendar};
 use super::country::Country;
 use super::interval::Interval;
 use super::time::{Instant, Zone};
+use working_time::WorkingTimeDocument;
+
+mod working_time;
+
+pub use working_time::{WorkingTimeLimits, WorkingTimeRules};
 
 /// The facts shipped with this release; `policy_file` in the configuration replaces them.
 pub const DEFAULT_POLICY_FACTS: &str = include_str!("policy_facts.toml");
@@ -121,6 +126,8 @@ pub struct PolicyFacts {
     pub source: String,
     pub countries: Vec<CountryBasis>,
     pub regions: Vec<CloudRegion>,
+    /// The Working Time Directive's limits, with any country's own.
+    pub working_time: WorkingTimeRules,
     bases_by_country: BTreeMap<Country, Vec<usize>>,
     /// Each region's position in `regions` (they are listed once each), for the hot path.
     region_positions: BTreeMap<String, usize>,
@@ -144,6 +151,9 @@ struct FactsDocument {
     source: String,
     countries: Vec<CountryDocument>,
     regions: Vec<RegionDocument>,
+    /// Optional: without it the directive's defaults apply.
+    #[serde(default)]
+    working_time: WorkingTimeDocument,
 }
 
 #[derive(Deserialize)]
@@ -231,7 +241,9 @@ impl PolicyFacts {
             countries.iter().flat_map(|basis| [basis.valid_from, basis.valid_until]).flatten().collect();
         basis_changes.sort_unstable();
         basis_changes.dedup();
+        let working_time = document.working_time.into_rules()?;
         Ok(PolicyFacts {
+            working_time,
             basis_changes,
             version: document.version,
             effective_at,

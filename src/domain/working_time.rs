@@ -1,0 +1,432 @@
+//! The Working Time Directive (2003/88/EC) over the roster: per agent, the work of each week, its
+//! rolling average and night work, and every breach of daily rest, weekly rest and the average
+//! weekly limit. docs/DESIGN.md ("Working time") writes each rule down with an example.
+//!
+//! Work is every occurrence of every shift, severity-limited pager shifts included, minus the
+//! agent's time off; a source configured as standby has its pager shifts count as neither work
+//! nor rest. Breaches are reported for reference windows that start inside the asked window, and
+//! each reads as much earlier (and later) work as it needs, so an agent's answer is the same
+//! whatever window around it is asked.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use jiff::civil::{Date, Time};
+use jiff::{SignedDuration, ToSpan};
+
+use super::ids::{AgentId, ShiftId};
+use super::interval::{intersect, merge, subtract, Interval};
+use super::parallel::Parallelism;
+use super::policy::{PolicyFacts, WorkingTimeLimits, WorkingTimeRules};
+use super::roster::{AgentRoster, Schedule, Shift};
+use super::time::{Instant, LocalTimeConverter, Zone};
+
+/// The longest window a working-time report may cover.
+pub const MAX_WORKING_TIME_DAYS: i64 = 366;
+
+const DAY: SignedDuration = SignedDuration::from_hours(24);
+const WEEK: SignedDuration = SignedDuration::from_hours(7 * 24);
+
+/// The rule a breach breaks.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum WorkingTimeRule {
+    /// Every 24 hours from the start of a shift occurrence hold `daily_rest` of consecutive rest.
+    DailyRest,
+    /// Every 7 days (168 hours) from the start of a shift occurrence hold `weekly_rest` of
+    /// consecutive rest.
+    WeeklyRest,
+    /// At each local Monday 00:00, the preceding `reference_weeks` local weeks average at most
+    /// `max_average_weekly_work`.
+    AverageWeeklyWork,
+}
+
+/// One breach: a rule, the reference window it was measured over, what was measured there and
+/// the limit it was held to.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Breach {
+    pub rule: WorkingTimeRule,
+    pub window: Interval,
+    /// The longest consecutive rest in the window (rest rules), or the average week's work.
+    pub measured: SignedDuration,
+    pub limit: SignedDuration,
+    /// The shifts with work in the window, in ID order.
+    pub shift_ids: Vec<ShiftId>,
+}
+
+/// One local calendar week of an agent (Monday 00:00 to Monday 00:00 in its home zone).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct WorkWeek {
+    pub week: Interval,
+    pub worked: SignedDuration,
+    /// Work at night time (by default 23:00-06:00 local).
+    pub night: SignedDuration,
+    /// The average week's work over the reference weeks that end with this one: the figure the
+    /// rule checks at the following Monday.
+    pub rolling_average: SignedDuration,
+    pub reference_weeks: u32,
+}
+
+/// One agent's working time over a window.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AgentWorkingTime {
+    pub agent_id: AgentId,
+    /// Every local week that overlaps the window, in order, whole.
+    pub weeks: Vec<WorkWeek>,
+    /// Work and night work inside the window.
+    pub worked: SignedDuration,
+    pub night: SignedDuration,
+    /// Local days (home zone) inside the window on which a stretch of work starts, and those of
+    /// them whose stretches hold at least the night worker's minimum of night time.
+    pub working_days: u32,
+    pub night_working_days: u32,
+    /// Night-working days are at least half of the working days (and there is one).
+    pub night_worker: bool,
+    /// In order of their windows' starts, then of the rules.
+    pub breaches: Vec<Breach>,
+}
+
+/// How the service counts some shifts, set per source in the configuration.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct WorkingTimeSettings {
+    /// Sources whose pager shifts (limited to some severities) are standby: neither work nor rest.
+    pub standby_pager_sources: BTreeSet<String>,
+}
+
+impl WorkingTimeSettings {
+    /// Whether a shift's occurrences are work.
+    pub fn counts_as_work(&self, shift: &Shift) -> bool {
+        shift.severities.is_empty()
+            || !shift.source.as_deref().is_some_and(|source| self.standby_pager_sources.contains(source))
+    }
+}
+
+/// What a manager asks: a window and the agents (everyone who works from an EEA country during the
+/// window when `None`), from the roster of a snapshot.
+#[derive(Clone, Debug)]
+pub struct WorkingTimeQuestion {
+    pub window: Interval,
+    pub agent_ids: Option<Vec<AgentId>>,
+}
+
+/// Whether an agent is in a report without a list of agents: its location is an EEA country at
+/// some moment of the window, or one of its shifts is worked from one during it.
+pub fn works_from_eea(facts: &PolicyFacts, roster: &AgentRoster, window: Interval) -> bool {
+    let agent = &roster.agent;
+    let located_in_eea = facts.is_eea_at(agent.country_at(window.start()), window.start())
+        || agent
+            .location_changes
+            .iter()
+            .filter(|change| window.contains(change.effective_at))
+            .any(|change| facts.is_eea_at(change.country, change.effective_at));
+    located_in_eea
+        || roster.shifts.iter().any(|shift| {
+            shift.country.is_some_and(|country| facts.is_eea_at(country, window.start()))
+                && shift.occurrences_within(window).is_ok_and(|occurrences| !occurrences.is_empty())
+        })
+}
+
+/// The report for the agents of `agents`, in their order.
+pub fn working_time_report(
+    rules: &WorkingTimeRules,
+    agents: &[&AgentRoster],
+    window: Interval,
+    settings: &WorkingTimeSettings,
+    parallelism: Parallelism,
+) -> Vec<AgentWorkingTime> {
+    parallelism.map_in_order(agents, |roster| agent_working_time(roster, window, rules, settings))
+}
+
+/// One agent's working time over `window`.
+pub fn agent_working_time(
+    roster: &AgentRoster,
+    window: Interval,
+    rules: &WorkingTimeRules,
+    settings: &WorkingTimeSettings,
+) -> AgentWorkingTime {
+    let work = Work::of(roster, window, rules, settings);
+    let agent = &roster.agent;
+    let limits_at = |at: Instant| rules.for_country(agent.country_at(at));
+    let mut breaches = Vec::new();
+    rest_breaches(&work, window, &mut breaches, |at| (DAY, limits_at(at).daily_rest), WorkingTimeRule::DailyRest);
+    rest_breaches(&work, window, &mut breaches, |at| (WEEK, limits_at(at).weekly_rest), WorkingTimeRule::WeeklyRest);
+
+    let mut weeks = Vec::new();
+    let mut converter = LocalTimeConverter::new(&agent.zone);
+    let mut monday = monday_on_or_before(agent.zone.to_local(window.start()).date());
+    let mut week_start = converter.to_instant(monday.to_datetime(Time::midnight()));
+    while week_start < window.end() {
+        let next_monday = monday.saturating_add(7.days());
+        let week_end = converter.to_instant(next_monday.to_datetime(Time::midnight()));
+        let Some(week) = Interval::new(week_start, week_end) else { break };
+        // The rule at a Monday inside the window, over the weeks before it.
+        if window.contains(week_start) {
+            let limits = limits_at(week_start);
+            let average = work.average_week_before(&agent.zone, monday, limits.reference_weeks);
+            if average.average > limits.max_average_weekly_work {
+                breaches.push(Breach {
+                    rule: WorkingTimeRule::AverageWeeklyWork,
+                    window: average.reference,
+                    measured: average.average,
+                    limit: limits.max_average_weekly_work,
+                    shift_ids: work.shifts_working_in(average.reference),
+                });
+            }
+        }
+        let reference_weeks = limits_at(week_end).reference_weeks;
+        weeks.push(WorkWeek {
+            week,
+            worked: work.worked_in(week),
+            night: work.night_in(week),
+            rolling_average: work.average_week_before(&agent.zone, next_monday, reference_weeks).average,
+            reference_weeks,
+        });
+        monday = next_monday;
+        week_start = week_end;
+    }
+    breaches.sort_by_key(|breach| (breach.window.start(), breach.rule));
+
+    let (working_days, night_working_days) =
+        work.working_days(&agent.zone, window, |day_start| limits_at(day_start).night_worker_min_night_work);
+    AgentWorkingTime {
+        agent_id: agent.agent_id.clone(),
+        weeks,
+        worked: work.worked_in(window),
+        night: work.night_in(window),
+        working_days,
+        night_working_days,
+        night_worker: working_days > 0 && 2 * night_working_days >= working_days,
+        breaches,
+    }
+}
+
+/// The breaches a change to one agent introduces: those of the agent after the change, over the
+/// period the change touches (`changed`: the hull of the changed entries' occurrences and
+/// periods, before and after), whose rule and window the agent before the change did not break.
+pub fn introduced_breaches(
+    before: Option<&AgentRoster>,
+    after: &AgentRoster,
+    changed: Interval,
+    rules: &WorkingTimeRules,
+    settings: &WorkingTimeSettings,
+) -> Vec<Breach> {
+    // Windows that start up to a week before the change reach into it, and Mondays up to the
+    // longest reference period after it average it in.
+    let lookback = WEEK;
+    let lookahead = WEEK * i32::try_from(rules.longest_reference_weeks() + 1).unwrap_or(i32::MAX);
+    let start = changed.start().checked_sub(lookback).unwrap_or(changed.start());
+    let end = changed.end().checked_add(lookahead).unwrap_or(changed.end());
+    let Some(period) = Interval::new(start, end) else { return Vec::new() };
+    let breaches_of = |roster: &AgentRoster| agent_breaches(roster, period, rules, settings);
+    let known: BTreeSet<(WorkingTimeRule, Instant)> =
+        before.map(breaches_of).unwrap_or_default().iter().map(|breach| (breach.rule, breach.window.start())).collect();
+    breaches_of(after).into_iter().filter(|breach| !known.contains(&(breach.rule, breach.window.start()))).collect()
+}
+
+fn agent_breaches(
+    roster: &AgentRoster,
+    window: Interval,
+    rules: &WorkingTimeRules,
+    settings: &WorkingTimeSettings,
+) -> Vec<Breach> {
+    agent_working_time(roster, window, rules, settings).breaches
+}
+
+/// The rest rules: a window from each occurrence start inside `window` (each start once), and a
+/// breach where its longest consecutive rest is shorter than the limit.
+fn rest_breaches(
+    work: &Work,
+    window: Interval,
+    breaches: &mut Vec<Breach>,
+    length_and_limit: impl Fn(Instant) -> (SignedDuration, SignedDuration),
+    rule: WorkingTimeRule,
+) {
+    let mut previous_start = None;
+    for start in work.occurrence_starts.iter().copied().filter(|start| window.contains(*start)) {
+        if previous_start == Some(start) {
+            continue;
+        }
+        previous_start = Some(start);
+        let (length, limit) = length_and_limit(start);
+        let Some(reference) = Interval::following(start, length) else { continue };
+        let longest = work.longest_rest_in(reference);
+        if longest < limit {
+            breaches.push(Breach {
+                rule,
+                window: reference,
+                measured: longest,
+                limit,
+                shift_ids: work.shifts_working_in(reference),
+            });
+        }
+    }
+}
+
+/// The average week of the reference weeks that end at a local Monday 00:00.
+struct AverageWeek {
+    reference: Interval,
+    average: SignedDuration,
+}
+
+/// An agent's work around a window, ready for the rules.
+struct Work<'a> {
+    roster: &'a AgentRoster,
+    /// Every counted occurrence with its shift's position, by start.
+    occurrences: Vec<(Interval, usize)>,
+    /// Their starts, sorted.
+    occurrence_starts: Vec<Instant>,
+    /// The occurrences merged, time off taken out.
+    stretches: Vec<Interval>,
+    /// The night time of `stretches`.
+    night: Vec<Interval>,
+}
+
+impl<'a> Work<'a> {
+    fn of(
+        roster: &'a AgentRoster,
+        window: Interval,
+        rules: &WorkingTimeRules,
+        settings: &WorkingTimeSettings,
+    ) -> Work<'a> {
+        // Back far enough for the longest reference period before the window's last Monday
+        // (plus a week for local weeks and DST), forward for a 7-day window from its end.
+        let back = WEEK * i32::try_from(rules.longest_reference_weeks() + 2).unwrap_or(i32::MAX);
+        let start = window.start().checked_sub(back).unwrap_or(window.start());
+        let end = window.end().checked_add(WEEK + DAY).unwrap_or(window.end());
+        let reach = Interval::new(start, end).unwrap_or(window);
+        let mut occurrences = Vec::new();
+        for (shift_idx, shift) in roster.shifts.iter().enumerate() {
+            if !settings.counts_as_work(shift) {
+                continue;
+            }
+            // A stored shift was expanded within the budget when it was written.
+            let expanded = match &shift.schedule {
+                Schedule::OneOff(interval) => vec![*interval],
+                Schedule::Recurring(recurring) => recurring.occurrences_within(reach).unwrap_or_default(),
+            };
+            occurrences.extend(
+                expanded
+                    .into_iter()
+                    .filter_map(|occurrence| occurrence.intersection(&reach).map(|_| (occurrence, shift_idx))),
+            );
+        }
+        occurrences.sort_unstable_by_key(|(occurrence, shift_idx)| (occurrence.start(), occurrence.end(), *shift_idx));
+        let occurrence_starts = occurrences.iter().map(|(occurrence, _)| occurrence.start()).collect();
+        let stretches =
+            subtract(&merge(occurrences.iter().map(|(occurrence, _)| *occurrence).collect()), &roster.time_off_merged);
+        let night_limits = rules.for_country(roster.agent.country_at(window.start()));
+        let night = night_work(&stretches, &roster.agent.zone, night_limits);
+        Work { roster, occurrences, occurrence_starts, stretches, night }
+    }
+
+    fn worked_in(&self, window: Interval) -> SignedDuration {
+        overlap(&self.stretches, window)
+    }
+
+    fn night_in(&self, window: Interval) -> SignedDuration {
+        overlap(&self.night, window)
+    }
+
+    /// The longest stretch without work inside `window`, its ends included.
+    fn longest_rest_in(&self, window: Interval) -> SignedDuration {
+        let mut longest = SignedDuration::ZERO;
+        let mut rest_from = window.start();
+        for stretch in overlapping(&self.stretches, window) {
+            let busy = stretch.intersection(&window).expect("overlapping");
+            longest = longest.max(busy.start().duration_since(rest_from));
+            rest_from = busy.end();
+        }
+        longest.max(window.end().duration_since(rest_from))
+    }
+
+    /// The shifts whose occurrences hold work inside `window`, in ID order.
+    fn shifts_working_in(&self, window: Interval) -> Vec<ShiftId> {
+        let first_after = self.occurrence_starts.partition_point(|start| *start < window.end());
+        let shift_idxs: BTreeSet<usize> = self.occurrences[..first_after]
+            .iter()
+            .filter_map(|(occurrence, shift_idx)| {
+                let inside = occurrence.intersection(&window)?;
+                (overlap(&self.stretches, inside) > SignedDuration::ZERO).then_some(*shift_idx)
+            })
+            .collect();
+        // Shifts are sorted by ID, so their positions are too.
+        shift_idxs.into_iter().map(|shift_idx| self.roster.shifts[shift_idx].shift_id.clone()).collect()
+    }
+
+    /// The reference weeks that end at local Monday `monday` 00:00, each boundary converted on
+    /// its own, and the average week's work over them.
+    fn average_week_before(&self, zone: &Zone, monday: Date, weeks: u32) -> AverageWeek {
+        let midnight = Time::midnight();
+        let first = monday.saturating_sub((i64::from(weeks) * 7).days());
+        let start = zone.to_instant(first.to_datetime(midnight));
+        let end = zone.to_instant(monday.to_datetime(midnight));
+        let reference = Interval::new(start, end).expect("weeks are at least one");
+        let average = self.worked_in(reference) / i32::try_from(weeks).unwrap_or(i32::MAX);
+        AverageWeek { reference, average }
+    }
+
+    /// Working days and night-working days inside `window`: the local days on which a stretch of
+    /// work starts, and those whose stretches hold at least the minimum of night time.
+    fn working_days(
+        &self,
+        zone: &Zone,
+        window: Interval,
+        min_night_work: impl Fn(Instant) -> SignedDuration,
+    ) -> (u32, u32) {
+        let mut night_by_day: BTreeMap<Date, (Instant, SignedDuration)> = BTreeMap::new();
+        for stretch in self.stretches.iter().filter(|stretch| window.contains(stretch.start())) {
+            let day = zone.to_local(stretch.start()).date();
+            let entry = night_by_day.entry(day).or_insert((stretch.start(), SignedDuration::ZERO));
+            entry.1 += overlap(&self.night, *stretch);
+        }
+        let night_days =
+            night_by_day.values().filter(|(first_start, night)| *night >= min_night_work(*first_start)).count();
+        (night_by_day.len() as u32, night_days as u32)
+    }
+}
+
+/// The stretches of `intervals` (sorted, disjoint) that overlap `window`.
+fn overlapping(intervals: &[Interval], window: Interval) -> impl Iterator<Item = &Interval> {
+    let first = intervals.partition_point(|interval| interval.end() <= window.start());
+    intervals[first..].iter().take_while(move |interval| interval.start() < window.end())
+}
+
+/// How much of `intervals` (sorted, disjoint) lies inside `window`.
+fn overlap(intervals: &[Interval], window: Interval) -> SignedDuration {
+    overlapping(intervals, window)
+        .filter_map(|interval| interval.intersection(&window))
+        .fold(SignedDuration::ZERO, |total, inside| total + SignedDuration::from_secs(inside.duration_secs()))
+}
+
+/// The night time of `stretches` in the agent's home zone: the nights of every local day from the
+/// one before each stretch starts to the one it ends on.
+fn night_work(stretches: &[Interval], zone: &Zone, limits: &WorkingTimeLimits) -> Vec<Interval> {
+    let mut converter = LocalTimeConverter::new(zone);
+    let mut nights = Vec::new();
+    let mut next_day: Option<Date> = None;
+    for stretch in stretches {
+        let first = zone.to_local(stretch.start()).date().saturating_sub(1.days());
+        let last = zone.to_local(stretch.end()).date();
+        let mut day = next_day.map_or(first, |next| next.max(first));
+        while day <= last {
+            nights.push(night_of(&mut converter, day, limits));
+            day = day.saturating_add(1.days());
+        }
+        next_day = Some(day);
+    }
+    intersect(stretches, &nights)
+}
+
+/// The night that starts on local `day`, ending the next day when its end is not after its start.
+fn night_of(converter: &mut LocalTimeConverter<'_>, day: Date, limits: &WorkingTimeLimits) -> Interval {
+    let end_day = if limits.night_ends <= limits.night_starts { day.saturating_add(1.days()) } else { day };
+    let start = converter.to_instant(day.to_datetime(limits.night_starts));
+    let end = converter.to_instant(end_day.to_datetime(limits.night_ends));
+    Interval::new(start, end)
+        .unwrap_or_else(|| Interval::following(start, SignedDuration::from_secs(1)).expect("in range"))
+}
+
+fn monday_on_or_before(day: Date) -> Date {
+    day.saturating_sub(i64::from(day.weekday().to_monday_zero_offset()).days())
+}
+
+#[cfg(test)]
+mod tests;
