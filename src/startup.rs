@@ -177,7 +177,8 @@ impl Server {
         };
         let policy = Arc::new(load_policy(settings)?);
         let store = open_store(&settings.database_url).await?;
-        let app = Arc::new(App::start(store, policy.clone()).await.map_err(StartupError::Load)?);
+        let app = App::start(store, policy.clone()).await.map_err(StartupError::Load)?;
+        let app = Arc::new(app.with_working_time(settings.working_time.clone()));
         let listener = TcpListener::bind(settings.listen)
             .await
             .map_err(|error| StartupError::Bind { address: settings.listen, error })?;

@@ -33,6 +33,7 @@ use tokio::sync::Mutex;
 use crate::domain::parallel::Parallelism;
 use crate::domain::policy::Policy;
 use crate::domain::snapshot::Snapshot;
+use crate::domain::working_time::WorkingTimeSettings;
 use crate::storage::Store;
 
 pub struct App {
@@ -56,6 +57,9 @@ pub struct App {
     database_reachable: AtomicBool,
     /// When the snapshot in force was swapped in.
     swapped_at: std::sync::Mutex<std::time::Instant>,
+    /// How each source's shifts count as working time, and whether its breaching writes are
+    /// refused.
+    working_time: WorkingTimeSettings,
 }
 
 impl App {
@@ -76,9 +80,16 @@ impl App {
             committed_version: Arc::new(AtomicI64::new(-1)),
             database_reachable: AtomicBool::new(true),
             swapped_at: std::sync::Mutex::new(std::time::Instant::now()),
+            working_time: WorkingTimeSettings::default(),
         };
         app.refresh().await?;
         Ok(app)
+    }
+
+    /// The app with the configuration's working-time settings per source.
+    pub fn with_working_time(mut self, settings: WorkingTimeSettings) -> App {
+        self.working_time = settings;
+        self
     }
 
     pub fn policy(&self) -> &Arc<Policy> {

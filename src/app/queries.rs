@@ -18,6 +18,7 @@ use crate::domain::roster::{Agent, AgentRoster, Consent, Org, Shift, TimeOff};
 use crate::domain::snapshot::Snapshot;
 use crate::domain::sync::SyncEntry;
 use crate::domain::time::Instant;
+use crate::domain::working_time::{working_time_report, works_from_eea, AgentWorkingTime};
 use crate::storage;
 
 /// One ticket of a `compute_deadlines` batch, owned so the batch can leave the async runtime.
@@ -197,6 +198,47 @@ impl App {
         tokio::task::spawn_blocking(move || coverage::coverage_report(&snapshot, &question, machine_parallelism()))
             .await
             .map_err(|error| AppError::internal(format!("coverage report task failed: {error}")))
+    }
+
+    /// One page of the working-time report, off the async runtime: the agents asked for (every
+    /// agent who works from an EEA country during the window when none are), in ID order.
+    pub async fn working_time_report(
+        &self,
+        window: Interval,
+        agent_ids: Vec<String>,
+        page: PageRequest,
+    ) -> Result<Page<AgentWorkingTime>, AppError> {
+        let snapshot = self.snapshot();
+        let settings = self.working_time.clone();
+        tokio::task::spawn_blocking(move || {
+            let facts = &snapshot.policy.facts;
+            let after = |roster: &&AgentRoster| {
+                page.after.as_deref().is_none_or(|after| roster.agent.agent_id.as_str() > after)
+            };
+            let rosters: Vec<&AgentRoster> = if agent_ids.is_empty() {
+                let eligible = snapshot.agents_after(page.after.as_deref());
+                eligible.filter(|roster| works_from_eea(facts, roster, window)).take(page.size + 1).collect()
+            } else {
+                let mut listed = Vec::with_capacity(agent_ids.len());
+                for (idx, agent_id) in agent_ids.iter().enumerate() {
+                    let roster = snapshot.agent(agent_id).ok_or_else(|| AppError::NotFound {
+                        entity: "agent",
+                        id: agent_id.clone(),
+                        field: format!("agent_ids[{idx}]"),
+                    })?;
+                    listed.push(roster);
+                }
+                listed.sort_by(|left, right| left.agent.agent_id.cmp(&right.agent.agent_id));
+                listed.dedup_by(|left, right| left.agent.agent_id == right.agent.agent_id);
+                listed.into_iter().filter(after).collect()
+            };
+            let chosen = take_page(rosters.into_iter(), page.size, |roster| roster.agent.agent_id.as_str().to_owned());
+            let reports =
+                working_time_report(&facts.working_time, &chosen.items, window, &settings, machine_parallelism());
+            Ok(Page { items: reports, next_after: chosen.next_after })
+        })
+        .await
+        .map_err(|error| AppError::internal(format!("working-time report task failed: {error}")))?
     }
 
     /// Each item's SLA clocks, all read from one snapshot, off the async runtime: an item whose

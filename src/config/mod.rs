@@ -20,6 +20,7 @@ use std::path::PathBuf;
 use crate::auth::{CertificateEntry, TokenEntry};
 use crate::domain::gap_watch::GapRequirement;
 use crate::domain::policy::PlanSettings;
+use crate::domain::working_time::WorkingTimeSettings;
 use crate::storage::DatabaseUrl;
 
 /// The SQLite file used when no database is configured, relative to the working directory.
@@ -51,6 +52,8 @@ pub struct Settings {
     pub tls: Option<TlsSettings>,
     /// Where gap events are posted; `None` posts none.
     pub gap_webhook: Option<GapWebhookSettings>,
+    /// Per source: pager shifts as standby, breaching writes refused.
+    pub working_time: WorkingTimeSettings,
 }
 
 /// The gap webhook: its receiver, how it is reached, and what it watches.

@@ -1,5 +1,6 @@
 //! The raw layers as they are read (file, environment, flags), before anything is checked.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
@@ -7,6 +8,7 @@ use serde::Deserialize;
 use super::{config_error, ConfigError, LogFormat, Settings, DEFAULT_DATABASE_PATH, DEFAULT_LISTEN};
 use crate::domain::calendar::HolidayCalendar;
 use crate::domain::policy::{PlanSettings, StandardHours};
+use crate::domain::working_time::WorkingTimeSettings;
 use crate::storage::DatabaseUrl;
 
 /// The raw layers, all optional; later layers override earlier ones field by field.
@@ -30,6 +32,21 @@ pub struct RawSettings {
     pub tls: RawTls,
     /// Set in the file only.
     pub gap_webhook: Option<RawGapWebhook>,
+    /// `[sources.NAME]`: how one WFM source's shifts count as working time. File only.
+    #[serde(default)]
+    pub sources: BTreeMap<String, RawSource>,
+}
+
+/// `[sources.NAME]`, for the source a sync or an entry names.
+#[derive(Default, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawSource {
+    /// `work` (the default: on-call time with a short response time is working time) or
+    /// `standby` (the source's pager shifts count as neither work nor rest).
+    pub pager_shifts: Option<String>,
+    /// `warn` (the default: a write answers with the breaches it introduces) or `refuse` (such a
+    /// write fails and changes nothing).
+    pub working_time_breaches: Option<String>,
 }
 
 /// `[gap_webhook]`: where the managers' forward watch posts its gap events, for which
@@ -213,6 +230,7 @@ impl RawSettings {
                 require_client_certificate: None,
             },
             gap_webhook: None,
+            sources: BTreeMap::new(),
         }
     }
 
@@ -253,6 +271,7 @@ impl RawSettings {
                 require_client_certificate: over.tls.require_client_certificate.or(self.tls.require_client_certificate),
             },
             gap_webhook: over.gap_webhook.or(self.gap_webhook),
+            sources: if over.sources.is_empty() { self.sources } else { over.sources },
         }
     }
 
@@ -320,6 +339,39 @@ impl RawSettings {
             tls,
             auth,
             gap_webhook: self.gap_webhook.map(RawGapWebhook::validate).transpose()?,
+            working_time: working_time_settings(self.sources)?,
         })
     }
+}
+
+/// The sources' working-time settings, each value checked and named when wrong.
+fn working_time_settings(sources: BTreeMap<String, RawSource>) -> Result<WorkingTimeSettings, ConfigError> {
+    let mut settings = WorkingTimeSettings::default();
+    for (name, source) in sources {
+        match source.pager_shifts.as_deref().unwrap_or("work") {
+            "work" => {}
+            "standby" => {
+                settings.standby_pager_sources.insert(name.clone());
+            }
+            other => {
+                return Err(config_error(
+                    &format!("sources.{name}.pager_shifts"),
+                    format!("{other:?} is neither \"work\" nor \"standby\""),
+                ))
+            }
+        }
+        match source.working_time_breaches.as_deref().unwrap_or("warn") {
+            "warn" => {}
+            "refuse" => {
+                settings.refusing_sources.insert(name);
+            }
+            other => {
+                return Err(config_error(
+                    &format!("sources.{name}.working_time_breaches"),
+                    format!("{other:?} is neither \"warn\" nor \"refuse\""),
+                ))
+            }
+        }
+    }
+    Ok(settings)
 }

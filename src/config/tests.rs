@@ -118,3 +118,21 @@ fn only_a_receivers_host_and_port_may_be_logged() {
     assert_eq!(url_host("http://[::1]:9000?x=1"), Some("[::1]:9000"));
     assert_eq!(url_host("hooks.example.net"), None);
 }
+
+#[test]
+fn sources_set_pager_shifts_as_standby_and_refuse_breaching_writes_and_bad_values_are_named() {
+    let read = |body: &str| toml::from_str::<RawSettings>(body).unwrap().validate();
+    let settings = read(
+        "[sources.pagerduty]\npager_shifts = \"standby\"\n[sources.wfm]\nworking_time_breaches = \"refuse\"\n[sources.other]\n",
+    )
+    .unwrap();
+    assert_eq!(settings.working_time.standby_pager_sources, ["pagerduty".to_owned()].into());
+    assert_eq!(settings.working_time.refusing_sources, ["wfm".to_owned()].into());
+    assert_eq!(RawSettings::default().validate().unwrap().working_time, Default::default());
+    assert_eq!(read("[sources.wfm]\npager_shifts = \"rest\"\n").unwrap_err().setting, "sources.wfm.pager_shifts");
+    assert_eq!(
+        read("[sources.wfm]\nworking_time_breaches = \"block\"\n").unwrap_err().setting,
+        "sources.wfm.working_time_breaches"
+    );
+    assert!(toml::from_str::<RawSettings>("[sources.wfm]\nstandby = true\n").is_err());
+}

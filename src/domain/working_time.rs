@@ -69,6 +69,8 @@ pub struct WorkWeek {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct AgentWorkingTime {
     pub agent_id: AgentId,
+    /// The home zone weeks and nights are read in.
+    pub time_zone: String,
     /// Every local week that overlaps the window, in order, whole.
     pub weeks: Vec<WorkWeek>,
     /// Work and night work inside the window.
@@ -89,6 +91,8 @@ pub struct AgentWorkingTime {
 pub struct WorkingTimeSettings {
     /// Sources whose pager shifts (limited to some severities) are standby: neither work nor rest.
     pub standby_pager_sources: BTreeSet<String>,
+    /// Sources whose writes fail, changing nothing, when they introduce a breach.
+    pub refusing_sources: BTreeSet<String>,
 }
 
 impl WorkingTimeSettings {
@@ -188,6 +192,7 @@ pub fn agent_working_time(
         work.working_days(&agent.zone, window, |day_start| limits_at(day_start).night_worker_min_night_work);
     AgentWorkingTime {
         agent_id: agent.agent_id.clone(),
+        time_zone: agent.zone.name().to_owned(),
         weeks,
         worked: work.worked_in(window),
         night: work.night_in(window),

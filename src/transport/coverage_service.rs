@@ -6,8 +6,9 @@ use tonic::{Request, Response, Status};
 
 use super::convert::{
     bounded_window_field, enum_field, gap_to_pb, plan_from_pb, plan_to_pb, question_instant_field, severity_field,
-    severity_to_pb, timestamp,
+    severity_to_pb, timestamp, working_time_to_pb,
 };
+use super::pagination::{next_page_token, page_request};
 use super::status::{invalid, to_status};
 use super::watches::{GapStream, WatchStreams};
 use crate::app::App;
@@ -16,8 +17,12 @@ use crate::domain::coverage::{CoverageQuestion, RequirementCoverage, HOURS_PER_W
 use crate::domain::policy::{PlanKind, ServiceHours, Severity};
 use crate::domain::time::tz_database_version;
 use crate::domain::validation::Violations;
+use crate::domain::working_time::MAX_WORKING_TIME_DAYS;
 use crate::pb;
 use crate::pb::coverage_service_server::CoverageService;
+
+/// The most agents one working-time report may name.
+const MAX_WORKING_TIME_AGENTS: usize = 1_000;
 
 /// The largest `min_staff` a report accepts.
 pub const MAX_MIN_STAFF: i32 = 10_000;
@@ -68,6 +73,42 @@ fn requirement_to_pb(requirement: &RequirementCoverage) -> pb::RequirementCovera
 
 #[tonic::async_trait]
 impl CoverageService for CoverageApi {
+    async fn get_working_time_report(
+        &self,
+        request: Request<pb::GetWorkingTimeReportRequest>,
+    ) -> Result<Response<pb::GetWorkingTimeReportResponse>, Status> {
+        let pb::GetWorkingTimeReportRequest { window_start, window_end, agent_ids, page_size, page_token } =
+            request.into_inner();
+        let mut violations = Violations::default();
+        let too_long = format!("the window may span at most {MAX_WORKING_TIME_DAYS} days");
+        let ends = [("window_start", window_start), ("window_end", window_end)];
+        let window = bounded_window_field(&mut violations, ends, (MAX_WORKING_TIME_DAYS, &too_long));
+        if agent_ids.len() > MAX_WORKING_TIME_AGENTS {
+            violations.add("agent_ids", format!("at most {MAX_WORKING_TIME_AGENTS} agents at once"));
+        }
+        if !violations.0.is_empty() {
+            return Err(invalid(violations.0));
+        }
+        let window = window.expect("checked above");
+        let page = page_request(page_size, &page_token)?;
+        let started = std::time::Instant::now();
+        let report = self.app.working_time_report(window, agent_ids, page).await.map_err(to_status)?;
+        tracing::info!(
+            report.agents = report.items.len(),
+            report.days = window.end().duration_since(window.start()).as_hours() / 24,
+            elapsed_ms = started.elapsed().as_millis() as u64,
+            "working-time report built"
+        );
+        Ok(Response::new(pb::GetWorkingTimeReportResponse {
+            window_start: Some(timestamp(window.start())),
+            window_end: Some(timestamp(window.end())),
+            agents: report.items.iter().map(working_time_to_pb).collect(),
+            next_page_token: next_page_token(report.next_after),
+            policy_version: self.app.policy().facts.version.clone(),
+            tz_database_version: tz_database_version().to_owned(),
+        }))
+    }
+
     async fn get_coverage_report(
         &self,
         request: Request<pb::GetCoverageReportRequest>,

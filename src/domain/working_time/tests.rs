@@ -268,7 +268,7 @@ fn pager_shifts_are_work_unless_their_source_is_standby() {
     let counted = agent_working_time(&roster, window, &rules, &WorkingTimeSettings::default());
     assert_eq!(counted.breaches.len(), 1);
     assert_eq!(counted.worked, hours(13 + 6));
-    let standby = WorkingTimeSettings { standby_pager_sources: ["pagerduty".to_owned()].into() };
+    let standby = WorkingTimeSettings { standby_pager_sources: ["pagerduty".to_owned()].into(), ..Default::default() };
     let result = agent_working_time(&roster, window, &rules, &standby);
     assert_eq!(result.breaches, vec![]);
     assert_eq!(result.worked, hours(13));

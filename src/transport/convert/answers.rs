@@ -13,6 +13,7 @@ use crate::domain::decision::{AccessDecision, AccessReason, DecisionReason, Tick
 use crate::domain::policy::{Policy, ServiceHours, Severity, TransferBasis};
 use crate::domain::time::{tz_database_version, Instant};
 use crate::domain::watch::WindowChange;
+use crate::domain::working_time::{AgentWorkingTime, Breach, WorkWeek, WorkingTimeRule};
 use crate::pb;
 
 pub fn gap_to_pb(gap: &Gap) -> pb::Gap {
@@ -318,5 +319,47 @@ pub fn deadline_to_pb(deadline: &Deadline, at: Instant) -> pb::Deadline {
         at: Some(timestamp(at)),
         service_time: Some(clock_to_pb(service)),
         staffed_service_time: Some(clock_to_pb(staffed)),
+    }
+}
+
+pub fn working_time_to_pb(report: &AgentWorkingTime) -> pb::AgentWorkingTime {
+    let count = |n: u32| i32::try_from(n).unwrap_or(i32::MAX);
+    pb::AgentWorkingTime {
+        agent_id: report.agent_id.as_str().to_owned(),
+        time_zone: report.time_zone.clone(),
+        weeks: report.weeks.iter().map(work_week_to_pb).collect(),
+        worked: Some(duration_to_pb(report.worked)),
+        night_work: Some(duration_to_pb(report.night)),
+        working_days: count(report.working_days),
+        night_working_days: count(report.night_working_days),
+        night_worker: report.night_worker,
+        breaches: report.breaches.iter().map(breach_to_pb).collect(),
+    }
+}
+
+fn work_week_to_pb(week: &WorkWeek) -> pb::WorkWeek {
+    pb::WorkWeek {
+        week_start: Some(timestamp(week.week.start())),
+        week_end: Some(timestamp(week.week.end())),
+        worked: Some(duration_to_pb(week.worked)),
+        night_work: Some(duration_to_pb(week.night)),
+        rolling_average: Some(duration_to_pb(week.rolling_average)),
+        reference_weeks: i32::try_from(week.reference_weeks).unwrap_or(i32::MAX),
+    }
+}
+
+pub fn breach_to_pb(breach: &Breach) -> pb::WorkingTimeBreach {
+    let rule = match breach.rule {
+        WorkingTimeRule::DailyRest => pb::WorkingTimeRule::DailyRest,
+        WorkingTimeRule::WeeklyRest => pb::WorkingTimeRule::WeeklyRest,
+        WorkingTimeRule::AverageWeeklyWork => pb::WorkingTimeRule::AverageWeeklyWork,
+    };
+    pb::WorkingTimeBreach {
+        rule: rule as i32,
+        window_start: Some(timestamp(breach.window.start())),
+        window_end: Some(timestamp(breach.window.end())),
+        measured: Some(duration_to_pb(breach.measured)),
+        limit: Some(duration_to_pb(breach.limit)),
+        shift_ids: breach.shift_ids.iter().map(|shift_id| shift_id.as_str().to_owned()).collect(),
     }
 }
