@@ -4,7 +4,7 @@ use crate::domain::deadline::DeadlineError;
 use crate::domain::decision::DecisionError;
 use crate::domain::sync::IncompleteSync;
 use crate::domain::validation::FieldViolation;
-use crate::storage::StorageError;
+use crate::storage::{Refusal, StorageError};
 
 /// The cause of an error the client is not told about, kept for the log.
 pub type ErrorSource = Box<dyn std::error::Error + Send + Sync>;
@@ -24,6 +24,10 @@ pub enum AppError {
     /// The entry belongs to a WFM source: only that source's syncs change it.
     #[error("{description}")]
     OwnedElsewhere { field: String, description: String },
+    /// A check of the write refused it (the source refuses working-time breaches); nothing was
+    /// written.
+    #[error("{0}")]
+    Refused(Refusal),
     /// Another write got there first; the caller may retry.
     #[error("conflict: {0}")]
     Conflict(String),
@@ -120,6 +124,7 @@ pub(super) fn storage_error(error: StorageError, field: RequestField) -> AppErro
         }
         StorageError::Conflict(message) => AppError::Conflict(message),
         StorageError::Abandoned => AppError::CallerGone,
+        StorageError::Refused(refusal) => AppError::Refused(refusal),
         StorageError::OwnedBySource { index, id, owner } => AppError::OwnedElsewhere {
             field: field.of_entry(index),
             description: format!("{id:?} was synced by source {owner:?}; change it through that source's SyncShifts"),

@@ -10,6 +10,7 @@ mod pages;
 mod queries;
 mod sync;
 mod watch;
+mod working_time;
 mod write_queue;
 mod writes;
 

@@ -6,17 +6,19 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use super::error::{storage_error, RequestField};
+use super::working_time::{refused_for_breaches, warnings_bound};
 use super::writes::audited;
 use super::{machine_parallelism, App, AppError};
 use crate::audit::{Actor, AuditRecord, Entity, EntityKind};
 use crate::domain::interval::Interval;
 use crate::domain::roster::Schedule;
 use crate::domain::sync::{
-    check_complete, compare_gaps, snapshot_after_sync, RequirementGapChanges, SyncChanges, SyncEntries,
+    check_complete, compare_gaps, snapshot_after_sync, sync_warnings, RequirementGapChanges, SyncChanges, SyncEntries,
     SyncEntryCounts, SyncOutcome,
 };
 use crate::domain::time::Instant;
 use crate::domain::validation::FieldViolation;
+use crate::domain::working_time::Warning;
 use crate::storage::{self, EntryKind, StorageError};
 
 /// A sync's audit record: the source, and every entry it created, updated or deleted.
@@ -131,6 +133,8 @@ pub struct SyncReport {
     pub shifts: SyncChanges,
     pub time_off: SyncChanges,
     pub gap_changes: Vec<RequirementGapChanges>,
+    /// The working-time breaches the sync introduces.
+    pub warnings: Vec<Warning>,
 }
 
 /// The most shifts and time off entries one sync may carry together.
@@ -235,6 +239,7 @@ impl App {
             (self.snapshot(), self.store.read_in_transaction(work).await)
         } else {
             let (app, actor, source, gone) = (self.clone(), actor.clone(), request.source.clone(), caller.gone());
+            let sent = request.clone();
             let committing = tokio::spawn(async move {
                 let finished = |outcome_name: &str| {
                     tracing::info!(
@@ -258,11 +263,23 @@ impl App {
                 }
                 let before = app.snapshot();
                 let abandoned = gone.clone();
+                let refusal = app.working_time.refusing_sources.contains(&source).then(|| {
+                    let (before, settings, source_name) = (before.clone(), app.working_time.clone(), source.clone());
+                    move |changes: &SyncOutcome, sent: &SyncEntries| {
+                        let after = snapshot_after_sync(&before, changes, sent);
+                        let warnings = sync_warnings(&before, &after, changes, sent, warnings_bound(), &settings);
+                        refused_for_breaches(&source_name, &warnings)
+                    }
+                });
                 let outcome = app
                     .store
                     .write_unless(
                         audited(actor.clone(), move |connection| {
                             let changes = work(connection)?;
+                            // The source refuses writes that breach working-time rules: rolled back.
+                            if let Some(refused) = refusal.as_ref().and_then(|refuse| refuse(&changes, &sent.entries)) {
+                                return Err(refused);
+                            }
                             let record = sync_audit_record(&source, &changes);
                             Ok((changes, record))
                         }),
@@ -308,14 +325,15 @@ impl App {
 
         // The gaps the change opens and closes, computed after the lock is released: the state
         // before with the change applied in memory, against the state before.
-        let (changes, sent) = (synced.clone(), request.clone());
-        let gap_changes = tokio::task::spawn_blocking(move || {
+        let (changes, sent, settings) = (synced.clone(), request.clone(), self.working_time.clone());
+        let (gap_changes, warnings) = tokio::task::spawn_blocking(move || {
             let after = snapshot_after_sync(&before, &changes, &sent.entries);
-            compare_gaps(&before, &after, sent.window, machine_parallelism())
+            let warnings = sync_warnings(&before, &after, &changes, &sent.entries, warnings_bound(), &settings);
+            (compare_gaps(&before, &after, sent.window, machine_parallelism()), warnings)
         })
         .await
         .map_err(|error| AppError::internal(format!("gap comparison failed: {error}")))?;
         let SyncOutcome { agents, shifts, time_off } = synced;
-        Ok(SyncReport { dry_run: request.dry_run, agents, shifts, time_off, gap_changes })
+        Ok(SyncReport { dry_run: request.dry_run, agents, shifts, time_off, gap_changes, warnings })
     }
 }

@@ -2,7 +2,7 @@
 //! what it sends now, decided by ID and full equality. Pure: storage loads the stored side and
 //! writes the outcome inside one transaction.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet};
 
 use super::coverage::{coverage_report, gap_changes, CoverageQuestion, Gap};
 use super::interval::Interval;
@@ -10,6 +10,7 @@ use super::parallel::Parallelism;
 use super::policy::{PlanKind, Severity};
 use super::roster::{Agent, AgentRoster, RosterChanges, Shift, TimeOff};
 use super::snapshot::Snapshot;
+use super::working_time::{change_warnings, Warning, WorkingTimeSettings};
 
 /// The longest window one sync may replace.
 pub const MAX_SYNC_DAYS: i64 = 366;
@@ -185,6 +186,52 @@ pub fn snapshot_after_sync(before: &Snapshot, outcome: &SyncOutcome, sent: &Sync
     let roster =
         with_agents.with_entries_replaced(&removed_shift_ids, &added_shifts, &removed_time_off_ids, &added_time_off);
     Snapshot::of_roster(before.policy.clone(), roster)
+}
+
+/// The working-time breaches a sync introduces, for the agents it gives work to (shifts created or
+/// changed, time off changed or removed), against the state before it; the periods looked at are
+/// those of the changed entries within `bound`. Agents in ID order.
+pub fn sync_warnings(
+    before: &Snapshot,
+    after: &Snapshot,
+    outcome: &SyncOutcome,
+    sent: &SyncEntries,
+    bound: Interval,
+    settings: &WorkingTimeSettings,
+) -> Vec<Warning> {
+    fn ids<'a>(changes: &'a SyncChanges) -> HashSet<&'a str> {
+        changes.created.iter().chain(&changes.updated).chain(&changes.deleted).map(String::as_str).collect()
+    }
+    let (shift_ids, time_off_ids) = (ids(&outcome.shifts), ids(&outcome.time_off));
+    let mut agent_ids: BTreeSet<&str> = sent
+        .shifts
+        .iter()
+        .filter(|shift| shift_ids.contains(shift.shift_id.as_str()))
+        .map(|shift| shift.agent_id.as_str())
+        .chain(
+            sent.time_off
+                .iter()
+                .filter(|entry| time_off_ids.contains(entry.time_off_id.as_str()))
+                .map(|entry| entry.agent_id.as_str()),
+        )
+        .collect();
+    if !outcome.time_off.deleted.is_empty() {
+        let deleted: HashSet<&str> = outcome.time_off.deleted.iter().map(String::as_str).collect();
+        agent_ids.extend(
+            before
+                .agents()
+                .filter(|roster| roster.time_off.iter().any(|entry| deleted.contains(entry.time_off_id.as_str())))
+                .map(|roster| roster.agent.agent_id.as_str()),
+        );
+    }
+    let rules = &before.policy.facts.working_time;
+    agent_ids
+        .into_iter()
+        .filter_map(|agent_id| Some((before.agent(agent_id), after.agent(agent_id)?)))
+        .flat_map(|(stored, synced)| {
+            change_warnings(stored, synced, (&shift_ids, &time_off_ids), bound, rules, settings)
+        })
+        .collect()
 }
 
 /// The gaps each requirement gains and loses between two states of the roster, for both plans

@@ -8,7 +8,7 @@
 //! each reads as much earlier (and later) work as it needs, so an agent's answer is the same
 //! whatever window around it is asked.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 
 use jiff::civil::{Date, Time};
 use jiff::{SignedDuration, ToSpan};
@@ -17,7 +17,7 @@ use super::ids::{AgentId, ShiftId};
 use super::interval::{intersect, merge, subtract, Interval};
 use super::parallel::Parallelism;
 use super::policy::{PolicyFacts, WorkingTimeLimits, WorkingTimeRules};
-use super::roster::{AgentRoster, Schedule, Shift};
+use super::roster::{AgentRoster, Roster, Schedule, Shift};
 use super::time::{Instant, LocalTimeConverter, Zone};
 
 /// The longest window a working-time report may cover.
@@ -224,6 +224,77 @@ pub fn introduced_breaches(
     let known: BTreeSet<(WorkingTimeRule, Instant)> =
         before.map(breaches_of).unwrap_or_default().iter().map(|breach| (breach.rule, breach.window.start())).collect();
     breaches_of(after).into_iter().filter(|breach| !known.contains(&(breach.rule, breach.window.start()))).collect()
+}
+
+/// A breach a write introduces, with its agent.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Warning {
+    pub agent_id: AgentId,
+    pub breach: Breach,
+}
+
+/// The breaches a change of one agent's entries introduces: `changed_shift_ids` and
+/// `changed_time_off_ids` name the entries created, replaced or removed (in either roster); the
+/// period they touch is the hull of their occurrences and periods within `bound`.
+pub fn change_warnings(
+    before: Option<&AgentRoster>,
+    after: &AgentRoster,
+    changed: (&HashSet<&str>, &HashSet<&str>),
+    bound: Interval,
+    rules: &WorkingTimeRules,
+    settings: &WorkingTimeSettings,
+) -> Vec<Warning> {
+    let (changed_shift_ids, changed_time_off_ids) = changed;
+    let rosters = || before.into_iter().chain([after]);
+    let shifts = rosters()
+        .flat_map(|roster| roster.shifts.iter())
+        .filter(|shift| changed_shift_ids.contains(shift.shift_id.as_str()) && settings.counts_as_work(shift));
+    let mut touched: Vec<Interval> = shifts
+        .flat_map(|shift| {
+            let occurrences = shift.occurrences_within(bound).unwrap_or_default();
+            occurrences.first().zip(occurrences.last()).map(|(first, last)| first.hull(last))
+        })
+        .collect();
+    touched.extend(
+        rosters()
+            .flat_map(|roster| roster.time_off.iter())
+            .filter(|entry| changed_time_off_ids.contains(entry.time_off_id.as_str()))
+            .filter_map(|entry| entry.period.intersection(&bound)),
+    );
+    let Some(changed) = touched.iter().copied().reduce(|hull, interval| hull.hull(&interval)) else {
+        return Vec::new();
+    };
+    introduced_breaches(before, after, changed, rules, settings)
+        .into_iter()
+        .map(|breach| Warning { agent_id: after.agent.agent_id.clone(), breach })
+        .collect()
+}
+
+/// The breaches that creating or replacing `shifts` (a direct upsert) introduces, agent by
+/// agent in ID order. Shifts of unknown agents are left to the write to refuse.
+pub fn upsert_warnings(
+    before: &Roster,
+    shifts: &[Shift],
+    bound: Interval,
+    rules: &WorkingTimeRules,
+    settings: &WorkingTimeSettings,
+) -> Vec<Warning> {
+    let changed_ids: HashSet<&str> = shifts.iter().map(|shift| shift.shift_id.as_str()).collect();
+    let mut by_agent: BTreeMap<&AgentId, Vec<Shift>> = BTreeMap::new();
+    for shift in shifts {
+        by_agent.entry(&shift.agent_id).or_default().push(shift.clone());
+    }
+    let no_time_off = HashSet::new();
+    let mut warnings = Vec::new();
+    for (agent_id, added) in by_agent {
+        let Some(stored) = before.agent(agent_id.as_str()) else { continue };
+        let mut kept: Vec<Shift> =
+            stored.shifts.iter().filter(|shift| !changed_ids.contains(shift.shift_id.as_str())).cloned().collect();
+        kept.extend(added);
+        let after = AgentRoster::new(stored.agent.clone(), kept, stored.time_off.clone());
+        warnings.extend(change_warnings(Some(stored), &after, (&changed_ids, &no_time_off), bound, rules, settings));
+    }
+    warnings
 }
 
 fn agent_breaches(

@@ -33,6 +33,25 @@ pub enum StorageError {
     /// source owns; the caller knows which request field that is.
     #[error("{id:?} is owned by source {owner:?}")]
     OwnedBySource { index: usize, id: String, owner: String },
+    /// A check of the write itself refused what it was about to commit; rolled back.
+    #[error("{0}")]
+    Refused(Refusal),
+}
+
+/// Why a write was refused before its commit: a summary, and each violation as a subject (what
+/// it is about) and a description.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Refusal {
+    /// A machine-readable kind, such as `WORKING_TIME_BREACH`.
+    pub kind: &'static str,
+    pub summary: String,
+    pub violations: Vec<(String, String)>,
+}
+
+impl std::fmt::Display for Refusal {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter.write_str(&self.summary)
+    }
 }
 
 impl From<diesel::result::Error> for StorageError {

@@ -47,7 +47,7 @@ pub use audit::{append_audit_event, list_audit_events};
 pub use batch::UpsertCounts;
 pub use changes::{load_changes_since, StoredChanges};
 pub use connection::{AnyConnection, Committed, GroupCommitted, GroupedOutcome, GroupedWork, Store};
-pub use error::StorageError;
+pub use error::{Refusal, StorageError};
 pub use gap_webhook::{
     append_webhook_events, claim_lease, load_webhook_state, release_lease, remove_webhook_events, renew_lease,
     waiting_webhook_events, StoredWebhookState,

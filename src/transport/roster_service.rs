@@ -6,7 +6,7 @@ use tonic::{Request, Response, Status, Streaming};
 
 use super::convert::{
     agent_from_pb, agent_to_pb, batch_from_pb, bounded_window_field, gap_to_pb, plan_to_pb, severity_to_pb,
-    shift_from_pb, shift_to_pb, time_off_from_pb, time_off_to_pb, window_field,
+    shift_from_pb, shift_to_pb, time_off_from_pb, time_off_to_pb, warning_to_pb, window_field,
 };
 use super::layers::actor_of;
 use super::pagination::{next_page_token, page_request};
@@ -293,6 +293,7 @@ impl RosterService for RosterApi {
             shifts.updated = shifts.updated,
             shifts.deleted = shifts.deleted,
             shifts.unchanged = shifts.unchanged,
+            sync.working_time_warnings = report.warnings.len(),
             elapsed_ms = started.elapsed().as_millis() as u64,
             "shifts synced"
         );
@@ -316,6 +317,7 @@ impl RosterService for RosterApi {
                     closed: change.closed.iter().map(gap_to_pb).collect(),
                 })
                 .collect(),
+            working_time_warnings: report.warnings.iter().map(warning_to_pb).collect(),
         }))
     }
 
@@ -371,12 +373,19 @@ impl RosterService for RosterApi {
     ) -> Result<Response<pb::UpsertShiftsResponse>, Status> {
         let actor = actor_of(&request);
         let pb::UpsertShiftsRequest { shifts } = request.into_inner();
-        let (shifts, counts) = upsert_batch(&self.app, &actor, shifts, shift_from_pb, shift_to_pb).await?;
-        tracing::info!(shifts.created = counts.created, shifts.updated = counts.updated, "shifts upserted");
+        let shifts = batch_from_pb("shifts", shifts, |shift| shift_from_pb(shift, None)).map_err(invalid)?;
+        let (shifts, counts, warnings) = self.app.upsert_shifts(&actor, shifts).await.map_err(to_status)?;
+        tracing::info!(
+            shifts.created = counts.created,
+            shifts.updated = counts.updated,
+            shifts.working_time_warnings = warnings.len(),
+            "shifts upserted"
+        );
         Ok(Response::new(pb::UpsertShiftsResponse {
-            shifts,
+            shifts: shifts.iter().map(shift_to_pb).collect(),
             created: count(counts.created),
             updated: count(counts.updated),
+            working_time_warnings: warnings.iter().map(warning_to_pb).collect(),
         }))
     }
 

@@ -141,6 +141,9 @@ pub fn invalid_field(field: &str, description: &str) -> Status {
 /// Maps a use-case error. Internal errors are logged here, once, and the client sees no detail.
 /// Every variant has an arm of its own, so a new one must be mapped before the build passes.
 #[deny(clippy::wildcard_enum_match_arm)]
+/// The most violations a refusal's status carries.
+const MAX_REFUSAL_VIOLATIONS: usize = 10;
+
 pub fn to_status(error: AppError) -> Status {
     match error {
         AppError::Invalid(violations) => invalid(violations),
@@ -150,6 +153,19 @@ pub fn to_status(error: AppError) -> Status {
             let details =
                 ErrorDetails::with_resource_info(entity, id.clone(), "", format!("no {entity} with this ID ({field})"));
             Status::with_error_details(Code::NotFound, format!("{field}: {entity} {id:?} not found"), details)
+        }
+        AppError::Refused(refusal) => {
+            // At most a few violations: the details travel in a header.
+            let violations: Vec<_> = refusal
+                .violations
+                .iter()
+                .take(MAX_REFUSAL_VIOLATIONS)
+                .map(|(subject, description)| {
+                    tonic_types::PreconditionViolation::new(refusal.kind, shortened(subject), shortened(description))
+                })
+                .collect();
+            let details = ErrorDetails::with_precondition_failure(violations);
+            Status::with_error_details(Code::FailedPrecondition, shortened(&refusal.summary), details)
         }
         AppError::OwnedElsewhere { field, description } => {
             let (field, description) = (shortened(&field), shortened(&description));

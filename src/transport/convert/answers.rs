@@ -13,7 +13,7 @@ use crate::domain::decision::{AccessDecision, AccessReason, DecisionReason, Tick
 use crate::domain::policy::{Policy, ServiceHours, Severity, TransferBasis};
 use crate::domain::time::{tz_database_version, Instant};
 use crate::domain::watch::WindowChange;
-use crate::domain::working_time::{AgentWorkingTime, Breach, WorkWeek, WorkingTimeRule};
+use crate::domain::working_time::{AgentWorkingTime, Breach, Warning, WorkWeek, WorkingTimeRule};
 use crate::pb;
 
 pub fn gap_to_pb(gap: &Gap) -> pb::Gap {
@@ -361,5 +361,12 @@ pub fn breach_to_pb(breach: &Breach) -> pb::WorkingTimeBreach {
         measured: Some(duration_to_pb(breach.measured)),
         limit: Some(duration_to_pb(breach.limit)),
         shift_ids: breach.shift_ids.iter().map(|shift_id| shift_id.as_str().to_owned()).collect(),
+    }
+}
+
+pub fn warning_to_pb(warning: &Warning) -> pb::WorkingTimeWarning {
+    pb::WorkingTimeWarning {
+        agent_id: warning.agent_id.as_str().to_owned(),
+        breach: Some(breach_to_pb(&warning.breach)),
     }
 }
