@@ -30,3 +30,4 @@ mod tickets;
 mod tls;
 mod validation;
 mod windows;
+mod working_time;
