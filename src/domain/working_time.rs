@@ -52,6 +52,17 @@ pub struct Breach {
     pub shift_ids: Vec<ShiftId>,
 }
 
+impl Breach {
+    /// The instant the rule is checked at: a rest window's start, or the Monday the reference
+    /// weeks end at.
+    pub fn checked_at(&self) -> Instant {
+        match self.rule {
+            WorkingTimeRule::DailyRest | WorkingTimeRule::WeeklyRest => self.window.start(),
+            WorkingTimeRule::AverageWeeklyWork => self.window.end(),
+        }
+    }
+}
+
 /// One local calendar week of an agent (Monday 00:00 to Monday 00:00 in its home zone).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct WorkWeek {
@@ -82,7 +93,7 @@ pub struct AgentWorkingTime {
     pub night_working_days: u32,
     /// Night-working days are at least half of the working days (and there is one).
     pub night_worker: bool,
-    /// In order of their windows' starts, then of the rules.
+    /// In order of the instants they are checked at, then of the rules.
     pub breaches: Vec<Breach>,
 }
 
@@ -186,7 +197,7 @@ pub fn agent_working_time(
         monday = next_monday;
         week_start = week_end;
     }
-    breaches.sort_by_key(|breach| (breach.window.start(), breach.rule));
+    breaches.sort_by_key(|breach| (breach.checked_at(), breach.rule));
 
     let (working_days, night_working_days) =
         work.working_days(&agent.zone, window, |day_start| limits_at(day_start).night_worker_min_night_work);
@@ -222,8 +233,8 @@ pub fn introduced_breaches(
     let Some(period) = Interval::new(start, end) else { return Vec::new() };
     let breaches_of = |roster: &AgentRoster| agent_breaches(roster, period, rules, settings);
     let known: BTreeSet<(WorkingTimeRule, Instant)> =
-        before.map(breaches_of).unwrap_or_default().iter().map(|breach| (breach.rule, breach.window.start())).collect();
-    breaches_of(after).into_iter().filter(|breach| !known.contains(&(breach.rule, breach.window.start()))).collect()
+        before.map(breaches_of).unwrap_or_default().iter().map(|breach| (breach.rule, breach.checked_at())).collect();
+    breaches_of(after).into_iter().filter(|breach| !known.contains(&(breach.rule, breach.checked_at()))).collect()
 }
 
 /// A breach a write introduces, with its agent.

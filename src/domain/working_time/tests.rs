@@ -382,3 +382,158 @@ fn the_policy_file_s_working_time_section_is_checked_field_by_field() {
     assert_eq!((limits.max_average_weekly_work, limits.reference_weeks, limits.daily_rest), (hours(44), 12, hours(11)));
     assert_eq!(france.longest_reference_weeks(), 17);
 }
+
+/// An independent model of the rules: a grid of 15-minute cells from Monday 23 March 2026 00:00
+/// in Brussels (the week of the spring change) over five weeks, each cell worked or not, and
+/// every rule read off the grid cell by cell, local times taken cell by cell.
+mod model {
+    use super::*;
+
+    pub const CELL_MINUTES: i64 = 15;
+    pub const CELLS: usize = 5 * 7 * 24 * 4;
+
+    pub fn base() -> Instant {
+        brussels("2026-03-23T00:00")
+    }
+
+    pub fn cell_start(cell: usize) -> Instant {
+        base() + SignedDuration::from_mins(cell as i64 * CELL_MINUTES)
+    }
+
+    pub fn cell_of(instant: Instant) -> usize {
+        (instant.duration_since(base()).as_mins() / CELL_MINUTES) as usize
+    }
+
+    pub struct Grid {
+        pub worked: Vec<bool>,
+    }
+
+    impl Grid {
+        pub fn new(shifts: &[(usize, usize)], time_off: &[(usize, usize)]) -> Grid {
+            let mut worked = vec![false; CELLS];
+            for (start, end) in shifts {
+                worked[*start..*end].iter_mut().for_each(|cell| *cell = true);
+            }
+            for (start, end) in time_off {
+                worked[*start..*end].iter_mut().for_each(|cell| *cell = false);
+            }
+            Grid { worked }
+        }
+
+        pub fn longest_rest(&self, from: usize, to: usize) -> SignedDuration {
+            let (mut longest, mut run) = (0, 0);
+            for cell in from..to {
+                run = if self.worked.get(cell).copied().unwrap_or(false) { 0 } else { run + 1 };
+                longest = longest.max(run);
+            }
+            SignedDuration::from_mins(longest * CELL_MINUTES)
+        }
+
+        pub fn worked_between(&self, from: usize, to: usize) -> SignedDuration {
+            let cells = (from..to).filter(|cell| self.worked.get(*cell).copied().unwrap_or(false)).count();
+            SignedDuration::from_mins(cells as i64 * CELL_MINUTES)
+        }
+
+        pub fn night_between(&self, from: usize, to: usize) -> SignedDuration {
+            let night = |cell: usize| {
+                let time = Zone::brussels().to_local(cell_start(cell)).time();
+                time >= Time::constant(23, 0, 0, 0) || time < Time::constant(6, 0, 0, 0)
+            };
+            let cells =
+                (from..to).filter(|cell| self.worked.get(*cell).copied().unwrap_or(false) && night(*cell)).count();
+            SignedDuration::from_mins(cells as i64 * CELL_MINUTES)
+        }
+    }
+}
+
+mod agrees_with_the_model {
+    use proptest::prelude::*;
+
+    use super::model::{cell_of, cell_start, Grid, CELLS};
+    use super::*;
+
+    /// Shifts and time off as (first cell, cells), inside the first three weeks.
+    fn periods(max: usize, longest: usize) -> impl Strategy<Value = Vec<(usize, usize)>> {
+        proptest::collection::vec((0..3 * 7 * 96_usize, 1..=longest), 0..=max)
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+
+        #[test]
+        fn every_rule_and_figure_matches_the_model(
+            drawn_shifts in periods(14, 64),
+            drawn_time_off in periods(2, 96),
+            (window_first, window_cells) in (0..2 * 7 * 96_usize, 1..7 * 96_usize),
+        ) {
+            let spans = |periods: &[(usize, usize)]| -> Vec<(usize, usize)> {
+                periods.iter().map(|(first, cells)| (*first, first + cells)).collect()
+            };
+            let (shift_cells, time_off_cells) = (spans(&drawn_shifts), spans(&drawn_time_off));
+            let interval = |(start, end): (usize, usize)| Interval::new(cell_start(start), cell_start(end)).unwrap();
+            let roster = roster(
+                shift_cells
+                    .iter()
+                    .enumerate()
+                    .map(|(idx, cells)| Shift {
+                        schedule: Schedule::OneOff(interval(*cells)),
+                        ..shift(&format!("s{idx:02}"), "2026-01-01T00:00", "2026-01-01T01:00")
+                    })
+                    .collect(),
+                time_off_cells
+                    .iter()
+                    .enumerate()
+                    .map(|(idx, cells)| TimeOff { period: interval(*cells), ..time_off(&format!("t{idx}"), "2026-01-01T00:00", "2026-01-01T01:00") })
+                    .collect(),
+            );
+            let window_cells = (window_first, window_first + window_cells);
+            let window = interval(window_cells);
+            // One reference week, so the average weekly limit can be broken in a few weeks.
+            let mut rules = WorkingTimeRules::directive_defaults();
+            rules.defaults.reference_weeks = 1;
+            let answer = agent_working_time(&roster, window, &rules, &WorkingTimeSettings::default());
+
+            let grid = Grid::new(&shift_cells, &time_off_cells);
+            let mut expected = Vec::new();
+            let mut starts: Vec<usize> = shift_cells.iter().map(|(start, _)| *start).collect();
+            starts.sort_unstable();
+            starts.dedup();
+            for start in starts.into_iter().filter(|start| (window_cells.0..window_cells.1).contains(start)) {
+                for (rule, hours_long, limit) in [(WorkingTimeRule::DailyRest, 24, 11), (WorkingTimeRule::WeeklyRest, 168, 35)] {
+                    let rest = grid.longest_rest(start, start + hours_long * 4);
+                    if rest < hours(limit as i64) {
+                        expected.push((cell_start(start), rule, rest));
+                    }
+                }
+            }
+            // Local Mondays 00:00 inside the window: the grid's Mondays, one week apart (the
+            // base is a local Monday, and every cell is local time read on its own).
+            for monday in (0..CELLS).filter(|cell| {
+                let local = Zone::brussels().to_local(cell_start(*cell));
+                local.weekday() == jiff::civil::Weekday::Monday && local.time() == Time::midnight()
+            }) {
+                if !(window_cells.0..window_cells.1).contains(&monday) {
+                    continue;
+                }
+                let week_before = cell_of(Zone::brussels().to_instant(
+                    Zone::brussels().to_local(cell_start(monday)).date().checked_sub(jiff::Span::new().days(7)).unwrap().at(0, 0, 0, 0),
+                ));
+                let average = grid.worked_between(week_before, monday);
+                if average > hours(48) {
+                    expected.push((cell_start(monday), WorkingTimeRule::AverageWeeklyWork, average));
+                }
+            }
+            expected.sort_by_key(|(start, rule, _)| (*start, *rule));
+            let got: Vec<_> = answer.breaches.iter().map(|breach| (breach.checked_at(), breach.rule, breach.measured)).collect();
+            prop_assert_eq!(got, expected);
+
+            prop_assert_eq!(answer.worked, grid.worked_between(window_cells.0, window_cells.1));
+            prop_assert_eq!(answer.night, grid.night_between(window_cells.0, window_cells.1));
+            for week in &answer.weeks {
+                let (first, last) = (cell_of(week.week.start()), cell_of(week.week.end()));
+                prop_assert_eq!(week.worked, grid.worked_between(first, last));
+                prop_assert_eq!(week.night, grid.night_between(first, last));
+            }
+        }
+    }
+}
