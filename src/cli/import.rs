@@ -431,6 +431,26 @@ fn summary(response: &pb::SyncShiftsResponse) -> String {
             out.push_str(&format!("    opens {} -> {}\n", when(&gap.starts_at), when(&gap.ends_at)));
         }
     }
+    if !response.working_time_warnings.is_empty() {
+        out.push_str(&format!(
+            "working time: {} breach(es) of the Working Time Directive introduced\n",
+            response.working_time_warnings.len()
+        ));
+        for warning in response.working_time_warnings.iter().take(10) {
+            let Some(breach) = &warning.breach else { continue };
+            let rule = pb::WorkingTimeRule::try_from(breach.rule).map_or("?", |rule| rule.as_str_name());
+            let seconds = |duration: &Option<prost_types::Duration>| duration.map_or(0, |duration| duration.seconds);
+            let start = breach.window_start.map_or(0, |start| start.seconds);
+            let start = crate::domain::time::Instant::from_second(start).unwrap_or_default();
+            out.push_str(&format!(
+                "  {} {rule} from {start}: {} measured, limit {} (shifts {})\n",
+                warning.agent_id,
+                duration_text(seconds(&breach.measured)),
+                duration_text(seconds(&breach.limit)),
+                breach.shift_ids.join(", ")
+            ));
+        }
+    }
     out
 }
 

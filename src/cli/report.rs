@@ -4,9 +4,9 @@
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 
-use crate::cli::connection::{connect, CallerArgs};
+use crate::cli::connection::{connect, every_page, CallerArgs};
 use crate::cli::parse_when;
-use crate::formats::report::{render, ReportFormat};
+use crate::formats::report::{render, render_working_time, ReportFormat};
 use crate::pb;
 
 #[derive(clap::Args)]
@@ -14,9 +14,17 @@ pub struct ReportArgs {
     /// The server's address.
     #[arg(long, value_name = "URL", default_value = "http://127.0.0.1:50051")]
     server: String,
-    /// The plan: standard or eea-only.
-    #[arg(long, value_name = "PLAN")]
-    plan: String,
+    /// The plan: standard or eea-only (not with --working-time).
+    #[arg(long, value_name = "PLAN", required_unless_present = "working_time", conflicts_with = "working_time")]
+    plan: Option<String>,
+    /// The Working Time Directive instead of coverage: per agent, the weeks' work, night work
+    /// and every breach of daily rest, weekly rest and the average weekly limit.
+    #[arg(long)]
+    working_time: bool,
+    /// With --working-time: this agent (repeat for more); everyone who works from an EEA
+    /// country during the window when none is given.
+    #[arg(long = "agent", value_name = "AGENT_ID", requires = "working_time")]
+    agents: Vec<String>,
     /// For the standard plan: report on EEA-tagged tickets (true) or untagged ones (false).
     #[arg(long, value_name = "BOOL", default_value_t = true, action = clap::ArgAction::Set)]
     eea_tagged: bool,
@@ -41,7 +49,10 @@ pub struct ReportArgs {
 
 /// Asks the server for the report and writes it to `--output` or standard output.
 pub async fn run_report(args: ReportArgs) -> Result<(), String> {
-    let plan = crate::cli::plan(&args.plan)?;
+    if args.working_time {
+        return run_working_time_report(args).await;
+    }
+    let plan = crate::cli::plan(args.plan.as_deref().unwrap_or_default())?;
     let request = pb::GetCoverageReportRequest {
         plan: plan as i32,
         eea_tagged: args.eea_tagged,
@@ -58,14 +69,43 @@ pub async fn run_report(args: ReportArgs) -> Result<(), String> {
         eprint!("\r\x1b[K");
     }
     let report = outcome.map_err(|status| format!("{:?}: {}", status.code(), status.message()))?.into_inner();
-    let text = render(&report, args.format);
-    match &args.output {
-        Some(path) => {
-            std::fs::write(path, text).map_err(|error| format!("cannot write {}: {error}", path.display()))?
+    write_output(args.output.as_ref(), &render(&report, args.format))
+}
+
+/// The working-time report, every page of it, in one rendering.
+async fn run_working_time_report(args: ReportArgs) -> Result<(), String> {
+    let (window_start, window_end) = (parse_when("--from", &args.from)?, parse_when("--to", &args.to)?);
+    let client = pb::coverage_service_client::CoverageServiceClient::new(connect(&args.server, &args.caller).await?);
+    let mut last = pb::GetWorkingTimeReportResponse::default();
+    let agents = every_page(|page_token| {
+        let mut client = client.clone();
+        let request = pb::GetWorkingTimeReportRequest {
+            window_start: Some(window_start),
+            window_end: Some(window_end),
+            agent_ids: args.agents.clone(),
+            page_size: 1_000,
+            page_token,
+        };
+        async move {
+            let page = client.get_working_time_report(request).await?.into_inner();
+            Ok((vec![page.clone()], page.next_page_token))
         }
-        None => std::io::stdout().write_all(text.as_bytes()).map_err(|error| error.to_string())?,
+    })
+    .await
+    .map_err(|status| format!("{:?}: {}", status.code(), status.message()))?;
+    for page in agents {
+        let mut agents = std::mem::take(&mut last.agents);
+        agents.extend(page.agents);
+        last = pb::GetWorkingTimeReportResponse { agents, next_page_token: String::new(), ..page };
     }
-    Ok(())
+    write_output(args.output.as_ref(), &render_working_time(&last, args.format)?)
+}
+
+fn write_output(output: Option<&PathBuf>, text: &str) -> Result<(), String> {
+    match output {
+        Some(path) => std::fs::write(path, text).map_err(|error| format!("cannot write {}: {error}", path.display())),
+        None => std::io::stdout().write_all(text.as_bytes()).map_err(|error| error.to_string()),
+    }
 }
 
 /// Shows that the report is being built when it takes more than a moment.

@@ -9,8 +9,10 @@ use crate::domain::time::{Instant, Zone};
 use crate::pb;
 
 mod heat_map;
+mod working_time;
 
 pub use heat_map::svg;
+pub use working_time::render_working_time;
 
 /// Output formats of `eea-coverage report`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

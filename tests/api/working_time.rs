@@ -6,8 +6,8 @@ use tonic::Code;
 use tonic_types::StatusExt;
 
 use crate::helpers::{
-    agent, one_off, spawn_app, spawn_app_with, sync_batch, sync_header, timestamp, violated_fields, with_token,
-    Backend, TestApp, ROLE_TOKENS,
+    agent, one_off, run_binary, spawn_app, spawn_app_with, sync_batch, sync_header, timestamp, violated_fields,
+    with_token, Backend, TestApp, ROLE_TOKENS,
 };
 
 /// A Monday three weeks from now, in Brussels: writes' warnings look a year around now, so the
@@ -248,7 +248,41 @@ async fn a_standby_source_s_pager_shifts_are_not_work(backend: Backend) {
     assert_eq!((report.agents[0].worked.clone(), report.agents[0].breaches.len()), (hours(13), 0));
 }
 
+async fn the_report_command_shows_weeks_and_breaches(backend: Backend) {
+    let Some(spawned) = spawn_app(backend).await else { return };
+    let week = Week::ahead();
+    seed(&spawned.app, &week).await;
+    let (from, to) = (week.at(0, 0, 0), week.at(7, 0, 0));
+    let run = |format: &str| {
+        let output =
+            run_binary(&spawned.app, &["report", "--working-time", "--from", &from, "--to", &to, "--format", format]);
+        assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+        String::from_utf8(output.stdout).unwrap()
+    };
+    let csv = run("csv");
+    let breach_rows: Vec<&str> = csv.lines().filter(|line| line.starts_with("breach,")).collect();
+    let (start, end) = (week.at(0, 8, 0), week.at(1, 8, 0));
+    assert_eq!(
+        breach_rows,
+        [format!("breach,be-agent,{start},{end},,,,WORKING_TIME_RULE_DAILY_REST,36000,39600,be-mon be-tue")]
+    );
+    assert!(csv.lines().any(|line| line.starts_with("week,be-agent,") && line.contains(",64800,0,")), "{csv}");
+    let table = run("table");
+    assert!(table.contains("BREACH daily rest"), "{table}");
+    assert!(table.contains("10h 00m of rest at most, at least 11h 00m"), "{table}");
+    let json: serde_json::Value = serde_json::from_str(&run("json")).unwrap();
+    assert_eq!(json["agents"][0]["breaches"][0]["rule"], "WORKING_TIME_RULE_DAILY_REST");
+    // The US agent, named, is reported too.
+    let output = run_binary(
+        &spawned.app,
+        &["report", "--working-time", "--from", &from, "--to", &to, "--agent", "us-agent", "--format", "csv"],
+    );
+    let named = String::from_utf8(output.stdout).unwrap();
+    assert!(named.lines().skip(1).all(|line| line.contains(",us-agent,")), "{named}");
+}
+
 crate::on_both_backends!(
+    the_report_command_shows_weeks_and_breaches,
     the_report_lists_each_agents_weeks_and_breaches,
     a_bad_question_names_its_field_and_managers_alone_may_ask,
     writes_answer_the_breaches_they_introduce,
