@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use super::error::{storage_error, RequestField};
-use super::working_time::{refused_for_breaches, warnings_bound};
+use super::working_time::{refused_for_breaches, sync_bound};
 use super::writes::audited;
 use super::{machine_parallelism, App, AppError};
 use crate::audit::{Actor, AuditRecord, Entity, EntityKind};
@@ -240,6 +240,7 @@ impl App {
         } else {
             let (app, actor, source, gone) = (self.clone(), actor.clone(), request.source.clone(), caller.gone());
             let sent = request.clone();
+            let request_window = request.window;
             let committing = tokio::spawn(async move {
                 let finished = |outcome_name: &str| {
                     tracing::info!(
@@ -265,9 +266,18 @@ impl App {
                 let abandoned = gone.clone();
                 let refusal = app.working_time.refusing_sources.contains(&source).then(|| {
                     let (before, settings, source_name) = (before.clone(), app.working_time.clone(), source.clone());
+                    let sent_window = request_window;
                     move |changes: &SyncOutcome, sent: &SyncEntries| {
                         let after = snapshot_after_sync(&before, changes, sent);
-                        let warnings = sync_warnings(&before, &after, changes, sent, warnings_bound(), &settings);
+                        let warnings = sync_warnings(
+                            &before,
+                            &after,
+                            changes,
+                            sent,
+                            sync_bound(sent_window),
+                            &settings,
+                            machine_parallelism(),
+                        );
                         refused_for_breaches(&source_name, &warnings)
                     }
                 });
@@ -328,7 +338,15 @@ impl App {
         let (changes, sent, settings) = (synced.clone(), request.clone(), self.working_time.clone());
         let (gap_changes, warnings) = tokio::task::spawn_blocking(move || {
             let after = snapshot_after_sync(&before, &changes, &sent.entries);
-            let warnings = sync_warnings(&before, &after, &changes, &sent.entries, warnings_bound(), &settings);
+            let warnings = sync_warnings(
+                &before,
+                &after,
+                &changes,
+                &sent.entries,
+                sync_bound(sent.window),
+                &settings,
+                machine_parallelism(),
+            );
             (compare_gaps(&before, &after, sent.window, machine_parallelism()), warnings)
         })
         .await

@@ -23,6 +23,12 @@ pub(super) fn warnings_bound() -> Interval {
     Interval::new(start, end).expect("a year either side of now")
 }
 
+/// The period a sync's warnings are computed over: its window (its entries start there), within
+/// a year either side of now.
+pub(super) fn sync_bound(window: Interval) -> Interval {
+    window.intersection(&warnings_bound()).unwrap_or(window)
+}
+
 /// The refusal of a write that introduces `warnings`, if it introduces any.
 pub(super) fn refused_for_breaches(source: &str, warnings: &[Warning]) -> Option<StorageError> {
     if warnings.is_empty() {

@@ -198,6 +198,7 @@ pub fn sync_warnings(
     sent: &SyncEntries,
     bound: Interval,
     settings: &WorkingTimeSettings,
+    parallelism: Parallelism,
 ) -> Vec<Warning> {
     fn ids<'a>(changes: &'a SyncChanges) -> HashSet<&'a str> {
         changes.created.iter().chain(&changes.updated).chain(&changes.deleted).map(String::as_str).collect()
@@ -225,12 +226,14 @@ pub fn sync_warnings(
         );
     }
     let rules = &before.policy.facts.working_time;
-    agent_ids
-        .into_iter()
-        .filter_map(|agent_id| Some((before.agent(agent_id), after.agent(agent_id)?)))
-        .flat_map(|(stored, synced)| {
-            change_warnings(stored, synced, (&shift_ids, &time_off_ids), bound, rules, settings)
+    let agents: Vec<_> =
+        agent_ids.into_iter().filter_map(|agent_id| Some((before.agent(agent_id), after.agent(agent_id)?))).collect();
+    parallelism
+        .map_in_order(&agents, |(stored, synced)| {
+            change_warnings(*stored, synced, (&shift_ids, &time_off_ids), bound, rules, settings)
         })
+        .into_iter()
+        .flatten()
         .collect()
 }
 
