@@ -7,6 +7,7 @@
 use std::time::{Duration, Instant as WallClock};
 
 use eea_coverage::app::machine_parallelism;
+use eea_coverage::domain::ids::ShiftId;
 use eea_coverage::domain::interval::Interval;
 use eea_coverage::domain::roster::{AgentRoster, Schedule, Shift};
 use eea_coverage::domain::snapshot::Snapshot;
@@ -46,7 +47,12 @@ fn extra_shift(snapshot: &Snapshot) -> Vec<Shift> {
     let occurrence = main.occurrences_within(window()).unwrap()[0];
     let start = occurrence.end() + SignedDuration::from_hours(9);
     let period = Interval::new(start, start + SignedDuration::from_hours(4)).unwrap();
-    vec![Shift { shift_id: "extra".into(), schedule: Schedule::OneOff(period), source: None, ..main.clone() }]
+    vec![Shift {
+        shift_id: ShiftId::new("extra".into()).unwrap(),
+        schedule: Schedule::OneOff(period),
+        source: None,
+        ..main.clone()
+    }]
 }
 
 fn summary() {

@@ -360,10 +360,12 @@ struct Work<'a> {
     occurrences: Vec<(Interval, usize)>,
     /// Their starts, sorted.
     occurrence_starts: Vec<Instant>,
+    /// The longest of them.
+    longest_occurrence: SignedDuration,
     /// The occurrences merged, time off taken out.
-    stretches: Vec<Interval>,
+    stretches: Summed,
     /// The night time of `stretches`.
-    night: Vec<Interval>,
+    night: Summed,
 }
 
 impl<'a> Work<'a> {
@@ -397,26 +399,38 @@ impl<'a> Work<'a> {
         }
         occurrences.sort_unstable_by_key(|(occurrence, shift_idx)| (occurrence.start(), occurrence.end(), *shift_idx));
         let occurrence_starts = occurrences.iter().map(|(occurrence, _)| occurrence.start()).collect();
+        let longest_occurrence = occurrences
+            .iter()
+            .map(|(occurrence, _)| SignedDuration::from_secs(occurrence.duration_secs()))
+            .max()
+            .unwrap_or(SignedDuration::ZERO);
         let stretches =
             subtract(&merge(occurrences.iter().map(|(occurrence, _)| *occurrence).collect()), &roster.time_off_merged);
         let night_limits = rules.for_country(roster.agent.country_at(window.start()));
         let night = night_work(&stretches, &roster.agent.zone, night_limits);
-        Work { roster, occurrences, occurrence_starts, stretches, night }
+        Work {
+            roster,
+            occurrences,
+            occurrence_starts,
+            longest_occurrence,
+            stretches: Summed::new(stretches),
+            night: Summed::new(night),
+        }
     }
 
     fn worked_in(&self, window: Interval) -> SignedDuration {
-        overlap(&self.stretches, window)
+        self.stretches.within(window)
     }
 
     fn night_in(&self, window: Interval) -> SignedDuration {
-        overlap(&self.night, window)
+        self.night.within(window)
     }
 
     /// The longest stretch without work inside `window`, its ends included.
     fn longest_rest_in(&self, window: Interval) -> SignedDuration {
         let mut longest = SignedDuration::ZERO;
         let mut rest_from = window.start();
-        for stretch in overlapping(&self.stretches, window) {
+        for stretch in overlapping(&self.stretches.intervals, window) {
             let busy = stretch.intersection(&window).expect("overlapping");
             longest = longest.max(busy.start().duration_since(rest_from));
             rest_from = busy.end();
@@ -426,14 +440,22 @@ impl<'a> Work<'a> {
 
     /// The shifts whose occurrences hold work inside `window`, in ID order.
     fn shifts_working_in(&self, window: Interval) -> Vec<ShiftId> {
+        // No occurrence that starts before this one can reach into the window.
+        let earliest = window.start().checked_sub(self.longest_occurrence).unwrap_or(window.start());
+        let first = self.occurrence_starts.partition_point(|start| *start < earliest);
         let first_after = self.occurrence_starts.partition_point(|start| *start < window.end());
-        let shift_idxs: BTreeSet<usize> = self.occurrences[..first_after]
+        let mut shift_idxs: Vec<usize> = self.occurrences[first..first_after]
             .iter()
             .filter_map(|(occurrence, shift_idx)| {
                 let inside = occurrence.intersection(&window)?;
-                (overlap(&self.stretches, inside) > SignedDuration::ZERO).then_some(*shift_idx)
+                // Without time off, every occurrence is work throughout.
+                let worked =
+                    self.roster.time_off_merged.is_empty() || self.stretches.within(inside) > SignedDuration::ZERO;
+                worked.then_some(*shift_idx)
             })
             .collect();
+        shift_idxs.sort_unstable();
+        shift_idxs.dedup();
         // Shifts are sorted by ID, so their positions are too.
         shift_idxs.into_iter().map(|shift_idx| self.roster.shifts[shift_idx].shift_id.clone()).collect()
     }
@@ -459,10 +481,10 @@ impl<'a> Work<'a> {
         min_night_work: impl Fn(Instant) -> SignedDuration,
     ) -> (u32, u32) {
         let mut night_by_day: BTreeMap<Date, (Instant, SignedDuration)> = BTreeMap::new();
-        for stretch in self.stretches.iter().filter(|stretch| window.contains(stretch.start())) {
+        for stretch in self.stretches.intervals.iter().filter(|stretch| window.contains(stretch.start())) {
             let day = zone.to_local(stretch.start()).date();
             let entry = night_by_day.entry(day).or_insert((stretch.start(), SignedDuration::ZERO));
-            entry.1 += overlap(&self.night, *stretch);
+            entry.1 += self.night.within(*stretch);
         }
         let night_days =
             night_by_day.values().filter(|(first_start, night)| *night >= min_night_work(*first_start)).count();
@@ -476,11 +498,38 @@ fn overlapping(intervals: &[Interval], window: Interval) -> impl Iterator<Item =
     intervals[first..].iter().take_while(move |interval| interval.start() < window.end())
 }
 
-/// How much of `intervals` (sorted, disjoint) lies inside `window`.
-fn overlap(intervals: &[Interval], window: Interval) -> SignedDuration {
-    overlapping(intervals, window)
-        .filter_map(|interval| interval.intersection(&window))
-        .fold(SignedDuration::ZERO, |total, inside| total + SignedDuration::from_secs(inside.duration_secs()))
+/// Sorted, disjoint intervals with their running total, so that the length inside any window
+/// takes two binary searches.
+struct Summed {
+    intervals: Vec<Interval>,
+    /// `totals[i]`: the seconds of the first `i` intervals.
+    totals: Vec<i64>,
+}
+
+impl Summed {
+    fn new(intervals: Vec<Interval>) -> Summed {
+        let mut totals = Vec::with_capacity(intervals.len() + 1);
+        totals.push(0);
+        for interval in &intervals {
+            totals.push(totals.last().copied().unwrap_or(0) + interval.duration_secs());
+        }
+        Summed { intervals, totals }
+    }
+
+    /// The seconds of the intervals before `at`.
+    fn before(&self, at: Instant) -> i64 {
+        let ended = self.intervals.partition_point(|interval| interval.end() <= at);
+        let partial = self
+            .intervals
+            .get(ended)
+            .filter(|interval| interval.start() < at)
+            .map_or(0, |interval| at.as_second() - interval.start().as_second());
+        self.totals[ended] + partial
+    }
+
+    fn within(&self, window: Interval) -> SignedDuration {
+        SignedDuration::from_secs(self.before(window.end()) - self.before(window.start()))
+    }
 }
 
 /// The night time of `stretches` in the agent's home zone: the nights of every local day from the
