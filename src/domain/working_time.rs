@@ -164,18 +164,35 @@ pub fn agent_working_time(
     rest_breaches(&work, window, &mut breaches, |at| (DAY, limits_at(at).daily_rest), WorkingTimeRule::DailyRest);
     rest_breaches(&work, window, &mut breaches, |at| (WEEK, limits_at(at).weekly_rest), WorkingTimeRule::WeeklyRest);
 
-    let mut weeks = Vec::new();
+    // Every local Monday 00:00 from the longest reference period before the window's first week
+    // to the one after its last, each converted on its own, in order.
+    let lookback = rules.longest_reference_weeks() as usize;
+    let first_monday =
+        monday_on_or_before(agent.zone.to_local(window.start()).date()).saturating_sub((7 * lookback as i64).days());
     let mut converter = LocalTimeConverter::new(&agent.zone);
-    let mut monday = monday_on_or_before(agent.zone.to_local(window.start()).date());
-    let mut week_start = converter.to_instant(monday.to_datetime(Time::midnight()));
-    while week_start < window.end() {
-        let next_monday = monday.saturating_add(7.days());
-        let week_end = converter.to_instant(next_monday.to_datetime(Time::midnight()));
+    let mut mondays: Vec<Instant> = Vec::new();
+    let mut monday = first_monday;
+    loop {
+        let instant = converter.to_instant(monday.to_datetime(Time::midnight()));
+        mondays.push(instant);
+        if instant >= window.end() || monday.year() >= 9_999 {
+            break;
+        }
+        monday = monday.saturating_add(7.days());
+    }
+    // The reference weeks that end at Monday `end_idx` and their average week.
+    let average_before = |end_idx: usize, weeks: u32| -> AverageWeek {
+        let reference = Interval::new(mondays[end_idx - weeks as usize], mondays[end_idx]).expect("weeks go forward");
+        AverageWeek { reference, average: work.worked_in(reference) / i32::try_from(weeks).unwrap_or(i32::MAX) }
+    };
+    let mut weeks = Vec::new();
+    for week_idx in lookback..mondays.len() - 1 {
+        let (week_start, week_end) = (mondays[week_idx], mondays[week_idx + 1]);
         let Some(week) = Interval::new(week_start, week_end) else { break };
         // The rule at a Monday inside the window, over the weeks before it.
         if window.contains(week_start) {
             let limits = limits_at(week_start);
-            let average = work.average_week_before(&agent.zone, monday, limits.reference_weeks);
+            let average = average_before(week_idx, limits.reference_weeks);
             if average.average > limits.max_average_weekly_work {
                 breaches.push(Breach {
                     rule: WorkingTimeRule::AverageWeeklyWork,
@@ -191,11 +208,9 @@ pub fn agent_working_time(
             week,
             worked: work.worked_in(week),
             night: work.night_in(week),
-            rolling_average: work.average_week_before(&agent.zone, next_monday, reference_weeks).average,
+            rolling_average: average_before(week_idx + 1, reference_weeks).average,
             reference_weeks,
         });
-        monday = next_monday;
-        week_start = week_end;
     }
     breaches.sort_by_key(|breach| (breach.checked_at(), breach.rule));
 
@@ -347,7 +362,8 @@ fn rest_breaches(
     }
 }
 
-/// The average week of the reference weeks that end at a local Monday 00:00.
+/// The average week of the reference weeks that end at a local Monday 00:00 (each boundary
+/// converted on its own).
 struct AverageWeek {
     reference: Interval,
     average: SignedDuration,
@@ -458,18 +474,6 @@ impl<'a> Work<'a> {
         shift_idxs.dedup();
         // Shifts are sorted by ID, so their positions are too.
         shift_idxs.into_iter().map(|shift_idx| self.roster.shifts[shift_idx].shift_id.clone()).collect()
-    }
-
-    /// The reference weeks that end at local Monday `monday` 00:00, each boundary converted on
-    /// its own, and the average week's work over them.
-    fn average_week_before(&self, zone: &Zone, monday: Date, weeks: u32) -> AverageWeek {
-        let midnight = Time::midnight();
-        let first = monday.saturating_sub((i64::from(weeks) * 7).days());
-        let start = zone.to_instant(first.to_datetime(midnight));
-        let end = zone.to_instant(monday.to_datetime(midnight));
-        let reference = Interval::new(start, end).expect("weeks are at least one");
-        let average = self.worked_in(reference) / i32::try_from(weeks).unwrap_or(i32::MAX);
-        AverageWeek { reference, average }
     }
 
     /// Working days and night-working days inside `window`: the local days on which a stretch of
