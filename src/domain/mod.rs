@@ -25,3 +25,4 @@ pub mod time;
 pub mod timeline;
 pub mod validation;
 pub mod watch;
+pub mod what_if;

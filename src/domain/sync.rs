@@ -4,7 +4,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use super::coverage::{coverage_report, gap_changes, CoverageQuestion, Gap};
+use super::coverage::{coverage_reports_compared, gap_changes, CoverageQuestion, Gap};
 use super::interval::Interval;
 use super::parallel::Parallelism;
 use super::policy::{PlanKind, Severity};
@@ -198,9 +198,9 @@ pub fn compare_gaps(
     let mut changes = Vec::new();
     for (plan, eea_tagged) in [(PlanKind::EeaOnly, true), (PlanKind::Standard, true)] {
         let question = CoverageQuestion { plan, eea_tagged, window, min_staff: 1 };
-        let old = coverage_report(before, &question, parallelism);
-        let new = coverage_report(after, &question, parallelism);
-        for (old_requirement, new_requirement) in old.iter().zip(&new) {
+        // One sweep for both states: the agents the sync left alone are expanded once.
+        let compared = coverage_reports_compared(before, after, &question, parallelism);
+        for (old_requirement, new_requirement) in compared.before.iter().zip(&compared.after) {
             let (opened, closed) = gap_changes(&old_requirement.gaps, &new_requirement.gaps);
             changes.push(RequirementGapChanges {
                 plan,
