@@ -29,4 +29,5 @@ mod sync_endings;
 mod tickets;
 mod tls;
 mod validation;
+mod what_if;
 mod windows;
