@@ -397,6 +397,62 @@ async fn a_bad_file_is_refused_naming_its_field_and_line(backend: Backend) {
     );
 }
 
+/// `report --what-if` and `--what-if-sync`, run as a manager runs them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_report_command_simulates_a_changes_file_and_a_shift_file() {
+    let Some(spawned) = spawn_app(Backend::Sqlite).await else { return };
+    let app = &spawned.app;
+    seed(app).await;
+    let example = concat!(env!("CARGO_MANIFEST_DIR"), "/docs/examples/what-if.toml");
+    let report = ["report", "--plan", "eea-only", "--from", MONDAY, "--to", TUESDAY];
+    let run = |extra: &[&str]| {
+        let output = crate::helpers::run_binary(app, &[&report[..], extra].concat());
+        let (stdout, stderr) =
+            (String::from_utf8_lossy(&output.stdout).into_owned(), String::from_utf8_lossy(&output.stderr).into_owned());
+        (output.status.success(), stdout, stderr)
+    };
+
+    let (ok, stdout, stderr) = run(&["--what-if", example, "--format", "json"]);
+    assert!(ok, "{stdout}\n{stderr}");
+    let simulated: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(simulated["touched_agent_ids"], serde_json::json!(["de-1", "ie-1", "pt-1"]));
+    let sev1 = &simulated["gap_changes"][0];
+    assert_eq!(sev1["severity"], "SEVERITY_1");
+    assert_eq!(
+        sev1["opened"],
+        serde_json::json!([{"starts_at": at(10), "ends_at": at(12), "seconds": 7200, "eligible_on_shift": 0, "cause": "GAP_CAUSE_STAFF_ON_TIME_OFF"}])
+    );
+    assert_eq!(
+        sev1["closed"],
+        serde_json::json!([{"starts_at": at(6), "ends_at": at(8), "seconds": 7200, "eligible_on_shift": 0, "cause": "GAP_CAUSE_NO_ONE_SCHEDULED"}])
+    );
+    assert_eq!(simulated["report"]["requirements"][0]["gaps"][0]["ends_at"], at(6));
+
+    let (ok, table, stderr) = run(&["--what-if", example]);
+    assert!(ok, "{table}\n{stderr}");
+    assert!(table.starts_with("Coverage of plan"), "{table}");
+    assert!(table.contains("What if: gaps opened / closed against the stored roster"), "{table}");
+    assert!(table.contains("3 agent(s) touched: de-1, ie-1, pt-1"), "{table}");
+    assert!(table.contains("Sev1 gaps opened:") && table.contains("Sev1 gaps closed:"), "{table}");
+
+    let directory = tempfile::tempdir().unwrap();
+    let csv = directory.path().join("early.csv");
+    std::fs::write(&csv, format!("kind,id,agent_id,starts_at,ends_at\nshift,wfm-early,de-1,{},{}\n", at(0), at(8))).unwrap();
+    let (ok, stdout, stderr) = run(&["--what-if-sync", csv.to_str().unwrap(), "--source", "wfm", "--format", "csv"]);
+    assert!(ok, "{stdout}\n{stderr}");
+    let opened_or_closed: Vec<&str> =
+        stdout.lines().filter(|line| line.starts_with("opened,") || line.starts_with("closed,")).collect();
+    assert!(opened_or_closed.iter().any(|line| line.starts_with(&format!("closed,Sev1,{},{}", at(0), at(8)))), "{stdout}");
+    assert!(opened_or_closed.iter().all(|line| line.starts_with("closed,")), "{stdout}");
+
+    // A change the server refuses is reported with its field, and the command fails.
+    let bad = directory.path().join("bad.json");
+    std::fs::write(&bad, r#"{"change": [{"kind": "remove_shift", "shift_id": "no-such-shift"}]}"#).unwrap();
+    let (ok, _, stderr) = run(&["--what-if", bad.to_str().unwrap()]);
+    assert!(!ok);
+    assert!(stderr.contains("changes[0].remove_shift.shift_id"), "{stderr}");
+}
+
 crate::on_both_backends!(
     changes_are_simulated_as_the_report_of_the_changed_roster,
     relocations_and_changed_shifts_are_simulated,
