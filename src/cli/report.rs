@@ -149,8 +149,15 @@ pub async fn run_report(args: ReportArgs) -> Result<(), String> {
                 WhatIf::Changes(changes) => (changes, None),
                 WhatIf::File(file) => (Vec::new(), Some(file)),
             };
-            let simulation =
-                pb::SimulateCoverageRequest { plan, eea_tagged, window_start, window_end, min_staff, changes, sync_file };
+            let simulation = pb::SimulateCoverageRequest {
+                plan,
+                eea_tagged,
+                window_start,
+                window_end,
+                min_staff,
+                changes,
+                sync_file,
+            };
             client
                 .simulate_coverage(simulation)
                 .await

@@ -290,9 +290,8 @@ fn sweep(
     n_reports: usize,
 ) -> Vec<(ReportBuilder, Vec<HourCell>)> {
     events.sort_unstable();
-    let mut found: Vec<(ReportBuilder, Vec<HourCell>)> = (0..n_reports)
-        .map(|_| (ReportBuilder::new(min_staff), vec![HourCell::default(); HOURS_PER_WEEK]))
-        .collect();
+    let mut found: Vec<(ReportBuilder, Vec<HourCell>)> =
+        (0..n_reports).map(|_| (ReportBuilder::new(min_staff), vec![HourCell::default(); HOURS_PER_WEEK])).collect();
     let mut counts = [Counts::default(); 2];
     let mut event_idx = 0;
     for window in required {

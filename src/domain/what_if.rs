@@ -28,10 +28,17 @@ pub const MAX_CHANGES: usize = 1_000;
 #[derive(Clone, Debug, PartialEq)]
 pub enum HypotheticalChange {
     /// The agent does not work during `period`, as if it had time off then.
-    Absence { agent_id: AgentId, period: Interval },
+    Absence {
+        agent_id: AgentId,
+        period: Interval,
+    },
     /// From `effective_at` on, the agent works from `country`; its location changes at or after
     /// that instant give way to this one.
-    Relocation { agent_id: AgentId, effective_at: Instant, country: Country },
+    Relocation {
+        agent_id: AgentId,
+        effective_at: Instant,
+        country: Country,
+    },
     /// A shift with a new ID, for an agent that exists.
     AddShift(Shift),
     RemoveShift(ShiftId),
@@ -115,7 +122,9 @@ pub fn touched_agents(before: &Snapshot, after: &Snapshot) -> Vec<AgentId> {
     let mut touched: Vec<AgentId> = after
         .agents()
         .filter(|roster| {
-            before.agent(roster.agent.agent_id.as_str()).is_none_or(|earlier| !std::ptr::eq(earlier, *roster) && earlier != *roster)
+            before
+                .agent(roster.agent.agent_id.as_str())
+                .is_none_or(|earlier| !std::ptr::eq(earlier, *roster) && earlier != *roster)
         })
         .chain(before.agents().filter(|roster| after.agent(roster.agent.agent_id.as_str()).is_none()))
         .map(|roster| roster.agent.agent_id.clone())
@@ -222,7 +231,10 @@ impl Overlay<'_> {
                 if let Some(owner) = self.shift_owners().get(&shift.shift_id) {
                     return Err(FieldViolation::new(
                         field("shift.shift_id"),
-                        format!("shift {:?} already exists (agent {owner:?}); change_shift replaces one", shift.shift_id),
+                        format!(
+                            "shift {:?} already exists (agent {owner:?}); change_shift replaces one",
+                            shift.shift_id
+                        ),
                     ));
                 }
                 self.unknown_agent(&shift.agent_id, field("shift.agent_id"))?;
@@ -244,7 +256,11 @@ impl Overlay<'_> {
                 };
                 self.unknown_agent(&shift.agent_id, field("shift.agent_id"))?;
                 let replaced = self.agent_mut(&owner);
-                let source = replaced.shifts.iter().find(|stored| stored.shift_id == shift.shift_id).and_then(|stored| stored.source.clone());
+                let source = replaced
+                    .shifts
+                    .iter()
+                    .find(|stored| stored.shift_id == shift.shift_id)
+                    .and_then(|stored| stored.source.clone());
                 replaced.shifts.retain(|stored| stored.shift_id != shift.shift_id);
                 // The shift is the same entry, changed: it keeps the source that owns it.
                 let changed = Shift { source, ..shift.clone() };

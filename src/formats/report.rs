@@ -202,11 +202,25 @@ pub fn gap_changes_table(simulation: &pb::SimulateCoverageResponse) -> String {
     if let Some(file) = &simulation.sync_file {
         let counts = |counts: &Option<pb::SyncCounts>| {
             let counts = counts.clone().unwrap_or_default();
-            format!("{} created, {} updated, {} deleted, {} unchanged", counts.created, counts.updated, counts.deleted, counts.unchanged)
+            format!(
+                "{} created, {} updated, {} deleted, {} unchanged",
+                counts.created, counts.updated, counts.deleted, counts.unchanged
+            )
         };
-        let _ = writeln!(out, "the file as a sync: shifts {}; time off {}; agents {}", counts(&file.shifts), counts(&file.time_off), counts(&file.agents));
+        let _ = writeln!(
+            out,
+            "the file as a sync: shifts {}; time off {}; agents {}",
+            counts(&file.shifts),
+            counts(&file.time_off),
+            counts(&file.agents)
+        );
         if file.outside_window > 0 {
-            let _ = writeln!(out, "{} entr{} of the file outside the sync's window left out", file.outside_window, if file.outside_window == 1 { "y" } else { "ies" });
+            let _ = writeln!(
+                out,
+                "{} entr{} of the file outside the sync's window left out",
+                file.outside_window,
+                if file.outside_window == 1 { "y" } else { "ies" }
+            );
         }
     }
     for changes in &simulation.gap_changes {

@@ -20,7 +20,7 @@ use serde::Deserialize;
 
 use super::parse_instant;
 use crate::pb;
-use crate::pb::hypothetical_change::{AddAgent, AddShift, Absence, Change, ChangeShift, Relocation, RemoveShift};
+use crate::pb::hypothetical_change::{Absence, AddAgent, AddShift, Change, ChangeShift, Relocation, RemoveShift};
 
 /// The two ways a what-if file may be written.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -223,7 +223,10 @@ mod tests {
         let Some(Change::Absence(absence)) = &changes[0].change else { panic!("an absence first") };
         assert_eq!(absence.agent_id, "ie-1");
         let interval = absence.interval.as_ref().unwrap();
-        assert_eq!(interval.start_at.unwrap().seconds, "2026-12-07T10:00:00Z".parse::<jiff::Timestamp>().unwrap().as_second());
+        assert_eq!(
+            interval.start_at.unwrap().seconds,
+            "2026-12-07T10:00:00Z".parse::<jiff::Timestamp>().unwrap().as_second()
+        );
         let Some(Change::AddShift(AddShift { shift: Some(recurring) })) = &changes[6].change else { panic!("a shift") };
         assert!(matches!(recurring.schedule, Some(pb::shift::Schedule::Recurring(_))), "{recurring:?}");
     }
@@ -236,7 +239,10 @@ mod tests {
         ]}"#;
         let toml = "[[change]]\nkind = \"absence\"\nagent_id = \"ie-1\"\nstarts_at = \"2026-12-07T10:00:00Z\"\n\
                     ends_at = \"2026-12-07T12:00:00Z\"\n\n[[change]]\nkind = \"remove_shift\"\nshift_id = \"de-evening\"\n";
-        assert_eq!(parse_changes(json, ChangesFormat::Json).unwrap(), parse_changes(toml, ChangesFormat::Toml).unwrap());
+        assert_eq!(
+            parse_changes(json, ChangesFormat::Json).unwrap(),
+            parse_changes(toml, ChangesFormat::Toml).unwrap()
+        );
         assert_eq!(ChangesFormat::of_extension("JSON"), ChangesFormat::Json);
         assert_eq!(ChangesFormat::of_extension("toml"), ChangesFormat::Toml);
     }

@@ -16,11 +16,11 @@ use crate::app::{App, AppError, SimulationReport};
 use crate::clock;
 use crate::domain::coverage::{CoverageQuestion, RequirementCoverage, HOURS_PER_WEEK, MAX_REPORT_DAYS};
 use crate::domain::ids::AgentId;
-use crate::domain::sync::SyncOutcome;
-use crate::domain::what_if::Simulation;
 use crate::domain::policy::{PlanKind, ServiceHours, Severity};
+use crate::domain::sync::SyncOutcome;
 use crate::domain::time::tz_database_version;
 use crate::domain::validation::Violations;
+use crate::domain::what_if::Simulation;
 use crate::pb;
 use crate::pb::coverage_service_server::CoverageService;
 

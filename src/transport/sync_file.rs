@@ -70,7 +70,8 @@ pub fn read_sync_file(app: &App, file: pb::SyncFile, report_window: Interval) ->
         "SYNC_FILE_FORMAT_CSV or SYNC_FILE_FORMAT_ICALENDAR",
     );
     let text = if content.len() > MAX_SYNC_FILE_BYTES {
-        violations.add(CONTENT_FIELD, format!("is {} bytes; a file may have at most {MAX_SYNC_FILE_BYTES}", content.len()));
+        violations
+            .add(CONTENT_FIELD, format!("is {} bytes; a file may have at most {MAX_SYNC_FILE_BYTES}", content.len()));
         None
     } else {
         violations.check(CONTENT_FIELD, String::from_utf8(content).map_err(|_| "is not UTF-8 text"))
@@ -119,7 +120,11 @@ pub fn read_sync_file(app: &App, file: pb::SyncFile, report_window: Interval) ->
 }
 
 fn line_violations(errors: &[LineError]) -> Vec<FieldViolation> {
-    errors.iter().take(MAX_REPORTED_VIOLATIONS).map(|error| FieldViolation::new(CONTENT_FIELD, error.to_string())).collect()
+    errors
+        .iter()
+        .take(MAX_REPORTED_VIOLATIONS)
+        .map(|error| FieldViolation::new(CONTENT_FIELD, error.to_string()))
+        .collect()
 }
 
 /// The file's entries converted as a sync stream's are, each tagged with the sync's source; any

@@ -2,13 +2,13 @@
 //! stored roster, answered as the report of the changed roster would be, with nothing written.
 
 use eea_coverage::pb;
-use pb::hypothetical_change::{AddAgent, AddShift, Absence, Change, ChangeShift, Relocation, RemoveShift};
+use pb::hypothetical_change::{Absence, AddAgent, AddShift, Change, ChangeShift, Relocation, RemoveShift};
 use pb::watch_gaps_response::Event;
 use tonic::Code;
 
 use crate::helpers::{
-    agent, one_off, span, spawn_app, sync_batch, sync_header, timestamp, violated_fields, with_token, Backend,
-    TestApp, ROLE_TOKENS,
+    agent, one_off, span, spawn_app, sync_batch, sync_header, timestamp, violated_fields, with_token, Backend, TestApp,
+    ROLE_TOKENS,
 };
 
 const MONDAY: &str = "2026-12-07T00:00:00Z";
@@ -69,15 +69,15 @@ type Span = (Option<prost_types::Timestamp>, Option<prost_types::Timestamp>);
 /// Sev1's opened and closed stretches, with their causes.
 fn sev1_changes(response: &pb::SimulateCoverageResponse) -> (Vec<(Span, pb::GapCause)>, Vec<(Span, pb::GapCause)>) {
     let sev1 = &response.gap_changes[0];
-    assert_eq!(
-        (sev1.plan(), sev1.eea_tagged, sev1.severity()),
-        (pb::Plan::EeaOnly, true, pb::Severity::Severity1)
-    );
+    assert_eq!((sev1.plan(), sev1.eea_tagged, sev1.severity()), (pb::Plan::EeaOnly, true, pb::Severity::Severity1));
     let listed = |gaps: &[pb::Gap]| gaps.iter().map(|gap| ((gap.starts_at, gap.ends_at), gap.cause())).collect();
     (listed(&sev1.opened), listed(&sev1.closed))
 }
 
-async fn simulate(app: &TestApp, request: pb::SimulateCoverageRequest) -> Result<pb::SimulateCoverageResponse, tonic::Status> {
+async fn simulate(
+    app: &TestApp,
+    request: pb::SimulateCoverageRequest,
+) -> Result<pb::SimulateCoverageResponse, tonic::Status> {
     app.coverage().simulate_coverage(request).await.map(tonic::Response::into_inner)
 }
 
@@ -96,7 +96,10 @@ async fn changes_are_simulated_as_the_report_of_the_changed_roster(backend: Back
     let (opened, closed) = sev1_changes(&simulated);
     assert_eq!(
         opened,
-        vec![(span(&at(10), &at(12)), pb::GapCause::StaffOnTimeOff), (span(&at(16), &at(20)), pb::GapCause::NoOneScheduled)]
+        vec![
+            (span(&at(10), &at(12)), pb::GapCause::StaffOnTimeOff),
+            (span(&at(16), &at(20)), pb::GapCause::NoOneScheduled)
+        ]
     );
     assert_eq!(closed, vec![(span(&at(0), &at(5)), pb::GapCause::NoOneScheduled)]);
     assert_eq!(simulated.touched_agent_ids, ["de-1", "fr-1", "ie-1"]);
@@ -203,10 +206,7 @@ async fn bad_changes_are_refused_with_the_field_named(backend: Backend) {
             })],
             vec!["changes[0].relocation.country"],
         ),
-        (
-            vec![add_shift(shift_for("ie-1")), add_shift(shift_for("de-1"))],
-            vec!["changes[1].add_shift.shift.shift_id"],
-        ),
+        (vec![add_shift(shift_for("ie-1")), add_shift(shift_for("de-1"))], vec!["changes[1].add_shift.shift.shift_id"]),
         (vec![add_shift(shift_for("nobody"))], vec!["changes[0].add_shift.shift.agent_id"]),
         (
             vec![add_shift(pb::Shift { schedule: None, ..shift_for("ie-1") })],
@@ -407,8 +407,10 @@ async fn the_report_command_simulates_a_changes_file_and_a_shift_file() {
     let report = ["report", "--plan", "eea-only", "--from", MONDAY, "--to", TUESDAY];
     let run = |extra: &[&str]| {
         let output = crate::helpers::run_binary(app, &[&report[..], extra].concat());
-        let (stdout, stderr) =
-            (String::from_utf8_lossy(&output.stdout).into_owned(), String::from_utf8_lossy(&output.stderr).into_owned());
+        let (stdout, stderr) = (
+            String::from_utf8_lossy(&output.stdout).into_owned(),
+            String::from_utf8_lossy(&output.stderr).into_owned(),
+        );
         (output.status.success(), stdout, stderr)
     };
 
@@ -437,12 +439,16 @@ async fn the_report_command_simulates_a_changes_file_and_a_shift_file() {
 
     let directory = tempfile::tempdir().unwrap();
     let csv = directory.path().join("early.csv");
-    std::fs::write(&csv, format!("kind,id,agent_id,starts_at,ends_at\nshift,wfm-early,de-1,{},{}\n", at(0), at(8))).unwrap();
+    std::fs::write(&csv, format!("kind,id,agent_id,starts_at,ends_at\nshift,wfm-early,de-1,{},{}\n", at(0), at(8)))
+        .unwrap();
     let (ok, stdout, stderr) = run(&["--what-if-sync", csv.to_str().unwrap(), "--source", "wfm", "--format", "csv"]);
     assert!(ok, "{stdout}\n{stderr}");
     let opened_or_closed: Vec<&str> =
         stdout.lines().filter(|line| line.starts_with("opened,") || line.starts_with("closed,")).collect();
-    assert!(opened_or_closed.iter().any(|line| line.starts_with(&format!("closed,Sev1,{},{}", at(0), at(8)))), "{stdout}");
+    assert!(
+        opened_or_closed.iter().any(|line| line.starts_with(&format!("closed,Sev1,{},{}", at(0), at(8)))),
+        "{stdout}"
+    );
     assert!(opened_or_closed.iter().all(|line| line.starts_with("closed,")), "{stdout}");
 
     // A change the server refuses is reported with its field, and the command fails.

@@ -85,12 +85,7 @@ fn with_no_changes_nothing_opens_or_closes() {
 fn an_absence_opens_a_gap_caused_by_time_off() {
     let absence =
         HypotheticalChange::Absence { agent_id: id("ie-1"), period: interval(&hour(10), "2026-12-07T12:30:00Z") };
-    check(
-        vec![absence],
-        &[gap(&hour(10), "2026-12-07T12:30:00Z", 0, GapCause::StaffOnTimeOff)],
-        &[],
-        &["ie-1"],
-    );
+    check(vec![absence], &[gap(&hour(10), "2026-12-07T12:30:00Z", 0, GapCause::StaffOnTimeOff)], &[], &["ie-1"]);
 }
 
 #[test]
@@ -350,7 +345,11 @@ impl Model {
     }
 
     /// Turns a drawn seed into a change that refers only to what exists, and applies it here.
-    fn change(&mut self, change_idx: usize, (kind, pick, start, length, other_pick, flag): ChangeSeed) -> HypotheticalChange {
+    fn change(
+        &mut self,
+        change_idx: usize,
+        (kind, pick, start, length, other_pick, flag): ChangeSeed,
+    ) -> HypotheticalChange {
         let agent_id = self.agents[pick % self.agents.len()].agent_id.clone();
         let kind = if self.shifts.is_empty() && matches!(kind, 3 | 4) { 2 } else { kind };
         match kind {

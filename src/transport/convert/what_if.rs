@@ -6,7 +6,7 @@ use crate::domain::ids::{AgentId, ShiftId};
 use crate::domain::validation::{FieldViolation, Violations, WindowReporting, WindowRules};
 use crate::domain::what_if::{HypotheticalChange, MAX_CHANGES};
 use crate::pb;
-use crate::pb::hypothetical_change::{AddAgent, AddShift, Absence, Change, ChangeShift, Relocation, RemoveShift};
+use crate::pb::hypothetical_change::{Absence, AddAgent, AddShift, Change, ChangeShift, Relocation, RemoveShift};
 
 /// Converts every change, each violation named by the change's position
 /// (`changes[3].absence.interval.end_at`). More than [`MAX_CHANGES`] are refused before any
@@ -23,9 +23,8 @@ pub fn changes_from_pb(changes: Vec<pb::HypotheticalChange>) -> Result<Vec<Hypot
     for (change_idx, change) in changes.into_iter().enumerate() {
         match change_from_pb(change) {
             Ok(change) => converted.push(change),
-            Err(found) => {
-                violations.extend(found.into_iter().map(|violation| violation.within(&format!("changes[{change_idx}]"))))
-            }
+            Err(found) => violations
+                .extend(found.into_iter().map(|violation| violation.within(&format!("changes[{change_idx}]")))),
         }
     }
     if violations.is_empty() {
@@ -87,7 +86,9 @@ pub fn change_from_pb(change: pb::HypotheticalChange) -> Result<HypotheticalChan
         }
         Change::AddShift(AddShift { shift }) => {
             let Some(shift) = shift else { return Err(required("add_shift.shift")) };
-            shift_from_pb(shift, None).map(HypotheticalChange::AddShift).map_err(|found| within("add_shift.shift", found))
+            shift_from_pb(shift, None)
+                .map(HypotheticalChange::AddShift)
+                .map_err(|found| within("add_shift.shift", found))
         }
         Change::RemoveShift(RemoveShift { shift_id }) => {
             let shift_id = ShiftId::check(&mut violations, "remove_shift.shift_id", shift_id);
@@ -101,7 +102,9 @@ pub fn change_from_pb(change: pb::HypotheticalChange) -> Result<HypotheticalChan
         }
         Change::AddAgent(AddAgent { agent }) => {
             let Some(agent) = agent else { return Err(required("add_agent.agent")) };
-            agent_from_pb(agent, None).map(HypotheticalChange::AddAgent).map_err(|found| within("add_agent.agent", found))
+            agent_from_pb(agent, None)
+                .map(HypotheticalChange::AddAgent)
+                .map_err(|found| within("add_agent.agent", found))
         }
     }
 }
