@@ -200,8 +200,8 @@ pub fn gap_changes_table(simulation: &pb::SimulateCoverageResponse) -> String {
         touched.join(", ")
     );
     if let Some(file) = &simulation.sync_file {
-        let counts = |counts: &Option<pb::SyncCounts>| {
-            let counts = counts.clone().unwrap_or_default();
+        let counts = |counts: Option<pb::SyncCounts>| {
+            let counts = counts.unwrap_or_default();
             format!(
                 "{} created, {} updated, {} deleted, {} unchanged",
                 counts.created, counts.updated, counts.deleted, counts.unchanged
@@ -210,9 +210,9 @@ pub fn gap_changes_table(simulation: &pb::SimulateCoverageResponse) -> String {
         let _ = writeln!(
             out,
             "the file as a sync: shifts {}; time off {}; agents {}",
-            counts(&file.shifts),
-            counts(&file.time_off),
-            counts(&file.agents)
+            counts(file.shifts),
+            counts(file.time_off),
+            counts(file.agents)
         );
         if file.outside_window > 0 {
             let _ = writeln!(
@@ -305,15 +305,15 @@ fn simulation_json(simulation: &pb::SimulateCoverageResponse) -> String {
             })
         })
         .collect();
-    let counts = |counts: &Option<pb::SyncCounts>| {
-        let counts = counts.clone().unwrap_or_default();
+    let counts = |counts: Option<pb::SyncCounts>| {
+        let counts = counts.unwrap_or_default();
         serde_json::json!({ "created": counts.created, "updated": counts.updated, "deleted": counts.deleted, "unchanged": counts.unchanged })
     };
     let sync_file = simulation.sync_file.as_ref().map(|file| {
         serde_json::json!({
-            "shifts": counts(&file.shifts),
-            "time_off": counts(&file.time_off),
-            "agents": counts(&file.agents),
+            "shifts": counts(file.shifts),
+            "time_off": counts(file.time_off),
+            "agents": counts(file.agents),
             "outside_window": file.outside_window,
         })
     });

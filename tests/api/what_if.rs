@@ -65,9 +65,11 @@ fn add_shift(shift: pb::Shift) -> Change {
 }
 
 type Span = (Option<prost_types::Timestamp>, Option<prost_types::Timestamp>);
+/// Stretches with their causes, as a test compares them.
+type Stretches = Vec<(Span, pb::GapCause)>;
 
 /// Sev1's opened and closed stretches, with their causes.
-fn sev1_changes(response: &pb::SimulateCoverageResponse) -> (Vec<(Span, pb::GapCause)>, Vec<(Span, pb::GapCause)>) {
+fn sev1_changes(response: &pb::SimulateCoverageResponse) -> (Stretches, Stretches) {
     let sev1 = &response.gap_changes[0];
     assert_eq!((sev1.plan(), sev1.eea_tagged, sev1.severity()), (pb::Plan::EeaOnly, true, pb::Severity::Severity1));
     let listed = |gaps: &[pb::Gap]| gaps.iter().map(|gap| ((gap.starts_at, gap.ends_at), gap.cause())).collect();
