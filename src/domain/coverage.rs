@@ -292,7 +292,7 @@ fn sweep(
     events.sort_unstable();
     let mut found: Vec<(ReportBuilder, Vec<HourCell>)> =
         (0..n_reports).map(|_| (ReportBuilder::new(min_staff), vec![HourCell::default(); HOURS_PER_WEEK])).collect();
-    let mut counts = [Counts::default(); 2];
+    let mut counts = vec![Counts::default(); n_reports];
     let mut event_idx = 0;
     for window in required {
         // Apply every event up to the start of this required interval.
@@ -305,8 +305,8 @@ fn sweep(
             let next = events.get(event_idx).map_or(i64::MAX, |event| event_micros(*event)).min(micros(window.end()));
             if next > cursor {
                 let stretch = Interval::new(instant_at(cursor), instant_at(next)).expect("next is after the cursor");
-                for ((builder, cells), counts) in found.iter_mut().zip(counts) {
-                    builder.add(stretch, counts);
+                for ((builder, cells), counts) in found.iter_mut().zip(&counts) {
+                    builder.add(stretch, *counts);
                     grid.record(cells, stretch, counts.eligible.max(0) as u32);
                 }
             }
@@ -320,9 +320,9 @@ fn sweep(
     found
 }
 
-/// Applies an event to the counts of the reports it counts in: `[before, after]` (a plain
-/// report reads the first).
-fn apply(counts: &mut [Counts; 2], event: Event) {
+/// Applies an event to the counts of the reports it counts in: `counts` is `[report]` for a plain
+/// report, whose events all count in it, or `[before, after]` for two compared.
+fn apply(counts: &mut [Counts], event: Event) {
     let delta = if event & 1 == 1 { 1 } else { -1 };
     let reports: &mut [Counts] = match (event >> 3) & 0b11 {
         0 => counts,
