@@ -173,7 +173,12 @@ impl CoverageService for CoverageApi {
                 (self.app.simulate_changes(question, changes).await.map_err(to_status)?, 0, n_changes)
             }
             Some(file) => {
-                let ReadSyncFile { request, read } = read_sync_file(&self.app, file, question.window)?;
+                // Reading a file of up to 8 MiB is CPU work: off the async runtime, as a report is.
+                let app = self.app.clone();
+                let ReadSyncFile { request, read } =
+                    tokio::task::spawn_blocking(move || read_sync_file(&app, file, question.window)).await.map_err(
+                        |error| to_status(AppError::internal(format!("reading a sync file failed: {error}"))),
+                    )??;
                 let n_entries = request.entries.n_entries();
                 let simulated = self.app.simulate_sync(question, request).await.map_err(|error| {
                     to_status(match error {
