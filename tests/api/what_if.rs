@@ -333,6 +333,28 @@ async fn a_csv_file_is_simulated_as_its_sync_would_apply_it(backend: Backend) {
     let simulated = simulate(app, file_request(pb::SyncFileFormat::Csv, day_only.as_bytes())).await.unwrap();
     assert_eq!(sync_counts(&simulated.sync_file.as_ref().unwrap().shifts), (0, 0, 1, 1));
     assert_eq!(sev1_changes(&simulated).0, vec![(span(&at(16), &at(24)), pb::GapCause::NoOneScheduled)]);
+
+    // An agent row makes an agent, whom the file's shift may name; a window of its own narrows
+    // what the file replaces to that window.
+    let with_agent = format!(
+        "kind,id,agent_id,starts_at,ends_at,display_name,country,time_zone\n\
+         agent,,pt-1,,,New hire,PT,Europe/Lisbon\n\
+         shift,wfm-night,pt-1,{},{},,,\n",
+        at(0),
+        at(8)
+    );
+    let mut request = file_request(pb::SyncFileFormat::Csv, with_agent.as_bytes());
+    if let Some(file) = request.sync_file.as_mut() {
+        file.window = window(MONDAY, &at(8));
+    }
+    let simulated = simulate(app, request).await.unwrap();
+    let outcome = simulated.sync_file.as_ref().unwrap();
+    assert_eq!(sync_counts(&outcome.agents), (1, 0, 0, 0));
+    // The day and evening start after the file's window: they stay.
+    assert_eq!(sync_counts(&outcome.shifts), (1, 0, 0, 0));
+    assert_eq!(simulated.touched_agent_ids, ["pt-1"]);
+    assert_eq!(sev1_changes(&simulated), (vec![], vec![(span(&at(0), &at(8)), pb::GapCause::NoOneScheduled)]));
+    assert_eq!(agent_ids(app).await, ["de-1", "ie-1"], "the file's agent was not written");
 }
 
 async fn an_icalendar_file_is_simulated_as_its_sync_would_apply_it(backend: Backend) {
