@@ -335,11 +335,16 @@ impl Model {
         )
     }
 
+    /// A one-off shift of the agent `agent_pick` picks; every third one is a trip, worked from
+    /// a country of its own.
     fn new_shift(&self, shift_id: String, (agent_pick, start, length, sev1_only): (usize, i64, i64, bool)) -> Shift {
         let agent_id = self.agents[agent_pick % self.agents.len()].agent_id.clone();
+        let trip =
+            (agent_pick % 3 == 0).then(|| Country::parse(COUNTRIES[(start.unsigned_abs() as usize) % 5]).unwrap());
         Shift {
             shift_id: shift_id.as_str().into(),
             agent_id,
+            country: trip,
             ..numbered_shift(0, 0, minutes(start, length), sev1_only)
         }
     }
