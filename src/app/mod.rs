@@ -10,6 +10,7 @@ mod pages;
 mod queries;
 mod sync;
 mod watch;
+mod what_if;
 mod working_time;
 mod write_queue;
 mod writes;
@@ -23,6 +24,7 @@ pub use pages::{Page, PageRequest};
 pub use queries::{DeadlineItem, EntryFilter};
 pub use sync::{CallerPresence, SyncReport, SyncRequest, MAX_SYNC_ENTRIES};
 pub use watch::{WindowCause, WindowSubscription, WindowUpdate, WindowWatch};
+pub use what_if::SimulationReport;
 pub use writes::{check_batch, MAX_BATCH_ENTRIES};
 
 use std::sync::atomic::{AtomicBool, AtomicI64};

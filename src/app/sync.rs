@@ -12,6 +12,7 @@ use super::{machine_parallelism, App, AppError};
 use crate::audit::{Actor, AuditRecord, Entity, EntityKind};
 use crate::domain::interval::Interval;
 use crate::domain::roster::Schedule;
+use crate::domain::snapshot::Snapshot;
 use crate::domain::sync::{
     check_complete, compare_gaps, snapshot_after_sync, sync_warnings, RequirementGapChanges, SyncChanges, SyncEntries,
     SyncEntryCounts, SyncOutcome,
@@ -205,7 +206,56 @@ fn check_sync_entries(request: &SyncRequest) -> Result<(), AppError> {
     }
 }
 
+/// A sync checked whole (the counts it declared, its entries' IDs and starts) and its entries
+/// tagged with its source, ready to be diffed against what the source has stored.
+pub(super) fn prepare_sync(mut request: SyncRequest) -> Result<SyncRequest, AppError> {
+    check_complete(request.declared_counts, request.entries.counts()).map_err(AppError::Incomplete)?;
+    check_sync_entries(&request)?;
+    for shift in &mut request.entries.shifts {
+        shift.source = Some(request.source.clone());
+    }
+    for entry in &mut request.entries.time_off {
+        entry.source = Some(request.source.clone());
+    }
+    for agent in &mut request.entries.agents {
+        agent.source = Some(request.source.clone());
+    }
+    Ok(request)
+}
+
+/// A failed sync as its caller is told: an unknown agent makes the entry invalid, like any other
+/// bad field.
+pub(super) fn sync_error(error: StorageError, request: &SyncRequest) -> AppError {
+    match error {
+        StorageError::MissingAgent { kind, index, agent_id } => {
+            let entry_id = match kind {
+                EntryKind::Shift => request.entries.shifts.get(index).map(|shift| shift.shift_id.as_str()),
+                EntryKind::TimeOff => request.entries.time_off.get(index).map(|entry| entry.time_off_id.as_str()),
+            };
+            AppError::Invalid(vec![FieldViolation::new(
+                format!("{}[{index}].agent_id", kind.batch_field()),
+                format!("entry {:?}: agent {agent_id:?} not found", entry_id.unwrap_or_default()),
+            )])
+        }
+        other => storage_error(other, RequestField::Batch("shifts")),
+    }
+}
+
 impl App {
+    /// What a prepared sync would change, read in a transaction of its own that writes nothing
+    /// (not even a version or an audit event), so it need not wait for writers; with the
+    /// snapshot in force it is to be compared against.
+    pub(super) async fn dry_run_sync(
+        &self,
+        request: &Arc<SyncRequest>,
+    ) -> (Arc<Snapshot>, Result<SyncOutcome, StorageError>) {
+        let stored = request.clone();
+        let work = move |connection: &mut storage::AnyConnection| {
+            storage::sync_source(connection, &stored.source, stored.window, &stored.entries, true)
+        };
+        (self.snapshot(), self.store.read_in_transaction(work).await)
+    }
+
     /// Replaces a source's entries in a window, all or nothing, and reports the gaps the change
     /// opens and closes. A dry run reports the same without writing. The write runs in a task of
     /// its own, so that once it has committed, its snapshot is swapped in even if the caller has
@@ -214,29 +264,16 @@ impl App {
     pub async fn sync_shifts(
         self: &Arc<Self>,
         actor: &Actor,
-        mut request: SyncRequest,
+        request: SyncRequest,
         caller: &mut CallerPresence,
     ) -> Result<SyncReport, AppError> {
-        check_complete(request.declared_counts, request.entries.counts()).map_err(AppError::Incomplete)?;
-        check_sync_entries(&request)?;
-        for shift in &mut request.entries.shifts {
-            shift.source = Some(request.source.clone());
-        }
-        for entry in &mut request.entries.time_off {
-            entry.source = Some(request.source.clone());
-        }
-        for agent in &mut request.entries.agents {
-            agent.source = Some(request.source.clone());
-        }
-        let request = Arc::new(request);
+        let request = Arc::new(prepare_sync(request)?);
         let stored = request.clone();
         let work = move |connection: &mut storage::AnyConnection| {
             storage::sync_source(connection, &stored.source, stored.window, &stored.entries, stored.dry_run)
         };
         let (before, outcome) = if request.dry_run {
-            // A dry run reads in a transaction of its own and writes nothing, not even a version
-            // or an audit event; it need not wait for writers.
-            (self.snapshot(), self.store.read_in_transaction(work).await)
+            self.dry_run_sync(&request).await
         } else {
             let (app, actor, source, gone) = (self.clone(), actor.clone(), request.source.clone(), caller.gone());
             let sent = request.clone();
@@ -318,20 +355,7 @@ impl App {
             committing.await.map_err(|error| AppError::internal(format!("sync task failed: {error}")))??
         };
         caller.finish();
-        let synced = outcome.map_err(|error| match error {
-            // In a sync an unknown agent makes the entry invalid, like any other bad field.
-            StorageError::MissingAgent { kind, index, agent_id } => {
-                let entry_id = match kind {
-                    EntryKind::Shift => request.entries.shifts.get(index).map(|shift| shift.shift_id.as_str()),
-                    EntryKind::TimeOff => request.entries.time_off.get(index).map(|entry| entry.time_off_id.as_str()),
-                };
-                AppError::Invalid(vec![FieldViolation::new(
-                    format!("{}[{index}].agent_id", kind.batch_field()),
-                    format!("entry {:?}: agent {agent_id:?} not found", entry_id.unwrap_or_default()),
-                )])
-            }
-            other => storage_error(other, RequestField::Batch("shifts")),
-        })?;
+        let synced = outcome.map_err(|error| sync_error(error, &request))?;
 
         // The gaps the change opens and closes, computed after the lock is released: the state
         // before with the change applied in memory, against the state before.

@@ -433,8 +433,9 @@ fn summary(response: &pb::SyncShiftsResponse) -> String {
     }
     if !response.working_time_warnings.is_empty() {
         out.push_str(&format!(
-            "working time: {} breach(es) of the Working Time Directive introduced\n",
-            response.working_time_warnings.len()
+            "working time: {} breach(es) of the Working Time Directive introduced{}\n",
+            response.working_time_warning_count,
+            if response.working_time_warning_count > 10 { ", the first 10:" } else { "" }
         ));
         for warning in response.working_time_warnings.iter().take(10) {
             let Some(breach) = &warning.breach else { continue };

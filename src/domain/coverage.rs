@@ -10,6 +10,11 @@
 //! fall in it, so a large roster's report holds one slice's endpoints rather than the whole
 //! window's. Every count is a function of the instant alone, so the slices' stretches, joined at
 //! the seams, are the same maximal gaps and thin stretches one sweep over the window finds.
+//!
+//! Two reports over two states of a roster that differ in a few agents (a what-if, a sync's
+//! before and after) come from one sweep: each endpoint says which report it counts in (both,
+//! or only one), and the sweep keeps one set of counts per report. The agents the two states
+//! share are expanded and sorted once.
 
 use super::eligibility::{piece_covers, shift_pieces, EligibilityContext, ShiftPiece};
 use super::interval::{intersect, merge, subtract, Interval};
@@ -136,17 +141,27 @@ enum Counter {
     Ineligible = 2,
 }
 
+/// Which report of a sweep an agent's intervals count in: a plain report has one, and every
+/// agent counts in it; a comparison of two states has two, and an agent the states share counts
+/// in both.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Side {
+    Both = 0,
+    BeforeOnly = 1,
+    AfterOnly = 2,
+}
+
 /// An endpoint of some agent's interval, packed into one integer so the sweep sorts plain
-/// integers: microseconds in the high bits, then the counter (2 bits) and the sign (1 bit).
-/// Microseconds of 1970..2200 need 53 bits, so the packing cannot overflow.
+/// integers: microseconds in the high bits, then the side (2 bits), the counter (2 bits) and the
+/// sign (1 bit). Microseconds of 1970..2200 need 53 bits, so the packing cannot overflow.
 type Event = i64;
 
-fn event(at_micros: i64, counter: Counter, opens: bool) -> Event {
-    (at_micros << 3) | ((counter as i64) << 1) | i64::from(opens)
+fn event(at_micros: i64, side: Side, counter: Counter, opens: bool) -> Event {
+    (at_micros << 5) | ((side as i64) << 3) | ((counter as i64) << 1) | i64::from(opens)
 }
 
 fn event_micros(event: Event) -> i64 {
-    event >> 3
+    event >> 5
 }
 
 #[derive(Clone, Copy, Default)]
@@ -265,16 +280,19 @@ impl HourGrid {
     }
 }
 
+/// One sweep over a slice's sorted events: per report (`n_reports`, 1 or 2), its stretches
+/// classified and its hour-of-week cells.
 fn sweep(
     required: &[Interval],
     mut events: Vec<Event>,
     min_staff: u32,
     grid: &HourGrid,
-) -> (ReportBuilder, Vec<HourCell>) {
+    n_reports: usize,
+) -> Vec<(ReportBuilder, Vec<HourCell>)> {
     events.sort_unstable();
-    let mut builder = ReportBuilder::new(min_staff);
-    let mut cells = vec![HourCell::default(); HOURS_PER_WEEK];
-    let mut counts = Counts::default();
+    let mut found: Vec<(ReportBuilder, Vec<HourCell>)> =
+        (0..n_reports).map(|_| (ReportBuilder::new(min_staff), vec![HourCell::default(); HOURS_PER_WEEK])).collect();
+    let mut counts = vec![Counts::default(); n_reports];
     let mut event_idx = 0;
     for window in required {
         // Apply every event up to the start of this required interval.
@@ -287,8 +305,10 @@ fn sweep(
             let next = events.get(event_idx).map_or(i64::MAX, |event| event_micros(*event)).min(micros(window.end()));
             if next > cursor {
                 let stretch = Interval::new(instant_at(cursor), instant_at(next)).expect("next is after the cursor");
-                builder.add(stretch, counts);
-                grid.record(&mut cells, stretch, counts.eligible.max(0) as u32);
+                for ((builder, cells), counts) in found.iter_mut().zip(&counts) {
+                    builder.add(stretch, *counts);
+                    grid.record(cells, stretch, counts.eligible.max(0) as u32);
+                }
             }
             cursor = next;
             while event_idx < events.len() && event_micros(events[event_idx]) <= cursor {
@@ -297,21 +317,32 @@ fn sweep(
             }
         }
     }
-    (builder, cells)
+    found
 }
 
-fn apply(counts: &mut Counts, event: Event) {
+/// Applies an event to the counts of the reports it counts in: `counts` is `[report]` for a plain
+/// report, whose events all count in it, or `[before, after]` for two compared.
+fn apply(counts: &mut [Counts], event: Event) {
     let delta = if event & 1 == 1 { 1 } else { -1 };
-    match (event >> 1) & 0b11 {
-        0 => counts.eligible += delta,
-        1 => counts.cancelled += delta,
-        _ => counts.ineligible += delta,
+    let reports: &mut [Counts] = match (event >> 3) & 0b11 {
+        0 => counts,
+        1 => &mut counts[..1],
+        _ => &mut counts[1..],
+    };
+    for counts in reports {
+        match (event >> 1) & 0b11 {
+            0 => counts.eligible += delta,
+            1 => counts.cancelled += delta,
+            _ => counts.ineligible += delta,
+        }
     }
 }
 
 /// One agent's expanded shifts, and whether any severity limit applies to it.
 struct ExpandedAgent<'a> {
     roster: &'a AgentRoster,
+    /// The reports the agent counts in.
+    side: Side,
     /// Kept only for an agent without a `shared` timeline: the rest need them no more, and a
     /// report over 50,000 agents would hold them all at once.
     pieces: Vec<ShiftPiece>,
@@ -357,8 +388,66 @@ pub fn coverage_report(
     question: &CoverageQuestion,
     parallelism: Parallelism,
 ) -> Vec<RequirementCoverage> {
-    let slice_days = (AGENT_DAYS_PER_SLICE / snapshot.n_agents().max(1) as i64).max(1);
-    report_in_slices(snapshot, question, parallelism, slice_days * MICROS_PER_DAY)
+    report_in_slices(snapshot, question, parallelism, slice_micros(snapshot.n_agents()))
+}
+
+/// The plain report, swept in slices of `slice_micros`.
+fn report_in_slices(
+    snapshot: &Snapshot,
+    question: &CoverageQuestion,
+    parallelism: Parallelism,
+    slice_micros: i64,
+) -> Vec<RequirementCoverage> {
+    let rosters: Vec<(&AgentRoster, Side)> = snapshot.agents().map(|roster| (roster, Side::Both)).collect();
+    let mut reports = reports_in_slices(snapshot, &rosters, 1, question, parallelism, slice_micros);
+    reports.pop().expect("one report asked for")
+}
+
+/// The reports over two states of a roster, `before` and `after`, each the one
+/// [`coverage_report`] gives for its state. The agents whose roster is the same in both (the
+/// same shared value, or an equal one) are expanded once and count in both reports; only the
+/// others are expanded twice. Both states must hold the same policy.
+pub fn coverage_reports_compared(
+    before: &Snapshot,
+    after: &Snapshot,
+    question: &CoverageQuestion,
+    parallelism: Parallelism,
+) -> ReportsCompared {
+    let mut rosters: Vec<(&AgentRoster, Side)> = Vec::with_capacity(after.n_agents());
+    for after_roster in after.agents() {
+        match before.agent(after_roster.agent.agent_id.as_str()) {
+            Some(before_roster) if std::ptr::eq(before_roster, after_roster) || before_roster == after_roster => {
+                rosters.push((after_roster, Side::Both));
+            }
+            Some(before_roster) => {
+                rosters.push((before_roster, Side::BeforeOnly));
+                rosters.push((after_roster, Side::AfterOnly));
+            }
+            None => rosters.push((after_roster, Side::AfterOnly)),
+        }
+    }
+    rosters.extend(
+        before
+            .agents()
+            .filter(|roster| after.agent(roster.agent.agent_id.as_str()).is_none())
+            .map(|roster| (roster, Side::BeforeOnly)),
+    );
+    let mut reports = reports_in_slices(after, &rosters, 2, question, parallelism, slice_micros(rosters.len()));
+    let after_reports = reports.pop().expect("two reports asked for");
+    let before_reports = reports.pop().expect("two reports asked for");
+    ReportsCompared { before: before_reports, after: after_reports }
+}
+
+/// The two reports of [`coverage_reports_compared`].
+#[derive(Clone, Debug, PartialEq)]
+pub struct ReportsCompared {
+    pub before: Vec<RequirementCoverage>,
+    pub after: Vec<RequirementCoverage>,
+}
+
+/// The span of one slice of a sweep over `n_rosters` agents' timelines.
+fn slice_micros(n_rosters: usize) -> i64 {
+    (AGENT_DAYS_PER_SLICE / n_rosters.max(1) as i64).max(1) * MICROS_PER_DAY
 }
 
 /// One requirement's findings so far, slice by slice.
@@ -387,18 +476,22 @@ fn slices(window: Interval, slice_micros: i64) -> impl Iterator<Item = Interval>
     })
 }
 
-fn report_in_slices(
+/// `n_reports` reports (1, or 2 for before and after) over `rosters`, each agent counting in the
+/// reports its side names. `snapshot` gives the policy and the eligibility context (a report's
+/// context names no ticket, so no consent, and any state of the roster serves).
+fn reports_in_slices(
     snapshot: &Snapshot,
+    rosters: &[(&AgentRoster, Side)],
+    n_reports: usize,
     question: &CoverageQuestion,
     parallelism: Parallelism,
     slice_micros: i64,
-) -> Vec<RequirementCoverage> {
+) -> Vec<Vec<RequirementCoverage>> {
     let context = snapshot.eligibility_context(question.plan, question.eea_tagged);
     let rules = snapshot.policy.rules(question.plan);
     // Shifts are expanded once, for all severities; agents are independent, so in parallel.
-    let rosters: Vec<&AgentRoster> = snapshot.agents().collect();
     let expanded: Vec<ExpandedAgent> = parallelism
-        .map_in_order(&rosters, |roster| expand_agent(&context, roster, question.window))
+        .map_in_order(rosters, |&(roster, side)| expand_agent(&context, roster, side, question.window))
         .into_iter()
         .flatten()
         .collect();
@@ -412,79 +505,95 @@ fn report_in_slices(
             .iter()
             .map(|agent| agent.shared.is_none().then(|| agent_timeline(agent.roster, &agent.pieces, severity)))
             .collect();
-        let timelines: Vec<&AgentTimeline> = expanded
+        let timelines: Vec<(&AgentTimeline, Side)> = expanded
             .iter()
             .zip(&own)
-            .map(|(agent, own)| agent.shared.as_ref().or(own.as_ref()).expect("shared or its own"))
+            .map(|(agent, own)| (agent.shared.as_ref().or(own.as_ref()).expect("shared or its own"), agent.side))
             .collect();
-        let findings = sweep_in_slices(&timelines, &required, question, &grid, slice_micros);
-        RequirementCoverage {
-            severity,
-            around_the_clock: matches!(hours, ServiceHours::AroundTheClock),
-            required_micros: required.iter().map(|interval| micros(interval.end()) - micros(interval.start())).sum(),
-            covered_micros: findings.builder.covered_micros,
-            gaps: findings.builder.gaps,
-            thin: findings.builder.thin,
-            hour_of_week: findings.hour_of_week,
-        }
+        let required_micros = required.iter().map(|interval| micros(interval.end()) - micros(interval.start())).sum();
+        sweep_in_slices(&timelines, &required, question, &grid, slice_micros, n_reports)
+            .into_iter()
+            .map(|findings| RequirementCoverage {
+                severity,
+                around_the_clock: matches!(hours, ServiceHours::AroundTheClock),
+                required_micros,
+                covered_micros: findings.builder.covered_micros,
+                gaps: findings.builder.gaps,
+                thin: findings.builder.thin,
+                hour_of_week: findings.hour_of_week,
+            })
+            .collect::<Vec<_>>()
     });
-    let mut reports: Vec<RequirementCoverage> = Vec::with_capacity(Severity::ALL.len());
-    for (class, report) in classes.iter().zip(class_reports) {
-        for member in &class[1..] {
-            reports.push(RequirementCoverage { severity: *member, ..report.clone() });
-        }
-        reports.push(report);
-    }
-    reports.sort_by_key(|report| report.severity);
-    reports
+    (0..n_reports)
+        .map(|report_idx| {
+            let mut reports: Vec<RequirementCoverage> = Vec::with_capacity(Severity::ALL.len());
+            for (class, class_report) in classes.iter().zip(&class_reports) {
+                let report = &class_report[report_idx];
+                for member in &class[1..] {
+                    reports.push(RequirementCoverage { severity: *member, ..report.clone() });
+                }
+                reports.push(report.clone());
+            }
+            reports.sort_by_key(|report| report.severity);
+            reports
+        })
+        .collect()
 }
 
 /// Sweeps the window one slice at a time: each slice sorts only the endpoints of the
 /// intervals (clipped) that fall in it, so the sort's memory is one slice's, not the window's.
 fn sweep_in_slices(
-    timelines: &[&AgentTimeline],
+    timelines: &[(&AgentTimeline, Side)],
     required: &[Interval],
     question: &CoverageQuestion,
     grid: &HourGrid,
     slice_micros: i64,
-) -> Findings {
-    let mut findings = Findings {
-        builder: ReportBuilder::new(question.min_staff),
-        hour_of_week: vec![HourCell::default(); HOURS_PER_WEEK],
-    };
+    n_reports: usize,
+) -> Vec<Findings> {
+    let mut findings: Vec<Findings> = (0..n_reports)
+        .map(|_| Findings {
+            builder: ReportBuilder::new(question.min_staff),
+            hour_of_week: vec![HourCell::default(); HOURS_PER_WEEK],
+        })
+        .collect();
     // Per agent, the first eligible, cancelled and ineligible interval not yet swept to its end.
     let mut next = vec![[0usize; 3]; timelines.len()];
     for slice in slices(question.window, slice_micros) {
         let mut events = Vec::new();
         let slice_span = Span { start: micros(slice.start()), end: micros(slice.end()) };
-        for (timeline, next) in timelines.iter().zip(&mut next) {
-            push_events_within(&mut events, &timeline.eligible, &mut next[0], slice_span, Counter::Eligible);
-            push_events_within(
-                &mut events,
-                &timeline.cancelled_by_time_off,
-                &mut next[1],
-                slice_span,
-                Counter::Cancelled,
-            );
-            push_events_within(&mut events, &timeline.ineligible, &mut next[2], slice_span, Counter::Ineligible);
+        for ((timeline, side), next) in timelines.iter().zip(&mut next) {
+            let mut push = |spans: &[Span], next: &mut usize, counter: Counter| {
+                push_events_within(&mut events, spans, next, slice_span, (*side, counter));
+            };
+            push(&timeline.eligible, &mut next[0], Counter::Eligible);
+            push(&timeline.cancelled_by_time_off, &mut next[1], Counter::Cancelled);
+            push(&timeline.ineligible, &mut next[2], Counter::Ineligible);
         }
-        let (builder, cells) = sweep(&intersect(required, &[slice]), events, question.min_staff, grid);
-        findings.append(&builder, &cells);
+        let found = sweep(&intersect(required, &[slice]), events, question.min_staff, grid, n_reports);
+        for (findings, (builder, cells)) in findings.iter_mut().zip(&found) {
+            findings.append(builder, cells);
+        }
     }
     findings
 }
 
 /// The endpoints of `spans` (sorted, within the window) clipped to `slice`, from `*next` on;
 /// `*next` moves past the spans that end within the slice.
-fn push_events_within(events: &mut Vec<Event>, spans: &[Span], next: &mut usize, slice: Span, counter: Counter) {
+fn push_events_within(
+    events: &mut Vec<Event>,
+    spans: &[Span],
+    next: &mut usize,
+    slice: Span,
+    (side, counter): (Side, Counter),
+) {
     while let Some(span) = spans.get(*next) {
         if span.start >= slice.end {
             return;
         }
         let (start, end) = (span.start.max(slice.start), span.end.min(slice.end));
         if start < end {
-            events.push(event(start, counter, true));
-            events.push(event(end, counter, false));
+            events.push(event(start, side, counter, true));
+            events.push(event(end, side, counter, false));
         }
         if span.end > slice.end {
             return;
@@ -497,6 +606,7 @@ fn push_events_within(events: &mut Vec<Event>, spans: &[Span], next: &mut usize,
 fn expand_agent<'a>(
     context: &EligibilityContext,
     roster: &'a AgentRoster,
+    side: Side,
     window: Interval,
 ) -> Option<ExpandedAgent<'a>> {
     let pieces = shift_pieces(context, roster, window);
@@ -507,7 +617,7 @@ fn expand_agent<'a>(
     // Such an agent's timeline is the same for every severity: built here, once.
     let shared = unrestricted.then(|| agent_timeline(roster, &pieces, Severity::Sev1));
     let pieces = if shared.is_some() { Vec::new() } else { pieces };
-    Some(ExpandedAgent { roster, pieces, shared })
+    Some(ExpandedAgent { roster, side, pieces, shared })
 }
 
 /// What changed between two gap lists of one requirement: the stretches that are gaps only in

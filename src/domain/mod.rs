@@ -25,4 +25,5 @@ pub mod time;
 pub mod timeline;
 pub mod validation;
 pub mod watch;
+pub mod what_if;
 pub mod working_time;

@@ -4,7 +4,7 @@
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 
-use super::coverage::{coverage_report, gap_changes, CoverageQuestion, Gap};
+use super::coverage::{coverage_reports_compared, gap_changes, CoverageQuestion, Gap};
 use super::interval::Interval;
 use super::parallel::Parallelism;
 use super::policy::{PlanKind, Severity};
@@ -200,7 +200,7 @@ pub fn sync_warnings(
     settings: &WorkingTimeSettings,
     parallelism: Parallelism,
 ) -> Vec<Warning> {
-    fn ids<'a>(changes: &'a SyncChanges) -> HashSet<&'a str> {
+    fn ids(changes: &SyncChanges) -> HashSet<&str> {
         changes.created.iter().chain(&changes.updated).chain(&changes.deleted).map(String::as_str).collect()
     }
     let (shift_ids, time_off_ids) = (ids(&outcome.shifts), ids(&outcome.time_off));
@@ -248,9 +248,9 @@ pub fn compare_gaps(
     let mut changes = Vec::new();
     for (plan, eea_tagged) in [(PlanKind::EeaOnly, true), (PlanKind::Standard, true)] {
         let question = CoverageQuestion { plan, eea_tagged, window, min_staff: 1 };
-        let old = coverage_report(before, &question, parallelism);
-        let new = coverage_report(after, &question, parallelism);
-        for (old_requirement, new_requirement) in old.iter().zip(&new) {
+        // One sweep for both states: the agents the sync left alone are expanded once.
+        let compared = coverage_reports_compared(before, after, &question, parallelism);
+        for (old_requirement, new_requirement) in compared.before.iter().zip(&compared.after) {
             let (opened, closed) = gap_changes(&old_requirement.gaps, &new_requirement.gaps);
             changes.push(RequirementGapChanges {
                 plan,

@@ -1,13 +1,16 @@
 //! File formats, read and written without a network or a command line: the shift files of an
-//! import (CSV and iCalendar, read into the wire messages of a `SyncShifts` stream) and the
-//! renderings of a coverage report. The `import` and `report` commands call into this module;
-//! it knows nothing of them, so the server can read an uploaded file with the same code.
+//! import (CSV and iCalendar, read into the wire messages of a `SyncShifts` stream), the
+//! what-if files of `report --what-if` (TOML or JSON, read into `HypotheticalChange`s) and the
+//! renderings of a coverage report and of a simulation. The `import` and `report` commands call
+//! into this module; it knows nothing of them, so the server can read an uploaded file with the
+//! same code (as `SimulateCoverage` does).
 //!
 //! Every problem in a shift file names its line; a file with any problem is not sent.
 
 pub mod csv;
 pub mod icalendar;
 pub mod report;
+pub mod what_if;
 
 pub use self::csv::{parse_csv, write_csv};
 pub use self::icalendar::{read_calendar, write_icalendar, Calendar, ReadOptions};

@@ -176,6 +176,160 @@ pub fn json(report: &pb::CoverageReport) -> String {
     text
 }
 
+/// A simulation's answer (`report --what-if`): the report under the changes, rendered as
+/// `format` renders a report, followed (except in an SVG) by the gaps the changes open and close
+/// per requirement and the agents they touched.
+pub fn render_simulation(simulation: &pb::SimulateCoverageResponse, format: ReportFormat) -> String {
+    let empty = pb::CoverageReport::default();
+    let report = simulation.report.as_ref().unwrap_or(&empty);
+    match format {
+        ReportFormat::Table => table(report) + &gap_changes_table(simulation),
+        ReportFormat::Csv => csv(report) + "\n" + &gap_changes_csv(simulation),
+        ReportFormat::Json => simulation_json(simulation),
+        ReportFormat::Svg => svg(report),
+    }
+}
+
+/// The what-if section of the table: per requirement, the gaps opened and closed.
+pub fn gap_changes_table(simulation: &pb::SimulateCoverageResponse) -> String {
+    let mut out = String::from("\nWhat if: gaps opened / closed against the stored roster\n");
+    let touched = &simulation.touched_agent_ids;
+    let _ = writeln!(
+        out,
+        "{} agent(s) touched{}{}",
+        touched.len(),
+        if touched.is_empty() { "" } else { ": " },
+        touched.join(", ")
+    );
+    if let Some(file) = &simulation.sync_file {
+        let counts = |counts: Option<pb::SyncCounts>| {
+            let counts = counts.unwrap_or_default();
+            format!(
+                "{} created, {} updated, {} deleted, {} unchanged",
+                counts.created, counts.updated, counts.deleted, counts.unchanged
+            )
+        };
+        let _ = writeln!(
+            out,
+            "the file as a sync: shifts {}; time off {}; agents {}",
+            counts(file.shifts),
+            counts(file.time_off),
+            counts(file.agents)
+        );
+        if file.outside_window > 0 {
+            let _ = writeln!(
+                out,
+                "{} entr{} of the file outside the sync's window left out",
+                file.outside_window,
+                if file.outside_window == 1 { "y" } else { "ies" }
+            );
+        }
+    }
+    for changes in &simulation.gap_changes {
+        let severity = severity_name(changes.severity);
+        let _ = writeln!(out);
+        if changes.opened.is_empty() && changes.closed.is_empty() {
+            let _ = writeln!(out, "{severity}: no gap opened or closed");
+            continue;
+        }
+        for (label, gaps) in [("opened", &changes.opened), ("closed", &changes.closed)] {
+            if gaps.is_empty() {
+                continue;
+            }
+            let _ = writeln!(out, "{severity} gaps {label}:");
+            for gap in gaps {
+                let _ = writeln!(
+                    out,
+                    "  {} -> {}  ({} -> {})  {:>12}  {} ({} eligible)",
+                    local(&gap.starts_at, "%a %Y-%m-%d %H:%M %Z"),
+                    local(&gap.ends_at, "%a %Y-%m-%d %H:%M %Z"),
+                    utc(&gap.starts_at),
+                    utc(&gap.ends_at),
+                    duration_text(seconds_between(&gap.starts_at, &gap.ends_at)),
+                    cause_name(gap.cause),
+                    gap.eligible_on_shift
+                );
+            }
+        }
+    }
+    out
+}
+
+/// The what-if section as CSV: one `opened` or `closed` row per stretch.
+pub fn gap_changes_csv(simulation: &pb::SimulateCoverageResponse) -> String {
+    let mut out = String::from(
+        "change,severity,starts_at_utc,ends_at_utc,starts_local,ends_local,duration_seconds,eligible_on_shift,cause\n",
+    );
+    for changes in &simulation.gap_changes {
+        let severity = severity_name(changes.severity);
+        for (label, gaps) in [("opened", &changes.opened), ("closed", &changes.closed)] {
+            for gap in gaps {
+                let _ = writeln!(
+                    out,
+                    "{label},{severity},{},{},{}",
+                    span_columns(&gap.starts_at, &gap.ends_at),
+                    gap.eligible_on_shift,
+                    cause_code(gap.cause)
+                );
+            }
+        }
+    }
+    out
+}
+
+/// A simulation as JSON: the report as `json` writes it, with the gaps opened and closed, the
+/// touched agents and, for a file, the sync's counts.
+fn simulation_json(simulation: &pb::SimulateCoverageResponse) -> String {
+    let empty = pb::CoverageReport::default();
+    let report: serde_json::Value =
+        serde_json::from_str(&json(simulation.report.as_ref().unwrap_or(&empty))).expect("the report's own JSON");
+    let gaps = |gaps: &[pb::Gap]| -> Vec<serde_json::Value> {
+        gaps.iter()
+            .map(|gap| {
+                serde_json::json!({
+                    "starts_at": utc(&gap.starts_at),
+                    "ends_at": utc(&gap.ends_at),
+                    "seconds": seconds_between(&gap.starts_at, &gap.ends_at),
+                    "eligible_on_shift": gap.eligible_on_shift,
+                    "cause": cause_code(gap.cause),
+                })
+            })
+            .collect()
+    };
+    let gap_changes: Vec<serde_json::Value> = simulation
+        .gap_changes
+        .iter()
+        .map(|changes| {
+            serde_json::json!({
+                "severity": pb::Severity::try_from(changes.severity).unwrap_or(pb::Severity::Unspecified).as_str_name(),
+                "opened": gaps(&changes.opened),
+                "closed": gaps(&changes.closed),
+            })
+        })
+        .collect();
+    let counts = |counts: Option<pb::SyncCounts>| {
+        let counts = counts.unwrap_or_default();
+        serde_json::json!({ "created": counts.created, "updated": counts.updated, "deleted": counts.deleted, "unchanged": counts.unchanged })
+    };
+    let sync_file = simulation.sync_file.as_ref().map(|file| {
+        serde_json::json!({
+            "shifts": counts(file.shifts),
+            "time_off": counts(file.time_off),
+            "agents": counts(file.agents),
+            "outside_window": file.outside_window,
+        })
+    });
+    let value = serde_json::json!({
+        "report": report,
+        "gap_changes": gap_changes,
+        "touched_agent_ids": simulation.touched_agent_ids,
+        "sync_file": sync_file,
+    });
+    let mut text = serde_json::to_string_pretty(&value).expect("a JSON value serialises");
+    text.push('\n');
+    text
+}
+
 fn instant(timestamp: &Option<prost_types::Timestamp>) -> Instant {
     timestamp
         .as_ref()

@@ -5,18 +5,23 @@ use std::sync::Arc;
 use tonic::{Request, Response, Status};
 
 use super::convert::{
-    bounded_window_field, enum_field, gap_to_pb, plan_from_pb, plan_to_pb, question_instant_field, severity_field,
-    severity_to_pb, timestamp, working_time_to_pb,
+    bounded_window_field, changes_from_pb, enum_field, gap_to_pb, plan_from_pb, plan_to_pb, question_instant_field,
+    requirement_gap_changes_to_pb, severity_field, severity_to_pb, timestamp, working_time_to_pb,
 };
 use super::pagination::{next_page_token, page_request};
+use super::roster_service::{count, sync_counts, MAX_REPORTED_VIOLATIONS};
 use super::status::{invalid, to_status};
+use super::sync_file::{in_file, read_sync_file, ReadSyncFile};
 use super::watches::{GapStream, WatchStreams};
-use crate::app::App;
+use crate::app::{App, AppError, SimulationReport};
 use crate::clock;
 use crate::domain::coverage::{CoverageQuestion, RequirementCoverage, HOURS_PER_WEEK, MAX_REPORT_DAYS};
+use crate::domain::ids::AgentId;
 use crate::domain::policy::{PlanKind, ServiceHours, Severity};
+use crate::domain::sync::SyncOutcome;
 use crate::domain::time::tz_database_version;
 use crate::domain::validation::Violations;
+use crate::domain::what_if::Simulation;
 use crate::domain::working_time::MAX_WORKING_TIME_DAYS;
 use crate::pb;
 use crate::pb::coverage_service_server::CoverageService;
@@ -71,6 +76,52 @@ fn requirement_to_pb(requirement: &RequirementCoverage) -> pb::RequirementCovera
     }
 }
 
+/// A report's question as a request carries it (GetCoverageReport's fields, which
+/// SimulateCoverage repeats), every problem recorded in `violations`.
+fn question_field(
+    violations: &mut Violations,
+    plan: i32,
+    eea_tagged: bool,
+    (window_start, window_end): (Option<prost_types::Timestamp>, Option<prost_types::Timestamp>),
+    min_staff: i32,
+) -> Option<CoverageQuestion> {
+    let plan_kind = plan_field(violations, plan);
+    let too_long = format!("the window may span at most {MAX_REPORT_DAYS} days");
+    let ends = [("window_start", window_start), ("window_end", window_end)];
+    let window = bounded_window_field(violations, ends, (MAX_REPORT_DAYS, &too_long));
+    if !(0..=MAX_MIN_STAFF).contains(&min_staff) {
+        violations.add("min_staff", format!("must be from 0 (meaning 1) to {MAX_MIN_STAFF}"));
+        return None;
+    }
+    Some(CoverageQuestion { plan: plan_kind?, eea_tagged, window: window?, min_staff: min_staff.max(1) as u32 })
+}
+
+impl CoverageApi {
+    /// The report as GetCoverageReport answers it, for `question` and its `requirements`.
+    fn report_to_pb(&self, question: &CoverageQuestion, requirements: &[RequirementCoverage]) -> pb::CoverageReport {
+        let CoverageQuestion { plan, eea_tagged, window, min_staff } = *question;
+        let rules = self.app.policy().rules(plan);
+        let holiday_calendar = Severity::ALL
+            .iter()
+            .find_map(|severity| match rules.hours_for(*severity) {
+                ServiceHours::Business(window) => Some(window.holidays.name()),
+                ServiceHours::AroundTheClock => None,
+            })
+            .unwrap_or("none");
+        pb::CoverageReport {
+            plan: plan_to_pb(plan) as i32,
+            eea_tagged,
+            window_start: Some(timestamp(window.start())),
+            window_end: Some(timestamp(window.end())),
+            min_staff: i32::try_from(min_staff).unwrap_or(i32::MAX),
+            requirements: requirements.iter().map(requirement_to_pb).collect(),
+            tz_database_version: tz_database_version().to_owned(),
+            policy_version: self.app.policy().facts.version.clone(),
+            holiday_calendar: holiday_calendar.to_owned(),
+        }
+    }
+}
+
 #[tonic::async_trait]
 impl CoverageService for CoverageApi {
     async fn get_working_time_report(
@@ -116,45 +167,94 @@ impl CoverageService for CoverageApi {
         let pb::GetCoverageReportRequest { plan, eea_tagged, window_start, window_end, min_staff } =
             request.into_inner();
         let mut violations = Violations::default();
-        let plan_kind = plan_field(&mut violations, plan);
-        let too_long = format!("the window may span at most {MAX_REPORT_DAYS} days");
-        let ends = [("window_start", window_start), ("window_end", window_end)];
-        let window = bounded_window_field(&mut violations, ends, (MAX_REPORT_DAYS, &too_long));
-        if !(0..=MAX_MIN_STAFF).contains(&min_staff) {
-            violations.add("min_staff", format!("must be from 0 (meaning 1) to {MAX_MIN_STAFF}"));
-        }
+        let question = question_field(&mut violations, plan, eea_tagged, (window_start, window_end), min_staff);
         if !violations.0.is_empty() {
             return Err(invalid(violations.0));
         }
-        let (plan_kind, window) = (plan_kind.expect("checked above"), window.expect("checked above"));
-        let min_staff = min_staff.max(1) as u32;
-        let question = CoverageQuestion { plan: plan_kind, eea_tagged, window, min_staff };
+        let question = question.expect("checked above");
         let started = std::time::Instant::now();
         let requirements = self.app.coverage_report(question).await.map_err(to_status)?;
-        let rules = self.app.policy().rules(plan_kind);
-        let holiday_calendar = Severity::ALL
-            .iter()
-            .find_map(|severity| match rules.hours_for(*severity) {
-                ServiceHours::Business(window) => Some(window.holidays.name()),
-                ServiceHours::AroundTheClock => None,
-            })
-            .unwrap_or("none");
         tracing::info!(
-            report.plan = ?plan_kind,
-            report.days = window.end().duration_since(window.start()).as_hours() / 24,
+            report.plan = ?question.plan,
+            report.days = question.window.end().duration_since(question.window.start()).as_hours() / 24,
             elapsed_ms = started.elapsed().as_millis() as u64,
             "coverage report built"
         );
-        Ok(Response::new(pb::CoverageReport {
-            plan: plan_to_pb(plan_kind) as i32,
-            eea_tagged,
-            window_start: Some(timestamp(window.start())),
-            window_end: Some(timestamp(window.end())),
-            min_staff: min_staff as i32,
-            requirements: requirements.iter().map(requirement_to_pb).collect(),
-            tz_database_version: tz_database_version().to_owned(),
-            policy_version: self.app.policy().facts.version.clone(),
-            holiday_calendar: holiday_calendar.to_owned(),
+        Ok(Response::new(self.report_to_pb(&question, &requirements)))
+    }
+
+    async fn simulate_coverage(
+        &self,
+        request: Request<pb::SimulateCoverageRequest>,
+    ) -> Result<Response<pb::SimulateCoverageResponse>, Status> {
+        let pb::SimulateCoverageRequest { plan, eea_tagged, window_start, window_end, min_staff, changes, sync_file } =
+            request.into_inner();
+        let mut violations = Violations::default();
+        let question = question_field(&mut violations, plan, eea_tagged, (window_start, window_end), min_staff);
+        if sync_file.is_some() && !changes.is_empty() {
+            violations.add("sync_file", "give either changes or a sync_file, not both");
+        }
+        let changes = match changes_from_pb(changes) {
+            Ok(changes) => changes,
+            Err(found) => {
+                violations.0.extend(found);
+                Vec::new()
+            }
+        };
+        if !violations.0.is_empty() {
+            violations.0.truncate(MAX_REPORTED_VIOLATIONS);
+            return Err(invalid(violations.0));
+        }
+        let question = question.expect("checked above");
+        let started = std::time::Instant::now();
+        // A file's entries outside its window are counted; the changes (or entries) simulated.
+        let (simulated, outside_window, n_changes) = match sync_file {
+            None => {
+                let n_changes = changes.len();
+                (self.app.simulate_changes(question, changes).await.map_err(to_status)?, 0, n_changes)
+            }
+            Some(file) => {
+                // Reading a file of up to 8 MiB is CPU work: off the async runtime, as a report is.
+                let app = self.app.clone();
+                let ReadSyncFile { request, read } =
+                    tokio::task::spawn_blocking(move || read_sync_file(&app, file, question.window)).await.map_err(
+                        |error| to_status(AppError::internal(format!("reading a sync file failed: {error}"))),
+                    )??;
+                let n_entries = request.entries.n_entries();
+                let simulated = self.app.simulate_sync(question, request).await.map_err(|error| {
+                    to_status(match error {
+                        AppError::Invalid(found) => {
+                            AppError::Invalid(found.into_iter().map(|violation| in_file(&read, violation)).collect())
+                        }
+                        other => other,
+                    })
+                })?;
+                (simulated, read.outside_window, n_entries)
+            }
+        };
+        let SimulationReport { simulation, touched_agent_ids, sync } = simulated;
+        tracing::info!(
+            report.plan = ?question.plan,
+            report.days = question.window.end().duration_since(question.window.start()).as_hours() / 24,
+            simulation.changes = n_changes,
+            simulation.touched_agents = touched_agent_ids.len(),
+            elapsed_ms = started.elapsed().as_millis() as u64,
+            "coverage simulated"
+        );
+        let Simulation { report: requirements, gap_changes } = simulation;
+        Ok(Response::new(pb::SimulateCoverageResponse {
+            report: Some(self.report_to_pb(&question, &requirements)),
+            gap_changes: gap_changes.iter().map(requirement_gap_changes_to_pb).collect(),
+            touched_agent_ids: touched_agent_ids.into_iter().map(AgentId::into_string).collect(),
+            sync_file: sync.map(|outcome| {
+                let SyncOutcome { agents, shifts, time_off } = outcome;
+                pb::SyncFileOutcome {
+                    shifts: Some(sync_counts(&shifts)),
+                    time_off: Some(sync_counts(&time_off)),
+                    agents: Some(sync_counts(&agents)),
+                    outside_window: count(outside_window),
+                }
+            }),
         }))
     }
 

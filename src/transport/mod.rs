@@ -10,6 +10,7 @@ mod policy_service;
 mod roster_service;
 mod status;
 mod stream_end;
+mod sync_file;
 mod ticket_service;
 mod watches;
 

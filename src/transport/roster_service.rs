@@ -5,8 +5,8 @@ use std::sync::Arc;
 use tonic::{Request, Response, Status, Streaming};
 
 use super::convert::{
-    agent_from_pb, agent_to_pb, batch_from_pb, bounded_window_field, gap_to_pb, plan_to_pb, severity_to_pb,
-    shift_from_pb, shift_to_pb, time_off_from_pb, time_off_to_pb, warning_to_pb, window_field,
+    agent_from_pb, agent_to_pb, batch_from_pb, bounded_window_field, requirement_gap_changes_to_pb, shift_from_pb,
+    shift_to_pb, time_off_from_pb, time_off_to_pb, warning_to_pb, window_field,
 };
 use super::layers::actor_of;
 use super::pagination::{next_page_token, page_request};
@@ -30,6 +30,10 @@ pub struct RosterApi {
 
 /// A batch upsert of shifts or time off (`E`): converted from the wire, written, and converted
 /// back, each violation named by the entry's position.
+/// The most working-time warnings a write's answer lists (each is about 150 bytes; the count says
+/// how many there are in all).
+const MAX_LISTED_WARNINGS: usize = 1_000;
+
 async fn upsert_batch<P, E>(
     app: &App,
     actor: &Actor,
@@ -76,7 +80,7 @@ fn non_empty(id: String) -> Option<String> {
     (!id.is_empty()).then_some(id)
 }
 
-fn count(value: usize) -> i32 {
+pub(super) fn count(value: usize) -> i32 {
     i32::try_from(value).unwrap_or(i32::MAX)
 }
 
@@ -221,9 +225,9 @@ fn declared_counts_from_pb(end: pb::SyncEnd) -> Result<SyncEntryCounts, Status> 
 }
 
 /// The most violations one rejected sync reports.
-const MAX_REPORTED_VIOLATIONS: usize = 100;
+pub(super) const MAX_REPORTED_VIOLATIONS: usize = 100;
 
-fn sync_counts(changes: &SyncChanges) -> pb::SyncCounts {
+pub(super) fn sync_counts(changes: &SyncChanges) -> pb::SyncCounts {
     pb::SyncCounts {
         created: count(changes.created.len()),
         updated: count(changes.updated.len()),
@@ -306,18 +310,9 @@ impl RosterService for RosterApi {
             shifts: Some(shifts),
             time_off: Some(time_off),
             agents: Some(sync_counts(&report.agents)),
-            gap_changes: report
-                .gap_changes
-                .iter()
-                .map(|change| pb::RequirementGapChanges {
-                    plan: plan_to_pb(change.plan) as i32,
-                    eea_tagged: change.eea_tagged,
-                    severity: severity_to_pb(change.severity) as i32,
-                    opened: change.opened.iter().map(gap_to_pb).collect(),
-                    closed: change.closed.iter().map(gap_to_pb).collect(),
-                })
-                .collect(),
-            working_time_warnings: report.warnings.iter().map(warning_to_pb).collect(),
+            gap_changes: report.gap_changes.iter().map(requirement_gap_changes_to_pb).collect(),
+            working_time_warnings: report.warnings.iter().take(MAX_LISTED_WARNINGS).map(warning_to_pb).collect(),
+            working_time_warning_count: count(report.warnings.len()),
         }))
     }
 
@@ -385,7 +380,8 @@ impl RosterService for RosterApi {
             shifts: shifts.iter().map(shift_to_pb).collect(),
             created: count(counts.created),
             updated: count(counts.updated),
-            working_time_warnings: warnings.iter().map(warning_to_pb).collect(),
+            working_time_warnings: warnings.iter().take(MAX_LISTED_WARNINGS).map(warning_to_pb).collect(),
+            working_time_warning_count: count(warnings.len()),
         }))
     }
 

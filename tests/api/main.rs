@@ -29,5 +29,6 @@ mod sync_endings;
 mod tickets;
 mod tls;
 mod validation;
+mod what_if;
 mod windows;
 mod working_time;

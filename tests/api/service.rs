@@ -98,7 +98,7 @@ async fn every_rpc_answers_each_role_as_the_matrix_says(backend: Backend) {
             }
         }
     }
-    assert_eq!(methods.len(), 28, "the contract's methods: {methods:?}");
+    assert_eq!(methods.len(), 29, "the contract's methods: {methods:?}");
     let mut roles: Vec<(&str, &str)> = crate::helpers::ROLE_TOKENS.to_vec();
     roles.push(("admin", crate::helpers::TEST_TOKEN));
     let call = |token: Option<&'static str>, path: String| {

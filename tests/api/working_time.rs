@@ -74,10 +74,10 @@ async fn the_report_lists_each_agents_weeks_and_breaches(backend: Backend) {
     assert_eq!(ids, ["be-agent"]);
     assert!(!report.policy_version.is_empty() && !report.tz_database_version.is_empty());
     let be = &report.agents[0];
-    assert_eq!((be.time_zone.as_str(), be.worked.clone(), be.night_working_days), ("Europe/Brussels", hours(18), 0));
+    assert_eq!((be.time_zone.as_str(), be.worked, be.night_working_days), ("Europe/Brussels", hours(18), 0));
     assert_eq!(be.weeks.len(), 1);
     assert_eq!(be.weeks[0].week_start, Some(timestamp(&week.at(0, 0, 0))));
-    assert_eq!((be.weeks[0].worked.clone(), be.weeks[0].reference_weeks), (hours(18), 17));
+    assert_eq!((be.weeks[0].worked, be.weeks[0].reference_weeks), (hours(18), 17));
     assert_eq!(be.breaches.len(), 1, "{:?}", be.breaches);
     let breach = &be.breaches[0];
     assert_eq!(breach.rule(), pb::WorkingTimeRule::DailyRest);
@@ -85,7 +85,7 @@ async fn the_report_lists_each_agents_weeks_and_breaches(backend: Backend) {
         (breach.window_start, breach.window_end),
         (Some(timestamp(&week.at(0, 8, 0))), Some(timestamp(&week.at(1, 8, 0))))
     );
-    assert_eq!((breach.measured.clone(), breach.limit.clone()), (hours(10), hours(11)));
+    assert_eq!((breach.measured, breach.limit), (hours(10), hours(11)));
     assert_eq!(breach.shift_ids, ["be-mon", "be-tue"]);
 
     // Named agents, wherever they work, in ID order and a page at a time.
@@ -97,7 +97,7 @@ async fn the_report_lists_each_agents_weeks_and_breaches(backend: Backend) {
     named.page_token = first.next_page_token;
     let second = coverage.get_working_time_report(named).await.unwrap().into_inner();
     assert_eq!(second.agents.iter().map(|agent| agent.agent_id.as_str()).collect::<Vec<_>>(), ["us-agent"]);
-    assert_eq!((second.next_page_token.as_str(), second.agents[0].worked.clone()), ("", hours(9)));
+    assert_eq!((second.next_page_token.as_str(), second.agents[0].worked), ("", hours(9)));
 }
 
 async fn a_bad_question_names_its_field_and_managers_alone_may_ask(backend: Backend) {
@@ -138,10 +138,11 @@ async fn writes_answer_the_breaches_they_introduce(backend: Backend) {
     let week = Week::ahead();
     let introduced = seed(&spawned.app, &week).await;
     assert_eq!(introduced.working_time_warnings.len(), 1, "{:?}", introduced.working_time_warnings);
+    assert_eq!(introduced.working_time_warning_count, 1);
     let warning = &introduced.working_time_warnings[0];
     assert_eq!(warning.agent_id, "be-agent");
     let breach = warning.breach.as_ref().unwrap();
-    assert_eq!((breach.rule(), breach.measured.clone()), (pb::WorkingTimeRule::DailyRest, hours(10)));
+    assert_eq!((breach.rule(), breach.measured), (pb::WorkingTimeRule::DailyRest, hours(10)));
 
     // Writing the same shift again introduces nothing; moving it to 08:00 neither.
     let again =
@@ -245,7 +246,7 @@ async fn a_standby_source_s_pager_shifts_are_not_work(backend: Backend) {
         .unwrap();
     assert_eq!((answer.created, answer.working_time_warnings.len()), (1, 0));
     let report = spawned.app.coverage().get_working_time_report(request(&week, &[])).await.unwrap().into_inner();
-    assert_eq!((report.agents[0].worked.clone(), report.agents[0].breaches.len()), (hours(13), 0));
+    assert_eq!((report.agents[0].worked, report.agents[0].breaches.len()), (hours(13), 0));
 }
 
 async fn the_report_command_shows_weeks_and_breaches(backend: Backend) {

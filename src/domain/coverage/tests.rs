@@ -490,3 +490,49 @@ fn slices_whose_seams_fall_on_a_clock_change_change_nothing() {
         }
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    /// Two states of a roster compared in one sweep give the two plain reports: whether the
+    /// states share their unchanged agents (one made from the other) or were built apart.
+    #[test]
+    fn reports_compared_in_one_sweep_equal_the_two_plain_reports(
+        (countries, shifts, time_off, eea_only, eea_tagged, min_staff) in roster_strategy(),
+        before_moves in moves_strategy(),
+        after_moves in moves_strategy(),
+        n_replaced in 0usize..3,
+    ) {
+        let plan = if eea_only { PlanKind::EeaOnly } else { PlanKind::Standard };
+        let window = Interval::new(at_minute(0), at_minute(3 * 1440)).unwrap();
+        let question = CoverageQuestion { plan, eea_tagged, window, min_staff };
+        let before = build_with_moves(&countries, &shifts, &time_off, &before_moves);
+        let built_apart = build_with_moves(&countries, &shifts, &time_off, &after_moves);
+        // The first agents as `built_apart` has them, the rest shared with `before`.
+        let replaced = built_apart
+            .agents()
+            .take(n_replaced)
+            .map(|roster| (roster.agent.agent_id.clone(), Some(roster.clone())))
+            .collect();
+        let (roster, _) = before.roster().with_changes(crate::domain::roster::RosterChanges { agents: replaced, orgs: vec![] });
+        let sharing = Snapshot::of_roster(before.policy.clone(), roster);
+        let on_two_threads = Parallelism::new(std::num::NonZeroUsize::new(2).unwrap());
+        for after in [&built_apart, &sharing, &before] {
+            let compared = coverage_reports_compared(&before, after, &question, on_two_threads);
+            prop_assert_eq!(&compared.before, &coverage_report(&before, &question, Parallelism::SEQUENTIAL));
+            prop_assert_eq!(&compared.after, &coverage_report(after, &question, Parallelism::SEQUENTIAL));
+        }
+        // An agent only one side has counts in that side alone.
+        let fewer = Snapshot::of_roster(
+            before.policy.clone(),
+            before.roster().with_changes(crate::domain::roster::RosterChanges {
+                agents: vec![(numbered_agent_id(0).as_str().into(), None)],
+                orgs: vec![],
+            }).0,
+        );
+        let compared = coverage_reports_compared(&before, &fewer, &question, Parallelism::SEQUENTIAL);
+        prop_assert_eq!(&compared.after, &coverage_report(&fewer, &question, Parallelism::SEQUENTIAL));
+        let compared = coverage_reports_compared(&fewer, &before, &question, Parallelism::SEQUENTIAL);
+        prop_assert_eq!(&compared.before, &coverage_report(&fewer, &question, Parallelism::SEQUENTIAL));
+    }
+}

@@ -11,6 +11,7 @@ use crate::domain::coverage::{Gap, GapCause};
 use crate::domain::deadline::{ClockReading, Deadline};
 use crate::domain::decision::{AccessDecision, AccessReason, DecisionReason, TicketDecision};
 use crate::domain::policy::{Policy, ServiceHours, Severity, TransferBasis};
+use crate::domain::sync::RequirementGapChanges;
 use crate::domain::time::{tz_database_version, Instant};
 use crate::domain::watch::WindowChange;
 use crate::domain::working_time::{AgentWorkingTime, Breach, Warning, WorkWeek, WorkingTimeRule};
@@ -29,6 +30,18 @@ pub fn gap_to_pb(gap: &Gap) -> pb::Gap {
         ends_at: Some(timestamp(interval.end())),
         eligible_on_shift: i32::try_from(*eligible_on_shift).unwrap_or(i32::MAX),
         cause: cause as i32,
+    }
+}
+
+/// The gaps one requirement gains and loses, through a sync or a simulation's changes.
+pub fn requirement_gap_changes_to_pb(changes: &RequirementGapChanges) -> pb::RequirementGapChanges {
+    let RequirementGapChanges { plan, eea_tagged, severity, opened, closed } = changes;
+    pb::RequirementGapChanges {
+        plan: plan_to_pb(*plan) as i32,
+        eea_tagged: *eea_tagged,
+        severity: severity_to_pb(*severity) as i32,
+        opened: opened.iter().map(gap_to_pb).collect(),
+        closed: closed.iter().map(gap_to_pb).collect(),
     }
 }
 
