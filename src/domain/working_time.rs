@@ -114,14 +114,6 @@ impl WorkingTimeSettings {
     }
 }
 
-/// What a manager asks: a window and the agents (everyone who works from an EEA country during the
-/// window when `None`), from the roster of a snapshot.
-#[derive(Clone, Debug)]
-pub struct WorkingTimeQuestion {
-    pub window: Interval,
-    pub agent_ids: Option<Vec<AgentId>>,
-}
-
 /// Whether an agent is in a report without a list of agents: its location is an EEA country at
 /// some moment of the window, or one of its shifts is worked from one during it.
 pub fn works_from_eea(facts: &PolicyFacts, roster: &AgentRoster, window: Interval) -> bool {
@@ -246,7 +238,7 @@ pub fn introduced_breaches(
     let start = changed.start().checked_sub(lookback).unwrap_or(changed.start());
     let end = changed.end().checked_add(lookahead).unwrap_or(changed.end());
     let Some(period) = Interval::new(start, end) else { return Vec::new() };
-    let breaches_of = |roster: &AgentRoster| agent_breaches(roster, period, rules, settings);
+    let breaches_of = |roster: &AgentRoster| agent_working_time(roster, period, rules, settings).breaches;
     let known: BTreeSet<(WorkingTimeRule, Instant)> =
         before.map(breaches_of).unwrap_or_default().iter().map(|breach| (breach.rule, breach.checked_at())).collect();
     breaches_of(after).into_iter().filter(|breach| !known.contains(&(breach.rule, breach.checked_at()))).collect()
@@ -259,9 +251,9 @@ pub struct Warning {
     pub breach: Breach,
 }
 
-/// The breaches a change of one agent's entries introduces: `changed_shift_ids` and
-/// `changed_time_off_ids` name the entries created, replaced or removed (in either roster); the
-/// period they touch is the hull of their occurrences and periods within `bound`.
+/// The breaches a change of one agent's entries introduces: `changed` holds the IDs of the shifts
+/// and of the time off created, replaced or removed (found in either roster); the period they
+/// touch is the hull of their occurrences and periods within `bound`.
 pub fn change_warnings(
     before: Option<&AgentRoster>,
     after: &AgentRoster,
@@ -321,15 +313,6 @@ pub fn upsert_warnings(
         warnings.extend(change_warnings(Some(stored), &after, (&changed_ids, &no_time_off), bound, rules, settings));
     }
     warnings
-}
-
-fn agent_breaches(
-    roster: &AgentRoster,
-    window: Interval,
-    rules: &WorkingTimeRules,
-    settings: &WorkingTimeSettings,
-) -> Vec<Breach> {
-    agent_working_time(roster, window, rules, settings).breaches
 }
 
 /// The rest rules: a window from each occurrence start inside `window` (each start once), and a

@@ -91,20 +91,25 @@ pub fn table(report: &pb::CoverageReport) -> String {
         let _ = writeln!(out);
         let _ = writeln!(out, "{} gaps:", severity_name(requirement.severity));
         for gap in &requirement.gaps {
-            let _ = writeln!(
-                out,
-                "  {} -> {}  ({} -> {})  {:>12}  {} ({} eligible)",
-                local(&gap.starts_at, "%a %Y-%m-%d %H:%M %Z"),
-                local(&gap.ends_at, "%a %Y-%m-%d %H:%M %Z"),
-                utc(&gap.starts_at),
-                utc(&gap.ends_at),
-                duration_text(seconds_between(&gap.starts_at, &gap.ends_at)),
-                cause_name(gap.cause),
-                gap.eligible_on_shift
-            );
+            write_gap_line(&mut out, gap);
         }
     }
     out
+}
+
+/// One gap of a table: Brussels time, then UTC, its length, cause and headcount.
+fn write_gap_line(out: &mut String, gap: &pb::Gap) {
+    let _ = writeln!(
+        out,
+        "  {} -> {}  ({} -> {})  {:>12}  {} ({} eligible)",
+        local(&gap.starts_at, "%a %Y-%m-%d %H:%M %Z"),
+        local(&gap.ends_at, "%a %Y-%m-%d %H:%M %Z"),
+        utc(&gap.starts_at),
+        utc(&gap.ends_at),
+        duration_text(seconds_between(&gap.starts_at, &gap.ends_at)),
+        cause_name(gap.cause),
+        gap.eligible_on_shift
+    );
 }
 
 /// One CSV for spreadsheets: a `requirement` row per severity, then `gap` and `thin` rows.
@@ -238,17 +243,7 @@ pub fn gap_changes_table(simulation: &pb::SimulateCoverageResponse) -> String {
             }
             let _ = writeln!(out, "{severity} gaps {label}:");
             for gap in gaps {
-                let _ = writeln!(
-                    out,
-                    "  {} -> {}  ({} -> {})  {:>12}  {} ({} eligible)",
-                    local(&gap.starts_at, "%a %Y-%m-%d %H:%M %Z"),
-                    local(&gap.ends_at, "%a %Y-%m-%d %H:%M %Z"),
-                    utc(&gap.starts_at),
-                    utc(&gap.ends_at),
-                    duration_text(seconds_between(&gap.starts_at, &gap.ends_at)),
-                    cause_name(gap.cause),
-                    gap.eligible_on_shift
-                );
+                write_gap_line(&mut out, gap);
             }
         }
     }
