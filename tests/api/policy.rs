@@ -102,6 +102,20 @@ async fn the_policy_in_force_is_readable(backend: Backend) {
     assert!(target2.sample_dates.contains(&"2026-04-03".to_owned()));
     let eea_only = view.plans.iter().find(|plan| plan.plan() == pb::Plan::EeaOnly).unwrap();
     assert_eq!(eea_only.excluded_categories.len(), 4);
+    // The Working Time Directive's defaults, and no country's own values shipped.
+    let hours = |hours: i64| Some(prost_types::Duration { seconds: hours * 3_600, nanos: 0 });
+    assert_eq!(view.working_time.len(), 1);
+    let defaults = &view.working_time[0];
+    assert_eq!(defaults.country, "");
+    assert_eq!(
+        (defaults.daily_rest, defaults.weekly_rest, defaults.max_average_weekly_work),
+        (hours(11), hours(35), hours(48))
+    );
+    assert_eq!(
+        (defaults.reference_weeks, defaults.night_starts.as_str(), defaults.night_ends.as_str()),
+        (17, "23:00", "06:00")
+    );
+    assert!(defaults.source.contains("2003/88/EC"), "{}", defaults.source);
 }
 
 crate::on_both_backends!(orgs_round_trip_with_pagination, consents_round_trip, the_policy_in_force_is_readable);

@@ -282,7 +282,43 @@ async fn the_report_command_shows_weeks_and_breaches(backend: Backend) {
     assert!(named.lines().skip(1).all(|line| line.contains(",us-agent,")), "{named}");
 }
 
+async fn a_country_s_own_values_come_from_the_policy_file(backend: Backend) {
+    let directory = tempfile::tempdir().unwrap();
+    let policy_file = directory.path().join("policy.toml");
+    let french =
+        "\n[[working_time.countries]]\ncode = \"FR\"\ndaily_rest_hours = 12\nsource = \"a test's own value\"\n";
+    std::fs::write(&policy_file, format!("{}{french}", eea_coverage::domain::policy::DEFAULT_POLICY_FACTS)).unwrap();
+    let settings = format!("policy_file = {:?}\n", policy_file.display().to_string());
+    let Some(spawned) = spawn_app_with(backend, &settings).await else { return };
+    let view = spawned.app.policy.clone().get_policy(pb::GetPolicyRequest { at: None }).await.unwrap().into_inner();
+    let countries: Vec<(&str, Option<prost_types::Duration>)> =
+        view.working_time.iter().map(|limits| (limits.country.as_str(), limits.daily_rest)).collect();
+    assert_eq!(countries, [("", hours(11)), ("FR", hours(12))]);
+
+    // 11 hours 30 minutes of rest: enough in Belgium, not in France.
+    let week = Week::ahead();
+    spawned
+        .app
+        .put_agents(vec![agent("be-agent", "BE", "Europe/Brussels"), agent("fr-agent", "FR", "Europe/Paris")])
+        .await;
+    let mut shifts = Vec::new();
+    for agent_id in ["be-agent", "fr-agent"] {
+        shifts.push(one_off(&format!("{agent_id}-mon"), agent_id, &week.at(0, 8, 0), &week.at(0, 20, 0)));
+        shifts.push(one_off(&format!("{agent_id}-tue"), agent_id, &week.at(1, 7, 30), &week.at(1, 12, 0)));
+    }
+    let written = spawned.app.put_shifts(shifts).await;
+    let warned: Vec<&str> = written.working_time_warnings.iter().map(|warning| warning.agent_id.as_str()).collect();
+    assert_eq!(warned, ["fr-agent"]);
+    let report = spawned.app.coverage().get_working_time_report(request(&week, &[])).await.unwrap().into_inner();
+    let breaches: Vec<(&str, usize)> =
+        report.agents.iter().map(|agent| (agent.agent_id.as_str(), agent.breaches.len())).collect();
+    assert_eq!(breaches, [("be-agent", 0), ("fr-agent", 1)]);
+    let breach = &report.agents[1].breaches[0];
+    assert_eq!((breach.measured, breach.limit), (Some(prost_types::Duration { seconds: 41_400, nanos: 0 }), hours(12)));
+}
+
 crate::on_both_backends!(
+    a_country_s_own_values_come_from_the_policy_file,
     the_report_command_shows_weeks_and_breaches,
     the_report_lists_each_agents_weeks_and_breaches,
     a_bad_question_names_its_field_and_managers_alone_may_ask,

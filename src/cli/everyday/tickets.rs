@@ -183,6 +183,30 @@ pub async fn run_policy(args: PolicyArgs) -> Result<(), Failure> {
                 short_name(country.basis().as_str_name(), "TRANSFER_BASIS_").to_ascii_lowercase()
             ));
         }
+        out.push_str("working time (Working Time Directive):\n");
+        for limits in &policy.working_time {
+            let hours = |duration: &Option<prost_types::Duration>| {
+                let seconds = duration.map_or(0, |duration| duration.seconds);
+                if seconds % 3_600 == 0 {
+                    format!("{}h", seconds / 3_600)
+                } else {
+                    format!("{}h{:02}", seconds / 3_600, seconds % 3_600 / 60)
+                }
+            };
+            out.push_str(&format!(
+                "  {}: daily rest {}, weekly rest {}, at most {} a week on average over {} weeks, night {}-{} \
+                 (night worker from {} a night) [{}]\n",
+                if limits.country.is_empty() { "defaults" } else { limits.country.as_str() },
+                hours(&limits.daily_rest),
+                hours(&limits.weekly_rest),
+                hours(&limits.max_average_weekly_work),
+                limits.reference_weeks,
+                limits.night_starts,
+                limits.night_ends,
+                hours(&limits.night_worker_min_night_work),
+                limits.source
+            ));
+        }
         out
     });
     Ok(())

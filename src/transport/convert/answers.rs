@@ -10,7 +10,7 @@ use crate::domain::calendar::HolidayCalendar;
 use crate::domain::coverage::{Gap, GapCause};
 use crate::domain::deadline::{ClockReading, Deadline};
 use crate::domain::decision::{AccessDecision, AccessReason, DecisionReason, TicketDecision};
-use crate::domain::policy::{Policy, ServiceHours, Severity, TransferBasis};
+use crate::domain::policy::{Policy, ServiceHours, Severity, TransferBasis, WorkingTimeLimits};
 use crate::domain::sync::RequirementGapChanges;
 use crate::domain::time::{tz_database_version, Instant};
 use crate::domain::watch::WindowChange;
@@ -265,6 +265,14 @@ pub fn policy_to_pb(policy: &Policy, at: Instant) -> pb::Policy {
             .iter()
             .map(|(alias, iso)| format!("{alias}={iso}"))
             .collect(),
+        working_time: std::iter::once((
+            String::new(),
+            &facts.working_time.defaults,
+            facts.working_time.source.as_str(),
+        ))
+        .chain(facts.working_time.countries().map(|(country, limits, source)| (country.to_string(), limits, source)))
+        .map(|(country, limits, source)| working_time_limits_to_pb(country, limits, source))
+        .collect(),
     }
 }
 
@@ -381,5 +389,19 @@ pub fn warning_to_pb(warning: &Warning) -> pb::WorkingTimeWarning {
     pb::WorkingTimeWarning {
         agent_id: warning.agent_id.as_str().to_owned(),
         breach: Some(breach_to_pb(&warning.breach)),
+    }
+}
+
+fn working_time_limits_to_pb(country: String, limits: &WorkingTimeLimits, source: &str) -> pb::WorkingTimeLimits {
+    pb::WorkingTimeLimits {
+        country,
+        source: source.to_owned(),
+        daily_rest: Some(duration_to_pb(limits.daily_rest)),
+        weekly_rest: Some(duration_to_pb(limits.weekly_rest)),
+        max_average_weekly_work: Some(duration_to_pb(limits.max_average_weekly_work)),
+        reference_weeks: i32::try_from(limits.reference_weeks).unwrap_or(i32::MAX),
+        night_starts: limits.night_starts.strftime("%H:%M").to_string(),
+        night_ends: limits.night_ends.strftime("%H:%M").to_string(),
+        night_worker_min_night_work: Some(duration_to_pb(limits.night_worker_min_night_work)),
     }
 }
