@@ -17,7 +17,8 @@ use eea_coverage::domain::policy::PlanKind;
 use eea_coverage::domain::roster::{Agent, AgentDraft, ScheduleDraft, Shift, ShiftDraft};
 use eea_coverage::domain::snapshot::Snapshot;
 use eea_coverage::domain::time::Instant;
-use eea_coverage::domain::what_if::{apply_changes, simulate, HypotheticalChange};
+use eea_coverage::domain::what_if::{apply_changes, simulate, working_time_warnings, HypotheticalChange};
+use eea_coverage::domain::working_time::WorkingTimeSettings;
 use eea_coverage::testing::rosters::coverage_benchmark_snapshot;
 
 const N_AGENTS: usize = 5_000;
@@ -105,10 +106,19 @@ fn changes(snapshot: &Snapshot) -> Vec<HypotheticalChange> {
         .collect()
 }
 
-/// What `SimulateCoverage` computes: the changes applied, both reports, the gaps compared.
+/// What `SimulateCoverage` computes: the changes applied, both reports, the gaps compared, and
+/// the working-time breaches the changes introduce for the agents they touch.
 fn simulation(snapshot: &Snapshot, changes: &[HypotheticalChange]) -> impl Sized {
     let hypothetical = apply_changes(snapshot, changes).expect("the changes apply");
-    simulate(snapshot, &hypothetical.snapshot, &question(), machine_parallelism())
+    let simulated = simulate(snapshot, &hypothetical.snapshot, &question(), machine_parallelism());
+    let warnings = working_time_warnings(
+        (snapshot, &hypothetical.snapshot),
+        &hypothetical.touched_agent_ids,
+        window(),
+        &WorkingTimeSettings::default(),
+        machine_parallelism(),
+    );
+    (simulated, warnings)
 }
 
 fn median(mut samples: Vec<Duration>) -> Duration {

@@ -11,6 +11,7 @@ use crate::domain::coverage::CoverageQuestion;
 use crate::domain::ids::AgentId;
 use crate::domain::sync::{snapshot_after_sync, SyncOutcome};
 use crate::domain::what_if::{self, HypotheticalChange, Simulation, MAX_CHANGES};
+use crate::domain::working_time::Warning;
 
 /// What a simulation answers.
 #[derive(Clone, Debug, PartialEq)]
@@ -20,6 +21,8 @@ pub struct SimulationReport {
     pub touched_agent_ids: Vec<AgentId>,
     /// For a shift file: what the sync would do, as its dry run counts it.
     pub sync: Option<SyncOutcome>,
+    /// The working-time breaches the changes would introduce inside the report's window.
+    pub warnings: Vec<Warning>,
 }
 
 impl App {
@@ -33,11 +36,19 @@ impl App {
         if changes.len() > MAX_CHANGES {
             return Err(AppError::invalid("changes", format!("at most {MAX_CHANGES} changes per simulation")));
         }
-        let stored = self.snapshot();
+        let (stored, settings) = (self.snapshot(), self.working_time.clone());
         tokio::task::spawn_blocking(move || {
             let hypothetical = what_if::apply_changes(&stored, &changes).map_err(AppError::Invalid)?;
             let simulation = what_if::simulate(&stored, &hypothetical.snapshot, &question, machine_parallelism());
-            Ok(SimulationReport { simulation, touched_agent_ids: hypothetical.touched_agent_ids, sync: None })
+            let touched_agent_ids = hypothetical.touched_agent_ids;
+            let warnings = what_if::working_time_warnings(
+                (&stored, &hypothetical.snapshot),
+                &touched_agent_ids,
+                question.window,
+                &settings,
+                machine_parallelism(),
+            );
+            Ok(SimulationReport { simulation, touched_agent_ids, sync: None, warnings })
         })
         .await
         .map_err(|error| AppError::internal(format!("simulation task failed: {error}")))?
@@ -54,11 +65,19 @@ impl App {
         let request = Arc::new(prepare_sync(SyncRequest { dry_run: true, ..sync })?);
         let (stored, outcome) = self.dry_run_sync(&request).await;
         let outcome = outcome.map_err(|error| sync_error(error, &request))?;
+        let settings = self.working_time.clone();
         tokio::task::spawn_blocking(move || {
             let hypothetical = snapshot_after_sync(&stored, &outcome, &request.entries);
             let simulation = what_if::simulate(&stored, &hypothetical, &question, machine_parallelism());
             let touched_agent_ids = what_if::touched_agents(&stored, &hypothetical);
-            SimulationReport { simulation, touched_agent_ids, sync: Some(outcome) }
+            let warnings = what_if::working_time_warnings(
+                (&stored, &hypothetical),
+                &touched_agent_ids,
+                question.window,
+                &settings,
+                machine_parallelism(),
+            );
+            SimulationReport { simulation, touched_agent_ids, sync: Some(outcome), warnings }
         })
         .await
         .map_err(|error| AppError::internal(format!("simulation task failed: {error}")))

@@ -19,6 +19,7 @@ use super::snapshot::Snapshot;
 use super::sync::RequirementGapChanges;
 use super::time::Instant;
 use super::validation::FieldViolation;
+use super::working_time::{breaches_gained, Warning, WorkingTimeSettings};
 
 /// The most changes one simulation may carry.
 pub const MAX_CHANGES: usize = 1_000;
@@ -159,6 +160,32 @@ pub fn simulate(
         })
         .collect();
     Simulation { report: compared.after, gap_changes }
+}
+
+/// The breaches of the Working Time Directive that the touched agents gain inside `window`
+/// between the stored roster and the hypothetical one, agents in the order given.
+pub fn working_time_warnings(
+    (stored, hypothetical): (&Snapshot, &Snapshot),
+    touched_agent_ids: &[AgentId],
+    window: Interval,
+    settings: &WorkingTimeSettings,
+    parallelism: Parallelism,
+) -> Vec<Warning> {
+    let rules = &stored.policy.facts.working_time;
+    let agents: Vec<_> = touched_agent_ids
+        .iter()
+        .filter_map(|agent_id| Some((stored.agent(agent_id.as_str()), hypothetical.agent(agent_id.as_str())?)))
+        .collect();
+    parallelism
+        .map_in_order(&agents, |(before, after)| {
+            breaches_gained(*before, after, window, rules, settings)
+                .into_iter()
+                .map(|breach| Warning { agent_id: after.agent.agent_id.clone(), breach })
+                .collect::<Vec<_>>()
+        })
+        .into_iter()
+        .flatten()
+        .collect()
 }
 
 /// The changes applied so far, over the stored roster.

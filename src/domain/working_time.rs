@@ -238,7 +238,19 @@ pub fn introduced_breaches(
     let start = changed.start().checked_sub(lookback).unwrap_or(changed.start());
     let end = changed.end().checked_add(lookahead).unwrap_or(changed.end());
     let Some(period) = Interval::new(start, end) else { return Vec::new() };
-    let breaches_of = |roster: &AgentRoster| agent_working_time(roster, period, rules, settings).breaches;
+    breaches_gained(before, after, period, rules, settings)
+}
+
+/// The breaches checked inside `window` that the agent has after a change and did not have before
+/// it (the same rule checked at the same instant).
+pub fn breaches_gained(
+    before: Option<&AgentRoster>,
+    after: &AgentRoster,
+    window: Interval,
+    rules: &WorkingTimeRules,
+    settings: &WorkingTimeSettings,
+) -> Vec<Breach> {
+    let breaches_of = |roster: &AgentRoster| agent_working_time(roster, window, rules, settings).breaches;
     let known: BTreeSet<(WorkingTimeRule, Instant)> =
         before.map(breaches_of).unwrap_or_default().iter().map(|breach| (breach.rule, breach.checked_at())).collect();
     breaches_of(after).into_iter().filter(|breach| !known.contains(&(breach.rule, breach.checked_at()))).collect()

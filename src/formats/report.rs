@@ -13,6 +13,7 @@ mod working_time;
 
 pub use heat_map::svg;
 pub use working_time::render_working_time;
+use working_time::{warnings_json, warnings_table};
 
 /// Output formats of `eea-coverage report`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -247,6 +248,7 @@ pub fn gap_changes_table(simulation: &pb::SimulateCoverageResponse) -> String {
             }
         }
     }
+    out.push_str(&warnings_table(&simulation.working_time_warnings, simulation.working_time_warning_count));
     out
 }
 
@@ -319,6 +321,8 @@ fn simulation_json(simulation: &pb::SimulateCoverageResponse) -> String {
         "gap_changes": gap_changes,
         "touched_agent_ids": simulation.touched_agent_ids,
         "sync_file": sync_file,
+        "working_time_warnings": warnings_json(&simulation.working_time_warnings),
+        "working_time_warning_count": simulation.working_time_warning_count,
     });
     let mut text = serde_json::to_string_pretty(&value).expect("a JSON value serialises");
     text.push('\n');

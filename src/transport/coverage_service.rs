@@ -6,10 +6,10 @@ use tonic::{Request, Response, Status};
 
 use super::convert::{
     bounded_window_field, changes_from_pb, enum_field, gap_to_pb, plan_from_pb, plan_to_pb, question_instant_field,
-    requirement_gap_changes_to_pb, severity_field, severity_to_pb, timestamp, working_time_to_pb,
+    requirement_gap_changes_to_pb, severity_field, severity_to_pb, timestamp, warning_to_pb, working_time_to_pb,
 };
 use super::pagination::{next_page_token, page_request};
-use super::roster_service::{count, sync_counts, MAX_REPORTED_VIOLATIONS};
+use super::roster_service::{count, sync_counts, MAX_LISTED_WARNINGS, MAX_REPORTED_VIOLATIONS};
 use super::status::{invalid, to_status};
 use super::sync_file::{in_file, read_sync_file, ReadSyncFile};
 use super::watches::{GapStream, WatchStreams};
@@ -232,7 +232,7 @@ impl CoverageService for CoverageApi {
                 (simulated, read.outside_window, n_entries)
             }
         };
-        let SimulationReport { simulation, touched_agent_ids, sync } = simulated;
+        let SimulationReport { simulation, touched_agent_ids, sync, warnings } = simulated;
         tracing::info!(
             report.plan = ?question.plan,
             report.days = question.window.end().duration_since(question.window.start()).as_hours() / 24,
@@ -255,6 +255,8 @@ impl CoverageService for CoverageApi {
                     outside_window: count(outside_window),
                 }
             }),
+            working_time_warnings: warnings.iter().take(MAX_LISTED_WARNINGS).map(warning_to_pb).collect(),
+            working_time_warning_count: count(warnings.len()),
         }))
     }
 

@@ -32,7 +32,7 @@ pub struct RosterApi {
 /// back, each violation named by the entry's position.
 /// The most working-time warnings a write's answer lists (each is about 150 bytes; the count says
 /// how many there are in all).
-const MAX_LISTED_WARNINGS: usize = 1_000;
+pub(super) const MAX_LISTED_WARNINGS: usize = 1_000;
 
 async fn upsert_batch<P, E>(
     app: &App,

@@ -317,7 +317,62 @@ async fn a_country_s_own_values_come_from_the_policy_file(backend: Backend) {
     assert_eq!((breach.measured, breach.limit), (Some(prost_types::Duration { seconds: 41_400, nanos: 0 }), hours(12)));
 }
 
+async fn a_simulation_shows_the_breaches_its_changes_would_introduce(backend: Backend) {
+    let Some(spawned) = spawn_app(backend).await else { return };
+    let week = Week::ahead();
+    spawned.app.put_agents(vec![agent("be-agent", "BE", "Europe/Brussels")]).await;
+    spawned.app.put_shifts(vec![one_off("be-mon", "be-agent", &week.at(0, 8, 0), &week.at(0, 16, 0))]).await;
+    // Closing an evening gap by keeping the agent until 22:00, and back at 07:00.
+    let add = |shift: pb::Shift| pb::HypotheticalChange {
+        change: Some(pb::hypothetical_change::Change::AddShift(pb::hypothetical_change::AddShift {
+            shift: Some(shift),
+        })),
+    };
+    let (window_start, window_end) = week.window(0, 7);
+    let request = pb::SimulateCoverageRequest {
+        plan: pb::Plan::EeaOnly as i32,
+        eea_tagged: true,
+        window_start,
+        window_end,
+        min_staff: 1,
+        changes: vec![
+            add(one_off("evening", "be-agent", &week.at(0, 16, 0), &week.at(0, 22, 0))),
+            add(one_off("early", "be-agent", &week.at(1, 7, 0), &week.at(1, 12, 0))),
+        ],
+        sync_file: None,
+    };
+    let answer = spawned.app.coverage().simulate_coverage(request).await.unwrap().into_inner();
+    // The 24 hours from 08:00 and those from 16:00 (the evening shift's start) each hold 9 hours
+    // of rest at most.
+    assert_eq!(answer.working_time_warning_count, 2);
+    let warned: Vec<_> = answer
+        .working_time_warnings
+        .iter()
+        .map(|warning| {
+            let breach = warning.breach.as_ref().unwrap();
+            (warning.agent_id.as_str(), breach.rule(), breach.window_start, breach.measured, breach.shift_ids.clone())
+        })
+        .collect();
+    let daily = pb::WorkingTimeRule::DailyRest;
+    let shifts = |ids: &[&str]| ids.iter().map(|id| (*id).to_owned()).collect::<Vec<_>>();
+    assert_eq!(
+        warned,
+        [
+            ("be-agent", daily, Some(timestamp(&week.at(0, 8, 0))), hours(9), shifts(&["be-mon", "early", "evening"])),
+            ("be-agent", daily, Some(timestamp(&week.at(0, 16, 0))), hours(9), shifts(&["early", "evening"])),
+        ]
+    );
+    // Nothing was written: the stored roster has no breach.
+    let report = spawned.app.coverage().get_working_time_report(request_for(&week)).await.unwrap().into_inner();
+    assert_eq!(report.agents[0].breaches, vec![]);
+}
+
+fn request_for(week: &Week) -> pb::GetWorkingTimeReportRequest {
+    request(week, &[])
+}
+
 crate::on_both_backends!(
+    a_simulation_shows_the_breaches_its_changes_would_introduce,
     a_country_s_own_values_come_from_the_policy_file,
     the_report_command_shows_weeks_and_breaches,
     the_report_lists_each_agents_weeks_and_breaches,

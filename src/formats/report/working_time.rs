@@ -157,3 +157,53 @@ fn csv(report: &pb::GetWorkingTimeReportResponse) -> String {
     }
     out
 }
+
+/// The breaches a change would introduce, as a table's section.
+pub(super) fn warnings_table(warnings: &[pb::WorkingTimeWarning], count: i32) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out);
+    if count == 0 {
+        let _ = writeln!(out, "Working time: no breach of the Working Time Directive introduced");
+        return out;
+    }
+    let shown = if usize::try_from(count).unwrap_or(0) > warnings.len() {
+        format!(" (the first {})", warnings.len())
+    } else {
+        String::new()
+    };
+    let _ = writeln!(out, "Working time: {count} breach(es) of the Working Time Directive introduced{shown}:");
+    for warning in warnings {
+        let Some(breach) = &warning.breach else { continue };
+        let _ = writeln!(
+            out,
+            "  {} {}: {} -> {}: {}; shifts {}",
+            warning.agent_id,
+            rule_name(breach.rule),
+            utc(&breach.window_start),
+            utc(&breach.window_end),
+            measured(breach),
+            breach.shift_ids.join(", ")
+        );
+    }
+    out
+}
+
+/// The same as JSON values, instants in RFC 3339 UTC and the rule by its proto name.
+pub(super) fn warnings_json(warnings: &[pb::WorkingTimeWarning]) -> Vec<serde_json::Value> {
+    warnings
+        .iter()
+        .filter_map(|warning| {
+            let breach = warning.breach.as_ref()?;
+            let rule = pb::WorkingTimeRule::try_from(breach.rule).unwrap_or(pb::WorkingTimeRule::Unspecified);
+            Some(serde_json::json!({
+                "agent_id": warning.agent_id,
+                "rule": rule.as_str_name(),
+                "window_start": utc(&breach.window_start),
+                "window_end": utc(&breach.window_end),
+                "measured_seconds": seconds(&breach.measured),
+                "limit_seconds": seconds(&breach.limit),
+                "shift_ids": breach.shift_ids,
+            }))
+        })
+        .collect()
+}
