@@ -30,7 +30,7 @@ const ALLOWED_LAYERS: [(&str, &[&str]); 13] = [
 ];
 
 /// Crates that belong to one side of the service, and the modules that may name them.
-const CONFINED_CRATES: [(&str, &[&str]); 11] = [
+const CONFINED_CRATES: [(&str, &[&str]); 12] = [
     ("diesel", &["storage"]),
     ("tonic", &["transport", "startup", "cli", "testing", "pb"]),
     ("tower", &["transport"]),
@@ -40,6 +40,7 @@ const CONFINED_CRATES: [(&str, &[&str]); 11] = [
     ("hyper_util", &["transport"]),
     ("hyper_rustls", &["transport"]),
     ("rustls", &["transport"]),
+    ("tokio_rustls", &["transport"]),
     ("hmac", &["transport"]),
     ("prost_reflect", &["transport", "pb"]),
 ];
