@@ -37,7 +37,8 @@ const CONFINED_CRATES: [(&str, &[&str]); 12] = [
     ("hyper", &["transport"]),
     ("http", &["transport", "startup", "cli", "testing"]),
     ("arc_swap", &["app"]),
-    ("hyper_util", &["transport"]),
+    // And `cli`, whose load generator is a client of the JSON API (`load --http`).
+    ("hyper_util", &["transport", "cli"]),
     ("hyper_rustls", &["transport"]),
     ("rustls", &["transport"]),
     ("tokio_rustls", &["transport"]),

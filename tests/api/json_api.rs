@@ -209,10 +209,27 @@ async fn the_openapi_document_lists_every_unary_method(backend: Backend) {
     assert_eq!(paths.len(), n_unary + 1, "every unary method and the document itself");
 }
 
+/// `load --http` asks the JSON API the gRPC phase's questions, and every one is answered.
+async fn the_load_generator_measures_json_decide_ticket_beside_grpc(backend: Backend) {
+    let Some(spawned) = spawn_app(backend).await else { return };
+    let app = &spawned.app;
+    let http = format!("http://{}", app.http_address.expect("test servers serve the JSON API"));
+    let arguments =
+        ["load", "--seed-agents", "20", "--calls", "200", "--concurrency", "4", "--connections", "1", "--http", &http];
+    let output = crate::helpers::run_binary(app, &arguments);
+    let printed = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "{printed}{}", String::from_utf8_lossy(&output.stderr));
+    let json_phase = printed.lines().find(|line| line.starts_with("JSON DecideTicket ")).expect("a JSON phase");
+    assert!(json_phase.contains("[OK=200]"), "{json_phase}");
+    let comparison = printed.lines().find(|line| line.starts_with("JSON DecideTicket / DecideTicket: throughput "));
+    assert!(comparison.is_some(), "{printed}");
+}
+
 crate::on_both_backends!(
     decide_ticket_over_json_answers_what_grpc_answers,
     a_write_over_json_is_audited_with_its_caller_and_request_id,
     refusals_are_statuses_with_the_matching_http_status,
     paths_that_are_not_unary_methods_are_refused_with_why,
     the_openapi_document_lists_every_unary_method,
+    the_load_generator_measures_json_decide_ticket_beside_grpc,
 );
