@@ -16,7 +16,7 @@ mod ticket_service;
 mod watches;
 
 pub use gap_webhook::{signature as webhook_signature, HttpGapReceiver, WebhookSetupError};
-pub use http::{openapi_document, HttpTls, HttpTlsError};
+pub use http::{HttpTls, HttpTlsError};
 
 use std::future::Future;
 use std::sync::Arc;

@@ -225,6 +225,17 @@ async fn the_load_generator_measures_json_decide_ticket_beside_grpc(backend: Bac
     assert!(comparison.is_some(), "{printed}");
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_taken_http_address_stops_the_start_naming_the_setting() {
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port");
+    let address = taken.local_addr().unwrap();
+    let database = crate::helpers::create_database(Backend::Sqlite).expect("SQLite is always available");
+    let settings = crate::helpers::test_settings(&database, &format!("[http]\nlisten = \"{address}\"\n"));
+    let Err(refused) = eea_coverage::startup::Server::build(&settings).await else { panic!("the start fails") };
+    let message = refused.to_string();
+    assert!(message.starts_with(&format!("setting http.listen: cannot listen on {address}")), "{message}");
+}
+
 crate::on_both_backends!(
     decide_ticket_over_json_answers_what_grpc_answers,
     a_write_over_json_is_audited_with_its_caller_and_request_id,

@@ -130,7 +130,21 @@ impl<S: GrpcStack> JsonApi<S> {
                 return Err((refused, None));
             }
         }
-        let body = match Limited::new(body, self.max_body_bytes).collect().await {
+        // The body's arrival counts against the call's time too: a client that trickles it in
+        // holds nothing for longer than a call may take.
+        let read = tokio::time::timeout(self.call_timeout, Limited::new(body, self.max_body_bytes).collect()).await;
+        let Ok(read) = read else {
+            let refused = Refusal::new(
+                Code::DeadlineExceeded,
+                format!(
+                    "the request body took longer than limits.call_timeout ({} s) to arrive",
+                    self.call_timeout.as_secs()
+                ),
+            )
+            .with_http_status(StatusCode::REQUEST_TIMEOUT);
+            return Err((refused, None));
+        };
+        let body = match read {
             Ok(collected) => collected.to_bytes(),
             Err(error) if error.is::<http_body_util::LengthLimitError>() => {
                 let refused = Refusal::new(
