@@ -7,24 +7,37 @@ tonic::include_proto!("eeacoverage.v1");
 /// The encoded file descriptor set of the `eeacoverage.v1` package, for server reflection.
 pub const FILE_DESCRIPTOR_SET: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/eeacoverage_descriptor.bin"));
 
-/// The proto3 JSON mapping of `message`, a message of this package called `name` (such as
-/// `"Agent"`), every field present (defaults included): the one mapping that the gap webhook's
-/// bodies and the command line's `--format json` share.
-pub fn to_json<M: prost::Message>(message: &M, name: &str) -> Vec<u8> {
+/// The package of the contract.
+pub const PACKAGE: &str = "eeacoverage.v1";
+
+/// The contract's descriptors, decoded once.
+pub fn descriptor_pool() -> &'static prost_reflect::DescriptorPool {
     static POOL: std::sync::OnceLock<prost_reflect::DescriptorPool> = std::sync::OnceLock::new();
-    let pool = POOL.get_or_init(|| {
+    POOL.get_or_init(|| {
         prost_reflect::DescriptorPool::decode(FILE_DESCRIPTOR_SET).expect("the contract's own descriptors decode")
-    });
-    let descriptor = pool
-        .get_message_by_name(&format!("eeacoverage.v1.{name}"))
+    })
+}
+
+/// A message serialised in the one JSON mapping this crate writes (the gap webhook's bodies, the
+/// command line's `--format json`, the JSON API's answers): proto3 JSON, every field present,
+/// defaults included.
+pub struct JsonMessage<'a>(pub &'a prost_reflect::DynamicMessage);
+
+impl serde::Serialize for JsonMessage<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.0.serialize_with_options(serializer, &prost_reflect::SerializeOptions::new().skip_default_fields(false))
+    }
+}
+
+/// The proto3 JSON mapping of `message`, a message of this package called `name` (such as
+/// `"Agent"`), as `JsonMessage` writes it.
+pub fn to_json<M: prost::Message>(message: &M, name: &str) -> Vec<u8> {
+    let descriptor = descriptor_pool()
+        .get_message_by_name(&format!("{PACKAGE}.{name}"))
         .unwrap_or_else(|| panic!("the contract describes {name}"));
     let dynamic = prost_reflect::DynamicMessage::decode(descriptor, message.encode_to_vec().as_slice())
         .expect("a message of the contract decodes against its own descriptor");
-    let mut serializer = serde_json::Serializer::new(Vec::new());
-    dynamic
-        .serialize_with_options(&mut serializer, &prost_reflect::SerializeOptions::new().skip_default_fields(false))
-        .expect("JSON serialises into memory");
-    serializer.into_inner()
+    serde_json::to_vec(&JsonMessage(&dynamic)).expect("JSON serialises into memory")
 }
 
 /// Personal information never reaches a log line, even through `{:?}`.

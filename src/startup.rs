@@ -11,7 +11,7 @@ use crate::config::{AuthSettings, Limits, Settings, TlsSettings};
 use crate::domain::policy::{Policy, PolicyFacts, PolicyFactsError, DEFAULT_POLICY_FACTS};
 use crate::domain::time::tz_database_version;
 use crate::storage::{DatabaseUrl, StorageError, Store};
-use crate::transport::{self, HttpGapReceiver, TransportError, WebhookSetupError};
+use crate::transport::{self, HttpGapReceiver, HttpTls, TransportError, WebhookSetupError};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartupError {
@@ -29,8 +29,8 @@ pub enum StartupError {
     TlsFile { setting: &'static str, path: String, error: std::io::Error },
     #[error("setting tls: {0}")]
     Tls(String),
-    #[error("cannot listen on {address}: {error}")]
-    Bind { address: SocketAddr, error: std::io::Error },
+    #[error("setting {setting}: cannot listen on {address}: {error}")]
+    Bind { setting: &'static str, address: SocketAddr, error: std::io::Error },
     #[error(transparent)]
     Transport(#[from] TransportError),
     #[error(transparent)]
@@ -75,20 +75,23 @@ async fn open_store(url: &DatabaseUrl) -> Result<Store, StartupError> {
 
 const TLS_HANDSHAKE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
 
-/// The TLS configuration of the listener, its files read and checked now: a bad certificate or
-/// key stops the start with the setting named, not the first handshake.
-fn server_tls(tls: &TlsSettings) -> Result<tonic::transport::ServerTlsConfig, StartupError> {
+/// The TLS configuration of the gRPC listener and of the JSON API's, from the same files, read and
+/// checked now: a bad certificate or key stops the start with the setting named, not the first
+/// handshake.
+fn server_tls(tls: &TlsSettings) -> Result<(tonic::transport::ServerTlsConfig, HttpTls), StartupError> {
     let read = |setting: &'static str, path: &std::path::Path| {
         std::fs::read(path).map_err(|error| StartupError::TlsFile { setting, path: path.display().to_string(), error })
     };
     let certificate = read("tls.cert_file", &tls.cert_file)?;
     let key = read("tls.key_file", &tls.key_file)?;
     // A client that connects and never completes the handshake is dropped after this long.
+    let client_ca = tls.client_ca_file.as_deref().map(|path| read("tls.client_ca_file", path)).transpose()?;
+    let http_tls = HttpTls::new(&certificate, &key, client_ca.as_deref(), tls.require_client_certificate)
+        .map_err(|error| StartupError::Tls(error.to_string()))?;
     let mut config = tonic::transport::ServerTlsConfig::new()
         .identity(tonic::transport::Identity::from_pem(certificate, key))
         .timeout(TLS_HANDSHAKE_TIMEOUT);
-    if let Some(client_ca_file) = &tls.client_ca_file {
-        let client_ca = read("tls.client_ca_file", client_ca_file)?;
+    if let Some(client_ca) = client_ca {
         config = config
             .client_ca_root(tonic::transport::Certificate::from_pem(client_ca))
             .client_auth_optional(!tls.require_client_certificate);
@@ -101,7 +104,7 @@ fn server_tls(tls: &TlsSettings) -> Result<tonic::transport::ServerTlsConfig, St
             tls.key_file.display()
         ))
     })?;
-    Ok(config)
+    Ok((config, http_tls))
 }
 
 /// The configured tokens; with none configured, one admin token, read from the token file or
@@ -148,6 +151,7 @@ fn accepted_tokens(auth: &AuthSettings) -> Result<Vec<TokenEntry>, StartupError>
 pub struct Server {
     access: transport::Access,
     listener: TcpListener,
+    http_listener: Option<TcpListener>,
     metrics_listener: Option<TcpListener>,
     app: Arc<App>,
     limits: Limits,
@@ -158,11 +162,9 @@ impl Server {
     /// Opens the database (applying migrations), loads the snapshot and binds the listener.
     pub async fn build(settings: &Settings) -> Result<Server, StartupError> {
         // Tokens first: a generated admin token is in its file before the server says it is ready.
-        let access = transport::Access {
-            tokens: TokenTable::new(&accepted_tokens(&settings.auth)?).with_certificates(&settings.auth.certificates),
-            reflection: settings.auth.reflection,
-            tls: settings.tls.as_ref().map(server_tls).transpose()?,
-        };
+        let tokens = TokenTable::new(&accepted_tokens(&settings.auth)?).with_certificates(&settings.auth.certificates);
+        let (tls, http_tls) = settings.tls.as_ref().map(server_tls).transpose()?.unzip();
+        let access = transport::Access { tokens, reflection: settings.auth.reflection, tls, http_tls };
         let gap_webhook = match &settings.gap_webhook {
             Some(webhook) => Some((
                 GapWebhookPlan {
@@ -179,9 +181,19 @@ impl Server {
         let store = open_store(&settings.database_url).await?;
         let app = App::start(store, policy.clone()).await.map_err(StartupError::Load)?;
         let app = Arc::new(app.with_working_time(settings.working_time.clone()));
-        let listener = TcpListener::bind(settings.listen)
-            .await
-            .map_err(|error| StartupError::Bind { address: settings.listen, error })?;
+        let listener = TcpListener::bind(settings.listen).await.map_err(|error| StartupError::Bind {
+            setting: "listen",
+            address: settings.listen,
+            error,
+        })?;
+        let http_listener = match settings.http_listen {
+            Some(address) => Some(TcpListener::bind(address).await.map_err(|error| StartupError::Bind {
+                setting: "http.listen",
+                address,
+                error,
+            })?),
+            None => None,
+        };
         let snapshot = app.snapshot();
         tracing::info!(
             listen.address = %listener.local_addr().map_or(settings.listen, |address| address),
@@ -195,10 +207,21 @@ impl Server {
             roster.shifts = snapshot.n_shifts(),
             "eea-coverage ready"
         );
+        if let Some(http_listener) = &http_listener {
+            tracing::info!(
+                http.address = %http_listener.local_addr().map_or(settings.listen, |address| address),
+                http.tls = settings.tls.is_some(),
+                http.openapi = "/v1/openapi.json",
+                "serving the JSON API over HTTP"
+            );
+        }
         let metrics_listener = match settings.metrics_listen {
             Some(address) => {
-                let metrics_listener =
-                    TcpListener::bind(address).await.map_err(|error| StartupError::Bind { address, error })?;
+                let metrics_listener = TcpListener::bind(address).await.map_err(|error| StartupError::Bind {
+                    setting: "metrics.listen",
+                    address,
+                    error,
+                })?;
                 tracing::info!(metrics.address = %metrics_listener.local_addr().map_or(address, |bound| bound), "serving Prometheus metrics");
                 Some(metrics_listener)
             }
@@ -212,12 +235,17 @@ impl Server {
                 "posting gap events to a webhook"
             );
         }
-        Ok(Server { access, listener, metrics_listener, app, limits: settings.limits, gap_webhook })
+        Ok(Server { access, listener, http_listener, metrics_listener, app, limits: settings.limits, gap_webhook })
     }
 
     /// Where metrics are served, when they are.
     pub fn metrics_addr(&self) -> Option<SocketAddr> {
         self.metrics_listener.as_ref().and_then(|listener| listener.local_addr().ok())
+    }
+
+    /// Where the JSON API is served, when it is.
+    pub fn http_addr(&self) -> Option<SocketAddr> {
+        self.http_listener.as_ref().and_then(|listener| listener.local_addr().ok())
     }
 
     pub fn local_addr(&self) -> SocketAddr {
@@ -231,8 +259,16 @@ impl Server {
             tokio::spawn(self.app.clone().run_gap_webhook(plan, receiver, crate::clock::wall_clock(), stopped.clone()))
         });
         let keeper = tokio::spawn(self.app.clone().keep_current(stopped));
-        let served =
-            transport::serve(self.listener, self.metrics_listener, self.app, self.limits, self.access, shutdown).await;
+        let served = transport::serve(
+            self.listener,
+            self.http_listener,
+            self.metrics_listener,
+            self.app,
+            self.limits,
+            self.access,
+            shutdown,
+        )
+        .await;
         let _ = stop.send(true);
         let _ = keeper.await;
         if let Some(webhook) = webhook {

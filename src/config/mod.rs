@@ -10,8 +10,8 @@ mod validate;
 pub use validate::url_host;
 
 pub use raw::{
-    RawAuth, RawCertificate, RawGapRequirement, RawGapWebhook, RawLimits, RawLog, RawMetrics, RawPlans, RawSettings,
-    RawTls, RawToken, ENVIRONMENT_VARIABLES,
+    RawAuth, RawCertificate, RawGapRequirement, RawGapWebhook, RawHttp, RawLimits, RawLog, RawMetrics, RawPlans,
+    RawSettings, RawTls, RawToken, ENVIRONMENT_VARIABLES,
 };
 
 use std::net::SocketAddr;
@@ -26,6 +26,9 @@ use crate::storage::DatabaseUrl;
 /// The SQLite file used when no database is configured, relative to the working directory.
 pub const DEFAULT_DATABASE_PATH: &str = "data/eea-coverage.db";
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:50051";
+/// The JSON API's address when none is configured: on, so that the README's run command answers
+/// a browser or `curl` too.
+pub const DEFAULT_HTTP_LISTEN: &str = "127.0.0.1:8080";
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum LogFormat {
@@ -46,6 +49,9 @@ pub struct Settings {
     pub limits: Limits,
     /// Where Prometheus metrics are served; `None` serves none.
     pub metrics_listen: Option<SocketAddr>,
+    /// Where the JSON API (every unary method over HTTP) is served, with the gRPC listener's TLS;
+    /// `None` serves none.
+    pub http_listen: Option<SocketAddr>,
     pub auth: AuthSettings,
     /// TLS for the gRPC listener; `None` serves plaintext (for a loopback or a mesh that
     /// terminates TLS).

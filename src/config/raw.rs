@@ -5,7 +5,9 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
-use super::{config_error, ConfigError, LogFormat, Settings, DEFAULT_DATABASE_PATH, DEFAULT_LISTEN};
+use super::{
+    config_error, ConfigError, LogFormat, Settings, DEFAULT_DATABASE_PATH, DEFAULT_HTTP_LISTEN, DEFAULT_LISTEN,
+};
 use crate::domain::calendar::HolidayCalendar;
 use crate::domain::policy::{PlanSettings, StandardHours};
 use crate::domain::working_time::WorkingTimeSettings;
@@ -26,6 +28,8 @@ pub struct RawSettings {
     pub limits: RawLimits,
     #[serde(default)]
     pub metrics: RawMetrics,
+    #[serde(default)]
+    pub http: RawHttp,
     #[serde(default)]
     pub auth: RawAuth,
     #[serde(default)]
@@ -139,6 +143,14 @@ pub struct RawMetrics {
     pub listen: Option<String>,
 }
 
+/// `[http]`: where the JSON API is served, if anywhere.
+#[derive(Default, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawHttp {
+    /// An address; empty serves no HTTP. Unset, `DEFAULT_HTTP_LISTEN`.
+    pub listen: Option<String>,
+}
+
 /// `[limits]`: what one server takes on at once, and how long it gives a call.
 #[derive(Default, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -177,7 +189,7 @@ pub struct RawPlans {
 }
 
 /// Environment variables and the settings they override.
-pub const ENVIRONMENT_VARIABLES: [(&str, &str); 13] = [
+pub const ENVIRONMENT_VARIABLES: [(&str, &str); 14] = [
     ("EEA_COVERAGE_LISTEN", "listen"),
     ("EEA_COVERAGE_DATABASE_URL", "database_url"),
     ("EEA_COVERAGE_POLICY_FILE", "policy_file"),
@@ -187,6 +199,7 @@ pub const ENVIRONMENT_VARIABLES: [(&str, &str); 13] = [
     ("EEA_COVERAGE_STANDARD_HOURS", "plans.standard_hours"),
     ("EEA_COVERAGE_STANDARD_HOLIDAYS", "plans.standard_holidays"),
     ("EEA_COVERAGE_METRICS_LISTEN", "metrics.listen"),
+    ("EEA_COVERAGE_HTTP_LISTEN", "http.listen"),
     ("EEA_COVERAGE_TOKEN_FILE", "auth.token_file"),
     ("EEA_COVERAGE_TLS_CERT_FILE", "tls.cert_file"),
     ("EEA_COVERAGE_TLS_KEY_FILE", "tls.key_file"),
@@ -216,6 +229,8 @@ impl RawSettings {
             // Limits are set in the file only.
             limits: RawLimits::default(),
             metrics: RawMetrics { listen: lookup("EEA_COVERAGE_METRICS_LISTEN") },
+            // An empty variable turns the HTTP listener off, as an empty value in the file does.
+            http: RawHttp { listen: lookup("EEA_COVERAGE_HTTP_LISTEN") },
             auth: RawAuth {
                 tokens: Vec::new(),
                 certificates: Vec::new(),
@@ -254,6 +269,7 @@ impl RawSettings {
                 max_watch_streams: over.limits.max_watch_streams.or(self.limits.max_watch_streams),
             },
             metrics: RawMetrics { listen: over.metrics.listen.or(self.metrics.listen) },
+            http: RawHttp { listen: over.http.listen.or(self.http.listen) },
             auth: RawAuth {
                 tokens: if over.auth.tokens.is_empty() { self.auth.tokens } else { over.auth.tokens },
                 certificates: if over.auth.certificates.is_empty() {
@@ -334,6 +350,12 @@ impl RawSettings {
                 None => None,
                 Some(text) => Some(text.parse().map_err(|_| {
                     config_error("metrics.listen", format!("{text:?} is not an address such as 127.0.0.1:9464"))
+                })?),
+            },
+            http_listen: match self.http.listen.unwrap_or_else(|| DEFAULT_HTTP_LISTEN.to_owned()) {
+                text if text.is_empty() => None,
+                text => Some(text.parse().map_err(|_| {
+                    config_error("http.listen", format!("{text:?} is not an address such as 127.0.0.1:8080"))
                 })?),
             },
             tls,

@@ -29,6 +29,7 @@ fn every_documented_environment_variable_is_read() {
             &raw.plans.standard_hours,
             &raw.plans.standard_holidays,
             &raw.metrics.listen,
+            &raw.http.listen,
             &raw.auth.token_file,
             &raw.tls.cert_file,
             &raw.tls.key_file,
@@ -135,4 +136,21 @@ fn sources_set_pager_shifts_as_standby_and_refuse_breaching_writes_and_bad_value
         "sources.wfm.working_time_breaches"
     );
     assert!(toml::from_str::<RawSettings>("[sources.wfm]\nstandby = true\n").is_err());
+}
+
+#[test]
+fn the_http_listener_is_on_by_default_off_when_empty_and_a_bad_address_is_named() {
+    let read = |body: &str| toml::from_str::<RawSettings>(body).unwrap().validate();
+    let default = read("").unwrap().http_listen.expect("on by default");
+    assert_eq!(default, DEFAULT_HTTP_LISTEN.parse().unwrap());
+    assert_eq!(read("[http]\nlisten = \"\"\n").unwrap().http_listen, None);
+    assert_eq!(
+        read("[http]\nlisten = \"0.0.0.0:8443\"\n").unwrap().http_listen.map(|address| address.port()),
+        Some(8443)
+    );
+    assert_eq!(read("[http]\nlisten = \"localhost\"\n").unwrap_err().setting, "http.listen");
+    let environment = HashMap::from([("EEA_COVERAGE_HTTP_LISTEN", "")]);
+    let env = RawSettings::from_environment(|name| environment.get(name).map(|value| (*value).to_owned()));
+    let file: RawSettings = toml::from_str("[http]\nlisten = \"127.0.0.1:9000\"\n").unwrap();
+    assert_eq!(file.overridden_by(env).validate().unwrap().http_listen, None, "an empty variable turns it off");
 }

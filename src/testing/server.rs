@@ -7,7 +7,7 @@ use tokio::task::JoinHandle;
 use tonic::transport::Channel;
 
 use crate::auth::token_hash;
-use crate::config::{RawAuth, RawSettings, RawToken, Settings};
+use crate::config::{RawAuth, RawHttp, RawSettings, RawToken, Settings};
 use crate::startup::Server;
 
 /// A running server. It is bound before `start` returns, so a client connects at once and no
@@ -17,14 +17,18 @@ pub struct SpawnedServer {
     pub address: SocketAddr,
     /// Where the metrics listener is bound, when the settings ask for one.
     pub metrics_address: Option<SocketAddr>,
+    /// Where the JSON API is bound, when the settings ask for it.
+    pub http_address: Option<SocketAddr>,
     stop: Option<oneshot::Sender<()>>,
     serving: Option<JoinHandle<()>>,
 }
 
-/// Settings for a server on `127.0.0.1:0` over `database_url`, with one admin token.
+/// Settings for a server on `127.0.0.1:0` (its JSON API on another free port) over
+/// `database_url`, with one admin token.
 pub fn settings_with_admin_token(database_url: &str, token_name: &str, token: &str) -> Settings {
     RawSettings {
         listen: Some("127.0.0.1:0".into()),
+        http: RawHttp { listen: Some("127.0.0.1:0".into()) },
         database_url: Some(database_url.to_owned()),
         auth: RawAuth {
             tokens: vec![RawToken { name: token_name.into(), role: "admin".into(), sha256: token_hash(token) }],
@@ -43,6 +47,7 @@ impl SpawnedServer {
         let server = Server::build(settings).await.expect("the server starts");
         let address = server.local_addr();
         let metrics_address = server.metrics_addr();
+        let http_address = server.http_addr();
         let (stop, stopped) = oneshot::channel::<()>();
         let serving = tokio::spawn(async move {
             server
@@ -52,7 +57,7 @@ impl SpawnedServer {
                 .await
                 .expect("the server runs");
         });
-        SpawnedServer { address, metrics_address, stop: Some(stop), serving: Some(serving) }
+        SpawnedServer { address, metrics_address, http_address, stop: Some(stop), serving: Some(serving) }
     }
 
     /// A new connection to the server, without a token.

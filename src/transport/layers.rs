@@ -225,8 +225,12 @@ pub struct Authenticate<S> {
 /// The verified client certificate of the call's TLS connection, if it presented one.
 fn peer_certificate<B>(request: &http::Request<B>) -> Option<crate::auth::PresentedCertificate> {
     use tonic::transport::server::{TcpConnectInfo, TlsConnectInfo};
-    let certificates = request.extensions().get::<TlsConnectInfo<TcpConnectInfo>>()?.peer_certs()?;
-    let leaf = certificates.first()?;
+    // A JSON call carries its connection's certificate itself (see `http`); a gRPC call's is
+    // tonic's connection info.
+    let leaf = match request.extensions().get::<super::http::VerifiedPeerCertificate>() {
+        Some(verified) => verified.0.clone(),
+        None => request.extensions().get::<TlsConnectInfo<TcpConnectInfo>>()?.peer_certs()?.first()?.clone(),
+    };
     let (_, parsed) = x509_parser::parse_x509_certificate(leaf.as_ref()).ok()?;
     let subject = parsed.subject();
     let common_name = subject.iter_common_name().next().and_then(|name| name.as_str().ok()).map(str::to_owned);

@@ -3,6 +3,7 @@
 mod convert;
 mod coverage_service;
 mod gap_webhook;
+mod http;
 mod layers;
 mod metrics;
 mod pagination;
@@ -15,12 +16,14 @@ mod ticket_service;
 mod watches;
 
 pub use gap_webhook::{signature as webhook_signature, HttpGapReceiver, WebhookSetupError};
+pub use http::{HttpTls, HttpTlsError};
 
 use std::future::Future;
 use std::sync::Arc;
 
 use tokio::net::TcpListener;
 use tonic::codec::CompressionEncoding;
+use tonic::service::Routes;
 use tonic::transport::server::TcpIncoming;
 use tonic::transport::Server;
 use tonic_health::server::HealthReporter;
@@ -59,9 +62,11 @@ macro_rules! for_each_encoding {
     };
 }
 
-/// Serves every service on `listener` until `shutdown` completes, then drains in-flight calls.
+/// Serves every service on `listener`, and the JSON API on `http_listener`, until `shutdown`
+/// completes, then drains in-flight calls.
 pub async fn serve(
     listener: TcpListener,
+    http_listener: Option<TcpListener>,
     metrics_listener: Option<TcpListener>,
     app: Arc<App>,
     limits: Limits,
@@ -93,6 +98,7 @@ pub async fn serve(
     let shutdown_reporter = health_reporter.clone();
     // Watch streams end as shutdown begins: they would otherwise hold the drain for its grace.
     let (stopping, stopping_watched) = tokio::sync::watch::channel(false);
+    let stopping_http = stopping_watched.clone();
     let shutdown = async move {
         shutdown.await;
         stopping.send_replace(true);
@@ -109,6 +115,32 @@ pub async fn serve(
     let tickets = TicketServiceServer::new(TicketApi { app: app.clone(), watches: watches.clone() })
         .max_decoding_message_size(max_bytes);
     let coverage = CoverageServiceServer::new(CoverageApi { app, watches }).max_decoding_message_size(max_bytes);
+    let routes = Routes::new(for_each_encoding!(health_service, accept_compressed));
+    let routes = if access.reflection {
+        routes
+            .add_service(for_each_encoding!(reflection_v1, accept_compressed))
+            .add_service(for_each_encoding!(reflection_v1alpha, accept_compressed))
+    } else {
+        routes
+    };
+    let routes = routes
+        .add_service(for_each_encoding!(for_each_encoding!(policy, accept_compressed), send_compressed))
+        .add_service(for_each_encoding!(for_each_encoding!(roster, accept_compressed), send_compressed))
+        // The hot path's answers are a few hundred bytes: compressing them would cost more than
+        // it saves, so they go uncompressed whatever the caller accepts (gRPC allows it).
+        .add_service(for_each_encoding!(tickets, accept_compressed))
+        .add_service(for_each_encoding!(for_each_encoding!(coverage, accept_compressed), send_compressed))
+        .prepare();
+    // One set of layers for both listeners: a JSON call counts against the same limit of calls
+    // in flight, and its request ID comes from the same sequence, as a gRPC call.
+    let (shed_load, auth) =
+        (layers::ShedLoadLayer::new(limits.max_concurrent_calls), layers::AuthLayer::new(access.tokens));
+    let http_server = http_listener.map(|http_listener| {
+        use tower::Layer;
+        let grpc_stack = metrics::CallMetricsLayer
+            .layer(shed_load.layer(auth.layer(stream_end::WatchRequestStreamEndLayer.layer(routes.clone()))));
+        tokio::spawn(http::serve_http(http_listener, access.http_tls, grpc_stack, limits, stopping_http))
+    });
     let mut builder = Server::builder();
     if let Some(tls) = access.tls {
         builder = builder.tls_config(tls)?;
@@ -116,18 +148,10 @@ pub async fn serve(
     let server = builder
         .timeout(limits.call_timeout)
         .layer(metrics::CallMetricsLayer)
-        .layer(layers::ShedLoadLayer::new(limits.max_concurrent_calls))
-        .layer(layers::AuthLayer::new(access.tokens))
+        .layer(shed_load)
+        .layer(auth)
         .layer(stream_end::WatchRequestStreamEndLayer)
-        .add_service(for_each_encoding!(health_service, accept_compressed))
-        .add_optional_service(access.reflection.then(|| for_each_encoding!(reflection_v1, accept_compressed)))
-        .add_optional_service(access.reflection.then(|| for_each_encoding!(reflection_v1alpha, accept_compressed)))
-        .add_service(for_each_encoding!(for_each_encoding!(policy, accept_compressed), send_compressed))
-        .add_service(for_each_encoding!(for_each_encoding!(roster, accept_compressed), send_compressed))
-        // The hot path's answers are a few hundred bytes: compressing them would cost more than
-        // it saves, so they go uncompressed whatever the caller accepts (gRPC allows it).
-        .add_service(for_each_encoding!(tickets, accept_compressed))
-        .add_service(for_each_encoding!(for_each_encoding!(coverage, accept_compressed), send_compressed))
+        .add_routes(routes)
         // Nagle's algorithm against the peer's delayed ACK stalls small answers by about 40 ms;
         // tonic sets TCP_NODELAY only on listeners it binds itself.
         .serve_with_incoming_shutdown(TcpIncoming::from(listener).with_nodelay(Some(true)), shutdown);
@@ -146,6 +170,10 @@ pub async fn serve(
             "in-flight calls did not finish within the shutdown grace; stopping anyway"
         ),
     }
+    if let Some(http_server) = http_server {
+        // It stopped taking calls as shutdown began, and drains within its own grace.
+        let _ = http_server.await;
+    }
     health_watch.abort();
     metrics_upkeep.abort();
     if let Some(metrics_server) = metrics_server {
@@ -161,6 +189,8 @@ pub struct Access {
     /// TLS for the listener (with client certificates when it has a client CA); `None` serves
     /// plaintext.
     pub tls: Option<tonic::transport::ServerTlsConfig>,
+    /// The same TLS for the JSON API's listener.
+    pub http_tls: Option<HttpTls>,
 }
 
 /// The health name that says whether the database answers. While it does not, the writing

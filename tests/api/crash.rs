@@ -28,6 +28,8 @@ impl ServerProcess {
         let mut child = Command::new(env!("CARGO_BIN_EXE_eea-coverage"))
             .args(["serve", "--listen", "127.0.0.1:0", "--log-format", "json", "--database-url", database.url()])
             .env("EEA_COVERAGE_TOKEN_FILE", token_file)
+            // The JSON API on a free port too: tests run side by side.
+            .env("EEA_COVERAGE_HTTP_LISTEN", "127.0.0.1:0")
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
             .spawn()

@@ -197,6 +197,8 @@ pub struct TestApp {
     /// With the test's admin token.
     pub authed: AuthChannel,
     pub metrics_address: Option<std::net::SocketAddr>,
+    /// Where the JSON API is bound (on every test server unless its settings turn it off).
+    pub http_address: Option<std::net::SocketAddr>,
     /// Where the gRPC listener is bound.
     pub address: std::net::SocketAddr,
     /// `None` once `stop` has taken it to wait for it.
@@ -298,7 +300,9 @@ impl Drop for TestApp {
 /// The settings of a test server on `127.0.0.1:0` over `database`, with the test tokens and
 /// `extra_toml` (for example plan or TLS settings).
 pub fn test_settings(database: &TestDatabase, extra_toml: &str) -> Settings {
-    let raw: RawSettings = toml::from_str(extra_toml).expect("test settings parse");
+    let mut raw: RawSettings = toml::from_str(extra_toml).expect("test settings parse");
+    // Never the default port: tests run side by side. A test may still ask for its own.
+    raw.http.listen.get_or_insert_with(|| "127.0.0.1:0".into());
     let overrides = RawSettings {
         listen: Some("127.0.0.1:0".into()),
         database_url: Some(database.url().to_owned()),
@@ -321,6 +325,7 @@ pub async fn spawn_app_on(database: &TestDatabase, extra_toml: &str) -> TestApp 
         channel,
         authed,
         metrics_address: server.metrics_address,
+        http_address: server.http_address,
         address: server.address,
         server: Some(server),
     }

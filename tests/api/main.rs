@@ -15,6 +15,7 @@ mod deadlines;
 mod everyday_commands;
 mod gap_watch;
 mod gap_webhook;
+mod json_api;
 mod pg_restart;
 mod pg_tls;
 mod policy;

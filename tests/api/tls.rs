@@ -118,6 +118,8 @@ impl Pki {
 /// A TLS server over a fresh SQLite database; dropping the sender stops it.
 struct TlsServer {
     address: SocketAddr,
+    /// The JSON API's listener, with the same TLS.
+    http_address: SocketAddr,
     _stop: tokio::sync::oneshot::Sender<()>,
     _database: TestDatabase,
 }
@@ -127,6 +129,7 @@ async fn spawn_tls_server(pki: &Pki, require_client_certificate: bool) -> TlsSer
     let settings = test_settings(&database, &pki.server_toml(require_client_certificate));
     let server = Server::build(&settings).await.expect("the TLS server starts");
     let address = server.local_addr();
+    let http_address = server.http_addr().expect("test servers serve the JSON API");
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     tokio::spawn(async move {
         let _ = server
@@ -135,7 +138,7 @@ async fn spawn_tls_server(pki: &Pki, require_client_certificate: bool) -> TlsSer
             })
             .await;
     });
-    TlsServer { address, _stop: stop, _database: database }
+    TlsServer { address, http_address, _stop: stop, _database: database }
 }
 
 async fn tls_channel(address: SocketAddr, tls: ClientTlsConfig) -> Result<tonic::transport::Channel, String> {
@@ -347,4 +350,78 @@ async fn the_client_commands_speak_tls() {
         .events;
     assert_eq!(events.len(), 1, "the import's sync is recorded once");
     assert!(events[0].caller.contains("CN=wfm-sync"), "{:?}", events[0].caller);
+}
+
+/// The HTTP status of a JSON `UpsertAgents` over HTTPS to `server`, trusting `pki`'s CA, with the
+/// named client certificate and `token` when given; `Err` when no TLS session was set up.
+async fn upsert_over_https(
+    pki: &Pki,
+    server: &TlsServer,
+    certificate: Option<&str>,
+    token: Option<&str>,
+) -> Result<u16, String> {
+    use http_body_util::Full;
+    use rustls_pki_types::pem::PemObject;
+    let mut roots = rustls::RootCertStore::empty();
+    roots.add(rustls_pki_types::CertificateDer::from_pem_slice(pki.ca_cert.as_bytes()).unwrap()).unwrap();
+    let config =
+        rustls::ClientConfig::builder_with_provider(std::sync::Arc::new(rustls::crypto::ring::default_provider()))
+            .with_safe_default_protocol_versions()
+            .unwrap()
+            .with_root_certificates(roots);
+    let config = match certificate {
+        None => config.with_no_client_auth(),
+        Some(name) => {
+            let chain = rustls_pki_types::CertificateDer::pem_slice_iter(pki.read(&format!("{name}.pem")).as_bytes())
+                .collect::<Result<Vec<_>, _>>()
+                .unwrap();
+            let key =
+                rustls_pki_types::PrivateKeyDer::from_pem_slice(pki.read(&format!("{name}.key")).as_bytes()).unwrap();
+            config.with_client_auth_cert(chain, key).unwrap()
+        }
+    };
+    let connector =
+        hyper_rustls::HttpsConnectorBuilder::new().with_tls_config(config).https_only().enable_http1().build();
+    let client = hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
+        .build::<_, Full<bytes::Bytes>>(connector);
+    let body = r#"{"agents": [{"agentId": "h-1", "displayName": "H", "country": "IE", "timeZone": "Europe/Dublin"}]}"#;
+    let mut request = http::Request::post(format!("https://{}/v1/RosterService/UpsertAgents", server.http_address))
+        .header(http::header::CONTENT_TYPE, "application/json");
+    if let Some(token) = token {
+        request = request.header(http::header::AUTHORIZATION, format!("Bearer {token}"));
+    }
+    let response = client
+        .request(request.body(Full::new(bytes::Bytes::from(body))).unwrap())
+        .await
+        .map_err(|error| eea_coverage::cli::connection::error_chain(&error))?;
+    Ok(response.status().as_u16())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_json_api_is_served_with_the_same_tls_and_client_certificates() {
+    let pki = Pki::new();
+    let server = spawn_tls_server(&pki, false).await;
+    assert_eq!(upsert_over_https(&pki, &server, None, Some(TEST_TOKEN)).await, Ok(200), "a token over HTTPS");
+    assert_eq!(upsert_over_https(&pki, &server, None, None).await, Ok(401), "neither token nor certificate");
+    assert_eq!(
+        upsert_over_https(&pki, &server, Some("wfm-sync"), None).await,
+        Ok(200),
+        "a roster writer's certificate"
+    );
+    assert_eq!(upsert_over_https(&pki, &server, Some("stranger"), None).await, Ok(401), "an unconfigured name");
+
+    // Plain HTTP gets no answer from the TLS listener.
+    let plain = hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
+        .build_http::<http_body_util::Full<bytes::Bytes>>()
+        .request(
+            http::Request::post(format!("http://{}/v1/openapi.json", server.http_address))
+                .body(Default::default())
+                .unwrap(),
+        )
+        .await;
+    assert!(plain.is_err(), "a plaintext request was answered");
+
+    let required = spawn_tls_server(&pki, true).await;
+    assert!(upsert_over_https(&pki, &required, None, Some(TEST_TOKEN)).await.is_err(), "no certificate, no session");
+    assert_eq!(upsert_over_https(&pki, &required, Some("wfm-sync"), None).await, Ok(200));
 }

@@ -67,15 +67,20 @@ pub async fn health_call(channel: Channel, _call_idx: u64) -> Result<(), tonic::
 
 /// Varied orgs, severities, categories and instants within the next two weeks.
 pub async fn decide_call(channel: AuthChannel, call_idx: u64, now: i64) -> Result<(), tonic::Code> {
+    let request = decide_request(call_idx, now);
+    outcome(pb::ticket_service_client::TicketServiceClient::new(channel).decide_ticket(request).await)
+}
+
+/// The `DecideTicket` question of call `call_idx`, over gRPC or JSON alike.
+pub fn decide_request(call_idx: u64, now: i64) -> pb::DecideTicketRequest {
     let question = RandomQuestion::draw(call_idx, now, None);
-    let request = pb::DecideTicketRequest {
+    pb::DecideTicketRequest {
         org_id: question.org_id,
         severity: question.severity,
         category: question.category,
         ticket_id: question.ticket_id,
         at: question.at,
-    };
-    outcome(pb::ticket_service_client::TicketServiceClient::new(channel).decide_ticket(request).await)
+    }
 }
 
 /// The same mix as `decide_call`, asked about one of the seeded agents.

@@ -1,9 +1,11 @@
 //! `eea-coverage load`: a load generator built on the project's own client. It can seed a
 //! server with a realistic roster, then measures the health check (the cost of a gRPC round trip
 //! alone) against `DecideTicket` and `CheckAgentAccess`, or against a mix of those with
-//! single-agent writes, under the same concurrency, counting outcomes by status code.
+//! single-agent writes, under the same concurrency, counting outcomes by status code. With
+//! `--http`, `DecideTicket` is asked over the JSON API too, with the same questions.
 
 mod calls;
+mod json;
 mod phase;
 mod watches;
 
@@ -65,6 +67,11 @@ pub struct LoadArgs {
     /// their own) while the phases run.
     #[arg(long, value_name = "N", default_value_t = 0)]
     watch_streams: usize,
+    /// Also ask `DecideTicket` over the JSON API at this address (`http://HOST:PORT`), in a phase
+    /// after the gRPC one with the same questions and calls in flight (over HTTP/1.1, one
+    /// connection per call in flight), and compare the two.
+    #[arg(long, value_name = "URL", conflicts_with_all = ["mixed", "writes"])]
+    http: Option<String>,
     #[command(flatten)]
     caller: CallerArgs,
 }
@@ -136,7 +143,26 @@ async fn measure(
         let mix = if args.writes { Mix::WritesAlone } else { Mix::HotPathWithWrites { paced: args.write_rate } };
         return run_mixed(channels, authenticated, concurrency, length, rounds, now, (mix, agents)).await;
     }
+    let json_clients = match &args.http {
+        Some(base) => {
+            let client = json::JsonClient::new(base, args.caller.token().as_deref())?;
+            // The warm-up opens the connections, so their set-up is not measured.
+            let warm_up = PhaseLength::Duration(Duration::from_millis(500));
+            let _ = run_phase(
+                "warm-up",
+                std::slice::from_ref(&client),
+                concurrency,
+                warm_up,
+                0,
+                move |client, call_idx| json::json_decide_call(client, call_idx, now),
+            )
+            .await;
+            Some(vec![client])
+        }
+        None => None,
+    };
     let (mut health, mut decide, mut health_again, mut access) = (None, None, None, None);
+    let mut json_decide = None;
     for round in 0..rounds {
         // Each round asks new questions: its calls are numbered on from the last round's.
         let first_call_idx = u64::from(round) * 1_000_000_000_000;
@@ -146,6 +172,18 @@ async fn measure(
                 decide_call(channel, call_idx, now)
             })
             .await;
+        if let Some(json_clients) = &json_clients {
+            let json_round = run_phase(
+                "JSON DecideTicket",
+                json_clients,
+                concurrency,
+                length,
+                first_call_idx,
+                move |client, call_idx| json::json_decide_call(client, call_idx, now),
+            )
+            .await;
+            json_decide = Some(PhaseResult::merged(json_decide, json_round));
+        }
         let health_again_round =
             run_phase("health Check", channels, concurrency, length, first_call_idx, health_call).await;
         let access_round = run_phase(
@@ -169,8 +207,14 @@ async fn measure(
     for phase in [&health, &decide, &health_again, &access] {
         println!("{}", phase.describe());
     }
+    if let Some(json_decide) = &json_decide {
+        println!("{}", json_decide.describe());
+    }
     println!("{}", decide.compare(&health));
     println!("{}", access.compare(&health_again));
+    if let Some(json_decide) = &json_decide {
+        println!("{}", json_decide.compare(&decide));
+    }
     Ok(())
 }
 
