@@ -4,6 +4,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+use eea_coverage::cli::console::{run_console, ConsoleArgs};
 use eea_coverage::cli::deadline::{run_deadline, DeadlineArgs};
 use eea_coverage::cli::everyday::{
     run_access, run_agent, run_audit, run_consent, run_decide, run_on_shift, run_org, run_policy, AccessArgs,
@@ -114,6 +115,13 @@ imported again over the same window with the same --source, nothing changes.\n\
 Example: eea-coverage export --source wfm --from 2026-12-07 --to 2026-12-14 --output week.ics"
     )]
     Export(ExportArgs),
+    /// Print a link that signs a browser into the web console with your token.
+    #[command(
+        after_help = "The token rides in the link's fragment (#token=...), which browsers never send to a server; the\n\
+console keeps it for the browser tab only. The console can also be opened at the URL and the token pasted.\n\
+Example: eea-coverage console --url http://127.0.0.1:8080"
+    )]
+    Console(ConsoleArgs),
     /// Measure a running server: the health check, then DecideTicket, at the same concurrency.
     Load(LoadArgs),
     /// Create, show and list orgs.
@@ -256,6 +264,16 @@ fn main() -> ExitCode {
         Command::Watch(args) => run_client("watch", run_watch(args)),
         Command::Import(args) => run_client("import", run_import(args)),
         Command::Export(args) => run_client("export", run_export(args)),
+        Command::Console(args) => match run_console(&args) {
+            Ok(link) => {
+                println!("Open the console (the link holds your token; do not share it):\n{link}");
+                ExitCode::SUCCESS
+            }
+            Err(message) => {
+                eprintln!("eea-coverage console: {message}");
+                ExitCode::from(2)
+            }
+        },
         Command::Org(args) => run_everyday("org", run_org(args)),
         Command::Agent(args) => run_everyday("agent", run_agent(args)),
         Command::Consent(args) => run_everyday("consent", run_consent(args)),

@@ -212,7 +212,10 @@ impl Server {
                 http.address = %http_listener.local_addr().map_or(settings.listen, |address| address),
                 http.tls = settings.tls.is_some(),
                 http.openapi = "/v1/openapi.json",
-                "serving the JSON API over HTTP"
+                http.console = "/",
+                "serving the JSON API over HTTP; the console is at {}://{}/ (eea-coverage console prints a sign-in link)",
+                if settings.tls.is_some() { "https" } else { "http" },
+                http_listener.local_addr().map_or(settings.listen, |address| address),
             );
         }
         let metrics_listener = match settings.metrics_listen {

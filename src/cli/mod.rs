@@ -1,8 +1,9 @@
 //! The client side of the binary: the commands that talk to a running server over gRPC
-//! (`report`, `deadline`, `watch`, `import`, `load`, and the everyday commands of `everyday`). The server never imports this module; what both sides need, such
+//! (`report`, `deadline`, `watch`, `import`, `load`, `console`, and the everyday commands of `everyday`). The server never imports this module; what both sides need, such
 //! as reading shift files and rendering reports, lives in `formats`.
 
 pub mod connection;
+pub mod console;
 pub mod deadline;
 pub mod everyday;
 pub mod export;

@@ -90,6 +90,9 @@ impl<S: GrpcStack> JsonApi<S> {
         peer: Option<VerifiedPeerCertificate>,
     ) -> http::Response<ResponseBody> {
         let path = request.uri().path();
+        if super::console::is_console_path(path) {
+            return super::console::answer(request.method(), path, request.headers());
+        }
         if path == OPENAPI_PATH {
             return if request.method() == Method::GET || request.method() == Method::HEAD {
                 json_response(StatusCode::OK, super::openapi_document().clone(), None)

@@ -1,5 +1,6 @@
 //! The JSON API: every unary method of `eeacoverage.v1` over HTTP/1.1 and HTTP/2 at
-//! `POST /v1/<Service>/<Method>`, and its OpenAPI document at `GET /v1/openapi.json`.
+//! `POST /v1/<Service>/<Method>`, its OpenAPI document at `GET /v1/openapi.json`, and the
+//! managers' web console at `GET /` (see `console`).
 //!
 //! A JSON call is not a second implementation of the service. Its body is read against the
 //! method's descriptor (the proto3 JSON mapping of prost-reflect), encoded, framed as a gRPC
@@ -7,6 +8,7 @@
 //! metrics, load shedding, authentication, roles, request IDs, audit and handlers. The gRPC
 //! answer is then turned back into JSON, or its status into a `google.rpc.Status` body.
 
+mod console;
 mod json_call;
 mod openapi;
 mod tls;
