@@ -9,6 +9,7 @@ mod audit;
 mod calendar_import;
 
 mod compression;
+mod console;
 mod coverage;
 mod crash;
 mod deadlines;

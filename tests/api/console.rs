@@ -1,0 +1,226 @@
+//! The managers' web console: its shell and assets as the HTTP listener serves them (built in,
+//! hashed, cached, compressed, under a Content-Security-Policy without inline code), the JSON
+//! calls its Now page makes, and the sign-in link `eea-coverage console` prints.
+
+use std::io::Read;
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Empty};
+use serde_json::{json, Value};
+
+use crate::helpers::{seed_acme_with_ie_1, spawn_app, Backend, TestApp, ROLE_TOKENS, TEST_TOKEN};
+
+/// The whole of the console's assets, compressed or not, stays under this.
+const ASSET_BUDGET_BYTES: usize = 300 * 1024;
+
+struct Fetched {
+    status: u16,
+    headers: http::HeaderMap,
+    body: Vec<u8>,
+}
+
+impl Fetched {
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).map(|value| value.to_str().expect("a text header"))
+    }
+}
+
+async fn fetch(app: &TestApp, method: http::Method, path: &str, gzip: bool) -> Fetched {
+    let address = app.http_address.expect("test servers serve HTTP");
+    let client =
+        hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new()).build_http::<Empty<Bytes>>();
+    let mut request = http::Request::builder().method(method).uri(format!("http://{address}{path}"));
+    if gzip {
+        request = request.header(http::header::ACCEPT_ENCODING, "br;q=1.0, gzip;q=0.8");
+    }
+    let response = client.request(request.body(Empty::new()).unwrap()).await.expect("the server answers");
+    let status = response.status().as_u16();
+    let headers = response.headers().clone();
+    let body = response.into_body().collect().await.expect("the whole body").to_bytes().to_vec();
+    Fetched { status, headers, body }
+}
+
+/// The values of `attribute` on the `tag` elements of `html` (enough HTML for our own shell).
+fn attributes<'a>(html: &'a str, tag: &str, attribute: &str) -> Vec<Option<&'a str>> {
+    html.split(&format!("<{tag}"))
+        .skip(1)
+        .map(|element| {
+            let element = &element[..element.find('>').expect("a closed tag")];
+            let pattern = format!(" {attribute}=\"");
+            element.find(&pattern).map(|start| {
+                let value = &element[start + pattern.len()..];
+                &value[..value.find('"').expect("a closed attribute")]
+            })
+        })
+        .collect()
+}
+
+async fn the_shell_is_served_under_a_strict_policy_with_no_inline_code(backend: Backend) {
+    let Some(spawned) = spawn_app(backend).await else { return };
+    let app = &spawned.app;
+    let shell = fetch(app, http::Method::GET, "/", false).await;
+    assert_eq!(shell.status, 200);
+    assert_eq!(shell.header("content-type"), Some("text/html; charset=utf-8"));
+    assert_eq!(shell.header("cache-control"), Some("no-cache"));
+    let policy = shell.header("content-security-policy").expect("a Content-Security-Policy");
+    for directive in ["default-src 'none'", "script-src 'self'", "style-src 'self'", "frame-ancestors 'none'"] {
+        assert!(policy.contains(directive), "{policy}");
+    }
+    assert!(!policy.contains("unsafe-inline") && !policy.contains("unsafe-eval"), "{policy}");
+    assert_eq!(shell.header("x-content-type-options"), Some("nosniff"));
+    assert_eq!(shell.header("referrer-policy"), Some("no-referrer"));
+
+    let html = String::from_utf8(shell.body).expect("UTF-8");
+    let scripts = attributes(&html, "script", "src");
+    assert!(!scripts.is_empty(), "{html}");
+    assert!(scripts.iter().all(Option::is_some), "every script is a file: {html}");
+    assert!(html.contains("<script type=\"module\" src=\"/console/console."), "{html}");
+    assert!(!html.contains("<style") && !html.contains(" style=\""), "no inline style: {html}");
+    assert!(!html.contains("http://") && !html.contains("https://"), "nothing from elsewhere: {html}");
+    // The sign-in form: a labelled password field.
+    assert!(html.contains("<label for=\"token\">") && html.contains("id=\"token\" name=\"token\" type=\"password\""));
+
+    // Other methods are refused, and a HEAD answers like a GET.
+    assert_eq!(fetch(app, http::Method::POST, "/", false).await.status, 405);
+    assert_eq!(fetch(app, http::Method::HEAD, "/", false).await.status, 200);
+}
+
+async fn the_assets_are_hashed_immutable_compressed_and_small(backend: Backend) {
+    let Some(spawned) = spawn_app(backend).await else { return };
+    let app = &spawned.app;
+    let html = String::from_utf8(fetch(app, http::Method::GET, "/", false).await.body).unwrap();
+    let mut paths: Vec<String> = attributes(&html, "script", "src").into_iter().flatten().map(str::to_owned).collect();
+    paths.extend(attributes(&html, "link", "href").into_iter().flatten().map(str::to_owned));
+    assert_eq!(paths.len(), 2, "{html}");
+    let mut total = html.len();
+    for path in &paths {
+        let (content_type, extension) = if path.ends_with(".js") {
+            ("text/javascript; charset=utf-8", "js")
+        } else {
+            ("text/css; charset=utf-8", "css")
+        };
+        // console.<16 hex digits>.<extension>
+        let name = path.strip_prefix("/console/").expect("under /console/");
+        let hash = name.strip_prefix("console.").and_then(|rest| rest.strip_suffix(&format!(".{extension}")));
+        assert!(hash.is_some_and(|hash| hash.len() == 16 && hash.bytes().all(|b| b.is_ascii_hexdigit())), "{path}");
+
+        let plain = fetch(app, http::Method::GET, path, false).await;
+        assert_eq!(plain.status, 200, "{path}");
+        assert_eq!(plain.header("content-type"), Some(content_type), "{path}");
+        assert_eq!(plain.header("cache-control"), Some("public, max-age=31536000, immutable"), "{path}");
+        assert_eq!(plain.header("content-encoding"), None, "{path}");
+        assert_eq!(plain.header("x-content-type-options"), Some("nosniff"), "{path}");
+        total += plain.body.len();
+
+        let compressed = fetch(app, http::Method::GET, path, true).await;
+        assert_eq!(compressed.status, 200, "{path}");
+        assert_eq!(compressed.header("content-encoding"), Some("gzip"), "{path}");
+        assert_eq!(compressed.header("vary"), Some("accept-encoding"), "{path}");
+        assert!(compressed.body.len() < plain.body.len(), "{path}");
+        let mut unzipped = Vec::new();
+        flate2::read::GzDecoder::new(&compressed.body[..]).read_to_end(&mut unzipped).expect("gzip");
+        assert_eq!(unzipped, plain.body, "{path}");
+    }
+    assert!(total < ASSET_BUDGET_BYTES, "the console's files take {total} bytes");
+
+    // A name with the wrong hash, or no file at all, is not found.
+    for missing in ["/console/console.0000000000000000.js", "/console/", "/console/../Cargo.toml"] {
+        assert_eq!(fetch(app, http::Method::GET, missing, false).await.status, 404, "{missing}");
+    }
+}
+
+/// POSTs `request` to `/v1/<path>` with `token`, and returns the status and JSON body.
+async fn call(app: &TestApp, path: &str, token: &str, request: Value) -> (u16, Value) {
+    let address = app.http_address.expect("test servers serve HTTP");
+    let client = hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
+        .build_http::<http_body_util::Full<Bytes>>();
+    let request = http::Request::post(format!("http://{address}/v1/{path}"))
+        .header(http::header::CONTENT_TYPE, "application/json")
+        .header(http::header::AUTHORIZATION, format!("Bearer {token}"))
+        .body(http_body_util::Full::new(Bytes::from(request.to_string())))
+        .unwrap();
+    let response = client.request(request).await.expect("the JSON API answers");
+    let status = response.status().as_u16();
+    let body = response.into_body().collect().await.unwrap().to_bytes();
+    (status, serde_json::from_slice(&body).expect("a JSON body"))
+}
+
+/// The Now page's calls, with a manager's token, and the fields its script reads from them.
+async fn a_manager_gets_what_the_now_page_reads(backend: Backend) {
+    let Some(spawned) = spawn_app(backend).await else { return };
+    let app = &spawned.app;
+    let manager = ROLE_TOKENS.iter().find(|(role, _)| *role == "manager").unwrap().1;
+
+    // No roster yet: the page says what to do.
+    let (status, roster) = call(app, "RosterService/ListAgents", manager, json!({ "pageSize": 1 })).await;
+    assert_eq!(status, 200, "{roster}");
+    assert!(roster["agents"].as_array().is_none_or(Vec::is_empty), "{roster}");
+
+    seed_acme_with_ie_1(app, true).await;
+    let (status, roster) = call(app, "RosterService/ListAgents", manager, json!({ "pageSize": 1 })).await;
+    assert_eq!(status, 200, "{roster}");
+    assert_eq!(roster["agents"].as_array().map(Vec::len), Some(1), "{roster}");
+
+    let (at, window) = ("2026-12-07T10:00:00Z", ("2026-12-07T10:00:00Z", "2026-12-14T10:00:00Z"));
+    let question =
+        json!({ "plan": "PLAN_EEA_ONLY", "eeaTagged": false, "windowStart": window.0, "windowEnd": window.1 });
+    let (status, report) = call(app, "CoverageService/GetCoverageReport", manager, question).await;
+    assert_eq!(status, 200, "{report}");
+    let first = &report["requirements"][0];
+    assert_eq!(first["severity"], "SEVERITY_1", "{report}");
+    assert_eq!(first["hours"], "24x7", "{report}");
+    // ie-1 is on shift until 16:00 UTC that day; Sev 1 is required around the clock after that.
+    let gap = &first["gaps"][0];
+    assert_eq!(gap["startsAt"], "2026-12-07T16:00:00Z", "{report}");
+    assert_eq!(gap["cause"], "GAP_CAUSE_NO_ONE_SCHEDULED", "{report}");
+
+    let question = json!({ "plan": "PLAN_EEA_ONLY", "eeaTagged": false, "severity": "SEVERITY_1", "at": at });
+    let (status, on_shift) = call(app, "CoverageService/ListOnShift", manager, question).await;
+    assert_eq!(status, 200, "{on_shift}");
+    assert_eq!(on_shift["agents"][0]["until"], "2026-12-07T16:00:00Z", "{on_shift}");
+
+    // A role that may not read coverage is refused; the page says so.
+    let reader = ROLE_TOKENS.iter().find(|(role, _)| *role == "ticket-reader").unwrap().1;
+    let (status, _) = call(app, "CoverageService/ListOnShift", reader, json!({ "at": at })).await;
+    assert_eq!(status, 403);
+    let (status, _) = call(app, "CoverageService/ListOnShift", "not-a-token", json!({ "at": at })).await;
+    assert_eq!(status, 401);
+}
+
+/// `eea-coverage console` prints a link that carries the token in its fragment only.
+#[test]
+fn the_console_command_prints_a_sign_in_link_with_the_token_in_the_fragment() {
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_eea-coverage"))
+        .args(["console", "--url", "http://127.0.0.1:8080", "--token", TEST_TOKEN])
+        .env_remove("EEA_COVERAGE_TOKEN")
+        .output()
+        .expect("running eea-coverage");
+    let printed = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "{printed}{}", String::from_utf8_lossy(&output.stderr));
+    let link = printed.lines().find(|line| line.starts_with("http://")).expect("a link");
+    let (before, fragment) = link.split_once('#').expect("a fragment");
+    assert_eq!(before, "http://127.0.0.1:8080/");
+    assert!(!before.contains(TEST_TOKEN));
+    assert_eq!(fragment, format!("token={TEST_TOKEN}"));
+
+    // From the environment too, and refused without any token.
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_eea-coverage"))
+        .args(["console", "--token-file", "/nonexistent/token"])
+        .env("EEA_COVERAGE_TOKEN", "from-the-environment")
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&output.stdout).contains("http://127.0.0.1:8080/#token=from-the-environment"));
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_eea-coverage"))
+        .args(["console", "--token-file", "/nonexistent/token"])
+        .env_remove("EEA_COVERAGE_TOKEN")
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("no token"));
+}
+
+crate::on_both_backends!(
+    the_shell_is_served_under_a_strict_policy_with_no_inline_code,
+    the_assets_are_hashed_immutable_compressed_and_small,
+    a_manager_gets_what_the_now_page_reads,
+);
