@@ -108,7 +108,7 @@ function showFailure(error) {
 function noRoster() {
   const steps = element("ol");
   steps.append(
-    element("li", "Add the agents: eea-coverage agent create, or RosterService/UpsertAgents."),
+    element("li", "Add the agents: eea-coverage agent set <agent-id> --name <name> --country <CC> --time-zone <zone>, or RosterService/UpsertAgents."),
     element("li", "Sync their shifts and time off from your workforce tool: eea-coverage import --source <name> --from <date> --to <date> <file.csv or file.ics> (docs/examples/ has sample files)."),
     element("li", "Reload this page."),
   );
@@ -116,7 +116,7 @@ function noRoster() {
     element("h2", "No roster yet"),
     element("p", "The server has no agents, so nobody can be on shift and every required hour is a gap."),
     steps,
-    element("p", "README.md (Importing shifts) and docs/api.md describe the file formats and the calls.", { class: "note" }),
+    element("p", "README.md (Quick start) walks through it; docs/syncing.md describes the files and the sync.", { class: "note" }),
   );
 }
 
