@@ -179,6 +179,27 @@ async fn a_manager_gets_what_the_now_page_reads(backend: Backend) {
     assert_eq!(status, 200, "{on_shift}");
     assert_eq!(on_shift["agents"][0]["until"], "2026-12-07T16:00:00Z", "{on_shift}");
 
+    // The Coverage page: the window and minimum headcount of the user's choosing, the heat map,
+    // the gaps and the thin stretches.
+    let question = json!({
+        "plan": "PLAN_STANDARD", "eeaTagged": true, "windowStart": "2026-12-06T23:00:00Z",
+        "windowEnd": "2026-12-13T23:00:00Z", "minStaff": 1,
+    });
+    let (status, report) = call(app, "CoverageService/GetCoverageReport", manager, question).await;
+    assert_eq!(status, 200, "{report}");
+    for field in ["plan", "eeaTagged", "windowStart", "windowEnd", "minStaff", "policyVersion", "tzDatabaseVersion"] {
+        assert!(!report[field].is_null(), "{field}: {report}");
+    }
+    let first = &report["requirements"][0];
+    assert!(first["coverageRatio"].as_f64().is_some_and(|ratio| ratio > 0.0 && ratio < 1.0), "{report}");
+    let cells = first["hourOfWeek"].as_array().expect("the heat map");
+    assert_eq!(cells.len(), 168);
+    // Monday 7 December, 11:00-12:00 in Brussels: ie-1 is on shift (08:00-16:00 UTC).
+    let monday_eleven = cells.iter().find(|cell| cell["weekday"] == 1 && cell["hour"] == 11).unwrap();
+    assert_eq!((&monday_eleven["required"], &monday_eleven["minEligible"]), (&json!(true), &json!(1)), "{report}");
+    let thin = &first["thin"][0];
+    assert_eq!((&thin["startsAt"], &thin["endsAt"]), (&json!("2026-12-07T08:00:00Z"), &json!("2026-12-07T16:00:00Z")));
+
     // A role that may not read coverage is refused; the page says so.
     let reader = ROLE_TOKENS.iter().find(|(role, _)| *role == "ticket-reader").unwrap().1;
     let (status, _) = call(app, "CoverageService/ListOnShift", reader, json!({ "at": at })).await;

@@ -231,13 +231,195 @@ async function nowPage() {
   note.append("As of ", instant(now.toISOString()), ". Times are Brussels wall time; hover one for the UTC instant.");
 }
 
+const WEEKDAYS = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
+const LISTED = 10;
+
+// The wall-clock fields of `instant` in Brussels.
+function brusselsWall(instant) {
+  const parts = new Intl.DateTimeFormat("en-GB", {
+    timeZone: "Europe/Brussels",
+    hourCycle: "h23",
+    year: "numeric",
+    month: "2-digit",
+    day: "2-digit",
+    hour: "2-digit",
+    minute: "2-digit",
+  }).formatToParts(instant);
+  const field = (type) => Number(parts.find((part) => part.type === type).value);
+  return { year: field("year"), month: field("month"), day: field("day"), hour: field("hour"), minute: field("minute") };
+}
+
+function brusselsDate(instant) {
+  const wall = brusselsWall(instant);
+  const two = (number) => String(number).padStart(2, "0");
+  return `${wall.year}-${two(wall.month)}-${two(wall.day)}`;
+}
+
+// Midnight in Brussels at the start of `dateText` (YYYY-MM-DD), as an instant. Brussels changes
+// its clocks at 02:00 and 03:00, so midnight always exists and is unique.
+function brusselsMidnight(dateText) {
+  const [year, month, day] = dateText.split("-").map(Number);
+  const wanted = Date.UTC(year, month - 1, day);
+  let guess = wanted;
+  for (let round = 0; round < 2; round += 1) {
+    const wall = brusselsWall(new Date(guess));
+    guess -= Date.UTC(wall.year, wall.month - 1, wall.day, wall.hour, wall.minute) - wanted;
+  }
+  return new Date(guess);
+}
+
+function labelled(labelText, control) {
+  const wrapper = element("div", null, { class: "field" });
+  wrapper.append(element("label", labelText, { for: control.getAttribute("id") }), control);
+  return wrapper;
+}
+
+function coverageForm() {
+  const form = element("form", null, { id: "coverage-form", class: "controls" });
+  const plan = element("select", null, { id: "plan", name: "plan" });
+  plan.append(element("option", "EEA_ONLY", { value: "PLAN_EEA_ONLY" }), element("option", "STANDARD", { value: "PLAN_STANDARD" }));
+  const tagged = element("input", null, { id: "eea-tagged", name: "eeaTagged", type: "checkbox" });
+  const today = brusselsDate(new Date());
+  const inAWeek = brusselsDate(new Date(Date.now() + 7 * DAY_MS));
+  const from = element("input", null, { id: "from", name: "from", type: "date", required: "", value: today });
+  const to = element("input", null, { id: "to", name: "to", type: "date", required: "", value: inAWeek });
+  const minStaff = element("input", null, { id: "min-staff", name: "minStaff", type: "number", min: "1", max: "1000", required: "", value: "1" });
+  form.append(
+    labelled("Plan", plan),
+    labelled("EEA-tagged tickets (STANDARD only)", tagged),
+    labelled("From (Brussels date)", from),
+    labelled("To (Brussels date, exclusive)", to),
+    labelled("Minimum headcount", minStaff),
+    element("button", "Show coverage", { type: "submit" }),
+  );
+  return { form, plan, tagged, from, to, minStaff };
+}
+
+function heatMap(requirement, minStaff) {
+  const table = element("table", null, { class: "heat" });
+  table.append(element("caption", `Lowest eligible headcount per hour of the week (Brussels), Sev ${requirement.severity.replace("SEVERITY_", "")}`));
+  const head = element("tr");
+  head.append(element("th", "Day", { scope: "col" }));
+  for (let hour = 0; hour < 24; hour += 1) head.append(element("th", String(hour).padStart(2, "0"), { scope: "col" }));
+  const thead = element("thead");
+  thead.append(head);
+  table.append(thead);
+  const body = element("tbody");
+  const cells = requirement.hourOfWeek || [];
+  WEEKDAYS.forEach((weekday, index) => {
+    const row = element("tr");
+    row.append(element("th", weekday, { scope: "row" }));
+    for (let hour = 0; hour < 24; hour += 1) {
+      const cell = cells.find((entry) => entry.weekday === index + 1 && entry.hour === hour);
+      const when = `${weekday} ${String(hour).padStart(2, "0")}:00-${String(hour + 1).padStart(2, "0")}:00 Brussels`;
+      if (!cell || !cell.required) {
+        row.append(element("td", "", { class: "off", title: `${when}: not required` }));
+        continue;
+      }
+      const lowest = cell.minEligible || 0;
+      const level = lowest < minStaff ? "gap" : lowest === minStaff ? "thin" : "ok";
+      row.append(element("td", lowest, { class: level, title: `${when}: lowest ${lowest} eligible` }));
+    }
+    body.append(row);
+  });
+  table.append(body);
+  return table;
+}
+
+function stretchList(title, stretches, describe) {
+  const section = element("div");
+  section.append(element("h4", `${title} (${stretches.length})`));
+  if (stretches.length === 0) {
+    section.append(element("p", "none"));
+    return section;
+  }
+  const list = element("ul", null, { class: "gaps" });
+  for (const stretch of stretches.slice(0, LISTED)) {
+    const item = element("li");
+    item.append(instant(stretch.startsAt), " to ", instant(stretch.endsAt), describe(stretch));
+    list.append(item);
+  }
+  section.append(list);
+  if (stretches.length > LISTED) section.append(element("p", `and ${stretches.length - LISTED} more`, { class: "note" }));
+  return section;
+}
+
+function coverageResult(report) {
+  const result = [];
+  const minStaff = report.minStaff || 1;
+  const facts = element("p", null, { class: "note" });
+  facts.append(
+    `${report.plan.replace("PLAN_", "")}${report.plan === "PLAN_STANDARD" ? (report.eeaTagged ? ", EEA-tagged" : ", untagged") : ""}, `,
+    instant(report.windowStart),
+    " to ",
+    instant(report.windowEnd),
+    `, at least ${minStaff} eligible. Policy ${report.policyVersion}, tz database ${report.tzDatabaseVersion}, holidays ${report.holidayCalendar}.`,
+  );
+  result.push(facts);
+  for (const requirement of report.requirements || []) {
+    const section = element("section", null, { class: "requirement" });
+    const percent = (100 * (requirement.coverageRatio ?? 0)).toFixed(1);
+    section.append(element("h3", `Sev ${requirement.severity.replace("SEVERITY_", "")} (${requirement.hours}): ${percent}% covered`));
+    section.append(heatMap(requirement, minStaff));
+    section.append(
+      stretchList("Gaps", requirement.gaps || [], (gap) => `: ${CAUSES[gap.cause] || gap.cause} (${gap.eligibleOnShift || 0} eligible)`),
+      stretchList("Thin stretches, exactly the minimum", requirement.thin || [], () => ""),
+    );
+    result.push(section);
+  }
+  return result;
+}
+
+async function coveragePage() {
+  const controls = coverageForm();
+  const output = element("div", null, { id: "coverage-result", "aria-live": "polite" });
+  showPage(element("h2", "Coverage"), controls.form, output);
+  controls.form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    if (controls.to.value <= controls.from.value) {
+      output.replaceChildren(element("p", "The window must end after it starts.", { class: "error" }));
+      return;
+    }
+    output.replaceChildren(element("p", "Asking the server...", { class: "note" }));
+    try {
+      const report = await call("CoverageService", "GetCoverageReport", {
+        plan: controls.plan.value,
+        eeaTagged: controls.tagged.checked,
+        windowStart: brusselsMidnight(controls.from.value).toISOString(),
+        windowEnd: brusselsMidnight(controls.to.value).toISOString(),
+        minStaff: Number(controls.minStaff.value),
+      });
+      output.replaceChildren(...coverageResult(report));
+    } catch (error) {
+      if (error instanceof Refused && error.status === 400) {
+        output.replaceChildren(element("p", error.message, { class: "error" }));
+      } else {
+        showFailure(error);
+      }
+    }
+  });
+}
+
+const PAGES = { now: nowPage, coverage: coveragePage };
+
+function currentPage() {
+  const name = location.hash.slice(1);
+  return Object.hasOwn(PAGES, name) ? name : "now";
+}
+
 async function render() {
+  const name = currentPage();
+  for (const link of document.querySelectorAll("nav a")) {
+    if (link.getAttribute("href") === `#${name}`) link.setAttribute("aria-current", "page");
+    else link.removeAttribute("aria-current");
+  }
   if (!token()) {
     showSignIn();
     return;
   }
   try {
-    await nowPage();
+    await PAGES[name]();
+    $("main").focus();
   } catch (error) {
     showFailure(error);
   }
@@ -254,6 +436,7 @@ function start() {
       render();
     }
   });
+  window.addEventListener("hashchange", () => render());
   $("sign-out").addEventListener("click", () => {
     sessionStorage.removeItem(TOKEN_KEY);
     showSignIn("Signed out.");
