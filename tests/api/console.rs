@@ -174,6 +174,19 @@ async fn a_manager_gets_what_the_now_page_reads(backend: Backend) {
     assert_eq!(gap["startsAt"], "2026-12-07T16:00:00Z", "{report}");
     assert_eq!(gap["cause"], "GAP_CAUSE_NO_ONE_SCHEDULED", "{report}");
 
+    // The Now page's one-minute report: whether now lies in each severity's service hours (an
+    // int64 as a string), Sev 3 on EEA_ONLY in business hours on a Monday, not on a Saturday.
+    for (start, end, expected) in
+        [("2026-12-07T10:00:00Z", "2026-12-07T10:01:00Z", "60"), ("2026-12-12T10:00:00Z", "2026-12-12T10:01:00Z", "0")]
+    {
+        let question = json!({ "plan": "PLAN_EEA_ONLY", "eeaTagged": false, "windowStart": start, "windowEnd": end });
+        let (status, minute) = call(app, "CoverageService/GetCoverageReport", manager, question).await;
+        assert_eq!(status, 200, "{minute}");
+        assert_eq!(minute["requirements"][2]["severity"], "SEVERITY_3", "{minute}");
+        assert_eq!(minute["requirements"][2]["requiredSeconds"], expected, "{minute}");
+        assert_eq!(minute["requirements"][0]["requiredSeconds"], "60", "{minute}");
+    }
+
     let question = json!({ "plan": "PLAN_EEA_ONLY", "eeaTagged": false, "severity": "SEVERITY_1", "at": at });
     let (status, on_shift) = call(app, "CoverageService/ListOnShift", manager, question).await;
     assert_eq!(status, 200, "{on_shift}");

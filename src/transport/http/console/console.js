@@ -147,6 +147,13 @@ async function audienceTable(audience, now) {
     windowStart: now.toISOString(),
     windowEnd: end.toISOString(),
   });
+  // One minute from now: whether now lies inside each severity's service hours (required time).
+  const thisMinute = await call("CoverageService", "GetCoverageReport", {
+    plan: audience.plan,
+    eeaTagged: audience.eeaTagged,
+    windowStart: now.toISOString(),
+    windowEnd: new Date(now.getTime() + 60 * 1000).toISOString(),
+  });
   const onShift = await Promise.all(
     SEVERITIES.map((severity) =>
       call("CoverageService", "ListOnShift", {
@@ -175,9 +182,12 @@ async function audienceTable(audience, now) {
     const row = element("tr");
     row.append(element("th", severity.replace("SEVERITY_", "Sev "), { scope: "row" }));
     row.append(element("td", requirement.hours || ""));
-    const handled = agents.length >= 1 && !current;
+    const minute = (thisMinute.requirements || []).find((entry) => entry.severity === severity) || {};
+    const requiredNow = Number(minute.requiredSeconds || 0) > 0;
+    const handled = requiredNow && agents.length >= 1 && !current;
     const verdict = element("td", handled ? "Yes" : "No", { class: handled ? "yes" : "no" });
-    if (current) verdict.append(element("div", `in a gap: ${CAUSES[current.cause] || current.cause}`));
+    if (!requiredNow) verdict.append(element("div", "outside this severity's service hours: tickets wait"));
+    else if (current) verdict.append(element("div", `in a gap: ${CAUSES[current.cause] || current.cause}`));
     else if (!handled) verdict.append(element("div", "nobody eligible on shift"));
     row.append(verdict);
     row.append(element("td", agents.length));
