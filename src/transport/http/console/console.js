@@ -429,7 +429,7 @@ async function render() {
   }
   try {
     await PAGES[name]();
-    $("main").focus();
+    $("main").focus({ preventScroll: true });
   } catch (error) {
     showFailure(error);
   }
