@@ -8,7 +8,7 @@ use bytes::Bytes;
 use http_body_util::{BodyExt, Empty};
 use serde_json::{json, Value};
 
-use crate::helpers::{seed_acme_with_ie_1, spawn_app, Backend, TestApp, ROLE_TOKENS, TEST_TOKEN};
+use crate::helpers::{one_off, seed_acme_with_ie_1, spawn_app, Backend, TestApp, ROLE_TOKENS, TEST_TOKEN};
 
 /// The whole of the console's assets, compressed or not, stays under this.
 const ASSET_BUDGET_BYTES: usize = 300 * 1024;
@@ -221,6 +221,67 @@ async fn a_manager_gets_what_the_now_page_reads(backend: Backend) {
     assert_eq!(status, 401);
 }
 
+fn manager_token() -> &'static str {
+    ROLE_TOKENS.iter().find(|(role, _)| *role == "manager").unwrap().1
+}
+
+/// The Working time page: the report over a Brussels-date window, every page of it, and the
+/// fields its script reads (durations as proto3 JSON strings such as "39600s").
+async fn a_manager_gets_what_the_working_time_page_reads(backend: Backend) {
+    let Some(spawned) = spawn_app(backend).await else { return };
+    let app = &spawned.app;
+    let manager = manager_token();
+    seed_acme_with_ie_1(app, true).await;
+    // Four hours after the day shift ends, a late one: too little daily rest.
+    app.put_shifts(vec![one_off("late", "ie-1", "2026-12-07T20:00:00Z", "2026-12-08T02:00:00Z")]).await;
+
+    let mut agents = Vec::new();
+    let mut page_token = String::new();
+    let mut first = Value::Null;
+    loop {
+        let question = json!({
+            "windowStart": "2026-12-06T23:00:00Z", "windowEnd": "2026-12-13T23:00:00Z",
+            "pageSize": 1000, "pageToken": page_token,
+        });
+        let (status, report) = call(app, "CoverageService/GetWorkingTimeReport", manager, question).await;
+        assert_eq!(status, 200, "{report}");
+        agents.extend(report["agents"].as_array().cloned().unwrap_or_default());
+        page_token = report["nextPageToken"].as_str().unwrap_or_default().to_owned();
+        if first.is_null() {
+            first = report;
+        }
+        if page_token.is_empty() {
+            break;
+        }
+    }
+    for field in ["windowStart", "windowEnd", "policyVersion", "tzDatabaseVersion"] {
+        assert!(first[field].is_string(), "{field}: {first}");
+    }
+    assert_eq!(agents.len(), 1, "{first}");
+    let agent = &agents[0];
+    assert_eq!(agent["agentId"], "ie-1", "{agent}");
+    assert_eq!(agent["timeZone"], "Europe/Dublin", "{agent}");
+    assert_eq!(agent["worked"], "50400s", "{agent}");
+    assert!(agent["nightWork"].as_str().is_some_and(|text| text.ends_with('s')), "{agent}");
+    assert!(agent["workingDays"].as_i64().is_some_and(|days| days >= 1), "{agent}");
+    assert!(agent["nightWorker"].is_boolean() || agent["nightWorker"].is_null(), "{agent}");
+    let breach = &agent["breaches"][0];
+    assert_eq!(breach["rule"], "WORKING_TIME_RULE_DAILY_REST", "{agent}");
+    assert_eq!(breach["limit"], "39600s", "{agent}");
+    assert!(breach["measured"].as_str().is_some_and(|text| text.ends_with('s')), "{agent}");
+    assert!(breach["windowStart"].is_string() && breach["windowEnd"].is_string(), "{agent}");
+    assert_eq!(breach["shiftIds"], json!(["day", "late"]), "{agent}");
+
+    // One agent by ID.
+    let question = json!({
+        "windowStart": "2026-12-06T23:00:00Z", "windowEnd": "2026-12-13T23:00:00Z",
+        "agentIds": ["ie-1"], "pageSize": 1000, "pageToken": "",
+    });
+    let (status, report) = call(app, "CoverageService/GetWorkingTimeReport", manager, question).await;
+    assert_eq!(status, 200, "{report}");
+    assert_eq!(report["agents"][0]["agentId"], "ie-1", "{report}");
+}
+
 /// `eea-coverage console` prints a link that carries the token in its fragment only.
 #[test]
 fn the_console_command_prints_a_sign_in_link_with_the_token_in_the_fragment() {
@@ -257,4 +318,5 @@ crate::on_both_backends!(
     the_shell_is_served_under_a_strict_policy_with_no_inline_code,
     the_assets_are_hashed_immutable_compressed_and_small,
     a_manager_gets_what_the_now_page_reads,
+    a_manager_gets_what_the_working_time_page_reads,
 );

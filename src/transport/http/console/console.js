@@ -410,7 +410,174 @@ async function coveragePage() {
   });
 }
 
-const PAGES = { now: nowPage, coverage: coveragePage };
+// A proto3 JSON Duration ("39600s", "1.5s") as hours.
+function hours(duration) {
+  if (!duration) return 0;
+  return Number(String(duration).replace(/s$/, "")) / 3600;
+}
+
+function hoursText(duration) {
+  return `${hours(duration).toFixed(1)} h`;
+}
+
+// Every page of a listing: `field` of each answer, following nextPageToken.
+async function allPages(service, method, request, field) {
+  const items = [];
+  let pageToken = "";
+  do {
+    const answer = await call(service, method, { ...request, pageToken });
+    items.push(...(answer[field] || []));
+    pageToken = answer.nextPageToken || "";
+  } while (pageToken);
+  return items;
+}
+
+// A form's output area: a 400 shows the server's reason there, anything else the page's failure.
+function answerInto(output, error) {
+  if (error instanceof Refused && error.status === 400) {
+    output.replaceChildren(element("p", error.message, { class: "error" }));
+  } else {
+    showFailure(error);
+  }
+}
+
+function windowFields(prefix, days) {
+  const from = element("input", null, { id: `${prefix}-from`, name: "from", type: "date", required: "", value: brusselsDate(new Date()) });
+  const to = element("input", null, {
+    id: `${prefix}-to`,
+    name: "to",
+    type: "date",
+    required: "",
+    value: brusselsDate(new Date(Date.now() + days * DAY_MS)),
+  });
+  return { from, to };
+}
+
+function headedTable(caption, titles) {
+  const table = element("table");
+  if (caption) table.append(element("caption", caption));
+  const head = element("tr");
+  for (const title of titles) head.append(element("th", title, { scope: "col" }));
+  const thead = element("thead");
+  thead.append(head);
+  const body = element("tbody");
+  table.append(thead, body);
+  return { table, body };
+}
+
+function row(...cells) {
+  const tr = element("tr");
+  for (const cell of cells) {
+    if (cell instanceof Node) {
+      const td = element("td");
+      td.append(cell);
+      tr.append(td);
+    } else {
+      tr.append(element("td", cell));
+    }
+  }
+  return tr;
+}
+
+const RULES = {
+  WORKING_TIME_RULE_DAILY_REST: "daily rest",
+  WORKING_TIME_RULE_WEEKLY_REST: "weekly rest",
+  WORKING_TIME_RULE_AVERAGE_WEEKLY_WORK: "average weekly work",
+};
+
+function breachList(breaches) {
+  const list = element("ul", null, { class: "gaps" });
+  for (const breach of breaches) {
+    const item = element("li");
+    item.append(
+      `${RULES[breach.rule] || breach.rule}: `,
+      instant(breach.windowStart),
+      " to ",
+      instant(breach.windowEnd),
+      `, measured ${hoursText(breach.measured)} against a limit of ${hoursText(breach.limit)}; shifts ${(breach.shiftIds || []).join(", ") || "none"}`,
+    );
+    list.append(item);
+  }
+  return list;
+}
+
+function workingTimeResult(agents, first) {
+  const facts = element("p", null, { class: "note" });
+  facts.append(
+    instant(first.windowStart),
+    " to ",
+    instant(first.windowEnd),
+    `: ${agents.length} agents. Policy ${first.policyVersion}, tz database ${first.tzDatabaseVersion}.`,
+  );
+  if (agents.length === 0) return [facts, element("p", "No agent in the EEA in this window.")];
+  const { table, body } = headedTable("Working time per agent", [
+    "Agent",
+    "Worked",
+    "Night work",
+    "Working days / night-working days",
+    "Night worker",
+    "Breaches",
+  ]);
+  for (const agent of agents) {
+    const breaches = agent.breaches || [];
+    const cell = element("div", String(breaches.length));
+    if (breaches.length > 0) cell.append(breachList(breaches));
+    const tr = row(
+      `${agent.agentId} (${agent.timeZone})`,
+      hoursText(agent.worked),
+      hoursText(agent.nightWork),
+      `${agent.workingDays || 0} / ${agent.nightWorkingDays || 0}`,
+      agent.nightWorker ? "yes" : "no",
+      cell,
+    );
+    body.append(tr);
+  }
+  return [facts, table];
+}
+
+async function workingTimePage() {
+  const form = element("form", null, { id: "working-time-form", class: "controls" });
+  const { from, to } = windowFields("wt", 28);
+  const agentId = element("input", null, { id: "wt-agent", name: "agentId", type: "text", spellcheck: "false", autocomplete: "off" });
+  form.append(
+    labelled("From (Brussels date)", from),
+    labelled("To (Brussels date, exclusive)", to),
+    labelled("Agent ID (optional; empty means every EEA agent)", agentId),
+    element("button", "Show working time", { type: "submit" }),
+  );
+  const output = element("div", null, { id: "working-time-result", "aria-live": "polite" });
+  showPage(element("h2", "Working time"), form, output);
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    if (to.value <= from.value) {
+      output.replaceChildren(element("p", "The window must end after it starts.", { class: "error" }));
+      return;
+    }
+    output.replaceChildren(element("p", "Asking the server...", { class: "note" }));
+    const request = {
+      windowStart: brusselsMidnight(from.value).toISOString(),
+      windowEnd: brusselsMidnight(to.value).toISOString(),
+      pageSize: 1000,
+    };
+    if (agentId.value.trim()) request.agentIds = [agentId.value.trim()];
+    try {
+      const agents = [];
+      let first = null;
+      let pageToken = "";
+      do {
+        const answer = await call("CoverageService", "GetWorkingTimeReport", { ...request, pageToken });
+        first = first || answer;
+        agents.push(...(answer.agents || []));
+        pageToken = answer.nextPageToken || "";
+      } while (pageToken);
+      output.replaceChildren(...workingTimeResult(agents, first));
+    } catch (error) {
+      answerInto(output, error);
+    }
+  });
+}
+
+const PAGES = { now: nowPage, coverage: coveragePage, "working-time": workingTimePage };
 
 function currentPage() {
   const name = location.hash.slice(1);
