@@ -282,6 +282,40 @@ async fn a_manager_gets_what_the_working_time_page_reads(backend: Backend) {
     assert_eq!(report["agents"][0]["agentId"], "ie-1", "{report}");
 }
 
+/// The Policy page: GetPolicy with no question, and the fields its script reads.
+async fn a_manager_gets_what_the_policy_page_reads(backend: Backend) {
+    let Some(spawned) = spawn_app(backend).await else { return };
+    let app = &spawned.app;
+    let (status, policy) = call(app, "PolicyService/GetPolicy", manager_token(), json!({})).await;
+    assert_eq!(status, 200, "{policy}");
+    assert!(policy["policyVersion"].is_string() && policy["tzDatabaseVersion"].is_string(), "{policy}");
+    let plans = policy["plans"].as_array().expect("plans");
+    assert!(plans.iter().any(|plan| plan["plan"] == "PLAN_EEA_ONLY"), "{policy}");
+    let hours = &plans[0]["serviceHours"];
+    assert!(hours[0]["severity"].as_str().is_some_and(|text| text.starts_with("SEVERITY_")), "{policy}");
+    let business = hours.as_array().unwrap().iter().chain(plans.last().unwrap()["serviceHours"].as_array().unwrap());
+    for entry in business.filter(|entry| entry["hours"] == "business") {
+        for field in ["opensLocal", "closesLocal", "timeZone"] {
+            assert!(entry[field].is_string(), "{field}: {entry}");
+        }
+    }
+    let countries = policy["countries"].as_array().expect("countries");
+    let in_force: Vec<_> = countries.iter().filter(|country| country["inForce"] == true).collect();
+    assert!(!in_force.is_empty(), "{policy}");
+    for country in in_force {
+        assert!(country["name"].is_string() && country["country"].is_string(), "{country}");
+        assert!(country["basis"].as_str().is_some_and(|text| text.starts_with("TRANSFER_BASIS_")), "{country}");
+    }
+    let limits = policy["workingTime"].as_array().expect("working-time limits");
+    let defaults = &limits[0];
+    assert!(defaults["country"].is_null() || defaults["country"] == "", "the defaults come first: {defaults}");
+    assert_eq!(defaults["dailyRest"], "39600s", "{defaults}");
+    for field in ["weeklyRest", "maxAverageWeeklyWork", "nightStarts", "nightEnds", "nightWorkerMinNightWork"] {
+        assert!(defaults[field].is_string(), "{field}: {defaults}");
+    }
+    assert!(defaults["referenceWeeks"].as_i64().is_some_and(|weeks| weeks > 0), "{defaults}");
+}
+
 /// `eea-coverage console` prints a link that carries the token in its fragment only.
 #[test]
 fn the_console_command_prints_a_sign_in_link_with_the_token_in_the_fragment() {
@@ -319,4 +353,5 @@ crate::on_both_backends!(
     the_assets_are_hashed_immutable_compressed_and_small,
     a_manager_gets_what_the_now_page_reads,
     a_manager_gets_what_the_working_time_page_reads,
+    a_manager_gets_what_the_policy_page_reads,
 );

@@ -577,7 +577,67 @@ async function workingTimePage() {
   });
 }
 
-const PAGES = { now: nowPage, coverage: coveragePage, "working-time": workingTimePage };
+const BASES = {
+  TRANSFER_BASIS_EEA: "EEA",
+  TRANSFER_BASIS_ADEQUACY_FULL: "adequacy decision",
+  TRANSFER_BASIS_ADEQUACY_PARTIAL: "partial adequacy decision",
+  TRANSFER_BASIS_CONTRACTUAL: "standard contractual clauses",
+  TRANSFER_BASIS_CONSENT_ONLY: "only with the customer's consent for the ticket",
+};
+
+function serviceHoursText(hoursRule) {
+  if (hoursRule.hours !== "business") return hoursRule.hours || "";
+  return `business: ${hoursRule.opensLocal}-${hoursRule.closesLocal} ${hoursRule.timeZone}, holidays ${hoursRule.holidayCalendar || "none"}`;
+}
+
+async function policyPage() {
+  const policy = await call("PolicyService", "GetPolicy", {});
+  const facts = element("p", null, { class: "note" });
+  facts.append(`Policy ${policy.policyVersion}, tz database ${policy.tzDatabaseVersion}`);
+  if (policy.effectiveAt) facts.append(", effective ", instant(policy.effectiveAt));
+  facts.append(".");
+
+  const plans = headedTable("Service hours per plan", ["Plan", "Severity", "Hours"]);
+  for (const plan of policy.plans || []) {
+    for (const hoursRule of plan.serviceHours || []) {
+      plans.body.append(row(plan.plan.replace("PLAN_", ""), hoursRule.severity.replace("SEVERITY_", "Sev "), serviceHoursText(hoursRule)));
+    }
+  }
+
+  const countries = headedTable("Countries whose staff may handle EEA-tagged STANDARD tickets, in force now", ["Country", "Code", "Basis"]);
+  for (const country of (policy.countries || []).filter((entry) => entry.inForce)) {
+    const basis = BASES[country.basis] || country.basis;
+    countries.body.append(row(country.name, country.country, country.scope ? `${basis} (${country.scope})` : basis));
+  }
+
+  const limits = headedTable("Working-time limits: the defaults, then each country with its own", [
+    "Country",
+    "Daily rest",
+    "Weekly rest",
+    "Average weekly work",
+    "Reference weeks",
+    "Night time",
+    "Night worker from",
+    "Source",
+  ]);
+  for (const entry of policy.workingTime || []) {
+    limits.body.append(
+      row(
+        entry.country || "defaults",
+        hoursText(entry.dailyRest),
+        hoursText(entry.weeklyRest),
+        hoursText(entry.maxAverageWeeklyWork),
+        entry.referenceWeeks || 0,
+        `${entry.nightStarts}-${entry.nightEnds}`,
+        `${hoursText(entry.nightWorkerMinNightWork)} of night work a day`,
+        entry.source || "",
+      ),
+    );
+  }
+  showPage(element("h2", "Policy"), facts, plans.table, countries.table, limits.table);
+}
+
+const PAGES = { now: nowPage, coverage: coveragePage, "working-time": workingTimePage, policy: policyPage };
 
 function currentPage() {
   const name = location.hash.slice(1);
