@@ -316,6 +316,56 @@ async fn a_manager_gets_what_the_policy_page_reads(backend: Backend) {
     assert!(defaults["referenceWeeks"].as_i64().is_some_and(|weeks| weeks > 0), "{defaults}");
 }
 
+/// The Audit page: the trail from a date on, with the caller and RPC filters, for an admin; a
+/// manager is refused (403) and the page says so.
+async fn an_admin_gets_what_the_audit_page_reads_and_a_manager_is_refused(backend: Backend) {
+    let Some(spawned) = spawn_app(backend).await else { return };
+    let app = &spawned.app;
+    seed_acme_with_ie_1(app, true).await;
+    let since = "2020-01-01T00:00:00Z";
+    let (status, trail) = call(
+        app,
+        "PolicyService/ListAuditEvents",
+        TEST_TOKEN,
+        json!({ "since": since, "pageSize": 200, "pageToken": "" }),
+    )
+    .await;
+    assert_eq!(status, 200, "{trail}");
+    let events = trail["events"].as_array().expect("events");
+    assert!(events.len() >= 3, "{trail}");
+    let shifts = events
+        .iter()
+        .find(|event| event["rpc"] == "eeacoverage.v1.RosterService/UpsertShifts")
+        .unwrap_or_else(|| panic!("{trail}"));
+    for field in ["recordedAt", "caller", "rpc", "summary", "requestId"] {
+        assert!(shifts[field].is_string(), "{field}: {shifts}");
+    }
+    assert!(
+        shifts["affected"][0]["kind"].as_str().is_some_and(|kind| kind.starts_with("AUDIT_ENTITY_KIND_")),
+        "{shifts}"
+    );
+    assert_eq!(shifts["affected"][0]["id"], "day", "{shifts}");
+    assert!(shifts["affectedCount"].is_string(), "an int64 as a string: {shifts}");
+
+    // The filters: caller and RPC exactly as recorded.
+    let caller = shifts["caller"].as_str().unwrap();
+    let question = json!({
+        "since": since, "caller": caller, "rpc": "eeacoverage.v1.RosterService/UpsertShifts", "pageSize": 200, "pageToken": "",
+    });
+    let (status, filtered) = call(app, "PolicyService/ListAuditEvents", TEST_TOKEN, question).await;
+    assert_eq!(status, 200, "{filtered}");
+    assert_eq!(filtered["events"].as_array().map(Vec::len), Some(1), "{filtered}");
+    let question = json!({ "since": since, "caller": "token:nobody", "pageSize": 200, "pageToken": "" });
+    let (status, none) = call(app, "PolicyService/ListAuditEvents", TEST_TOKEN, question).await;
+    assert_eq!(status, 200, "{none}");
+    assert!(none["events"].as_array().is_none_or(Vec::is_empty), "{none}");
+
+    let question = json!({ "since": since, "pageSize": 200, "pageToken": "" });
+    let (status, refused) = call(app, "PolicyService/ListAuditEvents", manager_token(), question).await;
+    assert_eq!(status, 403, "{refused}");
+    assert!(refused["message"].is_string(), "the page shows the reason: {refused}");
+}
+
 /// `eea-coverage console` prints a link that carries the token in its fragment only.
 #[test]
 fn the_console_command_prints_a_sign_in_link_with_the_token_in_the_fragment() {
@@ -354,4 +404,5 @@ crate::on_both_backends!(
     a_manager_gets_what_the_now_page_reads,
     a_manager_gets_what_the_working_time_page_reads,
     a_manager_gets_what_the_policy_page_reads,
+    an_admin_gets_what_the_audit_page_reads_and_a_manager_is_refused,
 );

@@ -637,7 +637,78 @@ async function policyPage() {
   showPage(element("h2", "Policy"), facts, plans.table, countries.table, limits.table);
 }
 
-const PAGES = { now: nowPage, coverage: coveragePage, "working-time": workingTimePage, policy: policyPage };
+const AUDIT_SHOWN = 100;
+const AUDIT_PAGES = 100;
+
+// The latest events that match `filters`, newest first: the trail is listed oldest first, so the
+// page reads it from `since` on and keeps the last AUDIT_SHOWN.
+async function latestAuditEvents(filters) {
+  let latest = [];
+  let pageToken = "";
+  let pages = 0;
+  do {
+    const answer = await call("PolicyService", "ListAuditEvents", { ...filters, pageSize: 200, pageToken });
+    latest = latest.concat(answer.events || []).slice(-AUDIT_SHOWN);
+    pageToken = answer.nextPageToken || "";
+    pages += 1;
+  } while (pageToken && pages < AUDIT_PAGES);
+  return { events: latest.reverse(), complete: !pageToken };
+}
+
+function auditResult({ events, complete }) {
+  const result = [];
+  if (!complete) {
+    result.push(element("p", `More than ${AUDIT_PAGES * 200} events match: these are not the latest. Narrow the filters or pick a later date.`, { class: "error" }));
+  }
+  if (events.length === 0) {
+    result.push(element("p", "No event matches."));
+    return result;
+  }
+  const { table, body } = headedTable(`The latest ${events.length} matching events, newest first`, ["Time", "Caller", "RPC", "Summary", "Affected", "Request ID"]);
+  for (const event of events) {
+    const affected = (event.affected || []).map((entity) => `${entity.kind.replace("AUDIT_ENTITY_KIND_", "").toLowerCase()} ${entity.id}`);
+    const count = Number(event.affectedCount || 0);
+    const more = count > affected.length ? ` and ${count - affected.length} more` : "";
+    body.append(row(instant(event.recordedAt), event.caller, event.rpc, event.summary || "", `${affected.join(", ")}${more}` || "none", event.requestId || ""));
+  }
+  result.push(table);
+  return result;
+}
+
+async function auditPage() {
+  const form = element("form", null, { id: "audit-form", class: "controls" });
+  const since = element("input", null, { id: "audit-since", name: "since", type: "date", required: "", value: brusselsDate(new Date(Date.now() - 7 * DAY_MS)) });
+  const caller = element("input", null, { id: "audit-caller", name: "caller", type: "text", spellcheck: "false", autocomplete: "off", placeholder: "token:wfm-sync" });
+  const rpc = element("input", null, { id: "audit-rpc", name: "rpc", type: "text", spellcheck: "false", autocomplete: "off", placeholder: "eeacoverage.v1.RosterService/SyncShifts" });
+  form.append(
+    labelled("Since (Brussels date)", since),
+    labelled("Caller (exactly as recorded, optional)", caller),
+    labelled("RPC (exactly as recorded, optional)", rpc),
+    element("button", "Show events", { type: "submit" }),
+  );
+  const output = element("div", null, { id: "audit-result", "aria-live": "polite" });
+  const filters = () => {
+    const request = { since: brusselsMidnight(since.value).toISOString() };
+    if (caller.value.trim()) request.caller = caller.value.trim();
+    if (rpc.value.trim()) request.rpc = rpc.value.trim();
+    return request;
+  };
+  // The first answer decides whether the page shows at all (admins only: a 403 says so).
+  const first = await latestAuditEvents(filters());
+  output.replaceChildren(...auditResult(first));
+  showPage(element("h2", "Audit"), form, output);
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    output.replaceChildren(element("p", "Asking the server...", { class: "note" }));
+    try {
+      output.replaceChildren(...auditResult(await latestAuditEvents(filters())));
+    } catch (error) {
+      answerInto(output, error);
+    }
+  });
+}
+
+const PAGES = { now: nowPage, coverage: coveragePage, "working-time": workingTimePage, policy: policyPage, audit: auditPage };
 
 function currentPage() {
   const name = location.hash.slice(1);
