@@ -366,6 +366,63 @@ async fn an_admin_gets_what_the_audit_page_reads_and_a_manager_is_refused(backen
     assert!(refused["message"].is_string(), "the page shows the reason: {refused}");
 }
 
+/// The Roster page: every agent (with display names, which a manager may read, and location
+/// changes), then one agent's shifts and time off over a window, asked by ID in the body.
+async fn a_manager_gets_what_the_roster_page_reads(backend: Backend) {
+    let Some(spawned) = spawn_app(backend).await else { return };
+    let app = &spawned.app;
+    let manager = manager_token();
+    seed_acme_with_ie_1(app, true).await;
+    let moving = json!({ "agents": [{
+        "agentId": "pt-1", "displayName": "Inês", "country": "PT", "timeZone": "Europe/Lisbon",
+        "severities": ["SEVERITY_1", "SEVERITY_2"],
+        "locationChanges": [{ "effectiveAt": "2026-12-10T00:00:00Z", "country": "ES" }],
+    }] });
+    let (status, answer) = call(app, "RosterService/UpsertAgents", TEST_TOKEN, moving).await;
+    assert_eq!(status, 200, "{answer}");
+    let away = json!({ "timeOff": [{
+        "timeOffId": "leave", "agentId": "ie-1", "startsAt": "2026-12-08T00:00:00Z", "endsAt": "2026-12-09T00:00:00Z",
+    }] });
+    let (status, answer) = call(app, "RosterService/UpsertTimeOff", TEST_TOKEN, away).await;
+    assert_eq!(status, 200, "{answer}");
+
+    let (status, roster) =
+        call(app, "RosterService/ListAgents", manager, json!({ "pageSize": 1000, "pageToken": "" })).await;
+    assert_eq!(status, 200, "{roster}");
+    assert!(roster["nextPageToken"].as_str().is_none_or(str::is_empty), "{roster}");
+    let agents = roster["agents"].as_array().expect("agents");
+    assert_eq!(agents.len(), 2, "{roster}");
+    let pt = agents.iter().find(|agent| agent["agentId"] == "pt-1").unwrap();
+    assert_eq!(pt["displayName"], "Inês", "{pt}");
+    assert_eq!((&pt["country"], &pt["timeZone"]), (&json!("PT"), &json!("Europe/Lisbon")), "{pt}");
+    assert_eq!(pt["severities"], json!(["SEVERITY_1", "SEVERITY_2"]), "{pt}");
+    assert_eq!(pt["locationChanges"][0], json!({ "effectiveAt": "2026-12-10T00:00:00Z", "country": "ES" }), "{pt}");
+
+    let window = json!({ "startAt": "2026-12-07T00:00:00Z", "endAt": "2026-12-14T00:00:00Z" });
+    let question = json!({ "agentId": "ie-1", "window": window, "pageSize": 1000, "pageToken": "" });
+    let (status, shifts) = call(app, "RosterService/ListShifts", manager, question.clone()).await;
+    assert_eq!(status, 200, "{shifts}");
+    let shift = &shifts["shifts"][0];
+    assert_eq!(shift["shiftId"], "day", "{shifts}");
+    assert_eq!(shift["oneOff"]["startsAt"], "2026-12-07T08:00:00Z", "{shifts}");
+    assert_eq!(shift["oneOff"]["endsAt"], "2026-12-07T16:00:00Z", "{shifts}");
+    let (status, time_off) = call(app, "RosterService/ListTimeOff", manager, question).await;
+    assert_eq!(status, 200, "{time_off}");
+    let entry = &time_off["timeOff"][0];
+    assert_eq!(entry["timeOffId"], "leave", "{time_off}");
+    assert_eq!(
+        (&entry["startsAt"], &entry["endsAt"]),
+        (&json!("2026-12-08T00:00:00Z"), &json!("2026-12-09T00:00:00Z"))
+    );
+
+    // Another agent's week, and a week with nothing in it.
+    let later = json!({ "startAt": "2027-01-04T00:00:00Z", "endAt": "2027-01-11T00:00:00Z" });
+    let question = json!({ "agentId": "ie-1", "window": later, "pageSize": 1000, "pageToken": "" });
+    let (status, none) = call(app, "RosterService/ListShifts", manager, question).await;
+    assert_eq!(status, 200, "{none}");
+    assert!(none["shifts"].as_array().is_none_or(Vec::is_empty), "{none}");
+}
+
 /// `eea-coverage console` prints a link that carries the token in its fragment only.
 #[test]
 fn the_console_command_prints_a_sign_in_link_with_the_token_in_the_fragment() {
@@ -405,4 +462,5 @@ crate::on_both_backends!(
     a_manager_gets_what_the_working_time_page_reads,
     a_manager_gets_what_the_policy_page_reads,
     an_admin_gets_what_the_audit_page_reads_and_a_manager_is_refused,
+    a_manager_gets_what_the_roster_page_reads,
 );

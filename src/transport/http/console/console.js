@@ -708,7 +708,104 @@ async function auditPage() {
   });
 }
 
-const PAGES = { now: nowPage, coverage: coveragePage, "working-time": workingTimePage, policy: policyPage, audit: auditPage };
+// Where `agent` works from at `at`, and its first location change after `at`.
+function locationAt(agent, at) {
+  const changes = (agent.locationChanges || []).slice().sort((a, b) => new Date(a.effectiveAt) - new Date(b.effectiveAt));
+  let country = agent.country;
+  for (const change of changes) {
+    if (new Date(change.effectiveAt) <= at) country = change.country;
+  }
+  return { country, next: changes.find((change) => new Date(change.effectiveAt) > at) };
+}
+
+function severitiesText(severities) {
+  return severities && severities.length > 0 ? severities.map((severity) => severity.replace("SEVERITY_", "Sev ")).join(", ") : "all";
+}
+
+function shiftWhen(shift) {
+  const when = element("span");
+  if (shift.oneOff) {
+    when.append(instant(shift.oneOff.startsAt), " to ", instant(shift.oneOff.endsAt));
+  } else if (shift.recurring) {
+    const rule = shift.recurring;
+    when.append(`from ${rule.startLocal} to ${rule.endTime} ${rule.timeZone}, ${rule.rrule}`);
+    if ((rule.exdates || []).length > 0) when.append(`, except ${rule.exdates.join(", ")}`);
+  }
+  return when;
+}
+
+async function agentWeek(agent, output) {
+  const start = new Date();
+  const window = { startAt: start.toISOString(), endAt: new Date(start.getTime() + 7 * DAY_MS).toISOString() };
+  output.replaceChildren(element("p", "Asking the server...", { class: "note" }));
+  const [shifts, timeOff] = await Promise.all([
+    allPages("RosterService", "ListShifts", { agentId: agent.agentId, window, pageSize: 1000 }, "shifts"),
+    allPages("RosterService", "ListTimeOff", { agentId: agent.agentId, window, pageSize: 1000 }, "timeOff"),
+  ]);
+  const heading = element("h3", `${agent.displayName || agent.agentId} (${agent.agentId}): the next 7 days`, { tabindex: "-1" });
+  const shiftTable = headedTable("Shifts with an occurrence in the next 7 days", ["Shift", "When", "Country", "Severities", "Source"]);
+  for (const shift of shifts) {
+    shiftTable.body.append(row(shift.shiftId, shiftWhen(shift), shift.country || "the agent's", severitiesText(shift.severities), shift.source || "direct write"));
+  }
+  const offTable = headedTable("Time off in the next 7 days", ["Time off", "From", "To", "Source"]);
+  for (const entry of timeOff) {
+    offTable.body.append(row(entry.timeOffId, instant(entry.startsAt), instant(entry.endsAt), entry.source || "direct write"));
+  }
+  output.replaceChildren(
+    heading,
+    shifts.length > 0 ? shiftTable.table : element("p", "No shift in the next 7 days."),
+    timeOff.length > 0 ? offTable.table : element("p", "No time off in the next 7 days."),
+  );
+  heading.focus();
+}
+
+async function rosterPage() {
+  const agents = await allPages("RosterService", "ListAgents", { pageSize: 1000 }, "agents");
+  if (agents.length === 0) {
+    noRoster();
+    return;
+  }
+  const now = new Date();
+  const located = agents.map((agent) => ({ agent, ...locationAt(agent, now) }));
+  const form = element("form", null, { id: "roster-form", class: "controls" });
+  const country = element("select", null, { id: "roster-country", name: "country" });
+  country.append(element("option", "Any country", { value: "" }));
+  for (const code of [...new Set(located.map((entry) => entry.country))].sort()) country.append(element("option", code, { value: code }));
+  const severity = element("select", null, { id: "roster-severity", name: "severity" });
+  severity.append(element("option", "Any severity", { value: "" }));
+  for (const name of SEVERITIES) severity.append(element("option", name.replace("SEVERITY_", "Sev "), { value: name }));
+  form.append(labelled("Country now", country), labelled("Handles severity", severity));
+  const count = element("p", null, { class: "note", "aria-live": "polite" });
+  const list = element("div", null, { id: "roster-list" });
+  const detail = element("div", null, { id: "roster-agent", "aria-live": "polite" });
+
+  const draw = () => {
+    const shown = located.filter(
+      (entry) =>
+        (!country.value || entry.country === country.value) &&
+        (!severity.value || (entry.agent.severities || []).length === 0 || entry.agent.severities.includes(severity.value)),
+    );
+    count.textContent = `${shown.length} of ${agents.length} agents.`;
+    const { table, body } = headedTable("Agents", ["Agent", "Name", "Country now", "Next location change", "Time zone", "Severities", "Shifts and time off"]);
+    for (const entry of shown) {
+      const next = element("span", "none");
+      if (entry.next) next.replaceChildren(`${entry.next.country} from `, instant(entry.next.effectiveAt));
+      const button = element("button", "Next 7 days", { type: "button", "aria-label": `Shifts and time off of ${entry.agent.agentId} in the next 7 days` });
+      button.addEventListener("click", () => agentWeek(entry.agent, detail).catch((error) => answerInto(detail, error)));
+      body.append(
+        row(entry.agent.agentId, entry.agent.displayName || "", entry.country, next, entry.agent.timeZone || "", severitiesText(entry.agent.severities), button),
+      );
+    }
+    list.replaceChildren(table);
+  };
+  form.addEventListener("submit", (event) => event.preventDefault());
+  country.addEventListener("change", draw);
+  severity.addEventListener("change", draw);
+  draw();
+  showPage(element("h2", "Roster"), form, count, list, detail);
+}
+
+const PAGES = { now: nowPage, coverage: coveragePage, "working-time": workingTimePage, policy: policyPage, audit: auditPage, roster: rosterPage };
 
 function currentPage() {
   const name = location.hash.slice(1);
