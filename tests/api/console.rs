@@ -423,6 +423,54 @@ async fn a_manager_gets_what_the_roster_page_reads(backend: Backend) {
     assert!(none["shifts"].as_array().is_none_or(Vec::is_empty), "{none}");
 }
 
+/// The What-if page: one absence and one relocation simulated over a Brussels-date window, the
+/// gaps each requirement opens and closes, and the working-time warnings.
+async fn a_manager_gets_what_the_what_if_page_reads(backend: Backend) {
+    let Some(spawned) = spawn_app(backend).await else { return };
+    let app = &spawned.app;
+    let manager = manager_token();
+    seed_acme_with_ie_1(app, true).await;
+    let window = ("2026-12-06T23:00:00Z", "2026-12-13T23:00:00Z");
+    let absence = json!({ "absence": {
+        "agentId": "ie-1", "interval": { "startAt": "2026-12-06T23:00:00Z", "endAt": "2026-12-07T23:00:00Z" },
+    } });
+    let relocation =
+        json!({ "relocation": { "agentId": "ie-1", "effectiveAt": "2026-12-06T23:00:00Z", "country": "US" } });
+    for changes in [json!([absence]), json!([relocation]), json!([absence, relocation])] {
+        let question = json!({
+            "plan": "PLAN_EEA_ONLY", "eeaTagged": false, "windowStart": window.0, "windowEnd": window.1,
+            "minStaff": 1, "changes": changes,
+        });
+        let (status, answer) = call(app, "CoverageService/SimulateCoverage", manager, question).await;
+        assert_eq!(status, 200, "{answer}");
+        let changed = answer["gapChanges"].as_array().expect("gap changes");
+        let first = changed.iter().find(|change| change["severity"] == "SEVERITY_1").expect("Sev 1 changes");
+        assert_eq!(first["plan"], "PLAN_EEA_ONLY", "{answer}");
+        let opened = first["opened"].as_array().expect("a gap opens where ie-1 worked");
+        assert!(!opened.is_empty(), "{answer}");
+        for field in ["startsAt", "endsAt", "cause"] {
+            assert!(opened[0][field].is_string(), "{field}: {answer}");
+        }
+        assert!(first["closed"].as_array().is_none_or(|closed| closed.iter().all(|gap| gap["startsAt"].is_string())));
+        assert!(answer["workingTimeWarnings"].as_array().is_none_or(|warnings| warnings
+            .iter()
+            .all(|warning| warning["agentId"].is_string() && warning["breach"]["rule"].is_string())));
+        assert_eq!(answer["touchedAgentIds"], json!(["ie-1"]), "{answer}");
+    }
+
+    // An unknown agent is the server's reason, shown under the form.
+    let question = json!({
+        "plan": "PLAN_EEA_ONLY", "windowStart": window.0, "windowEnd": window.1, "minStaff": 1,
+        "changes": [{ "absence": { "agentId": "nobody", "interval": { "startAt": window.0, "endAt": window.1 } } }],
+    });
+    let (status, refused) = call(app, "CoverageService/SimulateCoverage", manager, question).await;
+    assert_eq!(status, 400, "{refused}");
+    assert!(
+        refused["message"].as_str().is_some_and(|message| message.contains("changes[0].absence.agent_id")),
+        "{refused}"
+    );
+}
+
 /// `eea-coverage console` prints a link that carries the token in its fragment only.
 #[test]
 fn the_console_command_prints_a_sign_in_link_with_the_token_in_the_fragment() {
@@ -463,4 +511,5 @@ crate::on_both_backends!(
     a_manager_gets_what_the_policy_page_reads,
     an_admin_gets_what_the_audit_page_reads_and_a_manager_is_refused,
     a_manager_gets_what_the_roster_page_reads,
+    a_manager_gets_what_the_what_if_page_reads,
 );

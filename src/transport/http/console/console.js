@@ -805,7 +805,114 @@ async function rosterPage() {
   showPage(element("h2", "Roster"), form, count, list, detail);
 }
 
-const PAGES = { now: nowPage, coverage: coveragePage, "working-time": workingTimePage, policy: policyPage, audit: auditPage, roster: rosterPage };
+function textInput(id, name, extra = {}) {
+  return element("input", null, { id, name, type: "text", spellcheck: "false", autocomplete: "off", ...extra });
+}
+
+function fieldset(legend, ...fields) {
+  const group = element("fieldset", null, { class: "controls" });
+  group.append(element("legend", legend), ...fields);
+  return group;
+}
+
+function gapItems(gaps) {
+  if (gaps.length === 0) return element("span", "none");
+  const list = element("ul", null, { class: "gaps" });
+  for (const gap of gaps) {
+    const item = element("li");
+    item.append(instant(gap.startsAt), " to ", instant(gap.endsAt), `: ${CAUSES[gap.cause] || gap.cause} (${gap.eligibleOnShift || 0} eligible)`);
+    list.append(item);
+  }
+  return list;
+}
+
+function whatIfResult(answer) {
+  const result = [];
+  const requirements = headedTable("Gaps per requirement, compared with the roster as it is", ["Requirement", "Gaps opened", "Gaps closed"]);
+  for (const change of answer.gapChanges || []) {
+    const audience = `${change.plan.replace("PLAN_", "")}${change.plan === "PLAN_STANDARD" ? (change.eeaTagged ? ", EEA-tagged" : ", untagged") : ""}`;
+    requirements.body.append(row(`${audience}, ${change.severity.replace("SEVERITY_", "Sev ")}`, gapItems(change.opened || []), gapItems(change.closed || [])));
+  }
+  result.push((answer.gapChanges || []).length > 0 ? requirements.table : element("p", "No gap opens or closes."));
+  const warnings = answer.workingTimeWarnings || [];
+  result.push(element("h3", `Working-time warnings (${warnings.length})`));
+  if (warnings.length === 0) {
+    result.push(element("p", "none"));
+  } else {
+    const { table, body } = headedTable(null, ["Agent", "Breach"]);
+    for (const warning of warnings) body.append(row(warning.agentId, breachList([warning.breach])));
+    result.push(table);
+  }
+  if ((answer.touchedAgentIds || []).length > 0) {
+    result.push(element("p", `Agents the changes touch: ${answer.touchedAgentIds.join(", ")}.`, { class: "note" }));
+  }
+  return result;
+}
+
+async function whatIfPage() {
+  const controls = coverageForm();
+  controls.form.setAttribute("id", "what-if-form");
+  controls.form.querySelector("button[type=submit]").remove();
+  const absent = textInput("absent-agent", "absentAgent");
+  const absentFrom = element("input", null, { id: "absent-from", name: "absentFrom", type: "date" });
+  const absentTo = element("input", null, { id: "absent-to", name: "absentTo", type: "date" });
+  const moved = textInput("moved-agent", "movedAgent");
+  const movedTo = textInput("moved-country", "movedCountry", { maxlength: "2", pattern: "[A-Za-z]{2}", size: "3" });
+  const movedFrom = element("input", null, { id: "moved-from", name: "movedFrom", type: "date" });
+  controls.form.append(
+    fieldset("Absence (optional)", labelled("Agent ID", absent), labelled("Absent from (Brussels date)", absentFrom), labelled("Until (Brussels date, exclusive)", absentTo)),
+    fieldset("Relocation (optional)", labelled("Agent ID", moved), labelled("Country (ISO code, for example PT)", movedTo), labelled("From (Brussels date)", movedFrom)),
+    element("button", "Simulate", { type: "submit" }),
+  );
+  const output = element("div", null, { id: "what-if-result", "aria-live": "polite" });
+  showPage(element("h2", "What if"), controls.form, output);
+  controls.form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const refuse = (message) => output.replaceChildren(element("p", message, { class: "error" }));
+    if (controls.to.value <= controls.from.value) return refuse("The window must end after it starts.");
+    const changes = [];
+    if (absent.value.trim()) {
+      if (!absentFrom.value || !absentTo.value || absentTo.value <= absentFrom.value) return refuse("An absence needs two dates, the second after the first.");
+      changes.push({
+        absence: {
+          agentId: absent.value.trim(),
+          interval: { startAt: brusselsMidnight(absentFrom.value).toISOString(), endAt: brusselsMidnight(absentTo.value).toISOString() },
+        },
+      });
+    }
+    if (moved.value.trim()) {
+      if (!/^[A-Za-z]{2}$/.test(movedTo.value.trim()) || !movedFrom.value) return refuse("A relocation needs a two-letter country code and a date.");
+      changes.push({
+        relocation: { agentId: moved.value.trim(), effectiveAt: brusselsMidnight(movedFrom.value).toISOString(), country: movedTo.value.trim().toUpperCase() },
+      });
+    }
+    if (changes.length === 0) return refuse("Give an absence, a relocation or both.");
+    output.replaceChildren(element("p", "Asking the server...", { class: "note" }));
+    try {
+      const answer = await call("CoverageService", "SimulateCoverage", {
+        plan: controls.plan.value,
+        eeaTagged: controls.tagged.checked,
+        windowStart: brusselsMidnight(controls.from.value).toISOString(),
+        windowEnd: brusselsMidnight(controls.to.value).toISOString(),
+        minStaff: Number(controls.minStaff.value),
+        changes,
+      });
+      output.replaceChildren(...whatIfResult(answer));
+    } catch (error) {
+      answerInto(output, error);
+    }
+  });
+}
+
+const PAGES = {
+  now: nowPage,
+  coverage: coveragePage,
+  "working-time": workingTimePage,
+  roster: rosterPage,
+  "what-if": whatIfPage,
+  policy: policyPage,
+  audit: auditPage,
+};
 
 function currentPage() {
   const name = location.hash.slice(1);
