@@ -860,8 +860,8 @@ async function whatIfPage() {
   const movedTo = textInput("moved-country", "movedCountry", { maxlength: "2", pattern: "[A-Za-z]{2}", size: "3" });
   const movedFrom = element("input", null, { id: "moved-from", name: "movedFrom", type: "date" });
   controls.form.append(
-    fieldset("Absence (optional)", labelled("Agent ID", absent), labelled("Absent from (Brussels date)", absentFrom), labelled("Until (Brussels date, exclusive)", absentTo)),
-    fieldset("Relocation (optional)", labelled("Agent ID", moved), labelled("Country (ISO code, for example PT)", movedTo), labelled("From (Brussels date)", movedFrom)),
+    fieldset("Absence (optional)", labelled("Absent agent ID", absent), labelled("Absent from (Brussels date)", absentFrom), labelled("Until (Brussels date, exclusive)", absentTo)),
+    fieldset("Relocation (optional)", labelled("Relocated agent ID", moved), labelled("Country (ISO code, for example PT)", movedTo), labelled("From (Brussels date)", movedFrom)),
     element("button", "Simulate", { type: "submit" }),
   );
   const output = element("div", null, { id: "what-if-result", "aria-live": "polite" });
