@@ -380,6 +380,18 @@ function coverageResult(report) {
   return result;
 }
 
+// The report's question as the Coverage and What if forms hold it: plan, EEA tag, a window of
+// Brussels dates and the minimum headcount.
+function coverageQuestion(controls) {
+  return {
+    plan: controls.plan.value,
+    eeaTagged: controls.tagged.checked,
+    windowStart: brusselsMidnight(controls.from.value).toISOString(),
+    windowEnd: brusselsMidnight(controls.to.value).toISOString(),
+    minStaff: Number(controls.minStaff.value),
+  };
+}
+
 async function coveragePage() {
   const controls = coverageForm();
   const output = element("div", null, { id: "coverage-result", "aria-live": "polite" });
@@ -392,13 +404,7 @@ async function coveragePage() {
     }
     output.replaceChildren(element("p", "Asking the server...", { class: "note" }));
     try {
-      const report = await call("CoverageService", "GetCoverageReport", {
-        plan: controls.plan.value,
-        eeaTagged: controls.tagged.checked,
-        windowStart: brusselsMidnight(controls.from.value).toISOString(),
-        windowEnd: brusselsMidnight(controls.to.value).toISOString(),
-        minStaff: Number(controls.minStaff.value),
-      });
+      const report = await call("CoverageService", "GetCoverageReport", coverageQuestion(controls));
       output.replaceChildren(...coverageResult(report));
     } catch (error) {
       if (error instanceof Refused && error.status === 400) {
@@ -889,14 +895,7 @@ async function whatIfPage() {
     if (changes.length === 0) return refuse("Give an absence, a relocation or both.");
     output.replaceChildren(element("p", "Asking the server...", { class: "note" }));
     try {
-      const answer = await call("CoverageService", "SimulateCoverage", {
-        plan: controls.plan.value,
-        eeaTagged: controls.tagged.checked,
-        windowStart: brusselsMidnight(controls.from.value).toISOString(),
-        windowEnd: brusselsMidnight(controls.to.value).toISOString(),
-        minStaff: Number(controls.minStaff.value),
-        changes,
-      });
+      const answer = await call("CoverageService", "SimulateCoverage", { ...coverageQuestion(controls), changes });
       output.replaceChildren(...whatIfResult(answer));
     } catch (error) {
       answerInto(output, error);
