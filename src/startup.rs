@@ -187,11 +187,20 @@ impl Server {
             error,
         })?;
         let http_listener = match settings.http_listen {
-            Some(address) => Some(TcpListener::bind(address).await.map_err(|error| StartupError::Bind {
-                setting: "http.listen",
-                address,
-                error,
-            })?),
+            Some(address) => match TcpListener::bind(address).await {
+                Ok(listener) => Some(listener),
+                // The default address taken (a second replica on this host, or another program):
+                // the server still starts, without HTTP, and says how to have it.
+                Err(error) if settings.http_listen_is_default => {
+                    tracing::warn!(
+                        http.address = %address,
+                        error = %error,
+                        "http.listen is unset and its default address is taken: serving no HTTP (no JSON API, no console); set http.listen to a free address, or to \"\" to say none is wanted"
+                    );
+                    None
+                }
+                Err(error) => return Err(StartupError::Bind { setting: "http.listen", address, error }),
+            },
             None => None,
         };
         let snapshot = app.snapshot();

@@ -52,6 +52,10 @@ pub struct Settings {
     /// Where the JSON API (every unary method over HTTP) is served, with the gRPC listener's TLS;
     /// `None` serves none.
     pub http_listen: Option<SocketAddr>,
+    /// `http_listen` is the built-in default (nothing set it): then a taken port is logged and the
+    /// server runs without HTTP, so that a second replica on one host, or a release upgraded
+    /// without the setting, still starts. A port set explicitly that is taken stops the start.
+    pub http_listen_is_default: bool,
     pub auth: AuthSettings,
     /// TLS for the gRPC listener; `None` serves plaintext (for a loopback or a mesh that
     /// terminates TLS).

@@ -352,6 +352,7 @@ impl RawSettings {
                     config_error("metrics.listen", format!("{text:?} is not an address such as 127.0.0.1:9464"))
                 })?),
             },
+            http_listen_is_default: self.http.listen.is_none(),
             http_listen: match self.http.listen.unwrap_or_else(|| DEFAULT_HTTP_LISTEN.to_owned()) {
                 text if text.is_empty() => None,
                 text => Some(text.parse().map_err(|_| {

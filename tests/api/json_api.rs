@@ -236,6 +236,19 @@ async fn a_taken_http_address_stops_the_start_naming_the_setting() {
     assert!(message.starts_with(&format!("setting http.listen: cannot listen on {address}")), "{message}");
 }
 
+/// The default address, taken (a second replica on one host, or a release upgraded without the
+/// setting): the server starts all the same, without HTTP.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_taken_default_http_address_leaves_the_server_running_without_http() {
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port");
+    let database = crate::helpers::create_database(Backend::Sqlite).expect("SQLite is always available");
+    let mut settings = crate::helpers::test_settings(&database, "");
+    settings.http_listen = Some(taken.local_addr().unwrap());
+    settings.http_listen_is_default = true;
+    let server = eea_coverage::startup::Server::build(&settings).await.expect("the start goes on without HTTP");
+    assert_eq!(server.http_addr(), None);
+}
+
 crate::on_both_backends!(
     decide_ticket_over_json_answers_what_grpc_answers,
     a_write_over_json_is_audited_with_its_caller_and_request_id,
