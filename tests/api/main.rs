@@ -6,7 +6,9 @@ mod raw_h2;
 mod hostile;
 
 mod audit;
+mod browser;
 mod calendar_import;
+mod webdriver;
 
 mod compression;
 mod console;

@@ -17,14 +17,11 @@ const CAUSES = {
 };
 const GAPS_SHOWN = 5;
 
-const brussels = new Intl.DateTimeFormat("en-GB", {
-  timeZone: "Europe/Brussels",
-  weekday: "short",
-  day: "numeric",
-  month: "short",
-  hour: "2-digit",
-  minute: "2-digit",
-});
+const BRUSSELS_FIELDS = { timeZone: "Europe/Brussels", weekday: "short", day: "numeric", month: "short", hour: "2-digit", minute: "2-digit" };
+const brussels = new Intl.DateTimeFormat("en-GB", BRUSSELS_FIELDS);
+// For an instant of another year than this one, which would otherwise read as this year's.
+const brusselsWithYear = new Intl.DateTimeFormat("en-GB", { ...BRUSSELS_FIELDS, year: "numeric" });
+const brusselsYear = new Intl.DateTimeFormat("en-GB", { timeZone: "Europe/Brussels", year: "numeric" });
 
 class Refused extends Error {
   constructor(status, message) {
@@ -75,7 +72,8 @@ function element(tag, text, attributes = {}) {
 // An instant in Brussels wall time, with the UTC instant on hover.
 function instant(text) {
   const when = new Date(text);
-  return element("time", `${brussels.format(when)} Brussels`, { datetime: text, title: `${text} (UTC)` });
+  const format = brusselsYear.format(when) === brusselsYear.format(new Date()) ? brussels : brusselsWithYear;
+  return element("time", `${format.format(when)} Brussels`, { datetime: text, title: `${text} (UTC)` });
 }
 
 function showSignIn(message) {
@@ -307,7 +305,13 @@ function coverageForm() {
 
 function heatMap(requirement, minStaff) {
   const table = element("table", null, { class: "heat" });
-  table.append(element("caption", `Lowest eligible headcount per hour of the week (Brussels), Sev ${requirement.severity.replace("SEVERITY_", "")}`));
+  table.append(
+    element(
+      "caption",
+      `Lowest eligible headcount per hour of the week (Brussels), Sev ${requirement.severity.replace("SEVERITY_", "")}: ` +
+        "red below the minimum, yellow exactly the minimum, green above it, grey not required",
+    ),
+  );
   const head = element("tr");
   head.append(element("th", "Day", { scope: "col" }));
   for (let hour = 0; hour < 24; hour += 1) head.append(element("th", String(hour).padStart(2, "0"), { scope: "col" }));
