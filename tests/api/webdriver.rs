@@ -96,6 +96,7 @@ impl Browser {
         Some(Browser { client: Some(client), driver, base, screenshots })
     }
 
+    /// The WebDriver session, for scripts of a caller's own (the render benchmark's).
     pub fn client(&self) -> &Client {
         self.client.as_ref().expect("an open session")
     }

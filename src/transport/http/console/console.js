@@ -95,7 +95,7 @@ function showPage(...children) {
 function showFailure(error) {
   if (error instanceof Refused && error.status === 401) {
     sessionStorage.removeItem(TOKEN_KEY);
-    showSignIn(`The server did not accept the token: ${error.message} Sign in again.`);
+    showSignIn(`The server did not accept the token (${error.message.replace(/[.\s]+$/, "")}). Sign in again with another, or open a new link from eea-coverage console.`);
   } else if (error instanceof Refused && error.status === 403) {
     showPage(element("h2", "Not allowed"), element("p", `Your role may not see this page. (${error.message})`, { class: "error" }));
   } else {
@@ -517,7 +517,7 @@ function workingTimeResult(agents, first) {
     instant(first.windowStart),
     " to ",
     instant(first.windowEnd),
-    `: ${agents.length} agents. Policy ${first.policyVersion}, tz database ${first.tzDatabaseVersion}.`,
+    `: ${agents.length} ${agents.length === 1 ? "agent" : "agents"}. Policy ${first.policyVersion}, tz database ${first.tzDatabaseVersion}.`,
   );
   if (agents.length === 0) return [facts, element("p", "No agent in the EEA in this window.")];
   const { table, body } = headedTable("Working time per agent", [
