@@ -50,19 +50,43 @@ function takeTokenFromFragment() {
   }
 }
 
-async function call(service, method, request) {
+// A JSON API call's response, the body unread; a refusal (a google.rpc.Status) is thrown.
+async function post(service, method, request, accept) {
   const response = await fetch(`/v1/${service}/${method}`, {
     method: "POST",
-    headers: { "content-type": "application/json", authorization: `Bearer ${token()}` },
+    headers: { "content-type": "application/json", accept, authorization: `Bearer ${token()}` },
     body: JSON.stringify(request),
     credentials: "omit",
     cache: "no-store",
   });
-  const body = await response.json().catch(() => ({}));
   if (!response.ok) {
+    const body = await response.json().catch(() => ({}));
     throw new Refused(response.status, body.message || `HTTP ${response.status}`);
   }
-  return body;
+  return response;
+}
+
+async function call(service, method, request) {
+  const response = await post(service, method, request, "application/json");
+  return response.json().catch(() => ({}));
+}
+
+// Saves the answer to a call asked with `accept` as a file, under the name the server gives it
+// (Content-Disposition). The bytes come from the fetch, which carries the token; the save is a
+// click on a link to a blob: URL, a navigation of this page's own making, not a second request.
+async function download(service, method, request, accept) {
+  const response = await post(service, method, request, accept);
+  const disposition = response.headers.get("content-disposition") || "";
+  const named = /filename="([^"]+)"/.exec(disposition);
+  const name = named ? named[1] : "download";
+  const url = URL.createObjectURL(await response.blob());
+  const link = element("a", null, { href: url, download: name, hidden: "" });
+  document.body.append(link);
+  link.click();
+  link.remove();
+  // The browser has read the blob once the click's download starts; a minute is plenty.
+  setTimeout(() => URL.revokeObjectURL(url), 60 * 1000);
+  return name;
 }
 
 function element(tag, text, attributes = {}) {
@@ -392,6 +416,44 @@ function coverageQuestion(controls) {
   };
 }
 
+// The Coverage page's downloads: the report the `report` command writes, by media type.
+const REPORT_DOWNLOADS = [
+  { label: "Download CSV", accept: "text/csv" },
+  { label: "Download JSON", accept: "application/vnd.eea-coverage.report+json" },
+  { label: "Download SVG", accept: "image/svg+xml" },
+];
+
+// Buttons that download the report of `question` (the one shown, whatever the form holds now).
+function reportDownloads(question) {
+  const bar = element("div", null, { class: "downloads", role: "group", "aria-label": "Download this report" });
+  const status = element("p", null, { class: "note", "aria-live": "polite" });
+  for (const { label, accept } of REPORT_DOWNLOADS) {
+    const button = element("button", label, { type: "button" });
+    button.addEventListener("click", async () => {
+      button.disabled = true;
+      status.className = "note";
+      status.textContent = "Asking the server...";
+      try {
+        const name = await download("CoverageService", "GetCoverageReport", question, accept);
+        status.textContent = `Downloaded ${name}.`;
+      } catch (error) {
+        if (error instanceof Refused && error.status === 401) {
+          showFailure(error);
+          return;
+        }
+        status.className = "error";
+        status.textContent = error.message;
+      } finally {
+        button.disabled = false;
+      }
+    });
+    bar.append(button);
+  }
+  const wrapper = element("div");
+  wrapper.append(bar, status);
+  return wrapper;
+}
+
 async function coveragePage() {
   const controls = coverageForm();
   const output = element("div", null, { id: "coverage-result", "aria-live": "polite" });
@@ -404,8 +466,9 @@ async function coveragePage() {
     }
     output.replaceChildren(element("p", "Asking the server...", { class: "note" }));
     try {
-      const report = await call("CoverageService", "GetCoverageReport", coverageQuestion(controls));
-      output.replaceChildren(...coverageResult(report));
+      const question = coverageQuestion(controls);
+      const report = await call("CoverageService", "GetCoverageReport", question);
+      output.replaceChildren(reportDownloads(question), ...coverageResult(report));
     } catch (error) {
       if (error instanceof Refused && error.status === 400) {
         output.replaceChildren(element("p", error.message, { class: "error" }));
