@@ -27,10 +27,18 @@ const brussels = new Intl.DateTimeFormat("en-GB", {
 });
 
 class Refused extends Error {
-  constructor(status, message) {
+  constructor(status, message, violations = []) {
     super(message);
     this.status = status;
+    // The google.rpc.BadRequest field violations of a 400, each { field, description }.
+    this.violations = violations;
   }
+}
+
+// The field violations of a google.rpc.Status body.
+function violationsOf(body) {
+  const badRequest = (body.details || []).find((detail) => detail["@type"] === "type.googleapis.com/google.rpc.BadRequest");
+  return badRequest ? badRequest.fieldViolations || [] : [];
 }
 
 const $ = (id) => document.getElementById(id);
@@ -61,7 +69,7 @@ async function post(service, method, request, accept) {
   });
   if (!response.ok) {
     const body = await response.json().catch(() => ({}));
-    throw new Refused(response.status, body.message || `HTTP ${response.status}`);
+    throw new Refused(response.status, body.message || `HTTP ${response.status}`, violationsOf(body));
   }
   return response;
 }
@@ -501,10 +509,21 @@ async function allPages(service, method, request, field) {
   return items;
 }
 
-// A form's output area: a 400 shows the server's reason there, anything else the page's failure.
+// A form's output area: a 400 (or a 413, a body over the server's limit) shows the server's
+// reason there, anything else the page's failure.
 function answerInto(output, error) {
-  if (error instanceof Refused && error.status === 400) {
-    output.replaceChildren(element("p", error.message, { class: "error" }));
+  if (error instanceof Refused && (error.status === 400 || error.status === 413)) {
+    const reason = element("div", null, { class: "error" });
+    reason.append(element("p", error.message));
+    // The message names the first problems, as many as fit; the details list more (a shift file
+    // can have many bad lines), so they are listed when the message leaves any out.
+    const named = (violation) => error.message.includes(`${violation.field}: ${violation.description}`);
+    if (!error.violations.every(named)) {
+      const list = element("ul");
+      for (const violation of error.violations) list.append(element("li", `${violation.field}: ${violation.description}`));
+      reason.append(list);
+    }
+    output.replaceChildren(reason);
   } else {
     showFailure(error);
   }
@@ -895,8 +914,37 @@ function gapItems(gaps) {
   return list;
 }
 
+const SYNC_COUNTS = [
+  ["Shifts", "shifts"],
+  ["Time off", "timeOff"],
+  ["Agents", "agents"],
+];
+
+// What the file would do as a sync: SyncShifts's dry-run counts, and the entries left out.
+function syncFileResult(outcome) {
+  const result = [element("h3", "The file as a sync")];
+  const { table, body } = headedTable("What syncing the file would change (a dry run's counts)", ["Entries", "Created", "Updated", "Deleted", "Unchanged"]);
+  for (const [label, field] of SYNC_COUNTS) {
+    const counts = outcome[field] || {};
+    body.append(row(label, counts.created || 0, counts.updated || 0, counts.deleted || 0, counts.unchanged || 0));
+  }
+  result.push(table);
+  const outside = outcome.outsideWindow || 0;
+  result.push(
+    element(
+      "p",
+      outside > 0
+        ? `${outside} ${outside === 1 ? "entry" : "entries"} of the file start outside the window and would be left out.`
+        : "No entry of the file starts outside the window.",
+      { class: "note" },
+    ),
+  );
+  return result;
+}
+
 function whatIfResult(answer) {
   const result = [];
+  if (answer.syncFile) result.push(...syncFileResult(answer.syncFile));
   const requirements = headedTable("Gaps per requirement, compared with the roster as it is", ["Requirement", "Gaps opened", "Gaps closed"]);
   for (const change of answer.gapChanges || []) {
     const audience = `${change.plan.replace("PLAN_", "")}${change.plan === "PLAN_STANDARD" ? (change.eeaTagged ? ", EEA-tagged" : ", untagged") : ""}`;
@@ -918,6 +966,75 @@ function whatIfResult(answer) {
   return result;
 }
 
+// The largest shift file a simulation takes (SimulateCoverage's limit, MAX_SYNC_FILE_BYTES).
+const MAX_SYNC_FILE_BYTES = 8 * 1024 * 1024;
+
+// A file's SyncFileFormat from its name, then its type; null when neither says.
+function syncFileFormat(file) {
+  const name = file.name.toLowerCase();
+  if (name.endsWith(".csv") || file.type === "text/csv") return "SYNC_FILE_FORMAT_CSV";
+  if (/\.(ics|ical|icalendar)$/.test(name) || file.type === "text/calendar") return "SYNC_FILE_FORMAT_ICALENDAR";
+  return null;
+}
+
+// A file's bytes in base64, as the proto3 JSON mapping writes `bytes`.
+function base64Of(file) {
+  return new Promise((resolve, reject) => {
+    const reader = new FileReader();
+    reader.addEventListener("load", () => resolve(String(reader.result).replace(/^data:[^,]*,/, "")));
+    reader.addEventListener("error", () => reject(new Error(`The file could not be read: ${reader.error ? reader.error.message : "unknown error"}`)));
+    reader.readAsDataURL(file);
+  });
+}
+
+function mebibytes(bytes) {
+  return `${(bytes / (1024 * 1024)).toFixed(1)} MiB`;
+}
+
+function syncFileFields() {
+  const file = element("input", null, { id: "sync-file", name: "syncFile", type: "file", accept: ".csv,.ics,text/csv,text/calendar" });
+  const source = textInput("sync-source", "syncSource", { placeholder: "wfm" });
+  const format = element("select", null, { id: "sync-format", name: "syncFormat" });
+  format.append(
+    element("option", "From the file's name", { value: "" }),
+    element("option", "CSV", { value: "SYNC_FILE_FORMAT_CSV" }),
+    element("option", "iCalendar", { value: "SYNC_FILE_FORMAT_ICALENDAR" }),
+  );
+  const agentId = textInput("sync-agent", "syncAgent");
+  const timeZone = textInput("sync-time-zone", "syncTimeZone", { placeholder: "Europe/Dublin" });
+  const group = fieldset(
+    "A shift file (CSV or iCalendar)",
+    labelled("Shift file", file),
+    labelled("Source (as for import --source; required with a file)", source),
+    labelled("Format", format),
+    labelled("iCalendar: agent ID of every event (optional)", agentId),
+    labelled("iCalendar: time zone of times without one (optional)", timeZone),
+  );
+  return { group, file, source, format, agentId, timeZone };
+}
+
+// The request's syncFile for the chosen file, or a sentence saying what is missing.
+async function syncFileRequest(fields) {
+  const file = fields.file.files[0];
+  if (file.size > MAX_SYNC_FILE_BYTES) {
+    return { refusal: `${file.name} is ${mebibytes(file.size)}; a simulated shift file may be at most ${mebibytes(MAX_SYNC_FILE_BYTES)} (8,388,608 bytes). Export a shorter window from the workforce tool.` };
+  }
+  const source = fields.source.value.trim();
+  if (!source) return { refusal: "A shift file needs its source: the WFM source name it would be synced for, as for eea-coverage import --source." };
+  const format = fields.format.value || syncFileFormat(file);
+  if (!format) return { refusal: `The format of ${file.name} is not clear from its name: pick CSV or iCalendar.` };
+  const syncFile = { source, format, content: await base64Of(file) };
+  const agentId = fields.agentId.value.trim();
+  const timeZone = fields.timeZone.value.trim();
+  if (format === "SYNC_FILE_FORMAT_ICALENDAR") {
+    if (agentId) syncFile.agentId = agentId;
+    if (timeZone) syncFile.timeZone = timeZone;
+  } else if (agentId || timeZone) {
+    return { refusal: "The agent ID and time zone apply to iCalendar files only: clear them for a CSV file." };
+  }
+  return { syncFile };
+}
+
 async function whatIfPage() {
   const controls = coverageForm();
   controls.form.setAttribute("id", "what-if-form");
@@ -928,9 +1045,11 @@ async function whatIfPage() {
   const moved = textInput("moved-agent", "movedAgent");
   const movedTo = textInput("moved-country", "movedCountry", { maxlength: "2", pattern: "[A-Za-z]{2}", size: "3" });
   const movedFrom = element("input", null, { id: "moved-from", name: "movedFrom", type: "date" });
+  const shiftFile = syncFileFields();
   controls.form.append(
     fieldset("Absence (optional)", labelled("Absent agent ID", absent), labelled("Absent from (Brussels date)", absentFrom), labelled("Until (Brussels date, exclusive)", absentTo)),
     fieldset("Relocation (optional)", labelled("Relocated agent ID", moved), labelled("Country (ISO code, for example PT)", movedTo), labelled("From (Brussels date)", movedFrom)),
+    shiftFile.group,
     element("button", "Simulate", { type: "submit" }),
   );
   const output = element("div", null, { id: "what-if-result", "aria-live": "polite" });
@@ -955,10 +1074,26 @@ async function whatIfPage() {
         relocation: { agentId: moved.value.trim(), effectiveAt: brusselsMidnight(movedFrom.value).toISOString(), country: movedTo.value.trim().toUpperCase() },
       });
     }
-    if (changes.length === 0) return refuse("Give an absence, a relocation or both.");
+    const request = coverageQuestion(controls);
+    if (shiftFile.file.files.length > 0) {
+      // The service takes either changes or a file (SimulateCoverage refuses both).
+      if (changes.length > 0) return refuse("A shift file is simulated on its own: clear the absence and the relocation, or the file.");
+      let read;
+      try {
+        read = await syncFileRequest(shiftFile);
+      } catch (error) {
+        return refuse(error.message);
+      }
+      if (read.refusal) return refuse(read.refusal);
+      request.syncFile = read.syncFile;
+    } else if (changes.length === 0) {
+      return refuse("Give an absence, a relocation, both, or a shift file.");
+    } else {
+      request.changes = changes;
+    }
     output.replaceChildren(element("p", "Asking the server...", { class: "note" }));
     try {
-      const answer = await call("CoverageService", "SimulateCoverage", { ...coverageQuestion(controls), changes });
+      const answer = await call("CoverageService", "SimulateCoverage", request);
       output.replaceChildren(...whatIfResult(answer));
     } catch (error) {
       answerInto(output, error);
