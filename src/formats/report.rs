@@ -47,6 +47,49 @@ pub fn render(report: &pb::CoverageReport, format: ReportFormat) -> String {
     }
 }
 
+impl ReportFormat {
+    /// The file name extension of a rendering in this format.
+    pub fn extension(self) -> &'static str {
+        match self {
+            ReportFormat::Table => "txt",
+            ReportFormat::Csv => "csv",
+            ReportFormat::Json => "json",
+            ReportFormat::Svg => "svg",
+        }
+    }
+}
+
+/// The name of a file holding `report` rendered as `format`:
+/// `coverage-<audience>-<from>-<to>.<extension>`, where the audience is `eea-only`,
+/// `standard-eea-tagged` or `standard-untagged`, and each end of the window is its Brussels date
+/// (`2026-12-07`) when it falls on a Brussels midnight, as `report --from 2026-12-07` asks, and
+/// its UTC instant without separators (`20261207T103000Z`) otherwise. Only ASCII letters,
+/// digits, `-` and `.`, so the name needs no quoting anywhere.
+pub fn file_name(report: &pb::CoverageReport, format: ReportFormat) -> String {
+    let audience = match (pb::Plan::try_from(report.plan).unwrap_or(pb::Plan::Unspecified), report.eea_tagged) {
+        (pb::Plan::EeaOnly, _) => "eea-only",
+        (pb::Plan::Standard, true) => "standard-eea-tagged",
+        (pb::Plan::Standard, false) => "standard-untagged",
+        (pb::Plan::Unspecified, _) => "unspecified",
+    };
+    format!(
+        "coverage-{audience}-{}-{}.{}",
+        file_name_instant(&report.window_start),
+        file_name_instant(&report.window_end),
+        format.extension()
+    )
+}
+
+fn file_name_instant(timestamp: &Option<prost_types::Timestamp>) -> String {
+    let instant = instant(timestamp);
+    let brussels = Zone::brussels();
+    if brussels.to_local(instant).time() == jiff::civil::Time::midnight() {
+        brussels.format(instant, "%Y-%m-%d")
+    } else {
+        instant.strftime("%Y%m%dT%H%M%SZ").to_string()
+    }
+}
+
 /// `1d 02h 30m`, `15h 00m` or `45m 10s`: exact to the second.
 pub fn duration_text(total_seconds: i64) -> String {
     let (days, rest) = (total_seconds / 86_400, total_seconds % 86_400);

@@ -8,7 +8,9 @@ use bytes::Bytes;
 use http_body_util::{BodyExt, Empty};
 use serde_json::{json, Value};
 
-use crate::helpers::{one_off, seed_acme_with_ie_1, spawn_app, Backend, TestApp, ROLE_TOKENS, TEST_TOKEN};
+use crate::helpers::{
+    agent, one_off, run_binary, seed_acme_with_ie_1, spawn_app, Backend, TestApp, ROLE_TOKENS, TEST_TOKEN,
+};
 
 /// The whole of the console's assets, compressed or not, stays under this.
 const ASSET_BUDGET_BYTES: usize = 300 * 1024;
@@ -471,6 +473,138 @@ async fn a_manager_gets_what_the_what_if_page_reads(backend: Backend) {
     );
 }
 
+const SHIFTS_CSV: &str = include_str!("../../docs/examples/shifts.csv");
+const OUTLOOK_ICS: &str = include_str!("../../docs/examples/outlook.ics");
+
+/// The What-if page's question for a shift file over the Brussels week of 7 December 2026, as its
+/// script builds it: the file's bytes in base64 (what `FileReader.readAsDataURL` gives), and the
+/// agent ID and time zone for an iCalendar file only.
+fn shift_file_question(source: &str, format: &str, content: &str, ical_options: Option<(&str, &str)>) -> Value {
+    use base64::Engine as _;
+    let mut sync_file = json!({
+        "source": source, "format": format,
+        "content": base64::engine::general_purpose::STANDARD.encode(content),
+    });
+    if let Some((agent_id, time_zone)) = ical_options {
+        sync_file["agentId"] = json!(agent_id);
+        sync_file["timeZone"] = json!(time_zone);
+    }
+    json!({
+        "plan": "PLAN_EEA_ONLY", "eeaTagged": false, "windowStart": "2026-12-06T23:00:00Z",
+        "windowEnd": "2026-12-13T23:00:00Z", "minStaff": 1, "syncFile": sync_file,
+    })
+}
+
+/// The counts `{created, updated, deleted, unchanged}` of one kind in a `syncFile` outcome.
+fn counts(outcome: &Value, kind: &str) -> [i64; 4] {
+    ["created", "updated", "deleted", "unchanged"]
+        .map(|count| outcome[kind][count].as_i64().unwrap_or_else(|| panic!("{kind}.{count} is a number: {outcome}")))
+}
+
+/// The rows of a shift CSV of each kind: (shifts, time off).
+fn rows_of_each_kind(csv: &str) -> (i64, i64) {
+    let kind_count = |kind: &str| csv.lines().filter(|line| line.starts_with(&format!("{kind},"))).count() as i64;
+    (kind_count("shift"), kind_count("time_off"))
+}
+
+/// The What-if page with a shift file: the sync's counts (what SyncShifts's dry run would
+/// change), the entries left out, and the gaps it closes; before and after the file is synced
+/// for real, and edited; then an iCalendar file with an agent ID and time zone.
+async fn a_manager_simulates_a_shift_file_as_the_what_if_page_sends_it(backend: Backend) {
+    let Some(spawned) = spawn_app(backend).await else { return };
+    let app = &spawned.app;
+    let manager = manager_token();
+    app.put_agents(vec![
+        agent("ie-0042", "IE", "Europe/Dublin"),
+        agent("de-0007", "DE", "Europe/Berlin"),
+        agent("pl-0100", "PL", "Europe/Warsaw"),
+        agent("anna", "AT", "Europe/Vienna"),
+    ])
+    .await;
+    let (n_shifts, n_time_off) = rows_of_each_kind(SHIFTS_CSV);
+    assert!(n_shifts > 1 && n_time_off > 0, "{SHIFTS_CSV}");
+
+    // Nothing stored yet: every entry of the file would be created, and gaps closed.
+    let question = shift_file_question("wfm", "SYNC_FILE_FORMAT_CSV", SHIFTS_CSV, None);
+    let (status, answer) = call(app, "CoverageService/SimulateCoverage", manager, question).await;
+    assert_eq!(status, 200, "{answer}");
+    let outcome = &answer["syncFile"];
+    assert_eq!(counts(outcome, "shifts"), [n_shifts, 0, 0, 0], "{outcome}");
+    assert_eq!(counts(outcome, "timeOff"), [n_time_off, 0, 0, 0], "{outcome}");
+    assert_eq!(counts(outcome, "agents"), [0, 0, 0, 0], "{outcome}");
+    assert_eq!(outcome["outsideWindow"], 0, "{outcome}");
+    assert_eq!(answer["touchedAgentIds"], json!(["de-0007", "ie-0042", "pl-0100"]), "{answer}");
+    let first = answer["gapChanges"].as_array().and_then(|changes| changes.first()).expect("gap changes");
+    assert_eq!(first["severity"], "SEVERITY_1", "{answer}");
+    assert!(first["closed"].as_array().is_some_and(|closed| !closed.is_empty()), "the file closes gaps: {answer}");
+    assert!(first["opened"].as_array().is_none_or(Vec::is_empty), "{answer}");
+    assert!(app.shift_ids().await.is_empty(), "a simulation writes nothing");
+
+    // Synced for real, the same file would change nothing; edited, it would delete the shift it
+    // drops and update the time off it moves.
+    let folder = tempfile::tempdir().unwrap();
+    let path = folder.path().join("shifts.csv");
+    std::fs::write(&path, SHIFTS_CSV).unwrap();
+    let path_text = path.display().to_string();
+    let imported =
+        run_binary(app, &["import", "--source", "wfm", "--from", "2026-12-07", "--to", "2026-12-14", &path_text]);
+    assert!(imported.status.success(), "{}", String::from_utf8_lossy(&imported.stderr));
+    let question = shift_file_question("wfm", "SYNC_FILE_FORMAT_CSV", SHIFTS_CSV, None);
+    let (status, answer) = call(app, "CoverageService/SimulateCoverage", manager, question).await;
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(counts(&answer["syncFile"], "shifts"), [0, 0, 0, n_shifts], "{answer}");
+    assert_eq!(counts(&answer["syncFile"], "timeOff"), [0, 0, 0, n_time_off], "{answer}");
+    assert!(answer["touchedAgentIds"].as_array().is_none_or(Vec::is_empty), "{answer}");
+
+    let dropped = SHIFTS_CSV.lines().find(|line| line.starts_with("shift,pl-0100-saturday,")).expect("the row");
+    let moved = SHIFTS_CSV.lines().find(|line| line.starts_with("time_off,")).expect("a time-off row");
+    let edited =
+        SHIFTS_CSV.replace(&format!("{dropped}\n"), "").replace(moved, &moved.replace("T12:00:00Z", "T13:00:00Z"));
+    assert_ne!(rows_of_each_kind(&edited), (n_shifts, n_time_off), "{edited}");
+    let question = shift_file_question("wfm", "SYNC_FILE_FORMAT_CSV", &edited, None);
+    let (status, answer) = call(app, "CoverageService/SimulateCoverage", manager, question).await;
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(counts(&answer["syncFile"], "shifts"), [0, 0, 1, n_shifts - 1], "{answer}");
+    assert_eq!(counts(&answer["syncFile"], "timeOff"), [0, 1, 0, n_time_off - 1], "{answer}");
+
+    // An Outlook export for one agent: its series and the occurrence moved out of it are
+    // shifts; its vacation starts on 14 December, Vienna, the window's end: left out.
+    let question =
+        shift_file_question("outlook", "SYNC_FILE_FORMAT_ICALENDAR", OUTLOOK_ICS, Some(("anna", "Europe/Vienna")));
+    let (status, answer) = call(app, "CoverageService/SimulateCoverage", manager, question).await;
+    assert_eq!(status, 200, "{answer}");
+    let outcome = &answer["syncFile"];
+    assert_eq!(counts(outcome, "shifts"), [2, 0, 0, 0], "{outcome}");
+    assert_eq!(counts(outcome, "timeOff"), [0, 0, 0, 0], "{outcome}");
+    assert_eq!(outcome["outsideWindow"], 1, "{outcome}");
+    assert_eq!(answer["touchedAgentIds"], json!(["anna"]), "{answer}");
+
+    // A file with many bad lines: the message names the first, the details every one, which the
+    // page lists under it.
+    let header = SHIFTS_CSV.lines().next().expect("a header");
+    let bad_lines: Vec<String> =
+        (0..8).map(|index| format!("shift,bad-{index},ie-0042,tomorrow,2026-12-08T10:00:00Z,,,,,,,")).collect();
+    let bad_file = format!("{header}\n{}\n", bad_lines.join("\n"));
+    let question = shift_file_question("wfm", "SYNC_FILE_FORMAT_CSV", &bad_file, None);
+    let (status, refused) = call(app, "CoverageService/SimulateCoverage", manager, question).await;
+    assert_eq!(status, 400, "{refused}");
+    let details = &refused["details"][0];
+    assert_eq!(details["@type"], "type.googleapis.com/google.rpc.BadRequest", "{refused}");
+    let violations = details["fieldViolations"].as_array().expect("field violations");
+    assert_eq!(violations.len(), bad_lines.len(), "{refused}");
+    for (index, violation) in violations.iter().enumerate() {
+        assert_eq!(violation["field"], "sync_file.content", "{violation}");
+        let line = format!("line {}", index + 2);
+        assert!(violation["description"].as_str().is_some_and(|text| text.starts_with(&line)), "{violation}");
+    }
+
+    // A file without a source is the server's reason, naming the field, shown under the form.
+    let question = shift_file_question("", "SYNC_FILE_FORMAT_CSV", SHIFTS_CSV, None);
+    let (status, refused) = call(app, "CoverageService/SimulateCoverage", manager, question).await;
+    assert_eq!(status, 400, "{refused}");
+    assert!(refused["message"].as_str().is_some_and(|message| message.contains("sync_file.source")), "{refused}");
+}
+
 /// `eea-coverage console` prints a link that carries the token in its fragment only.
 #[test]
 fn the_console_command_prints_a_sign_in_link_with_the_token_in_the_fragment() {
@@ -512,4 +646,5 @@ crate::on_both_backends!(
     an_admin_gets_what_the_audit_page_reads_and_a_manager_is_refused,
     a_manager_gets_what_the_roster_page_reads,
     a_manager_gets_what_the_what_if_page_reads,
+    a_manager_simulates_a_shift_file_as_the_what_if_page_sends_it,
 );

@@ -3,11 +3,14 @@
 //! and request IDs, and errors as `google.rpc.Status` bodies with the matching HTTP status.
 
 use bytes::Bytes;
+use eea_coverage::formats::report::{render, ReportFormat};
 use eea_coverage::pb;
 use http_body_util::{BodyExt, Full};
 use serde_json::{json, Value};
 
-use crate::helpers::{agent, seed_acme_with_ie_1, spawn_app, Backend, TestApp, ROLE_TOKENS, TEST_TOKEN};
+use crate::helpers::{
+    agent, run_binary, seed_acme_with_ie_1, spawn_app, timestamp, Backend, TestApp, ROLE_TOKENS, TEST_TOKEN,
+};
 
 /// An HTTP answer: its status, its request ID header, and its body as JSON.
 struct Answer {
@@ -66,6 +69,187 @@ fn refused(answer: &Answer, http_status: u16, code: tonic::Code) -> String {
     assert_eq!(answer.body["code"], code as i32, "{}", answer.body);
     assert!(answer.body["details"].is_array(), "{}", answer.body);
     answer.body["message"].as_str().expect("a message").to_owned()
+}
+
+/// An HTTP answer whatever its content type: status, headers and the bytes of the body.
+struct Download {
+    status: u16,
+    headers: http::HeaderMap,
+    body: Bytes,
+}
+
+impl Download {
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).map(|value| value.to_str().expect("a text header"))
+    }
+
+    fn json(&self) -> Value {
+        serde_json::from_slice(&self.body).unwrap_or_else(|error| panic!("a JSON body ({error}): {:?}", self.body))
+    }
+}
+
+/// POSTs `body` to `path` with `token`, `accept` as the Accept header (none when `None`) and
+/// `request_id` as `x-request-id`.
+async fn post_accepting(
+    app: &TestApp,
+    path: &str,
+    token: &str,
+    accept: Option<&str>,
+    request_id: &str,
+    body: &Value,
+) -> Download {
+    let address = app.http_address.expect("test servers serve the JSON API");
+    let client =
+        hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new()).build_http::<Full<Bytes>>();
+    let mut request = http::Request::post(format!("http://{address}{path}"))
+        .header(http::header::CONTENT_TYPE, "application/json")
+        .header(http::header::AUTHORIZATION, format!("Bearer {token}"))
+        .header("x-request-id", request_id);
+    if let Some(accept) = accept {
+        request = request.header(http::header::ACCEPT, accept);
+    }
+    let request = request.body(Full::new(Bytes::from(body.to_string()))).expect("a valid request");
+    let response = client.request(request).await.expect("the JSON API answers");
+    let status = response.status().as_u16();
+    let headers = response.headers().clone();
+    let body = response.into_body().collect().await.expect("the whole body").to_bytes();
+    Download { status, headers, body }
+}
+
+const REPORT_PATH: &str = "/v1/CoverageService/GetCoverageReport";
+
+/// A coverage report asked with `Accept: text/csv`, `image/svg+xml` or the report command's JSON
+/// type is, byte for byte, what `eea-coverage report --format ...` writes for the same question,
+/// and what `formats::report` renders from the gRPC answer; as an attachment, with a request ID.
+async fn a_coverage_report_downloads_as_the_report_command_writes_it(backend: Backend) {
+    let Some(spawned) = spawn_app(backend).await else { return };
+    let app = &spawned.app;
+    seed_acme_with_ie_1(app, true).await;
+    // The Brussels week of Monday 7 December 2026, as the console and `report --from` ask it.
+    let (from, to) = ("2026-12-07", "2026-12-14");
+    let window = ("2026-12-06T23:00:00Z", "2026-12-13T23:00:00Z");
+    let question = json!({
+        "plan": "PLAN_EEA_ONLY", "eeaTagged": false, "windowStart": window.0, "windowEnd": window.1, "minStaff": 1,
+    });
+    let over_grpc = app
+        .coverage()
+        .get_coverage_report(pb::GetCoverageReportRequest {
+            plan: pb::Plan::EeaOnly as i32,
+            eea_tagged: false,
+            window_start: Some(timestamp(window.0)),
+            window_end: Some(timestamp(window.1)),
+            min_staff: 1,
+        })
+        .await
+        .expect("the report over gRPC")
+        .into_inner();
+    assert!(!over_grpc.requirements.is_empty() && !over_grpc.requirements[0].gaps.is_empty(), "{over_grpc:?}");
+
+    for (accept, format, content_type, extension) in [
+        ("text/csv", ReportFormat::Csv, "text/csv; charset=utf-8", "csv"),
+        ("image/svg+xml", ReportFormat::Svg, "image/svg+xml", "svg"),
+        (
+            "application/vnd.eea-coverage.report+json",
+            ReportFormat::Json,
+            "application/vnd.eea-coverage.report+json",
+            "json",
+        ),
+    ] {
+        let request_id = format!("download-{extension}");
+        let download =
+            post_accepting(app, REPORT_PATH, token_of("manager"), Some(accept), &request_id, &question).await;
+        assert_eq!(download.status, 200, "{accept}: {:?}", download.body);
+        assert_eq!(download.header("content-type"), Some(content_type), "{accept}");
+        let expected_disposition = format!("attachment; filename=\"coverage-eea-only-{from}-{to}.{extension}\"");
+        assert_eq!(download.header("content-disposition"), Some(expected_disposition.as_str()), "{accept}");
+        assert_eq!(download.header("x-request-id"), Some(request_id.as_str()), "{accept}");
+        assert_eq!(download.header("vary"), Some("accept"), "{accept}");
+        assert_eq!(download.header("x-content-type-options"), Some("nosniff"), "{accept}");
+
+        let rendered = render(&over_grpc, format);
+        assert_eq!(std::str::from_utf8(&download.body).expect("UTF-8"), rendered, "{accept}");
+        // The same question: the command asks about EEA-tagged tickets unless told otherwise.
+        let arguments = [
+            "report",
+            "--plan",
+            "eea-only",
+            "--eea-tagged",
+            "false",
+            "--from",
+            from,
+            "--to",
+            to,
+            "--format",
+            extension,
+        ];
+        let command = run_binary(app, &arguments);
+        assert!(command.status.success(), "{}", String::from_utf8_lossy(&command.stderr));
+        assert_eq!(download.body.as_ref(), command.stdout.as_slice(), "{accept}: the report command's bytes");
+    }
+
+    // No Accept, */*, application/json, or a preference for JSON: the proto3 JSON answer as before.
+    let proto_json: Value = serde_json::from_slice(&pb::to_json(&over_grpc, "CoverageReport")).unwrap();
+    for accept in [None, Some("*/*"), Some("application/json"), Some("text/csv;q=0.5, application/json")] {
+        let answer = post_accepting(app, REPORT_PATH, token_of("manager"), accept, "as-json", &question).await;
+        assert_eq!(answer.status, 200, "{accept:?}: {:?}", answer.body);
+        assert_eq!(answer.header("content-type"), Some("application/json"), "{accept:?}");
+        assert_eq!(answer.header("content-disposition"), None, "{accept:?}");
+        assert_eq!(answer.json(), proto_json, "{accept:?}");
+    }
+}
+
+/// The downloads are the JSON call's in everything but the rendering: no token is 401, a role
+/// that may not read reports is 403, a bad question is 400, each a google.rpc.Status in JSON; an
+/// Accept that names nothing the method answers in is 406; other methods ignore Accept.
+async fn a_coverage_download_is_refused_as_the_json_call_is(backend: Backend) {
+    let Some(spawned) = spawn_app(backend).await else { return };
+    let app = &spawned.app;
+    seed_acme_with_ie_1(app, true).await;
+    let question = json!({
+        "plan": "PLAN_EEA_ONLY", "windowStart": "2026-12-06T23:00:00Z", "windowEnd": "2026-12-13T23:00:00Z",
+    });
+    let status_of = |download: &Download, http_status: u16, code: tonic::Code| -> String {
+        assert_eq!(download.status, http_status, "{:?}", download.body);
+        assert_eq!(download.header("content-type"), Some("application/json"));
+        assert_eq!(download.header("content-disposition"), None);
+        let body = download.json();
+        assert_eq!(body["code"], code as i32, "{body}");
+        body["message"].as_str().expect("a message").to_owned()
+    };
+
+    for role in ["ticket-reader", "roster-writer"] {
+        let refused = post_accepting(app, REPORT_PATH, token_of(role), Some("text/csv"), "csv-403", &question).await;
+        let message = status_of(&refused, 403, tonic::Code::PermissionDenied);
+        assert!(message.contains(role) && message.contains("GetCoverageReport"), "{message}");
+        assert_eq!(refused.header("x-request-id"), Some("csv-403"));
+    }
+    let refused = post_accepting(app, REPORT_PATH, "not-a-token", Some("image/svg+xml"), "svg-401", &question).await;
+    status_of(&refused, 401, tonic::Code::Unauthenticated);
+    let too_long = json!({
+        "plan": "PLAN_EEA_ONLY", "windowStart": "2026-01-01T00:00:00Z", "windowEnd": "2028-01-01T00:00:00Z",
+    });
+    let refused = post_accepting(app, REPORT_PATH, token_of("manager"), Some("text/csv"), "csv-400", &too_long).await;
+    status_of(&refused, 400, tonic::Code::InvalidArgument);
+
+    for accept in ["text/html", "application/xml, text/plain;q=0.5", "text/csv;q=0"] {
+        let refused =
+            post_accepting(app, REPORT_PATH, token_of("manager"), Some(accept), "not-acceptable", &question).await;
+        let message = status_of(&refused, 406, tonic::Code::InvalidArgument);
+        for offered in ["application/json", "text/csv", "image/svg+xml", "application/vnd.eea-coverage.report+json"] {
+            assert!(message.contains(offered), "{accept}: {message}");
+        }
+        assert_eq!(refused.header("vary"), Some("accept"), "{accept}");
+    }
+
+    // Another method answers proto3 JSON whatever Accept asks for, as it always has.
+    let decide = json!({ "orgId": "acme", "severity": "SEVERITY_3", "at": "2026-12-07T10:00:00Z" });
+    for accept in ["text/csv", "text/html"] {
+        let path = "/v1/TicketService/DecideTicket";
+        let answer = post_accepting(app, path, token_of("ticket-reader"), Some(accept), "decide", &decide).await;
+        assert_eq!(answer.status, 200, "{accept}: {:?}", answer.body);
+        assert_eq!(answer.header("content-type"), Some("application/json"));
+        assert_eq!(answer.json()["handleNow"], true, "{accept}");
+    }
 }
 
 async fn decide_ticket_over_json_answers_what_grpc_answers(backend: Backend) {
@@ -256,4 +440,6 @@ crate::on_both_backends!(
     paths_that_are_not_unary_methods_are_refused_with_why,
     the_openapi_document_lists_every_unary_method,
     the_load_generator_measures_json_decide_ticket_beside_grpc,
+    a_coverage_report_downloads_as_the_report_command_writes_it,
+    a_coverage_download_is_refused_as_the_json_call_is,
 );

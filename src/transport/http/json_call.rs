@@ -5,7 +5,7 @@ use std::convert::Infallible;
 use std::time::Duration;
 
 use bytes::{BufMut, Bytes, BytesMut};
-use http::header::{HeaderValue, ALLOW, AUTHORIZATION, CONTENT_TYPE};
+use http::header::{HeaderValue, ALLOW, AUTHORIZATION, CONTENT_TYPE, VARY};
 use http::{Method, StatusCode};
 use http_body_util::{BodyExt, Full, Limited};
 use prost_reflect::{DynamicMessage, MethodDescriptor};
@@ -13,6 +13,7 @@ use serde_json::json;
 use tonic::Code;
 use tonic_types::StatusExt;
 
+use super::report_download::{self, Representation};
 use super::VerifiedPeerCertificate;
 use crate::config::Limits;
 use crate::pb;
@@ -112,9 +113,26 @@ impl<S: GrpcStack> JsonApi<S> {
                     .with_http_status(StatusCode::METHOD_NOT_ALLOWED);
             return with_allow(refusal_response(refused, None), "POST");
         }
-        match self.call(request, &method, peer).await {
-            Ok((answer, request_id)) => json_response(StatusCode::OK, answer, request_id),
+        let Some(representation) = report_download::negotiate(&method, request.headers()) else {
+            let refused = Refusal::new(
+                Code::InvalidArgument,
+                format!(
+                    "{} answers {}; the Accept header names none of them",
+                    method.full_name(),
+                    report_download::offered_media_types()
+                ),
+            )
+            .with_http_status(StatusCode::NOT_ACCEPTABLE);
+            return with_vary_accept(refusal_response(refused, None));
+        };
+        let response = match self.call(request, &method, peer).await {
+            Ok((message, request_id)) => answer_response(&method, representation, &message, request_id),
             Err((refused, request_id)) => refusal_response(refused, request_id),
+        };
+        if report_download::negotiates(&method) {
+            with_vary_accept(response)
+        } else {
+            response
         }
     }
 
@@ -123,7 +141,7 @@ impl<S: GrpcStack> JsonApi<S> {
         request: http::Request<hyper::body::Incoming>,
         method: &MethodDescriptor,
         peer: Option<VerifiedPeerCertificate>,
-    ) -> Result<(serde_json::Value, Option<HeaderValue>), (Refusal, Option<HeaderValue>)> {
+    ) -> Result<(Bytes, Option<HeaderValue>), (Refusal, Option<HeaderValue>)> {
         let (parts, body) = request.into_parts();
         if let Some(content_type) = parts.headers.get(CONTENT_TYPE) {
             let essence = content_type.to_str().unwrap_or("").split(';').next().unwrap_or("").trim();
@@ -219,14 +237,39 @@ impl<S: GrpcStack> JsonApi<S> {
                 return Err((Refusal::new(Code::Internal, "internal error"), request_id));
             }
         }
-        match answer_json(method, &collected.to_bytes()) {
-            Some(answer) => Ok((answer, request_id)),
+        match unframed(collected.to_bytes()) {
+            Some(message) => Ok((message, request_id)),
             None => {
-                tracing::error!(rpc = method.full_name(), "an in-process gRPC answer did not decode");
+                tracing::error!(rpc = method.full_name(), "an in-process gRPC answer was not one uncompressed message");
                 Err((Refusal::new(Code::Internal, "internal error"), request_id))
             }
         }
     }
+}
+
+/// The answer to a call the gRPC stack answered with `message`, written as `representation`.
+fn answer_response(
+    method: &MethodDescriptor,
+    representation: Representation,
+    message: &[u8],
+    request_id: Option<HeaderValue>,
+) -> http::Response<ResponseBody> {
+    let response = match representation {
+        Representation::ProtoJson => {
+            answer_json(method, message).map(|answer| json_response(StatusCode::OK, answer, None))
+        }
+        Representation::Report(format) => <pb::CoverageReport as prost::Message>::decode(message)
+            .ok()
+            .map(|report| report_download::download_response(&report, format)),
+    };
+    let Some(mut response) = response else {
+        tracing::error!(rpc = method.full_name(), "an in-process gRPC answer did not decode");
+        return refusal_response(Refusal::new(Code::Internal, "internal error"), request_id);
+    };
+    if let Some(request_id) = request_id {
+        response.headers_mut().insert(REQUEST_ID_HEADER, request_id);
+    }
+    response
 }
 
 /// The length of a gRPC message's frame header: a compression flag and a 4-byte length.
@@ -273,13 +316,18 @@ fn request_message(method: &MethodDescriptor, body: &[u8]) -> Result<Vec<u8>, Re
     Ok(prost::Message::encode_to_vec(&message))
 }
 
-/// The answer of `method` as JSON, from a framed, uncompressed gRPC message.
-fn answer_json(method: &MethodDescriptor, framed: &[u8]) -> Option<serde_json::Value> {
-    let (header, message) = framed.split_at_checked(GRPC_FRAME_HEADER_BYTES)?;
+/// The one uncompressed message of a gRPC answer's body.
+fn unframed(mut framed: Bytes) -> Option<Bytes> {
+    let header = framed.get(..GRPC_FRAME_HEADER_BYTES)?;
     let length = u32::from_be_bytes(header[1..].try_into().ok()?);
-    if header[0] != 0 || usize::try_from(length).ok()? != message.len() {
+    if header[0] != 0 || usize::try_from(length).ok()? != framed.len() - GRPC_FRAME_HEADER_BYTES {
         return None;
     }
+    Some(framed.split_off(GRPC_FRAME_HEADER_BYTES))
+}
+
+/// The answer of `method` as JSON, from its encoded message.
+fn answer_json(method: &MethodDescriptor, message: &[u8]) -> Option<serde_json::Value> {
     let answer = DynamicMessage::decode(method.output(), message).ok()?;
     serde_json::to_value(pb::JsonMessage(&answer)).ok()
 }
@@ -375,6 +423,12 @@ fn json_response(
 
 fn refusal_response(refused: Refusal, request_id: Option<HeaderValue>) -> http::Response<ResponseBody> {
     json_response(refused.http_status, refused.body, request_id)
+}
+
+/// Marks an answer of a method that reads `Accept` as depending on it, for caches.
+fn with_vary_accept(mut response: http::Response<ResponseBody>) -> http::Response<ResponseBody> {
+    response.headers_mut().insert(VARY, HeaderValue::from_static("accept"));
+    response
 }
 
 fn with_allow(mut response: http::Response<ResponseBody>, allowed: &'static str) -> http::Response<ResponseBody> {

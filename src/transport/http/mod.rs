@@ -6,11 +6,14 @@
 //! method's descriptor (the proto3 JSON mapping of prost-reflect), encoded, framed as a gRPC
 //! message and handed, in process, to the very service stack the gRPC listener serves: the same
 //! metrics, load shedding, authentication, roles, request IDs, audit and handlers. The gRPC
-//! answer is then turned back into JSON, or its status into a `google.rpc.Status` body.
+//! answer is then turned back into JSON, or its status into a `google.rpc.Status` body; a
+//! `GetCoverageReport` whose `Accept` asks for CSV, SVG or the `report` command's JSON gets the
+//! answer rendered as that command renders it (`report_download`).
 
 mod console;
 mod json_call;
 mod openapi;
+mod report_download;
 mod tls;
 
 pub use openapi::openapi_document;

@@ -10,6 +10,8 @@ use prost_reflect::{FieldDescriptor, Kind, MessageDescriptor};
 use serde_json::{json, Map, Value};
 
 use super::json_call::OPENAPI_PATH;
+use super::report_download::{self, Representation};
+use crate::formats::report::ReportFormat;
 use crate::pb;
 
 /// The name of the error body's schema.
@@ -32,7 +34,7 @@ fn build(pool: &prost_reflect::DescriptorPool) -> Value {
                 continue;
             }
             let (input, output) = (schemas.reference(&method.input()), schemas.reference(&method.output()));
-            let operation = json!({
+            let mut operation = json!({
                 "operationId": format!("{}_{}", service.name(), method.name()),
                 "tags": [service.name()],
                 "summary": format!("{} over JSON", method.full_name()),
@@ -48,6 +50,9 @@ fn build(pool: &prost_reflect::DescriptorPool) -> Value {
                     "default": { "$ref": "#/components/responses/Error" },
                 },
             });
+            if report_download::negotiates(&method) {
+                add_report_downloads(&mut operation);
+            }
             paths.insert(format!("/v1/{}/{}", service.name(), method.name()), json!({ "post": operation }));
         }
     }
@@ -95,6 +100,53 @@ fn build(pool: &prost_reflect::DescriptorPool) -> Value {
         },
         "security": [ { "bearer": [] } ],
     })
+}
+
+/// Documents the other representations of a coverage report's answer (`report_download`): the
+/// media types of a 200 besides `application/json`, the attachment's name, and 406.
+fn add_report_downloads(operation: &mut Value) {
+    let answered = &mut operation["responses"]["200"];
+    for (media_type, representation) in report_download::REPORT_MEDIA_TYPES {
+        let schema = match representation {
+            Representation::ProtoJson => continue,
+            Representation::Report(ReportFormat::Csv) => json!({
+                "type": "string",
+                "description": "One CSV: a `requirement` row per severity, then `gap` and `thin` rows, as `eea-coverage report --format csv` writes it.",
+            }),
+            Representation::Report(ReportFormat::Svg) => json!({
+                "type": "string",
+                "description": "A week-by-hour heat map per requirement, as `eea-coverage report --format svg` draws it.",
+            }),
+            Representation::Report(ReportFormat::Json) => json!({
+                "type": "object",
+                "description": "The report as `eea-coverage report --format json` writes it: snake_case names, 64-bit counts as numbers, each gap and thin stretch with its length in seconds. Not the proto3 JSON mapping.",
+            }),
+            Representation::Report(ReportFormat::Table) => unreachable!("the table is not offered over HTTP"),
+        };
+        answered["content"][media_type] = json!({ "schema": schema });
+    }
+    answered["description"] = Value::String(format!(
+        "The CoverageReport in the proto3 JSON mapping (application/json, also for no Accept header or */*); or, \
+         when the Accept header prefers it, the report rendered as `eea-coverage report --format csv|svg|json` \
+         renders it ({}), as an attachment. Errors are a google.rpc.Status in JSON whatever the Accept header.",
+        report_download::offered_media_types()
+    ));
+    answered["headers"] = json!({
+        "Content-Disposition": {
+            "description": "On the CSV, SVG and report-JSON answers: `attachment; filename=\"coverage-<audience>-<from>-<to>.<csv|svg|json>\"`, the audience eea-only, standard-eea-tagged or standard-untagged, each end of the window its Brussels date when it is a Brussels midnight, else its UTC instant as 20261207T103000Z.",
+            "schema": { "type": "string" },
+        },
+    });
+    operation["responses"]["406"] = json!({
+        "description": "The Accept header names none of the media types this operation answers in (a google.rpc.Status, INVALID_ARGUMENT).",
+        "content": { "application/json": { "schema": { "$ref": format!("#/components/schemas/{STATUS_SCHEMA}") } } },
+    });
+    operation["description"] = Value::String(
+        "Send an Accept header of text/csv, image/svg+xml or application/vnd.eea-coverage.report+json to \
+         download the report as the `report` command writes it; the call, its token, role, limits and request \
+         ID are the same."
+            .to_owned(),
+    );
 }
 
 /// The schemas of the messages and enums reached so far, by full name.
@@ -271,6 +323,25 @@ mod tests {
             let pointer = target.strip_prefix('#').unwrap_or_else(|| panic!("{target} is local"));
             let resolved = document.pointer(pointer).unwrap_or_else(|| panic!("{target} resolves"));
             assert!(resolved.is_object(), "{target} is a schema");
+        }
+    }
+
+    #[test]
+    fn the_coverage_report_lists_its_downloads_and_no_other_operation_does() {
+        let paths = openapi_document()["paths"].as_object().unwrap();
+        let report = &paths["/v1/CoverageService/GetCoverageReport"]["post"]["responses"];
+        let offered: Vec<&String> = report["200"]["content"].as_object().unwrap().keys().collect();
+        assert_eq!(offered.len(), report_download::REPORT_MEDIA_TYPES.len(), "{offered:?}");
+        for (media_type, _) in report_download::REPORT_MEDIA_TYPES {
+            assert!(report["200"]["content"][media_type]["schema"].is_object(), "{media_type}");
+        }
+        assert!(report["200"]["headers"]["Content-Disposition"]["schema"].is_object());
+        assert!(report["406"]["content"]["application/json"]["schema"]["$ref"].is_string());
+        for (path, item) in paths.iter().filter(|(path, _)| !path.ends_with("/GetCoverageReport")) {
+            let Some(responses) = item["post"]["responses"].as_object() else { continue };
+            let content = responses["200"]["content"].as_object().unwrap();
+            assert_eq!(content.keys().collect::<Vec<_>>(), ["application/json"], "{path}");
+            assert!(!responses.contains_key("406"), "{path}");
         }
     }
 

@@ -24,10 +24,18 @@ const brusselsWithYear = new Intl.DateTimeFormat("en-GB", { ...BRUSSELS_FIELDS, 
 const brusselsYear = new Intl.DateTimeFormat("en-GB", { timeZone: "Europe/Brussels", year: "numeric" });
 
 class Refused extends Error {
-  constructor(status, message) {
+  constructor(status, message, violations = []) {
     super(message);
     this.status = status;
+    // The google.rpc.BadRequest field violations of a 400, each { field, description }.
+    this.violations = violations;
   }
+}
+
+// The field violations of a google.rpc.Status body.
+function violationsOf(body) {
+  const badRequest = (body.details || []).find((detail) => detail["@type"] === "type.googleapis.com/google.rpc.BadRequest");
+  return badRequest ? badRequest.fieldViolations || [] : [];
 }
 
 const $ = (id) => document.getElementById(id);
@@ -47,19 +55,43 @@ function takeTokenFromFragment() {
   }
 }
 
-async function call(service, method, request) {
+// A JSON API call's response, the body unread; a refusal (a google.rpc.Status) is thrown.
+async function post(service, method, request, accept) {
   const response = await fetch(`/v1/${service}/${method}`, {
     method: "POST",
-    headers: { "content-type": "application/json", authorization: `Bearer ${token()}` },
+    headers: { "content-type": "application/json", accept, authorization: `Bearer ${token()}` },
     body: JSON.stringify(request),
     credentials: "omit",
     cache: "no-store",
   });
-  const body = await response.json().catch(() => ({}));
   if (!response.ok) {
-    throw new Refused(response.status, body.message || `HTTP ${response.status}`);
+    const body = await response.json().catch(() => ({}));
+    throw new Refused(response.status, body.message || `HTTP ${response.status}`, violationsOf(body));
   }
-  return body;
+  return response;
+}
+
+async function call(service, method, request) {
+  const response = await post(service, method, request, "application/json");
+  return response.json().catch(() => ({}));
+}
+
+// Saves the answer to a call asked with `accept` as a file, under the name the server gives it
+// (Content-Disposition). The bytes come from the fetch, which carries the token; the save is a
+// click on a link to a blob: URL, a navigation of this page's own making, not a second request.
+async function download(service, method, request, accept) {
+  const response = await post(service, method, request, accept);
+  const disposition = response.headers.get("content-disposition") || "";
+  const named = /filename="([^"]+)"/.exec(disposition);
+  const name = named ? named[1] : "download";
+  const url = URL.createObjectURL(await response.blob());
+  const link = element("a", null, { href: url, download: name, hidden: "" });
+  document.body.append(link);
+  link.click();
+  link.remove();
+  // The browser has read the blob once the click's download starts; a minute is plenty.
+  setTimeout(() => URL.revokeObjectURL(url), 60 * 1000);
+  return name;
 }
 
 function element(tag, text, attributes = {}) {
@@ -396,6 +428,44 @@ function coverageQuestion(controls) {
   };
 }
 
+// The Coverage page's downloads: the report the `report` command writes, by media type.
+const REPORT_DOWNLOADS = [
+  { label: "Download CSV", accept: "text/csv" },
+  { label: "Download JSON", accept: "application/vnd.eea-coverage.report+json" },
+  { label: "Download SVG", accept: "image/svg+xml" },
+];
+
+// Buttons that download the report of `question` (the one shown, whatever the form holds now).
+function reportDownloads(question) {
+  const bar = element("div", null, { class: "downloads", role: "group", "aria-label": "Download this report" });
+  const status = element("p", null, { class: "note", "aria-live": "polite" });
+  for (const { label, accept } of REPORT_DOWNLOADS) {
+    const button = element("button", label, { type: "button" });
+    button.addEventListener("click", async () => {
+      button.disabled = true;
+      status.className = "note";
+      status.textContent = "Asking the server...";
+      try {
+        const name = await download("CoverageService", "GetCoverageReport", question, accept);
+        status.textContent = `Downloaded ${name}.`;
+      } catch (error) {
+        if (error instanceof Refused && error.status === 401) {
+          showFailure(error);
+          return;
+        }
+        status.className = "error";
+        status.textContent = error.message;
+      } finally {
+        button.disabled = false;
+      }
+    });
+    bar.append(button);
+  }
+  const wrapper = element("div");
+  wrapper.append(bar, status);
+  return wrapper;
+}
+
 async function coveragePage() {
   const controls = coverageForm();
   const output = element("div", null, { id: "coverage-result", "aria-live": "polite" });
@@ -408,8 +478,9 @@ async function coveragePage() {
     }
     output.replaceChildren(element("p", "Asking the server...", { class: "note" }));
     try {
-      const report = await call("CoverageService", "GetCoverageReport", coverageQuestion(controls));
-      output.replaceChildren(...coverageResult(report));
+      const question = coverageQuestion(controls);
+      const report = await call("CoverageService", "GetCoverageReport", question);
+      output.replaceChildren(reportDownloads(question), ...coverageResult(report));
     } catch (error) {
       if (error instanceof Refused && error.status === 400) {
         output.replaceChildren(element("p", error.message, { class: "error" }));
@@ -442,10 +513,21 @@ async function allPages(service, method, request, field) {
   return items;
 }
 
-// A form's output area: a 400 shows the server's reason there, anything else the page's failure.
+// A form's output area: a 400 (or a 413, a body over the server's limit) shows the server's
+// reason there, anything else the page's failure.
 function answerInto(output, error) {
-  if (error instanceof Refused && error.status === 400) {
-    output.replaceChildren(element("p", error.message, { class: "error" }));
+  if (error instanceof Refused && (error.status === 400 || error.status === 413)) {
+    const reason = element("div", null, { class: "error" });
+    reason.append(element("p", error.message));
+    // The message names the first problems, as many as fit; the details list more (a shift file
+    // can have many bad lines), so they are listed when the message leaves any out.
+    const named = (violation) => error.message.includes(`${violation.field}: ${violation.description}`);
+    if (!error.violations.every(named)) {
+      const list = element("ul");
+      for (const violation of error.violations) list.append(element("li", `${violation.field}: ${violation.description}`));
+      reason.append(list);
+    }
+    output.replaceChildren(reason);
   } else {
     showFailure(error);
   }
@@ -836,8 +918,37 @@ function gapItems(gaps) {
   return list;
 }
 
+const SYNC_COUNTS = [
+  ["Shifts", "shifts"],
+  ["Time off", "timeOff"],
+  ["Agents", "agents"],
+];
+
+// What the file would do as a sync: SyncShifts's dry-run counts, and the entries left out.
+function syncFileResult(outcome) {
+  const result = [element("h3", "The file as a sync")];
+  const { table, body } = headedTable("What syncing the file would change (a dry run's counts)", ["Entries", "Created", "Updated", "Deleted", "Unchanged"]);
+  for (const [label, field] of SYNC_COUNTS) {
+    const counts = outcome[field] || {};
+    body.append(row(label, counts.created || 0, counts.updated || 0, counts.deleted || 0, counts.unchanged || 0));
+  }
+  result.push(table);
+  const outside = outcome.outsideWindow || 0;
+  result.push(
+    element(
+      "p",
+      outside > 0
+        ? `${outside} ${outside === 1 ? "entry" : "entries"} of the file start outside the window and would be left out.`
+        : "No entry of the file starts outside the window.",
+      { class: "note" },
+    ),
+  );
+  return result;
+}
+
 function whatIfResult(answer) {
   const result = [];
+  if (answer.syncFile) result.push(...syncFileResult(answer.syncFile));
   const requirements = headedTable("Gaps per requirement, compared with the roster as it is", ["Requirement", "Gaps opened", "Gaps closed"]);
   for (const change of answer.gapChanges || []) {
     const audience = `${change.plan.replace("PLAN_", "")}${change.plan === "PLAN_STANDARD" ? (change.eeaTagged ? ", EEA-tagged" : ", untagged") : ""}`;
@@ -859,6 +970,75 @@ function whatIfResult(answer) {
   return result;
 }
 
+// The largest shift file a simulation takes (SimulateCoverage's limit, MAX_SYNC_FILE_BYTES).
+const MAX_SYNC_FILE_BYTES = 8 * 1024 * 1024;
+
+// A file's SyncFileFormat from its name, then its type; null when neither says.
+function syncFileFormat(file) {
+  const name = file.name.toLowerCase();
+  if (name.endsWith(".csv") || file.type === "text/csv") return "SYNC_FILE_FORMAT_CSV";
+  if (/\.(ics|ical|icalendar)$/.test(name) || file.type === "text/calendar") return "SYNC_FILE_FORMAT_ICALENDAR";
+  return null;
+}
+
+// A file's bytes in base64, as the proto3 JSON mapping writes `bytes`.
+function base64Of(file) {
+  return new Promise((resolve, reject) => {
+    const reader = new FileReader();
+    reader.addEventListener("load", () => resolve(String(reader.result).replace(/^data:[^,]*,/, "")));
+    reader.addEventListener("error", () => reject(new Error(`The file could not be read: ${reader.error ? reader.error.message : "unknown error"}`)));
+    reader.readAsDataURL(file);
+  });
+}
+
+function mebibytes(bytes) {
+  return `${(bytes / (1024 * 1024)).toFixed(1)} MiB`;
+}
+
+function syncFileFields() {
+  const file = element("input", null, { id: "sync-file", name: "syncFile", type: "file", accept: ".csv,.ics,text/csv,text/calendar" });
+  const source = textInput("sync-source", "syncSource", { placeholder: "wfm" });
+  const format = element("select", null, { id: "sync-format", name: "syncFormat" });
+  format.append(
+    element("option", "From the file's name", { value: "" }),
+    element("option", "CSV", { value: "SYNC_FILE_FORMAT_CSV" }),
+    element("option", "iCalendar", { value: "SYNC_FILE_FORMAT_ICALENDAR" }),
+  );
+  const agentId = textInput("sync-agent", "syncAgent");
+  const timeZone = textInput("sync-time-zone", "syncTimeZone", { placeholder: "Europe/Dublin" });
+  const group = fieldset(
+    "A shift file (CSV or iCalendar)",
+    labelled("Shift file", file),
+    labelled("Source (as for import --source; required with a file)", source),
+    labelled("Format", format),
+    labelled("iCalendar: agent ID of every event (optional)", agentId),
+    labelled("iCalendar: time zone of times without one (optional)", timeZone),
+  );
+  return { group, file, source, format, agentId, timeZone };
+}
+
+// The request's syncFile for the chosen file, or a sentence saying what is missing.
+async function syncFileRequest(fields) {
+  const file = fields.file.files[0];
+  if (file.size > MAX_SYNC_FILE_BYTES) {
+    return { refusal: `${file.name} is ${mebibytes(file.size)}; a simulated shift file may be at most ${mebibytes(MAX_SYNC_FILE_BYTES)} (8,388,608 bytes). Export a shorter window from the workforce tool.` };
+  }
+  const source = fields.source.value.trim();
+  if (!source) return { refusal: "A shift file needs its source: the WFM source name it would be synced for, as for eea-coverage import --source." };
+  const format = fields.format.value || syncFileFormat(file);
+  if (!format) return { refusal: `The format of ${file.name} is not clear from its name: pick CSV or iCalendar.` };
+  const syncFile = { source, format, content: await base64Of(file) };
+  const agentId = fields.agentId.value.trim();
+  const timeZone = fields.timeZone.value.trim();
+  if (format === "SYNC_FILE_FORMAT_ICALENDAR") {
+    if (agentId) syncFile.agentId = agentId;
+    if (timeZone) syncFile.timeZone = timeZone;
+  } else if (agentId || timeZone) {
+    return { refusal: "The agent ID and time zone apply to iCalendar files only: clear them for a CSV file." };
+  }
+  return { syncFile };
+}
+
 async function whatIfPage() {
   const controls = coverageForm();
   controls.form.setAttribute("id", "what-if-form");
@@ -869,9 +1049,11 @@ async function whatIfPage() {
   const moved = textInput("moved-agent", "movedAgent");
   const movedTo = textInput("moved-country", "movedCountry", { maxlength: "2", pattern: "[A-Za-z]{2}", size: "3" });
   const movedFrom = element("input", null, { id: "moved-from", name: "movedFrom", type: "date" });
+  const shiftFile = syncFileFields();
   controls.form.append(
     fieldset("Absence (optional)", labelled("Absent agent ID", absent), labelled("Absent from (Brussels date)", absentFrom), labelled("Until (Brussels date, exclusive)", absentTo)),
     fieldset("Relocation (optional)", labelled("Relocated agent ID", moved), labelled("Country (ISO code, for example PT)", movedTo), labelled("From (Brussels date)", movedFrom)),
+    shiftFile.group,
     element("button", "Simulate", { type: "submit" }),
   );
   const output = element("div", null, { id: "what-if-result", "aria-live": "polite" });
@@ -896,10 +1078,26 @@ async function whatIfPage() {
         relocation: { agentId: moved.value.trim(), effectiveAt: brusselsMidnight(movedFrom.value).toISOString(), country: movedTo.value.trim().toUpperCase() },
       });
     }
-    if (changes.length === 0) return refuse("Give an absence, a relocation or both.");
+    const request = coverageQuestion(controls);
+    if (shiftFile.file.files.length > 0) {
+      // The service takes either changes or a file (SimulateCoverage refuses both).
+      if (changes.length > 0) return refuse("A shift file is simulated on its own: clear the absence and the relocation, or the file.");
+      let read;
+      try {
+        read = await syncFileRequest(shiftFile);
+      } catch (error) {
+        return refuse(error.message);
+      }
+      if (read.refusal) return refuse(read.refusal);
+      request.syncFile = read.syncFile;
+    } else if (changes.length === 0) {
+      return refuse("Give an absence, a relocation, both, or a shift file.");
+    } else {
+      request.changes = changes;
+    }
     output.replaceChildren(element("p", "Asking the server...", { class: "note" }));
     try {
-      const answer = await call("CoverageService", "SimulateCoverage", { ...coverageQuestion(controls), changes });
+      const answer = await call("CoverageService", "SimulateCoverage", request);
       output.replaceChildren(...whatIfResult(answer));
     } catch (error) {
       answerInto(output, error);
