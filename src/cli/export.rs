@@ -84,7 +84,7 @@ pub async fn run_export(args: ExportArgs) -> Result<(), String> {
     let shifts = every_page(|page_token| {
         let (mut client, window) = (client.clone(), time_window);
         async move {
-            let request = pb::ListShiftsRequest { agent_id: String::new(), window, page_size: 1_000, page_token };
+            let request = pb::ListShiftsRequest { window, page_size: 1_000, page_token, ..Default::default() };
             let page = client.list_shifts(request).await?.into_inner();
             Ok((page.shifts, page.next_page_token))
         }

@@ -6,7 +6,7 @@ use tonic::{Request, Response, Status, Streaming};
 
 use super::convert::{
     agent_from_pb, agent_to_pb, batch_from_pb, bounded_window_field, requirement_gap_changes_to_pb, shift_from_pb,
-    shift_to_pb, time_off_from_pb, time_off_to_pb, warning_to_pb, window_field,
+    shift_to_pb, time_off_from_pb, time_off_to_pb, timestamp, warning_to_pb, window_field,
 };
 use super::layers::actor_of;
 use super::pagination::{next_page_token, page_request};
@@ -20,7 +20,7 @@ use crate::audit::Actor;
 use crate::domain::interval::Interval;
 use crate::domain::roster::{Agent, Shift, TimeOff};
 use crate::domain::sync::{check_complete, SyncChanges, SyncEntries, SyncEntryCounts, MAX_SYNC_DAYS};
-use crate::domain::validation::{check_id, FieldViolation, Violations, WindowReporting, WindowRules};
+use crate::domain::validation::{check_id, FieldViolation, LongestWindow, Violations, WindowReporting, WindowRules};
 use crate::pb;
 use crate::pb::roster_service_server::RosterService;
 
@@ -96,6 +96,46 @@ fn window_filter(window: Option<pb::TimeWindow>) -> Result<Option<Interval>, Sta
     };
     let window = window_field(&mut violations, &rules, start_at, end_at);
     violations.finish(|| window).map_err(invalid)
+}
+
+/// The longest window `ListShifts` expands occurrences over.
+const MAX_OCCURRENCE_DAYS: i64 = 31;
+
+/// `ListShifts`'s window when occurrences are asked for: required, and at most
+/// `MAX_OCCURRENCE_DAYS` long.
+fn occurrence_window(window: Option<pb::TimeWindow>) -> Result<Interval, Status> {
+    let Some(pb::TimeWindow { start_at, end_at }) = window else {
+        return Err(invalid_field("window", "with_occurrences needs a window"));
+    };
+    let too_long = format!("with_occurrences takes a window of at most {MAX_OCCURRENCE_DAYS} days");
+    let mut violations = Violations::default();
+    let rules = WindowRules {
+        start_field: "window.start_at",
+        end_field: "window.end_at",
+        longest: Some(LongestWindow { max_days: MAX_OCCURRENCE_DAYS, description: &too_long }),
+        reporting: WindowReporting::FirstOnly,
+    };
+    let window = window_field(&mut violations, &rules, start_at, end_at);
+    violations
+        .finish(|| window)
+        .map_err(invalid)?
+        .ok_or_else(|| invalid_field("window", "with_occurrences needs a window"))
+}
+
+/// `shift`'s occurrences overlapping `window`, clipped to it.
+fn occurrences_to_pb(shift: &Shift, window: Interval) -> Result<Vec<pb::ShiftOccurrence>, Status> {
+    let occurrences = shift.occurrences_within(window).map_err(|exceeded| {
+        Status::resource_exhausted(format!("shift {} has too many occurrences to list: {exceeded}", shift.shift_id))
+    })?;
+    Ok(occurrences
+        .into_iter()
+        .map(|occurrence| pb::ShiftOccurrence {
+            shift_id: shift.shift_id.as_str().to_owned(),
+            agent_id: shift.agent_id.as_str().to_owned(),
+            starts_at: Some(timestamp(occurrence.start())),
+            ends_at: Some(timestamp(occurrence.end())),
+        })
+        .collect())
 }
 
 /// Reads a sync stream: a header, then batches. Every entry is converted; the violations of all
@@ -389,10 +429,20 @@ impl RosterService for RosterApi {
         &self,
         request: Request<pb::ListShiftsRequest>,
     ) -> Result<Response<pb::ListShiftsResponse>, Status> {
-        let pb::ListShiftsRequest { agent_id, window, page_size, page_token } = request.into_inner();
+        let pb::ListShiftsRequest { agent_id, window, page_size, page_token, with_occurrences } = request.into_inner();
+        let expand_within = if with_occurrences { Some(occurrence_window(window)?) } else { None };
         let list = |filter: &EntryFilter, page: &PageRequest| self.app.list_shifts(filter, page);
-        let (shifts, next_page_token) = entry_page((agent_id, window), (page_size, &page_token), list, shift_to_pb)?;
-        Ok(Response::new(pb::ListShiftsResponse { shifts, next_page_token }))
+        let listed = |shift: &Shift| {
+            let occurrences = expand_within.map_or(Ok(Vec::new()), |window| occurrences_to_pb(shift, window));
+            (shift_to_pb(shift), occurrences)
+        };
+        let (listed, next_page_token) = entry_page((agent_id, window), (page_size, &page_token), list, listed)?;
+        let mut response = pb::ListShiftsResponse { shifts: Vec::new(), next_page_token, occurrences: Vec::new() };
+        for (shift, occurrences) in listed {
+            response.shifts.push(shift);
+            response.occurrences.extend(occurrences?);
+        }
+        Ok(Response::new(response))
     }
 
     async fn delete_shift(&self, request: Request<pb::DeleteShiftRequest>) -> Result<Response<()>, Status> {

@@ -93,7 +93,7 @@ async fn a_manager_sees_who_is_on_shift_the_gaps_and_the_heat_map_in_a_browser()
         return;
     };
     let now = whole_minute(eea_coverage::clock::now());
-    let (_, shifts_end) = seed(app, now).await;
+    let (shifts_start, shifts_end) = seed(app, now).await;
     let manager = ROLE_TOKENS.iter().find(|(role, _)| *role == "manager").expect("a manager token").1;
 
     // Now: Sev 1 is handled around the clock; ie-1 is the one eligible for EEA-only and
@@ -125,6 +125,12 @@ async fn a_manager_sees_who_is_on_shift_the_gaps_and_the_heat_map_in_a_browser()
     browser.click("#coverage-form button[type=submit]").await;
     let requirements = browser.wait_for("the four requirements", COVERAGE_RESULT).await;
     browser.screenshot("coverage").await;
+    let link = browser.client().current_url().await.expect("the page's address");
+    assert_eq!(
+        link.fragment(),
+        Some("coverage?plan=PLAN_EEA_ONLY&eeaTagged=false&from=2027-03-01&to=2027-03-08&minStaff=1"),
+        "the question is in the page's link"
+    );
     let sev1 = &requirements[0];
     // 5 days x 9 hours of 168.
     assert!(sev1["heading"].as_str().unwrap().ends_with(": 26.8% covered"), "{sev1}");
@@ -172,10 +178,21 @@ async fn a_manager_sees_who_is_on_shift_the_gaps_and_the_heat_map_in_a_browser()
     let filtered = browser.text("#page").await;
     assert!(filtered.contains("1 of 3 agents."), "{filtered}");
     browser.click("#roster-list tbody tr button").await;
-    let week = browser
-        .wait_for("ie-1's week", "const heading = document.querySelector('#roster-agent h3'); return heading ? document.querySelector('#roster-agent').innerText : null;")
+    let on_shift = browser
+        .wait_for(
+            "ie-1's week",
+            "const week = document.getElementById('roster-week'); return week ? [...week.tBodies[0].rows].flatMap((row) => [...row.cells[1].querySelectorAll('time')].map((time) => time.getAttribute('datetime'))) : null;",
+        )
         .await;
-    assert!(week.as_str().unwrap().contains("ie-now"), "ie-1's shift is listed: {week}");
+    let on_shift: Vec<Timestamp> =
+        on_shift.as_array().unwrap().iter().map(|text| text.as_str().unwrap().parse().expect("an instant")).collect();
+    // The week starts at midnight in Brussels today, which may fall inside the shift.
+    let brussels = jiff::tz::TimeZone::get("Europe/Brussels").expect("Brussels");
+    let midnight = now.to_zoned_datetime(brussels).start_of_day().expect("a midnight").timestamp();
+    assert_eq!(on_shift.first(), Some(&shifts_start.max(midnight)), "{on_shift:?}");
+    assert_eq!(on_shift.last(), Some(&shifts_end), "{on_shift:?}");
+    let week = browser.text("#roster-agent").await;
+    assert!(week.contains("(shift ie-now)"), "the occurrence names its shift: {week}");
     browser.screenshot("roster-agent").await;
 
     // Audit is for admins: the manager is told so.
@@ -245,6 +262,13 @@ async fn the_other_pages_answer_an_admin_and_refuse_a_ticket_system_in_a_browser
     let touched = browser.text("#what-if-result").await;
     assert!(touched.contains("Agents the changes touch: ie-1."), "{touched}");
     browser.screenshot("what-if").await;
+
+    // A link with the question in it shows the report at once.
+    browser.go("/#coverage?plan=PLAN_EEA_ONLY&from=2027-03-01&to=2027-03-08&minStaff=2").await;
+    let linked = browser.wait_for("the linked report", COVERAGE_RESULT).await;
+    assert_eq!(linked[1]["lists"][0], "Gaps (5)", "Sev 2 is below a minimum of two all week: {}", linked[1]);
+    let minimum = browser.client().execute("return document.getElementById('min-staff').value;", Vec::new()).await;
+    assert_eq!(minimum.expect("the script runs"), "2", "the form shows the linked question");
 
     // Policy: the countries in force.
     browser.click("nav a[href='#policy']").await;

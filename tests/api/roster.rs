@@ -3,7 +3,7 @@
 use eea_coverage::pb;
 use tonic::Code;
 
-use crate::helpers::{agent, one_off, org, recurring, spawn_app, time_off, timestamp, Backend};
+use crate::helpers::{agent, one_off, org, recurring, spawn_app, time_off, timestamp, violated_fields, Backend};
 
 type RosterClient = pb::roster_service_client::RosterServiceClient<crate::helpers::AuthChannel>;
 
@@ -185,8 +185,86 @@ async fn concurrent_writes_are_each_visible_when_answered(backend: Backend) {
     assert_eq!(events.len(), 1 + 2 * (N_WRITERS - 2) + 1);
 }
 
+/// `with_occurrences` answers each listed shift's occurrences as the service expands them: a
+/// Berlin 09:00-17:00 weekday shift is 08:00-16:00 UTC before the spring change of 28 March 2027
+/// and 07:00-15:00 UTC after it, an exception leaves its day out, and occurrences are clipped to
+/// the window.
+async fn shift_occurrences_are_listed_as_expanded(backend: Backend) {
+    let Some(spawned) = spawn_app(backend).await else { return };
+    let mut roster = spawned.app.roster.clone();
+    spawned.app.put_agents(vec![agent("a", "DE", "Europe/Berlin"), agent("b", "NL", "Europe/Amsterdam")]).await;
+    let mut weekdays = recurring(
+        "a-weekdays",
+        "a",
+        "Europe/Berlin",
+        "2027-03-01T09:00:00",
+        "17:00",
+        "FREQ=WEEKLY;BYDAY=MO,TU,WE,TH,FR",
+    );
+    if let Some(pb::shift::Schedule::Recurring(recurrence)) = weekdays.schedule.as_mut() {
+        recurrence.exdates = vec!["2027-03-30".into()];
+    }
+    spawned
+        .app
+        .put_shifts(vec![weekdays, one_off("b-once", "b", "2027-03-26T20:00:00Z", "2027-03-27T04:00:00Z")])
+        .await;
+    let window = |start_at: &str, end_at: &str| {
+        Some(pb::TimeWindow { start_at: Some(timestamp(start_at)), end_at: Some(timestamp(end_at)) })
+    };
+    let request = pb::ListShiftsRequest {
+        window: window("2027-03-26T00:00:00Z", "2027-03-31T12:00:00Z"),
+        with_occurrences: true,
+        ..Default::default()
+    };
+    let listed = roster.list_shifts(request).await.unwrap().into_inner();
+    let occurrences: Vec<(String, String, String, String)> = listed
+        .occurrences
+        .iter()
+        .map(|occurrence| {
+            let text = |instant: &Option<prost_types::Timestamp>| {
+                let instant = instant.as_ref().expect("an instant");
+                jiff::Timestamp::new(instant.seconds, 0).expect("an instant").to_string()
+            };
+            (
+                occurrence.shift_id.clone(),
+                occurrence.agent_id.clone(),
+                text(&occurrence.starts_at),
+                text(&occurrence.ends_at),
+            )
+        })
+        .collect();
+    let expected = [
+        ("a-weekdays", "a", "2027-03-26T08:00:00Z", "2027-03-26T16:00:00Z"),
+        ("a-weekdays", "a", "2027-03-29T07:00:00Z", "2027-03-29T15:00:00Z"),
+        ("a-weekdays", "a", "2027-03-31T07:00:00Z", "2027-03-31T12:00:00Z"),
+        ("b-once", "b", "2027-03-26T20:00:00Z", "2027-03-27T04:00:00Z"),
+    ];
+    let expected: Vec<(String, String, String, String)> = expected
+        .iter()
+        .map(|(shift, agent, start, end)| ((*shift).into(), (*agent).into(), (*start).into(), (*end).into()))
+        .collect();
+    assert_eq!(occurrences, expected);
+
+    // Without the flag, no occurrences; with it, a window is required and at most 31 days long.
+    let plain =
+        pb::ListShiftsRequest { window: window("2027-03-26T00:00:00Z", "2027-03-31T12:00:00Z"), ..Default::default() };
+    assert!(roster.list_shifts(plain).await.unwrap().into_inner().occurrences.is_empty());
+    let unbounded = pb::ListShiftsRequest { with_occurrences: true, ..Default::default() };
+    let error = roster.list_shifts(unbounded).await.unwrap_err();
+    assert_eq!((error.code(), violated_fields(&error)), (Code::InvalidArgument, vec!["window".to_owned()]));
+    let too_long = pb::ListShiftsRequest {
+        window: window("2027-03-01T00:00:00Z", "2027-04-01T00:00:01Z"),
+        with_occurrences: true,
+        ..Default::default()
+    };
+    let error = roster.list_shifts(too_long).await.unwrap_err();
+    assert_eq!((error.code(), violated_fields(&error)), (Code::InvalidArgument, vec!["window.end_at".to_owned()]));
+    assert!(error.message().contains("31 days"), "{}", error.message());
+}
+
 crate::on_both_backends!(
     agents_round_trip_with_pagination,
     shifts_and_time_off_round_trip,
+    shift_occurrences_are_listed_as_expanded,
     concurrent_writes_are_each_visible_when_answered
 );

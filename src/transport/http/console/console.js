@@ -171,29 +171,16 @@ function earliestUntil(agents) {
 
 async function audienceTable(audience, now) {
   const end = new Date(now.getTime() + 7 * DAY_MS);
-  const report = await call("CoverageService", "GetCoverageReport", {
-    plan: audience.plan,
-    eeaTagged: audience.eeaTagged,
-    windowStart: now.toISOString(),
-    windowEnd: end.toISOString(),
-  });
-  // One minute from now: whether now lies inside each severity's service hours (required time).
-  const thisMinute = await call("CoverageService", "GetCoverageReport", {
-    plan: audience.plan,
-    eeaTagged: audience.eeaTagged,
-    windowStart: now.toISOString(),
-    windowEnd: new Date(now.getTime() + 60 * 1000).toISOString(),
-  });
-  const onShift = await Promise.all(
-    SEVERITIES.map((severity) =>
-      call("CoverageService", "ListOnShift", {
-        plan: audience.plan,
-        eeaTagged: audience.eeaTagged,
-        severity,
-        at: now.toISOString(),
-      }),
+  const question = { plan: audience.plan, eeaTagged: audience.eeaTagged, windowStart: now.toISOString() };
+  // All at once: the browser spreads them over its connections.
+  const [report, thisMinute, ...onShift] = await Promise.all([
+    call("CoverageService", "GetCoverageReport", { ...question, windowEnd: end.toISOString() }),
+    // One minute from now: whether now lies inside each severity's service hours (required time).
+    call("CoverageService", "GetCoverageReport", { ...question, windowEnd: new Date(now.getTime() + 60 * 1000).toISOString() }),
+    ...SEVERITIES.map((severity) =>
+      call("CoverageService", "ListOnShift", { plan: audience.plan, eeaTagged: audience.eeaTagged, severity, at: now.toISOString() }),
     ),
-  );
+  ]);
   const table = element("table");
   table.append(element("caption", audience.label));
   const head = element("tr");
@@ -312,6 +299,36 @@ function labelled(labelText, control) {
   const wrapper = element("div", null, { class: "field" });
   wrapper.append(element("label", labelText, { for: control.getAttribute("id") }), control);
   return wrapper;
+}
+
+// A page's question in its link, `#coverage?plan=PLAN_EEA_ONLY&from=2027-03-01&...`: the
+// form's own fields only (plan, dates, headcount, an agent ID), never a display name.
+function linkedQuestion() {
+  const query = location.hash.indexOf("?");
+  return new URLSearchParams(query < 0 ? "" : location.hash.slice(query + 1));
+}
+
+// Fills `fields` (name to control) from the page's link; answers whether the link asked anything.
+function fillFromLink(fields) {
+  const linked = linkedQuestion();
+  let asked = false;
+  for (const [name, control] of Object.entries(fields)) {
+    if (!linked.has(name)) continue;
+    asked = true;
+    if (control.type === "checkbox") control.checked = linked.get(name) === "true";
+    else control.value = linked.get(name);
+  }
+  return asked;
+}
+
+// Puts the question `fields` hold into the page's link, to copy or bookmark (no new history entry).
+function linkTo(page, fields) {
+  const query = new URLSearchParams();
+  for (const [name, control] of Object.entries(fields)) {
+    const value = control.type === "checkbox" ? String(control.checked) : control.value.trim();
+    if (value) query.set(name, value);
+  }
+  history.replaceState(null, "", `#${page}?${query}`);
 }
 
 function coverageForm() {
@@ -470,8 +487,10 @@ async function coveragePage() {
   const controls = coverageForm();
   const output = element("div", null, { id: "coverage-result", "aria-live": "polite" });
   showPage(element("h2", "Coverage"), controls.form, output);
+  const fields = { plan: controls.plan, eeaTagged: controls.tagged, from: controls.from, to: controls.to, minStaff: controls.minStaff };
   controls.form.addEventListener("submit", async (event) => {
     event.preventDefault();
+    linkTo("coverage", fields);
     if (controls.to.value <= controls.from.value) {
       output.replaceChildren(element("p", "The window must end after it starts.", { class: "error" }));
       return;
@@ -481,6 +500,7 @@ async function coveragePage() {
       const question = coverageQuestion(controls);
       const report = await call("CoverageService", "GetCoverageReport", question);
       output.replaceChildren(reportDownloads(question), ...coverageResult(report));
+      markDrawn("coverage-report");
     } catch (error) {
       if (error instanceof Refused && error.status === 400) {
         output.replaceChildren(element("p", error.message, { class: "error" }));
@@ -489,6 +509,7 @@ async function coveragePage() {
       }
     }
   });
+  if (fillFromLink(fields)) controls.form.requestSubmit();
 }
 
 // A proto3 JSON Duration ("39600s", "1.5s") as hours.
@@ -503,11 +524,16 @@ function hoursText(duration) {
 
 // Every page of a listing: `field` of each answer, following nextPageToken.
 async function allPages(service, method, request, field) {
-  const items = [];
+  return (await allPagesOf(service, method, request, [field]))[field];
+}
+
+// Every page of a listing: for each of `fields`, that field of every answer, in order.
+async function allPagesOf(service, method, request, fields) {
+  const items = Object.fromEntries(fields.map((field) => [field, []]));
   let pageToken = "";
   do {
     const answer = await call(service, method, { ...request, pageToken });
-    items.push(...(answer[field] || []));
+    for (const field of fields) items[field].push(...(answer[field] || []));
     pageToken = answer.nextPageToken || "";
   } while (pageToken);
   return items;
@@ -639,8 +665,10 @@ async function workingTimePage() {
   );
   const output = element("div", null, { id: "working-time-result", "aria-live": "polite" });
   showPage(element("h2", "Working time"), form, output);
+  const fields = { from, to, agent: agentId };
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
+    linkTo("working-time", fields);
     if (to.value <= from.value) {
       output.replaceChildren(element("p", "The window must end after it starts.", { class: "error" }));
       return;
@@ -667,6 +695,7 @@ async function workingTimePage() {
       answerInto(output, error);
     }
   });
+  if (fillFromLink(fields)) form.requestSubmit();
 }
 
 const BASES = {
@@ -826,28 +855,71 @@ function shiftWhen(shift) {
   return when;
 }
 
-async function agentWeek(agent, output) {
-  const start = new Date();
-  const window = { startAt: start.toISOString(), endAt: new Date(start.getTime() + 7 * DAY_MS).toISOString() };
+const brusselsClock = new Intl.DateTimeFormat("en-GB", { timeZone: "Europe/Brussels", hour: "2-digit", minute: "2-digit", hourCycle: "h23" });
+const brusselsDay = new Intl.DateTimeFormat("en-GB", { timeZone: "Europe/Brussels", weekday: "short", day: "numeric", month: "short" });
+
+// The Brussels date `days` after `dateText` (YYYY-MM-DD).
+function addDays(dateText, days) {
+  const [year, month, day] = dateText.split("-").map(Number);
+  return new Date(Date.UTC(year, month - 1, day + days)).toISOString().slice(0, 10);
+}
+
+// A Brussels wall-clock time (the UTC instant on hover); the day's end reads 24:00.
+function clockTime(when, dayEnd) {
+  const text = when.getTime() === dayEnd.getTime() ? "24:00" : brusselsClock.format(when);
+  return element("time", text, { datetime: when.toISOString(), title: `${when.toISOString()} (UTC)` });
+}
+
+// The parts of `intervals` ({ start, end, label }) on the Brussels day [dayStart, dayEnd), as a list.
+function dayParts(intervals, dayStart, dayEnd) {
+  const parts = intervals
+    .map((interval) => ({ ...interval, start: new Date(Math.max(interval.start, dayStart)), end: new Date(Math.min(interval.end, dayEnd)) }))
+    .filter((part) => part.start < part.end);
+  if (parts.length === 0) return element("span", "none");
+  const list = element("ul", null, { class: "gaps" });
+  for (const part of parts) {
+    const item = element("li");
+    item.append(clockTime(part.start, dayEnd), "\u2013", clockTime(part.end, dayEnd), ` ${part.label}`);
+    list.append(item);
+  }
+  return list;
+}
+
+// One agent's week from the Brussels date `firstDay`: each day's shift occurrences (as the
+// server expands them) and time off, then the shifts themselves.
+async function agentWeek(agent, output, firstDay = brusselsDate(new Date())) {
+  const bounds = Array.from({ length: 8 }, (_, index) => brusselsMidnight(addDays(firstDay, index)));
+  const window = { startAt: bounds[0].toISOString(), endAt: bounds[7].toISOString() };
   output.replaceChildren(element("p", "Asking the server...", { class: "note" }));
-  const [shifts, timeOff] = await Promise.all([
-    allPages("RosterService", "ListShifts", { agentId: agent.agentId, window, pageSize: 1000 }, "shifts"),
+  const [listing, timeOff] = await Promise.all([
+    allPagesOf("RosterService", "ListShifts", { agentId: agent.agentId, window, withOccurrences: true, pageSize: 1000 }, ["shifts", "occurrences"]),
     allPages("RosterService", "ListTimeOff", { agentId: agent.agentId, window, pageSize: 1000 }, "timeOff"),
   ]);
-  const heading = element("h3", `${agent.displayName || agent.agentId} (${agent.agentId}): the next 7 days`, { tabindex: "-1" });
-  const shiftTable = headedTable("Shifts with an occurrence in the next 7 days", ["Shift", "When", "Country", "Severities", "Source"]);
+  const shifts = listing.shifts;
+  const working = listing.occurrences.map((occurrence) => ({
+    start: new Date(occurrence.startsAt),
+    end: new Date(occurrence.endsAt),
+    label: `(shift ${occurrence.shiftId})`,
+  }));
+  const away = timeOff.map((entry) => ({ start: new Date(entry.startsAt), end: new Date(entry.endsAt), label: `(time off ${entry.timeOffId})` }));
+  const heading = element("h3", `${agent.displayName || agent.agentId} (${agent.agentId}): the week from ${brusselsDay.format(bounds[0])}`, { tabindex: "-1" });
+  const week = headedTable("On shift and away, day by day (Brussels time)", ["Day", "On shift", "Time off"]);
+  week.table.setAttribute("id", "roster-week");
+  for (let index = 0; index < 7; index += 1) {
+    const [dayStart, dayEnd] = [bounds[index], bounds[index + 1]];
+    week.body.append(row(brusselsDay.format(dayStart), dayParts(working, dayStart, dayEnd), dayParts(away, dayStart, dayEnd)));
+  }
+  const earlier = element("button", "Previous week", { type: "button" });
+  const later = element("button", "Next week", { type: "button" });
+  earlier.addEventListener("click", () => agentWeek(agent, output, addDays(firstDay, -7)).catch((error) => answerInto(output, error)));
+  later.addEventListener("click", () => agentWeek(agent, output, addDays(firstDay, 7)).catch((error) => answerInto(output, error)));
+  const moves = element("div", null, { class: "controls" });
+  moves.append(earlier, later);
+  const shiftTable = headedTable("The shifts behind them", ["Shift", "When", "Country", "Severities", "Source"]);
   for (const shift of shifts) {
     shiftTable.body.append(row(shift.shiftId, shiftWhen(shift), shift.country || "the agent's", severitiesText(shift.severities), shift.source || "direct write"));
   }
-  const offTable = headedTable("Time off in the next 7 days", ["Time off", "From", "To", "Source"]);
-  for (const entry of timeOff) {
-    offTable.body.append(row(entry.timeOffId, instant(entry.startsAt), instant(entry.endsAt), entry.source || "direct write"));
-  }
-  output.replaceChildren(
-    heading,
-    shifts.length > 0 ? shiftTable.table : element("p", "No shift in the next 7 days."),
-    timeOff.length > 0 ? offTable.table : element("p", "No time off in the next 7 days."),
-  );
+  output.replaceChildren(heading, moves, week.table, shifts.length > 0 ? shiftTable.table : element("p", "No shift this week."));
   heading.focus();
 }
 
@@ -882,7 +954,7 @@ async function rosterPage() {
     for (const entry of shown) {
       const next = element("span", "none");
       if (entry.next) next.replaceChildren(`${entry.next.country} from `, instant(entry.next.effectiveAt));
-      const button = element("button", "Next 7 days", { type: "button", "aria-label": `Shifts and time off of ${entry.agent.agentId} in the next 7 days` });
+      const button = element("button", "Week", { type: "button", "aria-label": `Week of ${entry.agent.agentId}: shifts and time off day by day` });
       button.addEventListener("click", () => agentWeek(entry.agent, detail).catch((error) => answerInto(detail, error)));
       body.append(
         row(entry.agent.agentId, entry.agent.displayName || "", entry.country, next, entry.agent.timeZone || "", severitiesText(entry.agent.severities), button),
@@ -1116,8 +1188,14 @@ const PAGES = {
 };
 
 function currentPage() {
-  const name = location.hash.slice(1);
+  const name = location.hash.slice(1).split("?")[0];
   return Object.hasOwn(PAGES, name) ? name : "now";
+}
+
+// A performance mark in the frame that draws what a page (or a report) has just put in place,
+// `eea-coverage:drawn:<what>`, for the browser's own tools and the render benchmark to time.
+function markDrawn(what) {
+  requestAnimationFrame(() => performance.mark(`eea-coverage:drawn:${what}`));
 }
 
 async function render() {
@@ -1133,6 +1211,7 @@ async function render() {
   try {
     await PAGES[name]();
     $("main").focus({ preventScroll: true });
+    markDrawn(name);
   } catch (error) {
     showFailure(error);
   }
