@@ -76,7 +76,8 @@ fn summary() {
     let warning_runs = (0..SUMMARY_RUNS * 11)
         .map(|_| {
             let started = WallClock::now();
-            let warnings = upsert_warnings(snapshot.roster(), &shifts, bound, rules, &settings);
+            let warnings =
+                upsert_warnings(snapshot.roster(), &shifts, bound, (rules, &settings), machine_parallelism());
             let elapsed = started.elapsed();
             n_warnings = warnings.len();
             elapsed
@@ -116,6 +117,12 @@ fn one_agent_write_warnings(bencher: divan::Bencher) {
     let bound = Interval::new(instant("2025-06-01T00:00:00Z"), instant("2027-06-01T00:00:00Z")).unwrap();
     let settings = WorkingTimeSettings::default();
     bencher.bench_local(|| {
-        upsert_warnings(snapshot.roster(), &shifts, bound, &snapshot.policy.facts.working_time, &settings)
+        upsert_warnings(
+            snapshot.roster(),
+            &shifts,
+            bound,
+            (&snapshot.policy.facts.working_time, &settings),
+            machine_parallelism(),
+        )
     });
 }

@@ -3,7 +3,7 @@
 
 use jiff::SignedDuration;
 
-use super::{App, AppError};
+use super::{machine_parallelism, App, AppError};
 use crate::audit::Actor;
 use crate::clock;
 use crate::domain::interval::Interval;
@@ -78,7 +78,8 @@ impl App {
         let settings = self.working_time.clone();
         let (shifts, warnings) = tokio::task::spawn_blocking(move || {
             let rules = &before.policy.facts.working_time;
-            let warnings = upsert_warnings(before.roster(), &shifts, warnings_bound(), rules, &settings);
+            let warnings =
+                upsert_warnings(before.roster(), &shifts, warnings_bound(), (rules, &settings), machine_parallelism());
             (shifts, warnings)
         })
         .await

@@ -8,7 +8,7 @@
 //! each reads as much earlier (and later) work as it needs, so an agent's answer is the same
 //! whatever window around it is asked.
 
-use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::collections::{BTreeMap, BTreeSet};
 
 use jiff::civil::{Date, Time};
 use jiff::{SignedDuration, ToSpan};
@@ -17,14 +17,14 @@ use super::ids::{AgentId, ShiftId};
 use super::interval::{intersect, merge, subtract, Interval};
 use super::parallel::Parallelism;
 use super::policy::{PolicyFacts, WorkingTimeLimits, WorkingTimeRules};
-use super::roster::{AgentRoster, Roster, Schedule, Shift};
+use super::roster::{AgentRoster, Schedule, Shift};
 use super::time::{Instant, LocalTimeConverter, Zone};
 
 /// The longest window a working-time report may cover.
 pub const MAX_WORKING_TIME_DAYS: i64 = 366;
 
 const DAY: SignedDuration = SignedDuration::from_hours(24);
-const WEEK: SignedDuration = SignedDuration::from_hours(7 * 24);
+pub(super) const WEEK: SignedDuration = SignedDuration::from_hours(7 * 24);
 
 /// The rule a breach breaks.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -219,112 +219,6 @@ pub fn agent_working_time(
         night_worker: working_days > 0 && 2 * night_working_days >= working_days,
         breaches,
     }
-}
-
-/// The breaches a change to one agent introduces: those of the agent after the change, over the
-/// period the change touches (`changed`: the hull of the changed entries' occurrences and
-/// periods, before and after), whose rule and window the agent before the change did not break.
-pub fn introduced_breaches(
-    before: Option<&AgentRoster>,
-    after: &AgentRoster,
-    changed: Interval,
-    rules: &WorkingTimeRules,
-    settings: &WorkingTimeSettings,
-) -> Vec<Breach> {
-    // Windows that start up to a week before the change reach into it, and Mondays up to the
-    // longest reference period after it average it in.
-    let lookback = WEEK;
-    let lookahead = WEEK * i32::try_from(rules.longest_reference_weeks() + 1).unwrap_or(i32::MAX);
-    let start = changed.start().checked_sub(lookback).unwrap_or(changed.start());
-    let end = changed.end().checked_add(lookahead).unwrap_or(changed.end());
-    let Some(period) = Interval::new(start, end) else { return Vec::new() };
-    breaches_gained(before, after, period, rules, settings)
-}
-
-/// The breaches checked inside `window` that the agent has after a change and did not have before
-/// it (the same rule checked at the same instant).
-pub fn breaches_gained(
-    before: Option<&AgentRoster>,
-    after: &AgentRoster,
-    window: Interval,
-    rules: &WorkingTimeRules,
-    settings: &WorkingTimeSettings,
-) -> Vec<Breach> {
-    let breaches_of = |roster: &AgentRoster| agent_working_time(roster, window, rules, settings).breaches;
-    let known: BTreeSet<(WorkingTimeRule, Instant)> =
-        before.map(breaches_of).unwrap_or_default().iter().map(|breach| (breach.rule, breach.checked_at())).collect();
-    breaches_of(after).into_iter().filter(|breach| !known.contains(&(breach.rule, breach.checked_at()))).collect()
-}
-
-/// A breach a write introduces, with its agent.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Warning {
-    pub agent_id: AgentId,
-    pub breach: Breach,
-}
-
-/// The breaches a change of one agent's entries introduces: `changed` holds the IDs of the shifts
-/// and of the time off created, replaced or removed (found in either roster); the period they
-/// touch is the hull of their occurrences and periods within `bound`.
-pub fn change_warnings(
-    before: Option<&AgentRoster>,
-    after: &AgentRoster,
-    changed: (&HashSet<&str>, &HashSet<&str>),
-    bound: Interval,
-    rules: &WorkingTimeRules,
-    settings: &WorkingTimeSettings,
-) -> Vec<Warning> {
-    let (changed_shift_ids, changed_time_off_ids) = changed;
-    let rosters = || before.into_iter().chain([after]);
-    let shifts = rosters()
-        .flat_map(|roster| roster.shifts.iter())
-        .filter(|shift| changed_shift_ids.contains(shift.shift_id.as_str()) && settings.counts_as_work(shift));
-    let mut touched: Vec<Interval> = shifts
-        .flat_map(|shift| {
-            let occurrences = shift.occurrences_within(bound).unwrap_or_default();
-            occurrences.first().zip(occurrences.last()).map(|(first, last)| first.hull(last))
-        })
-        .collect();
-    touched.extend(
-        rosters()
-            .flat_map(|roster| roster.time_off.iter())
-            .filter(|entry| changed_time_off_ids.contains(entry.time_off_id.as_str()))
-            .filter_map(|entry| entry.period.intersection(&bound)),
-    );
-    let Some(changed) = touched.iter().copied().reduce(|hull, interval| hull.hull(&interval)) else {
-        return Vec::new();
-    };
-    introduced_breaches(before, after, changed, rules, settings)
-        .into_iter()
-        .map(|breach| Warning { agent_id: after.agent.agent_id.clone(), breach })
-        .collect()
-}
-
-/// The breaches that creating or replacing `shifts` (a direct upsert) introduces, agent by
-/// agent in ID order. Shifts of unknown agents are left to the write to refuse.
-pub fn upsert_warnings(
-    before: &Roster,
-    shifts: &[Shift],
-    bound: Interval,
-    rules: &WorkingTimeRules,
-    settings: &WorkingTimeSettings,
-) -> Vec<Warning> {
-    let changed_ids: HashSet<&str> = shifts.iter().map(|shift| shift.shift_id.as_str()).collect();
-    let mut by_agent: BTreeMap<&AgentId, Vec<Shift>> = BTreeMap::new();
-    for shift in shifts {
-        by_agent.entry(&shift.agent_id).or_default().push(shift.clone());
-    }
-    let no_time_off = HashSet::new();
-    let mut warnings = Vec::new();
-    for (agent_id, added) in by_agent {
-        let Some(stored) = before.agent(agent_id.as_str()) else { continue };
-        let mut kept: Vec<Shift> =
-            stored.shifts.iter().filter(|shift| !changed_ids.contains(shift.shift_id.as_str())).cloned().collect();
-        kept.extend(added);
-        let after = AgentRoster::new(stored.agent.clone(), kept, stored.time_off.clone());
-        warnings.extend(change_warnings(Some(stored), &after, (&changed_ids, &no_time_off), bound, rules, settings));
-    }
-    warnings
 }
 
 /// The rest rules: a window from each occurrence start inside `window` (each start once), and a
@@ -562,6 +456,9 @@ fn night_of(converter: &mut LocalTimeConverter<'_>, day: Date, limits: &WorkingT
 fn monday_on_or_before(day: Date) -> Date {
     day.saturating_sub(i64::from(day.weekday().to_monday_zero_offset()).days())
 }
+
+mod warnings;
+pub use warnings::{breaches_gained, change_warnings, introduced_breaches, upsert_warnings, Warning};
 
 #[cfg(test)]
 mod tests;

@@ -84,8 +84,8 @@ impl Browser {
             let connector = hyper_util::client::legacy::connect::HttpConnector::new();
             match ClientBuilder::new(connector).capabilities(capabilities.clone()).connect(&webdriver).await {
                 Ok(client) => break client,
-                Err(error) if started.elapsed() < PAGE_WAIT => {
-                    let _ = error;
+                // ChromeDriver is still starting.
+                Err(_) if started.elapsed() < PAGE_WAIT => {
                     tokio::time::sleep(Duration::from_millis(100)).await;
                 }
                 Err(error) => panic!("no WebDriver session from ChromeDriver at {webdriver}: {error}"),

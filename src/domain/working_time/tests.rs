@@ -5,7 +5,7 @@ use super::*;
 use crate::domain::fixtures::{agent, interval};
 use crate::domain::policy::{PolicyFacts, Severity, SeveritySet, DEFAULT_POLICY_FACTS};
 use crate::domain::recurrence::RecurringSchedule;
-use crate::domain::roster::{Schedule, Shift, TimeOff};
+use crate::domain::roster::{Roster, Schedule, Shift, TimeOff};
 use crate::domain::time::Zone;
 
 fn brussels(local: &str) -> Instant {
@@ -306,6 +306,43 @@ fn a_change_reports_only_the_breaches_it_introduces() {
             .len(),
         1
     );
+}
+
+#[test]
+fn an_upsert_warns_agent_by_agent_in_id_order_on_any_number_of_threads() {
+    // 40 agents with Monday's late shift stored; the upsert gives every third one an early
+    // Tuesday start (10 hours of rest), and the others a Tuesday start that leaves 11.
+    let agent_ids: Vec<String> = (0..40).map(|index| format!("agent-{index:02}")).collect();
+    let of = |agent_id: &str, mut shift: Shift| {
+        shift.shift_id = format!("{agent_id}-{}", shift.shift_id).as_str().into();
+        shift.agent_id = agent_id.into();
+        shift
+    };
+    let stored: Vec<Shift> =
+        agent_ids.iter().map(|agent_id| of(agent_id, shift("mon", "2026-06-01T08:00", "2026-06-01T21:00"))).collect();
+    let agents = agent_ids.iter().map(|agent_id| agent(agent_id, "BE", &[])).collect();
+    let before = Roster::build(vec![], agents, stored, vec![], vec![]);
+    let upserted: Vec<Shift> = agent_ids
+        .iter()
+        .enumerate()
+        .map(|(index, agent_id)| {
+            let start = if index % 3 == 0 { "2026-06-02T07:00" } else { "2026-06-02T08:00" };
+            of(agent_id, shift("tue", start, "2026-06-02T12:00"))
+        })
+        .collect();
+    let rules = WorkingTimeRules::directive_defaults();
+    let settings = WorkingTimeSettings::default();
+    let bound = local_window("2026-05-01T00:00", "2026-07-01T00:00");
+    let warned = |parallelism| upsert_warnings(&before, &upserted, bound, (&rules, &settings), parallelism);
+    let sequential = warned(Parallelism::SEQUENTIAL);
+    let warned_agents: Vec<&str> = sequential.iter().map(|warning| warning.agent_id.as_str()).collect();
+    let expected: Vec<&str> = agent_ids.iter().step_by(3).map(String::as_str).collect();
+    assert_eq!(warned_agents, expected);
+    assert!(sequential.iter().all(|warning| warning.breach.measured == hours(10)), "{sequential:?}");
+    for n_threads in [2, 3, 8] {
+        let parallelism = Parallelism::new(std::num::NonZeroUsize::new(n_threads).unwrap());
+        assert_eq!(warned(parallelism), sequential, "{n_threads} threads");
+    }
 }
 
 #[test]
