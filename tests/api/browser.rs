@@ -14,6 +14,12 @@ use jiff::{SignedDuration, Timestamp};
 use crate::helpers::{agent, one_off, recurring, spawn_app, Backend, TestApp, ROLE_TOKENS, TEST_TOKEN};
 use crate::webdriver::Browser;
 
+/// The ID of the element that has the keyboard's focus.
+async fn focused(browser: &Browser) -> Option<String> {
+    let active = browser.client().active_element().await.expect("an active element");
+    active.attr("id").await.expect("its ID")
+}
+
 /// An instant as the JSON API writes it (whole seconds, `Z`).
 fn json_instant(instant: Timestamp) -> String {
     instant.strftime("%Y-%m-%dT%H:%M:%SZ").to_string()
@@ -274,6 +280,8 @@ async fn the_other_pages_answer_an_admin_and_refuse_a_ticket_system_in_a_browser
     browser.click("nav a[href='#policy']").await;
     let policy = browser.page("Policy").await;
     assert!(policy.contains("IE"), "{policy}");
+    // For the keyboard: a page drawn takes the focus, so the next Tab reads on from its start.
+    assert_eq!(focused(&browser).await.as_deref(), Some("main"));
     browser.screenshot("policy").await;
 
     // Audit: the admin sees the writes that built the roster.
@@ -290,6 +298,7 @@ async fn the_other_pages_answer_an_admin_and_refuse_a_ticket_system_in_a_browser
 
     // A ticket system's token opens no manager's page, and a wrong token is sent back to sign in.
     browser.click("#sign-out").await;
+    assert_eq!(focused(&browser).await.as_deref(), Some("token"), "signing out puts the focus on the token field");
     let ticket_reader = ROLE_TOKENS.iter().find(|(role, _)| *role == "ticket-reader").expect("a ticket-reader token").1;
     browser.sign_in(ticket_reader).await;
     let refused = browser.page("Not allowed").await;
