@@ -60,7 +60,9 @@ pub struct LoadArgs {
     writes: bool,
     /// With `--mixed`: writes at this many a second of their own, beside the calls in flight
     /// (which then ask `DecideTicket` where they would have written), instead of one call in a
-    /// hundred: a sustained write rate to hold the hot path's rate against.
+    /// hundred: a sustained write rate to hold the hot path's rate against. Each round then also
+    /// runs the health check with the same writes beside it, and `DecideTicket` is compared with
+    /// both health phases.
     #[arg(long, value_name = "PER_SECOND", requires = "mixed", value_parser = clap::value_parser!(u32).range(1..))]
     write_rate: Option<u32>,
     /// Hold this many `WatchWindows` streams open (one subscription each, on connections of
@@ -241,11 +243,24 @@ async fn run_mixed(
     (mix, agents): (Mix, Arc<Vec<crate::pb::Agent>>),
 ) -> Result<(), String> {
     let mut health = None;
+    let mut health_beside_writes = None;
     let mut mixed: Vec<PhaseResult> = Vec::new();
     for round in 0..rounds {
         let first_call_idx = u64::from(round) * 1_000_000_000_000;
         let health_round = run_phase("health Check", channels, concurrency, length, first_call_idx, health_call).await;
         health = Some(PhaseResult::merged(health, health_round));
+        if let (Mix::HotPathWithWrites { paced: Some(per_second) }, PhaseLength::Duration(duration)) = (mix, length) {
+            // The health check again, with the same writes beside it: what the writes' own cost
+            // leaves any call, against which DecideTicket's share of the rest is read.
+            let agents = agents.clone();
+            let writes = run_paced(authenticated, per_second, duration, first_call_idx, move |channel, call_idx| {
+                let agents = agents.clone();
+                async move { write_call(channel, call_idx, now, &agents).await }
+            });
+            let checks = run_phase("health, writes", channels, concurrency, length, first_call_idx, health_call);
+            let (checks, _) = tokio::join!(checks, writes);
+            health_beside_writes = Some(PhaseResult::merged(health_beside_writes, checks));
+        }
         let calls_agents = agents.clone();
         let in_flight =
             run_mixed_phase(authenticated, concurrency, length, first_call_idx, move |channel, call_idx| {
@@ -295,8 +310,14 @@ async fn run_mixed(
         "mixed phase / health Check: throughput {:.2}x ({mix_rate:.0} calls/s of every kind)",
         mix_rate / health.throughput().max(1e-9)
     );
+    if let Some(health_beside_writes) = &health_beside_writes {
+        println!("{}", health_beside_writes.describe());
+    }
     if let Some(decide) = mixed.iter().find(|kind| kind.name == "DecideTicket") {
         println!("mixed {}", decide.compare(&health));
+        if let Some(health_beside_writes) = &health_beside_writes {
+            println!("mixed {}", decide.compare(health_beside_writes));
+        }
     }
     Ok(())
 }
