@@ -53,15 +53,7 @@ pub async fn serve_http<S>(
     limits: Limits,
     mut stopping: watch::Receiver<bool>,
 ) where
-    S: tower::Service<
-            http::Request<tonic::body::Body>,
-            Response = http::Response<tonic::body::Body>,
-            Error = Infallible,
-        > + Clone
-        + Send
-        + Sync
-        + 'static,
-    S::Future: Send + 'static,
+    S: json_call::GrpcStack,
 {
     let api = Arc::new(JsonApi::new(grpc, limits));
     // Each connection holds a sender; once every one has finished, `all_closed` yields `None`.

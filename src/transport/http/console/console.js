@@ -656,7 +656,7 @@ function workingTimeResult(agents, first) {
 async function workingTimePage() {
   const form = element("form", null, { id: "working-time-form", class: "controls" });
   const { from, to } = windowFields("wt", 28);
-  const agentId = element("input", null, { id: "wt-agent", name: "agentId", type: "text", spellcheck: "false", autocomplete: "off" });
+  const agentId = textInput("wt-agent", "agentId");
   form.append(
     labelled("From (Brussels date)", from),
     labelled("To (Brussels date, exclusive)", to),
@@ -799,8 +799,8 @@ function auditResult({ events, complete }) {
 async function auditPage() {
   const form = element("form", null, { id: "audit-form", class: "controls" });
   const since = element("input", null, { id: "audit-since", name: "since", type: "date", required: "", value: brusselsDate(new Date(Date.now() - 7 * DAY_MS)) });
-  const caller = element("input", null, { id: "audit-caller", name: "caller", type: "text", spellcheck: "false", autocomplete: "off", placeholder: "token:wfm-sync" });
-  const rpc = element("input", null, { id: "audit-rpc", name: "rpc", type: "text", spellcheck: "false", autocomplete: "off", placeholder: "eeacoverage.v1.RosterService/SyncShifts" });
+  const caller = textInput("audit-caller", "caller", { placeholder: "token:wfm-sync" });
+  const rpc = textInput("audit-rpc", "rpc", { placeholder: "eeacoverage.v1.RosterService/SyncShifts" });
   form.append(
     labelled("Since (Brussels date)", since),
     labelled("Caller (exactly as recorded, optional)", caller),
