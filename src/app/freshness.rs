@@ -12,7 +12,7 @@ use super::watch::InForce;
 use super::{machine_parallelism, App, AppError};
 use crate::clock;
 use crate::domain::snapshot::Snapshot;
-use crate::storage;
+use crate::storage::{self, StorageError, Store, StoredChanges};
 
 /// How often the snapshot is compared with the database when no notification arrives.
 const CATCH_UP_INTERVAL: Duration = Duration::from_millis(500);
@@ -24,13 +24,33 @@ const LISTENER_POLL_INTERVAL: Duration = Duration::from_millis(50);
 const HORIZON_ROLL_INTERVAL: Duration = Duration::from_secs(30 * 60);
 
 /// What reading the change log made of the snapshot in force.
-enum Step {
+pub(super) enum Step {
     /// Nothing was committed after it.
     UpToDate,
     /// The log cannot tell what changed.
     Rebuild,
     /// Moved on to this roster version, with this many agents changed.
     Moved(Snapshot, i64, usize),
+}
+
+/// Reads what was committed after roster version `since` and moves `current`, the snapshot
+/// holding `since`, on by it; on the calling thread, which is off the async runtime.
+fn step_from(store: &Store, since: i64, current: &Snapshot) -> Result<Step, StorageError> {
+    let stored = store.read_consistent_here(move |connection| storage::load_changes_since(connection, since))?;
+    Ok(step_by(stored, since, current))
+}
+
+/// What the change log's answer (`load_changes_since(since)`) makes of `current`, the snapshot
+/// holding roster version `since`.
+pub(super) fn step_by(stored: Option<StoredChanges>, since: i64, current: &Snapshot) -> Step {
+    match stored {
+        None => Step::Rebuild,
+        Some(stored) if stored.version <= since => Step::UpToDate,
+        Some(stored) => {
+            let (version, n_agents) = (stored.version, stored.changes.agents.len());
+            Step::Moved(current.with_changes(stored.changes, machine_parallelism()), version, n_agents)
+        }
+    }
 }
 
 impl App {
@@ -75,25 +95,18 @@ impl App {
         if since < 0 {
             return self.rebuild().await;
         }
-        // Reading the changes and applying them happen on one blocking thread, one hand-over
-        // per write rather than two.
         let (store, current) = (self.store.clone(), self.snapshot());
         let started = std::time::Instant::now();
-        let step = tokio::task::spawn_blocking(move || {
-            let stored =
-                store.read_consistent_here(move |connection| storage::load_changes_since(connection, since))?;
-            Ok(match stored {
-                None => Step::Rebuild,
-                Some(stored) if stored.version <= since => Step::UpToDate,
-                Some(stored) => {
-                    let (version, n_agents) = (stored.version, stored.changes.agents.len());
-                    Step::Moved(current.with_changes(stored.changes, machine_parallelism()), version, n_agents)
-                }
-            })
-        })
-        .await
-        .map_err(|error| AppError::internal(format!("snapshot update failed: {error}")))?
-        .map_err(|error| storage_error(error, RequestField::Unnamed))?;
+        let step = tokio::task::spawn_blocking(move || step_from(&store, since, &current))
+            .await
+            .map_err(|error| AppError::internal(format!("snapshot update failed: {error}")))?
+            .map_err(|error| storage_error(error, RequestField::Unnamed))?;
+        self.take_step(step, since, started).await
+    }
+
+    /// Puts in force what a step (`step_from`) made of the snapshot holding roster version
+    /// `since`, begun at `started`; for callers that hold the refresh lock.
+    pub(super) async fn take_step(&self, step: Step, since: i64, started: std::time::Instant) -> Result<(), AppError> {
         match step {
             Step::UpToDate => Ok(()),
             Step::Rebuild => {

@@ -51,7 +51,7 @@ pub struct App {
     /// Writes waiting for the next group.
     write_queue: write_queue::WriteQueue,
     /// Serialises snapshot rebuilds, so an older state never replaces a newer one.
-    refresh_lock: Mutex<()>,
+    refresh_lock: Arc<Mutex<()>>,
     /// The database's write count that the snapshot in force reflects.
     loaded_version: AtomicI64,
     /// The highest roster version this replica's own writes committed.
@@ -78,7 +78,7 @@ impl App {
             policy,
             write_lock: Arc::new(Mutex::new(())),
             write_queue: write_queue::WriteQueue::default(),
-            refresh_lock: Mutex::new(()),
+            refresh_lock: Arc::new(Mutex::new(())),
             loaded_version: AtomicI64::new(-1),
             committed_version: Arc::new(AtomicI64::new(-1)),
             database_reachable: AtomicBool::new(true),

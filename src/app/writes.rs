@@ -7,6 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::error::{storage_error, RequestField};
+use super::freshness::step_by;
 use super::{App, AppError};
 use crate::audit::{ticket_entity, Actor, AuditRecord, Entity, EntityKind};
 use crate::clock;
@@ -143,23 +144,47 @@ impl App {
         Ok(*outcome.downcast::<T>().expect("a write's answer has the type of its outcome"))
     }
 
-    /// Commits every write queued, as one group, holding `writer` throughout; the answers go to
-    /// the writers when the group is done, even if this caller has gone meanwhile.
+    /// Commits every write queued, as one group, holding `writer` until it is committed; the
+    /// answers go to the writers when the group is done, even if this caller has gone
+    /// meanwhile. The group's transaction also reads what changed since the snapshot in force
+    /// (its own writes and any other replica's before them), and the same blocking task moves
+    /// the snapshot on by it, all under the refresh lock, so the group's writers find it in
+    /// force: one hand-over to a blocking thread, one connection and one transaction per group.
     async fn commit_queued(&self, writer: tokio::sync::OwnedMutexGuard<()>) {
         let queued = self.write_queue.take_all();
         if queued.is_empty() {
             return;
         }
         let (works, answers): (Vec<GroupedWork>, Vec<_>) = queued.into_iter().unzip();
+        let refreshing = self.refresh_lock.clone().lock_owned().await;
+        let (since, current) = (self.loaded_version.load(Ordering::SeqCst), self.snapshot());
         let (store, committed_version) = (self.store.clone(), self.committed_version.clone());
+        let started = std::time::Instant::now();
         let group = tokio::spawn(async move {
-            let committed = store.write_group(works).await;
-            // Counted before the lock goes: a sync that takes it next reads its "before" state
-            // only once every write this replica committed is in the snapshot.
-            if let Ok(group) = &committed {
-                committed_version.fetch_max(group.version, Ordering::SeqCst);
-            }
-            drop(writer);
+            let committed_and_stepped = tokio::task::spawn_blocking(move || {
+                // What changed since the snapshot in force is read in the group's own
+                // transaction (with whatever other replicas committed before it).
+                let read_back = |connection: &mut storage::AnyConnection| match since {
+                    0.. => storage::load_changes_since(connection, since).map(Some),
+                    _ => Ok(None),
+                };
+                let committed = store.write_group_here(works, read_back);
+                // Counted before the lock goes: a sync that takes it next reads its "before"
+                // state only once every write this replica committed is in the snapshot.
+                if let Ok((group, _)) = &committed {
+                    committed_version.fetch_max(group.version, Ordering::SeqCst);
+                }
+                drop(writer);
+                match committed {
+                    Ok((group, Some(stored))) => (Ok(group), Some(step_by(stored, since, &current))),
+                    Ok((group, None)) => (Ok(group), None),
+                    Err(error) => (Err(error), None),
+                }
+            })
+            .await;
+            let (committed, step) = committed_and_stepped.unwrap_or_else(|error| {
+                (Err(StorageError::Unavailable(format!("database task failed: {error}"))), None)
+            });
             match committed {
                 Ok(GroupCommitted { outcomes, version }) => {
                     for (answer, outcome) in answers.into_iter().zip(outcomes) {
@@ -179,8 +204,16 @@ impl App {
                     }
                 }
             }
+            // The refresh lock goes with the step: when this caller has gone, the writers'
+            // own catch-up (`refresh_covering`) moves the snapshot on instead.
+            (step, refreshing)
         });
-        let _ = group.await;
+        if let Ok((Some(step), _refreshing)) = group.await {
+            if let Err(error) = self.take_step(step, since, started).await {
+                // The group is committed; the writers' own catch-up tries again.
+                tracing::warn!(error = %error, "moving the snapshot on after a group commit failed");
+            }
+        }
     }
 
     pub async fn upsert_org(&self, actor: &Actor, org: Org) -> Result<Org, AppError> {

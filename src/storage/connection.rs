@@ -196,22 +196,37 @@ impl Store {
     /// outcome in order, with the version they committed as; `Err` when the transaction itself
     /// fails, and then nothing is written.
     pub async fn write_group(&self, works: Vec<GroupedWork>) -> Result<GroupCommitted, StorageError> {
-        self.read(move |connection| {
-            connection.transaction(|connection| {
-                serialise_writers(connection)?;
-                let outcomes: Vec<Result<GroupedOutcome, StorageError>> =
-                    works.into_iter().map(|work| connection.transaction(|connection| work(connection))).collect();
-                let version = if outcomes.iter().any(Result::is_ok) {
-                    let version = bump_version(connection)?;
-                    note_version(connection, version)?;
-                    version
-                } else {
-                    read_version(connection)?
-                };
-                Ok(GroupCommitted { outcomes, version })
-            })
+        let store = self.clone();
+        tokio::task::spawn_blocking(move || store.write_group_here(works, |_| Ok(())))
+            .await
+            .map_err(|error| StorageError::Unavailable(format!("database task failed: {error}")))?
+            .map(|(committed, ())| committed)
+    }
+
+    /// `write_group` on the calling thread, for work already off the async runtime. `then`
+    /// reads, inside the same transaction and after the group has counted itself, what the
+    /// caller goes on from (what changed since the snapshot in force): it sees exactly what
+    /// the commit makes visible. When `then` fails, nothing is written.
+    pub fn write_group_here<R>(
+        &self,
+        works: Vec<GroupedWork>,
+        then: impl FnOnce(&mut AnyConnection) -> Result<R, StorageError>,
+    ) -> Result<(GroupCommitted, R), StorageError> {
+        let connection: &mut AnyConnection = &mut *self.connection()?;
+        connection.transaction(|connection| {
+            serialise_writers(connection)?;
+            let outcomes: Vec<Result<GroupedOutcome, StorageError>> =
+                works.into_iter().map(|work| connection.transaction(|connection| work(connection))).collect();
+            let version = if outcomes.iter().any(Result::is_ok) {
+                let version = bump_version(connection)?;
+                note_version(connection, version)?;
+                version
+            } else {
+                read_version(connection)?
+            };
+            let read = then(connection)?;
+            Ok((GroupCommitted { outcomes, version }, read))
         })
-        .await
     }
 
     /// Runs `work` in one transaction that writes nothing; each statement sees what is committed
