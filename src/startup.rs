@@ -37,14 +37,15 @@ pub enum StartupError {
     Webhook(#[from] WebhookSetupError),
 }
 
-/// Reads the policy facts (shipped, or the configured file) and applies the plan settings.
-pub fn load_policy(settings: &Settings) -> Result<Policy, StartupError> {
+/// Reads the policy facts (shipped, or the configured file) and applies the plan settings;
+/// answers the policy with the facts' text it was parsed from.
+pub fn load_policy(settings: &Settings) -> Result<(Policy, String), StartupError> {
     let facts_text = match &settings.policy_file {
         Some(path) => std::fs::read_to_string(path)
             .map_err(|error| StartupError::PolicyFile { path: path.display().to_string(), error })?,
         None => DEFAULT_POLICY_FACTS.to_owned(),
     };
-    Ok(Policy::new(PolicyFacts::parse(&facts_text)?, settings.plans))
+    Ok((Policy::new(PolicyFacts::parse(&facts_text)?, settings.plans), facts_text))
 }
 
 /// Opens the database. PostgreSQL that cannot be reached is retried with backoff (it may be
@@ -177,8 +178,15 @@ impl Server {
             )),
             None => None,
         };
-        let policy = Arc::new(load_policy(settings)?);
+        let (policy, facts_text) = load_policy(settings)?;
+        let policy = Arc::new(policy);
         let store = open_store(&settings.database_url).await?;
+        // The policy this start-up runs with is recorded, with when it took effect, whenever it
+        // differs from the last recorded: answers about a past moment use the one in force then.
+        let recorded_policy = store
+            .record_policy(facts_text, policy.settings.to_record())
+            .await
+            .map_err(|error| StartupError::Storage { url: settings.database_url.redacted(), error })?;
         let app = App::start(store, policy.clone()).await.map_err(StartupError::Load)?;
         let app = Arc::new(app.with_working_time(settings.working_time.clone()));
         let listener = TcpListener::bind(settings.listen).await.map_err(|error| StartupError::Bind {
@@ -212,6 +220,7 @@ impl Server {
             database.url = %settings.database_url.redacted(),
             tzdb.version = tz_database_version(),
             policy.version = %policy.facts.version,
+            policy.recorded_version = recorded_policy.policy_version,
             roster.agents = snapshot.n_agents(),
             roster.shifts = snapshot.n_shifts(),
             "eea-coverage ready"

@@ -9,7 +9,7 @@ use std::path::Path;
 use sha2::{Digest, Sha256};
 
 /// Every landed migration file and the SHA-256 of its bytes.
-const LANDED: [(&str, &str); 24] = [
+const LANDED: [(&str, &str); 32] = [
     (
         "migrations/postgres/2026-11-29-000001_create_roster/down.sql",
         "b4ca864381f137a5b6d8f4d546a221680d921f1b92e045d8ad7539221b0086a5",
@@ -59,6 +59,22 @@ const LANDED: [(&str, &str); 24] = [
         "803dc14d5c0399d1c29558637f95a42e734a5407aa26d9fc3d91dc3114008ef7",
     ),
     (
+        "migrations/postgres/2026-12-02-000007_roster_history/down.sql",
+        "7edc625780f0a688e568f1e26ff6d1e76737c156d0df0ff8ef8b5af371b875f7",
+    ),
+    (
+        "migrations/postgres/2026-12-02-000007_roster_history/up.sql",
+        "9bed339ea09d21c9c2e40fb46870856f6276d6e001f50cafe54cfdf8782722fe",
+    ),
+    (
+        "migrations/postgres/2026-12-02-000008_policy_versions/down.sql",
+        "b494ddb2e26ccca03fe76cb91faf1d79403eeac6efee810afe1cc9dc968c1c5a",
+    ),
+    (
+        "migrations/postgres/2026-12-02-000008_policy_versions/up.sql",
+        "1d3dc1f7f4896d7b083a48f9ef6c7c34706f6763001c83d1008039116e6c74ef",
+    ),
+    (
         "migrations/sqlite/2026-11-29-000001_create_roster/down.sql",
         "b4ca864381f137a5b6d8f4d546a221680d921f1b92e045d8ad7539221b0086a5",
     ),
@@ -105,6 +121,22 @@ const LANDED: [(&str, &str); 24] = [
     (
         "migrations/sqlite/2026-12-01-000006_gap_webhook/up.sql",
         "6526b31c826ca70f3a862d940e5376e0a8c17223ba071be4d25b270f228ea733",
+    ),
+    (
+        "migrations/sqlite/2026-12-02-000007_roster_history/down.sql",
+        "5a5296a146d84b71f42f822b4f63279cf2c637d563319ef34fed1efe46a97f9b",
+    ),
+    (
+        "migrations/sqlite/2026-12-02-000007_roster_history/up.sql",
+        "494d8efca190523b66df41abfc0cb656784f9f2c2b735eb96c84d54581f42664",
+    ),
+    (
+        "migrations/sqlite/2026-12-02-000008_policy_versions/down.sql",
+        "b494ddb2e26ccca03fe76cb91faf1d79403eeac6efee810afe1cc9dc968c1c5a",
+    ),
+    (
+        "migrations/sqlite/2026-12-02-000008_policy_versions/up.sql",
+        "dc07ec4d3fc826ead0919a88863ef1972d61c514b96e612d8c010c6b560d7915",
     ),
 ];
 

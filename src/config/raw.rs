@@ -309,16 +309,13 @@ impl RawSettings {
             HolidayCalendar::named(value.as_deref().unwrap_or("none"))
                 .map_err(|error| config_error(setting, error.to_string()))
         };
-        let standard_hours = match self.plans.standard_hours.as_deref().unwrap_or("24x7") {
-            "24x7" => StandardHours::AroundTheClock,
-            "business_sev2_to_4" => StandardHours::BusinessForSev2To4,
-            "business" => StandardHours::BusinessForAll,
-            other => {
-                return Err(config_error(
-                    "plans.standard_hours",
-                    format!("{other:?} is not one of \"24x7\", \"business_sev2_to_4\", \"business\""),
-                ))
-            }
+        let hours_name = self.plans.standard_hours.as_deref().unwrap_or(StandardHours::AroundTheClock.name());
+        let Some(standard_hours) = StandardHours::named(hours_name) else {
+            let known: Vec<String> = StandardHours::ALL.iter().map(|hours| format!("{:?}", hours.name())).collect();
+            return Err(config_error(
+                "plans.standard_hours",
+                format!("{hours_name:?} is not one of {}", known.join(", ")),
+            ));
         };
         let (tls, auth) = (self.tls.validate()?, self.auth.validate()?);
         if !auth.certificates.is_empty() && tls.as_ref().is_none_or(|tls| tls.client_ca_file.is_none()) {

@@ -338,6 +338,59 @@ pub enum StandardHours {
     BusinessForAll,
 }
 
+impl StandardHours {
+    pub const ALL: [StandardHours; 3] =
+        [StandardHours::AroundTheClock, StandardHours::BusinessForSev2To4, StandardHours::BusinessForAll];
+
+    /// The value as the configuration spells it (`plans.standard_hours`).
+    pub fn name(self) -> &'static str {
+        match self {
+            StandardHours::AroundTheClock => "24x7",
+            StandardHours::BusinessForSev2To4 => "business_sev2_to_4",
+            StandardHours::BusinessForAll => "business",
+        }
+    }
+
+    pub fn named(name: &str) -> Option<StandardHours> {
+        StandardHours::ALL.into_iter().find(|hours| hours.name() == name)
+    }
+}
+
+impl PlanSettings {
+    /// These settings as `name = value` lines with the configuration's names and values, in a
+    /// fixed order: how a recorded policy version keeps them.
+    pub fn to_record(&self) -> String {
+        format!(
+            "eea_only_holidays = {}\nstandard_hours = {}\nstandard_holidays = {}\n",
+            self.eea_only_holidays.name(),
+            self.standard_hours.name(),
+            self.standard_holidays.name()
+        )
+    }
+
+    /// Settings as `to_record` wrote them; the error names the line not understood. A setting
+    /// missing from the record keeps its default, as a missing setting does in the configuration.
+    pub fn from_record(record: &str) -> Result<PlanSettings, String> {
+        let mut settings = PlanSettings::default();
+        for line in record.lines().filter(|line| !line.trim().is_empty()) {
+            let not_understood = || format!("plan settings line {line:?} is not understood");
+            let (name, value) = line.split_once('=').ok_or_else(not_understood)?;
+            let value = value.trim();
+            match name.trim() {
+                "eea_only_holidays" => {
+                    settings.eea_only_holidays = HolidayCalendar::named(value).map_err(|_| not_understood())?
+                }
+                "standard_hours" => settings.standard_hours = StandardHours::named(value).ok_or_else(not_understood)?,
+                "standard_holidays" => {
+                    settings.standard_holidays = HolidayCalendar::named(value).map_err(|_| not_understood())?
+                }
+                _ => return Err(not_understood()),
+            }
+        }
+        Ok(settings)
+    }
+}
+
 impl Default for PlanSettings {
     fn default() -> Self {
         PlanSettings {

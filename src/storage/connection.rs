@@ -11,6 +11,7 @@ use diesel::r2d2::{ManageConnection, Pool, PooledConnection};
 
 use super::changes::note_version;
 use super::migrations::{bump_version, read_version, run_migrations};
+use super::policy_versions::{record_policy, PolicyVersion};
 use super::url::{redact, with_connect_timeout, CONNECTION_TIMEOUT};
 use super::{DatabaseUrl, StorageError};
 
@@ -227,6 +228,19 @@ impl Store {
             let read = then(connection)?;
             Ok((GroupCommitted { outcomes, version }, read))
         })
+    }
+
+    /// Records the policy a start-up runs with (its facts' text and its plan settings' record),
+    /// unless it is the latest recorded already, holding the writers' lock so that replicas
+    /// starting together record it once; answers the version in force.
+    pub async fn record_policy(&self, facts: String, plan_settings: String) -> Result<PolicyVersion, StorageError> {
+        self.read(move |connection| {
+            connection.transaction(|connection| {
+                serialise_writers(connection)?;
+                record_policy(connection, &facts, &plan_settings)
+            })
+        })
+        .await
     }
 
     /// Runs `work` in one transaction that writes nothing; each statement sees what is committed

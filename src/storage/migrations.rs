@@ -43,8 +43,31 @@ pub(super) fn bump_version(connection: &mut AnyConnection) -> Result<i64, Storag
     if let AnyConnection::Postgresql(_) = connection {
         connection.batch_execute(&format!("NOTIFY {CHANGES_CHANNEL}"))?;
     }
+    let stamp = match connection {
+        AnyConnection::Sqlite(_) => STAMP_COMMIT_SQLITE,
+        AnyConnection::Postgresql(_) => STAMP_COMMIT_POSTGRES,
+    };
+    diesel::sql_query(stamp).execute(connection)?;
     read_version(connection)
 }
+
+/// Stamps the version being committed with the database's clock (never before the previous
+/// commit's stamp, so stamps keep commit order) and the last audit event written so far: the
+/// commit's own, since writers are serialised and each appends its event before the version
+/// moves. One clock for every replica, the database's, orders the stamps as the commits are
+/// ordered.
+const STAMP_COMMIT_SQLITE: &str = "INSERT INTO roster_commits (version, committed_at, audit_sequence) \
+     SELECT version, \
+            max(CAST((julianday('now') - 2440587.5) * 86400000000.0 AS INTEGER), \
+                coalesce((SELECT max(committed_at) FROM roster_commits), 0)), \
+            (SELECT max(sequence) FROM audit_events) \
+     FROM roster_version WHERE id = 1";
+const STAMP_COMMIT_POSTGRES: &str = "INSERT INTO roster_commits (version, committed_at, audit_sequence) \
+     SELECT version, \
+            greatest((extract(epoch FROM clock_timestamp()) * 1000000)::BIGINT, \
+                     coalesce((SELECT max(committed_at) FROM roster_commits), 0)), \
+            (SELECT max(sequence) FROM audit_events) \
+     FROM roster_version WHERE id = 1";
 
 pub(super) fn read_version(connection: &mut AnyConnection) -> Result<i64, StorageError> {
     Ok(roster_version::table.find(1).select(roster_version::version).first(connection)?)

@@ -6,7 +6,8 @@
 //! the `Store` that runs work in transactions), `listener` (other replicas' writes),
 //! `migrations` (with the version counter), `snapshot` (loading everything), one file per
 //! aggregate (`orgs` with consents, `agents`, `owned_entries` for shifts and time off), `sync`,
-//! `audit`, and `gap_webhook` (a lease, a state and an outbox); `rows` and `schema` are the tables as diesel sees them.
+//! `audit`, `history` (the roster as committed at a past version), `policy_versions` (the policy in force
+//! over time), and `gap_webhook` (a lease, a state and an outbox); `rows` and `schema` are the tables as diesel sees them.
 
 /// Multi-row INSERT is not available through the multi-backend connection, so it runs on the
 /// inner connection, inside the same transaction.
@@ -30,10 +31,16 @@ mod error;
 mod gap_webhook;
 #[cfg(test)]
 mod group_tests;
+mod history;
+#[cfg(test)]
+mod history_tests;
 mod listener;
 mod migrations;
 mod orgs;
 mod owned_entries;
+mod policy_versions;
+#[cfg(test)]
+mod policy_versions_tests;
 mod rows;
 mod schema;
 #[cfg(test)]
@@ -52,9 +59,11 @@ pub use gap_webhook::{
     append_webhook_events, claim_lease, load_webhook_state, release_lease, remove_webhook_events, renew_lease,
     waiting_webhook_events, StoredWebhookState,
 };
+pub use history::{commit_known_at, history_start, load_as_of, RosterCommit};
 pub use listener::{ChangeListener, CHANGES_CHANNEL};
 pub use orgs::{delete_consent, delete_org, upsert_consent, upsert_org};
 pub use owned_entries::{delete_entry, upsert_entries, EntryKind, OwnedEntry};
+pub use policy_versions::{policy_known_at, PolicyVersion};
 pub use snapshot::{load_all, StoredRoster};
 pub use sync::sync_source;
 pub use url::DatabaseUrl;

@@ -131,3 +131,100 @@ diesel::table! {
         payload -> Text,
     }
 }
+
+// The roster as committed at each version (migration `2026-12-02-000007_roster_history`): each
+// history table holds its roster table's columns, and the versions from which and until which
+// the row was stored (`until_version` NULL: still stored).
+
+diesel::table! {
+    roster_commits (version) {
+        version -> BigInt,
+        committed_at -> BigInt,
+        audit_sequence -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    orgs_history (org_id, since_version) {
+        org_id -> Text,
+        cloud_region -> Text,
+        plan -> Text,
+        since_version -> BigInt,
+        until_version -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    consents_history (org_id, ticket_id, agent_id, since_version) {
+        org_id -> Text,
+        ticket_id -> Text,
+        agent_id -> Text,
+        expires_at -> BigInt,
+        since_version -> BigInt,
+        until_version -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    agents_history (agent_id, since_version) {
+        agent_id -> Text,
+        display_name -> Text,
+        country -> Text,
+        time_zone -> Text,
+        severities -> Text,
+        source -> Nullable<Text>,
+        since_version -> BigInt,
+        until_version -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    location_changes_history (agent_id, effective_at, since_version) {
+        agent_id -> Text,
+        effective_at -> BigInt,
+        country -> Text,
+        since_version -> BigInt,
+        until_version -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    shifts_history (shift_id, since_version) {
+        shift_id -> Text,
+        agent_id -> Text,
+        severities -> Text,
+        country -> Nullable<Text>,
+        starts_at -> Nullable<BigInt>,
+        ends_at -> Nullable<BigInt>,
+        time_zone -> Nullable<Text>,
+        start_local -> Nullable<Text>,
+        end_time -> Nullable<Text>,
+        rrule -> Nullable<Text>,
+        exdates -> Nullable<Text>,
+        source -> Nullable<Text>,
+        first_start_at -> Nullable<BigInt>,
+        since_version -> BigInt,
+        until_version -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    time_off_history (time_off_id, since_version) {
+        time_off_id -> Text,
+        agent_id -> Text,
+        starts_at -> BigInt,
+        ends_at -> BigInt,
+        source -> Nullable<Text>,
+        since_version -> BigInt,
+        until_version -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    policy_versions (policy_version) {
+        policy_version -> BigInt,
+        effective_at -> BigInt,
+        facts -> Text,
+        plan_settings -> Text,
+    }
+}

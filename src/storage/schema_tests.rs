@@ -171,6 +171,14 @@ fn the_schema_file_is_read_as_diesel_compiles_it() {
         leases,
         gap_webhook_state,
         gap_webhook_outbox,
+        roster_commits,
+        orgs_history,
+        consents_history,
+        agents_history,
+        location_changes_history,
+        shifts_history,
+        time_off_history,
+        policy_versions,
     );
     let declared = declared_tables();
     assert_eq!(compiled.len(), declared.len(), "every table of schema.rs is listed here");
@@ -221,7 +229,7 @@ fn the_schema_matches_the_postgres_migrations() {
 }
 
 /// `admin_url` with its database replaced by `name`.
-fn with_database(admin_url: &str, name: &str) -> String {
+pub(super) fn with_database(admin_url: &str, name: &str) -> String {
     let (base, query) = admin_url.split_once('?').map_or((admin_url, None), |(base, query)| (base, Some(query)));
     let scheme_end = base.find("://").map_or(0, |idx| idx + 3);
     let host_end = base[scheme_end..].find('/').map_or(base.len(), |idx| scheme_end + idx);

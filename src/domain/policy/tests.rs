@@ -67,3 +67,19 @@ fn excluded_categories_fall_back_to_the_standard_plan() {
     assert_eq!(policy.effective_plan(PlanKind::EeaOnly, TicketCategory::ProductSupport), PlanKind::EeaOnly);
     assert_eq!(policy.effective_plan(PlanKind::Standard, TicketCategory::ThirdParty), PlanKind::Standard);
 }
+
+#[test]
+fn plan_settings_read_back_from_their_record_whatever_they_are() {
+    for eea_only_holidays in HolidayCalendar::ALL {
+        for standard_hours in StandardHours::ALL {
+            for standard_holidays in HolidayCalendar::ALL {
+                let settings = PlanSettings { eea_only_holidays, standard_hours, standard_holidays };
+                assert_eq!(PlanSettings::from_record(&settings.to_record()), Ok(settings));
+            }
+        }
+    }
+    assert_eq!(PlanSettings::from_record(""), Ok(PlanSettings::default()), "missing settings keep their defaults");
+    let refused = PlanSettings::from_record("standard_hours = weekends\n").unwrap_err();
+    assert!(refused.contains("standard_hours = weekends"), "{refused}");
+    assert!(PlanSettings::from_record("opening_hours = 24x7").is_err(), "an unknown setting is not skipped");
+}
