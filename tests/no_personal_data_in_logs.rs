@@ -102,6 +102,7 @@ async fn no_display_name_reaches_any_log_line() {
             category: 0,
             ticket_id: "T".into(),
             at: Some(timestamp("2026-12-07T10:00:00Z")),
+            as_known_at: None,
         })
         .await
         .unwrap();
@@ -112,6 +113,7 @@ async fn no_display_name_reaches_any_log_line() {
             window_start: Some(timestamp("2026-12-07T00:00:00Z")),
             window_end: Some(timestamp("2026-12-08T00:00:00Z")),
             min_staff: 1,
+            as_known_at: None,
         })
         .await
         .unwrap();

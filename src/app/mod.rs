@@ -6,6 +6,7 @@ mod error;
 mod freshness;
 mod gap_watch;
 mod gap_webhook;
+mod known_at;
 mod pages;
 mod queries;
 mod sync;
@@ -20,6 +21,7 @@ pub use crate::storage::{EntryKind, OwnedEntry, UpsertCounts};
 pub use error::AppError;
 pub use gap_watch::{EarlierGaps, GapEvent, GapEventKind, GapWatch};
 pub use gap_webhook::{DeliveryFailure, GapReceiver, GapWebhookPlan, WebhookEvent};
+pub use known_at::KnownAt;
 pub use pages::{Page, PageRequest};
 pub use queries::{DeadlineItem, EntryFilter};
 pub use sync::{CallerPresence, SyncReport, SyncRequest, MAX_SYNC_ENTRIES};
@@ -63,6 +65,8 @@ pub struct App {
     /// How each source's shifts count as working time, and whether its breaching writes are
     /// refused.
     working_time: WorkingTimeSettings,
+    /// Snapshots of past moments lately asked about (`snapshot_known_at`).
+    past_snapshots: known_at::PastSnapshots,
 }
 
 impl App {
@@ -84,6 +88,7 @@ impl App {
             database_reachable: AtomicBool::new(true),
             swapped_at: std::sync::Mutex::new(std::time::Instant::now()),
             working_time: WorkingTimeSettings::default(),
+            past_snapshots: known_at::PastSnapshots::default(),
         };
         app.refresh().await?;
         Ok(app)

@@ -2,6 +2,8 @@
 //! The read rules (which entries a filter keeps, in what order, where a page ends) are here, so
 //! they hold for every front end and are tested without one.
 
+use std::sync::Arc;
+
 use jiff::SignedDuration;
 
 use super::error::{deadline_error, decision_error, storage_error, RequestField};
@@ -194,7 +196,15 @@ impl App {
 
     /// Builds a coverage report off the async runtime: it is CPU work over the whole roster.
     pub async fn coverage_report(&self, question: CoverageQuestion) -> Result<Vec<RequirementCoverage>, AppError> {
-        let snapshot = self.snapshot();
+        self.coverage_report_from(self.snapshot(), question).await
+    }
+
+    /// `coverage_report` from the given snapshot (one of a past moment: `snapshot_known_at`).
+    pub async fn coverage_report_from(
+        &self,
+        snapshot: Arc<Snapshot>,
+        question: CoverageQuestion,
+    ) -> Result<Vec<RequirementCoverage>, AppError> {
         tokio::task::spawn_blocking(move || coverage::coverage_report(&snapshot, &question, machine_parallelism()))
             .await
             .map_err(|error| AppError::internal(format!("coverage report task failed: {error}")))
@@ -247,7 +257,15 @@ impl App {
         &self,
         items: Vec<DeadlineItem>,
     ) -> Result<Vec<Result<Deadline, AppError>>, AppError> {
-        let snapshot = self.snapshot();
+        self.compute_deadlines_from(self.snapshot(), items).await
+    }
+
+    /// `compute_deadlines` from the given snapshot (one of a past moment: `snapshot_known_at`).
+    pub async fn compute_deadlines_from(
+        &self,
+        snapshot: Arc<Snapshot>,
+        items: Vec<DeadlineItem>,
+    ) -> Result<Vec<Result<Deadline, AppError>>, AppError> {
         tokio::task::spawn_blocking(move || {
             let mut beyond = BeyondTimelines::default();
             items
@@ -264,6 +282,31 @@ impl App {
 
     pub fn on_shift(&self, plan: PlanKind, eea_tagged: bool, severity: Severity, at: Instant) -> Vec<OnShift> {
         on_shift(&self.snapshot(), plan, eea_tagged, severity, at)
+    }
+
+    /// `on_shift` from the given snapshot (one of a past moment: `snapshot_known_at`).
+    pub fn on_shift_from(
+        snapshot: &Snapshot,
+        plan: PlanKind,
+        eea_tagged: bool,
+        severity: Severity,
+        at: Instant,
+    ) -> Vec<OnShift> {
+        on_shift(snapshot, plan, eea_tagged, severity, at)
+    }
+
+    /// `decide_ticket` from the given snapshot (one of a past moment: `snapshot_known_at`).
+    pub fn decide_ticket_from(snapshot: &Snapshot, question: &TicketQuestion) -> Result<TicketDecision, AppError> {
+        decision::decide_ticket(snapshot, question).map_err(decision_error)
+    }
+
+    /// `check_agent_access` from the given snapshot (one of a past moment: `snapshot_known_at`).
+    pub fn check_agent_access_from(
+        snapshot: &Snapshot,
+        question: &TicketQuestion,
+        agent_id: &str,
+    ) -> Result<AccessDecision, AppError> {
+        decision::check_agent_access(snapshot, question, agent_id).map_err(decision_error)
     }
 
     /// Borrows the snapshot in force (`load`) rather than cloning its `Arc` (`load_full`), as

@@ -106,7 +106,7 @@ pub fn describe(deadline: &pb::Deadline) -> String {
 
 /// Asks the server and prints the answer, or the item's error.
 pub async fn run_deadline(args: DeadlineArgs) -> Result<(), String> {
-    let request = pb::ComputeDeadlinesRequest { items: vec![query(&args)?] };
+    let request = pb::ComputeDeadlinesRequest { items: vec![query(&args)?], as_known_at: None };
     let mut client = pb::ticket_service_client::TicketServiceClient::new(connect(&args.server, &args.caller).await?);
     let response = client
         .compute_deadlines(request)

@@ -41,6 +41,10 @@ pub struct ReportArgs {
     /// Distinct eligible agents required at every moment.
     #[arg(long, value_name = "N", default_value_t = 1)]
     min_staff: i32,
+    /// The report as the service would have given it at this moment, from what had been
+    /// committed by then and the policy in force then: a date or an instant.
+    #[arg(long, value_name = "WHEN", conflicts_with = "working_time")]
+    as_known_at: Option<String>,
     /// table, csv, json or svg.
     #[arg(long, value_name = "FORMAT", default_value = "table")]
     format: ReportFormat,
@@ -149,6 +153,7 @@ pub async fn run_report(args: ReportArgs) -> Result<(), String> {
         window_start: Some(parse_when("--from", &args.from)?),
         window_end: Some(parse_when("--to", &args.to)?),
         min_staff: args.min_staff,
+        as_known_at: args.as_known_at.as_deref().map(|when| parse_when("--as-known-at", when)).transpose()?,
     };
     let what_if = what_if(&args)?;
     let mut client =
@@ -157,7 +162,11 @@ pub async fn run_report(args: ReportArgs) -> Result<(), String> {
     let outcome = match what_if {
         None => client.get_coverage_report(request).await.map(|report| render(&report.into_inner(), args.format)),
         Some(what_if) => {
-            let pb::GetCoverageReportRequest { plan, eea_tagged, window_start, window_end, min_staff } = request;
+            let pb::GetCoverageReportRequest { plan, eea_tagged, window_start, window_end, min_staff, as_known_at } =
+                request;
+            if as_known_at.is_some() {
+                return Err("--as-known-at asks about the past; a what-if asks about a change to the present: give one or the other".into());
+            }
             let (changes, sync_file) = match what_if {
                 WhatIf::Changes(changes) => (changes, None),
                 WhatIf::File(file) => (Vec::new(), Some(file)),

@@ -8,6 +8,7 @@ use super::convert::{
     bounded_window_field, changes_from_pb, enum_field, gap_to_pb, plan_from_pb, plan_to_pb, question_instant_field,
     requirement_gap_changes_to_pb, severity_field, severity_to_pb, timestamp, warning_to_pb, working_time_to_pb,
 };
+use super::known_at::{as_known_at_field, snapshot_for};
 use super::pagination::{next_page_token, page_request};
 use super::roster_service::{count, sync_counts, MAX_LISTED_WARNINGS, MAX_REPORTED_VIOLATIONS};
 use super::status::{invalid, to_status};
@@ -17,7 +18,7 @@ use crate::app::{App, AppError, SimulationReport};
 use crate::clock;
 use crate::domain::coverage::{CoverageQuestion, RequirementCoverage, HOURS_PER_WEEK, MAX_REPORT_DAYS};
 use crate::domain::ids::AgentId;
-use crate::domain::policy::{PlanKind, ServiceHours, Severity};
+use crate::domain::policy::{PlanKind, Policy, ServiceHours, Severity};
 use crate::domain::sync::SyncOutcome;
 use crate::domain::time::tz_database_version;
 use crate::domain::validation::Violations;
@@ -99,8 +100,19 @@ fn question_field(
 impl CoverageApi {
     /// The report as GetCoverageReport answers it, for `question` and its `requirements`.
     fn report_to_pb(&self, question: &CoverageQuestion, requirements: &[RequirementCoverage]) -> pb::CoverageReport {
+        report_to_pb(self.app.policy(), question, requirements)
+    }
+}
+
+/// A report as the wire carries it, with the policy it was computed under.
+fn report_to_pb(
+    policy: &Policy,
+    question: &CoverageQuestion,
+    requirements: &[RequirementCoverage],
+) -> pb::CoverageReport {
+    {
         let CoverageQuestion { plan, eea_tagged, window, min_staff } = *question;
-        let rules = self.app.policy().rules(plan);
+        let rules = policy.rules(plan);
         let holiday_calendar = Severity::ALL
             .iter()
             .find_map(|severity| match rules.hours_for(*severity) {
@@ -116,8 +128,9 @@ impl CoverageApi {
             min_staff: i32::try_from(min_staff).unwrap_or(i32::MAX),
             requirements: requirements.iter().map(requirement_to_pb).collect(),
             tz_database_version: tz_database_version().to_owned(),
-            policy_version: self.app.policy().facts.version.clone(),
+            policy_version: policy.facts.version.clone(),
             holiday_calendar: holiday_calendar.to_owned(),
+            known_as: None,
         }
     }
 }
@@ -164,8 +177,9 @@ impl CoverageService for CoverageApi {
         &self,
         request: Request<pb::GetCoverageReportRequest>,
     ) -> Result<Response<pb::CoverageReport>, Status> {
-        let pb::GetCoverageReportRequest { plan, eea_tagged, window_start, window_end, min_staff } =
+        let pb::GetCoverageReportRequest { plan, eea_tagged, window_start, window_end, min_staff, as_known_at } =
             request.into_inner();
+        let as_known_at = as_known_at_field(as_known_at)?;
         let mut violations = Violations::default();
         let question = question_field(&mut violations, plan, eea_tagged, (window_start, window_end), min_staff);
         if !violations.0.is_empty() {
@@ -173,14 +187,16 @@ impl CoverageService for CoverageApi {
         }
         let question = question.expect("checked above");
         let started = std::time::Instant::now();
-        let requirements = self.app.coverage_report(question).await.map_err(to_status)?;
+        let (snapshot, known_as) = snapshot_for(&self.app, as_known_at).await?;
+        let policy = snapshot.policy.clone();
+        let requirements = self.app.coverage_report_from(snapshot, question).await.map_err(to_status)?;
         tracing::info!(
             report.plan = ?question.plan,
             report.days = question.window.end().duration_since(question.window.start()).as_hours() / 24,
             elapsed_ms = started.elapsed().as_millis() as u64,
             "coverage report built"
         );
-        Ok(Response::new(self.report_to_pb(&question, &requirements)))
+        Ok(Response::new(pb::CoverageReport { known_as, ..report_to_pb(&policy, &question, &requirements) }))
     }
 
     async fn simulate_coverage(
@@ -264,7 +280,8 @@ impl CoverageService for CoverageApi {
         &self,
         request: Request<pb::ListOnShiftRequest>,
     ) -> Result<Response<pb::ListOnShiftResponse>, Status> {
-        let pb::ListOnShiftRequest { plan, eea_tagged, severity, at } = request.into_inner();
+        let pb::ListOnShiftRequest { plan, eea_tagged, severity, at, as_known_at } = request.into_inner();
+        let as_known_at = as_known_at_field(as_known_at)?;
         let mut violations = Violations::default();
         let plan_kind = plan_field(&mut violations, plan);
         let severity_value = severity_field(&mut violations, "severity", severity);
@@ -272,13 +289,15 @@ impl CoverageService for CoverageApi {
         if !violations.0.is_empty() {
             return Err(invalid(violations.0));
         }
-        let at = at.unwrap_or_else(clock::now);
-        let found = self.app.on_shift(
-            plan_kind.expect("checked above"),
-            eea_tagged,
-            severity_value.expect("checked above"),
-            at,
-        );
+        let at = at.or(as_known_at).unwrap_or_else(clock::now);
+        let (plan_kind, severity_value) = (plan_kind.expect("checked above"), severity_value.expect("checked above"));
+        let (found, known_as) = match as_known_at {
+            None => (self.app.on_shift(plan_kind, eea_tagged, severity_value, at), None),
+            Some(known_at) => {
+                let (snapshot, known_as) = snapshot_for(&self.app, Some(known_at)).await?;
+                (App::on_shift_from(&snapshot, plan_kind, eea_tagged, severity_value, at), known_as)
+            }
+        };
         Ok(Response::new(pb::ListOnShiftResponse {
             agents: found
                 .into_iter()
@@ -290,6 +309,7 @@ impl CoverageService for CoverageApi {
                 })
                 .collect(),
             at: Some(timestamp(at)),
+            known_as,
         }))
     }
 

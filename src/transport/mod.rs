@@ -4,6 +4,7 @@ mod convert;
 mod coverage_service;
 mod gap_webhook;
 mod http;
+mod known_at;
 mod layers;
 mod metrics;
 mod pagination;

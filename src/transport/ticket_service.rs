@@ -9,6 +9,7 @@ use tonic::{Request, Response, Status};
 use super::convert::{
     access_to_pb, category_field, deadline_to_pb, decision_to_pb, question_instant_field, severity_field, window_field,
 };
+use super::known_at::{as_known_at_field, snapshot_for};
 use super::status::{invalid, invalid_field, to_status};
 use super::watches::{WatchStreams, WindowStream};
 use crate::app::{App, AppError, DeadlineItem};
@@ -163,34 +164,58 @@ impl TicketService for TicketApi {
         &self,
         request: Request<pb::DecideTicketRequest>,
     ) -> Result<Response<pb::DecideTicketResponse>, Status> {
-        let pb::DecideTicketRequest { org_id, severity, category, ticket_id, at } = request.into_inner();
-        let question = ticket_question(&org_id, &ticket_id, severity, category, at, None)?;
-        let decision = self.app.decide_ticket(&question).map_err(to_status)?;
-        Ok(Response::new(decision_to_pb(decision, question.at)))
+        let pb::DecideTicketRequest { org_id, severity, category, ticket_id, at, as_known_at } = request.into_inner();
+        let as_known_at = as_known_at_field(as_known_at)?;
+        let at_given = at.is_some();
+        let mut question = ticket_question(&org_id, &ticket_id, severity, category, at, None)?;
+        let Some(known_at) = as_known_at else {
+            let decision = self.app.decide_ticket(&question).map_err(to_status)?;
+            return Ok(Response::new(decision_to_pb(decision, question.at)));
+        };
+        if !at_given {
+            question.at = known_at;
+        }
+        let (snapshot, known_as) = snapshot_for(&self.app, Some(known_at)).await?;
+        let decision = App::decide_ticket_from(&snapshot, &question).map_err(to_status)?;
+        Ok(Response::new(pb::DecideTicketResponse { known_as, ..decision_to_pb(decision, question.at) }))
     }
 
     async fn check_agent_access(
         &self,
         request: Request<pb::CheckAgentAccessRequest>,
     ) -> Result<Response<pb::CheckAgentAccessResponse>, Status> {
-        let pb::CheckAgentAccessRequest { org_id, ticket_id, severity, category, agent_id, at } = request.into_inner();
-        let question = ticket_question(&org_id, &ticket_id, severity, category, at, Some(&agent_id))?;
-        let access = self.app.check_agent_access(&question, &agent_id).map_err(to_status)?;
-        Ok(Response::new(access_to_pb(&access)))
+        let pb::CheckAgentAccessRequest { org_id, ticket_id, severity, category, agent_id, at, as_known_at } =
+            request.into_inner();
+        let as_known_at = as_known_at_field(as_known_at)?;
+        let at_given = at.is_some();
+        let mut question = ticket_question(&org_id, &ticket_id, severity, category, at, Some(&agent_id))?;
+        let Some(known_at) = as_known_at else {
+            let access = self.app.check_agent_access(&question, &agent_id).map_err(to_status)?;
+            return Ok(Response::new(access_to_pb(&access)));
+        };
+        if !at_given {
+            question.at = known_at;
+        }
+        let (snapshot, known_as) = snapshot_for(&self.app, Some(known_at)).await?;
+        let access = App::check_agent_access_from(&snapshot, &question, &agent_id).map_err(to_status)?;
+        Ok(Response::new(pb::CheckAgentAccessResponse { known_as, ..access_to_pb(&access) }))
     }
 
     async fn compute_deadlines(
         &self,
         request: Request<pb::ComputeDeadlinesRequest>,
     ) -> Result<Response<pb::ComputeDeadlinesResponse>, Status> {
-        let pb::ComputeDeadlinesRequest { items } = request.into_inner();
+        let pb::ComputeDeadlinesRequest { items, as_known_at } = request.into_inner();
         if items.len() > MAX_DEADLINE_ITEMS {
             return Err(invalid_field(
                 "items",
                 &format!("{} items; at most {MAX_DEADLINE_ITEMS} per call", items.len()),
             ));
         }
-        let now = clock::now();
+        let as_known_at = as_known_at_field(as_known_at)?;
+        // As known at a past moment, the items are read as they would have been then.
+        let now = as_known_at.unwrap_or_else(clock::now);
+        let (snapshot, known_as) = snapshot_for(&self.app, as_known_at).await?;
         // Each item is either refused here, or asked of the app and read at its instant.
         let mut checked: Vec<Result<Instant, Vec<FieldViolation>>> = Vec::with_capacity(items.len());
         let mut asked = Vec::new();
@@ -201,7 +226,7 @@ impl TicketService for TicketApi {
                 at
             }));
         }
-        let mut computed = self.app.compute_deadlines(asked).await.map_err(to_status)?.into_iter();
+        let mut computed = self.app.compute_deadlines_from(snapshot, asked).await.map_err(to_status)?.into_iter();
         let answers = checked
             .into_iter()
             .enumerate()
@@ -218,7 +243,7 @@ impl TicketService for TicketApi {
                 pb::DeadlineAnswer { outcome: Some(outcome) }
             })
             .collect();
-        Ok(Response::new(pb::ComputeDeadlinesResponse { answers }))
+        Ok(Response::new(pb::ComputeDeadlinesResponse { answers, known_as }))
     }
 
     type WatchWindowsStream = WindowStream;

@@ -23,6 +23,7 @@ async fn on_shift(app: &TestApp, at: &str) -> Vec<String> {
         eea_tagged: false,
         severity: pb::Severity::Severity1 as i32,
         at: Some(timestamp(at)),
+        as_known_at: None,
     };
     let listed = app.coverage().list_on_shift(request).await.unwrap().into_inner();
     let mut agents: Vec<String> = listed.agents.into_iter().map(|agent| agent.agent_id).collect();

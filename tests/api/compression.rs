@@ -81,6 +81,7 @@ async fn every_service_takes_compressed_requests_and_answers_in_kind(backend: Ba
             window_start: Some(timestamp("2026-11-30T00:00:00Z")),
             window_end: Some(timestamp("2026-12-07T00:00:00Z")),
             min_staff: 1,
+            as_known_at: None,
         };
         let compressed = app
             .coverage()

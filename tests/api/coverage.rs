@@ -39,6 +39,7 @@ fn week_request(plan: pb::Plan) -> pb::GetCoverageReportRequest {
         window_start: Some(timestamp("2026-11-30T00:00:00Z")),
         window_end: Some(timestamp("2026-12-07T00:00:00Z")),
         min_staff: 0,
+        as_known_at: None,
     }
 }
 
@@ -112,6 +113,7 @@ async fn list_on_shift_names_eligible_agents(backend: Backend) {
         eea_tagged: true,
         severity: pb::Severity::Severity1 as i32,
         at: Some(timestamp("2026-12-02T16:30:00Z")),
+        as_known_at: None,
     };
     let found = coverage.list_on_shift(request).await.unwrap().into_inner();
     let names: Vec<(&str, &str, &str)> = found
@@ -136,7 +138,13 @@ async fn bad_report_requests_are_named(backend: Backend) {
     let error = coverage.get_coverage_report(request).await.unwrap_err();
     assert_eq!(error.code(), Code::InvalidArgument);
     assert_eq!(violated_fields(&error), ["window_start"]);
-    let on_shift = pb::ListOnShiftRequest { plan: pb::Plan::EeaOnly as i32, eea_tagged: true, severity: 0, at: None };
+    let on_shift = pb::ListOnShiftRequest {
+        plan: pb::Plan::EeaOnly as i32,
+        eea_tagged: true,
+        severity: 0,
+        at: None,
+        as_known_at: None,
+    };
     let error = coverage.list_on_shift(on_shift).await.unwrap_err();
     assert_eq!(violated_fields(&error), ["severity"]);
 }

@@ -73,7 +73,7 @@ async fn deadlines_count_service_time_and_staffed_service_time(backend: Backend)
     let answers = app
         .tickets
         .clone()
-        .compute_deadlines(pb::ComputeDeadlinesRequest { items })
+        .compute_deadlines(pb::ComputeDeadlinesRequest { items, as_known_at: None })
         .await
         .expect("a batch with bad items still answers")
         .into_inner()
@@ -119,8 +119,12 @@ async fn deadlines_count_service_time_and_staffed_service_time(backend: Backend)
 
     // More than 1,000 items is the whole call's error.
     let too_many = vec![query(pb::Severity::Severity3, "2026-12-04T15:30:00Z", 4, "2026-12-07T11:00:00Z"); 1_001];
-    let status =
-        app.tickets.clone().compute_deadlines(pb::ComputeDeadlinesRequest { items: too_many }).await.unwrap_err();
+    let status = app
+        .tickets
+        .clone()
+        .compute_deadlines(pb::ComputeDeadlinesRequest { items: too_many, as_known_at: None })
+        .await
+        .unwrap_err();
     assert_eq!(status.code(), tonic::Code::InvalidArgument);
     assert!(status.message().contains("items"), "{}", status.message());
 }

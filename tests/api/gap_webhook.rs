@@ -163,6 +163,7 @@ async fn gaps_reported(app: &TestApp) -> BTreeSet<(String, String)> {
             window_start: Some(prost_types::Timestamp { seconds: window_start, nanos: 0 }),
             window_end: Some(prost_types::Timestamp { seconds: window_end, nanos: 0 }),
             min_staff: 1,
+            as_known_at: None,
         })
         .await
         .unwrap()

@@ -449,7 +449,14 @@ pub fn ticket_question(
     category: i32,
     at: Option<prost_types::Timestamp>,
 ) -> pb::DecideTicketRequest {
-    pb::DecideTicketRequest { org_id: org_id.into(), severity, category, ticket_id: String::new(), at }
+    pb::DecideTicketRequest {
+        org_id: org_id.into(),
+        severity,
+        category,
+        ticket_id: String::new(),
+        at,
+        as_known_at: None,
+    }
 }
 
 /// The consent of `org_id`'s customer for `agent_id` to work ticket `ticket_id` until `expires_at`.

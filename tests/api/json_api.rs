@@ -139,6 +139,7 @@ async fn a_coverage_report_downloads_as_the_report_command_writes_it(backend: Ba
             window_start: Some(timestamp(window.0)),
             window_end: Some(timestamp(window.1)),
             min_staff: 1,
+            as_known_at: None,
         })
         .await
         .expect("the report over gRPC")

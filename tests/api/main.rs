@@ -19,6 +19,7 @@ mod everyday_commands;
 mod gap_watch;
 mod gap_webhook;
 mod json_api;
+mod known_at;
 mod pg_restart;
 mod pg_tls;
 mod policy;

@@ -26,6 +26,7 @@ async fn decide(
             category: 0,
             ticket_id: "T-1".into(),
             at: Some(timestamp("2026-12-07T10:00:00Z")),
+            as_known_at: None,
         })
         .await
         .map(tonic::Response::into_inner)
@@ -232,6 +233,7 @@ async fn answers(app: &crate::helpers::TestApp) -> Vec<String> {
                 eea_tagged,
                 severity: pb::Severity::Severity2 as i32,
                 at: Some(at),
+                as_known_at: None,
             };
             let found = coverage.list_on_shift(request).await.unwrap().into_inner();
             answers.push(format!("{hour} {plan:?} {eea_tagged}: {:?}", found.agents));
@@ -244,6 +246,7 @@ async fn answers(app: &crate::helpers::TestApp) -> Vec<String> {
                     category: 0,
                     ticket_id: ticket_id.into(),
                     at: Some(at),
+                    as_known_at: None,
                 })
                 .await
                 .unwrap()

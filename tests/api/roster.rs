@@ -164,6 +164,7 @@ async fn concurrent_writes_are_each_visible_when_answered(backend: Backend) {
                 category: pb::TicketCategory::ProductSupport as i32,
                 agent_id: agent_id.clone(),
                 at: Some(timestamp("2026-12-01T10:00:00Z")),
+                as_known_at: None,
             };
             let access = tickets.check_agent_access(question).await.unwrap().into_inner();
             assert!(access.allowed && access.on_shift, "{agent_id}: {access:?}");

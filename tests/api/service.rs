@@ -139,6 +139,7 @@ async fn every_call_needs_a_token_of_the_right_role(backend: Backend) {
         category: 0,
         ticket_id: String::new(),
         at: None,
+        as_known_at: None,
     };
     let report = || pb::GetCoverageReportRequest {
         plan: pb::Plan::EeaOnly as i32,
@@ -146,6 +147,7 @@ async fn every_call_needs_a_token_of_the_right_role(backend: Backend) {
         window_start: Some(crate::helpers::timestamp("2026-12-07T00:00:00Z")),
         window_end: Some(crate::helpers::timestamp("2026-12-08T00:00:00Z")),
         min_staff: 1,
+        as_known_at: None,
     };
     let agents = || pb::UpsertAgentsRequest {
         agents: vec![crate::helpers::agent("a1", "IE", "Europe/Dublin")],

@@ -89,6 +89,7 @@ async fn access_checks_follow_the_plan_and_consent(backend: Backend) {
         category: category as i32,
         agent_id: agent_id.into(),
         at: Some(timestamp("2026-12-01T10:00:00Z")),
+        as_known_at: None,
     };
     let product = pb::TicketCategory::ProductSupport;
     let us = tickets.check_agent_access(check("std", "us", product)).await.unwrap().into_inner();

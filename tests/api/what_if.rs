@@ -49,6 +49,7 @@ fn monday_report_request() -> pb::GetCoverageReportRequest {
         window_start: Some(timestamp(MONDAY)),
         window_end: Some(timestamp(TUESDAY)),
         min_staff: 1,
+        as_known_at: None,
     }
 }
 

@@ -84,6 +84,7 @@ async fn a_watch_reports_the_current_state_then_a_shift_ending_within_a_second_o
                 category: pb::TicketCategory::ProductSupport as i32,
                 ticket_id: String::new(),
                 at: decision.at,
+                as_known_at: None,
             })
             .await
             .unwrap()

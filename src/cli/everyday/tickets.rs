@@ -27,6 +27,10 @@ pub struct DecideArgs {
     /// When to decide for: a date (Brussels midnight) or an instant [default: now].
     #[arg(long, value_name = "WHEN")]
     at: Option<String>,
+    /// Answer as the service would have at this moment, from what had been committed by then:
+    /// a date (Brussels midnight) or an instant [default: now].
+    #[arg(long, value_name = "WHEN")]
+    as_known_at: Option<String>,
     #[command(flatten)]
     common: CommonArgs,
 }
@@ -38,6 +42,7 @@ pub async fn run_decide(args: DecideArgs) -> Result<(), Failure> {
         category: crate::cli::category(&args.category)? as i32,
         ticket_id: args.ticket,
         at: at(&args.at)?,
+        as_known_at: at(&args.as_known_at)?,
     };
     let mut client = pb::ticket_service_client::TicketServiceClient::new(args.common.channel().await?);
     let decision = client.decide_ticket(request).await?.into_inner();
@@ -60,6 +65,7 @@ pub async fn run_decide(args: DecideArgs) -> Result<(), Failure> {
                 out.push_str(&format!("  {label} {}\n", when_text(value)));
             }
         }
+        out.push_str(&known_as_text(decision.known_as.as_ref()));
         out
     });
     Ok(())
@@ -81,6 +87,10 @@ pub struct AccessArgs {
     /// A date (Brussels midnight) or an instant [default: now].
     #[arg(long, value_name = "WHEN")]
     at: Option<String>,
+    /// Answer as the service would have at this moment, from what had been committed by then:
+    /// a date (Brussels midnight) or an instant [default: now].
+    #[arg(long, value_name = "WHEN")]
+    as_known_at: Option<String>,
     #[command(flatten)]
     common: CommonArgs,
 }
@@ -93,6 +103,7 @@ pub async fn run_access(args: AccessArgs) -> Result<(), Failure> {
         category: crate::cli::category(&args.category)? as i32,
         agent_id: args.agent,
         at: at(&args.at)?,
+        as_known_at: at(&args.as_known_at)?,
     };
     let mut client = pb::ticket_service_client::TicketServiceClient::new(args.common.channel().await?);
     let answer = client.check_agent_access(request).await?.into_inner();
@@ -123,6 +134,10 @@ pub struct OnShiftArgs {
     /// A date (Brussels midnight) or an instant [default: now].
     #[arg(long, value_name = "WHEN")]
     at: Option<String>,
+    /// Answer as the service would have at this moment, from what had been committed by then:
+    /// a date (Brussels midnight) or an instant [default: now].
+    #[arg(long, value_name = "WHEN")]
+    as_known_at: Option<String>,
     #[command(flatten)]
     common: CommonArgs,
 }
@@ -133,6 +148,7 @@ pub async fn run_on_shift(args: OnShiftArgs) -> Result<(), Failure> {
         eea_tagged: args.eea_tagged,
         severity: crate::cli::severity(args.severity)? as i32,
         at: at(&args.at)?,
+        as_known_at: at(&args.as_known_at)?,
     };
     let mut client = pb::coverage_service_client::CoverageServiceClient::new(args.common.channel().await?);
     let answer = client.list_on_shift(request).await?.into_inner();
@@ -297,4 +313,18 @@ pub async fn run_audit(args: AuditArgs) -> Result<(), Failure> {
         ]
     });
     Ok(())
+}
+
+/// Where an answer about a past moment came from, as a line; empty for an answer about now.
+pub fn known_as_text(known_as: Option<&pb::KnownAs>) -> String {
+    known_as.map_or_else(String::new, |known| {
+        format!(
+            "  as known at {}: roster version {} (committed {}), policy version {} (in force since {})\n",
+            when_text(&known.as_known_at),
+            known.roster_version,
+            when_text(&known.roster_committed_at),
+            known.policy_version,
+            when_text(&known.policy_effective_at)
+        )
+    })
 }

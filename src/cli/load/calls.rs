@@ -80,6 +80,7 @@ pub fn decide_request(call_idx: u64, now: i64) -> pb::DecideTicketRequest {
         category: question.category,
         ticket_id: question.ticket_id,
         at: question.at,
+        as_known_at: None,
     }
 }
 
@@ -93,6 +94,7 @@ pub async fn access_call(channel: AuthChannel, call_idx: u64, now: i64, n_agents
         ticket_id: question.ticket_id,
         agent_id: question.agent_id,
         at: question.at,
+        as_known_at: None,
     };
     outcome(pb::ticket_service_client::TicketServiceClient::new(channel).check_agent_access(request).await)
 }

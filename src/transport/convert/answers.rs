@@ -138,6 +138,7 @@ pub fn decision_to_pb(decision: TicketDecision, at: Instant) -> pb::DecideTicket
         detail,
         at: Some(timestamp(at)),
         org_plan: plan_to_pb(org_plan) as i32,
+        known_as: None,
     }
 }
 
@@ -174,6 +175,7 @@ pub fn access_to_pb(access: &AccessDecision) -> pb::CheckAgentAccessResponse {
         plan: plan_to_pb(*plan) as i32,
         handles_severity: *handles_severity,
         on_shift: *on_shift,
+        known_as: None,
     }
 }
 
