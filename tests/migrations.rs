@@ -64,7 +64,7 @@ const LANDED: [(&str, &str); 32] = [
     ),
     (
         "migrations/postgres/2026-12-02-000007_roster_history/up.sql",
-        "9bed339ea09d21c9c2e40fb46870856f6276d6e001f50cafe54cfdf8782722fe",
+        "9bd0fe82f5af779b3d1e87df099aa89263df8d4ff6be38b1d7f1117ba1e34e89",
     ),
     (
         "migrations/postgres/2026-12-02-000008_policy_versions/down.sql",
@@ -128,7 +128,7 @@ const LANDED: [(&str, &str); 32] = [
     ),
     (
         "migrations/sqlite/2026-12-02-000007_roster_history/up.sql",
-        "494d8efca190523b66df41abfc0cb656784f9f2c2b735eb96c84d54581f42664",
+        "c3be3082facb712507fb1a553f61124c426f002a448b19ad2dfbc5a45c9688e7",
     ),
     (
         "migrations/sqlite/2026-12-02-000008_policy_versions/down.sql",

@@ -4,8 +4,10 @@
 -- `until_version` (the commit that replaced or deleted it; NULL while it is the stored row).
 -- Triggers on the roster tables write the history in the write's own transaction, so every path
 -- that changes a row (upserts, deletes, syncs, cascades) is recorded, and a write rolled back
--- leaves none. Writers are serialised, and the version moves once, at the end of a write: the
--- version a write commits as is `roster_version.version + 1` while it runs. A row changed twice
+-- leaves none. A key has an open history row exactly while the roster table holds it, so an
+-- insert (which the table's key admits only for a key it does not hold) only adds a row.
+-- Writers are serialised, and the version moves once, at the end of a write: the version a
+-- write commits as is `roster_version.version + 1` while it runs. A row changed twice
 -- in one version keeps only its last state. The shifts' own times stay as they are (valid time);
 -- the versions are system time.
 --
@@ -43,9 +45,6 @@ CREATE FUNCTION orgs_history_insert() RETURNS trigger AS $$
 DECLARE
     v BIGINT := (SELECT version + 1 FROM roster_version WHERE id = 1);
 BEGIN
-    UPDATE orgs_history AS h SET until_version = v FROM new_rows AS r
-        WHERE h.org_id = r.org_id AND h.until_version IS NULL AND h.since_version < v;
-    DELETE FROM orgs_history AS h USING new_rows AS r WHERE h.org_id = r.org_id AND h.since_version = v;
     INSERT INTO orgs_history (org_id, cloud_region, plan, since_version)
         SELECT r.org_id, r.cloud_region, r.plan, v FROM new_rows AS r;
     RETURN NULL;
@@ -99,9 +98,6 @@ CREATE FUNCTION consents_history_insert() RETURNS trigger AS $$
 DECLARE
     v BIGINT := (SELECT version + 1 FROM roster_version WHERE id = 1);
 BEGIN
-    UPDATE consents_history AS h SET until_version = v FROM new_rows AS r
-        WHERE h.org_id = r.org_id AND h.ticket_id = r.ticket_id AND h.agent_id = r.agent_id AND h.until_version IS NULL AND h.since_version < v;
-    DELETE FROM consents_history AS h USING new_rows AS r WHERE h.org_id = r.org_id AND h.ticket_id = r.ticket_id AND h.agent_id = r.agent_id AND h.since_version = v;
     INSERT INTO consents_history (org_id, ticket_id, agent_id, expires_at, since_version)
         SELECT r.org_id, r.ticket_id, r.agent_id, r.expires_at, v FROM new_rows AS r;
     RETURN NULL;
@@ -157,9 +153,6 @@ CREATE FUNCTION agents_history_insert() RETURNS trigger AS $$
 DECLARE
     v BIGINT := (SELECT version + 1 FROM roster_version WHERE id = 1);
 BEGIN
-    UPDATE agents_history AS h SET until_version = v FROM new_rows AS r
-        WHERE h.agent_id = r.agent_id AND h.until_version IS NULL AND h.since_version < v;
-    DELETE FROM agents_history AS h USING new_rows AS r WHERE h.agent_id = r.agent_id AND h.since_version = v;
     INSERT INTO agents_history (agent_id, display_name, country, time_zone, severities, source, since_version)
         SELECT r.agent_id, r.display_name, r.country, r.time_zone, r.severities, r.source, v FROM new_rows AS r;
     RETURN NULL;
@@ -212,9 +205,6 @@ CREATE FUNCTION location_changes_history_insert() RETURNS trigger AS $$
 DECLARE
     v BIGINT := (SELECT version + 1 FROM roster_version WHERE id = 1);
 BEGIN
-    UPDATE location_changes_history AS h SET until_version = v FROM new_rows AS r
-        WHERE h.agent_id = r.agent_id AND h.effective_at = r.effective_at AND h.until_version IS NULL AND h.since_version < v;
-    DELETE FROM location_changes_history AS h USING new_rows AS r WHERE h.agent_id = r.agent_id AND h.effective_at = r.effective_at AND h.since_version = v;
     INSERT INTO location_changes_history (agent_id, effective_at, country, since_version)
         SELECT r.agent_id, r.effective_at, r.country, v FROM new_rows AS r;
     RETURN NULL;
@@ -277,9 +267,6 @@ CREATE FUNCTION shifts_history_insert() RETURNS trigger AS $$
 DECLARE
     v BIGINT := (SELECT version + 1 FROM roster_version WHERE id = 1);
 BEGIN
-    UPDATE shifts_history AS h SET until_version = v FROM new_rows AS r
-        WHERE h.shift_id = r.shift_id AND h.until_version IS NULL AND h.since_version < v;
-    DELETE FROM shifts_history AS h USING new_rows AS r WHERE h.shift_id = r.shift_id AND h.since_version = v;
     INSERT INTO shifts_history (shift_id, agent_id, severities, country, starts_at, ends_at, time_zone, start_local, end_time, rrule, exdates, source, first_start_at, since_version)
         SELECT r.shift_id, r.agent_id, r.severities, r.country, r.starts_at, r.ends_at, r.time_zone, r.start_local, r.end_time, r.rrule, r.exdates, r.source, r.first_start_at, v FROM new_rows AS r;
     RETURN NULL;
@@ -334,9 +321,6 @@ CREATE FUNCTION time_off_history_insert() RETURNS trigger AS $$
 DECLARE
     v BIGINT := (SELECT version + 1 FROM roster_version WHERE id = 1);
 BEGIN
-    UPDATE time_off_history AS h SET until_version = v FROM new_rows AS r
-        WHERE h.time_off_id = r.time_off_id AND h.until_version IS NULL AND h.since_version < v;
-    DELETE FROM time_off_history AS h USING new_rows AS r WHERE h.time_off_id = r.time_off_id AND h.since_version = v;
     INSERT INTO time_off_history (time_off_id, agent_id, starts_at, ends_at, source, since_version)
         SELECT r.time_off_id, r.agent_id, r.starts_at, r.ends_at, r.source, v FROM new_rows AS r;
     RETURN NULL;

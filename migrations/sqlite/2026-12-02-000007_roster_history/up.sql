@@ -4,8 +4,10 @@
 -- `until_version` (the commit that replaced or deleted it; NULL while it is the stored row).
 -- Triggers on the roster tables write the history in the write's own transaction, so every path
 -- that changes a row (upserts, deletes, syncs, cascades) is recorded, and a write rolled back
--- leaves none. Writers are serialised, and the version moves once, at the end of a write: the
--- version a write commits as is `roster_version.version + 1` while it runs. A row changed twice
+-- leaves none. A key has an open history row exactly while the roster table holds it, so an
+-- insert (which the table's key admits only for a key it does not hold) only adds a row.
+-- Writers are serialised, and the version moves once, at the end of a write: the version a
+-- write commits as is `roster_version.version + 1` while it runs. A row changed twice
 -- in one version keeps only its last state. The shifts' own times stay as they are (valid time);
 -- the versions are system time.
 --
@@ -34,15 +36,12 @@ CREATE TABLE orgs_history (
     since_version BIGINT NOT NULL,
     until_version BIGINT,
     PRIMARY KEY (org_id, since_version)
-);
+) WITHOUT ROWID;
 CREATE INDEX orgs_history_by_until ON orgs_history (until_version);
 INSERT INTO orgs_history (org_id, cloud_region, plan, since_version)
 SELECT org_id, cloud_region, plan, (SELECT version FROM roster_version WHERE id = 1) FROM orgs;
 CREATE TRIGGER orgs_history_insert AFTER INSERT ON orgs
 BEGIN
-    UPDATE orgs_history SET until_version = (SELECT version + 1 FROM roster_version WHERE id = 1)
-        WHERE org_id = NEW.org_id AND until_version IS NULL AND since_version < (SELECT version + 1 FROM roster_version WHERE id = 1);
-    DELETE FROM orgs_history WHERE org_id = NEW.org_id AND since_version = (SELECT version + 1 FROM roster_version WHERE id = 1);
     INSERT INTO orgs_history (org_id, cloud_region, plan, since_version)
         VALUES (NEW.org_id, NEW.cloud_region, NEW.plan, (SELECT version + 1 FROM roster_version WHERE id = 1));
 END;
@@ -73,15 +72,12 @@ CREATE TABLE consents_history (
     since_version BIGINT NOT NULL,
     until_version BIGINT,
     PRIMARY KEY (org_id, ticket_id, agent_id, since_version)
-);
+) WITHOUT ROWID;
 CREATE INDEX consents_history_by_until ON consents_history (until_version);
 INSERT INTO consents_history (org_id, ticket_id, agent_id, expires_at, since_version)
 SELECT org_id, ticket_id, agent_id, expires_at, (SELECT version FROM roster_version WHERE id = 1) FROM consents;
 CREATE TRIGGER consents_history_insert AFTER INSERT ON consents
 BEGIN
-    UPDATE consents_history SET until_version = (SELECT version + 1 FROM roster_version WHERE id = 1)
-        WHERE org_id = NEW.org_id AND ticket_id = NEW.ticket_id AND agent_id = NEW.agent_id AND until_version IS NULL AND since_version < (SELECT version + 1 FROM roster_version WHERE id = 1);
-    DELETE FROM consents_history WHERE org_id = NEW.org_id AND ticket_id = NEW.ticket_id AND agent_id = NEW.agent_id AND since_version = (SELECT version + 1 FROM roster_version WHERE id = 1);
     INSERT INTO consents_history (org_id, ticket_id, agent_id, expires_at, since_version)
         VALUES (NEW.org_id, NEW.ticket_id, NEW.agent_id, NEW.expires_at, (SELECT version + 1 FROM roster_version WHERE id = 1));
 END;
@@ -114,15 +110,12 @@ CREATE TABLE agents_history (
     since_version BIGINT NOT NULL,
     until_version BIGINT,
     PRIMARY KEY (agent_id, since_version)
-);
+) WITHOUT ROWID;
 CREATE INDEX agents_history_by_until ON agents_history (until_version);
 INSERT INTO agents_history (agent_id, display_name, country, time_zone, severities, source, since_version)
 SELECT agent_id, display_name, country, time_zone, severities, source, (SELECT version FROM roster_version WHERE id = 1) FROM agents;
 CREATE TRIGGER agents_history_insert AFTER INSERT ON agents
 BEGIN
-    UPDATE agents_history SET until_version = (SELECT version + 1 FROM roster_version WHERE id = 1)
-        WHERE agent_id = NEW.agent_id AND until_version IS NULL AND since_version < (SELECT version + 1 FROM roster_version WHERE id = 1);
-    DELETE FROM agents_history WHERE agent_id = NEW.agent_id AND since_version = (SELECT version + 1 FROM roster_version WHERE id = 1);
     INSERT INTO agents_history (agent_id, display_name, country, time_zone, severities, source, since_version)
         VALUES (NEW.agent_id, NEW.display_name, NEW.country, NEW.time_zone, NEW.severities, NEW.source, (SELECT version + 1 FROM roster_version WHERE id = 1));
 END;
@@ -152,15 +145,12 @@ CREATE TABLE location_changes_history (
     since_version BIGINT NOT NULL,
     until_version BIGINT,
     PRIMARY KEY (agent_id, effective_at, since_version)
-);
+) WITHOUT ROWID;
 CREATE INDEX location_changes_history_by_until ON location_changes_history (until_version);
 INSERT INTO location_changes_history (agent_id, effective_at, country, since_version)
 SELECT agent_id, effective_at, country, (SELECT version FROM roster_version WHERE id = 1) FROM location_changes;
 CREATE TRIGGER location_changes_history_insert AFTER INSERT ON location_changes
 BEGIN
-    UPDATE location_changes_history SET until_version = (SELECT version + 1 FROM roster_version WHERE id = 1)
-        WHERE agent_id = NEW.agent_id AND effective_at = NEW.effective_at AND until_version IS NULL AND since_version < (SELECT version + 1 FROM roster_version WHERE id = 1);
-    DELETE FROM location_changes_history WHERE agent_id = NEW.agent_id AND effective_at = NEW.effective_at AND since_version = (SELECT version + 1 FROM roster_version WHERE id = 1);
     INSERT INTO location_changes_history (agent_id, effective_at, country, since_version)
         VALUES (NEW.agent_id, NEW.effective_at, NEW.country, (SELECT version + 1 FROM roster_version WHERE id = 1));
 END;
@@ -200,15 +190,12 @@ CREATE TABLE shifts_history (
     since_version BIGINT NOT NULL,
     until_version BIGINT,
     PRIMARY KEY (shift_id, since_version)
-);
+) WITHOUT ROWID;
 CREATE INDEX shifts_history_by_until ON shifts_history (until_version);
 INSERT INTO shifts_history (shift_id, agent_id, severities, country, starts_at, ends_at, time_zone, start_local, end_time, rrule, exdates, source, first_start_at, since_version)
 SELECT shift_id, agent_id, severities, country, starts_at, ends_at, time_zone, start_local, end_time, rrule, exdates, source, first_start_at, (SELECT version FROM roster_version WHERE id = 1) FROM shifts;
 CREATE TRIGGER shifts_history_insert AFTER INSERT ON shifts
 BEGIN
-    UPDATE shifts_history SET until_version = (SELECT version + 1 FROM roster_version WHERE id = 1)
-        WHERE shift_id = NEW.shift_id AND until_version IS NULL AND since_version < (SELECT version + 1 FROM roster_version WHERE id = 1);
-    DELETE FROM shifts_history WHERE shift_id = NEW.shift_id AND since_version = (SELECT version + 1 FROM roster_version WHERE id = 1);
     INSERT INTO shifts_history (shift_id, agent_id, severities, country, starts_at, ends_at, time_zone, start_local, end_time, rrule, exdates, source, first_start_at, since_version)
         VALUES (NEW.shift_id, NEW.agent_id, NEW.severities, NEW.country, NEW.starts_at, NEW.ends_at, NEW.time_zone, NEW.start_local, NEW.end_time, NEW.rrule, NEW.exdates, NEW.source, NEW.first_start_at, (SELECT version + 1 FROM roster_version WHERE id = 1));
 END;
@@ -240,15 +227,12 @@ CREATE TABLE time_off_history (
     since_version BIGINT NOT NULL,
     until_version BIGINT,
     PRIMARY KEY (time_off_id, since_version)
-);
+) WITHOUT ROWID;
 CREATE INDEX time_off_history_by_until ON time_off_history (until_version);
 INSERT INTO time_off_history (time_off_id, agent_id, starts_at, ends_at, source, since_version)
 SELECT time_off_id, agent_id, starts_at, ends_at, source, (SELECT version FROM roster_version WHERE id = 1) FROM time_off;
 CREATE TRIGGER time_off_history_insert AFTER INSERT ON time_off
 BEGIN
-    UPDATE time_off_history SET until_version = (SELECT version + 1 FROM roster_version WHERE id = 1)
-        WHERE time_off_id = NEW.time_off_id AND until_version IS NULL AND since_version < (SELECT version + 1 FROM roster_version WHERE id = 1);
-    DELETE FROM time_off_history WHERE time_off_id = NEW.time_off_id AND since_version = (SELECT version + 1 FROM roster_version WHERE id = 1);
     INSERT INTO time_off_history (time_off_id, agent_id, starts_at, ends_at, source, since_version)
         VALUES (NEW.time_off_id, NEW.agent_id, NEW.starts_at, NEW.ends_at, NEW.source, (SELECT version + 1 FROM roster_version WHERE id = 1));
 END;
