@@ -2,14 +2,12 @@
 //! committed, after any sequence of writes (groups with failing writes, deletes that take an
 //! agent's entries with it, agents re-sent as they are), on both backends.
 
-use std::sync::atomic::{AtomicU32, Ordering};
-
 use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 use proptest::prelude::*;
 use proptest::strategy::ValueTree;
 
-use super::schema_tests::with_database;
+use super::schema_tests::throwaway_postgres;
 use super::*;
 use crate::domain::fixtures::{agent, consent, one_off, org, time_off};
 use crate::domain::policy::PlanKind;
@@ -218,35 +216,10 @@ proptest! {
     }
 }
 
-/// A throw-away PostgreSQL database, dropped again when this goes.
-struct ThrowAwayDatabase {
-    admin: diesel::PgConnection,
-    name: String,
-}
-
-impl Drop for ThrowAwayDatabase {
-    fn drop(&mut self) {
-        let _ = self.admin.batch_execute(&format!("DROP DATABASE IF EXISTS \"{}\" WITH (FORCE)", self.name));
-    }
-}
-
 #[test]
 fn the_history_holds_on_postgres_too() {
-    let Some(admin_url) = std::env::var("TEST_DATABASE_URL").ok().filter(|url| !url.is_empty()) else {
-        assert!(
-            std::env::var("CI").as_deref() != Ok("true"),
-            "CI=true but TEST_DATABASE_URL is not set: the PostgreSQL tests must run in CI"
-        );
-        eprintln!("skipping a PostgreSQL test: TEST_DATABASE_URL is not set");
-        return;
-    };
-    static COUNTER: AtomicU32 = AtomicU32::new(0);
-    let name = format!("eea_history_{}_{}", std::process::id(), COUNTER.fetch_add(1, Ordering::Relaxed));
-    let mut admin = diesel::PgConnection::establish(&admin_url)
-        .unwrap_or_else(|error| panic!("TEST_DATABASE_URL is set but unreachable: {error}"));
-    admin.batch_execute(&format!("CREATE DATABASE \"{name}\"")).expect("creating a throw-away database");
-    let _database = ThrowAwayDatabase { admin, name: name.clone() };
-    let store = Store::open(&DatabaseUrl::parse(&with_database(&admin_url, &name)).unwrap()).unwrap();
+    let Some((_database, url)) = throwaway_postgres("eea_history") else { return };
+    let store = Store::open(&DatabaseUrl::parse(&url).unwrap()).unwrap();
     // The same draws as the SQLite property test, from a fixed seed: many groups, one run.
     let mut runner = proptest::test_runner::TestRunner::deterministic();
     let groups = proptest::collection::vec(proptest::collection::vec(write(), 1..4), 120)

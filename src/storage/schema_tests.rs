@@ -202,34 +202,48 @@ fn the_schema_matches_the_sqlite_migrations() {
 
 #[test]
 fn the_schema_matches_the_postgres_migrations() {
+    let Some((_database, url)) = throwaway_postgres("eea_schema") else { return };
+    let postgres = diesel::PgConnection::establish(&url).expect("the new database");
+    let mut connection = AnyConnection::Postgresql(postgres);
+    run_migrations(&mut connection).expect("the migrations apply");
+    check_schema_matches(&mut connection, "postgres");
+}
+
+/// A throw-away PostgreSQL database, dropped again when this goes (a failing test included).
+pub(super) struct ThrowAwayDatabase {
+    admin: diesel::PgConnection,
+    name: String,
+}
+
+impl Drop for ThrowAwayDatabase {
+    fn drop(&mut self) {
+        let _ = self.admin.batch_execute(&format!("DROP DATABASE IF EXISTS \"{}\" WITH (FORCE)", self.name));
+    }
+}
+
+/// A new database on the server `TEST_DATABASE_URL` names, with its URL; `None`, with a notice,
+/// when the variable is unset, which fails the test under CI=true.
+pub(super) fn throwaway_postgres(prefix: &str) -> Option<(ThrowAwayDatabase, String)> {
     let Some(admin_url) = std::env::var("TEST_DATABASE_URL").ok().filter(|url| !url.is_empty()) else {
         assert!(
             std::env::var("CI").as_deref() != Ok("true"),
             "CI=true but TEST_DATABASE_URL is not set: the PostgreSQL tests must run in CI"
         );
         eprintln!("skipping a PostgreSQL test: TEST_DATABASE_URL is not set");
-        return;
+        return None;
     };
     static COUNTER: AtomicU32 = AtomicU32::new(0);
-    let name = format!("eea_schema_{}_{}", std::process::id(), COUNTER.fetch_add(1, Ordering::Relaxed));
+    let name = format!("{prefix}_{}_{}", std::process::id(), COUNTER.fetch_add(1, Ordering::Relaxed));
     let mut admin = diesel::PgConnection::establish(&admin_url)
         .unwrap_or_else(|error| panic!("TEST_DATABASE_URL is set but unreachable: {error}"));
     admin.batch_execute(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)")).expect("no leftover database");
     admin.batch_execute(&format!("CREATE DATABASE \"{name}\"")).expect("creating a throw-away database");
-    let checked = std::panic::catch_unwind(|| {
-        let postgres = diesel::PgConnection::establish(&with_database(&admin_url, &name)).expect("the new database");
-        let mut connection = AnyConnection::Postgresql(postgres);
-        run_migrations(&mut connection).expect("the migrations apply");
-        check_schema_matches(&mut connection, "postgres");
-    });
-    admin.batch_execute(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)")).expect("dropping it again");
-    if let Err(panic) = checked {
-        std::panic::resume_unwind(panic);
-    }
+    let url = with_database(&admin_url, &name);
+    Some((ThrowAwayDatabase { admin, name }, url))
 }
 
 /// `admin_url` with its database replaced by `name`.
-pub(super) fn with_database(admin_url: &str, name: &str) -> String {
+fn with_database(admin_url: &str, name: &str) -> String {
     let (base, query) = admin_url.split_once('?').map_or((admin_url, None), |(base, query)| (base, Some(query)));
     let scheme_end = base.find("://").map_or(0, |idx| idx + 3);
     let host_end = base[scheme_end..].find('/').map_or(base.len(), |idx| scheme_end + idx);
