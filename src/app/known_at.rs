@@ -31,9 +31,8 @@ pub struct KnownAt {
 /// Past snapshots by (roster version, policy version), most recently used last.
 pub(super) type PastSnapshots = std::sync::Mutex<Vec<((i64, i64), Arc<Snapshot>)>>;
 
-/// A refusal of `as_known_at` for a moment the history does not reach.
-fn before_history(what: &str, at: Instant) -> AppError {
-    let description = format!("{what}; nothing is known before {at}");
+/// A refusal of `as_known_at` for a moment the history does not reach, saying why.
+fn before_history(description: String) -> AppError {
     AppError::Refused(Refusal {
         kind: "BEFORE_HISTORY",
         summary: format!("as_known_at: {description}"),
@@ -65,13 +64,15 @@ impl App {
             .map_err(|error| storage_error(error, RequestField::Unnamed))?;
         let (commit, policy, first_commit): (Option<RosterCommit>, Option<PolicyVersion>, RosterCommit) = read;
         let Some(commit) = commit else {
-            return Err(before_history(
-                &format!("the roster's history begins at {}", first_commit.committed_at),
-                first_commit.committed_at,
-            ));
+            return Err(before_history(format!(
+                "the roster's history begins at {}: nothing is known before it",
+                first_commit.committed_at
+            )));
         };
         let Some(policy) = policy else {
-            return Err(before_history("no policy had been recorded by then", at));
+            return Err(before_history(format!(
+                "no policy had been recorded by {at}: the first is recorded when a server of this release first starts"
+            )));
         };
         let known = KnownAt {
             as_known_at: at,
