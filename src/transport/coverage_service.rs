@@ -110,28 +110,26 @@ fn report_to_pb(
     question: &CoverageQuestion,
     requirements: &[RequirementCoverage],
 ) -> pb::CoverageReport {
-    {
-        let CoverageQuestion { plan, eea_tagged, window, min_staff } = *question;
-        let rules = policy.rules(plan);
-        let holiday_calendar = Severity::ALL
-            .iter()
-            .find_map(|severity| match rules.hours_for(*severity) {
-                ServiceHours::Business(window) => Some(window.holidays.name()),
-                ServiceHours::AroundTheClock => None,
-            })
-            .unwrap_or("none");
-        pb::CoverageReport {
-            plan: plan_to_pb(plan) as i32,
-            eea_tagged,
-            window_start: Some(timestamp(window.start())),
-            window_end: Some(timestamp(window.end())),
-            min_staff: i32::try_from(min_staff).unwrap_or(i32::MAX),
-            requirements: requirements.iter().map(requirement_to_pb).collect(),
-            tz_database_version: tz_database_version().to_owned(),
-            policy_version: policy.facts.version.clone(),
-            holiday_calendar: holiday_calendar.to_owned(),
-            known_as: None,
-        }
+    let CoverageQuestion { plan, eea_tagged, window, min_staff } = *question;
+    let rules = policy.rules(plan);
+    let holiday_calendar = Severity::ALL
+        .iter()
+        .find_map(|severity| match rules.hours_for(*severity) {
+            ServiceHours::Business(window) => Some(window.holidays.name()),
+            ServiceHours::AroundTheClock => None,
+        })
+        .unwrap_or("none");
+    pb::CoverageReport {
+        plan: plan_to_pb(plan) as i32,
+        eea_tagged,
+        window_start: Some(timestamp(window.start())),
+        window_end: Some(timestamp(window.end())),
+        min_staff: i32::try_from(min_staff).unwrap_or(i32::MAX),
+        requirements: requirements.iter().map(requirement_to_pb).collect(),
+        tz_database_version: tz_database_version().to_owned(),
+        policy_version: policy.facts.version.clone(),
+        holiday_calendar: holiday_calendar.to_owned(),
+        known_as: None,
     }
 }
 
