@@ -56,19 +56,22 @@ impl App {
             .store
             .read_consistent(move |connection| {
                 let commit = storage::commit_known_at(connection, at)?;
-                let policy = storage::policy_known_at(connection, at)?;
-                let first_commit = storage::history_start(connection)?;
-                Ok((commit, policy, first_commit))
+                // Where the history begins is read only to say so.
+                let commit = match commit {
+                    Some(commit) => Ok(commit),
+                    None => Err(storage::history_start(connection)?),
+                };
+                Ok((commit, storage::policy_known_at(connection, at)?))
             })
             .await
             .map_err(|error| storage_error(error, RequestField::Unnamed))?;
-        let (commit, policy, first_commit): (Option<RosterCommit>, Option<PolicyVersion>, RosterCommit) = read;
-        let Some(commit) = commit else {
-            return Err(before_history(format!(
+        let (commit, policy): (Result<RosterCommit, RosterCommit>, Option<PolicyVersion>) = read;
+        let commit = commit.map_err(|first_commit| {
+            before_history(format!(
                 "the roster's history begins at {}: nothing is known before it",
                 first_commit.committed_at
-            )));
-        };
+            ))
+        })?;
         let Some(policy) = policy else {
             return Err(before_history(format!(
                 "no policy had been recorded by {at}: the first is recorded when a server of this release first starts"

@@ -88,7 +88,21 @@ impl ManageConnection for ConnectionManager {
 /// What one write of a group answers, whatever its type.
 pub type GroupedOutcome = Box<dyn std::any::Any + Send>;
 
-/// One write of a group (see `Store::write_group`).
+/// The database's clock in microseconds since the Unix epoch, as each backend says it in SQL:
+/// one clock for every replica, for what must be ordered across them (commit stamps, policy
+/// versions, leases).
+pub(super) const POSTGRES_NOW: &str = "CAST(EXTRACT(EPOCH FROM clock_timestamp()) * 1000000 AS BIGINT)";
+pub(super) const SQLITE_NOW: &str = "CAST((julianday('now') - 2440587.5) * 86400000000.0 AS INTEGER)";
+
+/// The database's clock as an SQL expression of `connection`'s backend.
+pub(super) fn database_now(connection: &AnyConnection) -> &'static str {
+    match connection {
+        AnyConnection::Sqlite(_) => SQLITE_NOW,
+        AnyConnection::Postgresql(_) => POSTGRES_NOW,
+    }
+}
+
+/// One write of a group (see `Store::write_group_here`).
 pub type GroupedWork = Box<dyn FnOnce(&mut AnyConnection) -> Result<GroupedOutcome, StorageError> + Send>;
 
 /// A committed group: each write's own outcome or error, in order, and the version they share.
@@ -169,7 +183,7 @@ impl Store {
     /// the change log and, on PostgreSQL, notifies the other replicas at commit; the answer
     /// carries the version it committed. `abandoned` is asked once everything is written, just
     /// before the commit: when it answers true, the transaction rolls back and the write fails
-    /// with `Abandoned`. Other writes go through `write_group`.
+    /// with `Abandoned`. Other writes go through `write_group_here`.
     pub async fn write_unless<T, F, A>(&self, work: F, abandoned: A) -> Result<Committed<T>, StorageError>
     where
         T: Send + 'static,
@@ -196,18 +210,11 @@ impl Store {
     /// as one roster version (only when at least one of them succeeded). Answers each write's
     /// outcome in order, with the version they committed as; `Err` when the transaction itself
     /// fails, and then nothing is written.
-    pub async fn write_group(&self, works: Vec<GroupedWork>) -> Result<GroupCommitted, StorageError> {
-        let store = self.clone();
-        tokio::task::spawn_blocking(move || store.write_group_here(works, |_| Ok(())))
-            .await
-            .map_err(|error| StorageError::Unavailable(format!("database task failed: {error}")))?
-            .map(|(committed, ())| committed)
-    }
-
-    /// `write_group` on the calling thread, for work already off the async runtime. `then`
-    /// reads, inside the same transaction and after the group has counted itself, what the
-    /// caller goes on from (what changed since the snapshot in force): it sees exactly what
-    /// the commit makes visible. When `then` fails, nothing is written.
+    ///
+    /// Runs on the calling thread, which is off the async runtime. `then` reads, inside the same
+    /// transaction and after the group has counted itself, what the caller goes on from (what
+    /// changed since the snapshot in force): it sees exactly what the commit makes visible.
+    /// When `then` fails, nothing is written.
     pub fn write_group_here<R>(
         &self,
         works: Vec<GroupedWork>,

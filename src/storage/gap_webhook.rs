@@ -6,12 +6,9 @@
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Text};
 
+use super::connection::{POSTGRES_NOW, SQLITE_NOW};
 use super::schema::{gap_webhook_outbox, gap_webhook_state};
 use super::{AnyConnection, StorageError};
-
-/// The database's clock in microseconds since the epoch, as each backend says it.
-const POSTGRES_NOW: &str = "CAST(EXTRACT(EPOCH FROM clock_timestamp()) * 1000000 AS BIGINT)";
-const SQLITE_NOW: &str = "CAST((julianday('now') - 2440587.5) * 86400000000.0 AS INTEGER)";
 
 /// The gap webhook state's one row.
 const STATE_ROW: &str = "gaps";

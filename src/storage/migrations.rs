@@ -1,10 +1,13 @@
 //! The schema's migrations, embedded and applied at start-up, and the version counter every
 //! write bumps (replicas compare it to know whether their snapshot is current).
 
+use std::sync::LazyLock;
+
 use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
 
+use super::connection::{POSTGRES_NOW, SQLITE_NOW};
 use super::listener::CHANGES_CHANNEL;
 use super::schema::roster_version;
 use super::{AnyConnection, StorageError};
@@ -44,8 +47,8 @@ pub(super) fn bump_version(connection: &mut AnyConnection) -> Result<i64, Storag
         connection.batch_execute(&format!("NOTIFY {CHANGES_CHANNEL}"))?;
     }
     let stamp = match connection {
-        AnyConnection::Sqlite(_) => STAMP_COMMIT_SQLITE,
-        AnyConnection::Postgresql(_) => STAMP_COMMIT_POSTGRES,
+        AnyConnection::Sqlite(_) => &*STAMP_COMMIT_SQLITE,
+        AnyConnection::Postgresql(_) => &*STAMP_COMMIT_POSTGRES,
     };
     diesel::sql_query(stamp).execute(connection)?;
     read_version(connection)
@@ -56,18 +59,18 @@ pub(super) fn bump_version(connection: &mut AnyConnection) -> Result<i64, Storag
 /// commit's own, since writers are serialised and each appends its event before the version
 /// moves. One clock for every replica, the database's, orders the stamps as the commits are
 /// ordered.
-const STAMP_COMMIT_SQLITE: &str = "INSERT INTO roster_commits (version, committed_at, audit_sequence) \
-     SELECT version, \
-            max(CAST((julianday('now') - 2440587.5) * 86400000000.0 AS INTEGER), \
-                coalesce((SELECT max(committed_at) FROM roster_commits), 0)), \
-            (SELECT max(sequence) FROM audit_events) \
-     FROM roster_version WHERE id = 1";
-const STAMP_COMMIT_POSTGRES: &str = "INSERT INTO roster_commits (version, committed_at, audit_sequence) \
-     SELECT version, \
-            greatest((extract(epoch FROM clock_timestamp()) * 1000000)::BIGINT, \
-                     coalesce((SELECT max(committed_at) FROM roster_commits), 0)), \
-            (SELECT max(sequence) FROM audit_events) \
-     FROM roster_version WHERE id = 1";
+static STAMP_COMMIT_SQLITE: LazyLock<String> = LazyLock::new(|| stamp_commit("max", SQLITE_NOW));
+static STAMP_COMMIT_POSTGRES: LazyLock<String> = LazyLock::new(|| stamp_commit("greatest", POSTGRES_NOW));
+
+/// The stamping statement, with the backend's larger-of function and clock.
+fn stamp_commit(larger_of: &str, now: &str) -> String {
+    format!(
+        "INSERT INTO roster_commits (version, committed_at, audit_sequence) \
+         SELECT version, {larger_of}({now}, coalesce((SELECT max(committed_at) FROM roster_commits), 0)), \
+                (SELECT max(sequence) FROM audit_events) \
+         FROM roster_version WHERE id = 1"
+    )
+}
 
 pub(super) fn read_version(connection: &mut AnyConnection) -> Result<i64, StorageError> {
     Ok(roster_version::table.find(1).select(roster_version::version).first(connection)?)

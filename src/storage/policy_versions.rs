@@ -4,6 +4,7 @@
 
 use diesel::prelude::*;
 
+use super::connection::database_now;
 use super::rows::{from_micros, to_micros};
 use super::schema::policy_versions;
 use super::{AnyConnection, StorageError};
@@ -63,10 +64,7 @@ pub(super) fn record_policy(
             return Ok(latest);
         }
     }
-    let now = match connection {
-        AnyConnection::Sqlite(_) => "SELECT CAST((julianday('now') - 2440587.5) * 86400000000.0 AS BIGINT) AS now",
-        AnyConnection::Postgresql(_) => "SELECT (extract(epoch FROM clock_timestamp()) * 1000000)::BIGINT AS now",
-    };
+    let now = format!("SELECT {} AS now", database_now(connection));
     let now = diesel::sql_query(now).get_result::<DatabaseNow>(connection)?.now;
     let previous: Option<i64> =
         policy_versions::table.select(diesel::dsl::max(policy_versions::effective_at)).first(connection)?;
