@@ -191,6 +191,8 @@ pub fn role_may_call(role: Role, path: &str) -> bool {
         (Role::TicketReader, "eeacoverage.v1.TicketService") => true,
         (Role::Manager, "eeacoverage.v1.CoverageService") => true,
         (Role::Manager, "eeacoverage.v1.RosterService") => reads,
+        // Evidence for audits: managers answer the auditors.
+        (Role::Manager, "eeacoverage.v1.TicketService") => method == "ExplainTicket",
         // The policy in force is public knowledge to every caller.
         (_, "eeacoverage.v1.PolicyService") => method == "GetPolicy",
         _ => false,
@@ -243,6 +245,10 @@ mod tests {
             ("boss-secret", "/eeacoverage.v1.CoverageService/GetCoverageReport", true),
             ("boss-secret", "/eeacoverage.v1.RosterService/ListShifts", true),
             ("boss-secret", "/eeacoverage.v1.RosterService/UpsertShifts", false),
+            ("boss-secret", "/eeacoverage.v1.TicketService/ExplainTicket", true),
+            ("boss-secret", "/eeacoverage.v1.TicketService/DecideTicket", false),
+            ("desk-secret", "/eeacoverage.v1.TicketService/ExplainTicket", true),
+            ("wfm-secret", "/eeacoverage.v1.TicketService/ExplainTicket", false),
             ("boss-secret", "/eeacoverage.v1.PolicyService/UpsertOrg", false),
             ("desk-secret", "/eeacoverage.v1.PolicyService/GetPolicy", true),
             ("root-secret", "/eeacoverage.v1.PolicyService/GrantConsent", true),

@@ -32,11 +32,11 @@ pub struct KnownAt {
 pub(super) type PastSnapshots = std::sync::Mutex<Vec<((i64, i64), Arc<Snapshot>)>>;
 
 /// A refusal of `as_known_at` for a moment the history does not reach, saying why.
-fn before_history(description: String) -> AppError {
+fn before_history(field: &str, description: String) -> AppError {
     AppError::Refused(Refusal {
         kind: "BEFORE_HISTORY",
-        summary: format!("as_known_at: {description}"),
-        violations: vec![("as_known_at".to_owned(), description)],
+        summary: format!("{field}: {description}"),
+        violations: vec![(field.to_owned(), description)],
     })
 }
 
@@ -46,9 +46,18 @@ impl App {
     /// invalid; before the history began (the upgrade that started it, or the first start-up
     /// that recorded a policy) it is refused with FAILED_PRECONDITION.
     pub async fn snapshot_known_at(&self, at: Instant) -> Result<(Arc<Snapshot>, KnownAt), AppError> {
+        self.snapshot_known_at_named(at, "as_known_at").await
+    }
+
+    /// `snapshot_known_at`, its errors naming `field` (the request's field holding `at`).
+    pub(super) async fn snapshot_known_at_named(
+        &self,
+        at: Instant,
+        field: &str,
+    ) -> Result<(Arc<Snapshot>, KnownAt), AppError> {
         if at > clock::now() {
             return Err(AppError::Invalid(vec![FieldViolation::new(
-                "as_known_at",
+                field,
                 "is after now: nothing is known yet about a moment to come",
             )]));
         }
@@ -67,15 +76,18 @@ impl App {
             .map_err(|error| storage_error(error, RequestField::Unnamed))?;
         let (commit, policy): (Result<RosterCommit, RosterCommit>, Option<PolicyVersion>) = read;
         let commit = commit.map_err(|first_commit| {
-            before_history(format!(
-                "the roster's history begins at {}: nothing is known before it",
-                first_commit.committed_at
-            ))
+            before_history(
+                field,
+                format!("the roster's history begins at {}: nothing is known before it", first_commit.committed_at),
+            )
         })?;
         let Some(policy) = policy else {
-            return Err(before_history(format!(
+            return Err(before_history(
+                field,
+                format!(
                 "no policy had been recorded by {at}: the first is recorded when a server of this release first starts"
-            )));
+            ),
+            ));
         };
         let known = KnownAt {
             as_known_at: at,

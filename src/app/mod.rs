@@ -3,6 +3,7 @@
 //! committed data and swapped in, in commit order.
 
 mod error;
+mod explain;
 mod freshness;
 mod gap_watch;
 mod gap_webhook;
@@ -19,6 +20,7 @@ mod writes;
 /// Shifts and time off, the entries an agent owns: writes of either kind take one generic path.
 pub use crate::storage::{EntryKind, OwnedEntry, UpsertCounts};
 pub use error::AppError;
+pub use explain::{ExplainedMoment, Explanation, MAX_EXPLAINED_MOMENTS, MAX_EXPLAINED_STATES};
 pub use gap_watch::{EarlierGaps, GapEvent, GapEventKind, GapWatch};
 pub use gap_webhook::{DeliveryFailure, GapReceiver, GapWebhookPlan, WebhookEvent};
 pub use known_at::KnownAt;

@@ -9,6 +9,7 @@ pub mod coverage;
 pub mod deadline;
 pub mod decision;
 pub mod eligibility;
+pub mod explain;
 #[cfg(test)]
 pub mod fixtures;
 pub mod gap_watch;

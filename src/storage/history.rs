@@ -39,6 +39,18 @@ pub fn commit_known_at(connection: &mut AnyConnection, at: Instant) -> Result<Op
         .transpose()
 }
 
+/// When the first version committed after `at` committed; `None` when none has since.
+pub fn next_commit_after(connection: &mut AnyConnection, at: Instant) -> Result<Option<Instant>, StorageError> {
+    roster_commits::table
+        .select(roster_commits::committed_at)
+        .filter(roster_commits::committed_at.gt(to_micros(at)))
+        .order(roster_commits::committed_at.asc())
+        .first::<i64>(connection)
+        .optional()?
+        .map(from_micros)
+        .transpose()
+}
+
 /// The first version the history holds: the one stored when it began.
 pub fn history_start(connection: &mut AnyConnection) -> Result<RosterCommit, StorageError> {
     let row = roster_commits::table

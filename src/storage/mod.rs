@@ -59,11 +59,11 @@ pub use gap_webhook::{
     append_webhook_events, claim_lease, load_webhook_state, release_lease, remove_webhook_events, renew_lease,
     waiting_webhook_events, StoredWebhookState,
 };
-pub use history::{commit_known_at, history_start, load_as_of, RosterCommit};
+pub use history::{commit_known_at, history_start, load_as_of, next_commit_after, RosterCommit};
 pub use listener::{ChangeListener, CHANGES_CHANNEL};
 pub use orgs::{delete_consent, delete_org, upsert_consent, upsert_org};
 pub use owned_entries::{delete_entry, upsert_entries, EntryKind, OwnedEntry};
-pub use policy_versions::{policy_known_at, PolicyVersion};
+pub use policy_versions::{next_policy_after, policy_known_at, PolicyVersion};
 pub use snapshot::{load_all, StoredRoster};
 pub use sync::sync_source;
 pub use url::DatabaseUrl;

@@ -97,3 +97,15 @@ pub fn policy_known_at(connection: &mut AnyConnection, at: Instant) -> Result<Op
         .map(from_row)
         .transpose()
 }
+
+/// When the first policy version recorded after `at` took effect; `None` when none has since.
+pub fn next_policy_after(connection: &mut AnyConnection, at: Instant) -> Result<Option<Instant>, StorageError> {
+    policy_versions::table
+        .select(policy_versions::effective_at)
+        .filter(policy_versions::effective_at.gt(to_micros(at)))
+        .order(policy_versions::effective_at.asc())
+        .first::<i64>(connection)
+        .optional()?
+        .map(from_micros)
+        .transpose()
+}

@@ -2,6 +2,7 @@
 
 mod convert;
 mod coverage_service;
+mod explain;
 mod gap_webhook;
 mod http;
 mod known_at;

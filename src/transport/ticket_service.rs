@@ -9,6 +9,7 @@ use tonic::{Request, Response, Status};
 use super::convert::{
     access_to_pb, category_field, deadline_to_pb, decision_to_pb, question_instant_field, severity_field, window_field,
 };
+use super::explain::{explain_question, explanation_to_pb, ExplainQuestion};
 use super::known_at::{as_known_at_field, snapshot_for};
 use super::status::{invalid, invalid_field, to_status};
 use super::watches::{WatchStreams, WindowStream};
@@ -244,6 +245,15 @@ impl TicketService for TicketApi {
             })
             .collect();
         Ok(Response::new(pb::ComputeDeadlinesResponse { answers, known_as }))
+    }
+
+    async fn explain_ticket(
+        &self,
+        request: Request<pb::ExplainTicketRequest>,
+    ) -> Result<Response<pb::ExplainTicketResponse>, Status> {
+        let ExplainQuestion { ticket, from, until } = explain_question(request.into_inner(), clock::now())?;
+        let explanation = self.app.explain_ticket(ticket, from, until).await.map_err(to_status)?;
+        Ok(Response::new(explanation_to_pb(explanation)))
     }
 
     type WatchWindowsStream = WindowStream;

@@ -300,7 +300,7 @@ async fn every_request_type_survives_hostile_values(backend: Backend) {
         .filter(|service| service.package_name() == "eeacoverage.v1")
         .flat_map(|service| service.methods().collect::<Vec<_>>())
         .collect();
-    assert_eq!(methods.len(), 29);
+    assert_eq!(methods.len(), 30);
 
     let mut runner = TestRunner::new(Config { cases: 240, failure_persistence: None, ..Config::default() });
     let strategy = (0..methods.len(), prop::collection::vec(any::<u32>(), 400));

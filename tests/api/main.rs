@@ -16,6 +16,7 @@ mod coverage;
 mod crash;
 mod deadlines;
 mod everyday_commands;
+mod explain;
 mod gap_watch;
 mod gap_webhook;
 mod json_api;

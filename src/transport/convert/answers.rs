@@ -75,31 +75,29 @@ pub fn gap_event_to_pb(event: GapEvent) -> pb::GapEvent {
 pub fn window_update_to_pb(update: WindowUpdate) -> pb::WindowUpdate {
     let WindowUpdate { subscription_idx, cause, changes, roster_version, at, decision } = update;
     let cause = cause_to_pb(cause);
-    let changes = changes
-        .into_iter()
-        .map(|change| {
-            let change = match change {
-                WindowChange::WindowOpened => pb::WindowChange::WindowOpened,
-                WindowChange::WindowClosed => pb::WindowChange::WindowClosed,
-                WindowChange::WindowMoved => pb::WindowChange::WindowMoved,
-                WindowChange::StaffingStarted => pb::WindowChange::StaffingStarted,
-                WindowChange::StaffingStopped => pb::WindowChange::StaffingStopped,
-                WindowChange::HeadcountChanged => pb::WindowChange::HeadcountChanged,
-                WindowChange::NextStaffedMoved => pb::WindowChange::NextStaffedAtMoved,
-                WindowChange::EeaTagChanged => pb::WindowChange::EeaTagChanged,
-                WindowChange::PlanChanged => pb::WindowChange::PlanChanged,
-                WindowChange::OrgRemoved => pb::WindowChange::OrgRemoved,
-                WindowChange::OrgRestored => pb::WindowChange::OrgRestored,
-            };
-            change as i32
-        })
-        .collect();
+    let changes = changes.into_iter().map(|change| window_change_to_pb(change) as i32).collect();
     pb::WindowUpdate {
         subscription_index: i32::try_from(subscription_idx).unwrap_or(i32::MAX),
         cause: cause as i32,
         changes,
         roster_version,
         decision: decision.map(|decision| decision_to_pb(decision, at)),
+    }
+}
+
+pub fn window_change_to_pb(change: WindowChange) -> pb::WindowChange {
+    match change {
+        WindowChange::WindowOpened => pb::WindowChange::WindowOpened,
+        WindowChange::WindowClosed => pb::WindowChange::WindowClosed,
+        WindowChange::WindowMoved => pb::WindowChange::WindowMoved,
+        WindowChange::StaffingStarted => pb::WindowChange::StaffingStarted,
+        WindowChange::StaffingStopped => pb::WindowChange::StaffingStopped,
+        WindowChange::HeadcountChanged => pb::WindowChange::HeadcountChanged,
+        WindowChange::NextStaffedMoved => pb::WindowChange::NextStaffedAtMoved,
+        WindowChange::EeaTagChanged => pb::WindowChange::EeaTagChanged,
+        WindowChange::PlanChanged => pb::WindowChange::PlanChanged,
+        WindowChange::OrgRemoved => pb::WindowChange::OrgRemoved,
+        WindowChange::OrgRestored => pb::WindowChange::OrgRestored,
     }
 }
 

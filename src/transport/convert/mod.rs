@@ -7,7 +7,8 @@ mod what_if;
 
 pub use answers::{
     access_to_pb, audit_event_to_pb, audit_kind_from_pb, deadline_to_pb, decision_to_pb, gap_event_to_pb, gap_to_pb,
-    policy_to_pb, requirement_gap_changes_to_pb, warning_to_pb, window_update_to_pb, working_time_to_pb,
+    policy_to_pb, requirement_gap_changes_to_pb, warning_to_pb, window_change_to_pb, window_update_to_pb,
+    working_time_to_pb,
 };
 pub use roster::{
     agent_from_pb, agent_to_pb, batch_from_pb, consent_from_pb, consent_to_pb, org_from_pb, org_to_pb, shift_from_pb,
