@@ -7,8 +7,8 @@ use clap::{Parser, Subcommand};
 use eea_coverage::cli::console::{run_console, ConsoleArgs};
 use eea_coverage::cli::deadline::{run_deadline, DeadlineArgs};
 use eea_coverage::cli::everyday::{
-    run_access, run_agent, run_audit, run_consent, run_decide, run_on_shift, run_org, run_policy, AccessArgs,
-    AgentArgs, AuditArgs, ConsentArgs, DecideArgs, Failure, OnShiftArgs, OrgArgs, PolicyArgs,
+    run_access, run_agent, run_audit, run_consent, run_decide, run_explain, run_on_shift, run_org, run_policy,
+    AccessArgs, AgentArgs, AuditArgs, ConsentArgs, DecideArgs, ExplainArgs, Failure, OnShiftArgs, OrgArgs, PolicyArgs,
 };
 use eea_coverage::cli::export::{run_export, ExportArgs};
 use eea_coverage::cli::import::{run_import, ImportArgs};
@@ -136,6 +136,10 @@ Example: eea-coverage console --url http://127.0.0.1:8080"
     /// Ask whether a ticket can be handled now, and when its window opens (DecideTicket).
     #[command(after_help = EVERYDAY_HELP)]
     Decide(DecideArgs),
+    /// Show the evidence for one ticket: its decision at each change and at each moment it would
+    /// have changed, as known then (ExplainTicket).
+    #[command(after_help = EVERYDAY_HELP)]
+    Explain(ExplainArgs),
     /// Ask whether an agent may handle a ticket (CheckAgentAccess).
     #[command(after_help = EVERYDAY_HELP)]
     Access(AccessArgs),
@@ -278,6 +282,7 @@ fn main() -> ExitCode {
         Command::Agent(args) => run_everyday("agent", run_agent(args)),
         Command::Consent(args) => run_everyday("consent", run_consent(args)),
         Command::Decide(args) => run_everyday("decide", run_decide(args)),
+        Command::Explain(args) => run_everyday("explain", run_explain(args)),
         Command::Access(args) => run_everyday("access", run_access(args)),
         Command::OnShift(args) => run_everyday("on-shift", run_on_shift(args)),
         Command::Policy(args) => run_everyday("policy", run_policy(args)),

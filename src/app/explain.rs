@@ -54,6 +54,26 @@ impl App {
         let mut entry_causes = if at == ticket.created_at { Vec::new() } else { vec![MomentCause::Continued] };
         let ticket = Arc::new(ticket);
         let mut last = LastAnswer::default();
+        // A page that resumes after the ticket's creation compares its first moment with the
+        // answer just before it, as known then, so that its changes and causes are those the
+        // walk that stopped there would have listed.
+        if at > ticket.created_at {
+            let just_before = at.checked_sub(SignedDuration::from_nanos(1)).unwrap_or(at);
+            if let Some((changed_at, causes)) = self.next_known_change(just_before).await? {
+                if changed_at == at {
+                    entry_causes.extend(causes);
+                }
+            }
+            let (snapshot, _) = self.snapshot_known_at_named(just_before, "from").await?;
+            let ticket = ticket.clone();
+            last = tokio::task::spawn_blocking(move || {
+                let mut last = LastAnswer::default();
+                explain_stretch(&snapshot, &ticket, (just_before, at), &[], &mut last, &mut Vec::new(), 1).map(|_| last)
+            })
+            .await
+            .map_err(|error| AppError::internal(format!("explaining a ticket failed: {error}")))?
+            .map_err(decision_error)?;
+        }
         let mut moments: Vec<ExplainedMoment> = Vec::new();
         let mut n_states = 0;
         loop {

@@ -170,6 +170,11 @@ pub fn explain_stretch(
             if moments.len() >= max_moments {
                 return Ok(StretchEnd::Full(at));
             }
+            // A commit, a policy, a consent's expiry or the clock is a cause only where the
+            // answer changed; the moment may be listed for the ticket's own sake.
+            if last.state.is_some() && changes.is_empty() && !consents_changed {
+                causes.retain(|cause| cause.always_listed());
+            }
             moments.push(Moment {
                 at,
                 causes: std::mem::take(&mut causes),

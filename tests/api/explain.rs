@@ -4,7 +4,9 @@
 
 use eea_coverage::pb;
 
-use crate::helpers::{agent, consent, create_database, one_off, org, spawn_app_on, violated_fields, Backend};
+use crate::helpers::{
+    agent, consent, create_database, one_off, org, run_binary, spawn_app_on, violated_fields, Backend,
+};
 
 /// The wall clock, to the microsecond, as a wire timestamp; the clock moves on a little either
 /// side, so writes before it committed before it and writes after it after it.
@@ -134,9 +136,21 @@ async fn a_tickets_explanation_lists_what_changed_its_answer_as_known_then(backe
         .unwrap()
         .into_inner();
     assert_eq!(continued.moments.len(), 2);
-    assert_eq!(causes(&continued.moments[0]), vec![Continued]);
+    // It resumes at a commit, and says so.
+    assert_eq!(causes(&continued.moments[0]), vec![Continued, RosterChanged]);
     assert_eq!(continued.moments[0].decision, moments[3].decision);
     assert_eq!(continued.moments[1], moments[4]);
+    // Where nothing changed, the page's first moment says only that it continues.
+    let quiet = prost_types::Timestamp { nanos: moments[1].at.unwrap().nanos + 1_000, ..moments[1].at.unwrap() };
+    let continued = tickets
+        .explain_ticket(pb::ExplainTicketRequest { from: Some(quiet), ..request.clone() })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(continued.moments.len(), 4);
+    assert_eq!(causes(&continued.moments[0]), vec![Continued]);
+    assert_eq!(continued.moments[0].changes, Vec::<i32>::new());
+    assert_eq!(continued.moments[1..], moments[2..]);
 
     // Refusals name their field.
     let refused = |request: pb::ExplainTicketRequest| {
@@ -171,3 +185,85 @@ async fn a_tickets_explanation_lists_what_changed_its_answer_as_known_then(backe
 }
 
 crate::on_both_backends!(a_tickets_explanation_lists_what_changed_its_answer_as_known_then,);
+
+/// `eea-coverage explain` follows the answer's pages to the end: with more commits in the
+/// ticket's life than one answer walks through, it prints every moment, once, in order.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_explain_command_prints_every_page_of_the_evidence() {
+    let Some(database) = create_database(Backend::Sqlite) else { return };
+    let app = spawn_app_on(&database, "").await;
+    let (shift_start, shift_end) = (hours_from_now(-1), hours_from_now(2));
+    app.put_org(org("acme", "eu-west-1", pb::Plan::EeaOnly)).await;
+    app.put_agents(vec![agent("ie-1", "IE", "Europe/Dublin"), agent("de-1", "DE", "Europe/Berlin")]).await;
+    app.put_shifts(vec![one_off("ie-day", "ie-1", &shift_start, &shift_end)]).await;
+    let created_at = moment_between_writes().await;
+    // More commits than one answer walks through, none of which changes the ticket's answer.
+    for idx in 0..60 {
+        app.put_agents(vec![agent(&format!("pt-{idx}"), "PT", "Europe/Lisbon")]).await;
+    }
+    app.put_shifts(vec![one_off("de-day", "de-1", &shift_start, &shift_end)]).await;
+    let lowered = moment_between_writes().await;
+    let until = moment_between_writes().await;
+    let text = |timestamp: prost_types::Timestamp| {
+        jiff::Timestamp::new(timestamp.seconds, timestamp.nanos).unwrap().to_string()
+    };
+    let change = format!("{},severity=3", text(lowered));
+    let (created_at_text, until_text) = (text(created_at), text(until));
+    let arguments = [
+        "explain",
+        "--org",
+        "acme",
+        "--ticket",
+        "T-1",
+        "--created-at",
+        &created_at_text,
+        "--severity",
+        "1",
+        "--change",
+        &change,
+        "--until",
+        &until_text,
+    ];
+
+    // The same question over gRPC needs two answers.
+    let first_page = app
+        .tickets
+        .clone()
+        .explain_ticket(pb::ExplainTicketRequest {
+            changes: vec![pb::TicketChange {
+                at: Some(lowered),
+                severity: pb::Severity::Severity3 as i32,
+                category: 0,
+            }],
+            ..explain_request(created_at, vec![], Some(until))
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(first_page.next_from.is_some(), "one answer stops early: {first_page:#?}");
+
+    let output = run_binary(&app, &[&arguments[..], &["--format", "json"]].concat());
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "{stdout}{}", String::from_utf8_lossy(&output.stderr));
+    let moments: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    let listed: Vec<(String, i64)> = moments
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|moment| {
+            (moment["causes"][0].as_str().unwrap().to_owned(), moment["decision"]["eligibleOnShift"].as_i64().unwrap())
+        })
+        .collect();
+    let expected =
+        [("EXPLAIN_CAUSE_CREATED", 1), ("EXPLAIN_CAUSE_ROSTER_CHANGED", 2), ("EXPLAIN_CAUSE_SEVERITY_CHANGED", 2)];
+    let expected: Vec<(String, i64)> =
+        expected.iter().map(|(cause, eligible)| (cause.to_string(), *eligible)).collect();
+    assert_eq!(listed, expected, "{stdout}");
+    assert_eq!(moments[2]["severity"], "SEVERITY_3");
+
+    let human = run_binary(&app, &arguments);
+    let human = String::from_utf8_lossy(&human.stdout);
+    assert_eq!(human.matches("roster version").count(), 2 * 3, "a summary and a source line a moment: {human}");
+    assert!(human.contains("severity changed; Sev3 product support"), "{human}");
+    app.stop().await;
+}

@@ -1,5 +1,5 @@
 //! The everyday commands, so that nothing but this binary is needed to run the service: `org`,
-//! `agent` and `consent` (set, get, list; grant, revoke, list), `decide`, `access`, `on-shift`,
+//! `agent` and `consent` (set, get, list; grant, revoke, list), `decide`, `explain`, `access`, `on-shift`,
 //! `policy` and `audit`. Each prints for people by default and, with `--format json`, the
 //! contract's messages in the proto3 JSON mapping (`pb::to_json`), a list as a JSON array.
 //!
@@ -7,9 +7,11 @@
 //! could not be reached; 4 not found; 5 refused as invalid; 6 not allowed (no or wrong token,
 //! role); 7 the server is unavailable, overloaded or past the deadline.
 
+mod explain;
 mod roster;
 mod tickets;
 
+pub use explain::{run_explain, ExplainArgs};
 pub use roster::{run_agent, run_consent, run_org, AgentArgs, ConsentArgs, OrgArgs};
 pub use tickets::{run_access, run_audit, run_decide, run_on_shift, run_policy};
 pub use tickets::{AccessArgs, AuditArgs, DecideArgs, OnShiftArgs, PolicyArgs};
