@@ -85,6 +85,32 @@ EEA_COVERAGE_STANDARD_HOLIDAYS (none|target2)."
         #[arg(long, value_name = "FORMAT")]
         log_format: Option<String>,
     },
+    /// Apply the retention setting: export what lies before the window, then remove it.
+    #[command(
+        after_help = "Works on the database directly (beside running servers, holding the writers' lock while it\n\
+works). What the roster's history, its commits, the policy versions and the audit trail hold only\n\
+about the time before now minus keep_days is written to DIR as JSON lines, with NAME.sha256 beside\n\
+it (sha256sum -c checks it), then removed; the removal is an audit event naming the checksum.\n\
+Answers as known at any moment from the cutoff on are unchanged; earlier ones are refused.\n\
+Example: eea-coverage expire --config eea-coverage.toml --keep-days 400 --export-dir /var/backups/eea"
+    )]
+    Expire {
+        /// postgres://USER@HOST/DB, sqlite://PATH or a plain file path [default: data/eea-coverage.db].
+        #[arg(long, value_name = "URL")]
+        database_url: Option<String>,
+        /// TOML configuration file: its database_url and [retention] keep_days.
+        #[arg(long, value_name = "FILE")]
+        config: Option<PathBuf>,
+        /// Days kept before now [default: the configuration's retention.keep_days].
+        #[arg(long, value_name = "DAYS")]
+        keep_days: Option<u32>,
+        /// Expire what lies before this RFC 3339 instant instead (never inside the kept days).
+        #[arg(long, value_name = "INSTANT")]
+        before: Option<String>,
+        /// Where the export is written.
+        #[arg(long, value_name = "DIR")]
+        export_dir: PathBuf,
+    },
     /// Ask a running server for a coverage report and print it as a table, CSV, JSON or SVG.
     #[command(after_help = "Dates (YYYY-MM-DD) mean midnight in Europe/Brussels, the zone of the policy's hours;\n\
 instants are RFC 3339 (2026-12-01T08:00:00Z). The window is [--from, --to), at most 366 days.\n\
@@ -195,6 +221,69 @@ fn settings_for_serve(
     file.overridden_by(environment).overridden_by(flags).validate().map_err(|error| error.to_string())
 }
 
+/// `expire`: the retention setting applied once, its outcome printed.
+fn run_expire(
+    database_url: Option<String>,
+    config: Option<PathBuf>,
+    keep_days: Option<u32>,
+    before: Option<String>,
+    export_dir: PathBuf,
+) -> ExitCode {
+    let settings = match settings_for_serve(None, database_url, config, None) {
+        Ok(settings) => settings,
+        Err(error) => {
+            eprintln!("eea-coverage expire: {error}");
+            return ExitCode::from(2);
+        }
+    };
+    let before = match before.map(|text| text.parse::<jiff::Timestamp>().map_err(|_| text)).transpose() {
+        Ok(before) => before,
+        Err(text) => {
+            eprintln!("eea-coverage expire: --before {text:?} is not an RFC 3339 instant (2026-01-01T00:00:00Z)");
+            return ExitCode::from(2);
+        }
+    };
+    let now = eea_coverage::clock::now();
+    let cutoff = match eea_coverage::startup::expiry_cutoff(keep_days.or(settings.retention_keep_days), before, now) {
+        Ok(cutoff) => cutoff,
+        Err(error) => {
+            eprintln!("eea-coverage {error}");
+            return ExitCode::from(2);
+        }
+    };
+    let user = std::env::var("USER").unwrap_or_else(|_| "unknown".into());
+    let request =
+        eea_coverage::startup::ExpiryRequest { cutoff, directory: export_dir, now, caller: format!("command:{user}") };
+    let runtime =
+        tokio::runtime::Builder::new_current_thread().enable_all().build().expect("building the tokio runtime");
+    match runtime.block_on(eea_coverage::startup::expire(&settings, request)) {
+        Ok(report) => {
+            let expiry = &report.expiry;
+            match (&report.file, &expiry.exported) {
+                (Some(file), Some(checksum)) => {
+                    let counts: Vec<String> = expiry
+                        .removed
+                        .iter()
+                        .filter(|(_, count)| *count > 0)
+                        .map(|(table, count)| format!("{count} {table}"))
+                        .collect();
+                    println!("expired what lay before {}: {}", expiry.bounds.cutoff, counts.join(", "));
+                    println!("exported to {} (sha256 {checksum})", file.display());
+                    if let Some(sequence) = expiry.audit_sequence {
+                        println!("recorded as audit event {sequence}");
+                    }
+                }
+                _ => println!("nothing lies before {}: nothing expired", expiry.bounds.cutoff),
+            }
+            ExitCode::SUCCESS
+        }
+        Err(error) => {
+            eprintln!("eea-coverage expire: {error}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
 /// Runs one of the client commands to completion.
 fn run_client(name: &str, command: impl std::future::Future<Output = Result<(), String>>) -> ExitCode {
     let runtime =
@@ -262,6 +351,9 @@ fn main() -> ExitCode {
                     ExitCode::FAILURE
                 }
             }
+        }
+        Command::Expire { database_url, config, keep_days, before, export_dir } => {
+            run_expire(database_url, config, keep_days, before, export_dir)
         }
         Command::Report(args) => run_client("report", run_report(args)),
         Command::Deadline(args) => run_client("deadline", run_deadline(args)),

@@ -13,6 +13,9 @@ use crate::domain::time::tz_database_version;
 use crate::storage::{DatabaseUrl, StorageError, Store};
 use crate::transport::{self, HttpGapReceiver, HttpTls, TransportError, WebhookSetupError};
 
+mod expire;
+pub use expire::{expire, expiry_cutoff, ExpiryReport, ExpiryRequest};
+
 #[derive(Debug, thiserror::Error)]
 pub enum StartupError {
     #[error("setting policy_file: cannot read {path}: {error}")]
@@ -35,6 +38,8 @@ pub enum StartupError {
     Transport(#[from] TransportError),
     #[error(transparent)]
     Webhook(#[from] WebhookSetupError),
+    #[error("expire: {0}")]
+    Expiry(String),
 }
 
 /// Reads the policy facts (shipped, or the configured file) and applies the plan settings;

@@ -9,7 +9,7 @@ use std::path::Path;
 use sha2::{Digest, Sha256};
 
 /// Every landed migration file and the SHA-256 of its bytes.
-const LANDED: [(&str, &str); 32] = [
+const LANDED: [(&str, &str); 36] = [
     (
         "migrations/postgres/2026-11-29-000001_create_roster/down.sql",
         "b4ca864381f137a5b6d8f4d546a221680d921f1b92e045d8ad7539221b0086a5",
@@ -75,6 +75,14 @@ const LANDED: [(&str, &str); 32] = [
         "1d3dc1f7f4896d7b083a48f9ef6c7c34706f6763001c83d1008039116e6c74ef",
     ),
     (
+        "migrations/postgres/2026-12-03-000009_history_retention/down.sql",
+        "0bb74d0401e27bc4fed006ed0430c56aaeba2804637fe7a7cc7d8d7990166393",
+    ),
+    (
+        "migrations/postgres/2026-12-03-000009_history_retention/up.sql",
+        "1d056ff87d315282a583a82f38a73d76135eb3a0b9f742089e267efa63a8baba",
+    ),
+    (
         "migrations/sqlite/2026-11-29-000001_create_roster/down.sql",
         "b4ca864381f137a5b6d8f4d546a221680d921f1b92e045d8ad7539221b0086a5",
     ),
@@ -137,6 +145,14 @@ const LANDED: [(&str, &str); 32] = [
     (
         "migrations/sqlite/2026-12-02-000008_policy_versions/up.sql",
         "dc07ec4d3fc826ead0919a88863ef1972d61c514b96e612d8c010c6b560d7915",
+    ),
+    (
+        "migrations/sqlite/2026-12-03-000009_history_retention/down.sql",
+        "7ed5b64fc031f23000c40ea4f60a4cebddeb4a7f911cd98ba45c02ede5a646d3",
+    ),
+    (
+        "migrations/sqlite/2026-12-03-000009_history_retention/up.sql",
+        "8a2fcae19d141930a7d0f01baff114bea310838fb0f4d1e0237a2d47e420c685",
     ),
 ];
 

@@ -64,6 +64,9 @@ pub struct Settings {
     pub gap_webhook: Option<GapWebhookSettings>,
     /// Per source: pager shifts as standby, breaching writes refused.
     pub working_time: WorkingTimeSettings,
+    /// How many days of the roster's history and the audit trail `eea-coverage expire` keeps;
+    /// `None` keeps everything.
+    pub retention_keep_days: Option<u32>,
 }
 
 /// The gap webhook: its receiver, how it is reached, and what it watches.

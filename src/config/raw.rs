@@ -39,6 +39,17 @@ pub struct RawSettings {
     /// `[sources.NAME]`: how one WFM source's shifts count as working time. File only.
     #[serde(default)]
     pub sources: BTreeMap<String, RawSource>,
+    /// `[retention]`: how long the roster's history and the audit trail are kept. File only.
+    #[serde(default)]
+    pub retention: RawRetention,
+}
+
+/// `[retention]`: what `eea-coverage expire` keeps.
+#[derive(Default, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawRetention {
+    /// Days of history and audit trail kept before now; unset keeps everything.
+    pub keep_days: Option<u32>,
 }
 
 /// `[sources.NAME]`, for the source a sync or an entry names.
@@ -246,6 +257,7 @@ impl RawSettings {
             },
             gap_webhook: None,
             sources: BTreeMap::new(),
+            retention: RawRetention::default(),
         }
     }
 
@@ -288,6 +300,7 @@ impl RawSettings {
             },
             gap_webhook: over.gap_webhook.or(self.gap_webhook),
             sources: if over.sources.is_empty() { self.sources } else { over.sources },
+            retention: RawRetention { keep_days: over.retention.keep_days.or(self.retention.keep_days) },
         }
     }
 
@@ -360,6 +373,10 @@ impl RawSettings {
             auth,
             gap_webhook: self.gap_webhook.map(RawGapWebhook::validate).transpose()?,
             working_time: working_time_settings(self.sources)?,
+            retention_keep_days: match self.retention.keep_days {
+                Some(0) => return Err(config_error("retention.keep_days", "0 would expire everything: at least 1")),
+                days => days,
+            },
         })
     }
 }

@@ -260,6 +260,15 @@ impl Store {
         self.read(move |connection| connection.transaction(work)).await
     }
 
+    /// Runs `work` in one transaction on the calling thread, which is off the async runtime.
+    pub fn transaction_here<T, F>(&self, work: F) -> Result<T, StorageError>
+    where
+        F: FnOnce(&mut AnyConnection) -> Result<T, StorageError>,
+    {
+        let connection: &mut AnyConnection = &mut *self.connection()?;
+        connection.transaction(work)
+    }
+
     /// Runs `work` in one transaction that sees a single committed state throughout.
     pub async fn read_consistent<T, F>(&self, work: F) -> Result<T, StorageError>
     where
@@ -302,7 +311,7 @@ impl Store {
     }
 }
 
-fn serialise_writers(connection: &mut AnyConnection) -> Result<(), StorageError> {
+pub(super) fn serialise_writers(connection: &mut AnyConnection) -> Result<(), StorageError> {
     if let AnyConnection::Postgresql(postgres) = connection {
         postgres.batch_execute(&format!("SELECT pg_advisory_xact_lock({WRITE_LOCK_KEY})"))?;
     }

@@ -19,7 +19,7 @@ const N_ORGS: usize = 2;
 
 /// One write, drawn.
 #[derive(Clone, Debug)]
-enum Write {
+pub(super) enum Write {
     UpsertAgent { agent_idx: usize, country_idx: usize, relocates: bool },
     DeleteAgent { agent_idx: usize },
     UpsertShift { shift_idx: usize, agent_idx: usize, day: u32 },
@@ -48,7 +48,7 @@ fn day_text(day: u32, hour: u32) -> String {
 
 /// The write as storage work; it may fail (an entry for an agent not stored, a delete of
 /// something absent), and then its group goes on without it.
-fn work(write: Write) -> GroupedWork {
+pub(super) fn work(write: Write) -> GroupedWork {
     Box::new(move |connection| {
         match write {
             Write::UpsertAgent { agent_idx, country_idx, relocates } => {
@@ -91,7 +91,7 @@ fn work(write: Write) -> GroupedWork {
     })
 }
 
-fn write() -> impl Strategy<Value = Write> {
+pub(super) fn write() -> impl Strategy<Value = Write> {
     let agent = 0..N_AGENTS;
     let entry = 0..N_ENTRIES;
     let org = 0..N_ORGS;
@@ -114,7 +114,7 @@ fn write() -> impl Strategy<Value = Write> {
 }
 
 /// A stored roster in one order, whatever order the rows were read in.
-fn in_order(mut stored: StoredRoster) -> StoredRoster {
+pub(super) fn in_order(mut stored: StoredRoster) -> StoredRoster {
     stored.shifts.sort_by(|one, other| one.shift_id.as_str().cmp(other.shift_id.as_str()));
     stored.time_off.sort_by(|one, other| one.time_off_id.as_str().cmp(other.time_off_id.as_str()));
     stored.consents.sort_by(|one, other| {
@@ -128,7 +128,7 @@ fn in_order(mut stored: StoredRoster) -> StoredRoster {
 }
 
 /// What tells two stored rosters apart, for a failure message (agents have no `Debug`: names).
-fn differences(known: &StoredRoster, stored: &StoredRoster) -> Vec<&'static str> {
+pub(super) fn differences(known: &StoredRoster, stored: &StoredRoster) -> Vec<&'static str> {
     let mut differ = Vec::new();
     if known.orgs != stored.orgs {
         differ.push("orgs");
@@ -198,7 +198,7 @@ fn check_stamps(store: &Store, first: i64, newest: i64) {
     assert_eq!(store.read_consistent_here(move |connection| commit_known_at(connection, before)).unwrap(), None);
 }
 
-fn sqlite_store() -> (tempfile::TempDir, Store) {
+pub(super) fn sqlite_store() -> (tempfile::TempDir, Store) {
     let directory = tempfile::tempdir().unwrap();
     let url = DatabaseUrl::parse(&format!("sqlite://{}", directory.path().join("history.db").display())).unwrap();
     (directory, Store::open(&url).unwrap())

@@ -27,6 +27,7 @@ mod policy;
 mod private_cluster;
 mod replicas;
 mod restart;
+mod retention;
 mod roster;
 mod service;
 mod sockets;

@@ -1,0 +1,40 @@
+-- Back to the triggers before retention: the audit trail refuses every delete again.
+DROP TRIGGER orgs_history_removed_only_by_expiry ON orgs_history;
+DROP TRIGGER orgs_history_closed_rows_fixed ON orgs_history;
+DROP TRIGGER orgs_history_no_truncate ON orgs_history;
+DROP TRIGGER consents_history_removed_only_by_expiry ON consents_history;
+DROP TRIGGER consents_history_closed_rows_fixed ON consents_history;
+DROP TRIGGER consents_history_no_truncate ON consents_history;
+DROP TRIGGER agents_history_removed_only_by_expiry ON agents_history;
+DROP TRIGGER agents_history_closed_rows_fixed ON agents_history;
+DROP TRIGGER agents_history_no_truncate ON agents_history;
+DROP TRIGGER location_changes_history_removed_only_by_expiry ON location_changes_history;
+DROP TRIGGER location_changes_history_closed_rows_fixed ON location_changes_history;
+DROP TRIGGER location_changes_history_no_truncate ON location_changes_history;
+DROP TRIGGER shifts_history_removed_only_by_expiry ON shifts_history;
+DROP TRIGGER shifts_history_closed_rows_fixed ON shifts_history;
+DROP TRIGGER shifts_history_no_truncate ON shifts_history;
+DROP TRIGGER time_off_history_removed_only_by_expiry ON time_off_history;
+DROP TRIGGER time_off_history_closed_rows_fixed ON time_off_history;
+DROP TRIGGER time_off_history_no_truncate ON time_off_history;
+DROP TRIGGER policy_versions_no_truncate ON policy_versions;
+DROP TRIGGER policy_versions_fixed ON policy_versions;
+DROP TRIGGER policy_versions_removed_only_by_expiry ON policy_versions;
+DROP TRIGGER roster_commits_no_truncate ON roster_commits;
+DROP TRIGGER roster_commits_fixed ON roster_commits;
+DROP TRIGGER roster_commits_removed_only_by_expiry ON roster_commits;
+DROP FUNCTION history_refuse_change();
+DROP FUNCTION history_removed_only_by_expiry();
+DROP FUNCTION policy_versions_removed_only_by_expiry();
+DROP FUNCTION roster_commits_removed_only_by_expiry();
+DROP TRIGGER audit_event_entities_removed_only_by_expiry ON audit_event_entities;
+DROP TRIGGER audit_event_entities_append_only ON audit_event_entities;
+CREATE TRIGGER audit_event_entities_append_only BEFORE UPDATE OR DELETE ON audit_event_entities
+    FOR EACH ROW EXECUTE FUNCTION audit_events_refuse_change();
+DROP TRIGGER audit_events_removed_only_by_expiry ON audit_events;
+DROP TRIGGER audit_events_append_only ON audit_events;
+CREATE TRIGGER audit_events_append_only BEFORE UPDATE OR DELETE ON audit_events
+    FOR EACH ROW EXECUTE FUNCTION audit_events_refuse_change();
+DROP FUNCTION audit_event_entities_removed_only_by_expiry();
+DROP FUNCTION audit_events_removed_only_by_expiry();
+DROP TABLE expiry_gate;
