@@ -23,7 +23,7 @@ const ALLOWED_LAYERS: [(&str, &[&str]); 13] = [
     ("config", &["auth", "domain", "storage"]),
     ("app", &["audit", "clock", "domain", "storage"]),
     ("transport", &["app", "audit", "auth", "clock", "config", "domain", "formats", "pb"]),
-    ("startup", &["app", "auth", "clock", "config", "domain", "pb", "storage", "transport"]),
+    ("startup", &["app", "audit", "auth", "clock", "config", "domain", "pb", "storage", "transport"]),
     ("formats", &["domain", "pb"]),
     ("cli", &["auth", "clock", "config", "domain", "formats", "pb", "testing"]),
     ("testing", &["auth", "config", "domain", "pb", "startup"]),

@@ -80,7 +80,7 @@ const LANDED: [(&str, &str); 36] = [
     ),
     (
         "migrations/postgres/2026-12-03-000009_history_retention/up.sql",
-        "1d056ff87d315282a583a82f38a73d76135eb3a0b9f742089e267efa63a8baba",
+        "b48436b0e666e6d89ec1d6e42bcb438abb5af38abe2f7d12d7bfb8c3c9f259cd",
     ),
     (
         "migrations/sqlite/2026-11-29-000001_create_roster/down.sql",
@@ -152,7 +152,7 @@ const LANDED: [(&str, &str); 36] = [
     ),
     (
         "migrations/sqlite/2026-12-03-000009_history_retention/up.sql",
-        "8a2fcae19d141930a7d0f01baff114bea310838fb0f4d1e0237a2d47e420c685",
+        "e8ced6633f1f713cfd5a25902c4dd328394cd3ed56e025b39ebcf83285aa32fd",
     ),
 ];
 

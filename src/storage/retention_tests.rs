@@ -73,6 +73,31 @@ fn count_rows(store: &Store, sql: String) -> i64 {
     rows[0].n
 }
 
+/// The database's clock, which stamps the commits: the events' times are read from it too.
+fn database_instant(connection: &mut AnyConnection) -> Result<Instant, StorageError> {
+    #[derive(QueryableByName)]
+    struct Now {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        n: i64,
+    }
+    let sql = format!("SELECT {} AS n", super::connection::database_now(connection));
+    let rows = match connection {
+        AnyConnection::Postgresql(inner) => diesel::sql_query(sql).load::<Now>(inner)?,
+        AnyConnection::Sqlite(inner) => diesel::sql_query(sql).load::<Now>(inner)?,
+    };
+    Ok(Instant::from_microsecond(rows[0].n).expect("the database's clock is in range"))
+}
+
+/// An expiry at `cutoff`, now by the database's clock.
+fn expire_now(
+    connection: &mut AnyConnection,
+    cutoff: Instant,
+    export: impl FnOnce(&ExpiryBounds, &[ExpiredRows]) -> Result<String, StorageError>,
+) -> Result<Expiry, StorageError> {
+    let now = database_instant(connection)?;
+    expire_before(connection, cutoff, &actor(), now, export)
+}
+
 fn check_expiry(store: &Store, groups: Vec<Vec<history_tests::Write>>) {
     // Each group commits with an audit event, as the service's writes do.
     let mut stored_at = Vec::new();
@@ -83,12 +108,8 @@ fn check_expiry(store: &Store, groups: Vec<Vec<history_tests::Write>>) {
                 let inner = work(drawn);
                 let boxed: GroupedWork = Box::new(move |connection: &mut AnyConnection| {
                     let outcome = inner(connection)?;
-                    append_audit_event(
-                        connection,
-                        &actor(),
-                        &AuditRecord::new("a write", Vec::new()),
-                        crate::clock::now(),
-                    )?;
+                    let now = database_instant(connection)?;
+                    append_audit_event(connection, &actor(), &AuditRecord::new("a write", Vec::new()), now)?;
                     Ok(outcome)
                 });
                 boxed
@@ -130,9 +151,7 @@ fn check_expiry(store: &Store, groups: Vec<Vec<history_tests::Write>>) {
 
     // A failing export removes nothing.
     let failed = store.transaction_here(|connection| {
-        expire_before(connection, cutoff, &actor(), crate::clock::now(), |_, _| {
-            Err(StorageError::Unavailable("the disk is full".into()))
-        })
+        expire_now(connection, cutoff, |_, _| Err(StorageError::Unavailable("the disk is full".into())))
     });
     assert!(matches!(failed, Err(StorageError::Unavailable(_))), "{failed:?}");
     assert_eq!(stamps(store), stamps_before);
@@ -141,7 +160,7 @@ fn check_expiry(store: &Store, groups: Vec<Vec<history_tests::Write>>) {
     let mut exported: Vec<ExpiredRows> = Vec::new();
     let expiry = store
         .transaction_here(|connection| {
-            expire_before(connection, cutoff, &actor(), crate::clock::now(), |bounds, rows| {
+            expire_now(connection, cutoff, |bounds, rows| {
                 assert_eq!(bounds.through_version, Some(through));
                 exported = rows.to_vec();
                 Ok("checksum".into())
@@ -207,9 +226,7 @@ fn check_expiry(store: &Store, groups: Vec<Vec<history_tests::Write>>) {
 
     // A second expiry at the same cutoff finds nothing more.
     let again = store
-        .transaction_here(|connection| {
-            expire_before(connection, cutoff, &actor(), crate::clock::now(), |_, _| panic!("nothing to export"))
-        })
+        .transaction_here(|connection| expire_now(connection, cutoff, |_, _| panic!("nothing to export")))
         .unwrap();
     assert_eq!(again.exported, None);
 }

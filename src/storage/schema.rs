@@ -228,3 +228,14 @@ diesel::table! {
         plan_settings -> Text,
     }
 }
+
+// The one path that removes what lies before the retention window (migration
+// `2026-12-03-000009_history_retention`); only `retention::expire_before` writes it, and empties
+// it before its transaction commits.
+diesel::table! {
+    expiry_gate (through_version) {
+        through_version -> BigInt,
+        before_micros -> BigInt,
+        first_kept_policy -> BigInt,
+    }
+}

@@ -179,6 +179,7 @@ fn the_schema_file_is_read_as_diesel_compiles_it() {
         shifts_history,
         time_off_history,
         policy_versions,
+        expiry_gate,
     );
     let declared = declared_tables();
     assert_eq!(compiled.len(), declared.len(), "every table of schema.rs is listed here");

@@ -13,7 +13,7 @@
 -- A history row written by a write still running (a version not committed yet) may still be
 -- removed by that write's own triggers, as before. A history row, once closed, never changes.
 CREATE TABLE expiry_gate (
-    through_version BIGINT NOT NULL,
+    through_version BIGINT PRIMARY KEY NOT NULL,
     before_micros BIGINT NOT NULL,
     first_kept_policy BIGINT NOT NULL
 );
