@@ -154,3 +154,14 @@ fn the_http_listener_is_on_by_default_off_when_empty_and_a_bad_address_is_named(
     let file: RawSettings = toml::from_str("[http]\nlisten = \"127.0.0.1:9000\"\n").unwrap();
     assert_eq!(file.overridden_by(env).validate().unwrap().http_listen, None, "an empty variable turns it off");
 }
+
+#[test]
+fn retention_keeps_everything_unless_set_and_zero_days_is_named() {
+    let read = |body: &str| toml::from_str::<RawSettings>(body).unwrap().validate();
+    assert_eq!(read("").unwrap().retention_keep_days, None);
+    assert_eq!(read("[retention]\nkeep_days = 400\n").unwrap().retention_keep_days, Some(400));
+    let zero = read("[retention]\nkeep_days = 0\n").unwrap_err().to_string();
+    assert!(zero.contains("retention.keep_days"), "{zero}");
+    assert!(toml::from_str::<RawSettings>("[retention]\nkeep = 4\n").is_err());
+    assert!(toml::from_str::<RawSettings>("[retention]\nkeep_days = -1\n").is_err());
+}
