@@ -108,8 +108,11 @@ Example: eea-coverage expire --config eea-coverage.toml --keep-days 400 --export
         #[arg(long, value_name = "INSTANT")]
         before: Option<String>,
         /// Where the export is written.
-        #[arg(long, value_name = "DIR")]
-        export_dir: PathBuf,
+        #[arg(long, value_name = "DIR", required_unless_present = "dry_run")]
+        export_dir: Option<PathBuf>,
+        /// Only print what would be removed, table by table; nothing is written or removed.
+        #[arg(long)]
+        dry_run: bool,
     },
     /// Ask a running server for a coverage report and print it as a table, CSV, JSON or SVG.
     #[command(after_help = "Dates (YYYY-MM-DD) mean midnight in Europe/Brussels, the zone of the policy's hours;\n\
@@ -227,7 +230,8 @@ fn run_expire(
     config: Option<PathBuf>,
     keep_days: Option<u32>,
     before: Option<String>,
-    export_dir: PathBuf,
+    export_dir: Option<PathBuf>,
+    dry_run: bool,
 ) -> ExitCode {
     let settings = match settings_for_serve(None, database_url, config, None) {
         Ok(settings) => settings,
@@ -251,11 +255,26 @@ fn run_expire(
             return ExitCode::from(2);
         }
     };
+    let runtime =
+        tokio::runtime::Builder::new_current_thread().enable_all().build().expect("building the tokio runtime");
+    let Some(export_dir) = export_dir.filter(|_| !dry_run) else {
+        return match runtime.block_on(eea_coverage::startup::expiry_preview(&settings, cutoff)) {
+            Ok((bounds, counts)) => {
+                println!("would expire what lies before {}:", bounds.cutoff);
+                for (table, count) in counts {
+                    println!("  {count} {table}");
+                }
+                ExitCode::SUCCESS
+            }
+            Err(error) => {
+                eprintln!("eea-coverage expire: {error}");
+                ExitCode::FAILURE
+            }
+        };
+    };
     let user = std::env::var("USER").unwrap_or_else(|_| "unknown".into());
     let request =
         eea_coverage::startup::ExpiryRequest { cutoff, directory: export_dir, now, caller: format!("command:{user}") };
-    let runtime =
-        tokio::runtime::Builder::new_current_thread().enable_all().build().expect("building the tokio runtime");
     match runtime.block_on(eea_coverage::startup::expire(&settings, request)) {
         Ok(report) => {
             let expiry = &report.expiry;
@@ -352,8 +371,8 @@ fn main() -> ExitCode {
                 }
             }
         }
-        Command::Expire { database_url, config, keep_days, before, export_dir } => {
-            run_expire(database_url, config, keep_days, before, export_dir)
+        Command::Expire { database_url, config, keep_days, before, export_dir, dry_run } => {
+            run_expire(database_url, config, keep_days, before, export_dir, dry_run)
         }
         Command::Report(args) => run_client("report", run_report(args)),
         Command::Deadline(args) => run_client("deadline", run_deadline(args)),

@@ -14,7 +14,7 @@ use crate::storage::{DatabaseUrl, StorageError, Store};
 use crate::transport::{self, HttpGapReceiver, HttpTls, TransportError, WebhookSetupError};
 
 mod expire;
-pub use expire::{expire, expiry_cutoff, ExpiryReport, ExpiryRequest};
+pub use expire::{expire, expiry_cutoff, expiry_preview, ExpiryReport, ExpiryRequest};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartupError {

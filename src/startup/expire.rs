@@ -22,6 +22,18 @@ pub struct ExpiryRequest {
     pub caller: String,
 }
 
+/// What an expiry at `cutoff` would remove, table by table, without writing or removing anything.
+pub async fn expiry_preview(
+    settings: &Settings,
+    cutoff: Instant,
+) -> Result<(ExpiryBounds, Vec<(&'static str, usize)>), StartupError> {
+    let store = open_store(&settings.database_url).await?;
+    store
+        .read_consistent(move |connection| crate::storage::expiry_preview(connection, cutoff))
+        .await
+        .map_err(|error| StartupError::Storage { url: settings.database_url.redacted(), error })
+}
+
 /// What the command did, and where the export is.
 pub struct ExpiryReport {
     pub expiry: Expiry,

@@ -194,6 +194,31 @@ fn expiring_rows(
     Ok(lines.into_iter().map(|line| line.line).collect())
 }
 
+/// What an expiry at `cutoff` would remove, table by table, as the database stands; nothing is
+/// read out or changed.
+pub fn expiry_preview(
+    connection: &mut AnyConnection,
+    cutoff: Instant,
+) -> Result<(ExpiryBounds, Vec<(&'static str, usize)>), StorageError> {
+    #[derive(QueryableByName)]
+    struct Count {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        n: i64,
+    }
+    let bounds = expiry_bounds(connection, cutoff)?;
+    let mut counts = Vec::with_capacity(EXPIRING_TABLES.len());
+    for table in &EXPIRING_TABLES {
+        let count =
+            diesel::sql_query(format!("SELECT count(*) AS n FROM {} WHERE {}", table.name, table.condition(&bounds)));
+        let rows = match connection {
+            AnyConnection::Postgresql(inner) => count.load::<Count>(inner)?,
+            AnyConnection::Sqlite(inner) => count.load::<Count>(inner)?,
+        };
+        counts.push((table.name, rows.first().map_or(0, |row| row.n.max(0) as usize)));
+    }
+    Ok((bounds, counts))
+}
+
 /// Where an expiry at `cutoff` would cut, as the database stands.
 pub fn expiry_bounds(connection: &mut AnyConnection, cutoff: Instant) -> Result<ExpiryBounds, StorageError> {
     Ok(ExpiryBounds {

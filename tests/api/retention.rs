@@ -65,6 +65,16 @@ async fn what_lies_before_the_cutoff_is_exported_then_removed(backend: Backend) 
     // A cutoff inside the configured retention window is refused before anything is read.
     let inside = expire(&["--keep-days", "30", "--before", &rfc3339(cutoff)]);
     assert_eq!(inside.status.code(), Some(2), "{}", String::from_utf8_lossy(&inside.stderr));
+    // A dry run counts and changes nothing.
+    let dry = std::process::Command::new(env!("CARGO_BIN_EXE_eea-coverage"))
+        .args(["expire", "--database-url", database.url(), "--dry-run", "--before", &rfc3339(cutoff)])
+        .output()
+        .unwrap();
+    let dry_text = String::from_utf8_lossy(&dry.stdout);
+    assert!(dry.status.success() && dry_text.contains("roster_commits"), "{dry_text}");
+    let counted: usize =
+        dry_text.lines().skip(1).map(|line| line.split_whitespace().next().unwrap().parse::<usize>().unwrap()).sum();
+    assert!(counted > 0, "{dry_text}");
     let output = expire(&["--before", &rfc3339(cutoff)]);
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(output.status.success(), "{stdout}{}", String::from_utf8_lossy(&output.stderr));
@@ -82,6 +92,7 @@ async fn what_lies_before_the_cutoff_is_exported_then_removed(backend: Backend) 
     let tables: std::collections::BTreeSet<&str> =
         lines[1..].iter().map(|line| line["table"].as_str().unwrap()).collect();
     assert!(tables.contains("roster_commits") && tables.contains("audit_events"), "{tables:?}");
+    assert_eq!(lines.len() - 1, counted, "the dry run counted what was then exported");
 
     // The answers from the cutoff on are unchanged; before it, the history no longer reaches.
     assert_eq!(tickets.decide_ticket(decide_known_at(cutoff)).await.unwrap().into_inner(), at_cutoff);
