@@ -11,7 +11,7 @@ use super::{open_store, StartupError};
 use crate::audit::Actor;
 use crate::config::Settings;
 use crate::domain::time::Instant;
-use crate::storage::{ExpiredRows, Expiry, ExpiryBounds, StorageError};
+use crate::storage::{ExpiredRows, Expiry, ExpiryBounds, StorageError, TableCounts};
 
 /// What the command was asked: remove what lies only before `cutoff`, export into `directory`.
 pub struct ExpiryRequest {
@@ -23,10 +23,7 @@ pub struct ExpiryRequest {
 }
 
 /// What an expiry at `cutoff` would remove, table by table, without writing or removing anything.
-pub async fn expiry_preview(
-    settings: &Settings,
-    cutoff: Instant,
-) -> Result<(ExpiryBounds, Vec<(&'static str, usize)>), StartupError> {
+pub async fn expiry_preview(settings: &Settings, cutoff: Instant) -> Result<(ExpiryBounds, TableCounts), StartupError> {
     let store = open_store(&settings.database_url).await?;
     store
         .read_consistent(move |connection| crate::storage::expiry_preview(connection, cutoff))

@@ -67,7 +67,7 @@ pub use listener::{ChangeListener, CHANGES_CHANNEL};
 pub use orgs::{delete_consent, delete_org, upsert_consent, upsert_org};
 pub use owned_entries::{delete_entry, upsert_entries, EntryKind, OwnedEntry};
 pub use policy_versions::{next_policy_after, policy_known_at, PolicyVersion};
-pub use retention::{expire_before, expiry_bounds, expiry_preview, ExpiredRows, Expiry, ExpiryBounds};
+pub use retention::{expire_before, expiry_bounds, expiry_preview, ExpiredRows, Expiry, ExpiryBounds, TableCounts};
 pub use snapshot::{load_all, StoredRoster};
 pub use sync::sync_source;
 pub use url::DatabaseUrl;

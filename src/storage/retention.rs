@@ -31,12 +31,15 @@ pub struct ExpiredRows {
     pub rows: Vec<String>,
 }
 
+/// Rows per table, in the order an expiry exports and removes them.
+pub type TableCounts = Vec<(&'static str, usize)>;
+
 /// What an expiry did.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Expiry {
     pub bounds: ExpiryBounds,
     /// Rows removed per table, in the order they were exported.
-    pub removed: Vec<(&'static str, usize)>,
+    pub removed: TableCounts,
     /// What the export answered (its checksum); `None` when nothing lay before the cutoff.
     pub exported: Option<String>,
     /// The audit event that records the removal.
@@ -199,7 +202,7 @@ fn expiring_rows(
 pub fn expiry_preview(
     connection: &mut AnyConnection,
     cutoff: Instant,
-) -> Result<(ExpiryBounds, Vec<(&'static str, usize)>), StorageError> {
+) -> Result<(ExpiryBounds, TableCounts), StorageError> {
     #[derive(QueryableByName)]
     struct Count {
         #[diesel(sql_type = diesel::sql_types::BigInt)]
