@@ -71,7 +71,7 @@ impl App {
                 explain_stretch(&snapshot, &ticket, (just_before, at), &[], &mut last, &mut Vec::new(), 1).map(|_| last)
             })
             .await
-            .map_err(|error| AppError::internal(format!("explaining a ticket failed: {error}")))?
+            .map_err(walk_failed)?
             .map_err(decision_error)?;
         }
         let mut moments: Vec<ExplainedMoment> = Vec::new();
@@ -90,7 +90,7 @@ impl App {
                 let piece_end = piece_start.saturating_add(TIMELINES_CARRY).unwrap_or(stretch_end).min(stretch_end);
                 let (snapshot, ticket, causes) = (snapshot.clone(), ticket.clone(), std::mem::take(&mut entry_causes));
                 let n_listed = moments.len();
-                let (found, mut walked_last, end) = tokio::task::spawn_blocking({
+                let (found, walked_last, end) = tokio::task::spawn_blocking({
                     let mut walked_last = std::mem::take(&mut last);
                     move || {
                         let timed = (*snapshot).clone().with_timelines(piece_start, machine_parallelism());
@@ -108,8 +108,8 @@ impl App {
                     }
                 })
                 .await
-                .map_err(|error| AppError::internal(format!("explaining a ticket failed: {error}")))?;
-                std::mem::swap(&mut last, &mut walked_last);
+                .map_err(walk_failed)?;
+                last = walked_last;
                 let end = end.map_err(decision_error)?;
                 moments.extend(found.into_iter().map(|moment| ExplainedMoment {
                     known: KnownAt { as_known_at: moment.at, ..known.clone() },
@@ -151,4 +151,9 @@ impl App {
         }
         Ok(Some((next_at, causes)))
     }
+}
+
+/// A blocking walk that did not come back (it panicked or the runtime is stopping).
+fn walk_failed(error: tokio::task::JoinError) -> AppError {
+    AppError::internal(format!("explaining a ticket failed: {error}"))
 }

@@ -5,17 +5,9 @@
 use eea_coverage::pb;
 
 use crate::helpers::{
-    agent, consent, create_database, one_off, org, run_binary, spawn_app_on, violated_fields, Backend,
+    agent, consent, create_database, moment_between_writes, one_off, org, run_binary, spawn_app_on, violated_fields,
+    Backend,
 };
-
-/// The wall clock, to the microsecond, as a wire timestamp; the clock moves on a little either
-/// side, so writes before it committed before it and writes after it after it.
-async fn moment_between_writes() -> prost_types::Timestamp {
-    tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-    let now = eea_coverage::clock::now();
-    tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-    prost_types::Timestamp { seconds: now.as_second(), nanos: now.subsec_nanosecond() / 1_000 * 1_000 }
-}
 
 /// An instant `hours` from now, as the helpers' shift builders take it.
 fn hours_from_now(hours: i64) -> String {

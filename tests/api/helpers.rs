@@ -543,3 +543,12 @@ pub fn run_binary(app: &TestApp, arguments: &[&str]) -> std::process::Output {
         .output()
         .expect("running eea-coverage")
 }
+
+/// A moment between writes: the clock moves on a little either side, so the writes before it
+/// committed before it and those after it after it (commit stamps are the database's clock).
+pub async fn moment_between_writes() -> prost_types::Timestamp {
+    tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    let now = eea_coverage::clock::now();
+    tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    prost_types::Timestamp { seconds: now.as_second(), nanos: now.subsec_nanosecond() / 1_000 * 1_000 }
+}

@@ -3,16 +3,7 @@
 
 use eea_coverage::pb;
 
-use crate::helpers::{agent, create_database, one_off, org, spawn_app_on, timestamp, Backend};
-
-/// A moment between writes: the clock moves on a little either side, so the writes before it
-/// committed before it and those after it after it (commit stamps are the database's clock).
-async fn moment_between_writes() -> prost_types::Timestamp {
-    tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-    let now = eea_coverage::clock::now();
-    tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-    prost_types::Timestamp { seconds: now.as_second(), nanos: now.subsec_nanosecond() / 1_000 * 1_000 }
-}
+use crate::helpers::{agent, create_database, moment_between_writes, one_off, org, spawn_app_on, timestamp, Backend};
 
 const MONDAY_10: &str = "2027-03-01T10:00:00Z";
 

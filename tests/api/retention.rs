@@ -5,14 +5,7 @@
 use eea_coverage::pb;
 use sha2::{Digest, Sha256};
 
-use crate::helpers::{agent, create_database, one_off, org, spawn_app_on, Backend};
-
-async fn moment_between_writes() -> prost_types::Timestamp {
-    tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-    let now = eea_coverage::clock::now();
-    tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-    prost_types::Timestamp { seconds: now.as_second(), nanos: now.subsec_nanosecond() / 1_000 * 1_000 }
-}
+use crate::helpers::{agent, create_database, moment_between_writes, one_off, org, spawn_app_on, Backend};
 
 fn rfc3339(timestamp: prost_types::Timestamp) -> String {
     jiff::Timestamp::new(timestamp.seconds, timestamp.nanos).unwrap().to_string()
