@@ -544,8 +544,9 @@ pub fn run_binary(app: &TestApp, arguments: &[&str]) -> std::process::Output {
         .expect("running eea-coverage")
 }
 
-/// A moment between writes: the clock moves on a little either side, so the writes before it
-/// committed before it and those after it after it (commit stamps are the database's clock).
+/// A moment between writes: the wall clock, to the microsecond, as a wire timestamp; the clock
+/// moves on a little either side, so the writes before it committed before it and those after
+/// it after it (commit stamps are the database's clock).
 pub async fn moment_between_writes() -> prost_types::Timestamp {
     tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     let now = eea_coverage::clock::now();
