@@ -167,19 +167,6 @@ struct Member {
     classes: u8,
 }
 
-/// Whether the `arriving` members are exactly the `leaving` slots as `chunk` already holds them
-/// (both in slot order): an agent written again as it was, where taking it out and putting it
-/// back in would copy the chunk for nothing.
-fn arrive_as_they_leave(chunk: &[Member], leaving: &[u32], arriving: &[Member]) -> bool {
-    leaving.len() == arriving.len()
-        && leaving.iter().zip(arriving).all(|(leaves, arrives)| {
-            *leaves == arrives.slot
-                && chunk
-                    .binary_search_by_key(&arrives.slot, |member| member.slot)
-                    .is_ok_and(|held_idx| chunk[held_idx] == *arrives)
-        })
-}
-
 /// Everything precomputed for one snapshot.
 #[derive(Clone, Debug, Default)]
 pub struct StaffedTimelines {
@@ -372,12 +359,12 @@ impl StaffedTimelines {
         for chunks in self.members.iter_mut().filter(|chunks| chunks.len() < n_chunks) {
             Arc::make_mut(chunks).resize_with(n_chunks, Arc::default);
         }
-        // (bucket, chunk) -> slots leaving and members arriving.
-        let mut touched: std::collections::BTreeMap<(usize, usize), (Vec<u32>, Vec<Member>)> = Default::default();
+        // (bucket, chunk) -> members leaving (as the chunk holds them) and members arriving.
+        let mut touched: std::collections::BTreeMap<(usize, usize), (Vec<Member>, Vec<Member>)> = Default::default();
         for (slotted, timeline) in befores {
-            for (bucket_idx, _) in timeline.bucket_classes(grid) {
+            for (bucket_idx, classes) in timeline.bucket_classes(grid) {
                 let chunk_idx = slotted.slot as usize / CHUNK_SLOTS;
-                touched.entry((bucket_idx, chunk_idx)).or_default().0.push(slotted.slot);
+                touched.entry((bucket_idx, chunk_idx)).or_default().0.push(Member { slot: slotted.slot, classes });
             }
         }
         for (slotted, timeline) in afters {
@@ -387,14 +374,21 @@ impl StaffedTimelines {
             }
         }
         for ((bucket_idx, chunk_idx), (mut leaving, mut arriving)) in touched {
-            leaving.sort_unstable();
+            leaving.sort_unstable_by_key(|member| member.slot);
             arriving.sort_unstable_by_key(|member| member.slot);
-            if arrive_as_they_leave(&self.members[bucket_idx][chunk_idx], &leaving, &arriving) {
+            // An agent written again as it was there (most buckets of a one-agent write) puts
+            // back what it takes out: the chunk keeps its copy, and is not even read. The
+            // leaving members are as the chunk holds them, since the chunk was built from the
+            // same timelines.
+            if leaving == arriving {
                 continue;
             }
             let chunk = &mut Arc::make_mut(&mut self.members[bucket_idx])[chunk_idx];
             // Both lists are in slot order: one merge, no sort of the whole chunk.
-            let mut staying = chunk.iter().filter(|member| leaving.binary_search(&member.slot).is_err()).peekable();
+            let mut staying = chunk
+                .iter()
+                .filter(|member| leaving.binary_search_by_key(&member.slot, |leaves| leaves.slot).is_err())
+                .peekable();
             let mut arriving = arriving.into_iter().peekable();
             let mut members: Vec<Member> = Vec::with_capacity(chunk.len() + arriving.len());
             loop {

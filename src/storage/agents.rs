@@ -29,7 +29,9 @@ pub fn upsert_agents(connection: &mut AnyConnection, batch: &[Agent]) -> Result<
         change_rows.extend(changes);
     }
     for chunk in ids.chunks(CHUNK_ROWS) {
-        diesel::delete(location_changes::table.filter(location_changes::agent_id.eq_any(chunk))).execute(connection)?;
+        with_id_filter!(location_changes::agent_id, chunk, |filter| {
+            diesel::delete(location_changes::table.filter(filter)).execute(connection)?
+        });
     }
     for chunk in new_rows.chunks(CHUNK_ROWS) {
         insert_rows!(connection, agents::table, chunk)?;
@@ -87,7 +89,9 @@ pub(super) fn require_agents<'a>(
 
 fn existing_agent_ids(connection: &mut AnyConnection, ids: &[&str]) -> Result<HashSet<String>, StorageError> {
     existing_ids(ids, |chunk| {
-        Ok(agents::table.select(agents::agent_id).filter(agents::agent_id.eq_any(chunk)).load(connection)?)
+        Ok(with_id_filter!(agents::agent_id, &chunk[..], |filter| {
+            agents::table.select(agents::agent_id).filter(filter).load(connection)?
+        }))
     })
 }
 
@@ -100,13 +104,15 @@ pub(super) fn stored_agents(
     let mut found = HashMap::new();
     for chunk in ids.chunks(CHUNK_ROWS) {
         let mut changes_of: HashMap<String, Vec<LocationChangeRow>> = HashMap::new();
-        for change in location_changes::table
-            .filter(location_changes::agent_id.eq_any(chunk))
-            .load::<LocationChangeRow>(connection)?
-        {
+        let changes: Vec<LocationChangeRow> = with_id_filter!(location_changes::agent_id, chunk, |filter| {
+            location_changes::table.filter(filter).load(connection)?
+        });
+        for change in changes {
             changes_of.entry(change.agent_id.clone()).or_default().push(change);
         }
-        for row in agents::table.filter(agents::agent_id.eq_any(chunk)).load::<AgentRow>(connection)? {
+        let rows: Vec<AgentRow> =
+            with_id_filter!(agents::agent_id, chunk, |filter| agents::table.filter(filter).load(connection)?);
+        for row in rows {
             let agent_id = row.agent_id.clone();
             if let Ok(agent) = row.into_domain(changes_of.remove(&agent_id).unwrap_or_default()) {
                 found.insert(agent_id, agent);

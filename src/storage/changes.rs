@@ -142,26 +142,32 @@ fn load_agents(
     let mut found: HashMap<String, AgentRoster> = HashMap::new();
     for chunk in agent_ids.chunks(CHUNK_ROWS) {
         let mut location_changes_of: HashMap<String, Vec<LocationChangeRow>> = HashMap::new();
-        for change in location_changes::table
-            .filter(location_changes::agent_id.eq_any(chunk))
-            .load::<LocationChangeRow>(connection)?
-        {
+        let changes: Vec<LocationChangeRow> = with_id_filter!(location_changes::agent_id, chunk, |filter| {
+            location_changes::table.filter(filter).load(connection)?
+        });
+        for change in changes {
             location_changes_of.entry(change.agent_id.clone()).or_default().push(change);
         }
         let mut agents_in_chunk: HashMap<String, (Agent, Vec<Shift>, Vec<TimeOff>)> = HashMap::new();
-        for row in agents::table.filter(agents::agent_id.eq_any(chunk)).load::<AgentRow>(connection)? {
+        let rows: Vec<AgentRow> =
+            with_id_filter!(agents::agent_id, chunk, |filter| agents::table.filter(filter).load(connection)?);
+        for row in rows {
             let agent_id = row.agent_id.clone();
             if let Some(agent) = kept(row.into_domain(location_changes_of.remove(&agent_id).unwrap_or_default())) {
                 agents_in_chunk.insert(agent_id, (agent, Vec::new(), Vec::new()));
             }
         }
-        for row in shifts::table.filter(shifts::agent_id.eq_any(chunk)).load::<ShiftRow>(connection)? {
+        let rows: Vec<ShiftRow> =
+            with_id_filter!(shifts::agent_id, chunk, |filter| shifts::table.filter(filter).load(connection)?);
+        for row in rows {
             let owner = agents_in_chunk.get_mut(&row.agent_id);
             if let (Some((_, shifts, _)), Some(shift)) = (owner, kept(row.into_domain())) {
                 shifts.push(shift);
             }
         }
-        for row in time_off::table.filter(time_off::agent_id.eq_any(chunk)).load::<TimeOffRow>(connection)? {
+        let rows: Vec<TimeOffRow> =
+            with_id_filter!(time_off::agent_id, chunk, |filter| time_off::table.filter(filter).load(connection)?);
+        for row in rows {
             let owner = agents_in_chunk.get_mut(&row.agent_id);
             if let (Some((_, _, time_off)), Some(entry)) = (owner, kept(row.into_domain())) {
                 time_off.push(entry);

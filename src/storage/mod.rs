@@ -22,6 +22,26 @@ macro_rules! insert_rows {
     };
 }
 
+/// Evaluates `$run` with `$filter` bound to a filter on `$column` for `$ids` (a slice of IDs):
+/// `= ?` when there is one, `IN (?, ...)` otherwise. A one-agent write names one ID, and
+/// diesel keeps the prepared statement of an `=` filter, while it prepares an `IN` list anew
+/// on every call (its length varies); on SQLite that preparation, with the history triggers
+/// it compiles, was a large part of a small write's cost.
+macro_rules! with_id_filter {
+    ($column:expr, $ids:expr, |$filter:ident| $run:expr) => {
+        match $ids {
+            [only] => {
+                let $filter = $column.eq(AsRef::<str>::as_ref(only));
+                $run
+            }
+            ids => {
+                let $filter = $column.eq_any(ids);
+                $run
+            }
+        }
+    };
+}
+
 mod agents;
 mod audit;
 mod batch;

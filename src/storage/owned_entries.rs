@@ -101,25 +101,24 @@ macro_rules! owned_entry_table {
             }
 
             fn load_agent_ids(connection: &mut AnyConnection, ids: &[&str]) -> Result<Vec<String>, StorageError> {
-                Ok($table::table
-                    .select($table::agent_id)
-                    .filter($table::$id.eq_any(ids))
-                    .distinct()
-                    .load(connection)?)
+                Ok(with_id_filter!($table::$id, ids, |filter| {
+                    $table::table.select($table::agent_id).filter(filter).distinct().load(connection)?
+                }))
             }
 
             fn load_ids(connection: &mut AnyConnection, ids: Vec<String>) -> Result<Vec<String>, StorageError> {
-                Ok($table::table.select($table::$id).filter($table::$id.eq_any(ids)).load(connection)?)
+                Ok(with_id_filter!($table::$id, &ids[..], |filter| {
+                    $table::table.select($table::$id).filter(filter).load(connection)?
+                }))
             }
 
             fn load_owners(
                 connection: &mut AnyConnection,
                 ids: Vec<String>,
             ) -> Result<Vec<(String, Option<String>)>, StorageError> {
-                Ok($table::table
-                    .select(($table::$id, $table::source))
-                    .filter($table::$id.eq_any(ids))
-                    .load(connection)?)
+                Ok(with_id_filter!($table::$id, &ids[..], |filter| {
+                    $table::table.select(($table::$id, $table::source)).filter(filter).load(connection)?
+                }))
             }
 
             fn load_sourced(
@@ -136,7 +135,9 @@ macro_rules! owned_entry_table {
             }
 
             fn delete_ids(connection: &mut AnyConnection, ids: &[&str]) -> Result<usize, StorageError> {
-                Ok(diesel::delete($table::table.filter($table::$id.eq_any(ids))).execute(connection)?)
+                Ok(with_id_filter!($table::$id, ids, |filter| {
+                    diesel::delete($table::table.filter(filter)).execute(connection)?
+                }))
             }
 
             fn insert(connection: &mut AnyConnection, rows: &[$row]) -> Result<usize, StorageError> {
