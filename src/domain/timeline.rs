@@ -309,16 +309,32 @@ impl StaffedTimelines {
         befores: &[(&Slotted, Arc<AgentTimeline>)],
         afters: &[(&Slotted, Arc<AgentTimeline>)],
     ) {
+        let mut pending = PendingSteps::new(grid);
         for (class_idx, _) in EligibilityClass::ALL.iter().enumerate() {
             let mut changed: Vec<usize> = Vec::new();
+            let [before_pieces, after_pieces]: [Vec<(&Slotted, Vec<ShiftPiece>)>; 2] =
+                [befores, afters].map(|contributions| {
+                    contributions
+                        .iter()
+                        .map(|(slotted, timeline)| (*slotted, timeline.class_pieces(class_idx)))
+                        .collect()
+                });
             for severity in Severity::ALL {
-                let mut pending = PendingSteps::new(grid);
-                for (contributions, sign) in [(befores, -1), (afters, 1)] {
-                    for (slotted, timeline) in contributions {
-                        let pieces = timeline.class_pieces(class_idx);
-                        for interval in eligible_duty(&slotted.roster, &pieces, severity) {
-                            pending.add(grid, interval, sign);
-                        }
+                let [leaving, arriving] =
+                    [&before_pieces, &after_pieces].map(|pieces: &Vec<(&Slotted, Vec<ShiftPiece>)>| {
+                        let mut duty: Vec<Interval> = pieces
+                            .iter()
+                            .flat_map(|(slotted, pieces)| eligible_duty(&slotted.roster, pieces, severity))
+                            .collect();
+                        duty.sort_unstable();
+                        duty
+                    });
+                // Duty that stays as it was (most of an agent's, in a one-agent write) would be
+                // taken out and put back: only the difference goes in.
+                let (leaving, arriving) = without_common(leaving, arriving);
+                for (intervals, sign) in [(leaving, -1), (arriving, 1)] {
+                    for interval in intervals {
+                        pending.add(grid, interval, sign);
                     }
                 }
                 changed.extend(self.indexes[index_position(class_idx, severity)].apply(&mut pending));
@@ -463,6 +479,28 @@ impl StaffedTimelines {
             .get(slot)
             .and_then(Option::as_ref)
             .map_or_else(Vec::new, |timeline| timeline.class_pieces(class.index()))
+    }
+}
+
+/// The two sorted lists without the intervals they have in common, counted with multiplicity:
+/// what goes from `before` to `after`.
+fn without_common(before: Vec<Interval>, after: Vec<Interval>) -> (Vec<Interval>, Vec<Interval>) {
+    let (mut only_before, mut only_after) = (Vec::new(), Vec::new());
+    let (mut before, mut after) = (before.into_iter().peekable(), after.into_iter().peekable());
+    loop {
+        match (before.peek(), after.peek()) {
+            (Some(left), Some(right)) => match left.cmp(right) {
+                std::cmp::Ordering::Equal => {
+                    before.next();
+                    after.next();
+                }
+                std::cmp::Ordering::Less => only_before.extend(before.next()),
+                std::cmp::Ordering::Greater => only_after.extend(after.next()),
+            },
+            (Some(_), None) => only_before.extend(before.next()),
+            (None, Some(_)) => only_after.extend(after.next()),
+            (None, None) => return (only_before, only_after),
+        }
     }
 }
 

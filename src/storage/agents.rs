@@ -6,6 +6,7 @@ use diesel::prelude::*;
 
 use super::batch::{existing_ids, not_found_unless, UpsertCounts, CHUNK_ROWS};
 use super::changes::{note_agents, note_orgs};
+use super::kept::kept_update;
 use super::rows::{AgentRow, LocationChangeRow};
 use super::schema::{agents, consents, location_changes, shifts, time_off};
 use super::{AnyConnection, EntryKind, StorageError};
@@ -22,7 +23,7 @@ pub fn upsert_agents(connection: &mut AnyConnection, batch: &[Agent]) -> Result<
     for agent in batch {
         let (row, changes) = AgentRow::from_domain(agent);
         if existing.contains(agent.agent_id.as_str()) {
-            diesel::update(agents::table.find(&row.agent_id)).set(&row).execute(connection)?;
+            kept_update("agents", &row, agents::agent_id.eq(&row.agent_id)).execute(connection)?;
         } else {
             new_rows.push(row);
         }

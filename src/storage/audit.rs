@@ -70,11 +70,11 @@ pub fn append_audit_event(
         n_affected: affected.len() as i64,
         listed_entities: &listed_entities,
     };
-    insert_rows!(connection, audit_events::table, &row)?;
+    insert_row!(connection, audit_events::table, &row)?;
     // Writers are serialised and events are never deleted: the highest number is this one.
     let sequence: i64 = audit_events::table
         .select(diesel::dsl::max(audit_events::sequence))
-        .first::<Option<i64>>(connection)?
+        .get_result::<Option<i64>>(connection)?
         .ok_or_else(|| StorageError::Corrupt("the audit event just written is missing".into()))?;
     let entity_rows: Vec<EntityRow> = affected
         .into_iter()

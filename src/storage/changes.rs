@@ -7,6 +7,7 @@ use std::collections::{BTreeSet, HashMap};
 use diesel::prelude::*;
 
 use super::batch::CHUNK_ROWS;
+use super::kept::MAX_ROWS_ONE_BY_ONE;
 use super::migrations::read_version;
 use super::rows::{AgentRow, ConsentRow, LocationChangeRow, OrgRow, ShiftRow, TimeOffRow};
 use super::schema::{agents, consents, location_changes, orgs, roster_changes, shifts, time_off};
@@ -54,12 +55,28 @@ fn note(connection: &mut AnyConnection, kind: &'static str, ids: BTreeSet<&str>)
     for chunk in rows.chunks(CHUNK_ROWS) {
         match connection {
             AnyConnection::Sqlite(inner) => {
-                diesel::insert_or_ignore_into(roster_changes::table).values(chunk).execute(inner)?
+                // A few rows one at a time, as `insert_rows!` does.
+                if chunk.len() <= MAX_ROWS_ONE_BY_ONE {
+                    for row in chunk {
+                        diesel::insert_or_ignore_into(roster_changes::table).values(row).execute(inner)?;
+                    }
+                } else {
+                    diesel::insert_or_ignore_into(roster_changes::table).values(chunk).execute(inner)?;
+                }
             }
             AnyConnection::Postgresql(inner) => {
-                diesel::insert_into(roster_changes::table).values(chunk).on_conflict_do_nothing().execute(inner)?
+                if chunk.len() <= MAX_ROWS_ONE_BY_ONE {
+                    for row in chunk {
+                        diesel::insert_into(roster_changes::table)
+                            .values(row)
+                            .on_conflict_do_nothing()
+                            .execute(inner)?;
+                    }
+                } else {
+                    diesel::insert_into(roster_changes::table).values(chunk).on_conflict_do_nothing().execute(inner)?;
+                }
             }
-        };
+        }
     }
     Ok(())
 }
@@ -84,7 +101,7 @@ pub(super) fn note_orgs<'a>(
 /// versions the log no longer keeps.
 pub(super) fn note_version(connection: &mut AnyConnection, version: i64) -> Result<(), StorageError> {
     let row = ChangeRow { version, kind: VERSION, entity_id: "" };
-    insert_rows!(connection, roster_changes::table, &row)?;
+    insert_row!(connection, roster_changes::table, &row)?;
     if version % PRUNE_EVERY == 0 {
         diesel::delete(roster_changes::table.filter(roster_changes::version.le(version - KEPT_VERSIONS)))
             .execute(connection)?;
@@ -190,8 +207,11 @@ fn load_orgs(connection: &mut AnyConnection, org_ids: &[String]) -> Result<Vec<O
     let mut loaded = Vec::with_capacity(org_ids.len());
     for org_id in org_ids {
         let Ok(id) = OrgId::new(org_id.clone()) else { continue };
-        let org =
-            orgs::table.find(org_id).first::<OrgRow>(connection).optional()?.and_then(|row| kept(row.into_domain()));
+        let org = orgs::table
+            .find(org_id)
+            .get_result::<OrgRow>(connection)
+            .optional()?
+            .and_then(|row| kept(row.into_domain()));
         let consents = consents::table
             .filter(consents::org_id.eq(org_id))
             .load::<ConsentRow>(connection)?

@@ -156,7 +156,7 @@ pub fn append_webhook_events(
         looked_at: state.looked_at,
         gaps: &state.gaps,
     };
-    insert_rows!(connection, gap_webhook_state::table, &row)?;
+    insert_row!(connection, gap_webhook_state::table, &row)?;
     let newest_dropped: Option<i64> = gap_webhook_outbox::table
         .select(gap_webhook_outbox::event_id)
         .order(gap_webhook_outbox::event_id.desc())

@@ -8,6 +8,7 @@ use diesel::prelude::*;
 use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
 
 use super::connection::{POSTGRES_NOW, SQLITE_NOW};
+use super::kept::KeptText;
 use super::listener::CHANGES_CHANNEL;
 use super::schema::roster_version;
 use super::{AnyConnection, StorageError};
@@ -40,17 +41,15 @@ pub(super) fn run_migrations(connection: &mut AnyConnection) -> Result<(), Stora
 
 /// Counts one more committed write; answers the new count.
 pub(super) fn bump_version(connection: &mut AnyConnection) -> Result<i64, StorageError> {
-    diesel::update(roster_version::table.find(1))
-        .set(roster_version::version.eq(roster_version::version + 1))
-        .execute(connection)?;
+    KeptText("UPDATE roster_version SET version = version + 1 WHERE id = 1").execute(connection)?;
     if let AnyConnection::Postgresql(_) = connection {
         connection.batch_execute(&format!("NOTIFY {CHANGES_CHANNEL}"))?;
     }
     let stamp = match connection {
-        AnyConnection::Sqlite(_) => &*STAMP_COMMIT_SQLITE,
-        AnyConnection::Postgresql(_) => &*STAMP_COMMIT_POSTGRES,
+        AnyConnection::Sqlite(_) => STAMP_COMMIT_SQLITE.as_str(),
+        AnyConnection::Postgresql(_) => STAMP_COMMIT_POSTGRES.as_str(),
     };
-    diesel::sql_query(stamp).execute(connection)?;
+    KeptText(stamp).execute(connection)?;
     read_version(connection)
 }
 
@@ -73,5 +72,5 @@ fn stamp_commit(larger_of: &str, now: &str) -> String {
 }
 
 pub(super) fn read_version(connection: &mut AnyConnection) -> Result<i64, StorageError> {
-    Ok(roster_version::table.find(1).select(roster_version::version).first(connection)?)
+    Ok(roster_version::table.find(1).select(roster_version::version).get_result(connection)?)
 }

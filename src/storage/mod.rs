@@ -9,17 +9,43 @@
 //! `audit`, `history` (the roster as committed at a past version), `policy_versions` (the policy in force
 //! over time), and `gap_webhook` (a lease, a state and an outbox); `rows` and `schema` are the tables as diesel sees them.
 
-/// Multi-row INSERT is not available through the multi-backend connection, so it runs on the
-/// inner connection, inside the same transaction.
-macro_rules! insert_rows {
-    ($connection:expr, $table:expr, $rows:expr) => {
+/// Inserts one row. INSERT is not available through the multi-backend connection, so it runs on
+/// the inner connection, inside the same transaction.
+macro_rules! insert_row {
+    ($connection:expr, $table:expr, $row:expr) => {
         match $connection {
-            $crate::storage::AnyConnection::Sqlite(inner) => diesel::insert_into($table).values($rows).execute(inner),
+            $crate::storage::AnyConnection::Sqlite(inner) => diesel::insert_into($table).values($row).execute(inner),
             $crate::storage::AnyConnection::Postgresql(inner) => {
-                diesel::insert_into($table).values($rows).execute(inner)
+                diesel::insert_into($table).values($row).execute(inner)
             }
         }
     };
+}
+
+/// Inserts a slice of rows, as `insert_row!` does one. A few rows go one at a time, with the
+/// one-row statement diesel keeps prepared (see `kept`), rather than in one statement prepared
+/// anew for their number.
+macro_rules! insert_rows {
+    ($connection:expr, $table:expr, $rows:expr) => {{
+        let rows = $rows;
+        let one_by_one = rows.len() <= $crate::storage::kept::MAX_ROWS_ONE_BY_ONE;
+        match $connection {
+            $crate::storage::AnyConnection::Sqlite(inner) if one_by_one => {
+                rows.iter().try_fold(0, |n_inserted, row| {
+                    diesel::insert_into($table).values(row).execute(inner).map(|n_rows| n_inserted + n_rows)
+                })
+            }
+            $crate::storage::AnyConnection::Postgresql(inner) if one_by_one => {
+                rows.iter().try_fold(0, |n_inserted, row| {
+                    diesel::insert_into($table).values(row).execute(inner).map(|n_rows| n_inserted + n_rows)
+                })
+            }
+            $crate::storage::AnyConnection::Sqlite(inner) => diesel::insert_into($table).values(rows).execute(inner),
+            $crate::storage::AnyConnection::Postgresql(inner) => {
+                diesel::insert_into($table).values(rows).execute(inner)
+            }
+        }
+    }};
 }
 
 /// Evaluates `$run` with `$filter` bound to a filter on `$column` for `$ids` (a slice of IDs):
@@ -54,6 +80,7 @@ mod group_tests;
 mod history;
 #[cfg(test)]
 mod history_tests;
+mod kept;
 mod listener;
 mod migrations;
 mod orgs;

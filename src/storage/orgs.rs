@@ -5,6 +5,7 @@ use diesel::prelude::*;
 use super::changes::note_orgs;
 
 use super::batch::not_found_unless;
+use super::kept::kept_update;
 use super::rows::{ConsentRow, OrgRow};
 use super::schema::{agents, consents, orgs};
 use super::{AnyConnection, StorageError};
@@ -15,7 +16,7 @@ use crate::domain::roster::{Consent, Org};
 pub fn upsert_org(connection: &mut AnyConnection, org: &Org) -> Result<bool, StorageError> {
     let row = OrgRow::from_domain(org);
     note_orgs(connection, [org.org_id.as_str()])?;
-    let n_updated = diesel::update(orgs::table.find(&row.org_id)).set(&row).execute(connection)?;
+    let n_updated = kept_update("orgs", &row, orgs::org_id.eq(&row.org_id)).execute(connection)?;
     if n_updated == 0 {
         diesel::insert_into(orgs::table).values(&row).execute(connection)?;
     }
@@ -47,16 +48,19 @@ fn found<T>(row: Option<T>, entity: &'static str, id: &str) -> Result<T, Storage
 /// Records or replaces a consent. The org and the agent must exist.
 pub fn upsert_consent(connection: &mut AnyConnection, consent: &Consent) -> Result<(), StorageError> {
     let org_id = consent.org_id.as_str();
-    let org = orgs::table.find(org_id).select(orgs::org_id).first::<String>(connection).optional()?;
+    let org = orgs::table.find(org_id).select(orgs::org_id).get_result::<String>(connection).optional()?;
     found(org, "org", org_id)?;
     // Checked in the same transaction as the insert: a consent never outlives its agent.
     let agent_id = consent.agent_id.as_str();
-    let agent = agents::table.find(agent_id).select(agents::agent_id).first::<String>(connection).optional()?;
+    let agent = agents::table.find(agent_id).select(agents::agent_id).get_result::<String>(connection).optional()?;
     found(agent, "agent", agent_id)?;
     let row = ConsentRow::from_domain(consent);
     note_orgs(connection, [org_id])?;
-    let key = consents::table.find((&row.org_id, &row.ticket_id, &row.agent_id));
-    let n_updated = diesel::update(key).set(consents::expires_at.eq(row.expires_at)).execute(connection)?;
+    let key = consents::org_id
+        .eq(&row.org_id)
+        .and(consents::ticket_id.eq(&row.ticket_id))
+        .and(consents::agent_id.eq(&row.agent_id));
+    let n_updated = kept_update("consents", consents::expires_at.eq(row.expires_at), key).execute(connection)?;
     if n_updated == 0 {
         diesel::insert_into(consents::table).values(&row).execute(connection)?;
     }

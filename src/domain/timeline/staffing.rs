@@ -125,14 +125,18 @@ impl StepBucket {
     }
 }
 
-/// Changes to one step function, gathered per bucket before any bucket is copied.
+/// Changes to one step function, gathered per bucket before any bucket is copied. Applying
+/// them (`StaffingIndex::apply`) visits only the buckets they touch and leaves this empty, so
+/// that one can serve every step function a write changes.
 pub(super) struct PendingSteps {
     per_bucket: Vec<Vec<(i64, i32)>>,
+    /// The buckets changes went to, each at least once.
+    touched: Vec<usize>,
 }
 
 impl PendingSteps {
     pub(super) fn new(grid: Grid) -> PendingSteps {
-        PendingSteps { per_bucket: vec![Vec::new(); grid.n_buckets] }
+        PendingSteps { per_bucket: vec![Vec::new(); grid.n_buckets], touched: Vec::new() }
     }
 
     /// Adds `sign` (+1 or -1) over `interval`, clipped to the horizon.
@@ -141,6 +145,9 @@ impl PendingSteps {
         for bucket_idx in grid.buckets_of(start_us, end_us) {
             let bucket_start = grid.bucket_start_us(bucket_idx);
             let pending = &mut self.per_bucket[bucket_idx];
+            if pending.is_empty() {
+                self.touched.push(bucket_idx);
+            }
             pending.push((start_us.max(bucket_start), sign));
             if end_us < bucket_start + BUCKET_US {
                 pending.push((end_us, -sign));
@@ -187,7 +194,10 @@ impl StaffingIndex {
     /// are.
     pub(super) fn apply(&mut self, pending: &mut PendingSteps) -> Vec<usize> {
         let mut changed = Vec::new();
-        for (bucket_idx, changes) in pending.per_bucket.iter_mut().enumerate() {
+        pending.touched.sort_unstable();
+        pending.touched.dedup();
+        for bucket_idx in pending.touched.drain(..) {
+            let changes = &mut pending.per_bucket[bucket_idx];
             // An agent written again as it was takes out what it puts back in: such a bucket
             // keeps its copy.
             fold(changes);
