@@ -149,6 +149,30 @@ mod tests {
         assert!(updates[0].contains("`value` = ?") && updates[0].contains("WHERE"), "{}", updates[0]);
     }
 
+    /// A changeset of optional fields: the columns it sets, and so its text, vary with the values.
+    #[derive(AsChangeset)]
+    #[diesel(table_name = counters)]
+    struct CounterPatch<'a> {
+        value: Option<i64>,
+        label: Option<&'a str>,
+    }
+
+    #[test]
+    fn updates_of_one_type_but_different_texts_are_kept_apart() {
+        let (mut connection, prepared) = connection();
+        let patches = [
+            CounterPatch { value: Some(3), label: None },
+            CounterPatch { value: None, label: Some("q") },
+            CounterPatch { value: Some(4), label: None },
+        ];
+        for patch in &patches {
+            kept_update("counters", patch, counters::id.eq(1)).execute(&mut connection).unwrap();
+        }
+        assert_eq!(values(&mut connection), vec![(1, 4, "q".into()), (2, 0, "b".into())]);
+        let kept = prepared.0.lock().unwrap().clone();
+        assert_eq!(kept.iter().filter(|sql| sql.starts_with("UPDATE")).count(), 2, "one per text: {kept:?}");
+    }
+
     #[test]
     fn diesel_s_own_update_is_prepared_on_every_call() {
         // What `kept_update` is for: if diesel ever keeps its own updates, this fails and the
