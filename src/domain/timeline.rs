@@ -312,26 +312,12 @@ impl StaffedTimelines {
         let mut pending = PendingSteps::new(grid);
         for (class_idx, _) in EligibilityClass::ALL.iter().enumerate() {
             let mut changed: Vec<usize> = Vec::new();
-            let [before_pieces, after_pieces]: [Vec<(&Slotted, Vec<ShiftPiece>)>; 2] =
-                [befores, afters].map(|contributions| {
-                    contributions
-                        .iter()
-                        .map(|(slotted, timeline)| (*slotted, timeline.class_pieces(class_idx)))
-                        .collect()
-                });
+            let (before_pieces, after_pieces) = (class_pieces(befores, class_idx), class_pieces(afters, class_idx));
             for severity in Severity::ALL {
-                let [leaving, arriving] =
-                    [&before_pieces, &after_pieces].map(|pieces: &Vec<(&Slotted, Vec<ShiftPiece>)>| {
-                        let mut duty: Vec<Interval> = pieces
-                            .iter()
-                            .flat_map(|(slotted, pieces)| eligible_duty(&slotted.roster, pieces, severity))
-                            .collect();
-                        duty.sort_unstable();
-                        duty
-                    });
                 // Duty that stays as it was (most of an agent's, in a one-agent write) would be
                 // taken out and put back: only the difference goes in.
-                let (leaving, arriving) = without_common(leaving, arriving);
+                let (leaving, arriving) =
+                    without_common(sorted_duty(&before_pieces, severity), sorted_duty(&after_pieces, severity));
                 for (intervals, sign) in [(leaving, -1), (arriving, 1)] {
                     for interval in intervals {
                         pending.add(grid, interval, sign);
@@ -480,6 +466,22 @@ impl StaffedTimelines {
             .and_then(Option::as_ref)
             .map_or_else(Vec::new, |timeline| timeline.class_pieces(class.index()))
     }
+}
+
+/// Each agent's pieces as one eligibility class sees them.
+fn class_pieces<'a>(
+    contributions: &[(&'a Slotted, Arc<AgentTimeline>)],
+    class_idx: usize,
+) -> Vec<(&'a Slotted, Vec<ShiftPiece>)> {
+    contributions.iter().map(|(slotted, timeline)| (*slotted, timeline.class_pieces(class_idx))).collect()
+}
+
+/// The agents' eligible duty at `severity`, all of it in one sorted list.
+fn sorted_duty(pieces: &[(&Slotted, Vec<ShiftPiece>)], severity: Severity) -> Vec<Interval> {
+    let mut duty: Vec<Interval> =
+        pieces.iter().flat_map(|(slotted, pieces)| eligible_duty(&slotted.roster, pieces, severity)).collect();
+    duty.sort_unstable();
+    duty
 }
 
 /// The two sorted lists without the intervals they have in common, counted with multiplicity:

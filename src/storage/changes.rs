@@ -52,29 +52,25 @@ fn note(connection: &mut AnyConnection, kind: &'static str, ids: BTreeSet<&str>)
     // Writers are serialised, and the version moves once, at the end of the write.
     let version = read_version(connection)? + 1;
     let rows: Vec<ChangeRow> = ids.into_iter().map(|entity_id| ChangeRow { version, kind, entity_id }).collect();
+    // A few rows one at a time, as `insert_rows!` inserts them.
+    let one_by_one = rows.len() <= MAX_ROWS_ONE_BY_ONE;
     for chunk in rows.chunks(CHUNK_ROWS) {
         match connection {
+            AnyConnection::Sqlite(inner) if one_by_one => {
+                for row in chunk {
+                    diesel::insert_or_ignore_into(roster_changes::table).values(row).execute(inner)?;
+                }
+            }
             AnyConnection::Sqlite(inner) => {
-                // A few rows one at a time, as `insert_rows!` does.
-                if chunk.len() <= MAX_ROWS_ONE_BY_ONE {
-                    for row in chunk {
-                        diesel::insert_or_ignore_into(roster_changes::table).values(row).execute(inner)?;
-                    }
-                } else {
-                    diesel::insert_or_ignore_into(roster_changes::table).values(chunk).execute(inner)?;
+                diesel::insert_or_ignore_into(roster_changes::table).values(chunk).execute(inner)?;
+            }
+            AnyConnection::Postgresql(inner) if one_by_one => {
+                for row in chunk {
+                    diesel::insert_into(roster_changes::table).values(row).on_conflict_do_nothing().execute(inner)?;
                 }
             }
             AnyConnection::Postgresql(inner) => {
-                if chunk.len() <= MAX_ROWS_ONE_BY_ONE {
-                    for row in chunk {
-                        diesel::insert_into(roster_changes::table)
-                            .values(row)
-                            .on_conflict_do_nothing()
-                            .execute(inner)?;
-                    }
-                } else {
-                    diesel::insert_into(roster_changes::table).values(chunk).on_conflict_do_nothing().execute(inner)?;
-                }
+                diesel::insert_into(roster_changes::table).values(chunk).on_conflict_do_nothing().execute(inner)?;
             }
         }
     }

@@ -65,21 +65,20 @@ where
     }
 }
 
-/// No static query ID: diesel then keys its cache by the SQL text (and the parameters' types).
-macro_rules! keyed_by_text {
-    ($($kept:ident $(<$($parameter:ident),+>)?),+) => {
-        $(
-            impl$(<$($parameter),+>)? QueryId for $kept$(<$($parameter),+>)? {
-                type QueryId = ();
-                const HAS_STATIC_QUERY_ID: bool = false;
-            }
-
-            impl<Conn, $($($parameter),+)?> diesel::RunQueryDsl<Conn> for $kept$(<$($parameter),+>)? {}
-        )+
-    };
+// No static query ID: diesel then keys its cache by the SQL text (and the parameters' types).
+impl QueryId for KeptText {
+    type QueryId = ();
+    const HAS_STATIC_QUERY_ID: bool = false;
 }
 
-keyed_by_text!(KeptText, KeptUpdate<C, W>);
+impl<C, W> QueryId for KeptUpdate<C, W> {
+    type QueryId = ();
+    const HAS_STATIC_QUERY_ID: bool = false;
+}
+
+impl<Conn> diesel::RunQueryDsl<Conn> for KeptText {}
+
+impl<C, W, Conn> diesel::RunQueryDsl<Conn> for KeptUpdate<C, W> {}
 
 #[cfg(test)]
 mod tests {
