@@ -152,16 +152,59 @@ pub fn agent_working_time(
     let work = Work::of(roster, window, rules, settings);
     let agent = &roster.agent;
     let limits_at = |at: Instant| rules.for_country(agent.country_at(at));
-    let mut breaches = Vec::new();
-    rest_breaches(&work, window, &mut breaches, |at| (DAY, limits_at(at).daily_rest), WorkingTimeRule::DailyRest);
-    rest_breaches(&work, window, &mut breaches, |at| (WEEK, limits_at(at).weekly_rest), WorkingTimeRule::WeeklyRest);
+    let mondays = local_mondays(roster, window, rules);
+    let breaches = work_breaches(&work, window, rules, &mondays);
+    let night = Summed::new(night_work(
+        &work.stretches.intervals,
+        &agent.zone,
+        rules.for_country(agent.country_at(window.start())),
+    ));
+    let mut weeks = Vec::new();
+    for (week_idx, week) in reference_weeks(&mondays, rules) {
+        let reference_weeks = limits_at(week.end()).reference_weeks;
+        weeks.push(WorkWeek {
+            week,
+            worked: work.worked_in(week),
+            night: night.within(week),
+            rolling_average: average_before(&work, &mondays, week_idx + 1, reference_weeks).average,
+            reference_weeks,
+        });
+    }
+    let (working_days, night_working_days) =
+        work.working_days(&night, &agent.zone, window, |day_start| limits_at(day_start).night_worker_min_night_work);
+    AgentWorkingTime {
+        agent_id: agent.agent_id.clone(),
+        time_zone: agent.zone.name().to_owned(),
+        weeks,
+        worked: work.worked_in(window),
+        night: night.within(window),
+        working_days,
+        night_working_days,
+        night_worker: working_days > 0 && 2 * night_working_days >= working_days,
+        breaches,
+    }
+}
 
-    // Every local Monday 00:00 from the longest reference period before the window's first week
-    // to the one after its last, each converted on its own, in order.
+/// One agent's breaches over `window`, as `agent_working_time` finds them, without the weekly
+/// figures and night time that only the report needs (what a write's warnings compare).
+pub fn agent_breaches(
+    roster: &AgentRoster,
+    window: Interval,
+    rules: &WorkingTimeRules,
+    settings: &WorkingTimeSettings,
+) -> Vec<Breach> {
+    let work = Work::of(roster, window, rules, settings);
+    work_breaches(&work, window, rules, &local_mondays(roster, window, rules))
+}
+
+/// Every local Monday 00:00 of the agent's home zone from the longest reference period before
+/// the window's first week to the one after its last, each converted on its own, in order.
+fn local_mondays(roster: &AgentRoster, window: Interval, rules: &WorkingTimeRules) -> Vec<Instant> {
+    let zone = &roster.agent.zone;
     let lookback = rules.longest_reference_weeks() as usize;
     let first_monday =
-        monday_on_or_before(agent.zone.to_local(window.start()).date()).saturating_sub((7 * lookback as i64).days());
-    let mut converter = LocalTimeConverter::new(&agent.zone);
+        monday_on_or_before(zone.to_local(window.start()).date()).saturating_sub((7 * lookback as i64).days());
+    let mut converter = LocalTimeConverter::new(zone);
     let mut mondays: Vec<Instant> = Vec::new();
     let mut monday = first_monday;
     loop {
@@ -172,53 +215,53 @@ pub fn agent_working_time(
         }
         monday = monday.saturating_add(7.days());
     }
-    // The reference weeks that end at Monday `end_idx` and their average week.
-    let average_before = |end_idx: usize, weeks: u32| -> AverageWeek {
-        let reference = Interval::new(mondays[end_idx - weeks as usize], mondays[end_idx]).expect("weeks go forward");
-        AverageWeek { reference, average: work.worked_in(reference) / i32::try_from(weeks).unwrap_or(i32::MAX) }
-    };
-    let mut weeks = Vec::new();
-    for week_idx in lookback..mondays.len() - 1 {
-        let (week_start, week_end) = (mondays[week_idx], mondays[week_idx + 1]);
-        let Some(week) = Interval::new(week_start, week_end) else { break };
-        // The rule at a Monday inside the window, over the weeks before it.
-        if window.contains(week_start) {
-            let limits = limits_at(week_start);
-            let average = average_before(week_idx, limits.reference_weeks);
-            if average.average > limits.max_average_weekly_work {
-                breaches.push(Breach {
-                    rule: WorkingTimeRule::AverageWeeklyWork,
-                    window: average.reference,
-                    measured: average.average,
-                    limit: limits.max_average_weekly_work,
-                    shift_ids: work.shifts_working_in(average.reference),
-                });
-            }
+    mondays
+}
+
+/// The local weeks from the longest reference period's end on, each with the index of the
+/// Monday it starts at; they stop at the first that does not go forward.
+fn reference_weeks<'m>(
+    mondays: &'m [Instant],
+    rules: &WorkingTimeRules,
+) -> impl Iterator<Item = (usize, Interval)> + 'm {
+    let lookback = rules.longest_reference_weeks() as usize;
+    (lookback..mondays.len() - 1)
+        .map_while(move |week_idx| Interval::new(mondays[week_idx], mondays[week_idx + 1]).map(|week| (week_idx, week)))
+}
+
+/// The `weeks` reference weeks that end at Monday `end_idx` and their average week.
+fn average_before(work: &Work, mondays: &[Instant], end_idx: usize, weeks: u32) -> AverageWeek {
+    let reference = Interval::new(mondays[end_idx - weeks as usize], mondays[end_idx]).expect("weeks go forward");
+    AverageWeek { reference, average: work.worked_in(reference) / i32::try_from(weeks).unwrap_or(i32::MAX) }
+}
+
+/// The breaches of every rule checked inside `window`, in order of the instants they are
+/// checked at, then of the rules.
+fn work_breaches(work: &Work, window: Interval, rules: &WorkingTimeRules, mondays: &[Instant]) -> Vec<Breach> {
+    let agent = &work.roster.agent;
+    let limits_at = |at: Instant| rules.for_country(agent.country_at(at));
+    let mut breaches = Vec::new();
+    rest_breaches(work, window, &mut breaches, |at| (DAY, limits_at(at).daily_rest), WorkingTimeRule::DailyRest);
+    rest_breaches(work, window, &mut breaches, |at| (WEEK, limits_at(at).weekly_rest), WorkingTimeRule::WeeklyRest);
+    // The rule at a Monday inside the window, over the weeks before it.
+    for (week_idx, week) in reference_weeks(mondays, rules) {
+        if !window.contains(week.start()) {
+            continue;
         }
-        let reference_weeks = limits_at(week_end).reference_weeks;
-        weeks.push(WorkWeek {
-            week,
-            worked: work.worked_in(week),
-            night: work.night_in(week),
-            rolling_average: average_before(week_idx + 1, reference_weeks).average,
-            reference_weeks,
-        });
+        let limits = limits_at(week.start());
+        let average = average_before(work, mondays, week_idx, limits.reference_weeks);
+        if average.average > limits.max_average_weekly_work {
+            breaches.push(Breach {
+                rule: WorkingTimeRule::AverageWeeklyWork,
+                window: average.reference,
+                measured: average.average,
+                limit: limits.max_average_weekly_work,
+                shift_ids: work.shifts_working_in(average.reference),
+            });
+        }
     }
     breaches.sort_by_key(|breach| (breach.checked_at(), breach.rule));
-
-    let (working_days, night_working_days) =
-        work.working_days(&agent.zone, window, |day_start| limits_at(day_start).night_worker_min_night_work);
-    AgentWorkingTime {
-        agent_id: agent.agent_id.clone(),
-        time_zone: agent.zone.name().to_owned(),
-        weeks,
-        worked: work.worked_in(window),
-        night: work.night_in(window),
-        working_days,
-        night_working_days,
-        night_worker: working_days > 0 && 2 * night_working_days >= working_days,
-        breaches,
-    }
+    breaches
 }
 
 /// The rest rules: a window from each occurrence start inside `window` (each start once), and a
@@ -269,8 +312,6 @@ struct Work<'a> {
     longest_occurrence: SignedDuration,
     /// The occurrences merged, time off taken out.
     stretches: Summed,
-    /// The night time of `stretches`.
-    night: Summed,
 }
 
 impl<'a> Work<'a> {
@@ -311,24 +352,11 @@ impl<'a> Work<'a> {
             .unwrap_or(SignedDuration::ZERO);
         let stretches =
             subtract(&merge(occurrences.iter().map(|(occurrence, _)| *occurrence).collect()), &roster.time_off_merged);
-        let night_limits = rules.for_country(roster.agent.country_at(window.start()));
-        let night = night_work(&stretches, &roster.agent.zone, night_limits);
-        Work {
-            roster,
-            occurrences,
-            occurrence_starts,
-            longest_occurrence,
-            stretches: Summed::new(stretches),
-            night: Summed::new(night),
-        }
+        Work { roster, occurrences, occurrence_starts, longest_occurrence, stretches: Summed::new(stretches) }
     }
 
     fn worked_in(&self, window: Interval) -> SignedDuration {
         self.stretches.within(window)
-    }
-
-    fn night_in(&self, window: Interval) -> SignedDuration {
-        self.night.within(window)
     }
 
     /// The longest stretch without work inside `window`, its ends included.
@@ -366,9 +394,11 @@ impl<'a> Work<'a> {
     }
 
     /// Working days and night-working days inside `window`: the local days on which a stretch of
-    /// work starts, and those whose stretches hold at least the minimum of night time.
+    /// work starts, and those whose stretches hold at least the minimum of night time (`night`,
+    /// the night time of the stretches).
     fn working_days(
         &self,
+        night: &Summed,
         zone: &Zone,
         window: Interval,
         min_night_work: impl Fn(Instant) -> SignedDuration,
@@ -377,7 +407,7 @@ impl<'a> Work<'a> {
         for stretch in self.stretches.intervals.iter().filter(|stretch| window.contains(stretch.start())) {
             let day = zone.to_local(stretch.start()).date();
             let entry = night_by_day.entry(day).or_insert((stretch.start(), SignedDuration::ZERO));
-            entry.1 += self.night.within(*stretch);
+            entry.1 += night.within(*stretch);
         }
         let night_days =
             night_by_day.values().filter(|(first_start, night)| *night >= min_night_work(*first_start)).count();

@@ -563,6 +563,8 @@ mod agrees_with_the_model {
             expected.sort_by_key(|(start, rule, _)| (*start, *rule));
             let got: Vec<_> = answer.breaches.iter().map(|breach| (breach.checked_at(), breach.rule, breach.measured)).collect();
             prop_assert_eq!(got, expected);
+            // What a write's warnings compare: the same breaches, found without the report.
+            prop_assert_eq!(&agent_breaches(&roster, window, &rules, &WorkingTimeSettings::default()), &answer.breaches);
 
             prop_assert_eq!(answer.worked, grid.worked_between(window_cells.0, window_cells.1));
             prop_assert_eq!(answer.night, grid.night_between(window_cells.0, window_cells.1));
@@ -571,6 +573,47 @@ mod agrees_with_the_model {
                 prop_assert_eq!(week.worked, grid.worked_between(first, last));
                 prop_assert_eq!(week.night, grid.night_between(first, last));
             }
+        }
+    }
+}
+
+mod breaches_alone {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(48))]
+
+        /// Under the directive's own reference periods, with weekly recurring shifts that may
+        /// break every rule: the breaches found without the report are the report's.
+        #[test]
+        fn are_the_reports_breaches(
+            start_hour in 0..24_i8,
+            hours_long in 1..16_i8,
+            days in proptest::sample::subsequence(vec!["MO", "TU", "WE", "TH", "FR", "SA", "SU"], 1..=7),
+            one_off in proptest::option::of((0..60_i64, 1..30_i64)),
+            (window_day, window_days) in (0..120_i64, 1..60_i64),
+        ) {
+            let end = Time::new((start_hour + hours_long) % 24, 0, 0, 0).unwrap();
+            let rrule = format!("FREQ=WEEKLY;BYDAY={}", days.join(","));
+            let mut shifts = vec![recurring("r", &format!("2026-01-05T{start_hour:02}:00"), end, &rrule)];
+            if let Some((day, hours)) = one_off {
+                let from = brussels("2026-02-02T08:00") + SignedDuration::from_hours(24 * day);
+                shifts.push(Shift {
+                    schedule: Schedule::OneOff(Interval::following(from, SignedDuration::from_hours(hours)).unwrap()),
+                    ..shift("x", "2026-01-01T00:00", "2026-01-01T01:00")
+                });
+            }
+            let roster = roster(shifts, vec![time_off("t", "2026-03-02T00:00", "2026-03-09T00:00")]);
+            let from = brussels("2026-01-01T00:00") + SignedDuration::from_hours(24 * window_day);
+            let window = Interval::following(from, SignedDuration::from_hours(24 * window_days)).unwrap();
+            let rules = WorkingTimeRules::directive_defaults();
+            let settings = WorkingTimeSettings::default();
+            prop_assert_eq!(
+                agent_breaches(&roster, window, &rules, &settings),
+                agent_working_time(&roster, window, &rules, &settings).breaches
+            );
         }
     }
 }

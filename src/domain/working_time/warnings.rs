@@ -5,7 +5,7 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 
-use super::{agent_working_time, Breach, WorkingTimeRule, WorkingTimeSettings, WEEK};
+use super::{agent_breaches, Breach, WorkingTimeRule, WorkingTimeSettings, WEEK};
 use crate::domain::ids::AgentId;
 use crate::domain::interval::Interval;
 use crate::domain::parallel::Parallelism;
@@ -42,7 +42,7 @@ pub fn breaches_gained(
     rules: &WorkingTimeRules,
     settings: &WorkingTimeSettings,
 ) -> Vec<Breach> {
-    let breaches_of = |roster: &AgentRoster| agent_working_time(roster, window, rules, settings).breaches;
+    let breaches_of = |roster: &AgentRoster| agent_breaches(roster, window, rules, settings);
     let known: BTreeSet<(WorkingTimeRule, Instant)> =
         before.map(breaches_of).unwrap_or_default().iter().map(|breach| (breach.rule, breach.checked_at())).collect();
     breaches_of(after).into_iter().filter(|breach| !known.contains(&(breach.rule, breach.checked_at()))).collect()
