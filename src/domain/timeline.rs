@@ -18,7 +18,7 @@ use std::sync::Arc;
 use jiff::SignedDuration;
 
 use super::country::Country;
-use super::eligibility::{access_reason, eligible_duty, shift_pieces, EligibilityClass, ShiftPiece};
+use super::eligibility::{access_reason, eligible_duty, piece_covers, shift_pieces, EligibilityClass, ShiftPiece};
 use super::ids::AgentId;
 use super::interval::Interval;
 use super::parallel::Parallelism;
@@ -310,14 +310,17 @@ impl StaffedTimelines {
         afters: &[(&Slotted, Arc<AgentTimeline>)],
     ) {
         let mut pending = PendingSteps::new(grid);
+        let (mut before_duty, mut after_duty) = (duty_table(befores), duty_table(afters));
         for (class_idx, _) in EligibilityClass::ALL.iter().enumerate() {
             let mut changed: Vec<usize> = Vec::new();
-            let (before_pieces, after_pieces) = (class_pieces(befores, class_idx), class_pieces(afters, class_idx));
             for severity in Severity::ALL {
                 // Duty that stays as it was (most of an agent's, in a one-agent write) would be
                 // taken out and put back: only the difference goes in.
-                let (leaving, arriving) =
-                    without_common(sorted_duty(&before_pieces, severity), sorted_duty(&after_pieces, severity));
+                let position = index_position(class_idx, severity);
+                let (leaving, arriving) = without_common(
+                    std::mem::take(&mut before_duty[position]),
+                    std::mem::take(&mut after_duty[position]),
+                );
                 for (intervals, sign) in [(leaving, -1), (arriving, 1)] {
                     for interval in intervals {
                         pending.add(grid, interval, sign);
@@ -469,19 +472,37 @@ impl StaffedTimelines {
 }
 
 /// Each agent's pieces as one eligibility class sees them.
-fn class_pieces<'a>(
-    contributions: &[(&'a Slotted, Arc<AgentTimeline>)],
-    class_idx: usize,
-) -> Vec<(&'a Slotted, Vec<ShiftPiece>)> {
-    contributions.iter().map(|(slotted, timeline)| (*slotted, timeline.class_pieces(class_idx))).collect()
-}
-
-/// The agents' eligible duty at `severity`, all of it in one sorted list.
-fn sorted_duty(pieces: &[(&Slotted, Vec<ShiftPiece>)], severity: Severity) -> Vec<Interval> {
-    let mut duty: Vec<Interval> =
-        pieces.iter().flat_map(|(slotted, pieces)| eligible_duty(&slotted.roster, pieces, severity)).collect();
-    duty.sort_unstable();
-    duty
+/// The agents' eligible duty for every class and severity (at `index_position`), each in one
+/// sorted list. Where an agent's pieces count for a class and severity just as for one before
+/// it (for most agents, every severity of a class, and often every class), that one's duty is
+/// taken instead of being worked out again: the duty depends only on which pieces count.
+fn duty_table(contributions: &[(&Slotted, Arc<AgentTimeline>)]) -> Vec<Vec<Interval>> {
+    let mut table = vec![Vec::new(); EligibilityClass::ALL.len() * Severity::ALL.len()];
+    for (slotted, timeline) in contributions {
+        let roster = &slotted.roster;
+        // Which pieces count, with the duty they make, for each distinct choice met so far.
+        let mut worked_out: Vec<(Vec<bool>, Vec<Interval>)> = Vec::new();
+        for (class_idx, _) in EligibilityClass::ALL.iter().enumerate() {
+            let pieces = timeline.class_pieces(class_idx);
+            for severity in Severity::ALL {
+                let counted: Vec<bool> =
+                    pieces.iter().map(|piece| piece.eligible && piece_covers(roster, piece, severity)).collect();
+                let duty = match worked_out.iter().find(|(known, _)| *known == counted) {
+                    Some((_, duty)) => duty.clone(),
+                    None => {
+                        let duty = eligible_duty(roster, &pieces, severity);
+                        worked_out.push((counted, duty.clone()));
+                        duty
+                    }
+                };
+                table[index_position(class_idx, severity)].extend(duty);
+            }
+        }
+    }
+    for duty in &mut table {
+        duty.sort_unstable();
+    }
+    table
 }
 
 /// The two sorted lists without the intervals they have in common, counted with multiplicity:
