@@ -366,16 +366,28 @@ impl StaffedTimelines {
         }
         // (bucket, chunk) -> members leaving (as the chunk holds them) and members arriving.
         let mut touched: std::collections::BTreeMap<(usize, usize), (Vec<Member>, Vec<Member>)> = Default::default();
+        let mut arrivals: std::collections::HashMap<u32, Vec<(usize, u8)>> =
+            afters.iter().map(|(slotted, timeline)| (slotted.slot, timeline.bucket_classes(grid))).collect();
         for (slotted, timeline) in befores {
-            for (bucket_idx, classes) in timeline.bucket_classes(grid) {
-                let chunk_idx = slotted.slot as usize / CHUNK_SLOTS;
+            let departures = timeline.bucket_classes(grid);
+            // A slot written again (a one-agent write's only agent) is in most of its buckets
+            // with the same classes as before: only the buckets where it differs are touched.
+            let (leaving, arriving) = match arrivals.remove(&slotted.slot) {
+                Some(arriving) => without_common(departures, arriving),
+                None => (departures, Vec::new()),
+            };
+            let chunk_idx = slotted.slot as usize / CHUNK_SLOTS;
+            for (bucket_idx, classes) in leaving {
                 touched.entry((bucket_idx, chunk_idx)).or_default().0.push(Member { slot: slotted.slot, classes });
             }
-        }
-        for (slotted, timeline) in afters {
-            for (bucket_idx, classes) in timeline.bucket_classes(grid) {
-                let chunk_idx = slotted.slot as usize / CHUNK_SLOTS;
+            for (bucket_idx, classes) in arriving {
                 touched.entry((bucket_idx, chunk_idx)).or_default().1.push(Member { slot: slotted.slot, classes });
+            }
+        }
+        for (slot, arriving) in arrivals {
+            let chunk_idx = slot as usize / CHUNK_SLOTS;
+            for (bucket_idx, classes) in arriving {
+                touched.entry((bucket_idx, chunk_idx)).or_default().1.push(Member { slot, classes });
             }
         }
         for ((bucket_idx, chunk_idx), (mut leaving, mut arriving)) in touched {
@@ -505,9 +517,9 @@ fn duty_table(contributions: &[(&Slotted, Arc<AgentTimeline>)]) -> Vec<Vec<Inter
     table
 }
 
-/// The two sorted lists without the intervals they have in common, counted with multiplicity:
+/// The two sorted lists without the items they have in common, counted with multiplicity:
 /// what goes from `before` to `after`.
-fn without_common(before: Vec<Interval>, after: Vec<Interval>) -> (Vec<Interval>, Vec<Interval>) {
+fn without_common<T: Ord>(before: Vec<T>, after: Vec<T>) -> (Vec<T>, Vec<T>) {
     let (mut only_before, mut only_after) = (Vec::new(), Vec::new());
     let (mut before, mut after) = (before.into_iter().peekable(), after.into_iter().peekable());
     loop {
