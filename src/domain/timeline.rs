@@ -483,7 +483,6 @@ impl StaffedTimelines {
     }
 }
 
-/// Each agent's pieces as one eligibility class sees them.
 /// The agents' eligible duty for every class and severity (at `index_position`), each in one
 /// sorted list. Where an agent's pieces count for a class and severity just as for one before
 /// it (for most agents, every severity of a class, and often every class), that one's duty is
